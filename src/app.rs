@@ -1,0 +1,215 @@
+//! Start-up: configuration → data directory, admin token, TLS material, database and
+//! migrations → bound listeners. `Application::build` binds (port 0 allowed, for tests);
+//! `run_until` serves until the shutdown future resolves, then drains.
+
+use crate::config::Config;
+use crate::rest::AppState;
+use crate::store::{Intermediario, Store};
+use anyhow::Context;
+use rand::RngCore;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+pub struct Application {
+    rest: TcpListener,
+    soap: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: AppState,
+}
+
+/// Reads the admin token from `path`, creating it (mode 0600) on first start.
+fn dev_admin_token(path: &Path) -> anyhow::Result<String> {
+    if let Ok(t) = std::fs::read_to_string(path) {
+        let t = t.trim().to_owned();
+        if t.len() >= 16 {
+            return Ok(t);
+        }
+    }
+    let mut b = [0u8; 24];
+    rand::rng().fill_bytes(&mut b);
+    let token: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    std::fs::write(path, format!("{token}\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(token)
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        crate::tls::install_crypto_provider();
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data_dir {}", config.data_dir.display()))?;
+
+        let admin_token = match &config.admin_token {
+            Some(t) => t.clone(),
+            None => {
+                let path = config.data_dir.join("admin-token");
+                let t = dev_admin_token(&path)?;
+                tracing::warn!(path = %path.display(), "no admin_token configured: using the generated token stored in this file");
+                t
+            }
+        };
+
+        let (cert, key, ca) = match (
+            &config.pa_soap.cert,
+            &config.pa_soap.key,
+            &config.pa_soap.client_ca,
+        ) {
+            (Some(c), Some(k), Some(a)) => (c.clone(), k.clone(), a.clone()),
+            _ => {
+                let dir = &config.pa_soap.dev_pki_dir;
+                if crate::pki::ensure_dev_pki(dir)? {
+                    tracing::warn!(dir = %dir.display(), "generated a DEVELOPMENT PKI: never use it in production");
+                }
+                tracing::warn!(dir = %dir.display(), "PA SOAP endpoint uses the DEVELOPMENT PKI (set pa_soap.cert/key/client_ca in production)");
+                (
+                    dir.join("server.pem"),
+                    dir.join("server.key"),
+                    dir.join("ca.pem"),
+                )
+            }
+        };
+        let tls =
+            crate::tls::server_config(&cert, &key, &ca).context("pa_soap TLS configuration")?;
+
+        let url = config.database_url();
+        let store = Store::connect(&url, config.database.max_connections)
+            .await
+            .with_context(|| {
+                format!(
+                    "connecting to the database (database.url = {})",
+                    redact(&url)
+                )
+            })?;
+        store.migrate().await.context("applying migrations")?;
+        let i = &config.intermediario;
+        store
+            .seed_intermediario(&Intermediario {
+                id_intermediario_pa: i.id_intermediario_pa.clone(),
+                id_stazione: i.id_stazione.clone(),
+                password: i.password.clone(),
+            })
+            .await?;
+
+        let rest = TcpListener::bind(config.rest.listen)
+            .await
+            .with_context(|| format!("binding rest.listen {}", config.rest.listen))?;
+        let soap = TcpListener::bind(config.pa_soap.listen)
+            .await
+            .with_context(|| format!("binding pa_soap.listen {}", config.pa_soap.listen))?;
+        let state = AppState {
+            store,
+            admin_token_digest: crate::rest::auth::digest(&admin_token),
+            metrics: crate::metrics::install(),
+            config: Arc::new(config),
+        };
+        Ok(Application {
+            rest,
+            soap,
+            tls,
+            state,
+        })
+    }
+
+    pub fn rest_addr(&self) -> SocketAddr {
+        self.rest.local_addr().expect("bound listener")
+    }
+
+    pub fn soap_addr(&self) -> SocketAddr {
+        self.soap.local_addr().expect("bound listener")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves both listeners until `shutdown` resolves; in-flight requests then finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        tracing::info!(rest = %self.rest_addr(), pa_soap = %self.soap_addr(), backend = self.state.store.backend(), "pagopa-gateway listening");
+        let pins = Arc::new(self.state.config.pa_soap.client_subject_pins.clone());
+        let store = self.state.store.clone();
+        let rest = axum::serve(self.rest, crate::rest::router(self.state))
+            .with_graceful_shutdown(wait(rx.clone()));
+        let soap = crate::tls::serve(
+            self.soap,
+            self.tls,
+            crate::pa_server::router(),
+            pins,
+            wait(rx),
+            Duration::from_secs(30),
+        );
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining in-flight requests");
+            let _ = tx.send(true);
+        };
+        let (rest_result, (), ()) = tokio::join!(rest, soap, signal);
+        rest_result.context("REST listener")?;
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redact_hides_only_the_password() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            super::redact("sqlite://./data/gateway.db"),
+            "sqlite://./data/gateway.db"
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Configuration: built-in development defaults, then an optional TOML file, then
+//! `PAGOPA_GATEWAY_*` environment variables (`__` separates sections, e.g.
+//! `PAGOPA_GATEWAY_DATABASE__URL`). Every key is documented in README.md.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Bearer token of the administrator. Unset: read from (or generated into)
+    /// `<data_dir>/admin-token`.
+    pub admin_token: Option<String>,
+    /// Where SQLite, the generated admin token and mail files live.
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub rest: RestConfig,
+    pub pa_soap: PaSoapConfig,
+    pub intermediario: IntermediarioConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` (embedded) or `postgres://USER@HOST:PORT/DB` (production). Unset:
+    /// `sqlite://<data_dir>/gateway.db`.
+    pub url: Option<String>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestConfig {
+    pub listen: SocketAddr,
+    /// Origins allowed by CORS (the portal's). Empty: no CORS headers.
+    pub cors_origins: Vec<String>,
+    /// Largest accepted request body (dovuti CSV uploads included).
+    pub body_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaSoapConfig {
+    pub listen: SocketAddr,
+    /// Server certificate chain (PEM). Unset together with `key` and `client_ca`: a
+    /// development PKI generated once under `dev_pki_dir`.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// CA bundle the Nodo's client certificate must chain to.
+    pub client_ca: Option<PathBuf>,
+    /// If not empty, the client certificate subject must contain one of these strings.
+    pub client_subject_pins: Vec<String>,
+    pub dev_pki_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntermediarioConfig {
+    /// identificativoIntermediarioPA (the intermediary's fiscal code); seeds the registry
+    /// on first start.
+    pub id_intermediario_pa: String,
+    pub id_stazione: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// tracing filter directive, e.g. `info,sqlx=warn`. `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            admin_token: None,
+            data_dir: PathBuf::from("./data"),
+            database: DatabaseConfig {
+                url: None,
+                max_connections: 16,
+            },
+            rest: RestConfig {
+                listen: "127.0.0.1:8080".parse().expect("literal"),
+                cors_origins: Vec::new(),
+                body_limit_bytes: 64 * 1024 * 1024,
+            },
+            pa_soap: PaSoapConfig {
+                listen: "127.0.0.1:8443".parse().expect("literal"),
+                cert: None,
+                key: None,
+                client_ca: None,
+                client_subject_pins: Vec::new(),
+                dev_pki_dir: PathBuf::from("./certs/dev"),
+            },
+            intermediario: IntermediarioConfig {
+                // A syntactically valid fiscal code, for development only.
+                id_intermediario_pa: "80012345676".into(),
+                id_stazione: "80012345676_01".into(),
+                password: "devPassword1".into(),
+            },
+            log: LogConfig {
+                filter: "info,sqlx=warn".into(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} not found")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults, then `file` (which must exist if given), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError::MissingFile(f.to_owned()));
+            }
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        Self::from_figment(fig.merge(Env::prefixed("PAGOPA_GATEWAY_").split("__")))
+    }
+
+    fn from_figment(fig: Figment) -> Result<Self, ConfigError> {
+        let cfg: Config = fig.extract().map_err(|e| {
+            // figment names the key path ("for key `rest.listen`"); keep every error.
+            ConfigError::Invalid(
+                e.into_iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |k: &str, why: &str| Err(ConfigError::Invalid(format!("key `{k}`: {why}")));
+        if let Some(url) = &self.database.url {
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
+                return bad(
+                    "database.url",
+                    "must start with sqlite:, postgres:// or postgresql://",
+                );
+            }
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        let tls = [
+            &self.pa_soap.cert,
+            &self.pa_soap.key,
+            &self.pa_soap.client_ca,
+        ];
+        if tls.iter().any(|p| p.is_some()) && !tls.iter().all(|p| p.is_some()) {
+            return bad(
+                "pa_soap.cert",
+                "pa_soap.cert, pa_soap.key and pa_soap.client_ca go together",
+            );
+        }
+        if let Some(t) = &self.admin_token {
+            if t.len() < 16 {
+                return bad("admin_token", "must be at least 16 characters");
+            }
+        }
+        if crate::model::IdDominio::parse(&self.intermediario.id_intermediario_pa).is_err() {
+            return bad(
+                "intermediario.id_intermediario_pa",
+                "must be an 11-digit fiscal code",
+            );
+        }
+        if !(8..=15).contains(&self.intermediario.password.len()) {
+            return bad(
+                "intermediario.password",
+                "the station password has 8 to 15 characters",
+            );
+        }
+        if self.rest.body_limit_bytes < 1024 {
+            return bad("rest.body_limit_bytes", "must be at least 1024");
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("gateway.db").display()),
+        }
+    }
+
+    pub fn uses_dev_pki(&self) -> bool {
+        self.pa_soap.cert.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_toml(s: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(s)),
+        )
+    }
+
+    #[test]
+    fn defaults_are_the_documented_dev_setup() {
+        let c = from_toml("").unwrap();
+        assert_eq!(c.rest.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.pa_soap.listen.to_string(), "127.0.0.1:8443");
+        assert_eq!(c.database_url(), "sqlite://./data/gateway.db");
+        assert!(c.uses_dev_pki());
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let e = from_toml("[rest]\nlisten = \"nowhere\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rest.listen"), "{e}");
+        let e = from_toml("[database]\nurl = \"mysql://x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("database.url"), "{e}");
+        let e = from_toml("[pa_soap]\ncert = \"a.pem\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pa_soap.cert"), "{e}");
+        let e = from_toml("unknown_key = 1").unwrap_err().to_string();
+        assert!(e.contains("unknown_key"), "{e}");
+        let e = from_toml("admin_token = \"short\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("admin_token"), "{e}");
+    }
+}

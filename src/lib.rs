@@ -1,0 +1,13 @@
+//! pagopa-gateway: a pagoPA intermediario tecnologico. See README.md for the architecture.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod metrics;
+pub mod model;
+pub mod pa_server;
+pub mod pki;
+pub mod registry;
+pub mod rest;
+pub mod store;
+pub mod tls;

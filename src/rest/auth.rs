@@ -1,0 +1,96 @@
+//! Who is calling: the administrator (bearer token from the configuration) or an operator
+//! of one ente (per-ente API key). Keys are stored only as SHA-256 digests. An operator
+//! asking for another ente's data gets 404, not 403, so ente ids cannot be probed.
+
+use super::{ApiError, AppState};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Admin,
+    Operator { id_dominio: String },
+}
+
+pub fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+pub fn digest_hex(secret: &str) -> String {
+    digest(secret).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new operator key: `pgw_` and 32 random bytes in hex.
+pub fn new_api_key() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    format!(
+        "pgw_{}",
+        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+    )
+}
+
+/// Compares digests without an early exit, so timing does not reveal the token.
+fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Caller {
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match self {
+            Caller::Admin => Ok(()),
+            Caller::Operator { .. } => Err(ApiError::Forbidden(
+                "operazione riservata all'amministratore".into(),
+            )),
+        }
+    }
+
+    /// Admits the admin and the ente's own operators; anybody else gets 404.
+    pub fn scope(&self, id_dominio: &str) -> Result<(), ApiError> {
+        match self {
+            Caller::Admin => Ok(()),
+            Caller::Operator { id_dominio: own } if own == id_dominio => Ok(()),
+            Caller::Operator { .. } => Err(ApiError::NotFound("risorsa non trovata".into())),
+        }
+    }
+
+    /// The only ente an operator may see; `None` for the admin.
+    pub fn only_ente(&self) -> Option<String> {
+        match self {
+            Caller::Admin => None,
+            Caller::Operator { id_dominio } => Some(id_dominio.clone()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        let d = digest(token);
+        if same(&d, &state.admin_token_digest) {
+            return Ok(Caller::Admin);
+        }
+        if !token.starts_with("pgw_") {
+            return Err(ApiError::Unauthorized);
+        }
+        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+        match state.store.api_key_ente(&hex).await? {
+            Some(id_dominio) => Ok(Caller::Operator { id_dominio }),
+            None => Err(ApiError::Unauthorized),
+        }
+    }
+}

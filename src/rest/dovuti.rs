@@ -1,0 +1,305 @@
+//! Dovuti (debt positions): create, read, modify, cancel, search, history, and the bulk
+//! import of the MyPay CSV tracciato with its per-line reject report.
+
+use super::auth::Caller;
+use super::{ApiError, AppState, Problem};
+use crate::model::StatoDovuto;
+use crate::registry::import_csv::{self, Versione};
+use crate::registry::{Dovuto, NuovoDovuto, Page, Paging, Rifiuto};
+use crate::store::{DovutiFilter, ImportJob, StoreError, StoricoStato};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search_dovuti, create_dovuto))
+        .routes(routes!(get_dovuto, modify_dovuto))
+        .routes(routes!(cancel_dovuto))
+        .routes(routes!(storia))
+        .routes(routes!(import_dovuti))
+        .routes(routes!(get_import))
+        .routes(routes!(get_import_scarti))
+}
+
+fn rifiuto(r: Rifiuto) -> ApiError {
+    ApiError::Validation(format!("{}: {}", r.code, r.reason))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DovutiQuery {
+    stato: Option<StatoDovuto>,
+    codice_fiscale: Option<String>,
+    iud: Option<String>,
+    iuv: Option<String>,
+    numero_avviso: Option<String>,
+    tipo_dovuto: Option<String>,
+}
+
+/// Searches the ente's dovuti, newest first.
+#[utoipa::path(get, path = "/api/v1/enti/{id_dominio}/dovuti", tag = "dovuti", params(("id_dominio" = String, Path), DovutiQuery, Paging),
+    responses((status = 200, body = Page<Dovuto>), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn search_dovuti(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<DovutiQuery>,
+    Query(paging): Query<Paging>,
+) -> Result<Json<Page<Dovuto>>, ApiError> {
+    caller.scope(&id)?;
+    let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
+    let f = DovutiFilter {
+        id_dominio: Some(id),
+        stato: q.stato,
+        codice_fiscale: q.codice_fiscale.map(|c| c.to_ascii_uppercase()),
+        iud: q.iud,
+        iuv: q.iuv,
+        numero_avviso: q.numero_avviso,
+        tipo_dovuto: q.tipo_dovuto,
+    };
+    let (items, total) = s.store.search_dovuti(&f, limit, offset).await?;
+    Ok(Json(Page {
+        items,
+        page: paging.page,
+        per_page: paging.per_page,
+        total,
+    }))
+}
+
+/// Creates a dovuto; an IUV and numero avviso (aux digit 3) are generated when absent.
+/// Idempotent on the IUD: the same request again answers 200 with the stored dovuto.
+#[utoipa::path(post, path = "/api/v1/enti/{id_dominio}/dovuti", tag = "dovuti", params(("id_dominio" = String, Path)), request_body = NuovoDovuto,
+    responses((status = 201, body = Dovuto), (status = 200, description = "already created by an identical request", body = Dovuto),
+              (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn create_dovuto(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(d): Json<NuovoDovuto>,
+) -> Result<(StatusCode, Json<Dovuto>), ApiError> {
+    caller.scope(&id)?;
+    let ente = s.store.get_ente(&id).await?;
+    let tipo = match s.store.get_tipo_dovuto(&id, &d.tipo_dovuto).await {
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::Validation(format!(
+                "tipo_dovuto '{}' inesistente per l'ente",
+                d.tipo_dovuto
+            )));
+        }
+        other => other?,
+    };
+    let valid = d.resolve(&ente, &tipo).map_err(rifiuto)?;
+    match s.store.get_dovuto(&id, &valid.iud).await {
+        Ok(existing) if valid.same_as(&existing) => return Ok((StatusCode::OK, Json(existing))),
+        Ok(_) => {
+            return Err(ApiError::Conflict(format!(
+                "IUD {} già presente con dati diversi",
+                valid.iud
+            )));
+        }
+        Err(StoreError::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            s.store
+                .insert_dovuto(&ente, &valid, "creato via API")
+                .await?,
+        ),
+    ))
+}
+
+/// One dovuto by IUD.
+#[utoipa::path(get, path = "/api/v1/enti/{id_dominio}/dovuti/{iud}", tag = "dovuti", params(("id_dominio" = String, Path), ("iud" = String, Path)),
+    responses((status = 200, body = Dovuto), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_dovuto(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, iud)): Path<(String, String)>,
+) -> Result<Json<Dovuto>, ApiError> {
+    caller.scope(&id)?;
+    Ok(Json(s.store.get_dovuto(&id, &iud).await?))
+}
+
+/// Modifies a dovuto nobody is paying (refused while a payment is in progress or after it).
+#[utoipa::path(put, path = "/api/v1/enti/{id_dominio}/dovuti/{iud}", tag = "dovuti", params(("id_dominio" = String, Path), ("iud" = String, Path)), request_body = NuovoDovuto,
+    responses((status = 200, body = Dovuto), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn modify_dovuto(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, iud)): Path<(String, String)>,
+    Json(d): Json<NuovoDovuto>,
+) -> Result<Json<Dovuto>, ApiError> {
+    caller.scope(&id)?;
+    if d.iud != iud {
+        return Err(ApiError::Validation(
+            "iud del corpo diverso da quello del percorso".into(),
+        ));
+    }
+    let ente = s.store.get_ente(&id).await?;
+    let old = s.store.get_dovuto(&id, &iud).await?;
+    let tipo = match s.store.get_tipo_dovuto(&id, &d.tipo_dovuto).await {
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::Validation(format!(
+                "tipo_dovuto '{}' inesistente per l'ente",
+                d.tipo_dovuto
+            )));
+        }
+        other => other?,
+    };
+    let valid = d.resolve(&ente, &tipo).map_err(rifiuto)?;
+    if valid.iuv.as_ref().is_some_and(|(iuv, _)| *iuv != old.iuv) {
+        return Err(ApiError::Validation(
+            "lo IUV di un dovuto non si può cambiare".into(),
+        ));
+    }
+    if valid.same_as(&old) {
+        return Ok(Json(old));
+    }
+    Ok(Json(
+        s.store
+            .update_dovuto(&old, &valid, "modificato via API")
+            .await?,
+    ))
+}
+
+/// Cancels a dovuto (idempotent; refused while a payment is in progress or once paid).
+#[utoipa::path(post, path = "/api/v1/enti/{id_dominio}/dovuti/{iud}/annulla", tag = "dovuti", params(("id_dominio" = String, Path), ("iud" = String, Path)),
+    responses((status = 200, body = Dovuto), (status = 404, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
+async fn cancel_dovuto(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, iud)): Path<(String, String)>,
+) -> Result<Json<Dovuto>, ApiError> {
+    caller.scope(&id)?;
+    let d = s.store.get_dovuto(&id, &iud).await?;
+    if d.stato == StatoDovuto::Annullato {
+        return Ok(Json(d));
+    }
+    if !d.stato.is_modifiable() {
+        return Err(ApiError::Conflict(format!(
+            "dovuto in stato {}: non annullabile",
+            d.stato
+        )));
+    }
+    Ok(Json(
+        s.store
+            .change_stato(&d, StatoDovuto::Annullato, "annullato via API")
+            .await?,
+    ))
+}
+
+/// The dovuto's state history, oldest first.
+#[utoipa::path(get, path = "/api/v1/enti/{id_dominio}/dovuti/{iud}/storia", tag = "dovuti", params(("id_dominio" = String, Path), ("iud" = String, Path)),
+    responses((status = 200, body = Vec<StoricoStato>), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn storia(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, iud)): Path<(String, String)>,
+) -> Result<Json<Vec<StoricoStato>>, ApiError> {
+    caller.scope(&id)?;
+    let d = s.store.get_dovuto(&id, &iud).await?;
+    Ok(Json(s.store.storia_dovuto(d.id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Tracciato version `1_0`..`1_3`; absent: told from the column count.
+    versione: Option<String>,
+    /// Original file name, kept in the job for the operator.
+    file_name: Option<String>,
+}
+
+/// Imports a MyPay dovuti CSV (tracciato 1.0-1.3). Every valid line is applied in one
+/// transaction; the others are listed with line number, code and reason. Idempotent on the
+/// IUD: importing the same file again changes nothing.
+#[utoipa::path(post, path = "/api/v1/enti/{id_dominio}/dovuti/import", tag = "dovuti", params(("id_dominio" = String, Path), ImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportJob), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn import_dovuti(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Json<ImportJob>, ApiError> {
+    caller.scope(&id)?;
+    let ente = s.store.get_ente(&id).await?;
+    let versione = match q.versione.as_deref() {
+        None => None,
+        Some(v) => Some(Versione::parse(v).ok_or_else(|| {
+            ApiError::Validation(format!(
+                "versione '{v}' non supportata (1_0, 1_1, 1_2, 1_3)"
+            ))
+        })?),
+    };
+    if body.is_empty() {
+        return Err(ApiError::Validation("file vuoto".into()));
+    }
+    let sha: String = Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let text = import_csv::decode(&body);
+    // Parsing a large file is CPU work: keep it off the async workers.
+    let file = tokio::task::spawn_blocking(move || import_csv::parse(&text, versione))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(ApiError::Validation)?;
+    let tipi = s.store.list_tipi_dovuto(&id).await?;
+    let job = s
+        .store
+        .apply_dovuti_import(&ente, &tipi, &file, q.file_name.as_deref(), &sha)
+        .await?;
+    for (outcome, n) in [
+        ("imported", job.righe_importate),
+        ("unchanged", job.righe_invariate),
+        ("rejected", job.righe_scartate),
+    ] {
+        metrics::counter!(crate::metrics::DOVUTI_IMPORTED, "outcome" => outcome)
+            .increment(n as u64);
+    }
+    Ok(Json(job))
+}
+
+/// An import job with its report.
+#[utoipa::path(get, path = "/api/v1/enti/{id_dominio}/imports/{job_id}", tag = "dovuti", params(("id_dominio" = String, Path), ("job_id" = String, Path)),
+    responses((status = 200, body = ImportJob), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_import(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, job)): Path<(String, String)>,
+) -> Result<Json<ImportJob>, ApiError> {
+    caller.scope(&id)?;
+    Ok(Json(s.store.get_import_job(&id, &job).await?))
+}
+
+/// The rejects of an import as CSV (original line, code, reason), MyPay's "scarti" file.
+#[utoipa::path(get, path = "/api/v1/enti/{id_dominio}/imports/{job_id}/scarti.csv", tag = "dovuti", params(("id_dominio" = String, Path), ("job_id" = String, Path)),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_import_scarti(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, job)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.scope(&id)?;
+    let job = s.store.get_import_job(&id, &job).await?;
+    let csv = import_csv::reject_report(job.scarti.iter().map(|sc| {
+        (
+            sc.riga,
+            sc.codice.as_str(),
+            sc.motivo.as_str(),
+            sc.riga_originale.as_str(),
+        )
+    }));
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv))
+}

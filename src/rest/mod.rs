@@ -1,0 +1,166 @@
+//! The REST facade (JSON over HTTP) for portals and operators, plus the operational
+//! endpoints: `/healthz`, `/readyz`, `/metrics`, `/api/v1/openapi.json`, `/swagger-ui`.
+
+pub mod auth;
+mod dovuti;
+mod enti;
+pub mod error;
+
+pub use error::{ApiError, Problem};
+
+use crate::store::Store;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+use std::time::Instant;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub admin_token_digest: [u8; 32],
+    pub metrics: PrometheusHandle,
+    pub config: Arc<crate::config::Config>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "pagopa-gateway", description = "REST facade of the pagoPA intermediary: registry of enti, tipi dovuto and dovuti; portal and MyPivot APIs. Errors are application/problem+json."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "system", description = "Health, readiness, metrics"),
+        (name = "enti", description = "Enti creditori, their operators' API keys and the intermediary"),
+        (name = "tipi-dovuto", description = "Tipi dovuto per ente"),
+        (name = "dovuti", description = "Debt positions and their bulk import"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("Admin token or per-ente operator API key (pgw_…)"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The documented routes, with their OpenAPI document.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(utoipa_axum::routes!(healthz))
+        .routes(utoipa_axum::routes!(readyz))
+        .routes(utoipa_axum::routes!(metrics))
+        .merge(enti::router())
+        .merge(dovuti::router())
+}
+
+/// The OpenAPI document served at `/api/v1/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+pub fn router(state: AppState) -> Router {
+    let (router, openapi) = api().split_for_parts();
+    let cfg = state.config.clone();
+    let request_id = HeaderName::from_static("x-request-id");
+    let mut app = router
+        .merge(SwaggerUi::new("/swagger-ui").url("/api/v1/openapi.json", openapi))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::from_fn(error::problemize))
+        .layer(DefaultBodyLimit::max(cfg.rest.body_limit_bytes))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state);
+    if !cfg.rest.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = cfg
+            .rest
+            .cors_origins
+            .iter()
+            .filter_map(|o| o.parse().ok())
+            .collect();
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods(tower_http::cors::Any)
+                .allow_headers(tower_http::cors::Any),
+        );
+    }
+    app
+}
+
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!(crate::metrics::HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!(crate::metrics::HTTP_DURATION, "method" => method, "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    resp
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<&'static str>,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        database: None,
+    })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "system", responses((status = 200, body = Health), (status = 503, body = Problem)))]
+async fn readyz(State(s): State<AppState>) -> Result<Json<Health>, ApiError> {
+    s.store
+        .ping()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("database non raggiungibile: {e}")))?;
+    Ok(Json(Health {
+        status: "ready",
+        version: env!("CARGO_PKG_VERSION"),
+        database: Some(s.store.backend()),
+    }))
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain", body = String)))]
+async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [("content-type", "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+}

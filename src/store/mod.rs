@@ -1,0 +1,605 @@
+//! Persistence on SQLite (embedded default, WAL) or PostgreSQL (production; several gateway
+//! instances on one database). The SQL is written once in `queries.rs` and compiled twice,
+//! once per backend with a concrete `Db`, so each query is type-checked against its driver
+//! without the `Any` driver (which cannot carry PostgreSQL dates) or generic bounds.
+
+use crate::model::{Importo, StatoDovuto};
+use crate::registry::{
+    Contatti, Dovuto, Ente, Pagatore, PoliticaScadenza, TipoDovuto, TipoSoggetto,
+};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+use time::{Date, OffsetDateTime};
+
+pub static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+pub static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+mod sqlite {
+    pub type Db = sqlx::Sqlite;
+    pub const IS_POSTGRES: bool = false;
+    include!("queries.rs");
+}
+
+mod postgres {
+    pub type Db = sqlx::Postgres;
+    pub const IS_POSTGRES: bool = true;
+    include!("queries.rs");
+}
+
+#[derive(Clone)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The store: a cheap-to-clone handle on the pool of one backend.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Runs `$body` with `$q` bound to the backend's query module and `$p` to its pool.
+macro_rules! dispatch {
+    ($self:expr, |$q:ident, $p:ident| $body:expr) => {
+        match &$self.pool {
+            Pool::Sqlite($p) => {
+                use self::sqlite as $q;
+                $body
+            }
+            Pool::Postgres($p) => {
+                use self::postgres as $q;
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or state conflict, explained for the caller.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl Store {
+    /// Connects by URL: `sqlite://…` or `postgres://…`. SQLite files are created if missing.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
+        let pool = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a committed receipt survives a power cut, not only a crash.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .connect_with(opts)
+                    .await?,
+            )
+        } else {
+            let opts = PgConnectOptions::from_str(url)?;
+            Pool::Postgres(Self::pg_pool(opts, max_connections).await?)
+        };
+        Ok(Store { pool })
+    }
+
+    pub async fn pg_pool(
+        opts: PgConnectOptions,
+        max_connections: u32,
+    ) -> Result<PgPool, sqlx::Error> {
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+    }
+
+    pub fn from_pool(pool: Pool) -> Store {
+        Store { pool }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Applies pending migrations. On PostgreSQL sqlx takes an advisory lock, so instances
+    /// starting together do not race.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::ping(p).await)
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Filters of the enti search; `None` matches everything.
+#[derive(Debug, Default, Clone)]
+pub struct EntiFilter {
+    /// Restricts to one ente (an operator sees only their own).
+    pub id_dominio: Option<String>,
+    /// Substring of the name, codice IPA or fiscal code, case-insensitive.
+    pub q: Option<String>,
+    pub codice_ipa: Option<String>,
+    pub attivo: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct DovutiFilter {
+    pub id_dominio: Option<String>,
+    pub stato: Option<StatoDovuto>,
+    pub codice_fiscale: Option<String>,
+    pub iud: Option<String>,
+    pub iuv: Option<String>,
+    pub numero_avviso: Option<String>,
+    pub tipo_dovuto: Option<String>,
+}
+
+/// One line of a file import that was not applied.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Scarto {
+    pub riga: u64,
+    pub codice: String,
+    pub motivo: String,
+    pub riga_originale: String,
+}
+
+/// An import job and its report, kept so the operator can fetch the rejects later.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportJob {
+    pub id: String,
+    pub id_dominio: String,
+    pub tipo: String,
+    pub file_name: Option<String>,
+    pub file_sha256: String,
+    pub versione: Option<String>,
+    pub stato: String,
+    pub righe_lette: i64,
+    pub righe_importate: i64,
+    pub righe_invariate: i64,
+    pub righe_scartate: i64,
+    pub scarti: Vec<Scarto>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ImportJobRow {
+    id: String,
+    id_dominio: String,
+    tipo: String,
+    file_name: Option<String>,
+    file_sha256: String,
+    versione: Option<String>,
+    stato: String,
+    righe_lette: i64,
+    righe_importate: i64,
+    righe_invariate: i64,
+    righe_scartate: i64,
+    scarti: String,
+    created_at: OffsetDateTime,
+}
+
+impl TryFrom<ImportJobRow> for ImportJob {
+    type Error = StoreError;
+    fn try_from(r: ImportJobRow) -> StoreResult<ImportJob> {
+        Ok(ImportJob {
+            scarti: serde_json::from_str(&r.scarti).map_err(|e| corrupt("import_job.scarti", e))?,
+            id: r.id,
+            id_dominio: r.id_dominio,
+            tipo: r.tipo,
+            file_name: r.file_name,
+            file_sha256: r.file_sha256,
+            versione: r.versione,
+            stato: r.stato,
+            righe_lette: r.righe_lette,
+            righe_importate: r.righe_importate,
+            righe_invariate: r.righe_invariate,
+            righe_scartate: r.righe_scartate,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// One step of a dovuto's state history.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct StoricoStato {
+    pub stato_da: Option<String>,
+    pub stato_a: String,
+    pub motivo: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+}
+
+/// The intermediary and its station, as the Nodo knows them.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Intermediario {
+    pub id_intermediario_pa: String,
+    pub id_stazione: String,
+    /// Never returned by the API.
+    #[serde(skip_serializing)]
+    pub password: String,
+}
+
+/// An operator API key as listed (the secret itself is shown once, at creation).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ApiKey {
+    pub id: i64,
+    pub id_dominio: String,
+    pub label: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+// ---- rows ----------------------------------------------------------------------------
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn importo(cents: i64) -> StoreResult<Importo> {
+    Importo::from_cents(cents).map_err(|e| corrupt("importo", e))
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EnteRow {
+    id_dominio: String,
+    denominazione: String,
+    codice_ipa: String,
+    segregation_code: i64,
+    email: Option<String>,
+    telefono: Option<String>,
+    sito_web: Option<String>,
+    ibans: String,
+    flg_pagati: bool,
+    flg_tesoreria: bool,
+    attivo: bool,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<EnteRow> for Ente {
+    type Error = StoreError;
+    fn try_from(r: EnteRow) -> StoreResult<Ente> {
+        Ok(Ente {
+            id_dominio: r
+                .id_dominio
+                .parse()
+                .map_err(|e| corrupt("ente.id_dominio", e))?,
+            denominazione: r.denominazione,
+            codice_ipa: r.codice_ipa,
+            segregation_code: u8::try_from(r.segregation_code)
+                .ok()
+                .and_then(|c| crate::model::SegregationCode::new(c).ok())
+                .ok_or_else(|| corrupt("ente.segregation_code", r.segregation_code))?,
+            contatti: Contatti {
+                email: r.email,
+                telefono: r.telefono,
+                sito_web: r.sito_web,
+            },
+            ibans: serde_json::from_str(&r.ibans).map_err(|e| corrupt("ente.ibans", e))?,
+            flg_pagati: r.flg_pagati,
+            flg_tesoreria: r.flg_tesoreria,
+            attivo: r.attivo,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TipoDovutoRow {
+    id_dominio: String,
+    codice: String,
+    descrizione: String,
+    iban: String,
+    dati_specifici_riscossione: String,
+    importo_fisso_cents: Option<i64>,
+    spontaneo: bool,
+    cf_anonimo: bool,
+    politica_scadenza: String,
+    mora_fissa_cents: i64,
+    interesse_annuo_bp: i64,
+    attivo: bool,
+}
+
+impl TryFrom<TipoDovutoRow> for TipoDovuto {
+    type Error = StoreError;
+    fn try_from(r: TipoDovutoRow) -> StoreResult<TipoDovuto> {
+        Ok(TipoDovuto {
+            id_dominio: r
+                .id_dominio
+                .parse()
+                .map_err(|e| corrupt("tipo_dovuto.id_dominio", e))?,
+            codice: r.codice,
+            descrizione: r.descrizione,
+            iban: r.iban.parse().map_err(|e| corrupt("tipo_dovuto.iban", e))?,
+            dati_specifici_riscossione: r
+                .dati_specifici_riscossione
+                .parse()
+                .map_err(|e| corrupt("tipo_dovuto.dsr", e))?,
+            importo_fisso: r.importo_fisso_cents.map(importo).transpose()?,
+            spontaneo: r.spontaneo,
+            cf_anonimo: r.cf_anonimo,
+            politica_scadenza: PoliticaScadenza::parse(&r.politica_scadenza)
+                .ok_or_else(|| corrupt("tipo_dovuto.politica_scadenza", &r.politica_scadenza))?,
+            mora_fissa: importo(r.mora_fissa_cents)?,
+            interesse_annuo_bp: r.interesse_annuo_bp,
+            attivo: r.attivo,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DovutoRow {
+    id: i64,
+    id_dominio: String,
+    iud: String,
+    iuv: String,
+    numero_avviso: Option<String>,
+    tipo_dovuto: String,
+    tipo_soggetto: String,
+    codice_fiscale: String,
+    anagrafica: String,
+    indirizzo: Option<String>,
+    civico: Option<String>,
+    cap: Option<String>,
+    localita: Option<String>,
+    provincia: Option<String>,
+    nazione: Option<String>,
+    email: Option<String>,
+    importo_cents: i64,
+    commissione_pa_cents: Option<i64>,
+    causale: String,
+    dati_specifici_riscossione: String,
+    tipo_versamento: String,
+    data_scadenza: Option<Date>,
+    data_validita: Option<Date>,
+    bilancio: String,
+    stato: String,
+    version: i64,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<DovutoRow> for Dovuto {
+    type Error = StoreError;
+    fn try_from(r: DovutoRow) -> StoreResult<Dovuto> {
+        let cf = if r.codice_fiscale == crate::model::codice_fiscale::CF_ANONIMO {
+            crate::model::CodiceFiscale::anonimo()
+        } else {
+            r.codice_fiscale
+                .parse()
+                .map_err(|e| corrupt("dovuto.codice_fiscale", e))?
+        };
+        Ok(Dovuto {
+            id: r.id,
+            id_dominio: r
+                .id_dominio
+                .parse()
+                .map_err(|e| corrupt("dovuto.id_dominio", e))?,
+            iud: r.iud,
+            iuv: r.iuv.parse().map_err(|e| corrupt("dovuto.iuv", e))?,
+            numero_avviso: r
+                .numero_avviso
+                .map(|n| n.parse())
+                .transpose()
+                .map_err(|e| corrupt("dovuto.numero_avviso", e))?,
+            tipo_dovuto: r.tipo_dovuto,
+            pagatore: Pagatore {
+                tipo: TipoSoggetto::parse(&r.tipo_soggetto)
+                    .ok_or_else(|| corrupt("dovuto.tipo_soggetto", &r.tipo_soggetto))?,
+                codice_fiscale: cf,
+                anagrafica: r.anagrafica,
+                indirizzo: r.indirizzo,
+                civico: r.civico,
+                cap: r.cap,
+                localita: r.localita,
+                provincia: r.provincia,
+                nazione: r.nazione,
+                email: r.email,
+            },
+            importo: importo(r.importo_cents)?,
+            commissione_pa: r.commissione_pa_cents.map(importo).transpose()?,
+            causale: r.causale,
+            dati_specifici_riscossione: r
+                .dati_specifici_riscossione
+                .parse()
+                .map_err(|e| corrupt("dovuto.dsr", e))?,
+            tipo_versamento: r
+                .tipo_versamento
+                .parse()
+                .map_err(|e| corrupt("dovuto.tipo_versamento", e))?,
+            data_scadenza: r.data_scadenza,
+            data_validita: r.data_validita,
+            bilancio: serde_json::from_str(&r.bilancio)
+                .map_err(|e| corrupt("dovuto.bilancio", e))?,
+            stato: StatoDovuto::parse(&r.stato).map_err(|e| corrupt("dovuto.stato", e))?,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+// ---- the store's operations, dispatched to the backend ----
+
+use crate::registry::import_csv::FileCsv;
+use crate::registry::{DovutoValido, EnteInput, TipoDovutoInput};
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+impl Store {
+    pub async fn seed_intermediario(&self, i: &Intermediario) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::seed_intermediario(p, i, now()).await)
+    }
+    pub async fn put_intermediario(&self, i: &Intermediario) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::put_intermediario(p, i, now()).await)
+    }
+    pub async fn get_intermediario(&self) -> StoreResult<Intermediario> {
+        dispatch!(self, |q, p| q::get_intermediario(p).await)
+    }
+
+    pub async fn insert_ente(&self, e: &EnteInput) -> StoreResult<Ente> {
+        dispatch!(self, |q, p| q::insert_ente(p, e, now()).await)?;
+        self.get_ente(e.id_dominio.as_str()).await
+    }
+    pub async fn update_ente(&self, e: &EnteInput) -> StoreResult<Ente> {
+        dispatch!(self, |q, p| q::update_ente(p, e, now()).await)?;
+        self.get_ente(e.id_dominio.as_str()).await
+    }
+    pub async fn get_ente(&self, id_dominio: &str) -> StoreResult<Ente> {
+        dispatch!(self, |q, p| q::get_ente(p, id_dominio).await)
+    }
+    pub async fn search_enti(
+        &self,
+        f: &EntiFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<Ente>, i64)> {
+        dispatch!(self, |q, p| q::search_enti(p, f, limit, offset).await)
+    }
+
+    pub async fn create_tipo_dovuto(
+        &self,
+        ente: &str,
+        t: &TipoDovutoInput,
+    ) -> StoreResult<TipoDovuto> {
+        dispatch!(self, |q, p| q::upsert_tipo_dovuto(p, ente, t, true, now())
+            .await)?;
+        self.get_tipo_dovuto(ente, &t.codice).await
+    }
+    pub async fn update_tipo_dovuto(
+        &self,
+        ente: &str,
+        t: &TipoDovutoInput,
+    ) -> StoreResult<TipoDovuto> {
+        dispatch!(self, |q, p| q::upsert_tipo_dovuto(p, ente, t, false, now())
+            .await)?;
+        self.get_tipo_dovuto(ente, &t.codice).await
+    }
+    pub async fn get_tipo_dovuto(&self, ente: &str, codice: &str) -> StoreResult<TipoDovuto> {
+        dispatch!(self, |q, p| q::get_tipo_dovuto(p, ente, codice).await)
+    }
+    pub async fn list_tipi_dovuto(&self, ente: &str) -> StoreResult<Vec<TipoDovuto>> {
+        dispatch!(self, |q, p| q::list_tipi_dovuto(p, ente).await)
+    }
+
+    pub async fn insert_dovuto(
+        &self,
+        ente: &Ente,
+        d: &DovutoValido,
+        motivo: &str,
+    ) -> StoreResult<Dovuto> {
+        dispatch!(self, |q, p| q::insert_dovuto(p, ente, d, motivo, now())
+            .await)
+    }
+    pub async fn update_dovuto(
+        &self,
+        old: &Dovuto,
+        d: &DovutoValido,
+        motivo: &str,
+    ) -> StoreResult<Dovuto> {
+        dispatch!(self, |q, p| q::update_dovuto(p, old, d, motivo, now())
+            .await)
+    }
+    pub async fn change_stato(
+        &self,
+        d: &Dovuto,
+        to: StatoDovuto,
+        motivo: &str,
+    ) -> StoreResult<Dovuto> {
+        dispatch!(self, |q, p| q::change_stato(p, d, to, motivo, now()).await)
+    }
+    pub async fn get_dovuto(&self, ente: &str, iud: &str) -> StoreResult<Dovuto> {
+        dispatch!(self, |q, p| q::get_dovuto(p, ente, iud).await)
+    }
+    pub async fn storia_dovuto(&self, id: i64) -> StoreResult<Vec<StoricoStato>> {
+        dispatch!(self, |q, p| q::storia_dovuto(p, id).await)
+    }
+    pub async fn search_dovuti(
+        &self,
+        f: &DovutiFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<Dovuto>, i64)> {
+        dispatch!(self, |q, p| q::search_dovuti(p, f, limit, offset).await)
+    }
+
+    pub async fn apply_dovuti_import(
+        &self,
+        ente: &Ente,
+        tipi: &[TipoDovuto],
+        file: &FileCsv,
+        file_name: Option<&str>,
+        sha256: &str,
+    ) -> StoreResult<ImportJob> {
+        let id = uuid::Uuid::new_v4().to_string();
+        dispatch!(self, |q, p| q::apply_dovuti_import(
+            p,
+            ente,
+            tipi,
+            file,
+            (&id, file_name, sha256),
+            now()
+        )
+        .await)
+    }
+    pub async fn get_import_job(&self, ente: &str, id: &str) -> StoreResult<ImportJob> {
+        dispatch!(self, |q, p| q::get_import_job(p, ente, id).await)
+    }
+
+    pub async fn insert_api_key(&self, ente: &str, hash: &str, label: &str) -> StoreResult<ApiKey> {
+        dispatch!(self, |q, p| q::insert_api_key(p, ente, hash, label, now())
+            .await)
+    }
+    pub async fn list_api_keys(&self, ente: &str) -> StoreResult<Vec<ApiKey>> {
+        dispatch!(self, |q, p| q::list_api_keys(p, ente).await)
+    }
+    pub async fn revoke_api_key(&self, ente: &str, id: i64) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::revoke_api_key(p, ente, id, now()).await)
+    }
+    pub async fn api_key_ente(&self, hash: &str) -> StoreResult<Option<String>> {
+        dispatch!(self, |q, p| q::api_key_ente(p, hash).await)
+    }
+}

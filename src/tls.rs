@@ -1,0 +1,164 @@
+//! TLS for the PA-side endpoint: rustls with mandatory client certificates chained to the
+//! configured CA bundle, optional subject pinning, and an accept loop (after axum's
+//! low-level-rustls example) that handshakes each connection in its own task, so a slow
+//! handshake never blocks the others, and drains open connections on shutdown.
+
+use anyhow::Context;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+/// The authenticated peer of a connection, put into every request's extensions.
+#[derive(Debug, Clone)]
+pub struct ClientIdentity {
+    pub subject: String,
+    pub serial: String,
+}
+
+pub fn install_crypto_provider() {
+    // Fails only when already installed, which is fine.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+pub fn load_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .with_context(|| format!("reading certificates from {}", path.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("parsing certificates in {}", path.display()))?;
+    anyhow::ensure!(!certs.is_empty(), "no certificate in {}", path.display());
+    Ok(certs)
+}
+
+/// Server config requiring a client certificate that chains to `client_ca`.
+pub fn server_config(
+    cert: &Path,
+    key: &Path,
+    client_ca: &Path,
+) -> anyhow::Result<Arc<ServerConfig>> {
+    install_crypto_provider();
+    let chain = load_certs(cert)?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .with_context(|| format!("reading private key {}", key.display()))?;
+    let mut roots = RootCertStore::empty();
+    for ca in load_certs(client_ca)? {
+        roots.add(ca).context("adding client CA")?;
+    }
+    let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
+        .build()
+        .context("building client verifier")?;
+    let mut cfg = ServerConfig::builder()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .context("server certificate and key do not match")?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
+fn identity(cert: &CertificateDer<'_>) -> ClientIdentity {
+    match x509_parser::parse_x509_certificate(cert.as_ref()) {
+        Ok((_, c)) => ClientIdentity {
+            subject: c.subject().to_string(),
+            serial: c.raw_serial_as_string(),
+        },
+        Err(_) => ClientIdentity {
+            subject: String::new(),
+            serial: String::new(),
+        },
+    }
+}
+
+/// Serves `router` over mutual TLS until `shutdown` resolves, then waits up to `drain` for
+/// open connections to finish their requests.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    router: Router,
+    subject_pins: Arc<Vec<String>>,
+    shutdown: impl Future<Output = ()>,
+    drain: Duration,
+) {
+    let acceptor = TlsAcceptor::from(tls);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let builder = Builder::new(TokioExecutor::new());
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // e.g. EMFILE: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let (acceptor, router, builder, pins) = (
+            acceptor.clone(),
+            router.clone(),
+            builder.clone(),
+            subject_pins.clone(),
+        );
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let _ = tcp.set_nodelay(true);
+            let stream =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::info!(%peer, error = %e, "TLS handshake refused");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::info!(%peer, "TLS handshake timed out");
+                        return;
+                    }
+                };
+            let Some(id) = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(identity)
+            else {
+                return; // unreachable: the verifier requires a certificate
+            };
+            if !pins.is_empty() && !pins.iter().any(|p| id.subject.contains(p.as_str())) {
+                tracing::warn!(%peer, subject = %id.subject, "client certificate subject not pinned: connection closed");
+                return;
+            }
+            let svc = router.map_request(move |mut req: axum::http::Request<Incoming>| {
+                req.extensions_mut().insert(id.clone());
+                req
+            });
+            let conn = builder.serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(svc),
+            );
+            if let Err(e) = watcher.watch(conn.into_owned()).await {
+                tracing::debug!(%peer, error = %e, "connection ended with error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("TLS connections still open after the drain period: closing");
+    }
+}
