@@ -127,7 +127,14 @@ impl Config {
             }
             fig = fig.merge(Toml::file_exact(f));
         }
-        Self::from_figment(fig.merge(Env::prefixed("PAGOPA_GATEWAY_").split("__")))
+        // PAGOPA_GATEWAY_CONFIG names the file itself (see the CLI), it is not a key.
+        Self::from_figment(
+            fig.merge(
+                Env::prefixed("PAGOPA_GATEWAY_")
+                    .ignore(&["config"])
+                    .split("__"),
+            ),
+        )
     }
 
     fn from_figment(fig: Figment) -> Result<Self, ConfigError> {
@@ -146,16 +153,15 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let bad = |k: &str, why: &str| Err(ConfigError::Invalid(format!("key `{k}`: {why}")));
-        if let Some(url) = &self.database.url {
-            if !(url.starts_with("sqlite:")
+        if let Some(url) = &self.database.url
+            && !(url.starts_with("sqlite:")
                 || url.starts_with("postgres://")
                 || url.starts_with("postgresql://"))
-            {
-                return bad(
-                    "database.url",
-                    "must start with sqlite:, postgres:// or postgresql://",
-                );
-            }
+        {
+            return bad(
+                "database.url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            );
         }
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");
@@ -171,10 +177,10 @@ impl Config {
                 "pa_soap.cert, pa_soap.key and pa_soap.client_ca go together",
             );
         }
-        if let Some(t) = &self.admin_token {
-            if t.len() < 16 {
-                return bad("admin_token", "must be at least 16 characters");
-            }
+        if let Some(t) = &self.admin_token
+            && t.len() < 16
+        {
+            return bad("admin_token", "must be at least 16 characters");
         }
         if crate::model::IdDominio::parse(&self.intermediario.id_intermediario_pa).is_err() {
             return bad(

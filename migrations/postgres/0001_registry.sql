@@ -97,7 +97,7 @@ CREATE TABLE dovuto_storia (
     stato_da TEXT,
     stato_a TEXT NOT NULL,
     motivo TEXT NOT NULL,
-    at TEXT NOT NULL
+    at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX dovuto_storia_dovuto ON dovuto_storia (dovuto_id);
 

@@ -71,7 +71,9 @@ impl Bilancio {
                     match (path.len(), name.as_str()) {
                         (0, "bilancio") => {}
                         (0, other) => {
-                            return Err(err(format!("radice attesa 'bilancio', trovata '{other}'")));
+                            return Err(err(format!(
+                                "radice attesa 'bilancio', trovata '{other}'"
+                            )));
                         }
                         (1, "capitolo") => {
                             cap = Some((String::new(), NA.to_owned()));

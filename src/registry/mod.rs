@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
+// Dates travel as ISO 8601 `YYYY-MM-DD` in JSON.
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
 /// Assistance contacts shown on the ente's portal page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Contatti {
@@ -94,10 +97,10 @@ fn check_contatti(c: &Contatti) -> Result<(), String> {
     if let Some(t) = &c.telefono {
         check_len("contatti.telefono", t, 3, 32)?;
     }
-    if let Some(w) = &c.sito_web {
-        if !(w.starts_with("https://") || w.starts_with("http://")) || w.len() > 255 {
-            return Err("contatti.sito_web: URL http(s) di al più 255 caratteri".into());
-        }
+    if let Some(w) = &c.sito_web
+        && (!(w.starts_with("https://") || w.starts_with("http://")) || w.len() > 255)
+    {
+        return Err("contatti.sito_web: URL http(s) di al più 255 caratteri".into());
     }
     Ok(())
 }
@@ -302,9 +305,11 @@ pub struct Dovuto {
     pub dati_specifici_riscossione: DatiSpecificiRiscossione,
     #[schema(value_type = String, example = "ALL")]
     pub tipo_versamento: TipoVersamento,
+    #[serde(with = "iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub data_scadenza: Option<Date>,
     /// Until when the amount holds; after it the amount is recomputed at verification.
+    #[serde(with = "iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub data_validita: Option<Date>,
     pub bilancio: Vec<VoceBilancio>,
@@ -344,10 +349,10 @@ pub struct NuovoDovuto {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub tipo_versamento: Option<TipoVersamento>,
-    #[serde(default)]
+    #[serde(default, with = "iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub data_scadenza: Option<Date>,
-    #[serde(default)]
+    #[serde(default, with = "iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub data_validita: Option<Date>,
     #[serde(default)]
@@ -436,21 +441,21 @@ impl NuovoDovuto {
                 check_len(field, v, 1, max).map_err(|e| Rifiuto::new(code, e))?;
             }
         }
-        if let Some(pr) = &p.provincia {
-            if pr.len() != 2 || !pr.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(Rifiuto::new(
-                    "PAA_IMPORT_SINTASSI_CSV_PROV",
-                    format!("provincia '{pr}': due lettere maiuscole"),
-                ));
-            }
+        if let Some(pr) = &p.provincia
+            && (pr.len() != 2 || !pr.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return Err(Rifiuto::new(
+                "PAA_IMPORT_SINTASSI_CSV_PROV",
+                format!("provincia '{pr}': due lettere maiuscole"),
+            ));
         }
-        if let Some(n) = &p.nazione {
-            if n.len() != 2 || !n.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(Rifiuto::new(
-                    "PAA_IMPORT_SINTASSI_CSV_NAZ",
-                    format!("nazione '{n}': codice ISO di due lettere"),
-                ));
-            }
+        if let Some(n) = &p.nazione
+            && (n.len() != 2 || !n.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return Err(Rifiuto::new(
+                "PAA_IMPORT_SINTASSI_CSV_NAZ",
+                format!("nazione '{n}': codice ISO di due lettere"),
+            ));
         }
         if let Some(e) = &p.email {
             check_email(e).map_err(|e| Rifiuto::new("PAA_IMPORT_SINTASSI_CSV_EMAIL", e))?;
@@ -479,13 +484,13 @@ impl NuovoDovuto {
         }
         check_len("causale", &self.causale, 1, 1024)
             .map_err(|e| Rifiuto::new("PAA_IMPORT_SINTASSI_CSV_CAUSALE", e))?;
-        if let (Some(v), Some(s)) = (self.data_validita, self.data_scadenza) {
-            if v > s {
-                return Err(Rifiuto::new(
-                    "PAA_IMPORT_SINTASSI_CSV_DATA_SCADENZA_PAGAMENTO",
-                    format!("data di validità {v} successiva alla scadenza {s}"),
-                ));
-            }
+        if let (Some(v), Some(s)) = (self.data_validita, self.data_scadenza)
+            && v > s
+        {
+            return Err(Rifiuto::new(
+                "PAA_IMPORT_SINTASSI_CSV_DATA_SCADENZA_PAGAMENTO",
+                format!("data di validità {v} successiva alla scadenza {s}"),
+            ));
         }
         if !self.bilancio.is_empty() {
             Bilancio(self.bilancio.clone())

@@ -10,8 +10,12 @@ use crate::registry::{DovutoValido, EnteInput, Rifiuto, TipoDovutoInput};
 type DbPool = sqlx::Pool<Db>;
 type Conn = <Db as sqlx::Database>::Connection;
 
-#[allow(dead_code)]
-const BACKEND_IS_POSTGRES: bool = IS_POSTGRES;
+/// Starts a write transaction. On SQLite it takes the write lock at once (IMMEDIATE): a
+/// deferred transaction that reads first and writes later can fail with SQLITE_BUSY on the
+/// lock upgrade, which the busy timeout does not cover.
+async fn begin_write(p: &DbPool) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    p.begin_with(if IS_POSTGRES { "BEGIN" } else { "BEGIN IMMEDIATE" }).await
+}
 
 pub async fn ping(p: &DbPool) -> StoreResult<()> {
     sqlx::query("SELECT 1").execute(p).await?;
@@ -95,7 +99,7 @@ pub async fn insert_ente(p: &DbPool, e: &EnteInput, now: OffsetDateTime) -> Stor
 }
 
 pub async fn update_ente(p: &DbPool, e: &EnteInput, now: OffsetDateTime) -> StoreResult<()> {
-    let mut tx = p.begin().await?;
+    let mut tx = begin_write(p).await?;
     let current: Option<(i64,)> = sqlx::query_as("SELECT segregation_code FROM ente WHERE id_dominio = $1")
         .bind(e.id_dominio.as_str())
         .fetch_optional(&mut *tx)
@@ -422,7 +426,7 @@ async fn tx_dovuto_by_iud(c: &mut Conn, ente: &str, iud: &str) -> StoreResult<Op
 }
 
 pub async fn insert_dovuto(p: &DbPool, ente: &Ente, d: &DovutoValido, motivo: &str, now: OffsetDateTime) -> StoreResult<Dovuto> {
-    let mut tx = p.begin().await?;
+    let mut tx = begin_write(p).await?;
     tx_insert_dovuto(&mut tx, ente, d, motivo, now).await?;
     let out = tx_dovuto_by_iud(&mut tx, ente.id_dominio.as_str(), &d.iud).await?.ok_or(StoreError::NotFound)?;
     tx.commit().await?;
@@ -430,7 +434,7 @@ pub async fn insert_dovuto(p: &DbPool, ente: &Ente, d: &DovutoValido, motivo: &s
 }
 
 pub async fn update_dovuto(p: &DbPool, old: &Dovuto, d: &DovutoValido, motivo: &str, now: OffsetDateTime) -> StoreResult<Dovuto> {
-    let mut tx = p.begin().await?;
+    let mut tx = begin_write(p).await?;
     tx_update_dovuto(&mut tx, old, d, motivo, now).await?;
     let out = tx_dovuto_by_iud(&mut tx, old.id_dominio.as_str(), &old.iud).await?.ok_or(StoreError::NotFound)?;
     tx.commit().await?;
@@ -438,7 +442,7 @@ pub async fn update_dovuto(p: &DbPool, old: &Dovuto, d: &DovutoValido, motivo: &
 }
 
 pub async fn change_stato(p: &DbPool, d: &Dovuto, to: StatoDovuto, motivo: &str, now: OffsetDateTime) -> StoreResult<Dovuto> {
-    let mut tx = p.begin().await?;
+    let mut tx = begin_write(p).await?;
     tx_change_stato(&mut tx, d.id, d.stato, to, motivo, now).await?;
     let out = tx_dovuto_by_iud(&mut tx, d.id_dominio.as_str(), &d.iud).await?.ok_or(StoreError::NotFound)?;
     tx.commit().await?;
@@ -507,7 +511,7 @@ pub async fn apply_dovuti_import(
     now: OffsetDateTime,
 ) -> StoreResult<ImportJob> {
     let (job_id, file_name, sha) = meta;
-    let mut tx = p.begin().await?;
+    let mut tx = begin_write(p).await?;
     let c: &mut Conn = &mut tx;
     let dom = ente.id_dominio.as_str();
     let (mut imported, mut unchanged) = (0i64, 0i64);

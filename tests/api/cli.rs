@@ -1,0 +1,116 @@
+//! The binary's subcommands, run as a process.
+
+use crate::helpers::*;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pagopa-gateway"))
+}
+
+#[test]
+fn certs_dev_writes_the_five_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["certs", "dev", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for f in [
+        "ca.pem",
+        "server.pem",
+        "server.key",
+        "client.pem",
+        "client.key",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
+        assert!(text.starts_with("-----BEGIN"), "{f}");
+    }
+}
+
+#[tokio::test]
+async fn migrate_applies_the_schema_on_both_backends() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = fresh_database(backend, dir.path()).await;
+        let cfg = dir.path().join("gateway.toml");
+        std::fs::write(&cfg, format!("[database]\nurl = \"{url}\"\n")).unwrap();
+        let out = bin()
+            .arg("migrate")
+            .arg("--config")
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{backend:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied"));
+        // Twice is fine: migrations are idempotent.
+        assert!(
+            bin()
+                .arg("migrate")
+                .arg("--config")
+                .arg(&cfg)
+                .output()
+                .unwrap()
+                .status
+                .success()
+        );
+    }
+}
+
+#[test]
+fn invalid_configuration_fails_at_start_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("gateway.toml");
+    std::fs::write(&cfg, "[rest]\nlisten = \"not an address\"\n").unwrap();
+    let out = bin()
+        .arg("serve")
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("rest.listen"),
+        "{out:?}"
+    );
+    let out = bin()
+        .arg("serve")
+        .arg("--config")
+        .arg(dir.path().join("missing.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = bin()
+        .arg("serve")
+        .env("PAGOPA_GATEWAY_DATABASE__URL", "mysql://x")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("database.url"),
+        "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn config_file_can_be_named_by_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(Backend::Sqlite, dir.path()).await;
+    let cfg = dir.path().join("gateway.toml");
+    std::fs::write(&cfg, format!("[database]\nurl = \"{url}\"\n")).unwrap();
+    let out = bin()
+        .arg("migrate")
+        .env("PAGOPA_GATEWAY_CONFIG", &cfg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,13 @@
+//! Integration tests: one binary (link once). Every test touching the database runs on
+//! SQLite and on PostgreSQL, as `<test>::sqlite` and `<test>::postgres`.
+
+mod helpers;
+
+mod cli;
+mod concurrency;
+mod dovuti;
+mod enti;
+mod import;
+mod isolation;
+mod server;
+mod system;

@@ -1,0 +1,148 @@
+//! The real listeners on port 0: plain HTTP for REST, mutual TLS for the PA endpoint.
+
+use crate::helpers::*;
+use pagopa_gateway::app::Application;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use std::path::Path;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+async fn http_get<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut s: S,
+    path: &str,
+) -> std::io::Result<String> {
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).await?;
+    Ok(out)
+}
+
+fn client_config(ca: &Path, identity: Option<(&Path, &Path)>) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let b = rustls::ClientConfig::builder().with_root_certificates(roots);
+    Arc::new(match identity {
+        Some((cert, key)) => b
+            .with_client_auth_cert(
+                CertificateDer::pem_file_iter(cert)
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect(),
+                PrivateKeyDer::from_pem_file(key).unwrap(),
+            )
+            .unwrap(),
+        None => b.with_no_client_auth(),
+    })
+}
+
+async fn tls_get(
+    addr: std::net::SocketAddr,
+    cfg: Arc<rustls::ClientConfig>,
+    path: &str,
+) -> std::io::Result<String> {
+    let tcp = TcpStream::connect(addr).await?;
+    let tls = tokio_rustls::TlsConnector::from(cfg)
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await?;
+    http_get(tls, path).await
+}
+
+#[tokio::test]
+async fn serve_answers_on_real_sockets_enforces_mtls_and_drains_on_shutdown() {
+    pagopa_gateway::tls::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(Backend::Sqlite, dir.path()).await;
+    let config = test_config(dir.path(), url);
+    let app = Application::build(config).await.unwrap();
+    let (rest, soap) = (app.rest_addr(), app.soap_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+
+    let resp = http_get(TcpStream::connect(rest).await.unwrap(), "/healthz")
+        .await
+        .unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains("x-request-id"), "{resp}");
+
+    let pki = dir.path().join("certs");
+    let (ca, cert, key) = (
+        pki.join("ca.pem"),
+        pki.join("client.pem"),
+        pki.join("client.key"),
+    );
+    // The dev Nodo client certificate is admitted.
+    let resp = tls_get(soap, client_config(&ca, Some((&cert, &key))), "/")
+        .await
+        .unwrap();
+    assert!(
+        resp.starts_with("HTTP/1.1 503") && resp.contains("soapenv:Fault"),
+        "{resp}"
+    );
+    // No client certificate: refused at the handshake.
+    let err = tls_get(soap, client_config(&ca, None), "/").await;
+    assert!(err.is_err() || err.as_ref().unwrap().is_empty(), "{err:?}");
+    // A certificate from another CA: refused too.
+    let other = dir.path().join("other");
+    pagopa_gateway::pki::write_dev_pki(&other).unwrap();
+    let err = tls_get(
+        soap,
+        client_config(
+            &ca,
+            Some((&other.join("client.pem"), &other.join("client.key"))),
+        ),
+        "/",
+    )
+    .await;
+    assert!(err.is_err() || err.as_ref().unwrap().is_empty(), "{err:?}");
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("drains in time")
+        .unwrap()
+        .unwrap();
+    assert!(
+        TcpStream::connect(rest).await.is_err(),
+        "listener closed after shutdown"
+    );
+}
+
+#[tokio::test]
+async fn unpinned_client_subject_is_refused() {
+    pagopa_gateway::tls::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(Backend::Sqlite, dir.path()).await;
+    let mut config = test_config(dir.path(), url);
+    config.pa_soap.client_subject_pins = vec!["CN=Some Other Nodo".into()];
+    let app = Application::build(config).await.unwrap();
+    let soap = app.soap_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let pki = dir.path().join("certs");
+    let r = tls_get(
+        soap,
+        client_config(
+            &pki.join("ca.pem"),
+            Some((&pki.join("client.pem"), &pki.join("client.key"))),
+        ),
+        "/",
+    )
+    .await;
+    assert!(
+        r.is_err() || r.as_ref().unwrap().is_empty(),
+        "pinned subject mismatch must close: {r:?}"
+    );
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

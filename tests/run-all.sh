@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every check and test of pagopa-gateway on a fresh machine: starts PostgreSQL when it
+# is down, then format check, clippy, unit and integration tests (each database test runs on
+# SQLite and on PostgreSQL). Usage: ./tests/run-all.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# A target dir outside the checkout, so CI clones reuse earlier builds.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pagopa-gateway/target}"
+export PAGOPA_TEST_PG_URL="${PAGOPA_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+pg_up() { pg_isready -q -h 127.0.0.1 -p 5432; }
+if ! pg_up; then
+  echo "== starting PostgreSQL"
+  version=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -n1)
+  pg_ctlcluster --skip-systemctl-redirect "${version:-15}" main start
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+  pg_up || { echo "PostgreSQL did not start" >&2; exit 1; }
+fi
+psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
+  || psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE test"
+# Each test makes its own schema t_<uuid>; drop those of earlier runs.
+psql -h 127.0.0.1 -U postgres -d test -qAt -c \
+  "SELECT format('DROP SCHEMA %I CASCADE;', nspname) FROM pg_namespace WHERE nspname ~ '^t_[0-9a-f]{32}$'" \
+  | psql -h 127.0.0.1 -U postgres -d test -q >/dev/null
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo test (SQLite and PostgreSQL)"
+cargo test --all-targets --locked
