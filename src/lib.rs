@@ -9,5 +9,7 @@ pub mod pa_server;
 pub mod pki;
 pub mod registry;
 pub mod rest;
+pub mod soap;
 pub mod store;
 pub mod tls;
+pub mod xml;

@@ -9,6 +9,12 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pagopa-gateway/target}"
 export PAGOPA_TEST_PG_URL="${PAGOPA_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
+# xmllint validates every emitted message against the official schemas in the tests.
+if ! command -v xmllint >/dev/null; then
+  echo "== installing libxml2-utils (xmllint)"
+  apt-get update -qq && apt-get install -y -qq libxml2-utils >/dev/null
+fi
+
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432; }
 if ! pg_up; then
   echo "== starting PostgreSQL"

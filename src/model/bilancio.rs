@@ -158,7 +158,7 @@ impl Bilancio {
 
 /// The five predefined entities and character references; anything else would need a DTD,
 /// which is never processed.
-pub(crate) fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
+pub fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
     if let Ok(Some(c)) = r.resolve_char_ref() {
         return Some(c);
     }

@@ -4,9 +4,11 @@
 pub mod bilancio;
 pub mod codice_fiscale;
 pub mod dovuto;
+pub mod flusso;
 pub mod iban;
 pub mod importo;
 pub mod iuv;
+pub mod rpt;
 
 pub use bilancio::{Bilancio, VoceBilancio};
 pub use codice_fiscale::{CodiceFiscale, IdDominio};

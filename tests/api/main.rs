@@ -5,9 +5,11 @@ mod helpers;
 
 mod cli;
 mod concurrency;
+mod conformance;
 mod dovuti;
 mod enti;
 mod import;
 mod isolation;
 mod server;
 mod system;
+mod xsd;

@@ -1,0 +1,303 @@
+//! SOAP 1.1 for pagoPA, pure (no I/O): the envelope reader (namespace-aware by URI, so any
+//! prefixes are accepted), the envelope writer (fixed prefixes), faults, and the typed
+//! messages of SANP 2 and of the new model.
+//!
+//! Reading is two-step: [`read_envelope`] checks the envelope by namespace URI and cuts out
+//! the header and body elements; each message type then deserializes its element by local
+//! names (quick-xml serde), which tolerates senders' prefix choices.
+
+pub mod fault;
+pub mod new_model;
+pub mod sanp2;
+
+pub use fault::{FaultBean, FaultCode};
+
+use crate::xml::{Limits, XmlError, guard};
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+
+pub const NS_SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub const NS_PPT: &str = "http://ws.pagamenti.telematici.gov/";
+pub const NS_PPTHEAD: &str = "http://ws.pagamenti.telematici.gov/ppthead";
+pub const NS_PAY_I: &str = "http://www.digitpa.gov.it/schemas/2011/Pagamenti/";
+pub const NS_PAFN: &str = "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd";
+
+/// One element cut out of the envelope: its namespace, local name and exact text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part<'a> {
+    pub ns: String,
+    pub name: String,
+    pub xml: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    pub headers: Vec<Part<'a>>,
+    pub body: Part<'a>,
+}
+
+impl Envelope<'_> {
+    pub fn header(&self, ns: &str, name: &str) -> Option<&Part<'_>> {
+        self.headers.iter().find(|h| h.ns == ns && h.name == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SoapError {
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+    #[error("non è una SOAP 1.1 Envelope: {0}")]
+    NotSoap(String),
+    /// The payload element does not match its message type (missing or malformed field).
+    #[error("{element}: {reason}")]
+    Payload { element: String, reason: String },
+}
+
+/// Validates and splits a SOAP 1.1 envelope. Refuses SOAP 1.2, a wrong namespace on
+/// `Envelope`/`Body`, an empty body and anything the hostile-input guard refuses.
+pub fn read_envelope(bytes: &[u8], limits: Limits) -> Result<Envelope<'_>, SoapError> {
+    let text = guard(bytes, limits)?;
+    let mut r = quick_xml::NsReader::from_str(text);
+    let mut depth = 0usize;
+    let mut section: Option<&'static str> = None; // "Header" or "Body" while inside one
+    let mut open: Option<(String, String, usize)> = None; // element being cut: ns, name, start
+    let mut headers = Vec::new();
+    let mut body: Option<Part<'_>> = None;
+    let ns_of = |res: &ResolveResult<'_>| match res {
+        ResolveResult::Bound(ns) => ns.as_ref().to_owned(),
+        _ => String::new(),
+    };
+    loop {
+        let start = r.buffer_position() as usize;
+        let (res, ev) = r
+            .read_resolved_event()
+            .map_err(|e| crate::xml::malformed(start as u64, e.to_string()))?;
+        let ns = ns_of(&res);
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                let name = e.local_name().as_ref().to_owned();
+                match depth {
+                    0 if ns == NS_SOAP_ENV && name == "Envelope" => {}
+                    0 => return Err(SoapError::NotSoap(format!("radice {{{ns}}}{name}"))),
+                    1 if ns == NS_SOAP_ENV && (name == "Header" || name == "Body") => {
+                        if name == "Body" && body.is_some() {
+                            return Err(SoapError::NotSoap("più di un Body".into()));
+                        }
+                        section = Some(if name == "Header" { "Header" } else { "Body" });
+                    }
+                    1 => {
+                        return Err(SoapError::NotSoap(format!(
+                            "elemento inatteso {{{ns}}}{name} nell'Envelope"
+                        )));
+                    }
+                    2 => {
+                        if section == Some("Body") && body.is_some() {
+                            return Err(SoapError::NotSoap(
+                                "il Body contiene più di un elemento".into(),
+                            ));
+                        }
+                        if empty {
+                            let part = Part {
+                                ns,
+                                name,
+                                xml: &text[start..r.buffer_position() as usize],
+                            };
+                            if section == Some("Body") {
+                                body = Some(part)
+                            } else {
+                                headers.push(part)
+                            }
+                        } else {
+                            open = Some((ns, name, start));
+                        }
+                    }
+                    _ => {}
+                }
+                if !empty {
+                    depth += 1;
+                } else if depth == 1 {
+                    section = None;
+                }
+            }
+            Event::End(_) => {
+                depth -= 1;
+                if depth == 2 {
+                    if let Some((ns, name, s)) = open.take() {
+                        let part = Part {
+                            ns,
+                            name,
+                            xml: &text[s..r.buffer_position() as usize],
+                        };
+                        if section == Some("Body") {
+                            body = Some(part)
+                        } else {
+                            headers.push(part)
+                        }
+                    }
+                } else if depth == 1 {
+                    section = None;
+                }
+            }
+            Event::Text(t) if depth <= 2 && !t.xml10_content().trim().is_empty() => {
+                return Err(SoapError::NotSoap(
+                    "testo fuori dagli elementi del messaggio".into(),
+                ));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let body = body.ok_or_else(|| SoapError::NotSoap("Body assente o vuoto".into()))?;
+    Ok(Envelope { headers, body })
+}
+
+/// Wraps header and body payloads (each declaring its own namespaces) in an envelope.
+pub fn write_envelope(header: Option<&str>, body: &str) -> String {
+    let mut s = String::with_capacity(body.len() + header.map_or(0, str::len) + 200);
+    s.push_str(r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">"#);
+    if let Some(h) = header {
+        s.push_str("<soapenv:Header>");
+        s.push_str(h);
+        s.push_str("</soapenv:Header>");
+    }
+    s.push_str("<soapenv:Body>");
+    s.push_str(body);
+    s.push_str("</soapenv:Body></soapenv:Envelope>");
+    s
+}
+
+/// A SOAP 1.1 Fault (`soapenv:Client` or `soapenv:Server`), for requests so broken that
+/// no operation can be told; `detail` may carry a faultBean.
+pub fn write_soap_fault(faultcode: &str, faultstring: &str, detail: Option<&FaultBean>) -> String {
+    let mut w = crate::xml::Writer::new();
+    w.open("soapenv:Fault")
+        .leaf("faultcode", faultcode)
+        .leaf("faultstring", faultstring);
+    if let Some(f) = detail {
+        w.open("detail");
+        f.write(&mut w, "ppt:faultBean", &[("xmlns:ppt", NS_PPT)]);
+        w.close("detail");
+    }
+    w.close("soapenv:Fault");
+    write_envelope(None, &w.finish())
+}
+
+impl SoapError {
+    /// The fault for a request that cannot be read: `<erogatore>_SINTASSI_EXTRAXSD` with the
+    /// reason (element, line) in `description`. `pa` chooses PAA_ (we answer the Nodo) or
+    /// PPT_ (the simulator answers us).
+    pub fn fault(&self, pa: bool, id: &str) -> FaultBean {
+        let code = if pa {
+            FaultCode::PaaSintassiExtraxsd
+        } else {
+            FaultCode::PptSintassiExtraxsd
+        };
+        FaultBean::new(code, id, Some(self.to_string()))
+    }
+}
+
+impl crate::model::rpt::DocError {
+    /// The fault for an invalid embedded RPT/RT/flow: `<erogatore>_SINTASSI_XSD`.
+    pub fn fault(&self, pa: bool, id: &str) -> FaultBean {
+        let code = if pa {
+            FaultCode::PaaSintassiXsd
+        } else {
+            FaultCode::PptSintassiXsd
+        };
+        FaultBean::new(code, id, Some(self.to_string()))
+    }
+}
+
+/// Deserializes a payload element by local names; errors name the element.
+pub(crate) fn de<T: serde::de::DeserializeOwned>(element: &str, xml: &str) -> Result<T, SoapError> {
+    quick_xml::de::from_str(xml).map_err(|e| SoapError::Payload {
+        element: element.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &str = "<ppt:paaVerificaRPT xmlns:ppt=\"http://ws.pagamenti.telematici.gov/\"><identificativoPSP>PSP</identificativoPSP></ppt:paaVerificaRPT>";
+
+    #[test]
+    fn reads_any_prefix_and_cuts_parts() {
+        let jaxws = r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Header><h:intestazionePPT xmlns:h="http://ws.pagamenti.telematici.gov/ppthead"><x>1</x></h:intestazionePPT></S:Header><S:Body><ns2:paaVerificaRPT xmlns:ns2="http://ws.pagamenti.telematici.gov/"><identificativoPSP>P</identificativoPSP></ns2:paaVerificaRPT></S:Body></S:Envelope>"#;
+        let e = read_envelope(jaxws.as_bytes(), Limits::MESSAGE).unwrap();
+        assert_eq!(
+            (e.body.ns.as_str(), e.body.name.as_str()),
+            (NS_PPT, "paaVerificaRPT")
+        );
+        assert!(
+            e.body.xml.starts_with("<ns2:paaVerificaRPT")
+                && e.body.xml.ends_with("</ns2:paaVerificaRPT>")
+        );
+        assert!(
+            e.header(NS_PPTHEAD, "intestazionePPT")
+                .unwrap()
+                .xml
+                .contains("<x>1</x>")
+        );
+        let ours = write_envelope(None, BODY);
+        assert_eq!(
+            read_envelope(ours.as_bytes(), Limits::MESSAGE)
+                .unwrap()
+                .body
+                .xml,
+            BODY
+        );
+    }
+
+    #[test]
+    fn refuses_soap12_wrong_namespaces_and_empty_bodies() {
+        let w = format!(
+            r#"<soapenv:Envelope xmlns:soapenv="http://www.w3.org/2003/05/soap-envelope"><soapenv:Body>{BODY}</soapenv:Body></soapenv:Envelope>"#
+        );
+        assert!(matches!(
+            read_envelope(w.as_bytes(), Limits::MESSAGE),
+            Err(SoapError::NotSoap(_))
+        ));
+        let empty = r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body/></soapenv:Envelope>"#;
+        assert!(matches!(
+            read_envelope(empty.as_bytes(), Limits::MESSAGE),
+            Err(SoapError::NotSoap(_))
+        ));
+        let two = write_envelope(None, &format!("{BODY}{BODY}"));
+        assert!(matches!(
+            read_envelope(two.as_bytes(), Limits::MESSAGE),
+            Err(SoapError::NotSoap(_))
+        ));
+        assert!(matches!(
+            read_envelope(b"<a/>", Limits::MESSAGE),
+            Err(SoapError::NotSoap(_))
+        ));
+        let truncated = write_envelope(None, BODY);
+        assert!(matches!(
+            read_envelope(
+                &truncated.as_bytes()[..truncated.len() - 5],
+                Limits::MESSAGE
+            ),
+            Err(SoapError::Xml(_))
+        ));
+    }
+
+    #[test]
+    fn soap_fault_carries_a_well_formed_fault_bean() {
+        let f = FaultBean::new(
+            FaultCode::PaaSintassiExtraxsd,
+            "80012345676",
+            Some("Body assente".into()),
+        );
+        let x = write_soap_fault("soapenv:Client", f.fault_string.as_str(), Some(&f));
+        let e = read_envelope(x.as_bytes(), Limits::MESSAGE).unwrap();
+        assert_eq!(e.body.name, "Fault");
+        assert!(
+            e.body
+                .xml
+                .contains("<faultCode>PAA_SINTASSI_EXTRAXSD</faultCode>")
+        );
+    }
+}
