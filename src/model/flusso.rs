@@ -77,23 +77,91 @@ impl TestataFlusso {
     }
 }
 
-fn date(field: &str, v: &str) -> Result<Date, DocError> {
-    time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| DocError::Content(format!("{field}: data non valida '{v}'")))
-}
-
 fn importo(field: &str, v: &str) -> Result<Importo, DocError> {
     Importo::parse(v).map_err(|e| DocError::Content(format!("{field}: {e}")))
 }
 
+/// Element names the parser cares about, matched once per start tag without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Versione,
+    IdFlusso,
+    DataOraFlusso,
+    IdRegolamento,
+    DataRegolamento,
+    Mittente,
+    Bic,
+    Ricevente,
+    Numero,
+    Totale,
+    Dati,
+    Iuv,
+    Iur,
+    Indice,
+    Importo,
+    Esito,
+    DataEsito,
+    IdUnivoco,
+    Denominazione,
+    Tipo,
+    Codice,
+    Other,
+}
+
+fn tag(depth: usize, parent: Tag, name: &[u8]) -> Tag {
+    match (depth, parent, name) {
+        (2, _, b"versioneOggetto") => Tag::Versione,
+        (2, _, b"identificativoFlusso") => Tag::IdFlusso,
+        (2, _, b"dataOraFlusso") => Tag::DataOraFlusso,
+        (2, _, b"identificativoUnivocoRegolamento") => Tag::IdRegolamento,
+        (2, _, b"dataRegolamento") => Tag::DataRegolamento,
+        (2, _, b"istitutoMittente") => Tag::Mittente,
+        (2, _, b"codiceBicBancaDiRiversamento") => Tag::Bic,
+        (2, _, b"istitutoRicevente") => Tag::Ricevente,
+        (2, _, b"numeroTotalePagamenti") => Tag::Numero,
+        (2, _, b"importoTotalePagamenti") => Tag::Totale,
+        (2, _, b"datiSingoliPagamenti") => Tag::Dati,
+        (3, Tag::Dati, b"identificativoUnivocoVersamento") => Tag::Iuv,
+        (3, Tag::Dati, b"identificativoUnivocoRiscossione") => Tag::Iur,
+        (3, Tag::Dati, b"indiceDatiSingoloPagamento") => Tag::Indice,
+        (3, Tag::Dati, b"singoloImportoPagato") => Tag::Importo,
+        (3, Tag::Dati, b"codiceEsitoSingoloPagamento") => Tag::Esito,
+        (3, Tag::Dati, b"dataEsitoSingoloPagamento") => Tag::DataEsito,
+        (3, Tag::Mittente, b"identificativoUnivocoMittente")
+        | (3, Tag::Ricevente, b"identificativoUnivocoRicevente") => Tag::IdUnivoco,
+        (3, Tag::Mittente, b"denominazioneMittente")
+        | (3, Tag::Ricevente, b"denominazioneRicevente") => Tag::Denominazione,
+        (4, Tag::IdUnivoco, b"tipoIdentificativoUnivoco") => Tag::Tipo,
+        (4, Tag::IdUnivoco, b"codiceIdentificativoUnivoco") => Tag::Codice,
+        _ => Tag::Other,
+    }
+}
+
+/// `YYYY-MM-DD` without the generic formatter: this runs once per payment.
+fn fast_date(v: &str) -> Option<Date> {
+    let b = v.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r.clone())
+            .filter(|x| x.iter().all(u8::is_ascii_digit))
+            .map(|x| x.iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0')))
+    };
+
+    (b.len() == 10 && b[4] == b'-' && b[7] == b'-')
+        .then(|| Some((num(0..4)?, num(5..7)?, num(8..10)?)))
+        .flatten()
+        .and_then(|(y, m, d)| {
+            Date::from_calendar_date(y as i32, time::Month::try_from(m as u8).ok()?, d as u8).ok()
+        })
+}
+
 #[derive(Default)]
 struct PagamentoParziale {
-    iuv: Option<String>,
+    iuv: Option<Iuv>,
     iur: Option<String>,
-    indice: Option<String>,
-    importo: Option<String>,
-    esito: Option<String>,
-    data: Option<String>,
+    indice: Option<u8>,
+    importo: Option<Importo>,
+    esito: Option<u8>,
+    data: Option<Date>,
 }
 
 #[derive(Default)]
@@ -127,7 +195,8 @@ pub fn parse_stream<R: BufRead>(
     r.config_mut().check_end_names = true;
     let mut buf = Vec::with_capacity(4096);
     let mut text = String::new();
-    let (mut l2, mut l3) = (String::new(), String::new());
+    // The open element at each depth (index = depth).
+    let mut stack = [Tag::Other; MAX_DEPTH + 1];
     let mut depth = 0usize;
     let mut t = TestataParziale::default();
     let mut p = PagamentoParziale::default();
@@ -150,9 +219,8 @@ pub fn parse_stream<R: BufRead>(
                 if depth > MAX_DEPTH {
                     return Err(DocError::Xml(XmlError::TooDeep(MAX_DEPTH)));
                 }
-                let local = std::str::from_utf8(e.local_name().as_ref().as_bytes())
-                    .unwrap_or("")
-                    .to_owned();
+                let local = e.local_name();
+                let name = local.as_ref().as_bytes();
                 if depth == 1 {
                     // The root must be pay_i:FlussoRiversamento, by namespace URI.
                     let prefix = e.name().prefix().map(|p| p.as_ref().to_owned());
@@ -164,17 +232,15 @@ pub fn parse_stream<R: BufRead>(
                         .attributes()
                         .flatten()
                         .any(|a| a.key.as_ref() == decl.as_str() && a.value.as_ref() == NS_PAY_I);
-                    if local != "FlussoRiversamento" || !ns_ok {
+                    if name != b"FlussoRiversamento" || !ns_ok {
                         return Err(DocError::Root {
                             expected: "FlussoRiversamento",
-                            found: local,
+                            found: String::from_utf8_lossy(name).into_owned(),
                         });
                     }
                     seen_root = true;
-                } else if depth == 2 {
-                    l2 = local;
-                } else if depth == 3 {
-                    l3 = local;
+                } else {
+                    stack[depth] = tag(depth, stack[depth - 1], name);
                 }
                 text.clear();
             }
@@ -201,95 +267,100 @@ pub fn parse_stream<R: BufRead>(
                 }
             },
             Event::DocType(_) => return Err(DocError::Xml(XmlError::Dtd)),
-            Event::End(e) => {
+            Event::End(_) => {
                 let v = text.trim();
-                let local = e.local_name();
-                let name = std::str::from_utf8(local.as_ref().as_bytes()).unwrap_or("");
-                match depth {
-                    2 => match name {
-                        "versioneOggetto" => t.versione = Some(v.to_owned()),
-                        "identificativoFlusso" => t.id_flusso = Some(v.to_owned()),
-                        "dataOraFlusso" => t.data_ora = Some(v.to_owned()),
-                        "identificativoUnivocoRegolamento" => t.iur = Some(v.to_owned()),
-                        "dataRegolamento" => t.data_regolamento = Some(v.to_owned()),
-                        "codiceBicBancaDiRiversamento" => t.bic = Some(v.to_owned()),
-                        "numeroTotalePagamenti" => t.numero = Some(v.to_owned()),
-                        "importoTotalePagamenti" => t.totale = Some(v.to_owned()),
-                        "datiSingoliPagamenti" => {
-                            let n = conteggi.pagamenti + 1;
-                            let q = std::mem::take(&mut p);
-                            let field = |f: Option<String>, name: &str| {
-                                f.ok_or_else(|| {
-                                    missing(&format!("datiSingoliPagamenti[{n}]/{name}"))
-                                })
-                            };
-                            let pag = PagamentoFlusso {
-                                iuv: Iuv::parse(&field(q.iuv, "identificativoUnivocoVersamento")?).map_err(|e| DocError::Content(format!("datiSingoliPagamenti[{n}]: {e}")))?,
-                                iur: field(q.iur, "identificativoUnivocoRiscossione")?,
-                                indice: match q.indice {
-                                    None => None,
-                                    Some(i) => Some(i.parse::<u8>().ok().filter(|i| (1..=5).contains(i)).ok_or_else(|| DocError::Content(format!("datiSingoliPagamenti[{n}]: indiceDatiSingoloPagamento '{i}' fuori da 1..5")))?),
-                                },
-                                importo: importo(&format!("datiSingoliPagamenti[{n}]/singoloImportoPagato"), &field(q.importo, "singoloImportoPagato")?)?,
-                                codice_esito: {
-                                    let e = field(q.esito, "codiceEsitoSingoloPagamento")?;
-                                    e.parse::<u8>().ok().filter(|c| matches!(c, 0 | 3 | 4 | 8 | 9)).ok_or_else(|| DocError::Content(format!("datiSingoliPagamenti[{n}]: codiceEsitoSingoloPagamento '{e}' non previsto")))?
-                                },
-                                data_esito: date(&format!("datiSingoliPagamenti[{n}]/dataEsitoSingoloPagamento"), &field(q.data, "dataEsitoSingoloPagamento")?)?,
-                            };
-                            conteggi.pagamenti = n;
-                            conteggi.somma =
-                                conteggi.somma.checked_add(pag.importo).ok_or_else(|| {
-                                    DocError::Content("somma dei pagamenti fuori intervallo".into())
-                                })?;
-                            on_pagamento(pag)?;
-                        }
-                        _ => {}
-                    },
-                    3 => match (l2.as_str(), name) {
-                        ("datiSingoliPagamenti", "identificativoUnivocoVersamento") => {
-                            p.iuv = Some(v.to_owned())
-                        }
-                        ("datiSingoliPagamenti", "identificativoUnivocoRiscossione") => {
-                            p.iur = Some(v.to_owned())
-                        }
-                        ("datiSingoliPagamenti", "indiceDatiSingoloPagamento") => {
-                            p.indice = Some(v.to_owned())
-                        }
-                        ("datiSingoliPagamenti", "singoloImportoPagato") => {
-                            p.importo = Some(v.to_owned())
-                        }
-                        ("datiSingoliPagamenti", "codiceEsitoSingoloPagamento") => {
-                            p.esito = Some(v.to_owned())
-                        }
-                        ("datiSingoliPagamenti", "dataEsitoSingoloPagamento") => {
-                            p.data = Some(v.to_owned())
-                        }
-                        ("istitutoMittente", "denominazioneMittente") => {
-                            t.mittente[2] = Some(v.to_owned())
-                        }
-                        ("istitutoRicevente", "denominazioneRicevente") => {
-                            t.ricevente[2] = Some(v.to_owned())
-                        }
-                        _ => {}
-                    },
-                    4 => {
-                        let slot = match (l2.as_str(), l3.as_str()) {
-                            ("istitutoMittente", "identificativoUnivocoMittente") => {
-                                Some(&mut t.mittente)
-                            }
-                            ("istitutoRicevente", "identificativoUnivocoRicevente") => {
-                                Some(&mut t.ricevente)
-                            }
-                            _ => None,
+                let n = conteggi.pagamenti + 1;
+                let bad = |what: &str, e: String| {
+                    DocError::Content(format!("datiSingoliPagamenti[{n}]/{what}: {e}"))
+                };
+                match (depth, stack[depth], stack[depth.saturating_sub(1)]) {
+                    (2, Tag::Versione, _) => t.versione = Some(v.to_owned()),
+                    (2, Tag::IdFlusso, _) => t.id_flusso = Some(v.to_owned()),
+                    (2, Tag::DataOraFlusso, _) => t.data_ora = Some(v.to_owned()),
+                    (2, Tag::IdRegolamento, _) => t.iur = Some(v.to_owned()),
+                    (2, Tag::DataRegolamento, _) => t.data_regolamento = Some(v.to_owned()),
+                    (2, Tag::Bic, _) => t.bic = Some(v.to_owned()),
+                    (2, Tag::Numero, _) => t.numero = Some(v.to_owned()),
+                    (2, Tag::Totale, _) => t.totale = Some(v.to_owned()),
+                    (2, Tag::Dati, _) => {
+                        let q = std::mem::take(&mut p);
+                        let field =
+                            |name: &str| missing(&format!("datiSingoliPagamenti[{n}]/{name}"));
+                        let pag = PagamentoFlusso {
+                            iuv: q
+                                .iuv
+                                .ok_or_else(|| field("identificativoUnivocoVersamento"))?,
+                            iur: q
+                                .iur
+                                .ok_or_else(|| field("identificativoUnivocoRiscossione"))?,
+                            indice: q.indice,
+                            importo: q.importo.ok_or_else(|| field("singoloImportoPagato"))?,
+                            codice_esito: q
+                                .esito
+                                .ok_or_else(|| field("codiceEsitoSingoloPagamento"))?,
+                            data_esito: q.data.ok_or_else(|| field("dataEsitoSingoloPagamento"))?,
                         };
-                        if let Some(s) = slot {
-                            match name {
-                                "tipoIdentificativoUnivoco" => s[0] = Some(v.to_owned()),
-                                "codiceIdentificativoUnivoco" => s[1] = Some(v.to_owned()),
-                                _ => {}
-                            }
-                        }
+                        conteggi.pagamenti = n;
+                        conteggi.somma =
+                            conteggi.somma.checked_add(pag.importo).ok_or_else(|| {
+                                DocError::Content("somma dei pagamenti fuori intervallo".into())
+                            })?;
+                        on_pagamento(pag)?;
+                    }
+                    (3, Tag::Iuv, _) => {
+                        p.iuv = Some(
+                            Iuv::parse(v)
+                                .map_err(|e| bad("identificativoUnivocoVersamento", e.0))?,
+                        )
+                    }
+                    (3, Tag::Iur, _) => p.iur = Some(v.to_owned()),
+                    (3, Tag::Indice, _) => {
+                        p.indice = Some(
+                            v.parse::<u8>()
+                                .ok()
+                                .filter(|i| (1..=5).contains(i))
+                                .ok_or_else(|| {
+                                    bad(
+                                        "indiceDatiSingoloPagamento",
+                                        format!("'{v}' fuori da 1..5"),
+                                    )
+                                })?,
+                        )
+                    }
+                    (3, Tag::Importo, _) => {
+                        p.importo =
+                            Some(Importo::parse(v).map_err(|e| bad("singoloImportoPagato", e.0))?)
+                    }
+                    (3, Tag::Esito, _) => {
+                        p.esito = Some(
+                            v.parse::<u8>()
+                                .ok()
+                                .filter(|c| matches!(c, 0 | 3 | 4 | 8 | 9))
+                                .ok_or_else(|| {
+                                    bad(
+                                        "codiceEsitoSingoloPagamento",
+                                        format!("'{v}' non previsto"),
+                                    )
+                                })?,
+                        )
+                    }
+                    (3, Tag::DataEsito, _) => {
+                        p.data = Some(fast_date(v).ok_or_else(|| {
+                            bad(
+                                "dataEsitoSingoloPagamento",
+                                format!("data non valida '{v}'"),
+                            )
+                        })?)
+                    }
+                    (3, Tag::Denominazione, Tag::Mittente) => t.mittente[2] = Some(v.to_owned()),
+                    (3, Tag::Denominazione, Tag::Ricevente) => t.ricevente[2] = Some(v.to_owned()),
+                    (4, leaf @ (Tag::Tipo | Tag::Codice), Tag::IdUnivoco) => {
+                        let slot = if stack[2] == Tag::Mittente {
+                            &mut t.mittente
+                        } else {
+                            &mut t.ricevente
+                        };
+                        slot[usize::from(leaf == Tag::Codice)] = Some(v.to_owned());
                     }
                     _ => {}
                 }
@@ -333,11 +404,14 @@ pub fn parse_stream<R: BufRead>(
         identificativo_univoco_regolamento: t
             .iur
             .ok_or_else(|| missing("identificativoUnivocoRegolamento"))?,
-        data_regolamento: date(
-            "dataRegolamento",
-            &t.data_regolamento
-                .ok_or_else(|| missing("dataRegolamento"))?,
-        )?,
+        data_regolamento: {
+            let d = t
+                .data_regolamento
+                .ok_or_else(|| missing("dataRegolamento"))?;
+            fast_date(&d).ok_or_else(|| {
+                DocError::Content(format!("dataRegolamento: data non valida '{d}'"))
+            })?
+        },
         istituto_mittente: istituto(t.mittente, "istitutoMittente")?,
         codice_bic_banca_di_riversamento: t.bic,
         istituto_ricevente: istituto(t.ricevente, "istitutoRicevente")?,

@@ -8,6 +8,7 @@ mod concurrency;
 mod conformance;
 mod dovuti;
 mod enti;
+mod hostile;
 mod import;
 mod isolation;
 mod server;

@@ -87,6 +87,33 @@ async fn serve_answers_on_real_sockets_enforces_mtls_and_drains_on_shutdown() {
         resp.starts_with("HTTP/1.1 503") && resp.contains("soapenv:Fault"),
         "{resp}"
     );
+    // The WSDL and the schemas it imports, at the paths its relative imports name.
+    let client = client_config(&ca, Some((&cert, &key)));
+    let resp = tls_get(soap, client.clone(), "/pagamenti-psp?wsdl")
+        .await
+        .unwrap();
+    assert!(
+        resp.starts_with("HTTP/1.1 200")
+            && resp.contains("paaVerificaRPT")
+            && resp.contains("../xsd/PagInf_RPT_RT_6_2_0.xsd"),
+        "{resp}"
+    );
+    let resp = tls_get(soap, client.clone(), "/ricevute?wsdl")
+        .await
+        .unwrap();
+    assert!(
+        resp.starts_with("HTTP/1.1 200") && resp.contains("paaInviaRT"),
+        "{resp}"
+    );
+    let resp = tls_get(soap, client.clone(), "/xsd/PagInf_RPT_RT_6_2_0.xsd")
+        .await
+        .unwrap();
+    assert!(
+        resp.starts_with("HTTP/1.1 200") && resp.contains("ctRicevutaTelematica"),
+        "{resp}"
+    );
+    let resp = tls_get(soap, client, "/xsd/..%2Fsecret").await.unwrap();
+    assert!(resp.starts_with("HTTP/1.1 404"), "{resp}");
     // No client certificate: refused at the handshake.
     let err = tls_get(soap, client_config(&ca, None), "/").await;
     assert!(err.is_err() || err.as_ref().unwrap().is_empty(), "{err:?}");
