@@ -2,6 +2,7 @@
 //! property-tested. Every type parses its wire form once ("parse, don't validate").
 
 pub mod bilancio;
+pub mod causale;
 pub mod codice_fiscale;
 pub mod dovuto;
 pub mod flusso;

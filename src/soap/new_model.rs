@@ -1,7 +1,8 @@
-//! New model 3 EC messages (paForNode.wsdl): paVerifyPaymentNotice, paGetPayment and paSendRT
-//! (V1). Responses put `outcome` before `fault`, the opposite of SANP 2. Children are
-//! unqualified; the payload element declares `pafn`.
-//! Not yet covered: the V2 variants and the optional `metadata` maps (ignored on input).
+//! New model 3 EC messages (paForNode.wsdl): paVerifyPaymentNotice, paGetPayment(V2) and
+//! paSendRT(V2). Responses put `outcome` before `fault`, the opposite of SANP 2. Children
+//! are unqualified; the payload element declares `pafn`. V1 and V2 share the types: V2's
+//! extra fields are optional and written only in V2 messages.
+//! Not covered: the optional `metadata` maps (ignored on input).
 
 use super::{FaultBean, NS_PAFN, SoapError, de};
 use crate::model::Importo;
@@ -105,6 +106,18 @@ impl Subject {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RichiestaMarcaDaBollo {
+    #[serde(rename = "hashDocumento")]
+    pub hash_documento: String,
+    #[serde(rename = "tipoBollo")]
+    pub tipo_bollo: String,
+    #[serde(rename = "provinciaResidenza")]
+    pub provincia_residenza: String,
+}
+
+/// A transfer: exactly one of `iban`, `richiesta_marca_da_bollo` (V2 payment) or
+/// `mbd_attachment` (V2 receipt) is set; `company_name` exists only in V2.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Transfer {
     #[serde(rename = "idTransfer")]
     pub id_transfer: u8,
@@ -112,8 +125,14 @@ pub struct Transfer {
     pub amount: Importo,
     #[serde(rename = "fiscalCodePA")]
     pub fiscal_code_pa: String,
-    #[serde(rename = "IBAN")]
-    pub iban: String,
+    #[serde(rename = "companyName", default)]
+    pub company_name: Option<String>,
+    #[serde(rename = "IBAN", default)]
+    pub iban: Option<String>,
+    #[serde(rename = "richiestaMarcaDaBollo", default)]
+    pub richiesta_marca_da_bollo: Option<RichiestaMarcaDaBollo>,
+    #[serde(rename = "MBDAttachment", default)]
+    pub mbd_attachment: Option<String>,
     #[serde(rename = "remittanceInformation")]
     pub remittance_information: String,
     #[serde(rename = "transferCategory")]
@@ -134,7 +153,16 @@ impl TransferList {
                 .leaf("idTransfer", &t.id_transfer.to_string())
                 .leaf("transferAmount", &t.amount.to_string())
                 .leaf("fiscalCodePA", &t.fiscal_code_pa)
-                .leaf("IBAN", &t.iban)
+                .leaf_opt("companyName", t.company_name.as_deref())
+                .leaf_opt("IBAN", t.iban.as_deref());
+            if let Some(m) = &t.richiesta_marca_da_bollo {
+                w.open("richiestaMarcaDaBollo")
+                    .leaf("hashDocumento", &m.hash_documento)
+                    .leaf("tipoBollo", &m.tipo_bollo)
+                    .leaf("provinciaResidenza", &m.provincia_residenza)
+                    .close("richiestaMarcaDaBollo");
+            }
+            w.leaf_opt("MBDAttachment", t.mbd_attachment.as_deref())
                 .leaf("remittanceInformation", &t.remittance_information)
                 .leaf("transferCategory", &t.transfer_category)
                 .close("transfer");
@@ -257,12 +285,19 @@ pub struct PaGetPaymentReq {
 }
 
 impl PaGetPaymentReq {
+    /// Reads `paGetPaymentReq` and `paGetPaymentV2Request` alike.
     pub fn parse(xml: &str) -> Result<Self, SoapError> {
         de("paGetPaymentReq", xml)
     }
     pub fn write(&self) -> String {
+        self.write_as("paGetPaymentReq")
+    }
+    pub fn write_v2(&self) -> String {
+        self.write_as("paGetPaymentV2Request")
+    }
+    fn write_as(&self, element: &str) -> String {
         let mut w = Writer::new();
-        open(&mut w, "paGetPaymentReq")
+        open(&mut w, element)
             .leaf("idPA", &self.id_pa)
             .leaf("idBrokerPA", &self.id_broker_pa)
             .leaf("idStation", &self.id_station);
@@ -271,7 +306,7 @@ impl PaGetPaymentReq {
             .leaf_opt("paymentNote", self.payment_note.as_deref())
             .leaf_opt("transferType", self.transfer_type.as_deref())
             .leaf_opt("dueDate", self.due_date.as_deref())
-            .close(&pafn("paGetPaymentReq"));
+            .close(&pafn(element));
         w.finish()
     }
 }
@@ -308,12 +343,19 @@ pub struct PaGetPaymentRes {
 }
 
 impl PaGetPaymentRes {
+    /// Reads `paGetPaymentRes` and `paGetPaymentV2Response` alike.
     pub fn parse(xml: &str) -> Result<Self, SoapError> {
         de("paGetPaymentRes", xml)
     }
     pub fn write(&self) -> String {
+        self.write_as("paGetPaymentRes")
+    }
+    pub fn write_v2(&self) -> String {
+        self.write_as("paGetPaymentV2Response")
+    }
+    fn write_as(&self, element: &str) -> String {
         let mut w = Writer::new();
-        open(&mut w, "paGetPaymentRes");
+        open(&mut w, element);
         write_outcome_fault(&mut w, self.outcome, &self.fault);
         if let Some(d) = &self.data {
             w.open("data")
@@ -332,7 +374,7 @@ impl PaGetPaymentRes {
             d.transfer_list.write(&mut w);
             w.close("data");
         }
-        w.close(&pafn("paGetPaymentRes"));
+        w.close(&pafn(element));
         w.finish()
     }
 }
@@ -374,8 +416,20 @@ pub struct Receipt {
     pub payer: Option<Subject>,
     #[serde(rename = "paymentMethod", default)]
     pub payment_method: Option<String>,
+    /// V2 only.
+    #[serde(rename = "paymentNote", default)]
+    pub payment_note: Option<String>,
     #[serde(default)]
     pub fee: Option<Importo>,
+    /// V2 only.
+    #[serde(rename = "primaryCiIncurredFee", default)]
+    pub primary_ci_incurred_fee: Option<Importo>,
+    /// V2 only.
+    #[serde(rename = "idBundle", default)]
+    pub id_bundle: Option<String>,
+    /// V2 only.
+    #[serde(rename = "idCiBundle", default)]
+    pub id_ci_bundle: Option<String>,
     #[serde(rename = "paymentDateTime", default)]
     pub payment_date_time: Option<String>,
     #[serde(rename = "applicationDate", default)]
@@ -398,14 +452,22 @@ pub struct PaSendRTReq {
 }
 
 impl PaSendRTReq {
+    /// Reads `paSendRTReq` and `paSendRTV2Request` alike.
     pub fn parse(xml: &str) -> Result<Self, SoapError> {
         de("paSendRTReq", xml)
     }
     pub fn write(&self) -> String {
+        self.write_as("paSendRTReq", false)
+    }
+    pub fn write_v2(&self) -> String {
+        self.write_as("paSendRTV2Request", true)
+    }
+    fn write_as(&self, element: &str, v2: bool) -> String {
         let r = &self.receipt;
         let b = |v: bool| if v { "true" } else { "false" };
+        let only_v2 = |o: Option<String>| o.filter(|_| v2);
         let mut w = Writer::new();
-        open(&mut w, "paSendRTReq")
+        open(&mut w, element)
             .leaf("idPA", &self.id_pa)
             .leaf("idBrokerPA", &self.id_broker_pa)
             .leaf("idStation", &self.id_station);
@@ -431,13 +493,20 @@ impl PaSendRTReq {
             p.write(&mut w, "payer");
         }
         w.leaf_opt("paymentMethod", r.payment_method.as_deref())
+            .leaf_opt("paymentNote", only_v2(r.payment_note.clone()).as_deref())
             .leaf_opt("fee", r.fee.map(|f| f.to_string()).as_deref())
+            .leaf_opt(
+                "primaryCiIncurredFee",
+                only_v2(r.primary_ci_incurred_fee.map(|f| f.to_string())).as_deref(),
+            )
+            .leaf_opt("idBundle", only_v2(r.id_bundle.clone()).as_deref())
+            .leaf_opt("idCiBundle", only_v2(r.id_ci_bundle.clone()).as_deref())
             .leaf_opt("paymentDateTime", r.payment_date_time.as_deref())
             .leaf_opt("applicationDate", r.application_date.as_deref())
             .leaf_opt("transferDate", r.transfer_date.as_deref())
             .leaf_opt("standIn", r.stand_in.map(b))
             .close("receipt")
-            .close(&pafn("paSendRTReq"));
+            .close(&pafn(element));
         w.finish()
     }
 }
@@ -450,14 +519,21 @@ pub struct PaSendRTRes {
 }
 
 impl PaSendRTRes {
+    /// Reads `paSendRTRes` and `paSendRTV2Response` alike.
     pub fn parse(xml: &str) -> Result<Self, SoapError> {
         de("paSendRTRes", xml)
     }
     pub fn write(&self) -> String {
+        self.write_as("paSendRTRes")
+    }
+    pub fn write_v2(&self) -> String {
+        self.write_as("paSendRTV2Response")
+    }
+    fn write_as(&self, element: &str) -> String {
         let mut w = Writer::new();
-        open(&mut w, "paSendRTRes");
+        open(&mut w, element);
         write_outcome_fault(&mut w, self.outcome, &self.fault);
-        w.close(&pafn("paSendRTRes"));
+        w.close(&pafn(element));
         w.finish()
     }
 }

@@ -385,13 +385,13 @@ fn rt() -> BoxedStrategy<Rt> {
         .boxed()
 }
 
-fn flusso() -> BoxedStrategy<FlussoRiversamento> {
+fn flusso(esiti: &'static [u8]) -> BoxedStrategy<FlussoRiversamento> {
     let pag = (
         iuv(),
         text(35),
         opt(1u8..=5),
         importo(1, 9_999_999),
-        proptest::sample::select(&[0u8, 3, 4, 8, 9][..]),
+        proptest::sample::select(esiti),
         date(),
     )
         .prop_map(
@@ -514,9 +514,19 @@ fn rt_round_trips_and_validates_against_paginf_6_2_0() {
 }
 
 #[test]
+fn flusso_without_revoked_payments_validates_against_1_0_5() {
+    check(
+        flusso(&[0, 4, 8, 9]),
+        FlussoRiversamento::to_xml,
+        |v, x| assert_eq!(&FlussoRiversamento::parse(x.as_bytes()).unwrap(), v),
+        xsd("FlussoRiversamento_1_0_5.xsd"),
+    );
+}
+
+#[test]
 fn flusso_round_trips_streaming_and_validates_against_1_0_4() {
     check(
-        flusso(),
+        flusso(&[0, 3, 4, 8, 9]),
         FlussoRiversamento::to_xml,
         |v, x| {
             let parsed = FlussoRiversamento::parse(x.as_bytes()).unwrap();
@@ -1079,12 +1089,48 @@ fn subject() -> BoxedStrategy<Subject> {
         .boxed()
 }
 
-fn transfers() -> BoxedStrategy<TransferList> {
+#[derive(Clone, Copy, PartialEq)]
+enum TransferKind {
+    V1,
+    V2Payment,
+    V2Receipt,
+}
+
+fn transfers(kind: TransferKind) -> BoxedStrategy<TransferList> {
+    let b64 = |n: std::ops::Range<usize>| {
+        proptest::collection::vec(any::<u8>(), n)
+            .prop_map(|b| pagopa_gateway::xml::encode_base64(&b))
+    };
+    let bollo = (b64(32..33), re("[A-Z]{2}")).prop_map(|(h, p)| RichiestaMarcaDaBollo {
+        hash_documento: h,
+        tipo_bollo: "01".into(),
+        provincia_residenza: p,
+    });
+    // (iban, marca da bollo, MBD attachment): exactly one, as the version allows.
+    let dest = match kind {
+        TransferKind::V1 => iban().prop_map(|i| (Some(i), None, None)).boxed(),
+        TransferKind::V2Payment => prop_oneof![
+            iban().prop_map(|i| (Some(i), None, None)),
+            bollo.prop_map(|m| (None, Some(m), None))
+        ]
+        .boxed(),
+        TransferKind::V2Receipt => prop_oneof![
+            iban().prop_map(|i| (Some(i), None, None)),
+            b64(1..100).prop_map(|a| (None, None, Some(a)))
+        ]
+        .boxed(),
+    };
+    let company = if kind == TransferKind::V1 {
+        Just(None).boxed()
+    } else {
+        opt(text(140))
+    };
     proptest::collection::vec(
         (
             importo(1, 9_999_999),
             re("[0-9]{11}"),
-            iban(),
+            company,
+            dest,
             text(140),
             text(140),
         ),
@@ -1095,15 +1141,26 @@ fn transfers() -> BoxedStrategy<TransferList> {
             .into_iter()
             .enumerate()
             .map(
-                |(i, (amount, fiscal_code_pa, iban, remittance_information, transfer_category))| {
-                    Transfer {
-                        id_transfer: i as u8 + 1,
+                |(
+                    i,
+                    (
                         amount,
                         fiscal_code_pa,
-                        iban,
+                        company_name,
+                        (iban, richiesta_marca_da_bollo, mbd_attachment),
                         remittance_information,
                         transfer_category,
-                    }
+                    ),
+                )| Transfer {
+                    id_transfer: i as u8 + 1,
+                    amount,
+                    fiscal_code_pa,
+                    company_name,
+                    iban,
+                    richiesta_marca_da_bollo,
+                    mbd_attachment,
+                    remittance_information,
+                    transfer_category,
                 },
             )
             .collect(),
@@ -1216,101 +1273,162 @@ fn new_model_messages_round_trip_and_validate() {
             },
         );
     check(
-        s,
+        s.clone(),
         PaGetPaymentReq::write,
         |v, x| assert_eq!(&PaGetPaymentReq::parse(x).unwrap(), v),
         new_model_xsd(),
     );
-    let data = (
-        text(35),
-        importo(1, 99_999_999),
-        date(),
-        opt(xsd_datetime()),
-        opt(any::<bool>()),
-        text(140),
-        opt(text(140)),
-        opt(text(140)),
-        subject(),
-        transfers(),
-    )
-        .prop_map(
-            |(
-                creditor_reference_id,
-                payment_amount,
-                due,
-                retention_date,
-                last_payment,
-                description,
-                company_name,
-                office_name,
-                debtor,
-                transfer_list,
-            )| PaymentPA {
-                creditor_reference_id,
-                payment_amount,
-                due_date: due.to_string(),
-                retention_date,
-                last_payment,
-                description,
-                company_name,
-                office_name,
-                debtor,
-                transfer_list,
-            },
-        );
-    let s = prop_oneof![
-        data.prop_map(|d| PaGetPaymentRes {
-            outcome: Outcome::OK,
-            fault: None,
-            data: Some(d)
-        }),
-        nm_fault().prop_map(|f| PaGetPaymentRes {
-            outcome: Outcome::KO,
-            fault: Some(f),
-            data: None
-        }),
-    ];
     check(
         s,
-        PaGetPaymentRes::write,
-        |v, x| assert_eq!(&PaGetPaymentRes::parse(x).unwrap(), v),
+        PaGetPaymentReq::write_v2,
+        |v, x| assert_eq!(&PaGetPaymentReq::parse(x).unwrap(), v),
         new_model_xsd(),
     );
-    let receipt = (
-        (
+    for v2 in [false, true] {
+        let data = (
             text(35),
-            re("[0-9]{18}"),
-            re("[0-9]{11}"),
-            proptest::sample::select(&[Outcome::OK, Outcome::KO][..]),
-            text(35),
-            importo(0, 99_999_999),
-            text(140),
-            text(140),
-            opt(text(140)),
-        ),
-        (
-            subject(),
-            transfers(),
-            text(35),
-            opt(text(70)),
-            opt(re("[0-9]{11}")),
-            text(70),
-            text(35),
-            text(35),
-        ),
-        (
-            opt(subject()),
-            opt(text(35)),
-            opt(importo(0, 9_999)),
+            importo(1, 99_999_999),
+            date(),
             opt(xsd_datetime()),
-            opt(date()),
-            opt(date()),
             opt(any::<bool>()),
-        ),
-    )
-        .prop_map(
-            |(
+            text(140),
+            if v2 {
+                text(140).prop_map(Some).boxed()
+            } else {
+                opt(text(140))
+            },
+            opt(text(140)),
+            subject(),
+            transfers(if v2 {
+                TransferKind::V2Payment
+            } else {
+                TransferKind::V1
+            }),
+        )
+            .prop_map(
+                |(
+                    creditor_reference_id,
+                    payment_amount,
+                    due,
+                    retention_date,
+                    last_payment,
+                    description,
+                    company_name,
+                    office_name,
+                    debtor,
+                    transfer_list,
+                )| PaymentPA {
+                    creditor_reference_id,
+                    payment_amount,
+                    due_date: due.to_string(),
+                    retention_date,
+                    last_payment,
+                    description,
+                    company_name,
+                    office_name,
+                    debtor,
+                    transfer_list,
+                },
+            );
+        let s = prop_oneof![
+            data.prop_map(|d| PaGetPaymentRes {
+                outcome: Outcome::OK,
+                fault: None,
+                data: Some(d)
+            }),
+            nm_fault().prop_map(|f| PaGetPaymentRes {
+                outcome: Outcome::KO,
+                fault: Some(f),
+                data: None
+            }),
+        ];
+        check(
+            s,
+            move |v: &PaGetPaymentRes| if v2 { v.write_v2() } else { v.write() },
+            |v, x| assert_eq!(&PaGetPaymentRes::parse(x).unwrap(), v),
+            new_model_xsd(),
+        );
+        let receipt = (
+            (
+                text(35),
+                re("[0-9]{18}"),
+                re("[0-9]{11}"),
+                proptest::sample::select(&[Outcome::OK, Outcome::KO][..]),
+                text(35),
+                importo(0, 99_999_999),
+                text(140),
+                text(140),
+                opt(text(140)),
+            ),
+            (
+                subject(),
+                transfers(if v2 {
+                    TransferKind::V2Receipt
+                } else {
+                    TransferKind::V1
+                }),
+                text(35),
+                opt(text(70)),
+                opt(re("[0-9]{11}")),
+                text(70),
+                text(35),
+                text(35),
+            ),
+            (
+                opt(subject()),
+                opt(text(35)),
+                opt(importo(0, 9_999)),
+                opt(xsd_datetime()),
+                opt(date()),
+                opt(date()),
+                opt(any::<bool>()),
+            ),
+            if v2 {
                 (
+                    opt(text(210)),
+                    opt(importo(0, 9_999)),
+                    opt(text(70)),
+                    opt(text(70)),
+                )
+                    .boxed()
+            } else {
+                Just((None, None, None, None)).boxed()
+            },
+        )
+            .prop_map(
+                |(
+                    (
+                        receipt_id,
+                        notice_number,
+                        fiscal_code,
+                        outcome,
+                        creditor_reference_id,
+                        payment_amount,
+                        description,
+                        company_name,
+                        office_name,
+                    ),
+                    (
+                        debtor,
+                        transfer_list,
+                        id_psp,
+                        psp_fiscal_code,
+                        psp_partita_iva,
+                        psp_company_name,
+                        id_channel,
+                        channel_description,
+                    ),
+                    (
+                        payer,
+                        payment_method,
+                        fee,
+                        payment_date_time,
+                        application_date,
+                        transfer_date,
+                        stand_in,
+                    ),
+                    (payment_note, primary_ci_incurred_fee, id_bundle, id_ci_bundle),
+                )| Receipt {
                     receipt_id,
                     notice_number,
                     fiscal_code,
@@ -1320,8 +1438,6 @@ fn new_model_messages_round_trip_and_validate() {
                     description,
                     company_name,
                     office_name,
-                ),
-                (
                     debtor,
                     transfer_list,
                     id_psp,
@@ -1330,73 +1446,50 @@ fn new_model_messages_round_trip_and_validate() {
                     psp_company_name,
                     id_channel,
                     channel_description,
-                ),
-                (
                     payer,
                     payment_method,
+                    payment_note,
                     fee,
+                    primary_ci_incurred_fee,
+                    id_bundle,
+                    id_ci_bundle,
                     payment_date_time,
-                    application_date,
-                    transfer_date,
+                    application_date: application_date.map(|d| d.to_string()),
+                    transfer_date: transfer_date.map(|d| d.to_string()),
                     stand_in,
-                ),
-            )| Receipt {
-                receipt_id,
-                notice_number,
-                fiscal_code,
-                outcome,
-                creditor_reference_id,
-                payment_amount,
-                description,
-                company_name,
-                office_name,
-                debtor,
-                transfer_list,
-                id_psp,
-                psp_fiscal_code,
-                psp_partita_iva,
-                psp_company_name,
-                id_channel,
-                channel_description,
-                payer,
-                payment_method,
-                fee,
-                payment_date_time,
-                application_date: application_date.map(|d| d.to_string()),
-                transfer_date: transfer_date.map(|d| d.to_string()),
-                stand_in,
+                },
+            );
+        let s = (text(35), text(35), text(35), receipt).prop_map(
+            |(id_pa, id_broker_pa, id_station, receipt)| PaSendRTReq {
+                id_pa,
+                id_broker_pa,
+                id_station,
+                receipt,
             },
         );
-    let s = (text(35), text(35), text(35), receipt).prop_map(
-        |(id_pa, id_broker_pa, id_station, receipt)| PaSendRTReq {
-            id_pa,
-            id_broker_pa,
-            id_station,
-            receipt,
-        },
-    );
-    check(
-        s,
-        PaSendRTReq::write,
-        |v, x| assert_eq!(&PaSendRTReq::parse(x).unwrap(), v),
-        new_model_xsd(),
-    );
-    let s = prop_oneof![
-        Just(PaSendRTRes {
-            outcome: Outcome::OK,
-            fault: None
-        }),
-        nm_fault().prop_map(|f| PaSendRTRes {
-            outcome: Outcome::KO,
-            fault: Some(f)
-        })
-    ];
-    check(
-        s,
-        PaSendRTRes::write,
-        |v, x| assert_eq!(&PaSendRTRes::parse(x).unwrap(), v),
-        new_model_xsd(),
-    );
+        check(
+            s,
+            move |v: &PaSendRTReq| if v2 { v.write_v2() } else { v.write() },
+            |v, x| assert_eq!(&PaSendRTReq::parse(x).unwrap(), v),
+            new_model_xsd(),
+        );
+        let s = prop_oneof![
+            Just(PaSendRTRes {
+                outcome: Outcome::OK,
+                fault: None
+            }),
+            nm_fault().prop_map(|f| PaSendRTRes {
+                outcome: Outcome::KO,
+                fault: Some(f)
+            })
+        ];
+        check(
+            s,
+            move |v: &PaSendRTRes| if v2 { v.write_v2() } else { v.write() },
+            |v, x| assert_eq!(&PaSendRTRes::parse(x).unwrap(), v),
+            new_model_xsd(),
+        );
+    }
 }
 
 #[test]
