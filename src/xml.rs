@@ -140,7 +140,8 @@ pub struct Writer {
     buf: String,
 }
 
-fn allowed(c: char) -> bool {
+/// XML 1.0 `Char`: what a document may contain, literally or as a character reference.
+pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
@@ -153,7 +154,7 @@ pub fn escape_into(buf: &mut String, text: &str, attr: bool) {
             '"' if attr => buf.push_str("&quot;"),
             // A raw CR would be normalized away by the reader: keep it as a reference.
             '\r' => buf.push_str("&#13;"),
-            c if allowed(c) => buf.push(c),
+            c if is_xml_char(c) => buf.push(c),
             _ => {}
         }
     }

@@ -156,11 +156,15 @@ impl Bilancio {
     }
 }
 
-/// The five predefined entities and character references; anything else would need a DTD,
-/// which is never processed.
+/// The five predefined entities and character references to characters XML allows;
+/// anything else would need a DTD, which is never processed.
 pub fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
-    if let Ok(Some(c)) = r.resolve_char_ref() {
-        return Some(c);
+    if r.is_char_ref() {
+        return r
+            .resolve_char_ref()
+            .ok()
+            .flatten()
+            .filter(|&c| crate::xml::is_xml_char(c));
     }
     match &**r {
         "amp" => Some('&'),

@@ -471,19 +471,14 @@ impl FlussoRiversamento {
                 &t.istituto_ricevente,
             ),
         ] {
-            w.open(outer)
-                .open(&format!("pay_i:identificativoUnivoco{suffix}"))
-                .leaf("pay_i:tipoIdentificativoUnivoco", &ist.identificativo.tipo)
-                .leaf(
-                    "pay_i:codiceIdentificativoUnivoco",
-                    &ist.identificativo.codice,
-                )
-                .close(&format!("pay_i:identificativoUnivoco{suffix}"))
-                .leaf_opt(
-                    &format!("pay_i:denominazione{suffix}"),
-                    ist.denominazione.as_deref(),
-                )
-                .close(outer);
+            w.open(outer);
+            ist.identificativo
+                .write(&mut w, &format!("pay_i:identificativoUnivoco{suffix}"));
+            w.leaf_opt(
+                &format!("pay_i:denominazione{suffix}"),
+                ist.denominazione.as_deref(),
+            )
+            .close(outer);
             if suffix == "Mittente" {
                 w.leaf_opt(
                     "pay_i:codiceBicBancaDiRiversamento",

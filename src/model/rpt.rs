@@ -73,6 +73,16 @@ pub struct IdentificativoUnivoco {
     pub codice: String,
 }
 
+impl IdentificativoUnivoco {
+    /// Writes `<outer>` with the `pay_i:`-qualified tipo/codice pair.
+    pub fn write(&self, w: &mut Writer, outer: &str) {
+        w.open(outer)
+            .leaf("pay_i:tipoIdentificativoUnivoco", &self.tipo)
+            .leaf("pay_i:codiceIdentificativoUnivoco", &self.codice)
+            .close(outer);
+    }
+}
+
 /// soggettoPagatore / soggettoVersante (same shape, element names suffixed).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Soggetto {
@@ -104,13 +114,7 @@ impl Soggetto {
     pub fn write(&self, w: &mut Writer, outer: &str, suffix: &str) {
         let n = |base: &str| format!("pay_i:{base}{suffix}");
         w.open(outer);
-        w.open(&n("identificativoUnivoco"))
-            .leaf("pay_i:tipoIdentificativoUnivoco", &self.identificativo.tipo)
-            .leaf(
-                "pay_i:codiceIdentificativoUnivoco",
-                &self.identificativo.codice,
-            )
-            .close(&n("identificativoUnivoco"));
+        self.identificativo.write(w, &n("identificativoUnivoco"));
         w.leaf(&n("anagrafica"), &self.anagrafica)
             .leaf_opt(&n("indirizzo"), self.indirizzo.as_deref())
             .leaf_opt(&n("civico"), self.civico.as_deref())
@@ -174,13 +178,7 @@ impl Ente {
     pub fn write(&self, w: &mut Writer, outer: &str, suffix: &str) {
         let n = |base: &str| format!("pay_i:{base}{suffix}");
         w.open(outer);
-        w.open(&n("identificativoUnivoco"))
-            .leaf("pay_i:tipoIdentificativoUnivoco", &self.identificativo.tipo)
-            .leaf(
-                "pay_i:codiceIdentificativoUnivoco",
-                &self.identificativo.codice,
-            )
-            .close(&n("identificativoUnivoco"));
+        self.identificativo.write(w, &n("identificativoUnivoco"));
         w.leaf(&n("denominazione"), &self.denominazione)
             .leaf_opt(&n("codiceUnitOper"), self.codice_unit_oper.as_deref())
             .leaf_opt(&n("denomUnitOper"), self.denom_unit_oper.as_deref())

@@ -176,6 +176,14 @@ impl FaultBean {
     }
 }
 
+/// Writes `<fault>` when there is one (responses put it first in SANP 2, after `outcome`
+/// in the new model).
+pub fn write_fault(w: &mut Writer, fault: &Option<FaultBean>) {
+    if let Some(f) = fault {
+        f.write(w, "fault", &[]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

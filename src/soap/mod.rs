@@ -152,6 +152,29 @@ pub fn read_envelope(bytes: &[u8], limits: Limits) -> Result<Envelope<'_>, SoapE
     Ok(Envelope { headers, body })
 }
 
+/// The operation named by a SOAPAction header: quoted or bare, with or without a namespace
+/// or path before the name (`"paaInviaRT"`, `paaInviaRT`, `"urn:x/paaInviaRT"`).
+pub fn soap_action(header: &str) -> Option<&str> {
+    let v = header.trim().trim_matches('"').trim();
+    let name = v.rsplit(['/', '#', ':']).next().unwrap_or(v);
+    (!name.is_empty()).then_some(name)
+}
+
+/// The operation of a request: the body element's local name, which must agree with the
+/// SOAPAction when the sender gives one (a mismatch is a malformed request).
+pub fn operation<'a>(
+    env: &'a Envelope<'_>,
+    soap_action_header: Option<&str>,
+) -> Result<&'a str, SoapError> {
+    let body = env.body.name.as_str();
+    match soap_action_header.and_then(soap_action) {
+        Some(a) if a != body && !body.starts_with(a) => Err(SoapError::NotSoap(format!(
+            "SOAPAction '{a}' diverso dall'operazione nel Body '{body}'"
+        ))),
+        _ => Ok(body),
+    }
+}
+
 /// Wraps header and body payloads (each declaring its own namespaces) in an envelope.
 pub fn write_envelope(header: Option<&str>, body: &str) -> String {
     let mut s = String::with_capacity(body.len() + header.map_or(0, str::len) + 200);
@@ -282,6 +305,25 @@ mod tests {
             ),
             Err(SoapError::Xml(_))
         ));
+    }
+
+    #[test]
+    fn soap_action_is_read_quoted_or_bare_and_checked_against_the_body() {
+        assert_eq!(soap_action("\"paaInviaRT\""), Some("paaInviaRT"));
+        assert_eq!(soap_action(" paaInviaRT "), Some("paaInviaRT"));
+        assert_eq!(
+            soap_action("\"http://ws.pagamenti.telematici.gov/paaInviaRT\""),
+            Some("paaInviaRT")
+        );
+        assert_eq!(soap_action("\"\""), None);
+        let env = write_envelope(None, BODY);
+        let e = read_envelope(env.as_bytes(), Limits::MESSAGE).unwrap();
+        assert_eq!(
+            operation(&e, Some("\"paaVerificaRPT\"")).unwrap(),
+            "paaVerificaRPT"
+        );
+        assert_eq!(operation(&e, None).unwrap(), "paaVerificaRPT");
+        assert!(operation(&e, Some("paaInviaRT")).is_err());
     }
 
     #[test]

@@ -34,9 +34,7 @@ impl Outcome {
 
 fn write_outcome_fault(w: &mut Writer, outcome: Outcome, fault: &Option<FaultBean>) {
     w.leaf("outcome", outcome.as_str());
-    if let Some(f) = fault {
-        f.write(w, "fault", &[]);
-    }
+    super::fault::write_fault(w, fault);
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -185,9 +185,7 @@ impl NodoInviaRPTRisposta {
         let (n, a) = ppt("nodoInviaRPTRisposta");
         let mut w = Writer::new();
         w.open_with(&n, &a);
-        if let Some(f) = &self.fault {
-            f.write(&mut w, "fault", &[]);
-        }
+        super::fault::write_fault(&mut w, &self.fault);
         w.leaf("esito", self.esito.as_str())
             .leaf_opt("redirect", self.redirect.map(|r| r.to_string()).as_deref())
             .leaf_opt("url", self.url.as_deref())
@@ -359,9 +357,7 @@ impl NodoInviaCarrelloRPTRisposta {
         let (n, a) = ppt("nodoInviaCarrelloRPTRisposta");
         let mut w = Writer::new();
         w.open_with(&n, &a);
-        if let Some(f) = &self.fault {
-            f.write(&mut w, "fault", &[]);
-        }
+        super::fault::write_fault(&mut w, &self.fault);
         w.leaf("esitoComplessivoOperazione", self.esito.as_str())
             .leaf_opt("url", self.url.as_deref());
         if let Some(l) = &self.lista_errori {
@@ -457,9 +453,7 @@ impl NodoChiediStatoRPTRisposta {
         let (n, a) = ppt("nodoChiediStatoRPTRisposta");
         let mut w = Writer::new();
         w.open_with(&n, &a);
-        if let Some(f) = &self.fault {
-            f.write(&mut w, "fault", &[]);
-        }
+        super::fault::write_fault(&mut w, &self.fault);
         // The schema requires esito even next to a fault: an empty stato then.
         let empty = EsitoChiediStatoRPT {
             stato: String::new(),
@@ -530,9 +524,7 @@ impl NodoChiediCopiaRTRisposta {
         let (n, a) = ppt("nodoChiediCopiaRTRisposta");
         let mut w = Writer::new();
         w.open_with(&n, &a);
-        if let Some(f) = &self.fault {
-            f.write(&mut w, "fault", &[]);
-        }
+        super::fault::write_fault(&mut w, &self.fault);
         w.leaf_opt("tipoFirma", self.tipo_firma.as_deref())
             .leaf_opt("rt", self.rt.as_ref().map(Base64Doc::encode).as_deref())
             .close(&n);
@@ -606,9 +598,7 @@ impl NodoChiediElencoFlussiRendicontazioneRisposta {
         let (n, a) = ppt("nodoChiediElencoFlussiRendicontazioneRisposta");
         let mut w = Writer::new();
         w.open_with(&n, &a);
-        if let Some(f) = &self.fault {
-            f.write(&mut w, "fault", &[]);
-        }
+        super::fault::write_fault(&mut w, &self.fault);
         if let Some(e) = &self.elenco {
             w.open("elencoFlussiRendicontazione").leaf(
                 "totRestituiti",
@@ -694,9 +684,7 @@ impl NodoChiediFlussoRendicontazioneRisposta {
         let (n, a) = ppt("nodoChiediFlussoRendicontazioneRisposta");
         let mut w = Writer::new();
         w.open_with(&n, &a);
-        if let Some(f) = &self.fault {
-            f.write(&mut w, "fault", &[]);
-        }
+        super::fault::write_fault(&mut w, &self.fault);
         w.leaf_opt(
             "xmlRendicontazione",
             self.xml_rendicontazione
@@ -783,9 +771,7 @@ impl NodoChiediListaPendentiRPTRisposta {
         let (n, a) = ppt("nodoChiediListaPendentiRPTRisposta");
         let mut w = Writer::new();
         w.open_with(&n, &a);
-        if let Some(f) = &self.fault {
-            f.write(&mut w, "fault", &[]);
-        }
+        super::fault::write_fault(&mut w, &self.fault);
         if let Some(l) = &self.lista {
             w.open("listaRPTPendenti").leaf(
                 "totRestituiti",
@@ -959,9 +945,7 @@ impl EsitoPaa {
         let mut w = Writer::new();
         w.open_with(&outer, &[("xmlns:ppt", NS_PPT), ("xmlns:pay_i", NS_PAY_I)])
             .open(element);
-        if let Some(f) = &self.fault {
-            f.write(&mut w, "fault", &[]);
-        }
+        super::fault::write_fault(&mut w, &self.fault);
         w.leaf("esito", self.esito.as_str());
         if let Some(d) = &self.dati_pagamento_pa {
             d.write(&mut w);
@@ -1088,9 +1072,7 @@ impl EsitoPaaInviaRT {
         let mut w = Writer::new();
         w.open_with("ppt:paaInviaRTRisposta", &[("xmlns:ppt", NS_PPT)])
             .open("paaInviaRTRisposta");
-        if let Some(f) = &self.fault {
-            f.write(&mut w, "fault", &[]);
-        }
+        super::fault::write_fault(&mut w, &self.fault);
         w.leaf("esito", self.esito.as_str())
             .close("paaInviaRTRisposta")
             .close("ppt:paaInviaRTRisposta");

@@ -109,6 +109,7 @@ fn invalid_embedded_documents_get_sintassi_xsd() {
         ("bad date", valid_rt("1.00").replace("<riferimentoDataRichiesta>2026-11-28<", "<riferimentoDataRichiesta>28/11/2026<")),
         ("missing iuv", valid_rt("1.00").replace("<identificativoUnivocoVersamento>01000000000000144</identificativoUnivocoVersamento>", "")),
         ("binary garbage", "\u{1}\u{2}PK".to_owned()),
+        ("forbidden character reference (found by fuzzing)", valid_rt("1.00").replace("<anagraficaPagatore>Mario", "<anagraficaPagatore>&#22;Mario")),
     ];
     for (name, rt) in cases {
         let fault = classify_invia_rt(invia_rt(&encode_base64(rt.as_bytes())).as_bytes());
