@@ -148,7 +148,9 @@ impl Application {
         let soap = crate::tls::serve(
             self.soap,
             self.tls,
-            crate::pa_server::router(),
+            crate::pa_server::router(crate::pa_server::PaState {
+                store: store.clone(),
+            }),
             pins,
             wait(rx),
             Duration::from_secs(30),

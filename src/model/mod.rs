@@ -10,6 +10,7 @@ pub mod iban;
 pub mod importo;
 pub mod iuv;
 pub mod rpt;
+pub mod scadenza;
 
 pub use bilancio::{Bilancio, VoceBilancio};
 pub use codice_fiscale::{CodiceFiscale, IdDominio};

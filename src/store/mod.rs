@@ -554,6 +554,9 @@ impl Store {
     pub async fn get_dovuto(&self, ente: &str, iud: &str) -> StoreResult<Dovuto> {
         dispatch!(self, |q, p| q::get_dovuto(p, ente, iud).await)
     }
+    pub async fn get_dovuto_by_iuv(&self, ente: &str, iuv: &str) -> StoreResult<Option<Dovuto>> {
+        dispatch!(self, |q, p| q::get_dovuto_by_iuv(p, ente, iuv).await)
+    }
     pub async fn storia_dovuto(&self, id: i64) -> StoreResult<Vec<StoricoStato>> {
         dispatch!(self, |q, p| q::storia_dovuto(p, id).await)
     }

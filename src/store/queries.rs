@@ -454,6 +454,16 @@ pub async fn get_dovuto(p: &DbPool, ente: &str, iud: &str) -> StoreResult<Dovuto
     tx_dovuto_by_iud(&mut c, ente, iud).await?.ok_or(StoreError::NotFound)
 }
 
+pub async fn get_dovuto_by_iuv(p: &DbPool, ente: &str, iuv: &str) -> StoreResult<Option<Dovuto>> {
+    sqlx::query_as::<_, DovutoRow>("SELECT * FROM dovuto WHERE id_dominio = $1 AND iuv = $2")
+        .bind(ente)
+        .bind(iuv)
+        .fetch_optional(p)
+        .await?
+        .map(Dovuto::try_from)
+        .transpose()
+}
+
 pub async fn storia_dovuto(p: &DbPool, id: i64) -> StoreResult<Vec<StoricoStato>> {
     Ok(sqlx::query_as::<_, StoricoStato>("SELECT stato_da, stato_a, motivo, at FROM dovuto_storia WHERE dovuto_id = $1 ORDER BY id")
         .bind(id)

@@ -47,6 +47,10 @@ pub struct TestApp {
     pub app: Option<Application>,
     pub router: axum::Router,
     pub config: Config,
+    store: pagopa_gateway::store::Store,
+    /// Set by [`TestApp::start`]: the PA SOAP (mTLS) address and the shutdown trigger.
+    pub soap: Option<std::net::SocketAddr>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     /// Kept alive for the test: dropping it deletes the data directory.
     pub _dir: tempfile::TempDir,
 }
@@ -79,21 +83,64 @@ impl TestApp {
             .await
             .expect("application builds");
         let router = pagopa_gateway::rest::router(app.state().clone());
+        let store = app.state().store.clone();
         TestApp {
             app: Some(app),
             router,
             config,
+            store,
+            soap: None,
+            stop: None,
             _dir: dir,
         }
     }
 
     pub fn store(&self) -> pagopa_gateway::store::Store {
-        self.app
-            .as_ref()
-            .expect("not yet running")
-            .state()
-            .store
-            .clone()
+        self.store.clone()
+    }
+
+    /// Runs the real listeners (REST and the mTLS PA endpoint) until the app is dropped.
+    pub fn start(&mut self) -> std::net::SocketAddr {
+        let app = self.app.take().expect("started once");
+        let soap = app.soap_addr();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            let _ = rx.await;
+        }));
+        self.soap = Some(soap);
+        self.stop = Some(tx);
+        soap
+    }
+
+    /// POSTs a SOAP envelope to the PA endpoint over mutual TLS with the dev Nodo client
+    /// certificate; returns the HTTP status and body.
+    pub async fn soap_post(&self, path: &str, soap_action: &str, envelope: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let cfg = nodo_client_config(&self.config.pa_soap.dev_pki_dir);
+        let tcp = tokio::net::TcpStream::connect(self.soap.expect("TestApp::start first"))
+            .await
+            .unwrap();
+        let mut tls = tokio_rustls::TlsConnector::from(cfg)
+            .connect(
+                rustls::pki_types::ServerName::try_from("localhost").unwrap(),
+                tcp,
+            )
+            .await
+            .unwrap();
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nSOAPAction: \"{soap_action}\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{envelope}",
+            envelope.len()
+        );
+        tls.write_all(req.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        tls.read_to_end(&mut out).await.unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let status = text[9..12].parse().unwrap();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
     }
 
     /// One request through the router, in process. Returns status, content type and body.
@@ -208,6 +255,28 @@ impl TestApp {
         assert_eq!(s, StatusCode::CREATED, "{b}");
         b["secret"].as_str().unwrap().to_owned()
     }
+}
+
+/// rustls client config presenting the dev Nodo certificate and trusting the dev CA.
+pub fn nodo_client_config(pki: &std::path::Path) -> std::sync::Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    pagopa_gateway::tls::install_crypto_provider();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(pki.join("ca.pem")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let chain = CertificateDer::pem_file_iter(pki.join("client.pem"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(pki.join("client.key")).unwrap();
+    std::sync::Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key)
+            .unwrap(),
+    )
 }
 
 /// A valid 11-digit fiscal code from 10 digits.

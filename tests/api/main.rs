@@ -11,6 +11,7 @@ mod enti;
 mod hostile;
 mod import;
 mod isolation;
+mod pa_verifica;
 mod server;
 mod system;
 mod xsd;

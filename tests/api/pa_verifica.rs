@@ -1,0 +1,273 @@
+//! paaVerificaRPT over the real mTLS listener: every branch, on both backends, each answer
+//! validated against the official schema.
+
+use crate::both_backends;
+use crate::helpers::*;
+use crate::xsd::{assert_valid, wsdl_schema};
+use axum::http::StatusCode;
+use pagopa_gateway::model::StatoDovuto;
+use pagopa_gateway::soap::sanp2::{Esito, EsitoPaa, IntestazionePPT, PaaVerificaRPT, Spezzone};
+use pagopa_gateway::soap::{NS_PPT, read_envelope, write_envelope};
+use pagopa_gateway::xml::Limits;
+use serde_json::json;
+
+const ENTE: &str = "80007580279";
+
+fn envelope(app: &TestApp, dominio: &str, iuv: &str) -> String {
+    let i = &app.config.intermediario;
+    let h = IntestazionePPT {
+        id_intermediario_pa: i.id_intermediario_pa.clone(),
+        id_stazione: i.id_stazione.clone(),
+        id_dominio: dominio.into(),
+        iuv: iuv.into(),
+        ccp: "ccp-psp-1".into(),
+    };
+    write_envelope(
+        Some(&h.write()),
+        &PaaVerificaRPT {
+            id_psp: "ABCDITMM".into(),
+        }
+        .write(),
+    )
+}
+
+/// Posts, checks the answer is schema-valid, and returns it parsed.
+async fn verifica(app: &TestApp, env: &str) -> EsitoPaa {
+    let (status, body) = app.soap_post("/pagamenti-psp", "paaVerificaRPT", env).await;
+    assert_eq!(status, 200, "{body}");
+    let e = read_envelope(body.as_bytes(), Limits::MESSAGE).unwrap();
+    assert_valid(
+        &wsdl_schema("PaPerNodoPagamentoPsp.wsdl", NS_PPT),
+        &[e.body.xml.to_owned()],
+    );
+    EsitoPaa::parse_verifica(e.body.xml).unwrap()
+}
+
+async fn setup(app: &mut TestApp) -> String {
+    let a = ENTE.to_owned();
+    app.seed_ente(&a, "c_l736", 1).await;
+    let (s, d) = app
+        .post(
+            &format!("/api/v1/enti/{a}/dovuti"),
+            ADMIN,
+            dovuto_json("IUD-1", "100.00"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    app.start();
+    d["iuv"].as_str().unwrap().to_owned()
+}
+
+fn fault_of(e: &EsitoPaa) -> (&str, &str) {
+    let f = e.fault.as_ref().expect("a fault");
+    (f.fault_code.as_str(), f.id.as_str())
+}
+
+both_backends!(
+    verifica_of_a_payable_notice_answers_amount_iban_beneficiary_and_causale,
+    |app| {
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        let e = verifica(&app, &envelope(&app, ENTE, &iuv)).await;
+        assert_eq!(e.esito, Esito::OK, "{e:?}");
+        let d = e.dati_pagamento_pa.unwrap();
+        assert_eq!(d.importo.to_string(), "100.00");
+        assert_eq!(d.iban_accredito, IBAN);
+        assert_eq!(d.ente_beneficiario.unwrap().identificativo.codice, ENTE);
+        assert_eq!(
+            d.causale.unwrap(),
+            format!("/RFB/{iuv}/100.00/TXT/TARI 2026 rata unica")
+        );
+        // Side-effect free: the position did not move.
+        let dovuto = app.store().get_dovuto(ENTE, "IUD-1").await.unwrap();
+        assert_eq!((dovuto.stato, dovuto.version), (StatoDovuto::DaPagare, 1));
+    }
+);
+
+both_backends!(verifica_answers_the_fault_of_each_state, |app| {
+    let mut app = app;
+    let iuv = setup(&mut app).await;
+    let e = verifica(&app, &envelope(&app, ENTE, "01999999999999999")).await;
+    assert_eq!(
+        (e.esito, fault_of(&e)),
+        (Esito::KO, ("PAA_PAGAMENTO_SCONOSCIUTO", ENTE))
+    );
+    let store = app.store();
+    let d = store.get_dovuto(ENTE, "IUD-1").await.unwrap();
+    let d = store
+        .change_stato(&d, StatoDovuto::PagamentoIniziato, "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        fault_of(&verifica(&app, &envelope(&app, ENTE, &iuv)).await).0,
+        "PAA_PAGAMENTO_IN_CORSO"
+    );
+    store
+        .change_stato(&d, StatoDovuto::Pagato, "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        fault_of(&verifica(&app, &envelope(&app, ENTE, &iuv)).await).0,
+        "PAA_PAGAMENTO_DUPLICATO"
+    );
+    let (_, d2) = app
+        .post(
+            &format!("/api/v1/enti/{ENTE}/dovuti"),
+            ADMIN,
+            dovuto_json("IUD-2", "5.00"),
+        )
+        .await;
+    app.post(
+        &format!("/api/v1/enti/{ENTE}/dovuti/IUD-2/annulla"),
+        ADMIN,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        fault_of(&verifica(&app, &envelope(&app, ENTE, d2["iuv"].as_str().unwrap())).await).0,
+        "PAA_PAGAMENTO_ANNULLATO"
+    );
+});
+
+both_backends!(verifica_checks_intermediary_station_and_dominio, |app| {
+    let mut app = app;
+    let iuv = setup(&mut app).await;
+    let good = envelope(&app, ENTE, &iuv);
+    let i = app.config.intermediario.clone();
+    let wrong_broker = good.replace(
+        &format!("<identificativoIntermediarioPA>{}<", i.id_intermediario_pa),
+        "<identificativoIntermediarioPA>99999999999<",
+    );
+    assert_eq!(
+        fault_of(&verifica(&app, &wrong_broker).await),
+        ("PAA_ID_INTERMEDIARIO_ERRATO", ENTE)
+    );
+    let wrong_station = good.replace(&format!(">{}<", i.id_stazione), ">altra_stazione<");
+    assert_eq!(
+        fault_of(&verifica(&app, &wrong_station).await),
+        ("PAA_STAZIONE_INT_ERRATA", ENTE)
+    );
+    let other = cf11("0012345678");
+    assert_eq!(
+        fault_of(&verifica(&app, &envelope(&app, &other, &iuv)).await),
+        ("PAA_ID_DOMINIO_ERRATO", other.as_str())
+    );
+});
+
+both_backends!(
+    verifica_after_the_due_date_prices_or_refuses_by_policy,
+    |app| {
+        let mut app = app;
+        let a = ENTE;
+        app.seed_ente(a, "c_l736", 1).await;
+        let mut refuse = tipo_json("MULTA");
+        refuse["politica_scadenza"] = json!("RIFIUTA");
+        refuse["mora_fissa"] = json!(null);
+        refuse["interesse_annuo_bp"] = json!(0);
+        app.post(&format!("/api/v1/enti/{a}/tipi-dovuto"), ADMIN, refuse)
+            .await;
+        let today = pagopa_gateway::model::scadenza::data_italiana(time::OffsetDateTime::now_utc());
+        let due = (today - time::Duration::days(73)).to_string();
+        let mut late = dovuto_json("LATE", "100.00");
+        late["data_scadenza"] = json!(due);
+        let (_, d_late) = app
+            .post(&format!("/api/v1/enti/{a}/dovuti"), ADMIN, late.clone())
+            .await;
+        late["iud"] = json!("REFUSED");
+        late["tipo_dovuto"] = json!("MULTA");
+        let (_, d_refused) = app
+            .post(&format!("/api/v1/enti/{a}/dovuti"), ADMIN, late)
+            .await;
+        app.start();
+        // TARI accepts late payment: 5.00 fee + 2.50 %/year for 73 days on 100.00 = 0.50.
+        let e = verifica(&app, &envelope(&app, a, d_late["iuv"].as_str().unwrap())).await;
+        assert_eq!(e.esito, Esito::OK, "{e:?}");
+        let d = e.dati_pagamento_pa.unwrap();
+        assert_eq!(d.importo.to_string(), "105.50");
+        let pieces: Vec<(String, String)> = d
+            .spezzoni
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|s| match s {
+                Spezzone::Strutturato(s) => (s.causale, s.importo.to_string()),
+                Spezzone::Testo(t) => (t, String::new()),
+            })
+            .collect();
+        assert_eq!(
+            pieces,
+            vec![
+                ("Importo dovuto".into(), "100.00".into()),
+                ("Sanzione ritardo".into(), "5.00".into()),
+                ("Interessi di mora".into(), "0.50".into())
+            ]
+        );
+        let e = verifica(&app, &envelope(&app, a, d_refused["iuv"].as_str().unwrap())).await;
+        assert_eq!(fault_of(&e), ("PAA_PAGAMENTO_SCADUTO", ENTE));
+    }
+);
+
+both_backends!(malformed_requests_get_sintassi_extraxsd, |app| {
+    let mut app = app;
+    let iuv = setup(&mut app).await;
+    let (status, body) = app
+        .soap_post("/pagamenti-psp", "paaVerificaRPT", "<not-soap")
+        .await;
+    assert_eq!(status, 500);
+    assert!(
+        body.contains("soapenv:Fault")
+            && body.contains("<faultCode>PAA_SINTASSI_EXTRAXSD</faultCode>"),
+        "{body}"
+    );
+    let no_header = write_envelope(None, &PaaVerificaRPT { id_psp: "P".into() }.write());
+    assert_eq!(
+        fault_of(&verifica(&app, &no_header).await).0,
+        "PAA_SINTASSI_EXTRAXSD"
+    );
+    let (status, body) = app
+        .soap_post("/pagamenti-psp", "paaInviaRT", &envelope(&app, ENTE, &iuv))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("PAA_SINTASSI_EXTRAXSD") && body.contains("SOAPAction"),
+        "{body}"
+    );
+    let empty_psp =
+        envelope(&app, ENTE, &iuv).replace("<identificativoPSP>ABCDITMM</identificativoPSP>", "");
+    let e = verifica(&app, &empty_psp).await;
+    assert_eq!(fault_of(&e).0, "PAA_SINTASSI_EXTRAXSD");
+    assert!(
+        e.fault
+            .unwrap()
+            .description
+            .unwrap()
+            .contains("identificativoPSP")
+    );
+});
+
+both_backends!(verifica_is_counted_by_outcome_in_metrics, |app| {
+    let mut app = app;
+    let iuv = setup(&mut app).await;
+    verifica(&app, &envelope(&app, ENTE, &iuv)).await;
+    verifica(&app, &envelope(&app, ENTE, "01999999999999999")).await;
+    let (_, _, body) = app
+        .raw(
+            axum::http::Method::GET,
+            "/metrics",
+            None,
+            "text/plain",
+            vec![],
+        )
+        .await;
+    let text = String::from_utf8(body).unwrap();
+    assert!(
+        text.contains(
+            "pagopa_gateway_pa_soap_requests_total{operation=\"paaVerificaRPT\",outcome=\"OK\"}"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("outcome=\"PAA_PAGAMENTO_SCONOSCIUTO\""),
+        "{text}"
+    );
+});
