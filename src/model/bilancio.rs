@@ -68,19 +68,15 @@ impl Bilancio {
                     if path.len() > 8 {
                         return Err(err("annidamento eccessivo".into()));
                     }
-                    match (path.len(), name.as_str()) {
-                        (0, "bilancio") => {}
-                        (0, other) => {
-                            return Err(err(format!(
-                                "radice attesa 'bilancio', trovata '{other}'"
-                            )));
-                        }
-                        (1, "capitolo") => {
-                            cap = Some((String::new(), NA.to_owned()));
-                            in_capitolo = 0;
-                        }
-                        (2, "accertamento") => acc = Some((NA.to_owned(), None)),
-                        _ => {}
+                    if path.is_empty() && name != "bilancio" {
+                        return Err(err(format!("radice attesa 'bilancio', trovata '{name}'")));
+                    }
+                    // Only elements in their schema position count; anything else is ignored.
+                    if at(&path, &["bilancio"]) && name == "capitolo" {
+                        cap = Some((String::new(), NA.to_owned()));
+                        in_capitolo = 0;
+                    } else if at(&path, &["bilancio", "capitolo"]) && name == "accertamento" {
+                        acc = Some((NA.to_owned(), None));
                     }
                     path.push(name);
                     text.clear();
@@ -93,52 +89,53 @@ impl Bilancio {
                 Event::End(_) => {
                     let name = path.pop().unwrap_or_default();
                     let v = std::mem::take(&mut text).trim().to_owned();
-                    match (path.len(), name.as_str()) {
-                        (2, "codCapitolo") => cap.as_mut().expect("inside capitolo").0 = v,
-                        (2, "codUfficio") if !v.is_empty() => {
-                            cap.as_mut().expect("inside capitolo").1 = v
-                        }
-                        (3, "codAccertamento") if !v.is_empty() => {
-                            acc.as_mut().expect("inside accertamento").0 = v
-                        }
-                        (3, "importo") => {
-                            let i = Importo::parse(&v).map_err(|e| err(e.0))?;
-                            if i.is_zero() {
-                                return Err(err("importo di accertamento nullo".into()));
+                    if at(&path, &["bilancio", "capitolo", "accertamento"]) {
+                        let Some(a) = acc.as_mut() else { continue };
+                        match name.as_str() {
+                            "codAccertamento" if !v.is_empty() => a.0 = v,
+                            "importo" => {
+                                let i = Importo::parse(&v).map_err(|e| err(e.0))?;
+                                if i.is_zero() {
+                                    return Err(err("importo di accertamento nullo".into()));
+                                }
+                                a.1 = Some(i);
                             }
-                            acc.as_mut().expect("inside accertamento").1 = Some(i);
+                            _ => {}
                         }
-                        (2, "accertamento") => {
-                            let (cod_acc, imp) = acc.take().expect("started");
-                            let importo =
-                                imp.ok_or_else(|| err("accertamento senza importo".into()))?;
-                            out.push(VoceBilancio {
-                                cod_capitolo: String::new(),
-                                cod_ufficio: String::new(),
-                                cod_accertamento: cod_acc,
-                                importo,
-                            });
-                            in_capitolo += 1;
+                    } else if at(&path, &["bilancio", "capitolo"]) {
+                        match (name.as_str(), cap.as_mut(), acc.take()) {
+                            ("codCapitolo", Some(c), _) => c.0 = v,
+                            ("codUfficio", Some(c), _) if !v.is_empty() => c.1 = v,
+                            ("accertamento", _, Some((cod_accertamento, imp))) => {
+                                let importo =
+                                    imp.ok_or_else(|| err("accertamento senza importo".into()))?;
+                                out.push(VoceBilancio {
+                                    cod_capitolo: String::new(),
+                                    cod_ufficio: String::new(),
+                                    cod_accertamento,
+                                    importo,
+                                });
+                                in_capitolo += 1;
+                            }
+                            _ => {}
                         }
-                        (1, "capitolo") => {
-                            let (cod_cap, uff) = cap.take().expect("started");
-                            if cod_cap.is_empty() || cod_cap.len() > 64 {
-                                return Err(err(
-                                    "codCapitolo mancante o più lungo di 64 caratteri".into(),
-                                ));
-                            }
-                            if in_capitolo == 0 {
-                                return Err(err(format!(
-                                    "capitolo '{cod_cap}' senza accertamenti"
-                                )));
-                            }
-                            // codCapitolo/codUfficio may follow the accertamenti in sloppy input.
-                            for v in out.iter_mut().rev().take(in_capitolo) {
-                                v.cod_capitolo = cod_cap.clone();
-                                v.cod_ufficio = uff.clone();
-                            }
+                    } else if at(&path, &["bilancio"]) && name == "capitolo" {
+                        let Some((cod_cap, uff)) = cap.take() else {
+                            continue;
+                        };
+                        if cod_cap.is_empty() || cod_cap.len() > 64 {
+                            return Err(err(
+                                "codCapitolo mancante o più lungo di 64 caratteri".into()
+                            ));
                         }
-                        _ => {}
+                        if in_capitolo == 0 {
+                            return Err(err(format!("capitolo '{cod_cap}' senza accertamenti")));
+                        }
+                        // codCapitolo/codUfficio may follow the accertamenti in sloppy input.
+                        for v in out.iter_mut().rev().take(in_capitolo) {
+                            v.cod_capitolo = cod_cap.clone();
+                            v.cod_ufficio = uff.clone();
+                        }
                     }
                 }
                 Event::DocType(_) => return Err(err("DTD non ammessa".into())),
@@ -154,6 +151,11 @@ impl Bilancio {
         }
         Ok(Bilancio(out))
     }
+}
+
+/// True when the open elements are exactly `names` (the element's schema position).
+fn at(path: &[String], names: &[&str]) -> bool {
+    path.len() == names.len() && path.iter().zip(names).all(|(p, n)| p == n)
 }
 
 /// The five predefined entities and character references to characters XML allows;
@@ -205,6 +207,17 @@ mod tests {
         assert!(Bilancio::parse_xml(r#"<!DOCTYPE x [<!ENTITY a "b">]><bilancio/>"#).is_err());
         assert!(Bilancio::parse_xml("<bilancio><capitolo>").is_err());
         assert!(Bilancio::parse_xml("<x/>").is_err());
+        // Found by fuzzing: leaves outside their schema position are ignored, not trusted.
+        assert!(
+            Bilancio::parse_xml("<bilancio><x><y><importo>1</importo></y></x></bilancio>").is_err()
+        );
+        assert!(
+            Bilancio::parse_xml(
+                "<bilancio><x><accertamento><importo>1</importo></accertamento></x></bilancio>"
+            )
+            .is_err()
+        );
+        assert!(Bilancio::parse_xml("<bilancio><capitolo><codCapitolo>C</codCapitolo><x><importo>1</importo></x><accertamento><importo>2</importo></accertamento></capitolo></bilancio>").unwrap().0.len() == 1);
         assert!(
             Bilancio::parse_xml(
                 "<bilancio><capitolo><codCapitolo>&xxe;</codCapitolo></capitolo></bilancio>"
