@@ -114,3 +114,36 @@ async fn config_file_can_be_named_by_environment() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn postgres_connection_can_use_tls() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(Backend::Postgres, dir.path()).await;
+    let tls_url = format!("{url}&sslmode=require");
+    let server_offers_tls = {
+        let mut c = sqlx::PgConnection::connect(&pg_base_url()).await.unwrap();
+        let (ssl,): (String,) = sqlx::query_as("SHOW ssl").fetch_one(&mut c).await.unwrap();
+        ssl == "on"
+    };
+    if !server_offers_tls {
+        // Without TLS on the server, requiring it must fail rather than silently downgrade.
+        assert!(
+            pagopa_gateway::store::Store::connect(&tls_url, 1)
+                .await
+                .is_err()
+        );
+        return;
+    }
+    let store = pagopa_gateway::store::Store::connect(&tls_url, 1)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let mut c = sqlx::PgConnection::connect(&tls_url).await.unwrap();
+    let (ssl,): (bool,) =
+        sqlx::query_as("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    assert!(ssl, "the connection is encrypted");
+}
