@@ -143,6 +143,11 @@ impl Application {
         tracing::info!(rest = %self.rest_addr(), pa_soap = %self.soap_addr(), backend = self.state.store.backend(), "pagopa-gateway listening");
         let pins = Arc::new(self.state.config.pa_soap.client_subject_pins.clone());
         let store = self.state.store.clone();
+        let (journal, journal_writer) = crate::journal::Journal::start(store.clone());
+        let retention = tokio::spawn(crate::journal::retention(
+            store.clone(),
+            self.state.config.journal.retention_days,
+        ));
         let rest = axum::serve(self.rest, crate::rest::router(self.state))
             .with_graceful_shutdown(wait(rx.clone()));
         let soap = crate::tls::serve(
@@ -150,6 +155,7 @@ impl Application {
             self.tls,
             crate::pa_server::router(crate::pa_server::PaState {
                 store: store.clone(),
+                journal,
             }),
             pins,
             wait(rx),
@@ -161,6 +167,14 @@ impl Application {
             let _ = tx.send(true);
         };
         let (rest_result, (), ()) = tokio::join!(rest, soap, signal);
+        retention.abort();
+        // The listeners are gone, and with them every journal handle: the writer flushes and ends.
+        if tokio::time::timeout(Duration::from_secs(10), journal_writer)
+            .await
+            .is_err()
+        {
+            tracing::warn!("journal writer did not finish flushing in 10 s");
+        }
         rest_result.context("REST listener")?;
         store.close().await;
         Ok(())

@@ -31,6 +31,20 @@ enum Cmd {
         #[command(subcommand)]
         cmd: CertsCmd,
     },
+    /// The SOAP message journal.
+    Journal {
+        #[command(subcommand)]
+        cmd: JournalCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum JournalCmd {
+    /// Writes every journal entry as `<seq>-<operation>-<request|response>.xml` into DIR.
+    Export {
+        #[arg(long)]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +116,28 @@ pub fn main() -> ExitCode {
                 let store = crate::store::Store::connect(&config.database_url(), 1).await?;
                 store.migrate().await?;
                 println!("migrations applied ({})", store.backend());
+                Ok(())
+            }
+            Cmd::Journal {
+                cmd: JournalCmd::Export { dir },
+            } => {
+                let store = crate::store::Store::connect(&config.database_url(), 2).await?;
+                store.migrate().await?;
+                std::fs::create_dir_all(&dir)?;
+                let (mut after, mut n) = (0i64, 0usize);
+                loop {
+                    let page = store.journal_after(after, 500).await?;
+                    let Some(last) = page.last() else { break };
+                    after = last.summary.id;
+                    for e in &page {
+                        let (req, resp) =
+                            crate::journal::export_names(e.summary.id, &e.summary.operation);
+                        std::fs::write(dir.join(req), &e.request)?;
+                        std::fs::write(dir.join(resp), &e.response)?;
+                        n += 1;
+                    }
+                }
+                println!("{n} exchanges written to {}", dir.display());
                 Ok(())
             }
             Cmd::Certs { .. } => unreachable!("handled above"),

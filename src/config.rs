@@ -20,7 +20,15 @@ pub struct Config {
     pub rest: RestConfig,
     pub pa_soap: PaSoapConfig,
     pub intermediario: IntermediarioConfig,
+    pub journal: JournalConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalConfig {
+    /// Journal entries older than this are deleted (checked at start and every 6 hours).
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,6 +110,7 @@ impl Default for Config {
                 id_stazione: "80012345676_01".into(),
                 password: "devPassword1".into(),
             },
+            journal: JournalConfig { retention_days: 90 },
             log: LogConfig {
                 filter: "info,sqlx=warn".into(),
             },
@@ -193,6 +202,9 @@ impl Config {
                 "intermediario.password",
                 "the station password has 8 to 15 characters",
             );
+        }
+        if self.journal.retention_days == 0 {
+            return bad("journal.retention_days", "must be at least 1");
         }
         if self.rest.body_limit_bytes < 1024 {
             return bad("rest.body_limit_bytes", "must be at least 1024");

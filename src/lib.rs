@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod journal;
 pub mod metrics;
 pub mod model;
 pub mod pa_server;

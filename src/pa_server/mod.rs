@@ -35,6 +35,7 @@ pub const SOAP_DURATION: &str = "pagopa_gateway_pa_soap_duration_seconds";
 #[derive(Clone)]
 pub struct PaState {
     pub store: Store,
+    pub journal: crate::journal::Journal,
 }
 
 pub fn router(state: PaState) -> Router {
@@ -120,83 +121,107 @@ pub(crate) struct Richiesta<'a> {
 
 async fn soap(State(s): State<PaState>, headers: HeaderMap, body: Bytes) -> Response {
     let start = Instant::now();
-    let (status, op, outcome, payload) = handle(&s, &headers, &body).await;
-    metrics::counter!(SOAP_REQUESTS, "operation" => op, "outcome" => outcome.clone()).increment(1);
-    metrics::histogram!(SOAP_DURATION, "operation" => op).record(start.elapsed().as_secs_f64());
+    let mut out = Trattato::default();
+    let (status, payload) = handle(&s, &headers, &body, &mut out).await;
+    let elapsed = start.elapsed();
+    let op = out.operation.map_or("unknown", Operazione::name);
+    metrics::counter!(SOAP_REQUESTS, "operation" => op, "outcome" => out.outcome.clone())
+        .increment(1);
+    metrics::histogram!(SOAP_DURATION, "operation" => op).record(elapsed.as_secs_f64());
+    let h = out.header;
+    s.journal.record(crate::store::JournalEntry {
+        at: time::OffsetDateTime::now_utc(),
+        direction: "IN",
+        operation: op.to_owned(),
+        id_dominio: h.as_ref().map(|h| h.id_dominio.clone()),
+        iuv: h.as_ref().map(|h| h.iuv.clone()),
+        ccp: h.as_ref().map(|h| h.ccp.clone()),
+        id_psp: out.id_psp,
+        outcome: out.outcome,
+        http_status: Some(i64::from(status.as_u16())),
+        duration_us: i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX),
+        request: body.to_vec(),
+        response: payload.clone().into_bytes(),
+    });
     xml(status, payload)
 }
 
-/// Returns (HTTP status, operation, outcome = "OK" or the faultCode, response envelope).
+/// What the journal and the metrics need to know about a handled request.
+#[derive(Default)]
+struct Trattato {
+    operation: Option<Operazione>,
+    header: Option<IntestazionePPT>,
+    id_psp: Option<String>,
+    /// `OK` or the faultCode.
+    outcome: String,
+}
+
+/// Returns the HTTP status and the response envelope, filling `out` as it learns.
 async fn handle(
     s: &PaState,
     headers: &HeaderMap,
     body: &[u8],
-) -> (StatusCode, &'static str, String, String) {
+    out: &mut Trattato,
+) -> (StatusCode, String) {
+    let soap_fault = |out: &mut Trattato, f: FaultBean| {
+        // No operation can be told: a SOAP Fault carrying the faultBean.
+        out.outcome = f.fault_code.clone();
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            write_soap_fault("soapenv:Client", &f.fault_string, Some(&f)),
+        )
+    };
     let env = match read_envelope(body, Limits::MESSAGE) {
         Ok(e) => e,
-        Err(e) => {
-            // No operation can be told: a SOAP Fault carrying the faultBean.
-            let f = e.fault(true, "");
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "unknown",
-                f.fault_code.clone(),
-                write_soap_fault("soapenv:Client", &f.fault_string, Some(&f)),
-            );
-        }
+        Err(e) => return soap_fault(out, e.fault(true, "")),
     };
     let action = headers.get("soapaction").and_then(|v| v.to_str().ok());
     let Some(op) = Operazione::from_element(&env.body.name) else {
-        let f = FaultBean::new(
-            FaultCode::PaaSintassiExtraxsd,
-            "",
-            Some(format!(
-                "operazione {} non esposta da questo endpoint",
-                env.body.name
-            )),
+        let reason = format!(
+            "operazione {} non esposta da questo endpoint",
+            env.body.name
         );
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "unknown",
-            f.fault_code.clone(),
-            write_soap_fault("soapenv:Client", &f.fault_string, Some(&f)),
+        return soap_fault(
+            out,
+            FaultBean::new(FaultCode::PaaSintassiExtraxsd, "", Some(reason)),
         );
     };
-    let answer = |f: FaultBean| {
-        (
-            StatusCode::OK,
-            op.name(),
-            f.fault_code.clone(),
-            write_envelope(None, &op.ko(f)),
-        )
+    out.operation = Some(op);
+    let answer = |out: &mut Trattato, f: FaultBean| {
+        out.outcome = f.fault_code.clone();
+        (StatusCode::OK, write_envelope(None, &op.ko(f)))
     };
     if let Err(e) = crate::soap::operation(&env, action) {
-        return answer(e.fault(true, ""));
+        return answer(out, e.fault(true, ""));
     }
     let header = match env
         .header(NS_PPTHEAD, "intestazionePPT")
         .map(|h| IntestazionePPT::parse(h.xml))
     {
         Some(Ok(h)) => h,
-        Some(Err(e)) => return answer(e.fault(true, "")),
+        Some(Err(e)) => return answer(out, e.fault(true, "")),
         None => {
-            return answer(FaultBean::new(
-                FaultCode::PaaSintassiExtraxsd,
-                "",
-                Some("header intestazionePPT mancante".into()),
-            ));
+            return answer(
+                out,
+                FaultBean::new(
+                    FaultCode::PaaSintassiExtraxsd,
+                    "",
+                    Some("header intestazionePPT mancante".into()),
+                ),
+            );
         }
     };
-    let id = header.id_dominio.clone();
+    out.header = Some(header.clone());
     if let Err(f) = check_registry(&s.store, &header).await {
-        return answer(f);
+        return answer(out, f);
     }
+    let id = header.id_dominio.clone();
     let req = Richiesta {
         header,
         body: env.body.xml,
     };
     let result = match op {
-        Operazione::Verifica => verifica::verifica(&s.store, &req).await,
+        Operazione::Verifica => verifica::verifica(&s.store, &req, &mut out.id_psp).await,
         Operazione::Attiva | Operazione::InviaRT => Err(FaultBean::new(
             FaultCode::PaaSystemError,
             &id,
@@ -207,13 +232,11 @@ async fn handle(
         )),
     };
     match result {
-        Ok(payload) => (
-            StatusCode::OK,
-            op.name(),
-            "OK".into(),
-            write_envelope(None, &payload),
-        ),
-        Err(f) => answer(f),
+        Ok(payload) => {
+            out.outcome = "OK".into();
+            (StatusCode::OK, write_envelope(None, &payload))
+        }
+        Err(f) => answer(out, f),
     }
 }
 

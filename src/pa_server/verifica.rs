@@ -14,9 +14,18 @@ use crate::soap::sanp2::{
 use crate::soap::{FaultBean, FaultCode};
 use crate::store::Store;
 
-pub(super) async fn verifica(store: &Store, req: &Richiesta<'_>) -> Result<String, FaultBean> {
+/// `id_psp` is filled as soon as the request names it, for the journal.
+pub(super) async fn verifica(
+    store: &Store,
+    req: &Richiesta<'_>,
+    id_psp: &mut Option<String>,
+) -> Result<String, FaultBean> {
     let dom = req.header.id_dominio.as_str();
-    PaaVerificaRPT::parse(req.body).map_err(|e| e.fault(true, dom))?;
+    *id_psp = Some(
+        PaaVerificaRPT::parse(req.body)
+            .map_err(|e| e.fault(true, dom))?
+            .id_psp,
+    );
     let dati = dati_pagamento(store, dom, &req.header.iuv, time::OffsetDateTime::now_utc()).await?;
     Ok(EsitoPaa::ok(dati).write("paaVerificaRPTRisposta"))
 }

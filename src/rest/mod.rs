@@ -5,6 +5,7 @@ pub mod auth;
 mod dovuti;
 mod enti;
 pub mod error;
+mod journal;
 
 pub use error::{ApiError, Problem};
 
@@ -42,6 +43,7 @@ pub struct AppState {
         (name = "enti", description = "Enti creditori, their operators' API keys and the intermediary"),
         (name = "tipi-dovuto", description = "Tipi dovuto per ente"),
         (name = "dovuti", description = "Debt positions and their bulk import"),
+        (name = "journal", description = "Every SOAP exchange with the Nodo, both directions"),
     )
 )]
 struct ApiDoc;
@@ -71,6 +73,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(metrics))
         .merge(enti::router())
         .merge(dovuti::router())
+        .merge(journal::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

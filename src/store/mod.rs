@@ -269,6 +269,60 @@ pub struct ApiKey {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
+/// One SOAP exchange, as the journal keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub at: OffsetDateTime,
+    /// `IN`: the Nodo called us; `OUT`: we called the Nodo.
+    pub direction: &'static str,
+    pub operation: String,
+    pub id_dominio: Option<String>,
+    pub iuv: Option<String>,
+    pub ccp: Option<String>,
+    pub id_psp: Option<String>,
+    /// `OK` or the faultCode.
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub duration_us: i64,
+    pub request: Vec<u8>,
+    pub response: Vec<u8>,
+}
+
+/// A journal entry as listed (bodies omitted).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct JournalSummary {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    pub direction: String,
+    pub operation: String,
+    pub id_dominio: Option<String>,
+    pub iuv: Option<String>,
+    pub ccp: Option<String>,
+    pub id_psp: Option<String>,
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub duration_us: i64,
+}
+
+/// A journal entry with its raw bodies.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JournalFull {
+    #[sqlx(flatten)]
+    pub summary: JournalSummary,
+    pub request: Vec<u8>,
+    pub response: Vec<u8>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct JournalFilter {
+    pub id_dominio: Option<String>,
+    pub operation: Option<String>,
+    pub iuv: Option<String>,
+    pub outcome: Option<String>,
+}
+
 // ---- rows ----------------------------------------------------------------------------
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -590,6 +644,26 @@ impl Store {
     }
     pub async fn get_import_job(&self, ente: &str, id: &str) -> StoreResult<ImportJob> {
         dispatch!(self, |q, p| q::get_import_job(p, ente, id).await)
+    }
+
+    pub async fn insert_journal(&self, entries: &[JournalEntry]) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::insert_journal(p, entries).await)
+    }
+    pub async fn search_journal(
+        &self,
+        f: &JournalFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<JournalSummary>, i64)> {
+        dispatch!(self, |q, p| q::search_journal(p, f, limit, offset).await)
+    }
+    /// Entries with id > `after`, oldest first, bodies included.
+    pub async fn journal_after(&self, after: i64, limit: i64) -> StoreResult<Vec<JournalFull>> {
+        dispatch!(self, |q, p| q::journal_after(p, after, limit).await)
+    }
+    /// Deletes entries older than `before`; returns how many.
+    pub async fn prune_journal(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        dispatch!(self, |q, p| q::prune_journal(p, before).await)
     }
 
     pub async fn insert_api_key(&self, ente: &str, hash: &str, label: &str) -> StoreResult<ApiKey> {

@@ -666,3 +666,66 @@ pub async fn api_key_ente(p: &DbPool, hash: &str) -> StoreResult<Option<String>>
         .await?;
     Ok(r.map(|(d,)| d))
 }
+
+// ---- message journal ----
+
+pub async fn insert_journal(p: &DbPool, entries: &[JournalEntry]) -> StoreResult<()> {
+    let mut tx = begin_write(p).await?;
+    for e in entries {
+        sqlx::query(
+            "INSERT INTO journal (at, direction, operation, id_dominio, iuv, ccp, id_psp, outcome, http_status, duration_us, request, response)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(e.at)
+        .bind(e.direction)
+        .bind(&e.operation)
+        .bind(&e.id_dominio)
+        .bind(&e.iuv)
+        .bind(&e.ccp)
+        .bind(&e.id_psp)
+        .bind(&e.outcome)
+        .bind(e.http_status)
+        .bind(e.duration_us)
+        .bind(&e.request)
+        .bind(&e.response)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+const JOURNAL_WHERE: &str = "($1 IS NULL OR id_dominio = $1) AND ($2 IS NULL OR operation = $2) AND ($3 IS NULL OR iuv = $3) AND ($4 IS NULL OR outcome = $4)";
+const JOURNAL_COLS: &str = "id, at, direction, operation, id_dominio, iuv, ccp, id_psp, outcome, http_status, duration_us";
+
+pub async fn search_journal(p: &DbPool, f: &JournalFilter, limit: i64, offset: i64) -> StoreResult<(Vec<JournalSummary>, i64)> {
+    let rows = sqlx::query_as::<_, JournalSummary>(sqlx::AssertSqlSafe(format!("SELECT {JOURNAL_COLS} FROM journal WHERE {JOURNAL_WHERE} ORDER BY id DESC LIMIT $5 OFFSET $6")))
+        .bind(&f.id_dominio)
+        .bind(&f.operation)
+        .bind(&f.iuv)
+        .bind(&f.outcome)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await?;
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM journal WHERE {JOURNAL_WHERE}")))
+        .bind(&f.id_dominio)
+        .bind(&f.operation)
+        .bind(&f.iuv)
+        .bind(&f.outcome)
+        .fetch_one(p)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn journal_after(p: &DbPool, after: i64, limit: i64) -> StoreResult<Vec<JournalFull>> {
+    Ok(sqlx::query_as::<_, JournalFull>(sqlx::AssertSqlSafe(format!("SELECT {JOURNAL_COLS}, request, response FROM journal WHERE id > $1 ORDER BY id LIMIT $2")))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(p)
+        .await?)
+}
+
+pub async fn prune_journal(p: &DbPool, before: OffsetDateTime) -> StoreResult<u64> {
+    Ok(sqlx::query("DELETE FROM journal WHERE at < $1").bind(before).execute(p).await?.rows_affected())
+}

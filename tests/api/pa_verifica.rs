@@ -271,3 +271,148 @@ both_backends!(verifica_is_counted_by_outcome_in_metrics, |app| {
         "{text}"
     );
 });
+
+both_backends!(
+    every_exchange_is_journaled_searchable_exported_and_pruned,
+    |app| {
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        verifica(&app, &envelope(&app, ENTE, &iuv)).await;
+        verifica(&app, &envelope(&app, ENTE, "01999999999999999")).await;
+        app.soap_post("/pagamenti-psp", "paaVerificaRPT", "<not-soap")
+            .await;
+        // The journal writer is asynchronous: wait for the three entries.
+        let mut page = json!(null);
+        for _ in 0..100 {
+            let (_, p) = app.get("/api/v1/journal", ADMIN).await;
+            // Wait on the items: the count is a separate query and may run ahead of them.
+            if p["items"].as_array().is_some_and(|i| i.len() == 3) {
+                page = p;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let outcomes: Vec<&str> = page["items"]
+            .as_array()
+            .expect("three entries")
+            .iter()
+            .map(|i| i["outcome"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            outcomes,
+            ["PAA_SINTASSI_EXTRAXSD", "PAA_PAGAMENTO_SCONOSCIUTO", "OK"]
+        );
+        let ok = &page["items"][2];
+        assert_eq!(
+            (
+                ok["operation"].as_str(),
+                ok["direction"].as_str(),
+                ok["http_status"].as_i64()
+            ),
+            (Some("paaVerificaRPT"), Some("IN"), Some(200))
+        );
+        assert_eq!(
+            (
+                ok["id_dominio"].as_str(),
+                ok["iuv"].as_str(),
+                ok["ccp"].as_str(),
+                ok["id_psp"].as_str()
+            ),
+            (
+                Some(ENTE),
+                Some(iuv.as_str()),
+                Some("ccp-psp-1"),
+                Some("ABCDITMM")
+            )
+        );
+        let (s, detail) = app
+            .get(&format!("/api/v1/journal/{}", ok["id"]), ADMIN)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            detail["request"]
+                .as_str()
+                .unwrap()
+                .contains("<identificativoPSP>ABCDITMM</identificativoPSP>")
+        );
+        assert!(
+            detail["response"]
+                .as_str()
+                .unwrap()
+                .contains("<esito>OK</esito>")
+        );
+        let (_, p) = app
+            .get("/api/v1/journal?outcome=PAA_PAGAMENTO_SCONOSCIUTO", ADMIN)
+            .await;
+        assert_eq!(p["total"], 1);
+
+        // Operators see only their ente's exchanges.
+        let other = cf11("0012345678");
+        app.seed_ente(&other, "c_f241", 2).await;
+        let key_other = app.operator_key(&other).await;
+        let (_, p) = app.get("/api/v1/journal", &key_other).await;
+        assert_eq!(p["total"], 0);
+        let (s, _) = app
+            .get(&format!("/api/v1/journal/{}", ok["id"]), &key_other)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = app
+            .get(&format!("/api/v1/journal?id_dominio={ENTE}"), &key_other)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let key_own = app.operator_key(ENTE).await;
+        let (_, p) = app.get("/api/v1/journal", &key_own).await;
+        assert_eq!(p["total"], 2);
+
+        // `journal export` writes each exchange as <seq>-<operation>-<request|response>.xml.
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("gateway.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "[database]\nurl = \"{}\"\n",
+                app.config.database.url.as_ref().unwrap()
+            ),
+        )
+        .unwrap();
+        let out_dir = dir.path().join("export");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pagopa-gateway"))
+            .args(["journal", "export", "--config"])
+            .arg(&cfg)
+            .arg("--dir")
+            .arg(&out_dir)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut files: Vec<String> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 6, "{files:?}");
+        assert!(
+            files[0].ends_with("-paaVerificaRPT-request.xml")
+                && files[1].ends_with("-paaVerificaRPT-response.xml"),
+            "{files:?}"
+        );
+        let response = std::fs::read_to_string(out_dir.join(&files[1])).unwrap();
+        let e = read_envelope(response.as_bytes(), Limits::MESSAGE).unwrap();
+        assert_valid(
+            &wsdl_schema("PaPerNodoPagamentoPsp.wsdl", NS_PPT),
+            &[e.body.xml.to_owned()],
+        );
+
+        // Retention deletes what is older than the cut.
+        let deleted = app
+            .store()
+            .prune_journal(time::OffsetDateTime::now_utc() + time::Duration::days(1))
+            .await
+            .unwrap();
+        assert_eq!(deleted, 3);
+    }
+);

@@ -1,0 +1,18 @@
+-- Message journal: every SOAP exchange, both directions, with raw bodies.
+CREATE TABLE journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('IN', 'OUT')),
+    operation TEXT NOT NULL,
+    id_dominio TEXT,
+    iuv TEXT,
+    ccp TEXT,
+    id_psp TEXT,
+    outcome TEXT NOT NULL,
+    http_status INTEGER,
+    duration_us INTEGER NOT NULL,
+    request BLOB NOT NULL,
+    response BLOB NOT NULL
+);
+CREATE INDEX journal_at ON journal (at);
+CREATE INDEX journal_key ON journal (id_dominio, iuv);

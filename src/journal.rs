@@ -1,0 +1,87 @@
+//! The message journal: every SOAP exchange in both directions with its raw bodies, for
+//! operators and audits. Recording never makes a request wait on the database: entries go
+//! through a bounded channel to one writer task that commits them in batches. A full
+//! channel drops the entry and counts it (`pagopa_gateway_journal_dropped_total`) rather
+//! than slowing the Nodo down. The journal is a diagnostic record; receipts themselves are
+//! stored synchronously by their own path before being acknowledged.
+
+use crate::store::{JournalEntry, Store};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+pub const DROPPED: &str = "pagopa_gateway_journal_dropped_total";
+pub const WRITTEN: &str = "pagopa_gateway_journal_written_total";
+const CAPACITY: usize = 10_000;
+const BATCH: usize = 500;
+
+#[derive(Clone)]
+pub struct Journal {
+    tx: mpsc::Sender<JournalEntry>,
+}
+
+impl Journal {
+    /// Starts the writer; it ends, after flushing, when every `Journal` clone is dropped.
+    pub fn start(store: Store) -> (Journal, JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel::<JournalEntry>(CAPACITY);
+        let writer = tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            while rx.recv_many(&mut batch, BATCH).await > 0 {
+                // Retry a failing batch a few times (database restart), then give up on it.
+                let mut attempt = 0;
+                loop {
+                    match store.insert_journal(&batch).await {
+                        Ok(()) => {
+                            metrics::counter!(WRITTEN).increment(batch.len() as u64);
+                            break;
+                        }
+                        Err(e) if attempt < 3 => {
+                            attempt += 1;
+                            tracing::warn!(error = %e, attempt, "journal write failed, retrying");
+                            tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, lost = batch.len(), "journal batch not written");
+                            metrics::counter!(DROPPED).increment(batch.len() as u64);
+                            break;
+                        }
+                    }
+                }
+                batch.clear();
+            }
+        });
+        (Journal { tx }, writer)
+    }
+
+    pub fn record(&self, entry: JournalEntry) {
+        if self.tx.try_send(entry).is_err() {
+            metrics::counter!(DROPPED).increment(1);
+        }
+    }
+}
+
+/// Deletes entries older than `retention_days`, now and then every six hours.
+pub async fn retention(store: Store, retention_days: u32) {
+    loop {
+        let before =
+            time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention_days));
+        match store.prune_journal(before).await {
+            Ok(n) if n > 0 => tracing::info!(deleted = n, retention_days, "journal pruned"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "journal pruning failed"),
+        }
+        tokio::time::sleep(Duration::from_secs(6 * 3600)).await;
+    }
+}
+
+/// File names of an exported entry: `<seq>-<operation>-request.xml` / `-response.xml`.
+pub fn export_names(id: i64, operation: &str) -> (String, String) {
+    let op: String = operation
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (
+        format!("{id:010}-{op}-request.xml"),
+        format!("{id:010}-{op}-response.xml"),
+    )
+}
