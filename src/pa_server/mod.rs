@@ -8,6 +8,7 @@
 //! station and dominio checked against the registry (→ PAA_ID_INTERMEDIARIO_ERRATO,
 //! PAA_STAZIONE_INT_ERRATA, PAA_ID_DOMINIO_ERRATO), then the operation.
 
+mod invia_rt;
 mod verifica;
 
 use crate::soap::sanp2::{Esito, EsitoPaa, EsitoPaaInviaRT, IntestazionePPT};
@@ -222,7 +223,8 @@ async fn handle(
     };
     let result = match op {
         Operazione::Verifica => verifica::verifica(&s.store, &req, &mut out.id_psp).await,
-        Operazione::Attiva | Operazione::InviaRT => Err(FaultBean::new(
+        Operazione::InviaRT => invia_rt::invia_rt(&s.store, &req).await,
+        Operazione::Attiva => Err(FaultBean::new(
             FaultCode::PaaSystemError,
             &id,
             Some(format!(

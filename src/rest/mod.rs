@@ -6,6 +6,7 @@ mod dovuti;
 mod enti;
 pub mod error;
 mod journal;
+mod rt;
 
 pub use error::{ApiError, Problem};
 
@@ -44,6 +45,7 @@ pub struct AppState {
         (name = "tipi-dovuto", description = "Tipi dovuto per ente"),
         (name = "dovuti", description = "Debt positions and their bulk import"),
         (name = "journal", description = "Every SOAP exchange with the Nodo, both directions"),
+        (name = "rt", description = "Received RTs, quarantine included"),
     )
 )]
 struct ApiDoc;
@@ -74,6 +76,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(enti::router())
         .merge(dovuti::router())
         .merge(journal::router())
+        .merge(rt::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

@@ -323,6 +323,77 @@ pub struct JournalFilter {
     pub outcome: Option<String>,
 }
 
+/// An RPT to record (created by paaAttivaRPT or for a portal payment).
+#[derive(Debug, Clone)]
+pub struct NuovaRpt {
+    pub id_dominio: String,
+    pub iuv: String,
+    pub ccp: String,
+    pub dovuto_id: Option<i64>,
+    pub importo: Importo,
+    pub xml: Vec<u8>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RptRow {
+    pub id: i64,
+    pub id_dominio: String,
+    pub iuv: String,
+    pub ccp: String,
+    pub dovuto_id: Option<i64>,
+    pub importo_cents: i64,
+    pub stato: String,
+}
+
+/// States of a received RT. Only `Elaborata` and `Anomala` are final for re-deliveries.
+pub mod stato_rt {
+    pub const RICEVUTA: &str = "RICEVUTA";
+    pub const ELABORATA: &str = "ELABORATA";
+    pub const ANOMALA: &str = "ANOMALA";
+    pub const QUARANTENA: &str = "QUARANTENA";
+    pub const INVALIDA: &str = "INVALIDA";
+}
+
+/// Where a freshly received RT stands after its raw bytes were committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RtStored {
+    /// Stored now (first delivery, or replacing an invalid one): process it.
+    Nuova(i64),
+    /// Already received in this state.
+    Esistente { id: i64, stato: String },
+}
+
+/// A received RT as listed (raw bytes omitted).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RtRicevuta {
+    pub id: i64,
+    pub id_dominio: String,
+    pub iuv: String,
+    pub ccp: String,
+    /// RICEVUTA, ELABORATA, ANOMALA, QUARANTENA or INVALIDA.
+    pub stato: String,
+    pub codice_esito: Option<i64>,
+    pub importo_cents: Option<i64>,
+    pub rpt_id: Option<i64>,
+    pub nota: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+/// What an RT says, for applying it.
+#[derive(Debug, Clone)]
+pub struct EsitoRt {
+    pub codice_esito: u8,
+    pub importo: Importo,
+    /// The RT's state once applied: ELABORATA, or ANOMALA with `nota`.
+    pub stato: &'static str,
+    pub nota: Option<String>,
+}
+
 // ---- rows ----------------------------------------------------------------------------
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -664,6 +735,64 @@ impl Store {
     /// Deletes entries older than `before`; returns how many.
     pub async fn prune_journal(&self, before: OffsetDateTime) -> StoreResult<u64> {
         dispatch!(self, |q, p| q::prune_journal(p, before).await)
+    }
+
+    pub async fn insert_rpt(&self, r: &NuovaRpt) -> StoreResult<i64> {
+        dispatch!(self, |q, p| q::insert_rpt(p, r, now()).await)
+    }
+    pub async fn get_rpt(
+        &self,
+        dominio: &str,
+        iuv: &str,
+        ccp: &str,
+    ) -> StoreResult<Option<RptRow>> {
+        dispatch!(self, |q, p| q::get_rpt(p, dominio, iuv, ccp).await)
+    }
+    /// Commits the raw RT before anything else looks at it.
+    pub async fn store_rt_raw(
+        &self,
+        dominio: &str,
+        iuv: &str,
+        ccp: &str,
+        raw: &[u8],
+    ) -> StoreResult<RtStored> {
+        dispatch!(self, |q, p| q::store_rt_raw(
+            p,
+            dominio,
+            iuv,
+            ccp,
+            raw,
+            now()
+        )
+        .await)
+    }
+    pub async fn mark_rt(
+        &self,
+        id: i64,
+        stato: &str,
+        esito: Option<(u8, Importo)>,
+        nota: Option<&str>,
+    ) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::mark_rt(p, id, stato, esito, nota, now())
+            .await)
+    }
+    /// In one transaction: the RT's state, the RPT's, and the dovuto's (paid, or payable
+    /// again after a negative outcome). Re-applying the same RT changes nothing.
+    pub async fn apply_rt(&self, rt_id: i64, rpt: &RptRow, esito: &EsitoRt) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::apply_rt(p, rt_id, rpt, esito, now()).await)
+    }
+    pub async fn list_rt(
+        &self,
+        id_dominio: Option<&str>,
+        stato: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<RtRicevuta>, i64)> {
+        dispatch!(self, |q, p| q::list_rt(p, id_dominio, stato, limit, offset)
+            .await)
+    }
+    pub async fn get_rt(&self, id: i64) -> StoreResult<(RtRicevuta, Vec<u8>)> {
+        dispatch!(self, |q, p| q::get_rt(p, id).await)
     }
 
     pub async fn insert_api_key(&self, ente: &str, hash: &str, label: &str) -> StoreResult<ApiKey> {

@@ -729,3 +729,142 @@ pub async fn journal_after(p: &DbPool, after: i64, limit: i64) -> StoreResult<Ve
 pub async fn prune_journal(p: &DbPool, before: OffsetDateTime) -> StoreResult<u64> {
     Ok(sqlx::query("DELETE FROM journal WHERE at < $1").bind(before).execute(p).await?.rows_affected())
 }
+
+// ---- RPT and received RT ----
+
+pub async fn insert_rpt(p: &DbPool, r: &NuovaRpt, now: OffsetDateTime) -> StoreResult<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO rpt (id_dominio, iuv, ccp, dovuto_id, importo_cents, xml, stato, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'CREATA', $7, $7) RETURNING id",
+    )
+    .bind(&r.id_dominio)
+    .bind(&r.iuv)
+    .bind(&r.ccp)
+    .bind(r.dovuto_id)
+    .bind(r.importo.cents())
+    .bind(&r.xml)
+    .bind(now)
+    .fetch_one(p)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(format!("RPT {}/{}/{} già presente", r.id_dominio, r.iuv, r.ccp)) } else { e.into() })?;
+    Ok(id)
+}
+
+pub async fn get_rpt(p: &DbPool, dominio: &str, iuv: &str, ccp: &str) -> StoreResult<Option<RptRow>> {
+    Ok(sqlx::query_as::<_, RptRow>("SELECT id, id_dominio, iuv, ccp, dovuto_id, importo_cents, stato FROM rpt WHERE id_dominio = $1 AND iuv = $2 AND ccp = $3")
+        .bind(dominio)
+        .bind(iuv)
+        .bind(ccp)
+        .fetch_optional(p)
+        .await?)
+}
+
+pub async fn store_rt_raw(p: &DbPool, dominio: &str, iuv: &str, ccp: &str, raw: &[u8], now: OffsetDateTime) -> StoreResult<RtStored> {
+    let mut tx = begin_write(p).await?;
+    let inserted: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO rt_ricevuta (id_dominio, iuv, ccp, raw, stato, received_at, updated_at) VALUES ($1, $2, $3, $4, 'RICEVUTA', $5, $5)
+         ON CONFLICT (id_dominio, iuv, ccp) DO NOTHING RETURNING id",
+    )
+    .bind(dominio)
+    .bind(iuv)
+    .bind(ccp)
+    .bind(raw)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let out = match inserted {
+        Some((id,)) => RtStored::Nuova(id),
+        None => {
+            let (id, stato): (i64, String) = sqlx::query_as("SELECT id, stato FROM rt_ricevuta WHERE id_dominio = $1 AND iuv = $2 AND ccp = $3")
+                .bind(dominio)
+                .bind(iuv)
+                .bind(ccp)
+                .fetch_one(&mut *tx)
+                .await?;
+            if stato == stato_rt::INVALIDA {
+                // A corrected re-delivery replaces what could not be read.
+                sqlx::query("UPDATE rt_ricevuta SET raw = $1, stato = 'RICEVUTA', nota = NULL, updated_at = $2 WHERE id = $3")
+                    .bind(raw)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                RtStored::Nuova(id)
+            } else {
+                RtStored::Esistente { id, stato }
+            }
+        }
+    };
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub async fn mark_rt(p: &DbPool, id: i64, stato: &str, esito: Option<(u8, Importo)>, nota: Option<&str>, now: OffsetDateTime) -> StoreResult<()> {
+    sqlx::query("UPDATE rt_ricevuta SET stato = $1, codice_esito = $2, importo_cents = $3, nota = $4, updated_at = $5 WHERE id = $6")
+        .bind(stato)
+        .bind(esito.map(|(c, _)| i64::from(c)))
+        .bind(esito.map(|(_, i)| i.cents()))
+        .bind(nota)
+        .bind(now)
+        .bind(id)
+        .execute(p)
+        .await?;
+    Ok(())
+}
+
+pub async fn apply_rt(p: &DbPool, rt_id: i64, rpt: &RptRow, e: &EsitoRt, now: OffsetDateTime) -> StoreResult<()> {
+    let mut tx = begin_write(p).await?;
+    sqlx::query("UPDATE rt_ricevuta SET stato = $1, codice_esito = $2, importo_cents = $3, rpt_id = $4, nota = $5, updated_at = $6 WHERE id = $7")
+        .bind(e.stato)
+        .bind(i64::from(e.codice_esito))
+        .bind(e.importo.cents())
+        .bind(rpt.id)
+        .bind(&e.nota)
+        .bind(now)
+        .bind(rt_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE rpt SET stato = 'RT_RICEVUTA', updated_at = $1 WHERE id = $2").bind(now).bind(rpt.id).execute(&mut *tx).await?;
+    if let Some(dovuto_id) = rpt.dovuto_id {
+        let row = sqlx::query_as::<_, DovutoRow>("SELECT * FROM dovuto WHERE id = $1").bind(dovuto_id).fetch_optional(&mut *tx).await?;
+        if let Some(d) = row.map(Dovuto::try_from).transpose()? {
+            let positive = matches!(e.codice_esito, 0 | 2);
+            let target = if positive { Some(StatoDovuto::Pagato) } else if d.stato == StatoDovuto::PagamentoIniziato { Some(StatoDovuto::NonPagato) } else { None };
+            if let Some(to) = target.filter(|t| d.stato.can_become(*t)) {
+                let motivo = format!("RT esito {} (IUV {}, CCP {})", e.codice_esito, rpt.iuv, rpt.ccp);
+                tx_change_stato(&mut tx, d.id, d.stato, to, &motivo, now).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+const RT_COLS: &str = "id, id_dominio, iuv, ccp, stato, codice_esito, importo_cents, rpt_id, nota, received_at, updated_at";
+
+pub async fn list_rt(p: &DbPool, id_dominio: Option<&str>, stato: Option<&str>, limit: i64, offset: i64) -> StoreResult<(Vec<RtRicevuta>, i64)> {
+    let filter = "($1 IS NULL OR id_dominio = $1) AND ($2 IS NULL OR stato = $2)";
+    let rows = sqlx::query_as::<_, RtRicevuta>(sqlx::AssertSqlSafe(format!("SELECT {RT_COLS} FROM rt_ricevuta WHERE {filter} ORDER BY id DESC LIMIT $3 OFFSET $4")))
+        .bind(id_dominio)
+        .bind(stato)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await?;
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM rt_ricevuta WHERE {filter}")))
+        .bind(id_dominio)
+        .bind(stato)
+        .fetch_one(p)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn get_rt(p: &DbPool, id: i64) -> StoreResult<(RtRicevuta, Vec<u8>)> {
+    let rt = sqlx::query_as::<_, RtRicevuta>(sqlx::AssertSqlSafe(format!("SELECT {RT_COLS} FROM rt_ricevuta WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(p)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let (raw,): (Vec<u8>,) = sqlx::query_as("SELECT raw FROM rt_ricevuta WHERE id = $1").bind(id).fetch_one(p).await?;
+    Ok((rt, raw))
+}

@@ -115,32 +115,15 @@ impl TestApp {
     /// POSTs a SOAP envelope to the PA endpoint over mutual TLS with the dev Nodo client
     /// certificate; returns the HTTP status and body.
     pub async fn soap_post(&self, path: &str, soap_action: &str, envelope: &str) -> (u16, String) {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let cfg = nodo_client_config(&self.config.pa_soap.dev_pki_dir);
-        let tcp = tokio::net::TcpStream::connect(self.soap.expect("TestApp::start first"))
-            .await
-            .unwrap();
-        let mut tls = tokio_rustls::TlsConnector::from(cfg)
-            .connect(
-                rustls::pki_types::ServerName::try_from("localhost").unwrap(),
-                tcp,
-            )
-            .await
-            .unwrap();
-        let req = format!(
-            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nSOAPAction: \"{soap_action}\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{envelope}",
-            envelope.len()
-        );
-        tls.write_all(req.as_bytes()).await.unwrap();
-        let mut out = Vec::new();
-        tls.read_to_end(&mut out).await.unwrap();
-        let text = String::from_utf8(out).unwrap();
-        let status = text[9..12].parse().unwrap();
-        let body = text
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
+        soap_post_to(
+            self.soap.expect("TestApp::start first"),
+            &self.config.pa_soap.dev_pki_dir,
+            path,
+            soap_action,
+            envelope,
+        )
+        .await
+        .unwrap()
     }
 
     /// One request through the router, in process. Returns status, content type and body.
@@ -255,6 +238,42 @@ impl TestApp {
         assert_eq!(s, StatusCode::CREATED, "{b}");
         b["secret"].as_str().unwrap().to_owned()
     }
+}
+
+/// POSTs a SOAP envelope over mutual TLS with the dev Nodo certificate of `pki`; returns
+/// the HTTP status and body, or the I/O error (e.g. the server is gone).
+pub async fn soap_post_to(
+    addr: std::net::SocketAddr,
+    pki: &std::path::Path,
+    path: &str,
+    soap_action: &str,
+    envelope: &str,
+) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let mut tls = tokio_rustls::TlsConnector::from(nodo_client_config(pki))
+        .connect(
+            rustls::pki_types::ServerName::try_from("localhost").unwrap(),
+            tcp,
+        )
+        .await?;
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml; charset=utf-8\r\nSOAPAction: \"{soap_action}\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{envelope}",
+        envelope.len()
+    );
+    tls.write_all(req.as_bytes()).await?;
+    let mut out = Vec::new();
+    tls.read_to_end(&mut out).await?;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no HTTP status in {text:?}")))?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
 }
 
 /// rustls client config presenting the dev Nodo certificate and trusting the dev CA.

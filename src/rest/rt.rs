@@ -1,0 +1,70 @@
+//! Received RTs over REST, quarantine included: an RT attests a payment, so every one is
+//! visible with its state and its raw bytes. An operator sees only their ente's.
+
+use super::auth::Caller;
+use super::{ApiError, AppState, Problem};
+use crate::registry::{Page, Paging};
+use crate::store::RtRicevuta;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(raw))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RtQuery {
+    id_dominio: Option<String>,
+    /// RICEVUTA, ELABORATA, ANOMALA, QUARANTENA or INVALIDA.
+    stato: Option<String>,
+}
+
+/// Received RTs, newest first (e.g. `?stato=QUARANTENA`).
+#[utoipa::path(get, path = "/api/v1/rt", tag = "rt", params(RtQuery, Paging),
+    responses((status = 200, body = Page<RtRicevuta>), (status = 401, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<RtQuery>,
+    Query(paging): Query<Paging>,
+) -> Result<Json<Page<RtRicevuta>>, ApiError> {
+    let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
+    let dominio = match (caller.only_ente(), q.id_dominio) {
+        (Some(own), Some(asked)) if own != asked => {
+            return Err(ApiError::NotFound("risorsa non trovata".into()));
+        }
+        (Some(own), _) => Some(own),
+        (None, asked) => asked,
+    };
+    let (items, total) = s
+        .store
+        .list_rt(dominio.as_deref(), q.stato.as_deref(), limit, offset)
+        .await?;
+    Ok(Json(Page {
+        items,
+        page: paging.page,
+        per_page: paging.per_page,
+        total,
+    }))
+}
+
+/// The RT exactly as received.
+#[utoipa::path(get, path = "/api/v1/rt/{id}/xml", tag = "rt", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn raw(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (rt, raw) = s.store.get_rt(id).await?;
+    caller.scope(&rt.id_dominio)?;
+    Ok(([(header::CONTENT_TYPE, "application/xml")], raw))
+}

@@ -1,0 +1,307 @@
+//! paaInviaRT over the real mTLS listener: a receipt is stored before it is acknowledged,
+//! applied once, quarantined when its RPT is unknown, flagged when amounts disagree.
+
+use crate::both_backends;
+use crate::helpers::*;
+use crate::xsd::{assert_valid, wsdl_schema};
+use axum::http::{Method, StatusCode};
+use pagopa_gateway::model::rpt::*;
+use pagopa_gateway::model::{IdDominio, Importo, Iuv, StatoDovuto};
+use pagopa_gateway::soap::sanp2::{Base64Doc, Esito, EsitoPaaInviaRT, IntestazionePPT, PaaInviaRT};
+use pagopa_gateway::soap::{NS_PPT, read_envelope, write_envelope};
+use pagopa_gateway::store::NuovaRpt;
+use pagopa_gateway::xml::Limits;
+
+const ENTE: &str = "80007580279";
+const CCP: &str = "ccp-1";
+
+fn rt_xml(iuv: &str, ccp: &str, esito: u8, singoli_cents: &[i64]) -> String {
+    let day = time::Date::from_calendar_date(2026, time::Month::November, 28).unwrap();
+    let id = |t: &str, c: &str| IdentificativoUnivoco {
+        tipo: t.into(),
+        codice: c.into(),
+    };
+    let ente = |t: &str, c: &str, n: &str| Ente {
+        identificativo: id(t, c),
+        denominazione: n.into(),
+        codice_unit_oper: None,
+        denom_unit_oper: None,
+        indirizzo: None,
+        civico: None,
+        cap: None,
+        localita: None,
+        provincia: None,
+        nazione: None,
+    };
+    let singoli: Vec<DatiSingoloPagamento> = singoli_cents
+        .iter()
+        .map(|&c| DatiSingoloPagamento {
+            importo: Importo::from_cents(c).unwrap(),
+            esito: None,
+            data_esito: day,
+            iur: "IUR-1".into(),
+            causale: "TARI".into(),
+            dati_specifici_riscossione: "9/0101105IM/".into(),
+            commissioni_psp: None,
+            commissioni_pa: None,
+            allegato: None,
+        })
+        .collect();
+    Rt {
+        versione_oggetto: "6.2.0".into(),
+        dominio: Dominio {
+            identificativo_dominio: IdDominio::parse(ENTE).unwrap(),
+            identificativo_stazione_richiedente: None,
+        },
+        identificativo_messaggio_ricevuta: "RT-1".into(),
+        data_ora_messaggio_ricevuta: DataOra::parse("2026-11-28T10:00:00").unwrap(),
+        riferimento_messaggio_richiesta: "RPT-1".into(),
+        riferimento_data_richiesta: day,
+        istituto_attestante: ente("B", "ABCDITMM", "Banca"),
+        ente_beneficiario: ente("G", ENTE, "Comune"),
+        soggetto_versante: None,
+        soggetto_pagatore: Soggetto {
+            identificativo: id("F", "RSSMRA85T10A562S"),
+            anagrafica: "Mario Rossi".into(),
+            indirizzo: None,
+            civico: None,
+            cap: None,
+            localita: None,
+            provincia: None,
+            nazione: None,
+            email: None,
+        },
+        dati_pagamento: DatiPagamento {
+            codice_esito: esito,
+            importo_totale_pagato: Importo::from_cents(singoli_cents.iter().sum()).unwrap(),
+            iuv: Iuv::parse(iuv).unwrap(),
+            ccp: ccp.into(),
+            dati_singolo_pagamento: singoli,
+        },
+    }
+    .to_xml()
+}
+
+fn envelope(app: &TestApp, iuv: &str, ccp: &str, rt: &[u8]) -> String {
+    let i = &app.config.intermediario;
+    let h = IntestazionePPT {
+        id_intermediario_pa: i.id_intermediario_pa.clone(),
+        id_stazione: i.id_stazione.clone(),
+        id_dominio: ENTE.into(),
+        iuv: iuv.into(),
+        ccp: ccp.into(),
+    };
+    write_envelope(
+        Some(&h.write()),
+        &PaaInviaRT {
+            tipo_firma: None,
+            rt: Base64Doc(rt.to_vec()),
+        }
+        .write(),
+    )
+}
+
+async fn invia(app: &TestApp, env: &str) -> EsitoPaaInviaRT {
+    let (status, body) = app.soap_post("/ricevute", "paaInviaRT", env).await;
+    assert_eq!(status, 200, "{body}");
+    let e = read_envelope(body.as_bytes(), Limits::MESSAGE).unwrap();
+    assert_valid(
+        &wsdl_schema("PaPerNodo.wsdl", NS_PPT),
+        &[e.body.xml.to_owned()],
+    );
+    EsitoPaaInviaRT::parse(e.body.xml).unwrap()
+}
+
+fn code(e: &EsitoPaaInviaRT) -> &str {
+    e.fault.as_ref().map_or("OK", |f| f.fault_code.as_str())
+}
+
+/// An ente, a dovuto of 100.00 being paid, and its RPT (IUV, CCP); the app running.
+async fn setup(app: &mut TestApp) -> String {
+    app.seed_ente(ENTE, "c_l736", 1).await;
+    let (_, d) = app
+        .post(
+            &format!("/api/v1/enti/{ENTE}/dovuti"),
+            ADMIN,
+            dovuto_json("IUD-1", "100.00"),
+        )
+        .await;
+    let iuv = d["iuv"].as_str().unwrap().to_owned();
+    let store = app.store();
+    let dovuto = store.get_dovuto(ENTE, "IUD-1").await.unwrap();
+    store
+        .change_stato(&dovuto, StatoDovuto::PagamentoIniziato, "test")
+        .await
+        .unwrap();
+    store
+        .insert_rpt(&NuovaRpt {
+            id_dominio: ENTE.into(),
+            iuv: iuv.clone(),
+            ccp: CCP.into(),
+            dovuto_id: Some(dovuto.id),
+            importo: Importo::from_cents(10_000).unwrap(),
+            xml: b"<RPT/>".to_vec(),
+        })
+        .await
+        .unwrap();
+    app.start();
+    iuv
+}
+
+async fn received(app: &TestApp, stato: &str) -> serde_json::Value {
+    let (s, p) = app.get(&format!("/api/v1/rt?stato={stato}"), ADMIN).await;
+    assert_eq!(s, StatusCode::OK);
+    p
+}
+
+both_backends!(
+    positive_rt_marks_the_dovuto_paid_and_a_redelivery_is_a_duplicate,
+    |app| {
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        let rt = rt_xml(&iuv, CCP, 0, &[10_000]);
+        let env = envelope(&app, &iuv, CCP, rt.as_bytes());
+        assert_eq!(code(&invia(&app, &env).await), "OK");
+        let d = app.store().get_dovuto(ENTE, "IUD-1").await.unwrap();
+        assert_eq!(d.stato, StatoDovuto::Pagato);
+        let p = received(&app, "ELABORATA").await;
+        assert_eq!(
+            (
+                p["total"].as_i64(),
+                p["items"][0]["codice_esito"].as_i64(),
+                p["items"][0]["importo_cents"].as_i64()
+            ),
+            (Some(1), Some(0), Some(10_000))
+        );
+        // Stored exactly as received.
+        let (s, _, raw) = app
+            .raw(
+                Method::GET,
+                &format!("/api/v1/rt/{}/xml", p["items"][0]["id"]),
+                Some(ADMIN),
+                "",
+                vec![],
+            )
+            .await;
+        assert_eq!((s, raw), (StatusCode::OK, rt.clone().into_bytes()));
+        // The Nodo delivers again: duplicate, nothing changes.
+        let e = invia(&app, &env).await;
+        assert_eq!((e.esito, code(&e)), (Esito::KO, "PAA_RT_DUPLICATA"));
+        assert_eq!(e.fault.unwrap().id, ENTE);
+        assert_eq!(
+            app.store().get_dovuto(ENTE, "IUD-1").await.unwrap().version,
+            d.version
+        );
+    }
+);
+
+both_backends!(negative_rt_makes_the_dovuto_payable_again, |app| {
+    let mut app = app;
+    let iuv = setup(&mut app).await;
+    let env = envelope(&app, &iuv, CCP, rt_xml(&iuv, CCP, 1, &[]).as_bytes());
+    assert_eq!(code(&invia(&app, &env).await), "OK");
+    let d = app.store().get_dovuto(ENTE, "IUD-1").await.unwrap();
+    assert_eq!(d.stato, StatoDovuto::NonPagato);
+    assert!(d.stato.is_payable());
+});
+
+both_backends!(
+    rt_for_an_unknown_rpt_is_quarantined_then_applied_when_its_rpt_exists,
+    |app| {
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        let env = envelope(
+            &app,
+            &iuv,
+            "ccp-unknown",
+            rt_xml(&iuv, "ccp-unknown", 0, &[10_000]).as_bytes(),
+        );
+        let e = invia(&app, &env).await;
+        assert_eq!(code(&e), "PAA_RPT_SCONOSCIUTA");
+        let p = received(&app, "QUARANTENA").await;
+        assert_eq!(
+            (p["total"].as_i64(), p["items"][0]["ccp"].as_str()),
+            (Some(1), Some("ccp-unknown"))
+        );
+        // Once the RPT is known, the Nodo's next delivery is applied.
+        let dovuto = app.store().get_dovuto(ENTE, "IUD-1").await.unwrap();
+        app.store()
+            .insert_rpt(&NuovaRpt {
+                id_dominio: ENTE.into(),
+                iuv: iuv.clone(),
+                ccp: "ccp-unknown".into(),
+                dovuto_id: Some(dovuto.id),
+                importo: Importo::from_cents(10_000).unwrap(),
+                xml: b"<RPT/>".to_vec(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(code(&invia(&app, &env).await), "OK");
+        assert_eq!(received(&app, "QUARANTENA").await["total"], 0);
+        assert_eq!(
+            app.store().get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            StatoDovuto::Pagato
+        );
+    }
+);
+
+both_backends!(
+    rt_with_amounts_not_matching_the_rpt_is_accepted_and_flagged,
+    |app| {
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        let env = envelope(&app, &iuv, CCP, rt_xml(&iuv, CCP, 0, &[9_000]).as_bytes());
+        assert_eq!(code(&invia(&app, &env).await), "OK");
+        let p = received(&app, "ANOMALA").await;
+        assert_eq!(p["total"], 1);
+        assert!(
+            p["items"][0]["nota"].as_str().unwrap().contains("10000"),
+            "{p}"
+        );
+        assert_eq!(
+            app.store().get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            StatoDovuto::Pagato
+        );
+    }
+);
+
+both_backends!(
+    unreadable_or_mismatched_rt_is_kept_and_refused_with_the_right_fault,
+    |app| {
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        let broken = rt_xml(&iuv, CCP, 0, &[10_000]).replace(
+            "<pay_i:importoTotalePagato>100.00",
+            "<pay_i:importoTotalePagato>1OO.00",
+        );
+        assert_eq!(
+            code(&invia(&app, &envelope(&app, &iuv, CCP, broken.as_bytes())).await),
+            "PAA_SINTASSI_XSD"
+        );
+        let p = received(&app, "INVALIDA").await;
+        assert_eq!(p["total"], 1, "an unreadable RT is kept too");
+        // An RT whose key disagrees with the header.
+        let other = rt_xml(&iuv, "another-ccp", 0, &[10_000]);
+        assert_eq!(
+            code(&invia(&app, &envelope(&app, &iuv, CCP, other.as_bytes())).await),
+            "PAA_SEMANTICA"
+        );
+        // The corrected delivery replaces the unreadable one and is applied.
+        let good = rt_xml(&iuv, CCP, 0, &[10_000]);
+        assert_eq!(
+            code(&invia(&app, &envelope(&app, &iuv, CCP, good.as_bytes())).await),
+            "OK"
+        );
+        assert_eq!(received(&app, "INVALIDA").await["total"], 0);
+        assert_eq!(
+            app.store().get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            StatoDovuto::Pagato
+        );
+        // Operators of another ente see none of it.
+        let other_ente = cf11("0012345678");
+        app.seed_ente(&other_ente, "c_f241", 2).await;
+        let key = app.operator_key(&other_ente).await;
+        let (_, p) = app.get("/api/v1/rt", &key).await;
+        assert_eq!(p["total"], 0);
+    }
+);
