@@ -8,6 +8,7 @@
 //! station and dominio checked against the registry (→ PAA_ID_INTERMEDIARIO_ERRATO,
 //! PAA_STAZIONE_INT_ERRATA, PAA_ID_DOMINIO_ERRATO), then the operation.
 
+mod attiva;
 mod invia_rt;
 mod verifica;
 
@@ -216,7 +217,6 @@ async fn handle(
     if let Err(f) = check_registry(&s.store, &header).await {
         return answer(out, f);
     }
-    let id = header.id_dominio.clone();
     let req = Richiesta {
         header,
         body: env.body.xml,
@@ -224,14 +224,7 @@ async fn handle(
     let result = match op {
         Operazione::Verifica => verifica::verifica(&s.store, &req, &mut out.id_psp).await,
         Operazione::InviaRT => invia_rt::invia_rt(&s.store, &req).await,
-        Operazione::Attiva => Err(FaultBean::new(
-            FaultCode::PaaSystemError,
-            &id,
-            Some(format!(
-                "{} non ancora disponibile su questo endpoint",
-                op.name()
-            )),
-        )),
+        Operazione::Attiva => attiva::attiva(&s.store, &req, &mut out.id_psp).await,
     };
     match result {
         Ok(payload) => {

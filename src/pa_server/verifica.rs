@@ -26,17 +26,27 @@ pub(super) async fn verifica(
             .map_err(|e| e.fault(true, dom))?
             .id_psp,
     );
-    let dati = dati_pagamento(store, dom, &req.header.iuv, time::OffsetDateTime::now_utc()).await?;
+    let (dati, _) = dati_pagamento(
+        store,
+        dom,
+        &req.header.iuv,
+        time::OffsetDateTime::now_utc(),
+        false,
+    )
+    .await?;
     Ok(EsitoPaa::ok(dati).write("paaVerificaRPTRisposta"))
 }
 
-/// What paaVerificaRPT and paaAttivaRPT answer for a payable position at instant `now`.
+/// What paaVerificaRPT and paaAttivaRPT answer for a payable position at instant `now`;
+/// `allow_in_corso` for a repeated activation of the RPT we already created.
+/// Returns the dovuto too, for the activation.
 pub(crate) async fn dati_pagamento(
     store: &Store,
     dom: &str,
     iuv: &str,
     now: time::OffsetDateTime,
-) -> Result<DatiPagamentoPA, FaultBean> {
+    allow_in_corso: bool,
+) -> Result<(DatiPagamentoPA, crate::registry::Dovuto), FaultBean> {
     let fault = |c: FaultCode| FaultBean::new(c, dom, None);
     let system = |e: crate::store::StoreError| {
         tracing::error!(error = %e, "store error in paaVerificaRPT");
@@ -49,10 +59,12 @@ pub(crate) async fn dati_pagamento(
         .ok_or_else(|| fault(FaultCode::PaaPagamentoSconosciuto))?;
     match dovuto.stato {
         StatoDovuto::Pagato => return Err(fault(FaultCode::PaaPagamentoDuplicato)),
-        StatoDovuto::PagamentoIniziato => return Err(fault(FaultCode::PaaPagamentoInCorso)),
+        StatoDovuto::PagamentoIniziato if !allow_in_corso => {
+            return Err(fault(FaultCode::PaaPagamentoInCorso));
+        }
         StatoDovuto::Annullato => return Err(fault(FaultCode::PaaPagamentoAnnullato)),
         StatoDovuto::Scaduto => return Err(fault(FaultCode::PaaPagamentoScaduto)),
-        StatoDovuto::DaPagare | StatoDovuto::NonPagato => {}
+        StatoDovuto::DaPagare | StatoDovuto::NonPagato | StatoDovuto::PagamentoIniziato => {}
     }
     let ente = store.get_ente(dom).await.map_err(system)?;
     let tipo = store
@@ -98,27 +110,30 @@ pub(crate) async fn dati_pagamento(
             .collect();
         (None, Some(Spezzoni { items }))
     };
-    Ok(DatiPagamentoPA {
-        importo,
-        iban_accredito: tipo.iban.to_string(),
-        bic_accredito: None,
-        ente_beneficiario: Some(EnteRpt {
-            identificativo: IdentificativoUnivoco {
-                tipo: "G".into(),
-                codice: dom.to_owned(),
-            },
-            denominazione: ente.denominazione.chars().take(70).collect(),
-            codice_unit_oper: None,
-            denom_unit_oper: None,
-            indirizzo: None,
-            civico: None,
-            cap: None,
-            localita: None,
-            provincia: None,
-            nazione: None,
-        }),
-        credenziali_pagatore: None,
-        causale,
-        spezzoni,
-    })
+    Ok((
+        DatiPagamentoPA {
+            importo,
+            iban_accredito: tipo.iban.to_string(),
+            bic_accredito: None,
+            ente_beneficiario: Some(EnteRpt {
+                identificativo: IdentificativoUnivoco {
+                    tipo: "G".into(),
+                    codice: dom.to_owned(),
+                },
+                denominazione: ente.denominazione.chars().take(70).collect(),
+                codice_unit_oper: None,
+                denom_unit_oper: None,
+                indirizzo: None,
+                civico: None,
+                cap: None,
+                localita: None,
+                provincia: None,
+                nazione: None,
+            }),
+            credenziali_pagatore: None,
+            causale,
+            spezzoni,
+        },
+        dovuto,
+    ))
 }

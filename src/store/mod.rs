@@ -334,6 +334,24 @@ pub struct NuovaRpt {
     pub xml: Vec<u8>,
 }
 
+/// The PSP that will collect, from paaAttivaRPT.
+#[derive(Debug, Clone)]
+pub struct PspAttiva {
+    pub id_psp: String,
+    pub id_intermediario_psp: String,
+    pub id_canale: String,
+}
+
+/// A pending piece of outbound work.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub kind: String,
+    pub ref_id: Option<i64>,
+    pub stato: String,
+    pub attempts: i64,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RptRow {
     pub id: i64,
@@ -739,6 +757,22 @@ impl Store {
 
     pub async fn insert_rpt(&self, r: &NuovaRpt) -> StoreResult<i64> {
         dispatch!(self, |q, p| q::insert_rpt(p, r, now()).await)
+    }
+    /// paaAttivaRPT in one transaction: the RPT, the dovuto to PAGAMENTO_INIZIATO, and the
+    /// nodoInviaRPT job in the outbox.
+    pub async fn attiva(&self, r: &NuovaRpt, psp: &PspAttiva, dovuto: &Dovuto) -> StoreResult<i64> {
+        dispatch!(self, |q, p| q::attiva(p, r, psp, dovuto, now()).await)
+    }
+    /// Enqueues another nodoInviaRPT of an existing RPT (a repeated activation).
+    pub async fn enqueue(&self, kind: &str, ref_id: i64) -> StoreResult<i64> {
+        dispatch!(self, |q, p| q::enqueue(p, kind, ref_id, now()).await)
+    }
+    pub async fn outbox_pending(&self, kind: &str) -> StoreResult<Vec<OutboxRow>> {
+        dispatch!(self, |q, p| q::outbox_pending(p, kind).await)
+    }
+    /// The RPT document as created, by key (dominio, IUV); the newest if several CCPs.
+    pub async fn rpt_xml(&self, dominio: &str, iuv: &str) -> StoreResult<(Vec<u8>, i64)> {
+        dispatch!(self, |q, p| q::rpt_xml(p, dominio, iuv).await)
     }
     pub async fn get_rpt(
         &self,

@@ -868,3 +868,65 @@ pub async fn get_rt(p: &DbPool, id: i64) -> StoreResult<(RtRicevuta, Vec<u8>)> {
     let (raw,): (Vec<u8>,) = sqlx::query_as("SELECT raw FROM rt_ricevuta WHERE id = $1").bind(id).fetch_one(p).await?;
     Ok((rt, raw))
 }
+
+// ---- activation and outbox ----
+
+async fn tx_enqueue(c: &mut Conn, kind: &str, ref_id: i64, now: OffsetDateTime) -> StoreResult<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
+         VALUES ($1, $2, '{}', 'PENDING', 0, $3, $3, $3) RETURNING id",
+    )
+    .bind(kind)
+    .bind(ref_id)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(id)
+}
+
+pub async fn attiva(p: &DbPool, r: &NuovaRpt, psp: &PspAttiva, d: &Dovuto, now: OffsetDateTime) -> StoreResult<i64> {
+    let mut tx = begin_write(p).await?;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO rpt (id_dominio, iuv, ccp, dovuto_id, importo_cents, xml, stato, id_psp, id_intermediario_psp, id_canale, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'CREATA', $7, $8, $9, $10, $10) RETURNING id",
+    )
+    .bind(&r.id_dominio)
+    .bind(&r.iuv)
+    .bind(&r.ccp)
+    .bind(r.dovuto_id)
+    .bind(r.importo.cents())
+    .bind(&r.xml)
+    .bind(&psp.id_psp)
+    .bind(&psp.id_intermediario_psp)
+    .bind(&psp.id_canale)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(format!("RPT {}/{}/{} già presente", r.id_dominio, r.iuv, r.ccp)) } else { e.into() })?;
+    let motivo = format!("paaAttivaRPT PSP {} (CCP {})", psp.id_psp, r.ccp);
+    tx_change_stato(&mut tx, d.id, d.stato, StatoDovuto::PagamentoIniziato, &motivo, now).await?;
+    tx_enqueue(&mut tx, "nodoInviaRPT", id, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn enqueue(p: &DbPool, kind: &str, ref_id: i64, now: OffsetDateTime) -> StoreResult<i64> {
+    let mut c = p.acquire().await?;
+    tx_enqueue(&mut c, kind, ref_id, now).await
+}
+
+pub async fn outbox_pending(p: &DbPool, kind: &str) -> StoreResult<Vec<OutboxRow>> {
+    Ok(sqlx::query_as::<_, OutboxRow>("SELECT id, kind, ref_id, stato, attempts FROM outbox WHERE kind = $1 AND stato = 'PENDING' ORDER BY id")
+        .bind(kind)
+        .fetch_all(p)
+        .await?)
+}
+
+pub async fn rpt_xml(p: &DbPool, dominio: &str, iuv: &str) -> StoreResult<(Vec<u8>, i64)> {
+    let row: Option<(Vec<u8>, i64)> = sqlx::query_as("SELECT xml, id FROM rpt WHERE id_dominio = $1 AND iuv = $2 ORDER BY id DESC LIMIT 1")
+        .bind(dominio)
+        .bind(iuv)
+        .fetch_optional(p)
+        .await?;
+    row.ok_or(StoreError::NotFound)
+}

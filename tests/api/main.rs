@@ -12,6 +12,7 @@ mod enti;
 mod hostile;
 mod import;
 mod isolation;
+mod pa_attiva;
 mod pa_invia_rt;
 mod pa_verifica;
 mod server;

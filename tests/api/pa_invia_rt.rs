@@ -15,7 +15,7 @@ use pagopa_gateway::xml::Limits;
 const ENTE: &str = "80007580279";
 const CCP: &str = "ccp-1";
 
-fn rt_xml(iuv: &str, ccp: &str, esito: u8, singoli_cents: &[i64]) -> String {
+pub(crate) fn rt_xml(iuv: &str, ccp: &str, esito: u8, singoli_cents: &[i64]) -> String {
     let day = time::Date::from_calendar_date(2026, time::Month::November, 28).unwrap();
     let id = |t: &str, c: &str| IdentificativoUnivoco {
         tipo: t.into(),
