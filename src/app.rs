@@ -144,6 +144,10 @@ impl Application {
         let pins = Arc::new(self.state.config.pa_soap.client_subject_pins.clone());
         let store = self.state.store.clone();
         let (journal, journal_writer) = crate::journal::Journal::start(store.clone());
+        let timeout = Duration::from_secs(
+            u64::from(self.state.config.pa_soap.activation_timeout_minutes) * 60,
+        );
+        let sweeper = tokio::spawn(crate::pa_server::sweeper(store.clone(), timeout));
         let retention = tokio::spawn(crate::journal::retention(
             store.clone(),
             self.state.config.journal.retention_days,
@@ -168,6 +172,7 @@ impl Application {
         };
         let (rest_result, (), ()) = tokio::join!(rest, soap, signal);
         retention.abort();
+        sweeper.abort();
         // The listeners are gone, and with them every journal handle: the writer flushes and ends.
         if tokio::time::timeout(Duration::from_secs(10), journal_writer)
             .await

@@ -63,6 +63,9 @@ pub struct PaSoapConfig {
     /// If not empty, the client certificate subject must contain one of these strings.
     pub client_subject_pins: Vec<String>,
     pub dev_pki_dir: PathBuf,
+    /// An activation (paaAttivaRPT) without an RT after this long expires: the position
+    /// becomes payable again. A later RT is still applied.
+    pub activation_timeout_minutes: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,6 +106,7 @@ impl Default for Config {
                 client_ca: None,
                 client_subject_pins: Vec::new(),
                 dev_pki_dir: PathBuf::from("./certs/dev"),
+                activation_timeout_minutes: 60,
             },
             intermediario: IntermediarioConfig {
                 // A syntactically valid fiscal code, for development only.
@@ -202,6 +206,9 @@ impl Config {
                 "intermediario.password",
                 "the station password has 8 to 15 characters",
             );
+        }
+        if self.pa_soap.activation_timeout_minutes == 0 {
+            return bad("pa_soap.activation_timeout_minutes", "must be at least 1");
         }
         if self.journal.retention_days == 0 {
             return bad("journal.retention_days", "must be at least 1");

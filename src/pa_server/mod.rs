@@ -32,6 +32,9 @@ const XSD_PAGINF: &str = include_str!("../../xsd/PagInf_RPT_RT_6_2_0.xsd");
 const XSD_SAC: &str = include_str!("../../xsd/sac-common-types-1.0.xsd");
 
 pub const SOAP_REQUESTS: &str = "pagopa_gateway_pa_soap_requests_total";
+pub const RT_QUARANTINE: &str = "pagopa_gateway_rt_quarantine";
+pub const ACTIVATIONS_PENDING: &str = "pagopa_gateway_activations_pending";
+pub const ACTIVATIONS_EXPIRED: &str = "pagopa_gateway_activations_expired_total";
 pub const SOAP_DURATION: &str = "pagopa_gateway_pa_soap_duration_seconds";
 
 #[derive(Clone)]
@@ -232,6 +235,37 @@ async fn handle(
             (StatusCode::OK, write_envelope(None, &payload))
         }
         Err(f) => answer(out, f),
+    }
+}
+
+/// One pass of the activation sweeper: expires activations older than `timeout` and
+/// refreshes the gauges. Returns how many expired.
+pub async fn sweep(
+    store: &Store,
+    timeout: std::time::Duration,
+) -> Result<usize, crate::store::StoreError> {
+    let cutoff = time::OffsetDateTime::now_utc() - timeout;
+    let expired = store.expire_activations(cutoff).await?;
+    if expired > 0 {
+        tracing::info!(
+            expired,
+            "activations without RT expired: positions payable again"
+        );
+        metrics::counter!(ACTIVATIONS_EXPIRED).increment(expired as u64);
+    }
+    let (quarantine, pending) = store.pa_gauges().await?;
+    metrics::gauge!(RT_QUARANTINE).set(quarantine as f64);
+    metrics::gauge!(ACTIVATIONS_PENDING).set(pending as f64);
+    Ok(expired)
+}
+
+/// Runs [`sweep`] every minute, forever.
+pub async fn sweeper(store: Store, timeout: std::time::Duration) {
+    loop {
+        if let Err(e) = sweep(&store, timeout).await {
+            tracing::warn!(error = %e, "activation sweep failed");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
     }
 }
 

@@ -774,6 +774,15 @@ impl Store {
     pub async fn rpt_xml(&self, dominio: &str, iuv: &str) -> StoreResult<(Vec<u8>, i64)> {
         dispatch!(self, |q, p| q::rpt_xml(p, dominio, iuv).await)
     }
+    /// Activations older than `cutoff` that never got an RT: the RPT becomes SCADUTA and its
+    /// dovuto payable again. Returns how many. Safe to run on several instances at once.
+    pub async fn expire_activations(&self, cutoff: OffsetDateTime) -> StoreResult<usize> {
+        dispatch!(self, |q, p| q::expire_activations(p, cutoff, now()).await)
+    }
+    /// (RTs in quarantine, activations waiting for their RT).
+    pub async fn pa_gauges(&self) -> StoreResult<(i64, i64)> {
+        dispatch!(self, |q, p| q::pa_gauges(p).await)
+    }
     pub async fn get_rpt(
         &self,
         dominio: &str,

@@ -930,3 +930,32 @@ pub async fn rpt_xml(p: &DbPool, dominio: &str, iuv: &str) -> StoreResult<(Vec<u
         .await?;
     row.ok_or(StoreError::NotFound)
 }
+
+const PENDING_ACTIVATIONS: &str = "FROM rpt r JOIN dovuto d ON d.id = r.dovuto_id
+     WHERE r.stato = 'CREATA' AND d.stato = 'PAGAMENTO_INIZIATO'";
+
+pub async fn expire_activations(p: &DbPool, cutoff: OffsetDateTime, now: OffsetDateTime) -> StoreResult<usize> {
+    let mut tx = begin_write(p).await?;
+    let due: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT r.id, r.dovuto_id {PENDING_ACTIVATIONS} AND r.created_at < $1 ORDER BY r.id LIMIT 500")))
+        .bind(cutoff)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut expired = 0;
+    for (rpt_id, dovuto_id) in due {
+        sqlx::query("UPDATE rpt SET stato = 'SCADUTA', updated_at = $1 WHERE id = $2 AND stato = 'CREATA'").bind(now).bind(rpt_id).execute(&mut *tx).await?;
+        // Compare-and-set: another instance may have moved it already; then nothing happens.
+        match tx_change_stato(&mut tx, dovuto_id, StatoDovuto::PagamentoIniziato, StatoDovuto::DaPagare, "attivazione scaduta senza RT", now).await {
+            Ok(()) => expired += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    tx.commit().await?;
+    Ok(expired)
+}
+
+pub async fn pa_gauges(p: &DbPool) -> StoreResult<(i64, i64)> {
+    let (quarantine,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM rt_ricevuta WHERE stato = 'QUARANTENA'").fetch_one(p).await?;
+    let (pending,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {PENDING_ACTIVATIONS}"))).fetch_one(p).await?;
+    Ok((quarantine, pending))
+}

@@ -212,3 +212,76 @@ both_backends!(
         assert_eq!(p["total"], 1);
     }
 );
+
+both_backends!(
+    an_activation_without_rt_expires_and_a_late_rt_still_counts,
+    |app| {
+        use pagopa_gateway::pa_server::sweep;
+        use std::time::Duration;
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        assert_eq!(attiva(&app, &iuv, "100.00").await.esito, Esito::OK);
+        let store = app.store();
+        assert_eq!(
+            store.pa_gauges().await.unwrap(),
+            (0, 1),
+            "one activation waiting for its RT"
+        );
+        assert_eq!(
+            sweep(&store, Duration::from_secs(3600)).await.unwrap(),
+            0,
+            "not due yet"
+        );
+        assert_eq!(
+            store.get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            StatoDovuto::PagamentoIniziato
+        );
+        assert_eq!(sweep(&store, Duration::ZERO).await.unwrap(), 1);
+        assert_eq!(
+            sweep(&store, Duration::ZERO).await.unwrap(),
+            0,
+            "expires once"
+        );
+        assert_eq!(
+            store.get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            StatoDovuto::DaPagare
+        );
+        assert_eq!(store.pa_gauges().await.unwrap(), (0, 0));
+        let (_, _, metrics) = app
+            .raw(
+                axum::http::Method::GET,
+                "/metrics",
+                None,
+                "text/plain",
+                vec![],
+            )
+            .await;
+        let metrics = String::from_utf8(metrics).unwrap();
+        assert!(
+            metrics.contains("pagopa_gateway_activations_pending")
+                && metrics.contains("pagopa_gateway_rt_quarantine"),
+            "{metrics}"
+        );
+        // The RT of the expired activation arrives late: an RT attests a payment, it counts.
+        let rt = crate::pa_invia_rt::rt_xml(&iuv, CCP, 0, &[10_000]);
+        let env = write_envelope(
+            Some(&header(&app, &iuv)),
+            &PaaInviaRT {
+                tipo_firma: None,
+                rt: Base64Doc(rt.into_bytes()),
+            }
+            .write(),
+        );
+        let (_, body) = app.soap_post("/ricevute", "paaInviaRT", &env).await;
+        let e = read_envelope(body.as_bytes(), Limits::MESSAGE).unwrap();
+        assert_eq!(
+            EsitoPaaInviaRT::parse(e.body.xml).unwrap().esito,
+            Esito::OK,
+            "{body}"
+        );
+        assert_eq!(
+            store.get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            StatoDovuto::Pagato
+        );
+    }
+);
