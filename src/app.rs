@@ -144,6 +144,7 @@ impl Application {
         let pins = Arc::new(self.state.config.pa_soap.client_subject_pins.clone());
         let store = self.state.store.clone();
         let (journal, journal_writer) = crate::journal::Journal::start(store.clone());
+        let max_in_flight = self.state.config.pa_soap.max_in_flight as usize;
         let timeout = Duration::from_secs(
             u64::from(self.state.config.pa_soap.activation_timeout_minutes) * 60,
         );
@@ -160,6 +161,7 @@ impl Application {
             crate::pa_server::router(crate::pa_server::PaState {
                 store: store.clone(),
                 journal,
+                limiter: Arc::new(tokio::sync::Semaphore::new(max_in_flight)),
             }),
             pins,
             wait(rx),

@@ -66,6 +66,8 @@ pub struct PaSoapConfig {
     /// An activation (paaAttivaRPT) without an RT after this long expires: the position
     /// becomes payable again. A later RT is still applied.
     pub activation_timeout_minutes: u32,
+    /// Requests handled at once; more are refused immediately with PAA_SYSTEM_ERROR.
+    pub max_in_flight: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,6 +109,7 @@ impl Default for Config {
                 client_subject_pins: Vec::new(),
                 dev_pki_dir: PathBuf::from("./certs/dev"),
                 activation_timeout_minutes: 60,
+                max_in_flight: 512,
             },
             intermediario: IntermediarioConfig {
                 // A syntactically valid fiscal code, for development only.
@@ -206,6 +209,9 @@ impl Config {
                 "intermediario.password",
                 "the station password has 8 to 15 characters",
             );
+        }
+        if self.pa_soap.max_in_flight == 0 {
+            return bad("pa_soap.max_in_flight", "must be at least 1");
         }
         if self.pa_soap.activation_timeout_minutes == 0 {
             return bad("pa_soap.activation_timeout_minutes", "must be at least 1");

@@ -32,6 +32,7 @@ const XSD_PAGINF: &str = include_str!("../../xsd/PagInf_RPT_RT_6_2_0.xsd");
 const XSD_SAC: &str = include_str!("../../xsd/sac-common-types-1.0.xsd");
 
 pub const SOAP_REQUESTS: &str = "pagopa_gateway_pa_soap_requests_total";
+pub const SHED: &str = "pagopa_gateway_pa_soap_shed_total";
 pub const RT_QUARANTINE: &str = "pagopa_gateway_rt_quarantine";
 pub const ACTIVATIONS_PENDING: &str = "pagopa_gateway_activations_pending";
 pub const ACTIVATIONS_EXPIRED: &str = "pagopa_gateway_activations_expired_total";
@@ -41,6 +42,9 @@ pub const SOAP_DURATION: &str = "pagopa_gateway_pa_soap_duration_seconds";
 pub struct PaState {
     pub store: Store,
     pub journal: crate::journal::Journal,
+    /// In-flight requests beyond these permits are refused at once with PAA_SYSTEM_ERROR:
+    /// the Nodo gives up after 7 s, so a fast "retry later" beats a slow answer.
+    pub limiter: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 pub fn router(state: PaState) -> Router {
@@ -217,6 +221,17 @@ async fn handle(
         }
     };
     out.header = Some(header.clone());
+    let Ok(_permit) = s.limiter.clone().try_acquire_owned() else {
+        metrics::counter!(SHED).increment(1);
+        return answer(
+            out,
+            FaultBean::new(
+                FaultCode::PaaSystemError,
+                &header.id_dominio,
+                Some("servizio sovraccarico: riprovare".into()),
+            ),
+        );
+    };
     if let Err(f) = check_registry(&s.store, &header).await {
         return answer(out, f);
     }

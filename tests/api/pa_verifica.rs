@@ -416,3 +416,54 @@ both_backends!(
         assert_eq!(deleted, 3);
     }
 );
+
+both_backends!(overload_is_refused_at_once_with_paa_system_error, |app| {
+    use tower::ServiceExt;
+    app.seed_ente(ENTE, "c_l736", 1).await;
+    let (_, d) = app
+        .post(
+            &format!("/api/v1/enti/{ENTE}/dovuti"),
+            ADMIN,
+            dovuto_json("IUD-1", "100.00"),
+        )
+        .await;
+    let iuv = d["iuv"].as_str().unwrap().to_owned();
+    let (journal, _writer) = pagopa_gateway::journal::Journal::start(app.store());
+    let limiter = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
+    let router = pagopa_gateway::pa_server::router(pagopa_gateway::pa_server::PaState {
+        store: app.store(),
+        journal,
+        limiter: limiter.clone(),
+    });
+    let call = |router: axum::Router, env: String| async move {
+        let req = axum::http::Request::post("/pagamenti-psp")
+            .header("soapaction", "paaVerificaRPT")
+            .body(axum::body::Body::from(env))
+            .unwrap();
+        let resp = router.oneshot(req).await.unwrap();
+        let bytes = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    let env = envelope(&app, ENTE, &iuv);
+    let busy = limiter.clone().try_acquire_owned().unwrap();
+    let body = call(router.clone(), env.clone()).await;
+    let e = read_envelope(body.as_bytes(), Limits::MESSAGE).unwrap();
+    assert_valid(
+        &wsdl_schema("PaPerNodoPagamentoPsp.wsdl", NS_PPT),
+        &[e.body.xml.to_owned()],
+    );
+    let f = EsitoPaa::parse_verifica(e.body.xml).unwrap().fault.unwrap();
+    assert_eq!(
+        (f.fault_code.as_str(), f.id.as_str()),
+        ("PAA_SYSTEM_ERROR", ENTE)
+    );
+    drop(busy);
+    let body = call(router, env).await;
+    assert!(
+        body.contains("<esito>OK</esito>"),
+        "admitted again once capacity frees: {body}"
+    );
+});
