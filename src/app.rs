@@ -17,6 +17,8 @@ use tokio::net::TcpListener;
 pub struct Application {
     rest: TcpListener,
     soap: TcpListener,
+    /// Plain HTTP for a TLS-terminating reverse proxy, when configured.
+    proxy: Option<TcpListener>,
     tls: Arc<rustls::ServerConfig>,
     state: AppState,
 }
@@ -105,6 +107,14 @@ impl Application {
         let soap = TcpListener::bind(config.pa_soap.listen)
             .await
             .with_context(|| format!("binding pa_soap.listen {}", config.pa_soap.listen))?;
+        let proxy = match config.pa_soap.proxy_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding pa_soap.proxy_listen {addr}"))?,
+            ),
+            None => None,
+        };
         let state = AppState {
             store,
             admin_token_digest: crate::rest::auth::digest(&admin_token),
@@ -114,6 +124,7 @@ impl Application {
         Ok(Application {
             rest,
             soap,
+            proxy,
             tls,
             state,
         })
@@ -125,6 +136,12 @@ impl Application {
 
     pub fn soap_addr(&self) -> SocketAddr {
         self.soap.local_addr().expect("bound listener")
+    }
+
+    pub fn proxy_addr(&self) -> Option<SocketAddr> {
+        self.proxy
+            .as_ref()
+            .map(|l| l.local_addr().expect("bound listener"))
     }
 
     pub fn state(&self) -> &AppState {
@@ -153,16 +170,44 @@ impl Application {
             store.clone(),
             self.state.config.journal.retention_days,
         ));
+        let pa_soap = self.state.config.pa_soap.clone();
+        let pa = crate::pa_server::router(crate::pa_server::PaState {
+            store: store.clone(),
+            journal,
+            limiter: Arc::new(tokio::sync::Semaphore::new(max_in_flight)),
+        });
+        // Behind a TLS-terminating proxy: the same endpoint, trusted only from the proxies.
+        let proxy = self.proxy.map(|listener| {
+            let trust = crate::pa_server::ProxyTrust {
+                trusted: Arc::new(pa_soap.trusted_proxies.clone()),
+                subject_header: axum::http::HeaderName::from_bytes(
+                    pa_soap.client_subject_header.as_bytes(),
+                )
+                .expect("validated at load"),
+                pins: pins.clone(),
+            };
+            let router = pa.clone().layer(axum::middleware::from_fn_with_state(
+                trust,
+                crate::pa_server::require_trusted_proxy,
+            ));
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(wait(rx.clone()))
+        });
+        let proxy = async move {
+            match proxy {
+                Some(p) => p.await,
+                None => Ok(()),
+            }
+        };
         let rest = axum::serve(self.rest, crate::rest::router(self.state))
             .with_graceful_shutdown(wait(rx.clone()));
         let soap = crate::tls::serve(
             self.soap,
             self.tls,
-            crate::pa_server::router(crate::pa_server::PaState {
-                store: store.clone(),
-                journal,
-                limiter: Arc::new(tokio::sync::Semaphore::new(max_in_flight)),
-            }),
+            pa,
             pins,
             wait(rx),
             Duration::from_secs(30),
@@ -172,7 +217,7 @@ impl Application {
             tracing::info!("shutting down: draining in-flight requests");
             let _ = tx.send(true);
         };
-        let (rest_result, (), ()) = tokio::join!(rest, soap, signal);
+        let (rest_result, (), (), proxy_result) = tokio::join!(rest, soap, signal, proxy);
         retention.abort();
         sweeper.abort();
         // The listeners are gone, and with them every journal handle: the writer flushes and ends.
@@ -183,6 +228,7 @@ impl Application {
             tracing::warn!("journal writer did not finish flushing in 10 s");
         }
         rest_result.context("REST listener")?;
+        proxy_result.context("PA proxy listener")?;
         store.close().await;
         Ok(())
     }

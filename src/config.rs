@@ -68,6 +68,13 @@ pub struct PaSoapConfig {
     pub activation_timeout_minutes: u32,
     /// Requests handled at once; more are refused immediately with PAA_SYSTEM_ERROR.
     pub max_in_flight: u32,
+    /// Plain-HTTP listener for a TLS-terminating reverse proxy that verifies the Nodo's
+    /// client certificate itself. Unset: no such listener.
+    pub proxy_listen: Option<SocketAddr>,
+    /// Peer addresses of the reverse proxies; requests from anywhere else are refused.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Header in which the proxy passes the verified client certificate subject.
+    pub client_subject_header: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,6 +117,9 @@ impl Default for Config {
                 dev_pki_dir: PathBuf::from("./certs/dev"),
                 activation_timeout_minutes: 60,
                 max_in_flight: 512,
+                proxy_listen: None,
+                trusted_proxies: Vec::new(),
+                client_subject_header: "x-ssl-client-s-dn".into(),
             },
             intermediario: IntermediarioConfig {
                 // A syntactically valid fiscal code, for development only.
@@ -208,6 +218,20 @@ impl Config {
             return bad(
                 "intermediario.password",
                 "the station password has 8 to 15 characters",
+            );
+        }
+        if self.pa_soap.proxy_listen.is_some() && self.pa_soap.trusted_proxies.is_empty() {
+            return bad(
+                "pa_soap.trusted_proxies",
+                "pa_soap.proxy_listen needs the proxies' addresses",
+            );
+        }
+        if axum::http::HeaderName::from_bytes(self.pa_soap.client_subject_header.as_bytes())
+            .is_err()
+        {
+            return bad(
+                "pa_soap.client_subject_header",
+                "not a valid HTTP header name",
             );
         }
         if self.pa_soap.max_in_flight == 0 {

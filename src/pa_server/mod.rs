@@ -253,6 +253,50 @@ async fn handle(
     }
 }
 
+/// Who may call the plain-HTTP listener meant for a TLS-terminating reverse proxy.
+#[derive(Clone)]
+pub struct ProxyTrust {
+    pub trusted: std::sync::Arc<Vec<std::net::IpAddr>>,
+    pub subject_header: axum::http::HeaderName,
+    pub pins: std::sync::Arc<Vec<String>>,
+}
+
+/// Middleware of the proxy listener: the client-certificate subject header is believed
+/// only from a trusted proxy address, and must match the pins when there are any.
+pub async fn require_trusted_proxy(
+    State(t): State<ProxyTrust>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let subject = req
+        .headers()
+        .get(&t.subject_header)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("");
+    let why = if !t.trusted.contains(&peer.ip()) {
+        Some("peer is not a trusted proxy")
+    } else if subject.is_empty() {
+        Some("no client certificate subject from the proxy")
+    } else if !t.pins.is_empty() && !t.pins.iter().any(|p| subject.contains(p.as_str())) {
+        Some("client certificate subject not pinned")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => {
+            tracing::warn!(%peer, subject, why, "PA request refused on the proxy listener");
+            let f = FaultBean::new(FaultCode::PaaSystemError, "", Some(why.into()));
+            xml(
+                StatusCode::FORBIDDEN,
+                write_soap_fault("soapenv:Client", why, Some(&f)),
+            )
+        }
+        None => next.run(req).await,
+    }
+}
+
 /// One pass of the activation sweeper: expires activations older than `timeout` and
 /// refreshes the gauges. Returns how many expired.
 pub async fn sweep(

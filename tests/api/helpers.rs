@@ -50,6 +50,8 @@ pub struct TestApp {
     store: pagopa_gateway::store::Store,
     /// Set by [`TestApp::start`]: the PA SOAP (mTLS) address and the shutdown trigger.
     pub soap: Option<std::net::SocketAddr>,
+    /// The plain-HTTP proxy listener, when configured.
+    pub proxy: Option<std::net::SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     /// Kept alive for the test: dropping it deletes the data directory.
     pub _dir: tempfile::TempDir,
@@ -70,6 +72,11 @@ pub fn test_config(dir: &std::path::Path, db_url: String) -> Config {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with the configuration adjusted by `adjust`.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
         // Internal errors are logged, not returned: show them with the failing test.
         let filter = std::env::var("TEST_LOG").unwrap_or_else(|_| "error".into());
         let _ = tracing_subscriber::fmt()
@@ -78,7 +85,8 @@ impl TestApp {
             .try_init();
         let dir = tempfile::tempdir().unwrap();
         let url = fresh_database(backend, dir.path()).await;
-        let config = test_config(dir.path(), url);
+        let mut config = test_config(dir.path(), url);
+        adjust(&mut config);
         let app = Application::build(config.clone())
             .await
             .expect("application builds");
@@ -90,6 +98,7 @@ impl TestApp {
             config,
             store,
             soap: None,
+            proxy: None,
             stop: None,
             _dir: dir,
         }
@@ -103,6 +112,7 @@ impl TestApp {
     pub fn start(&mut self) -> std::net::SocketAddr {
         let app = self.app.take().expect("started once");
         let soap = app.soap_addr();
+        self.proxy = app.proxy_addr();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until(async move {
             let _ = rx.await;

@@ -15,6 +15,7 @@ mod isolation;
 mod pa_attiva;
 mod pa_invia_rt;
 mod pa_verifica;
+mod proxy;
 mod server;
 mod system;
 mod xsd;
