@@ -175,6 +175,7 @@ impl Application {
             store: store.clone(),
             journal,
             limiter: Arc::new(tokio::sync::Semaphore::new(max_in_flight)),
+            cache: Default::default(),
         });
         // Behind a TLS-terminating proxy: the same endpoint, trusted only from the proxies.
         let proxy = self.proxy.map(|listener| {

@@ -16,13 +16,14 @@ use crate::model::{IdDominio, Importo};
 use crate::registry::{Dovuto, Pagatore};
 use crate::soap::sanp2::{DatiPagamentoPA, Esito, EsitoPaa, PaaAttivaRPT};
 use crate::soap::{FaultBean, FaultCode};
-use crate::store::{NuovaRpt, PspAttiva, Store, StoreError};
+use crate::store::{NuovaRpt, PspAttiva, StoreError};
 
 pub(super) async fn attiva(
-    store: &Store,
+    s: &super::PaState,
     req: &Richiesta<'_>,
     id_psp: &mut Option<String>,
 ) -> Result<String, FaultBean> {
+    let store = &s.store;
     let h = &req.header;
     let dom = h.id_dominio.as_str();
     let fault = |c: FaultCode| FaultBean::new(c, dom, None);
@@ -37,7 +38,7 @@ pub(super) async fn attiva(
 
     // A repeat of an activation we already took: same answer, same RPT, sent again.
     if let Some(rpt) = store.get_rpt(dom, &h.iuv, &h.ccp).await.map_err(system)? {
-        let (dati, _) = dati_pagamento(store, dom, &h.iuv, now, true).await?;
+        let (dati, _) = dati_pagamento(s, dom, &h.iuv, now, true).await?;
         if rpt.importo_cents != richiesto.cents() {
             return Ok(importo_non_valido(dom, dati, richiesto));
         }
@@ -48,7 +49,7 @@ pub(super) async fn attiva(
         return Ok(EsitoPaa::ok(dati).write("paaAttivaRPTRisposta"));
     }
 
-    let (dati, dovuto) = dati_pagamento(store, dom, &h.iuv, now, false).await?;
+    let (dati, dovuto) = dati_pagamento(s, dom, &h.iuv, now, false).await?;
     if dati.importo != richiesto {
         return Ok(importo_non_valido(dom, dati, richiesto));
     }

@@ -9,6 +9,7 @@
 //! PAA_STAZIONE_INT_ERRATA, PAA_ID_DOMINIO_ERRATO), then the operation.
 
 mod attiva;
+pub mod cache;
 mod invia_rt;
 mod verifica;
 
@@ -45,6 +46,7 @@ pub struct PaState {
     /// In-flight requests beyond these permits are refused at once with PAA_SYSTEM_ERROR:
     /// the Nodo gives up after 7 s, so a fast "retry later" beats a slow answer.
     pub limiter: std::sync::Arc<tokio::sync::Semaphore>,
+    pub cache: std::sync::Arc<cache::RegistryCache>,
 }
 
 pub fn router(state: PaState) -> Router {
@@ -232,7 +234,7 @@ async fn handle(
             ),
         );
     };
-    if let Err(f) = check_registry(&s.store, &header).await {
+    if let Err(f) = check_registry(s, &header).await {
         return answer(out, f);
     }
     let req = Richiesta {
@@ -240,9 +242,9 @@ async fn handle(
         body: env.body.xml,
     };
     let result = match op {
-        Operazione::Verifica => verifica::verifica(&s.store, &req, &mut out.id_psp).await,
+        Operazione::Verifica => verifica::verifica(s, &req, &mut out.id_psp).await,
         Operazione::InviaRT => invia_rt::invia_rt(&s.store, &req).await,
-        Operazione::Attiva => attiva::attiva(&s.store, &req, &mut out.id_psp).await,
+        Operazione::Attiva => attiva::attiva(s, &req, &mut out.id_psp).await,
     };
     match result {
         Ok(payload) => {
@@ -330,12 +332,12 @@ pub async fn sweeper(store: Store, timeout: std::time::Duration) {
 
 /// The header must name our intermediary and station and a dominio we serve; faults carry
 /// the dominio as `id`.
-async fn check_registry(store: &Store, h: &IntestazionePPT) -> Result<(), FaultBean> {
+async fn check_registry(s: &PaState, h: &IntestazionePPT) -> Result<(), FaultBean> {
     let system = |e: crate::store::StoreError| {
         tracing::error!(error = %e, "registry unavailable");
         FaultBean::new(FaultCode::PaaSystemError, &h.id_dominio, None)
     };
-    let i = store.get_intermediario().await.map_err(system)?;
+    let i = s.cache.intermediario(&s.store).await.map_err(system)?;
     if h.id_intermediario_pa != i.id_intermediario_pa {
         return Err(FaultBean::new(
             FaultCode::PaaIdIntermediarioErrato,
@@ -350,13 +352,17 @@ async fn check_registry(store: &Store, h: &IntestazionePPT) -> Result<(), FaultB
             None,
         ));
     }
-    match store.get_ente(&h.id_dominio).await {
-        Ok(e) if e.attivo => Ok(()),
-        Ok(_) | Err(crate::store::StoreError::NotFound) => Err(FaultBean::new(
+    match s
+        .cache
+        .ente(&s.store, &h.id_dominio)
+        .await
+        .map_err(system)?
+    {
+        Some(e) if e.attivo => Ok(()),
+        _ => Err(FaultBean::new(
             FaultCode::PaaIdDominioErrato,
             &h.id_dominio,
             None,
         )),
-        Err(e) => Err(system(e)),
     }
 }

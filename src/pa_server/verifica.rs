@@ -12,11 +12,10 @@ use crate::soap::sanp2::{
     DatiPagamentoPA, EsitoPaa, PaaVerificaRPT, Spezzone, SpezzoneStrutturato, Spezzoni,
 };
 use crate::soap::{FaultBean, FaultCode};
-use crate::store::Store;
 
 /// `id_psp` is filled as soon as the request names it, for the journal.
 pub(super) async fn verifica(
-    store: &Store,
+    s: &super::PaState,
     req: &Richiesta<'_>,
     id_psp: &mut Option<String>,
 ) -> Result<String, FaultBean> {
@@ -27,7 +26,7 @@ pub(super) async fn verifica(
             .id_psp,
     );
     let (dati, _) = dati_pagamento(
-        store,
+        s,
         dom,
         &req.header.iuv,
         time::OffsetDateTime::now_utc(),
@@ -41,7 +40,7 @@ pub(super) async fn verifica(
 /// `allow_in_corso` for a repeated activation of the RPT we already created.
 /// Returns the dovuto too, for the activation.
 pub(crate) async fn dati_pagamento(
-    store: &Store,
+    s: &super::PaState,
     dom: &str,
     iuv: &str,
     now: time::OffsetDateTime,
@@ -52,7 +51,8 @@ pub(crate) async fn dati_pagamento(
         tracing::error!(error = %e, "store error in paaVerificaRPT");
         fault(FaultCode::PaaSystemError)
     };
-    let dovuto = store
+    let dovuto = s
+        .store
         .get_dovuto_by_iuv(dom, iuv)
         .await
         .map_err(system)?
@@ -66,9 +66,15 @@ pub(crate) async fn dati_pagamento(
         StatoDovuto::Scaduto => return Err(fault(FaultCode::PaaPagamentoScaduto)),
         StatoDovuto::DaPagare | StatoDovuto::NonPagato | StatoDovuto::PagamentoIniziato => {}
     }
-    let ente = store.get_ente(dom).await.map_err(system)?;
-    let tipo = store
-        .get_tipo_dovuto(dom, &dovuto.tipo_dovuto)
+    let ente = s
+        .cache
+        .ente(&s.store, dom)
+        .await
+        .map_err(system)?
+        .ok_or_else(|| fault(FaultCode::PaaIdDominioErrato))?;
+    let tipo = s
+        .cache
+        .tipo(&s.store, dom, &dovuto.tipo_dovuto)
         .await
         .map_err(system)?;
     let politica = match tipo.politica_scadenza {

@@ -434,6 +434,7 @@ both_backends!(overload_is_refused_at_once_with_paa_system_error, |app| {
         store: app.store(),
         journal,
         limiter: limiter.clone(),
+        cache: Default::default(),
     });
     let call = |router: axum::Router, env: String| async move {
         let req = axum::http::Request::post("/pagamenti-psp")

@@ -1,0 +1,273 @@
+//! paaVerificaRPT throughput and latency over mutual TLS with keep-alive, against the real
+//! server on SQLite and on PostgreSQL, and in the same run against a minimal mTLS server
+//! answering a fixed SOAP response through the same accept loop (the transport ceiling).
+//! Prints verifications/s, the ratio to the ceiling, and p50/p99 at a fixed 1,000 req/s.
+//!
+//! `cargo bench --bench pa_verifica` (PostgreSQL from PAGOPA_TEST_PG_URL, default local).
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use pagopa_gateway::app::Application;
+use pagopa_gateway::config::Config;
+use pagopa_gateway::registry::{EnteInput, NuovoDovuto, TipoDovutoInput};
+use pagopa_gateway::soap::sanp2::{IntestazionePPT, PaaVerificaRPT};
+use pagopa_gateway::soap::write_envelope;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const ENTE: &str = "80007580279";
+const DOVUTI: usize = 200;
+
+fn client_config(pki: &Path) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(pki.join("ca.pem")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let chain = CertificateDer::pem_file_iter(pki.join("client.pem"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(pki.join("client.key")).unwrap();
+    Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key)
+            .unwrap(),
+    )
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(addr: SocketAddr, tls: Arc<rustls::ClientConfig>) -> Sender {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let stream = tokio_rustls::TlsConnector::from(tls)
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+async fn call(s: &mut Sender, body: &Bytes) -> Duration {
+    let t = Instant::now();
+    let req = hyper::Request::post("/pagamenti-psp")
+        .header("soapaction", "paaVerificaRPT")
+        .header("host", "localhost")
+        .body(Full::new(body.clone()))
+        .unwrap();
+    s.ready().await.unwrap();
+    let resp = s.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let b = resp.into_body().collect().await.unwrap().to_bytes();
+    assert!(
+        b.windows(13).any(|w| w == b"<esito>OK</es"),
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    t.elapsed()
+}
+
+/// `conns` keep-alive connections sending back to back for `secs`: requests per second.
+async fn saturate(
+    addr: SocketAddr,
+    tls: Arc<rustls::ClientConfig>,
+    bodies: Arc<Vec<Bytes>>,
+    conns: usize,
+    secs: f64,
+) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for c in 0..conns {
+        let (tls, bodies) = (tls.clone(), bodies.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut s = connect(addr, tls).await;
+            let mut n = 0usize;
+            while Instant::now() < deadline {
+                call(&mut s, &bodies[(c + n) % bodies.len()]).await;
+                n += 1;
+            }
+            n
+        }));
+    }
+    let start = Instant::now();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+/// A fixed rate over a few connections: (p50, p99) latency in milliseconds.
+async fn at_rate(
+    addr: SocketAddr,
+    tls: Arc<rustls::ClientConfig>,
+    bodies: Arc<Vec<Bytes>>,
+    rate: u32,
+    secs: u32,
+) -> (f64, f64) {
+    let conns = 8u32;
+    let per_conn_interval = Duration::from_secs_f64(f64::from(conns) / f64::from(rate));
+    let mut tasks = Vec::new();
+    for c in 0..conns {
+        let (tls, bodies) = (tls.clone(), bodies.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut s = connect(addr, tls).await;
+            let mut tick = tokio::time::interval(per_conn_interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let mut lat = Vec::new();
+            let n = rate * secs / conns;
+            for i in 0..n {
+                tick.tick().await;
+                lat.push(call(&mut s, &bodies[(c as usize + i as usize) % bodies.len()]).await);
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    let pct =
+        |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)].as_secs_f64() * 1000.0;
+    (pct(0.50), pct(0.99))
+}
+
+async fn seed(app: &Application) -> Vec<Bytes> {
+    let store = &app.state().store;
+    let ente: EnteInput = serde_json::from_value(serde_json::json!({"id_dominio": ENTE, "denominazione": "Comune", "codice_ipa": "c_x", "segregation_code": 1, "ibans": ["IT60X0542811101000000123456"]})).unwrap();
+    let ente = store.insert_ente(&ente).await.unwrap();
+    let tipo: TipoDovutoInput = serde_json::from_value(serde_json::json!({"codice": "TARI", "descrizione": "Tassa", "iban": "IT60X0542811101000000123456", "dati_specifici_riscossione": "9/0101105IM/", "politica_scadenza": "RIFIUTA"})).unwrap();
+    let tipo = store.create_tipo_dovuto(ENTE, &tipo).await.unwrap();
+    let i = &app.state().config.intermediario;
+    let mut bodies = Vec::new();
+    for n in 0..DOVUTI {
+        let d: NuovoDovuto = serde_json::from_value(serde_json::json!({"iud": format!("IUD{n}"), "tipo_dovuto": "TARI", "pagatore": {"tipo": "F", "codice_fiscale": "RSSMRA85T10A562S", "anagrafica": "Mario Rossi"}, "importo": "10.00", "causale": "TARI 2026"})).unwrap();
+        let d = store
+            .insert_dovuto(&ente, &d.resolve(&ente, &tipo).unwrap(), "bench")
+            .await
+            .unwrap();
+        let h = IntestazionePPT {
+            id_intermediario_pa: i.id_intermediario_pa.clone(),
+            id_stazione: i.id_stazione.clone(),
+            id_dominio: ENTE.into(),
+            iuv: d.iuv.to_string(),
+            ccp: format!("ccp{n}"),
+        };
+        bodies.push(Bytes::from(write_envelope(
+            Some(&h.write()),
+            &PaaVerificaRPT {
+                id_psp: "ABCDITMM".into(),
+            }
+            .write(),
+        )));
+    }
+    bodies
+}
+
+async fn gateway(
+    dir: &Path,
+    url: String,
+) -> (SocketAddr, Vec<Bytes>, tokio::sync::oneshot::Sender<()>) {
+    let mut c = Config::default();
+    c.admin_token = Some("bench-admin-token-0123456789".into());
+    c.data_dir = dir.join("data");
+    c.database.url = Some(url);
+    c.rest.listen = "127.0.0.1:0".parse().unwrap();
+    c.pa_soap.listen = "127.0.0.1:0".parse().unwrap();
+    c.pa_soap.dev_pki_dir = dir.join("certs");
+    let app = Application::build(c).await.unwrap();
+    let bodies = seed(&app).await;
+    let addr = app.soap_addr();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    (addr, bodies, tx)
+}
+
+/// The ceiling: the same TLS accept loop and HTTP stack, answering a fixed SOAP response.
+async fn ceiling(pki: &Path) -> SocketAddr {
+    let fixed = Bytes::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><ppt:paaVerificaRPTRisposta xmlns:ppt="http://ws.pagamenti.telematici.gov/"><paaVerificaRPTRisposta><esito>OK</esito></paaVerificaRPTRisposta></ppt:paaVerificaRPTRisposta></soapenv:Body></soapenv:Envelope>"#,
+    );
+    let router = axum::Router::new().route(
+        "/pagamenti-psp",
+        axum::routing::post(move || async move { fixed.clone() }),
+    );
+    let tls = pagopa_gateway::tls::server_config(
+        &pki.join("server.pem"),
+        &pki.join("server.key"),
+        &pki.join("ca.pem"),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(pagopa_gateway::tls::serve(
+        listener,
+        tls,
+        router,
+        Arc::new(vec![]),
+        std::future::pending(),
+        Duration::from_secs(1),
+    ));
+    addr
+}
+
+async fn pg_url() -> String {
+    use sqlx::Connection;
+    let base = std::env::var("PAGOPA_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    format!("{base}?options=-c%20search_path%3D{schema}")
+}
+
+fn main() {
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let (secs, rate_secs) = if measuring { (5.0, 5) } else { (0.3, 1) };
+    pagopa_gateway::tls::install_crypto_provider();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let dir = tempfile::tempdir().unwrap();
+        let (sqlite_addr, bodies, stop_sqlite) = gateway(dir.path(), format!("sqlite://{}", dir.path().join("bench.db").display())).await;
+        let pki = dir.path().join("certs");
+        let tls = client_config(&pki);
+        let bodies = Arc::new(bodies);
+        let ceiling_addr = ceiling(&pki).await;
+        let pg_dir = tempfile::tempdir().unwrap();
+        let (pg_addr, pg_bodies, stop_pg) = gateway(pg_dir.path(), pg_url().await).await;
+        let pg_tls = client_config(&pg_dir.path().join("certs"));
+        let pg_bodies = Arc::new(pg_bodies);
+
+        let conns = 16;
+        let ceiling_rps = saturate(ceiling_addr, tls.clone(), bodies.clone(), conns, secs).await;
+        let sqlite_rps = saturate(sqlite_addr, tls.clone(), bodies.clone(), conns, secs).await;
+        let pg_rps = saturate(pg_addr, pg_tls.clone(), pg_bodies.clone(), conns, secs).await;
+        let (s50, s99) = at_rate(sqlite_addr, tls.clone(), bodies.clone(), 1000, rate_secs).await;
+        let (p50, p99) = at_rate(pg_addr, pg_tls, pg_bodies, 1000, rate_secs).await;
+        println!("paaVerificaRPT over mTLS, keep-alive, {conns} connections, {secs} s each, client and server on this machine:");
+        println!("  transport ceiling (fixed SOAP response): {ceiling_rps:>8.0} req/s");
+        println!("  gateway on SQLite:                        {sqlite_rps:>8.0} verifications/s  = {:.2} of the ceiling (goal >= 0.33, >= 20000/s)", sqlite_rps / ceiling_rps);
+        println!("  gateway on PostgreSQL:                    {pg_rps:>8.0} verifications/s  = {:.2} of the ceiling", pg_rps / ceiling_rps);
+        println!("  at 1000 req/s: SQLite p50 {s50:.2} ms p99 {s99:.2} ms; PostgreSQL p50 {p50:.2} ms p99 {p99:.2} ms (goal p99 <= 5 ms)");
+        let _ = stop_sqlite.send(());
+        let _ = stop_pg.send(());
+    });
+}
