@@ -36,10 +36,10 @@ fn put<T>(slot: &Slot<T>, key: String, v: Option<T>) {
 
 impl RegistryCache {
     pub async fn intermediario(&self, store: &Store) -> Result<Intermediario, StoreError> {
-        if let Some((at, i)) = self.intermediario.read().expect("cache lock").as_ref() {
-            if at.elapsed() < TTL {
-                return Ok(i.clone());
-            }
+        if let Some((at, i)) = self.intermediario.read().expect("cache lock").as_ref()
+            && at.elapsed() < TTL
+        {
+            return Ok(i.clone());
         }
         let i = store.get_intermediario().await?;
         *self.intermediario.write().expect("cache lock") = Some((Instant::now(), i.clone()));
