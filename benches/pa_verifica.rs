@@ -174,6 +174,7 @@ async fn seed(app: &Application) -> Vec<Bytes> {
     bodies
 }
 
+#[allow(clippy::field_reassign_with_default)]
 async fn gateway(
     dir: &Path,
     url: String,
