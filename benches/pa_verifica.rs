@@ -263,6 +263,9 @@ fn main() {
         let pg_rps = saturate(pg_addr, pg_tls.clone(), pg_bodies.clone(), conns, secs).await;
         let (s50, s99) = at_rate(sqlite_addr, tls.clone(), bodies.clone(), 1000, rate_secs).await;
         let (p50, p99) = at_rate(pg_addr, pg_tls, pg_bodies, 1000, rate_secs).await;
+        if !measuring {
+            println!("(smoke run under cargo test: debug build, numbers not meaningful; measure with cargo bench)");
+        }
         println!("paaVerificaRPT over mTLS, keep-alive, {conns} connections, {secs} s each, client and server on this machine:");
         println!("  transport ceiling (fixed SOAP response): {ceiling_rps:>8.0} req/s");
         println!("  gateway on SQLite:                        {sqlite_rps:>8.0} verifications/s  = {:.2} of the ceiling (goal >= 0.33, >= 20000/s)", sqlite_rps / ceiling_rps);
