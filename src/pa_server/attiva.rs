@@ -38,6 +38,16 @@ pub(super) async fn attiva(
 
     // A repeat of an activation we already took: same answer, same RPT, sent again.
     if let Some(rpt) = store.get_rpt(dom, &h.iuv, &h.ccp).await.map_err(system)? {
+        if rpt.stato == "SCADUTA" {
+            // The position is no longer held for this activation: never answer OK for it.
+            let why =
+                "attivazione scaduta senza RT: riattivare con un nuovo codiceContestoPagamento";
+            return Err(FaultBean::new(
+                FaultCode::PaaSemantica,
+                dom,
+                Some(why.into()),
+            ));
+        }
         let (dati, _) = dati_pagamento(s, dom, &h.iuv, now, true).await?;
         if rpt.importo_cents != richiesto.cents() {
             return Ok(importo_non_valido(dom, dati, richiesto));

@@ -48,7 +48,7 @@ pub(crate) async fn dati_pagamento(
 ) -> Result<(DatiPagamentoPA, crate::registry::Dovuto), FaultBean> {
     let fault = |c: FaultCode| FaultBean::new(c, dom, None);
     let system = |e: crate::store::StoreError| {
-        tracing::error!(error = %e, "store error in paaVerificaRPT");
+        tracing::error!(error = %e, "store error while pricing a notice");
         fault(FaultCode::PaaSystemError)
     };
     let dovuto = s

@@ -247,6 +247,17 @@ both_backends!(
             StatoDovuto::DaPagare
         );
         assert_eq!(store.pa_gauges().await.unwrap(), (0, 0));
+        // The PSP repeating the expired activation is told to activate anew, never OK.
+        let again = attiva(&app, &iuv, "100.00").await;
+        assert_eq!(
+            again.fault.as_ref().map(|f| f.fault_code.as_str()),
+            Some("PAA_SEMANTICA"),
+            "{again:?}"
+        );
+        assert_eq!(
+            store.get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            StatoDovuto::DaPagare
+        );
         let (_, _, metrics) = app
             .raw(
                 axum::http::Method::GET,
