@@ -56,6 +56,18 @@ impl Caller {
         }
     }
 
+    /// The ente filter of a search: the admin's choice, or the operator's own ente (asking
+    /// for another one is 404, as for every other access to it).
+    pub fn dominio_filter(&self, asked: Option<String>) -> Result<Option<String>, ApiError> {
+        match (self.only_ente(), asked) {
+            (Some(own), Some(asked)) if own != asked => {
+                Err(ApiError::NotFound("risorsa non trovata".into()))
+            }
+            (Some(own), _) => Ok(Some(own)),
+            (None, asked) => Ok(asked),
+        }
+    }
+
     /// The only ente an operator may see; `None` for the admin.
     pub fn only_ente(&self) -> Option<String> {
         match self {

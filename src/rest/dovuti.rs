@@ -28,6 +28,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_import_scarti))
 }
 
+/// The tipo dovuto a request names; an unknown one is the request's fault (422).
+async fn tipo_dovuto_of(
+    s: &AppState,
+    ente: &str,
+    codice: &str,
+) -> Result<crate::registry::TipoDovuto, ApiError> {
+    match s.store.get_tipo_dovuto(ente, codice).await {
+        Err(StoreError::NotFound) => Err(ApiError::Validation(format!(
+            "tipo_dovuto '{codice}' inesistente per l'ente"
+        ))),
+        other => Ok(other?),
+    }
+}
+
 fn rifiuto(r: Rifiuto) -> ApiError {
     ApiError::Validation(format!("{}: {}", r.code, r.reason))
 }
@@ -86,15 +100,7 @@ async fn create_dovuto(
 ) -> Result<(StatusCode, Json<Dovuto>), ApiError> {
     caller.scope(&id)?;
     let ente = s.store.get_ente(&id).await?;
-    let tipo = match s.store.get_tipo_dovuto(&id, &d.tipo_dovuto).await {
-        Err(StoreError::NotFound) => {
-            return Err(ApiError::Validation(format!(
-                "tipo_dovuto '{}' inesistente per l'ente",
-                d.tipo_dovuto
-            )));
-        }
-        other => other?,
-    };
+    let tipo = tipo_dovuto_of(&s, &id, &d.tipo_dovuto).await?;
     let valid = d.resolve(&ente, &tipo).map_err(rifiuto)?;
     match s.store.get_dovuto(&id, &valid.iud).await {
         Ok(existing) if valid.same_as(&existing) => return Ok((StatusCode::OK, Json(existing))),
@@ -146,15 +152,7 @@ async fn modify_dovuto(
     }
     let ente = s.store.get_ente(&id).await?;
     let old = s.store.get_dovuto(&id, &iud).await?;
-    let tipo = match s.store.get_tipo_dovuto(&id, &d.tipo_dovuto).await {
-        Err(StoreError::NotFound) => {
-            return Err(ApiError::Validation(format!(
-                "tipo_dovuto '{}' inesistente per l'ente",
-                d.tipo_dovuto
-            )));
-        }
-        other => other?,
-    };
+    let tipo = tipo_dovuto_of(&s, &id, &d.tipo_dovuto).await?;
     let valid = d.resolve(&ente, &tipo).map_err(rifiuto)?;
     if valid.iuv.as_ref().is_some_and(|(iuv, _)| *iuv != old.iuv) {
         return Err(ApiError::Validation(

@@ -38,13 +38,7 @@ async fn search(
     Query(paging): Query<Paging>,
 ) -> Result<Json<Page<JournalSummary>>, ApiError> {
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
-    let id_dominio = match (caller.only_ente(), q.id_dominio) {
-        (Some(own), Some(asked)) if own != asked => {
-            return Err(ApiError::NotFound("risorsa non trovata".into()));
-        }
-        (Some(own), _) => Some(own),
-        (None, asked) => asked,
-    };
+    let id_dominio = caller.dominio_filter(q.id_dominio)?;
     let f = JournalFilter {
         id_dominio,
         operation: q.operation,

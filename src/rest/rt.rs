@@ -37,13 +37,7 @@ async fn list(
     Query(paging): Query<Paging>,
 ) -> Result<Json<Page<RtRicevuta>>, ApiError> {
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
-    let dominio = match (caller.only_ente(), q.id_dominio) {
-        (Some(own), Some(asked)) if own != asked => {
-            return Err(ApiError::NotFound("risorsa non trovata".into()));
-        }
-        (Some(own), _) => Some(own),
-        (None, asked) => asked,
-    };
+    let dominio = caller.dominio_filter(q.id_dominio)?;
     let (items, total) = s
         .store
         .list_rt(dominio.as_deref(), q.stato.as_deref(), limit, offset)
