@@ -139,20 +139,25 @@ async fn soap(State(s): State<PaState>, headers: HeaderMap, body: Bytes) -> Resp
     metrics::counter!(SOAP_REQUESTS, "operation" => op, "outcome" => out.outcome.clone())
         .increment(1);
     metrics::histogram!(SOAP_DURATION, "operation" => op).record(elapsed.as_secs_f64());
-    let h = out.header;
+    // The journal shares the request and response buffers instead of copying them.
+    let payload = Bytes::from(payload);
+    let (id_dominio, iuv, ccp) = match out.header {
+        Some(h) => (Some(h.id_dominio), Some(h.iuv), Some(h.ccp)),
+        None => (None, None, None),
+    };
     s.journal.record(crate::store::JournalEntry {
         at: time::OffsetDateTime::now_utc(),
         direction: "IN",
         operation: op.to_owned(),
-        id_dominio: h.as_ref().map(|h| h.id_dominio.clone()),
-        iuv: h.as_ref().map(|h| h.iuv.clone()),
-        ccp: h.as_ref().map(|h| h.ccp.clone()),
+        id_dominio,
+        iuv,
+        ccp,
         id_psp: out.id_psp,
         outcome: out.outcome,
         http_status: Some(i64::from(status.as_u16())),
         duration_us: i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX),
-        request: body.to_vec(),
-        response: payload.clone().into_bytes(),
+        request: body,
+        response: payload.clone(),
     });
     xml(status, payload)
 }

@@ -284,8 +284,9 @@ pub struct JournalEntry {
     pub outcome: String,
     pub http_status: Option<i64>,
     pub duration_us: i64,
-    pub request: Vec<u8>,
-    pub response: Vec<u8>,
+    /// Shared with the HTTP layer, not copied.
+    pub request: bytes::Bytes,
+    pub response: bytes::Bytes,
 }
 
 /// A journal entry as listed (bodies omitted).

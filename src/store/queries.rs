@@ -686,8 +686,8 @@ pub async fn insert_journal(p: &DbPool, entries: &[JournalEntry]) -> StoreResult
         .bind(&e.outcome)
         .bind(e.http_status)
         .bind(e.duration_us)
-        .bind(&e.request)
-        .bind(&e.response)
+        .bind(e.request.as_ref())
+        .bind(e.response.as_ref())
         .execute(&mut *tx)
         .await?;
     }
