@@ -42,26 +42,25 @@ pub enum XmlError {
 /// Rejects what must never reach a parser: oversize input, any DTD (so no entity expansion
 /// or external entity can happen), nesting beyond the limit, non-UTF-8 or malformed XML.
 pub fn guard(xml: &[u8], limits: Limits) -> Result<&str, XmlError> {
-    guard_inner(xml, limits).map_err(|e| match e {
+    guard_inner(xml, limits).map_err(|e| with_line(xml, e))
+}
+
+/// Fills in the line of a malformed-input error from its byte position in `xml`.
+pub fn with_line(xml: &[u8], e: XmlError) -> XmlError {
+    match e {
         XmlError::Malformed { pos, msg, .. } => {
             let upto = (pos as usize).min(xml.len());
             let line = 1 + xml[..upto].iter().filter(|&&b| b == b'\n').count() as u64;
             XmlError::Malformed { pos, line, msg }
         }
         other => other,
-    })
-}
-
-/// A malformed-input error whose line is filled in by [`guard`] or the caller.
-pub fn malformed(pos: u64, msg: impl Into<String>) -> XmlError {
-    XmlError::Malformed {
-        pos,
-        line: 0,
-        msg: msg.into(),
     }
 }
 
-fn guard_inner(xml: &[u8], limits: Limits) -> Result<&str, XmlError> {
+/// The byte-level half of [`guard`]: size, UTF-8 and C0 controls. A reader that makes its
+/// own single pass (the SOAP envelope reader) calls this and applies the event-level rules
+/// (DTD, depth, entities, one root) itself.
+pub fn precheck(xml: &[u8], limits: Limits) -> Result<&str, XmlError> {
     if xml.len() > limits.max_bytes {
         return Err(XmlError::TooLarge(limits.max_bytes));
     }
@@ -74,6 +73,20 @@ fn guard_inner(xml: &[u8], limits: Limits) -> Result<&str, XmlError> {
     {
         return Err(malformed(pos as u64, "carattere di controllo non ammesso"));
     }
+    Ok(text)
+}
+
+/// A malformed-input error whose line is filled in by [`guard`] or the caller.
+pub fn malformed(pos: u64, msg: impl Into<String>) -> XmlError {
+    XmlError::Malformed {
+        pos,
+        line: 0,
+        msg: msg.into(),
+    }
+}
+
+fn guard_inner(xml: &[u8], limits: Limits) -> Result<&str, XmlError> {
+    let text = precheck(xml, limits)?;
     let mut r = quick_xml::Reader::from_str(text);
     r.config_mut().check_end_names = true;
     let mut depth = 0usize;

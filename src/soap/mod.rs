@@ -12,7 +12,7 @@ pub mod sanp2;
 
 pub use fault::{FaultBean, FaultCode};
 
-use crate::xml::{Limits, XmlError, guard};
+use crate::xml::{Limits, XmlError};
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 
@@ -56,63 +56,87 @@ pub enum SoapError {
 /// Validates and splits a SOAP 1.1 envelope. Refuses SOAP 1.2, a wrong namespace on
 /// `Envelope`/`Body`, an empty body and anything the hostile-input guard refuses.
 pub fn read_envelope(bytes: &[u8], limits: Limits) -> Result<Envelope<'_>, SoapError> {
-    let text = guard(bytes, limits)?;
+    // One pass: the byte-level guard, then the event-level guard rules (DTD, depth,
+    // entities, one root) applied while cutting the envelope, not in a parse of their own.
+    let text = crate::xml::precheck(bytes, limits)?;
+    let bad = |pos: u64, msg: String| {
+        SoapError::Xml(crate::xml::with_line(
+            bytes,
+            crate::xml::malformed(pos, msg),
+        ))
+    };
     let mut r = quick_xml::NsReader::from_str(text);
+    r.config_mut().check_end_names = true;
     let mut depth = 0usize;
+    let mut roots = 0usize;
     let mut section: Option<&'static str> = None; // "Header" or "Body" while inside one
     let mut open: Option<(String, String, usize)> = None; // element being cut: ns, name, start
     let mut headers = Vec::new();
     let mut body: Option<Part<'_>> = None;
-    let ns_of = |res: &ResolveResult<'_>| match res {
-        ResolveResult::Bound(ns) => ns.as_ref().to_owned(),
-        _ => String::new(),
-    };
     loop {
         let start = r.buffer_position() as usize;
-        let (res, ev) = r
-            .read_resolved_event()
-            .map_err(|e| crate::xml::malformed(start as u64, e.to_string()))?;
-        let ns = ns_of(&res);
+        let (res, ev) = match r.read_resolved_event() {
+            Ok(x) => x,
+            Err(e) => {
+                let msg = e.to_string();
+                return Err(bad(r.error_position(), msg));
+            }
+        };
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(ev, Event::Empty(_));
-                let name = e.local_name().as_ref().to_owned();
-                match depth {
-                    0 if ns == NS_SOAP_ENV && name == "Envelope" => {}
-                    0 => return Err(SoapError::NotSoap(format!("radice {{{ns}}}{name}"))),
-                    1 if ns == NS_SOAP_ENV && (name == "Header" || name == "Body") => {
-                        if name == "Body" && body.is_some() {
-                            return Err(SoapError::NotSoap("più di un Body".into()));
-                        }
-                        section = Some(if name == "Header" { "Header" } else { "Body" });
+                if depth == 0 {
+                    roots += 1;
+                    if roots > 1 {
+                        return Err(bad(start as u64, "più di un elemento radice".into()));
                     }
-                    1 => {
-                        return Err(SoapError::NotSoap(format!(
-                            "elemento inatteso {{{ns}}}{name} nell'Envelope"
-                        )));
-                    }
-                    2 => {
-                        if section == Some("Body") && body.is_some() {
-                            return Err(SoapError::NotSoap(
-                                "il Body contiene più di un elemento".into(),
-                            ));
-                        }
-                        if empty {
-                            let part = Part {
-                                ns,
-                                name,
-                                xml: &text[start..r.buffer_position() as usize],
-                            };
-                            if section == Some("Body") {
-                                body = Some(part)
-                            } else {
-                                headers.push(part)
+                }
+                if !empty && depth + 1 > limits.max_depth {
+                    return Err(SoapError::Xml(XmlError::TooDeep(limits.max_depth)));
+                }
+                // Names matter only for the envelope, its sections and their children.
+                if depth <= 2 {
+                    let ns = match &res {
+                        ResolveResult::Bound(ns) => ns.as_ref().to_owned(),
+                        _ => String::new(),
+                    };
+                    let name = e.local_name().as_ref().to_owned();
+                    match depth {
+                        0 if ns == NS_SOAP_ENV && name == "Envelope" => {}
+                        0 => return Err(SoapError::NotSoap(format!("radice {{{ns}}}{name}"))),
+                        1 if ns == NS_SOAP_ENV && (name == "Header" || name == "Body") => {
+                            if name == "Body" && body.is_some() {
+                                return Err(SoapError::NotSoap("più di un Body".into()));
                             }
-                        } else {
-                            open = Some((ns, name, start));
+                            section = Some(if name == "Header" { "Header" } else { "Body" });
+                        }
+                        1 => {
+                            return Err(SoapError::NotSoap(format!(
+                                "elemento inatteso {{{ns}}}{name} nell'Envelope"
+                            )));
+                        }
+                        _ => {
+                            if section == Some("Body") && body.is_some() {
+                                return Err(SoapError::NotSoap(
+                                    "il Body contiene più di un elemento".into(),
+                                ));
+                            }
+                            if empty {
+                                let part = Part {
+                                    ns,
+                                    name,
+                                    xml: &text[start..r.buffer_position() as usize],
+                                };
+                                if section == Some("Body") {
+                                    body = Some(part)
+                                } else {
+                                    headers.push(part)
+                                }
+                            } else {
+                                open = Some((ns, name, start));
+                            }
                         }
                     }
-                    _ => {}
                 }
                 if !empty {
                     depth += 1;
@@ -144,9 +168,19 @@ pub fn read_envelope(bytes: &[u8], limits: Limits) -> Result<Envelope<'_>, SoapE
                     "testo fuori dagli elementi del messaggio".into(),
                 ));
             }
+            Event::DocType(_) => return Err(SoapError::Xml(XmlError::Dtd)),
+            Event::GeneralRef(g) if crate::model::bilancio::resolve_ref(&g).is_none() => {
+                return Err(bad(
+                    r.buffer_position(),
+                    format!("entità sconosciuta '&{};'", &*g),
+                ));
+            }
             Event::Eof => break,
             _ => {}
         }
+    }
+    if depth != 0 || roots != 1 {
+        return Err(bad(r.buffer_position(), "documento incompleto".into()));
     }
     let body = body.ok_or_else(|| SoapError::NotSoap("Body assente o vuoto".into()))?;
     Ok(Envelope { headers, body })
@@ -287,6 +321,29 @@ mod tests {
         assert!(matches!(
             read_envelope(empty.as_bytes(), Limits::MESSAGE),
             Err(SoapError::NotSoap(_))
+        ));
+        // The guard's rules hold in the single pass: one root, bounded depth, no DTD.
+        let second_root = format!("{}<x/>", write_envelope(None, BODY));
+        assert!(matches!(
+            read_envelope(second_root.as_bytes(), Limits::MESSAGE),
+            Err(SoapError::Xml(XmlError::Malformed { .. }))
+        ));
+        let deep = write_envelope(
+            None,
+            &format!("<a>{}</a>", "<b>".repeat(40) + &"</b>".repeat(40)),
+        );
+        assert!(matches!(
+            read_envelope(deep.as_bytes(), Limits::MESSAGE),
+            Err(SoapError::Xml(XmlError::TooDeep(_)))
+        ));
+        let dtd = format!(
+            "<!DOCTYPE x []>{}",
+            write_envelope(None, BODY)
+                .trim_start_matches(r#"<?xml version="1.0" encoding="UTF-8"?>"#)
+        );
+        assert!(matches!(
+            read_envelope(dtd.as_bytes(), Limits::MESSAGE),
+            Err(SoapError::Xml(XmlError::Dtd))
         ));
         let two = write_envelope(None, &format!("{BODY}{BODY}"));
         assert!(matches!(
