@@ -23,12 +23,10 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A valid RT for the key (built from the model, as the other receipt tests do); its bytes
+/// are what must survive.
 fn rt(iuv: &str) -> Vec<u8> {
-    // A minimal valid RT for the key; its bytes are what must survive.
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><RT xmlns="http://www.digitpa.gov.it/schemas/2011/Pagamenti/"><versioneOggetto>6.2.0</versioneOggetto><dominio><identificativoDominio>{ENTE}</identificativoDominio></dominio><identificativoMessaggioRicevuta>R-{iuv}</identificativoMessaggioRicevuta><dataOraMessaggioRicevuta>2026-11-28T10:00:00</dataOraMessaggioRicevuta><riferimentoMessaggioRichiesta>M1</riferimentoMessaggioRichiesta><riferimentoDataRichiesta>2026-11-28</riferimentoDataRichiesta><istitutoAttestante><identificativoUnivocoAttestante><tipoIdentificativoUnivoco>B</tipoIdentificativoUnivoco><codiceIdentificativoUnivoco>ABCDITMM</codiceIdentificativoUnivoco></identificativoUnivocoAttestante><denominazioneAttestante>Banca</denominazioneAttestante></istitutoAttestante><enteBeneficiario><identificativoUnivocoBeneficiario><tipoIdentificativoUnivoco>G</tipoIdentificativoUnivoco><codiceIdentificativoUnivoco>{ENTE}</codiceIdentificativoUnivoco></identificativoUnivocoBeneficiario><denominazioneBeneficiario>Comune</denominazioneBeneficiario></enteBeneficiario><soggettoPagatore><identificativoUnivocoPagatore><tipoIdentificativoUnivoco>F</tipoIdentificativoUnivoco><codiceIdentificativoUnivoco>RSSMRA85T10A562S</codiceIdentificativoUnivoco></identificativoUnivocoPagatore><anagraficaPagatore>Mario</anagraficaPagatore></soggettoPagatore><datiPagamento><codiceEsitoPagamento>0</codiceEsitoPagamento><importoTotalePagato>10.00</importoTotalePagato><identificativoUnivocoVersamento>{iuv}</identificativoUnivocoVersamento><CodiceContestoPagamento>ccp</CodiceContestoPagamento><datiSingoloPagamento><singoloImportoPagato>10.00</singoloImportoPagato><dataEsitoSingoloPagamento>2026-11-28</dataEsitoSingoloPagamento><identificativoUnivocoRiscossione>IUR-{iuv}</identificativoUnivocoRiscossione><causaleVersamento>c</causaleVersamento><datiSpecificiRiscossione>9/abc</datiSpecificiRiscossione></datiSingoloPagamento></datiPagamento></RT>"#
-    )
-    .into_bytes()
+    crate::pa_invia_rt::rt_xml(iuv, "ccp", 0, &[1000]).into_bytes()
 }
 
 fn envelope(i: &Intermediario, iuv: &str) -> String {
