@@ -18,6 +18,8 @@ use time::{Date, OffsetDateTime};
 pub static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 pub static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
+mod sqlite_read;
+
 mod sqlite {
     pub type Db = sqlx::Sqlite;
     pub const IS_POSTGRES: bool = false;
@@ -40,6 +42,8 @@ pub enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite only: the synchronous read path of the hottest query.
+    reader: Option<std::sync::Arc<sqlite_read::Reader>>,
 }
 
 /// Runs `$body` with `$q` bound to the backend's query module and `$p` to its pool.
@@ -91,6 +95,9 @@ impl Store {
             Pool::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(max_connections)
+                    // A local file: the ping before every checkout would be one more hop
+                    // to the connection's worker thread on every query, and proves nothing.
+                    .test_before_acquire(false)
                     .connect_with(opts)
                     .await?,
             )
@@ -98,7 +105,7 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)?;
             Pool::Postgres(Self::pg_pool(opts, max_connections).await?)
         };
-        Ok(Store { pool })
+        Ok(Store::from_pool(pool))
     }
 
     pub async fn pg_pool(
@@ -113,7 +120,13 @@ impl Store {
     }
 
     pub fn from_pool(pool: Pool) -> Store {
-        Store { pool }
+        let reader = match &pool {
+            Pool::Sqlite(p) => {
+                sqlite_read::Reader::new(&p.connect_options()).map(std::sync::Arc::new)
+            }
+            Pool::Postgres(_) => None,
+        };
+        Store { pool, reader }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -380,6 +393,16 @@ pub enum RtStored {
     Nuova(i64),
     /// Already received in this state.
     Esistente { id: i64, stato: String },
+}
+
+/// A stored receipt's key and raw bytes, for processing it again.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RtGrezza {
+    pub id: i64,
+    pub id_dominio: String,
+    pub iuv: String,
+    pub ccp: String,
+    pub raw: Vec<u8>,
 }
 
 /// A received RT as listed (raw bytes omitted).
@@ -699,6 +722,12 @@ impl Store {
         dispatch!(self, |q, p| q::get_dovuto(p, ente, iud).await)
     }
     pub async fn get_dovuto_by_iuv(&self, ente: &str, iuv: &str) -> StoreResult<Option<Dovuto>> {
+        if let Some(r) = &self.reader {
+            match r.dovuto_by_iuv(ente, iuv) {
+                Ok(found) => return found,
+                Err(why) => tracing::debug!(?why, "SQLite fast read fell back to sqlx"),
+            }
+        }
         dispatch!(self, |q, p| q::get_dovuto_by_iuv(p, ente, iuv).await)
     }
     pub async fn storia_dovuto(&self, id: i64) -> StoreResult<Vec<StoricoStato>> {
@@ -822,8 +851,16 @@ impl Store {
     }
     /// In one transaction: the RT's state, the RPT's, and the dovuto's (paid, or payable
     /// again after a negative outcome). Re-applying the same RT changes nothing.
-    pub async fn apply_rt(&self, rt_id: i64, rpt: &RptRow, esito: &EsitoRt) -> StoreResult<()> {
+    /// `false` when another processing applied this receipt first.
+    pub async fn apply_rt(&self, rt_id: i64, rpt: &RptRow, esito: &EsitoRt) -> StoreResult<bool> {
         dispatch!(self, |q, p| q::apply_rt(p, rt_id, rpt, esito, now()).await)
+    }
+    pub async fn rt_da_elaborare(
+        &self,
+        before: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<RtGrezza>> {
+        dispatch!(self, |q, p| q::rt_da_elaborare(p, before, limit).await)
     }
     pub async fn list_rt(
         &self,

@@ -670,26 +670,29 @@ pub async fn api_key_ente(p: &DbPool, hash: &str) -> StoreResult<Option<String>>
 // ---- message journal ----
 
 pub async fn insert_journal(p: &DbPool, entries: &[JournalEntry]) -> StoreResult<()> {
+    // Multi-row INSERTs: one statement per chunk instead of one per entry (12 binds per row,
+    // well under both backends' parameter limits).
     let mut tx = begin_write(p).await?;
-    for e in entries {
-        sqlx::query(
-            "INSERT INTO journal (at, direction, operation, id_dominio, iuv, ccp, id_psp, outcome, http_status, duration_us, request, response)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(e.at)
-        .bind(e.direction)
-        .bind(&e.operation)
-        .bind(&e.id_dominio)
-        .bind(&e.iuv)
-        .bind(&e.ccp)
-        .bind(&e.id_psp)
-        .bind(&e.outcome)
-        .bind(e.http_status)
-        .bind(e.duration_us)
-        .bind(e.request.as_ref())
-        .bind(e.response.as_ref())
-        .execute(&mut *tx)
-        .await?;
+    for chunk in entries.chunks(64) {
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO journal (at, direction, operation, id_dominio, iuv, ccp, id_psp, outcome, http_status, duration_us, request, response) ",
+        );
+        q.push_values(chunk, |mut b, e| {
+            b.push_bind(e.at)
+                .push_bind(e.direction)
+                .push_bind(&e.operation)
+                .push_bind(&e.id_dominio)
+                .push_bind(&e.iuv)
+                .push_bind(&e.ccp)
+                .push_bind(&e.id_psp)
+                .push_bind(&e.outcome)
+                .push_bind(e.http_status)
+                .push_bind(e.duration_us)
+                .push_bind(e.request.as_ref())
+                .push_bind(e.response.as_ref());
+        });
+        // Only the full-size statement is worth keeping prepared.
+        q.build().persistent(chunk.len() == 64).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -812,9 +815,11 @@ pub async fn mark_rt(p: &DbPool, id: i64, stato: &str, esito: Option<(u8, Import
     Ok(())
 }
 
-pub async fn apply_rt(p: &DbPool, rt_id: i64, rpt: &RptRow, e: &EsitoRt, now: OffsetDateTime) -> StoreResult<()> {
+pub async fn apply_rt(p: &DbPool, rt_id: i64, rpt: &RptRow, e: &EsitoRt, now: OffsetDateTime) -> StoreResult<bool> {
     let mut tx = begin_write(p).await?;
-    sqlx::query("UPDATE rt_ricevuta SET stato = $1, codice_esito = $2, importo_cents = $3, rpt_id = $4, nota = $5, updated_at = $6 WHERE id = $7")
+    // Compare-and-set: of two concurrent processings of one receipt (a re-delivery racing
+    // the sweep, two instances) exactly one applies it.
+    let moved = sqlx::query("UPDATE rt_ricevuta SET stato = $1, codice_esito = $2, importo_cents = $3, rpt_id = $4, nota = $5, updated_at = $6 WHERE id = $7 AND stato IN ('RICEVUTA', 'QUARANTENA')")
         .bind(e.stato)
         .bind(i64::from(e.codice_esito))
         .bind(e.importo.cents())
@@ -823,7 +828,12 @@ pub async fn apply_rt(p: &DbPool, rt_id: i64, rpt: &RptRow, e: &EsitoRt, now: Of
         .bind(now)
         .bind(rt_id)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+    if moved == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
     sqlx::query("UPDATE rpt SET stato = 'RT_RICEVUTA', updated_at = $1 WHERE id = $2").bind(now).bind(rpt.id).execute(&mut *tx).await?;
     if let Some(dovuto_id) = rpt.dovuto_id {
         let row = sqlx::query_as::<_, DovutoRow>("SELECT * FROM dovuto WHERE id = $1").bind(dovuto_id).fetch_optional(&mut *tx).await?;
@@ -837,7 +847,17 @@ pub async fn apply_rt(p: &DbPool, rt_id: i64, rpt: &RptRow, e: &EsitoRt, now: Of
         }
     }
     tx.commit().await?;
-    Ok(())
+    Ok(true)
+}
+
+/// Receipts whose raw bytes were committed but whose processing did not finish (a
+/// database error or a crash in between), untouched since `before`.
+pub async fn rt_da_elaborare(p: &DbPool, before: OffsetDateTime, limit: i64) -> StoreResult<Vec<RtGrezza>> {
+    Ok(sqlx::query_as::<_, RtGrezza>("SELECT id, id_dominio, iuv, ccp, raw FROM rt_ricevuta WHERE stato = 'RICEVUTA' AND updated_at < $1 ORDER BY id LIMIT $2")
+        .bind(before)
+        .bind(limit)
+        .fetch_all(p)
+        .await?)
 }
 
 const RT_COLS: &str = "id, id_dominio, iuv, ccp, stato, codice_esito, importo_cents, rpt_id, nota, received_at, updated_at";
