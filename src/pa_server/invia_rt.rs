@@ -15,28 +15,49 @@ use crate::store::{EsitoRt, RtStored, Store, stato_rt};
 pub(super) async fn invia_rt(store: &Store, req: &Richiesta<'_>) -> Result<String, FaultBean> {
     let h = &req.header;
     let dom = h.id_dominio.as_str();
-    let fault = |c: FaultCode, d: Option<String>| FaultBean::new(c, dom, d);
-    let system = |e: crate::store::StoreError| {
-        tracing::error!(error = %e, iuv = %h.iuv, ccp = %h.ccp, "paaInviaRT: store error");
-        fault(FaultCode::PaaSystemError, None)
-    };
     let msg = PaaInviaRT::parse(req.body).map_err(|e| e.fault(true, dom))?;
     let raw = msg.rt.0;
 
     let id = match store
         .store_rt_raw(dom, &h.iuv, &h.ccp, &raw)
         .await
-        .map_err(system)?
+        .map_err(|e| system(dom, &h.iuv, &h.ccp, e))?
     {
         RtStored::Esistente { stato, .. }
             if stato == stato_rt::ELABORATA || stato == stato_rt::ANOMALA =>
         {
-            return Err(fault(FaultCode::PaaRtDuplicata, None));
+            return Err(FaultBean::new(FaultCode::PaaRtDuplicata, dom, None));
         }
         RtStored::Esistente { id, .. } | RtStored::Nuova(id) => id,
     };
+    elabora_rt(store, id, dom, &h.iuv, &h.ccp, &raw).await?;
+    Ok(EsitoPaaInviaRT {
+        fault: None,
+        esito: Esito::OK,
+    }
+    .write())
+}
 
-    let rt = match Rt::parse(&raw) {
+fn system(dom: &str, iuv: &str, ccp: &str, e: crate::store::StoreError) -> FaultBean {
+    tracing::error!(error = %e, iuv, ccp, "RT processing: store error");
+    FaultBean::new(FaultCode::PaaSystemError, dom, None)
+}
+
+/// Reads and applies a receipt whose raw bytes are stored as row `id`, keyed by
+/// (`dom`, `iuv`, `ccp`) as it was delivered. Shared by paaInviaRT, the sweep that
+/// finishes interrupted processings, and the recovery that fetches copies from the Nodo,
+/// so a receipt means the same whichever way it came. The error is what paaInviaRT answers.
+pub(crate) async fn elabora_rt(
+    store: &Store,
+    id: i64,
+    dom: &str,
+    iuv: &str,
+    ccp: &str,
+    raw: &[u8],
+) -> Result<(), FaultBean> {
+    let fault = |c: FaultCode, d: Option<String>| FaultBean::new(c, dom, d);
+    let system = |e| system(dom, iuv, ccp, e);
+    let rt = match Rt::parse(raw) {
         Ok(rt) => rt,
         Err(e) => {
             store
@@ -48,13 +69,10 @@ pub(super) async fn invia_rt(store: &Store, req: &Richiesta<'_>) -> Result<Strin
     };
     let d = &rt.dati_pagamento;
     let esito = (d.codice_esito, d.importo_totale_pagato);
-    if rt.dominio.identificativo_dominio.as_str() != dom
-        || d.iuv.as_str() != h.iuv
-        || d.ccp != h.ccp
-    {
+    if rt.dominio.identificativo_dominio.as_str() != dom || d.iuv.as_str() != iuv || d.ccp != ccp {
         let why = format!(
-            "RT per {}/{}/{} ma intestazione {dom}/{}/{}",
-            rt.dominio.identificativo_dominio, d.iuv, d.ccp, h.iuv, h.ccp
+            "RT per {}/{}/{} ma intestazione {dom}/{iuv}/{ccp}",
+            rt.dominio.identificativo_dominio, d.iuv, d.ccp
         );
         store
             .mark_rt(id, stato_rt::INVALIDA, Some(esito), Some(&why))
@@ -63,7 +81,7 @@ pub(super) async fn invia_rt(store: &Store, req: &Richiesta<'_>) -> Result<Strin
         return Err(fault(FaultCode::PaaSemantica, Some(why)));
     }
 
-    let Some(rpt) = store.get_rpt(dom, &h.iuv, &h.ccp).await.map_err(system)? else {
+    let Some(rpt) = store.get_rpt(dom, iuv, ccp).await.map_err(system)? else {
         store
             .mark_rt(
                 id,
@@ -99,10 +117,10 @@ pub(super) async fn invia_rt(store: &Store, req: &Richiesta<'_>) -> Result<Strin
         },
         nota: (!anomalie.is_empty()).then(|| anomalie.join("; ")),
     };
-    store.apply_rt(id, &rpt, &applied).await.map_err(system)?;
-    Ok(EsitoPaaInviaRT {
-        fault: None,
-        esito: Esito::OK,
+    if store.apply_rt(id, &rpt, &applied).await.map_err(system)? {
+        Ok(())
+    } else {
+        // Applied meanwhile by a concurrent delivery: this one is the duplicate.
+        Err(fault(FaultCode::PaaRtDuplicata, None))
     }
-    .write())
 }

@@ -319,10 +319,35 @@ pub async fn sweep(
         );
         metrics::counter!(ACTIVATIONS_EXPIRED).increment(expired as u64);
     }
+    rielabora_rt(store, std::time::Duration::from_secs(60)).await?;
     let (quarantine, pending) = store.pa_gauges().await?;
     metrics::gauge!(RT_QUARANTINE).set(quarantine as f64);
     metrics::gauge!(ACTIVATIONS_PENDING).set(pending as f64);
     Ok(expired)
+}
+
+/// Finishes receipts whose raw bytes were committed but whose processing was cut short
+/// (database error, crash) and that the Nodo has not re-delivered within `min_age`.
+/// Returns how many were processed (applied, or moved to quarantine / invalid).
+pub async fn rielabora_rt(
+    store: &Store,
+    min_age: std::time::Duration,
+) -> Result<usize, crate::store::StoreError> {
+    let before = time::OffsetDateTime::now_utc() - min_age;
+    let rows = store.rt_da_elaborare(before, 100).await?;
+    for r in &rows {
+        let outcome =
+            invia_rt::elabora_rt(store, r.id, &r.id_dominio, &r.iuv, &r.ccp, &r.raw).await;
+        tracing::info!(id = r.id, iuv = %r.iuv, ccp = %r.ccp, outcome = ?outcome.as_ref().map_err(|f| &f.fault_code), "interrupted RT processed by the sweep");
+        if let Err(f) = outcome
+            && f.code() == Some(FaultCode::PaaSystemError)
+        {
+            return Err(crate::store::StoreError::Conflict(
+                "store unavailable while re-processing receipts".into(),
+            ));
+        }
+    }
+    Ok(rows.len())
 }
 
 /// Runs [`sweep`] every minute, forever.

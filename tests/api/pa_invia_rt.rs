@@ -305,3 +305,48 @@ both_backends!(
         assert_eq!(p["total"], 0);
     }
 );
+
+both_backends!(
+    an_rt_whose_processing_was_cut_short_is_finished_by_the_sweep,
+    |app| {
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        let store = app.store();
+        // As after a crash between the raw commit and the application: stored, RICEVUTA.
+        let rt = rt_xml(&iuv, CCP, 0, &[10_000]);
+        store
+            .store_rt_raw(ENTE, &iuv, CCP, rt.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(received(&app, "RICEVUTA").await["total"], 1);
+        // Too recent for the sweep: an in-flight delivery may be processing it.
+        let min_age = std::time::Duration::from_secs(3600);
+        assert_eq!(
+            pagopa_gateway::pa_server::rielabora_rt(&store, min_age)
+                .await
+                .unwrap(),
+            0
+        );
+        let zero = std::time::Duration::ZERO;
+        assert_eq!(
+            pagopa_gateway::pa_server::rielabora_rt(&store, zero)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(received(&app, "ELABORATA").await["total"], 1);
+        assert_eq!(
+            store.get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            StatoDovuto::Pagato
+        );
+        // Nothing left to finish; the Nodo's re-delivery is a duplicate.
+        assert_eq!(
+            pagopa_gateway::pa_server::rielabora_rt(&store, zero)
+                .await
+                .unwrap(),
+            0
+        );
+        let env = envelope(&app, &iuv, CCP, rt.as_bytes());
+        assert_eq!(code(&invia(&app, &env).await), "PAA_RT_DUPLICATA");
+    }
+);
