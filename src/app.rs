@@ -170,6 +170,25 @@ impl Application {
             store.clone(),
             self.state.config.journal.retention_days,
         ));
+        let config = &self.state.config;
+        let nodo = crate::node_client::NodoClient::from_config(config, Some(journal.clone()))
+            .context("Nodo client (nodo.*)")?;
+        let mut settings = crate::outbox::Settings::from_config(config);
+        if !nodo.is_configured() {
+            tracing::warn!("nodo.url not set: work for the Nodo waits in the outbox");
+            settings.kinds = Some(vec![crate::outbox::jobs::RT_EMAIL.to_owned()]);
+        }
+        let mailer = crate::mail::Mailer::from_config(config).context("mail transport (mail.*)")?;
+        let outbox = crate::outbox::Outbox::new(
+            store.clone(),
+            settings,
+            Arc::new(crate::outbox::jobs::Dispatcher {
+                store: store.clone(),
+                nodo,
+                mailer,
+            }),
+        );
+        let outbox = tokio::spawn(outbox.run(wait(rx.clone())));
         let pa_soap = self.state.config.pa_soap.clone();
         let pa = crate::pa_server::router(crate::pa_server::PaState {
             store: store.clone(),
@@ -221,6 +240,13 @@ impl Application {
         let (rest_result, (), (), proxy_result) = tokio::join!(rest, soap, signal, proxy);
         retention.abort();
         sweeper.abort();
+        // Workers finish the job in hand; they hold journal handles too.
+        if tokio::time::timeout(Duration::from_secs(60), outbox)
+            .await
+            .is_err()
+        {
+            tracing::warn!("outbox workers did not finish in 60 s; their leases will expire");
+        }
         // The listeners are gone, and with them every journal handle: the writer flushes and ends.
         if tokio::time::timeout(Duration::from_secs(10), journal_writer)
             .await

@@ -21,7 +21,59 @@ pub struct Config {
     pub pa_soap: PaSoapConfig,
     pub intermediario: IntermediarioConfig,
     pub journal: JournalConfig,
+    pub nodo: NodoConfig,
+    pub outbox: OutboxConfig,
+    pub mail: MailConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodoConfig {
+    /// The Nodo's NodoPerPa SOAP endpoint. Unset: nothing is sent (outbound work waits in
+    /// the outbox until it is configured).
+    pub url: Option<String>,
+    /// CA bundle that signs the Nodo's server certificate. Unset: the dev CA.
+    pub ca: Option<PathBuf>,
+    /// Our client certificate and key toward the Nodo. Unset: the dev client certificate.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// Sent as `Ocp-Apim-Subscription-Key` when set (the "nuova connettività").
+    pub subscription_key: Option<String>,
+    pub connect_timeout_ms: u64,
+    /// How long one call may take; also the SANP retry slot (wait = slot × (2^k − 1)).
+    pub read_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Worker tasks per instance.
+    pub workers: u32,
+    /// How long a claimed job is held before another instance may take it over.
+    pub lease_seconds: u32,
+    /// Attempts before a job becomes a dead letter (SANP: at most 5).
+    pub max_attempts: u32,
+    /// Idle poll interval.
+    pub poll_ms: u64,
+    /// An RPT without RT for this long is checked with nodoChiediStatoRPT.
+    pub recovery_after_minutes: u32,
+    /// Reporting flows are fetched for every ente this often (0: only on demand).
+    pub flussi_every_minutes: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// `file` (writes `.eml` files under `<data_dir>/mail`) or `smtp`.
+    pub transport: String,
+    pub from: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `none` (plain, for a local relay or a test sink), `starttls` or `tls`.
+    pub smtp_tls: String,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +180,32 @@ impl Default for Config {
                 password: "devPassword1".into(),
             },
             journal: JournalConfig { retention_days: 90 },
+            nodo: NodoConfig {
+                url: None,
+                ca: None,
+                client_cert: None,
+                client_key: None,
+                subscription_key: None,
+                connect_timeout_ms: 5_000,
+                read_timeout_ms: 30_000,
+            },
+            outbox: OutboxConfig {
+                workers: 4,
+                lease_seconds: 120,
+                max_attempts: 5,
+                poll_ms: 500,
+                recovery_after_minutes: 30,
+                flussi_every_minutes: 360,
+            },
+            mail: MailConfig {
+                transport: "file".into(),
+                from: "pagamenti@gateway.invalid".into(),
+                smtp_host: "localhost".into(),
+                smtp_port: 587,
+                smtp_tls: "starttls".into(),
+                smtp_user: None,
+                smtp_password: None,
+            },
             log: LogConfig {
                 filter: "info,sqlx=warn".into(),
             },
@@ -233,6 +311,40 @@ impl Config {
                 "pa_soap.client_subject_header",
                 "not a valid HTTP header name",
             );
+        }
+        if let Some(u) = &self.nodo.url
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            return bad("nodo.url", "must be an http(s):// URL");
+        }
+        if [&self.nodo.client_cert, &self.nodo.client_key]
+            .iter()
+            .filter(|p| p.is_some())
+            .count()
+            == 1
+        {
+            return bad(
+                "nodo.client_cert",
+                "nodo.client_cert and nodo.client_key go together",
+            );
+        }
+        if self.outbox.workers == 0 || self.outbox.lease_seconds == 0 {
+            return bad(
+                "outbox.workers",
+                "workers and lease_seconds must be at least 1",
+            );
+        }
+        if !(1..=10).contains(&self.outbox.max_attempts) {
+            return bad("outbox.max_attempts", "between 1 and 10");
+        }
+        if !["file", "smtp"].contains(&self.mail.transport.as_str()) {
+            return bad("mail.transport", "`file` or `smtp`");
+        }
+        if !["none", "starttls", "tls"].contains(&self.mail.smtp_tls.as_str()) {
+            return bad("mail.smtp_tls", "`none`, `starttls` or `tls`");
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return bad("mail.from", "not an email address");
         }
         if self.pa_soap.max_in_flight == 0 {
             return bad("pa_soap.max_in_flight", "must be at least 1");

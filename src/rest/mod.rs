@@ -6,6 +6,7 @@ mod dovuti;
 mod enti;
 pub mod error;
 mod journal;
+mod outbox;
 mod rt;
 
 pub use error::{ApiError, Problem};
@@ -77,6 +78,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(dovuti::router())
         .merge(journal::router())
         .merge(rt::router())
+        .merge(outbox::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

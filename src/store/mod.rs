@@ -366,6 +366,53 @@ pub struct OutboxRow {
     pub attempts: i64,
 }
 
+/// A queued piece of outbound work.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct OutboxJob {
+    pub id: i64,
+    /// `nodoInviaRPT`, `rtEmail`, …
+    pub kind: String,
+    pub ref_id: Option<i64>,
+    pub payload: String,
+    /// `PENDING`, `DONE` or `DEAD` (a dead letter: retry it over REST).
+    pub stato: String,
+    pub attempts: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub next_attempt_at: OffsetDateTime,
+    pub lease_owner: Option<String>,
+    pub last_error: Option<String>,
+    pub result: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RtEmailData {
+    pub raw: Vec<u8>,
+    pub email_dovuto: Option<String>,
+    pub email_login: Option<String>,
+}
+
+/// An RPT with what sending it needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RptDaInviare {
+    pub id: i64,
+    pub id_dominio: String,
+    pub iuv: String,
+    pub ccp: String,
+    pub xml: Vec<u8>,
+    pub stato: String,
+    pub origine: String,
+    pub id_psp: Option<String>,
+    pub id_intermediario_psp: Option<String>,
+    pub id_canale: Option<String>,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RptRow {
     pub id: i64,
@@ -632,8 +679,20 @@ impl TryFrom<DovutoRow> for Dovuto {
 use crate::registry::import_csv::FileCsv;
 use crate::registry::{DovutoValido, EnteInput, TipoDovutoInput};
 
+/// Whole seconds: SQLite keeps timestamps as RFC 3339 text, whose fraction has a variable
+/// length, so only fraction-free values compare correctly as strings (leases, due times).
 fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(0).unwrap_or(t)
+}
+
+/// A cutoff compared with stored (whole-second) timestamps: rounded up, so "older than"
+/// includes what was stored within the cutoff's own second.
+fn ceil_secs(t: OffsetDateTime) -> OffsetDateTime {
+    match t.replace_nanosecond(0) {
+        Ok(s) if s != t => s + time::Duration::SECOND,
+        _ => t,
+    }
 }
 
 impl Store {
@@ -782,6 +841,7 @@ impl Store {
     }
     /// Deletes entries older than `before`; returns how many.
     pub async fn prune_journal(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        let before = ceil_secs(before);
         dispatch!(self, |q, p| q::prune_journal(p, before).await)
     }
 
@@ -807,6 +867,7 @@ impl Store {
     /// Activations older than `cutoff` that never got an RT: the RPT becomes SCADUTA and its
     /// dovuto payable again. Returns how many. Safe to run on several instances at once.
     pub async fn expire_activations(&self, cutoff: OffsetDateTime) -> StoreResult<usize> {
+        let cutoff = ceil_secs(cutoff);
         dispatch!(self, |q, p| q::expire_activations(p, cutoff, now()).await)
     }
     /// (RTs in quarantine, activations waiting for their RT).
@@ -855,11 +916,95 @@ impl Store {
     pub async fn apply_rt(&self, rt_id: i64, rpt: &RptRow, esito: &EsitoRt) -> StoreResult<bool> {
         dispatch!(self, |q, p| q::apply_rt(p, rt_id, rpt, esito, now()).await)
     }
+    pub async fn outbox_claim(
+        &self,
+        owner: &str,
+        kinds: Option<&[String]>,
+        lease: std::time::Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxJob>> {
+        let now = now();
+        let until = now + lease;
+        dispatch!(self, |q, p| q::outbox_claim(
+            p, owner, kinds, until, limit, now
+        )
+        .await)
+    }
+    pub async fn outbox_done(
+        &self,
+        id: i64,
+        owner: &str,
+        result: Option<&str>,
+    ) -> StoreResult<bool> {
+        dispatch!(self, |q, p| q::outbox_done(p, id, owner, result, now())
+            .await)
+    }
+    /// `retry_in = None`: the job becomes a dead letter.
+    pub async fn outbox_failed(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        retry_in: Option<std::time::Duration>,
+    ) -> StoreResult<bool> {
+        let now = now();
+        let next = retry_in.map(|d| now + d);
+        dispatch!(self, |q, p| q::outbox_failed(
+            p, id, owner, error, next, now
+        )
+        .await)
+    }
+    pub async fn outbox_retry(&self, id: i64) -> StoreResult<bool> {
+        dispatch!(self, |q, p| q::outbox_retry(p, id, now()).await)
+    }
+    pub async fn outbox_get(&self, id: i64) -> StoreResult<OutboxJob> {
+        dispatch!(self, |q, p| q::outbox_get(p, id).await)
+    }
+    pub async fn outbox_list(
+        &self,
+        stato: Option<&str>,
+        kind: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<OutboxJob>, i64)> {
+        dispatch!(self, |q, p| q::outbox_list(p, stato, kind, limit, offset)
+            .await)
+    }
+    pub async fn outbox_stats(
+        &self,
+    ) -> StoreResult<Vec<(String, String, i64, Option<OffsetDateTime>)>> {
+        dispatch!(self, |q, p| q::outbox_stats(p).await)
+    }
+    pub async fn outbox_enqueue(
+        &self,
+        kind: &str,
+        ref_id: Option<i64>,
+        payload: &str,
+    ) -> StoreResult<i64> {
+        dispatch!(self, |q, p| q::outbox_enqueue(
+            p,
+            kind,
+            ref_id,
+            payload,
+            now()
+        )
+        .await)
+    }
+    pub async fn rt_email_data(&self, rt_id: i64) -> StoreResult<RtEmailData> {
+        dispatch!(self, |q, p| q::rt_email_data(p, rt_id).await)
+    }
+    pub async fn rpt_da_inviare(&self, id: i64) -> StoreResult<RptDaInviare> {
+        dispatch!(self, |q, p| q::rpt_da_inviare(p, id).await)
+    }
+    pub async fn rpt_stato(&self, id: i64, from: &[&str], to: &str) -> StoreResult<bool> {
+        dispatch!(self, |q, p| q::rpt_stato(p, id, from, to, now()).await)
+    }
     pub async fn rt_da_elaborare(
         &self,
         before: OffsetDateTime,
         limit: i64,
     ) -> StoreResult<Vec<RtGrezza>> {
+        let before = ceil_secs(before);
         dispatch!(self, |q, p| q::rt_da_elaborare(p, before, limit).await)
     }
     pub async fn list_rt(

@@ -15,7 +15,7 @@ use pagopa_gateway::soap::{NS_PPT, read_envelope, write_envelope};
 use pagopa_gateway::xml::Limits;
 
 const ENTE: &str = "80007580279";
-const CCP: &str = "psp-ccp-42";
+pub(crate) const CCP: &str = "psp-ccp-42";
 
 fn header(app: &TestApp, iuv: &str) -> String {
     let i = &app.config.intermediario;
@@ -29,7 +29,7 @@ fn header(app: &TestApp, iuv: &str) -> String {
     .write()
 }
 
-async fn attiva(app: &TestApp, iuv: &str, importo: &str) -> EsitoPaa {
+pub(crate) async fn attiva(app: &TestApp, iuv: &str, importo: &str) -> EsitoPaa {
     let body = PaaAttivaRPT {
         id_psp: "ABCDITMM".into(),
         dati_pagamento_psp: DatiPagamentoPSP {
@@ -61,7 +61,7 @@ async fn attiva(app: &TestApp, iuv: &str, importo: &str) -> EsitoPaa {
     EsitoPaa::parse_attiva(e.body.xml).unwrap()
 }
 
-async fn setup(app: &mut TestApp) -> String {
+pub(crate) async fn setup(app: &mut TestApp) -> String {
     app.seed_ente(ENTE, "c_l736", 1).await;
     let (s, d) = app
         .post(

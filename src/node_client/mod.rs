@@ -1,0 +1,414 @@
+//! What the gateway calls on the Nodo (NodoPerPa, SANP 2.x): HTTPS with our client
+//! certificate and/or the `Ocp-Apim-Subscription-Key`, the Nodo's certificate checked
+//! against a configured CA, connect and read timeouts, keep-alive connections, and every
+//! exchange in the message journal (direction `OUT`). Retrying is the outbox's business:
+//! this layer says whether a failure is worth retrying ([`NodoError::retryable`]).
+
+pub mod ops;
+
+use crate::journal::Journal;
+use crate::soap::{FaultBean, read_envelope, write_envelope};
+use crate::store::JournalEntry;
+use crate::xml::Limits;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use rustls::pki_types::ServerName;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const CALLS: &str = "pagopa_gateway_nodo_calls_total";
+pub const LATENCY: &str = "pagopa_gateway_nodo_call_seconds";
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodoError {
+    /// No answer: connection refused or reset, TLS failure, timeout. Whether the Nodo acted
+    /// is unknown.
+    #[error("Nodo unreachable: {0}")]
+    Transport(String),
+    #[error("Nodo answered HTTP {0}")]
+    Http(u16),
+    /// A PPT_* fault, from the response's faultBean or a SOAP Fault's detail.
+    #[error("Nodo fault {}: {}", .0.fault_code, .0.fault_string)]
+    Fault(Box<FaultBean>),
+    /// An answer we cannot read as the operation's response.
+    #[error("unreadable Nodo response: {0}")]
+    Invalid(String),
+    #[error("no Nodo configured (nodo.url)")]
+    NotConfigured,
+}
+
+impl NodoError {
+    /// Transient failures, worth another attempt after the SANP backoff. Faults that
+    /// describe the request itself (syntax, semantics, unknown dominio) are not.
+    pub fn retryable(&self) -> bool {
+        match self {
+            NodoError::Transport(_) | NodoError::NotConfigured => true,
+            NodoError::Http(s) => *s >= 500 || *s == 429 || *s == 408,
+            NodoError::Fault(f) => matches!(
+                f.fault_code.as_str(),
+                "PPT_SYSTEM_ERROR"
+                    | "PPT_SUPERAMENTOSOGLIA"
+                    | "PPT_CANALE_TIMEOUT"
+                    | "PPT_CANALE_IRRAGGIUNGIBILE"
+                    | "PPT_CANALE_INDISPONIBILE"
+                    | "PPT_STAZIONE_INT_PA_TIMEOUT"
+                    | "PPT_RT_NONDISPONIBILE"
+            ),
+            NodoError::Invalid(_) => false,
+        }
+    }
+
+    pub fn fault_code(&self) -> Option<&str> {
+        match self {
+            NodoError::Fault(f) => Some(&f.fault_code),
+            _ => None,
+        }
+    }
+
+    /// For the journal and metrics: the faultCode or the kind of failure.
+    pub fn outcome(&self) -> String {
+        match self {
+            NodoError::Transport(_) => "TRANSPORT".into(),
+            NodoError::Http(s) => format!("HTTP_{s}"),
+            NodoError::Fault(f) => f.fault_code.clone(),
+            NodoError::Invalid(_) => "INVALID_RESPONSE".into(),
+            NodoError::NotConfigured => "NOT_CONFIGURED".into(),
+        }
+    }
+}
+
+/// Keys of a call, for the journal.
+#[derive(Debug, Default, Clone)]
+pub struct Chiave {
+    pub id_dominio: Option<String>,
+    pub iuv: Option<String>,
+    pub ccp: Option<String>,
+    pub id_psp: Option<String>,
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+struct Inner {
+    uri: hyper::Uri,
+    authority: String,
+    host: String,
+    port: u16,
+    tls: Option<tokio_rustls::TlsConnector>,
+    subscription_key: Option<String>,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    idle: Mutex<Vec<Sender>>,
+    journal: Option<Journal>,
+}
+
+/// A cheap-to-clone client for one Nodo endpoint.
+#[derive(Clone)]
+pub struct NodoClient {
+    inner: Option<Arc<Inner>>,
+    /// The station password sent in SANP 2 bodies.
+    pub password: String,
+    pub id_intermediario_pa: String,
+    pub id_stazione: String,
+}
+
+impl NodoClient {
+    /// From the configuration; without `nodo.url` every call fails with `NotConfigured`.
+    pub fn from_config(
+        c: &crate::config::Config,
+        journal: Option<Journal>,
+    ) -> anyhow::Result<Self> {
+        let base = NodoClient {
+            inner: None,
+            password: c.intermediario.password.clone(),
+            id_intermediario_pa: c.intermediario.id_intermediario_pa.clone(),
+            id_stazione: c.intermediario.id_stazione.clone(),
+        };
+        let Some(url) = &c.nodo.url else {
+            return Ok(base);
+        };
+        let uri: hyper::Uri = url.parse()?;
+        let https = uri.scheme_str() == Some("https");
+        let host = uri
+            .host()
+            .ok_or_else(|| anyhow::anyhow!("nodo.url has no host"))?
+            .trim_matches(['[', ']'])
+            .to_owned();
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let tls = if https {
+            let dev = &c.pa_soap.dev_pki_dir;
+            let ca = c.nodo.ca.clone().unwrap_or_else(|| dev.join("ca.pem"));
+            let (cert, key) = match (&c.nodo.client_cert, &c.nodo.client_key) {
+                (Some(c), Some(k)) => (c.clone(), k.clone()),
+                _ => (dev.join("client.pem"), dev.join("client.key")),
+            };
+            Some(tokio_rustls::TlsConnector::from(Arc::new(client_tls(
+                &ca, &cert, &key,
+            )?)))
+        } else {
+            None
+        };
+        let authority = uri
+            .authority()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| host.clone());
+        Ok(NodoClient {
+            inner: Some(Arc::new(Inner {
+                uri,
+                authority,
+                host,
+                port,
+                tls,
+                subscription_key: c.nodo.subscription_key.clone(),
+                connect_timeout: Duration::from_millis(c.nodo.connect_timeout_ms),
+                read_timeout: Duration::from_millis(c.nodo.read_timeout_ms),
+                idle: Mutex::new(Vec::new()),
+                journal,
+            })),
+            ..base
+        })
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// The SANP retry slot: the longest a call may take.
+    pub fn slot(&self) -> Duration {
+        self.inner
+            .as_ref()
+            .map_or(Duration::from_secs(30), |i| i.read_timeout)
+    }
+
+    /// Posts one operation and returns the response body element's XML. A SOAP Fault
+    /// becomes [`NodoError::Fault`] (its faultBean detail, or PPT_SYSTEM_ERROR).
+    pub async fn call(
+        &self,
+        operation: &str,
+        header: Option<&str>,
+        body: &str,
+        key: Chiave,
+    ) -> Result<String, NodoError> {
+        let inner = self.inner.as_ref().ok_or(NodoError::NotConfigured)?;
+        let request = Bytes::from(write_envelope(header, body));
+        let started = Instant::now();
+        let result = inner.post(operation, request.clone()).await;
+        let (status, response) = match &result {
+            Ok((s, b)) => (Some(i64::from(*s)), b.clone()),
+            Err(_) => (None, Bytes::new()),
+        };
+        let parsed = result.and_then(|(s, b)| interpret(operation, s, &b));
+        let outcome = match &parsed {
+            // A response may carry its fault inside (esito KO): journal that code.
+            Ok(xml) => fault_code_in(xml).unwrap_or_else(|| "OK".to_owned()),
+            Err(e) => e.outcome(),
+        };
+        let elapsed = started.elapsed();
+        metrics::counter!(CALLS, "operation" => operation.to_owned(), "outcome" => outcome.clone())
+            .increment(1);
+        metrics::histogram!(LATENCY, "operation" => operation.to_owned())
+            .record(elapsed.as_secs_f64());
+        if let Some(j) = &inner.journal {
+            j.record(JournalEntry {
+                at: time::OffsetDateTime::now_utc(),
+                direction: "OUT",
+                operation: operation.to_owned(),
+                id_dominio: key.id_dominio,
+                iuv: key.iuv,
+                ccp: key.ccp,
+                id_psp: key.id_psp,
+                outcome,
+                http_status: status,
+                duration_us: i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX),
+                request,
+                response,
+            });
+        }
+        if let Err(e) = &parsed {
+            tracing::warn!(operation, error = %e, "Nodo call failed");
+        }
+        parsed
+    }
+}
+
+/// The response body element, or the fault it carries at SOAP level.
+fn interpret(operation: &str, status: u16, body: &[u8]) -> Result<String, NodoError> {
+    let env = match read_envelope(body, Limits::MESSAGE) {
+        Ok(e) => e,
+        Err(_) if status != 200 => return Err(NodoError::Http(status)),
+        Err(e) => return Err(NodoError::Invalid(e.to_string())),
+    };
+    if env.body.name == "Fault" {
+        return Err(NodoError::Fault(Box::new(soap_fault_bean(env.body.xml))));
+    }
+    if status != 200 {
+        return Err(NodoError::Http(status));
+    }
+    let expected = format!("{operation}Risposta");
+    if env.body.name != expected {
+        return Err(NodoError::Invalid(format!(
+            "expected {expected}, got {}",
+            env.body.name
+        )));
+    }
+    Ok(env.body.xml.to_owned())
+}
+
+/// The faultCode of a response's `fault` child (unqualified, per the WSDL schemas).
+fn fault_code_in(xml: &str) -> Option<String> {
+    let start = xml.find("<faultCode>")? + "<faultCode>".len();
+    let len = xml[start..].find("</faultCode>")?;
+    Some(xml[start..start + len].trim().to_owned())
+}
+
+/// The faultBean in a SOAP Fault's detail, by local names; PPT_SYSTEM_ERROR with the
+/// SOAP faultstring when the detail carries none.
+fn soap_fault_bean(xml: &str) -> FaultBean {
+    use quick_xml::events::Event;
+    let mut r = quick_xml::Reader::from_str(xml);
+    let (mut code, mut string, mut id, mut descr, mut soap_string) = (None, None, None, None, None);
+    let mut current = String::new();
+    loop {
+        match r.read_event() {
+            Ok(Event::Start(e)) => current = e.local_name().as_ref().to_owned(),
+            Ok(Event::Text(t)) => {
+                let v = t.xml10_content().trim().to_owned();
+                if v.is_empty() {
+                    continue;
+                }
+                match current.as_str() {
+                    "faultCode" => code = Some(v),
+                    "faultString" => string = Some(v),
+                    "id" => id = Some(v),
+                    "description" => descr = Some(v),
+                    "faultstring" => soap_string = Some(v),
+                    _ => {}
+                }
+            }
+            Ok(Event::End(_)) => current.clear(),
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+    }
+    FaultBean {
+        fault_code: code.unwrap_or_else(|| "PPT_SYSTEM_ERROR".into()),
+        fault_string: string
+            .or(soap_string)
+            .unwrap_or_else(|| "SOAP Fault".into()),
+        id: id.unwrap_or_else(|| "NodoDeiPagamentiSPC".into()),
+        description: descr,
+        serial: None,
+        original_fault_code: None,
+        original_fault_string: None,
+        original_description: None,
+    }
+}
+
+impl Inner {
+    async fn post(&self, operation: &str, body: Bytes) -> Result<(u16, Bytes), NodoError> {
+        let mut sender = self.sender().await?;
+        let mut req = hyper::Request::post(self.uri.path_and_query().map_or("/", |p| p.as_str()))
+            .header(hyper::header::HOST, &self.authority)
+            .header(hyper::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .header("soapaction", format!("\"{operation}\""));
+        if let Some(k) = &self.subscription_key {
+            req = req.header("ocp-apim-subscription-key", k);
+        }
+        let req = req
+            .body(Full::new(body))
+            .map_err(|e| NodoError::Transport(e.to_string()))?;
+        let exchange = async {
+            let resp = sender
+                .send_request(req)
+                .await
+                .map_err(|e| NodoError::Transport(e.to_string()))?;
+            let status = resp.status().as_u16();
+            let bytes = Limited::new(resp.into_body(), Limits::MESSAGE.max_bytes)
+                .collect()
+                .await
+                .map_err(|e| NodoError::Transport(e.to_string()))?
+                .to_bytes();
+            Ok::<_, NodoError>((status, bytes))
+        };
+        let out = tokio::time::timeout(self.read_timeout, exchange)
+            .await
+            .map_err(|_| {
+                NodoError::Transport(format!("no answer within {:?}", self.read_timeout))
+            })??;
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < 32
+        {
+            idle.push(sender);
+        }
+        Ok(out)
+    }
+
+    async fn sender(&self) -> Result<Sender, NodoError> {
+        loop {
+            let candidate = self.idle.lock().ok().and_then(|mut i| i.pop());
+            match candidate {
+                Some(mut s) if !s.is_closed() => {
+                    if s.ready().await.is_ok() {
+                        return Ok(s);
+                    }
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        tokio::time::timeout(self.connect_timeout, self.connect())
+            .await
+            .map_err(|_| {
+                NodoError::Transport(format!("connect timeout after {:?}", self.connect_timeout))
+            })?
+    }
+
+    async fn connect(&self) -> Result<Sender, NodoError> {
+        let t = |e: &dyn std::fmt::Display| NodoError::Transport(e.to_string());
+        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| t(&e))?;
+        tcp.set_nodelay(true).map_err(|e| t(&e))?;
+        if let Some(tls) = &self.tls {
+            let name = ServerName::try_from(self.host.clone()).map_err(|e| t(&e))?;
+            let stream = tls.connect(name, tcp).await.map_err(|e| t(&e))?;
+            handshake(hyper_util::rt::TokioIo::new(stream)).await
+        } else {
+            handshake(hyper_util::rt::TokioIo::new(tcp)).await
+        }
+    }
+}
+
+async fn handshake<I>(io: I) -> Result<Sender, NodoError>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| NodoError::Transport(e.to_string()))?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "Nodo connection closed");
+        }
+    });
+    Ok(sender)
+}
+
+/// Trusts only `ca` for the Nodo and presents our certificate.
+pub fn client_tls(
+    ca: &std::path::Path,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<rustls::ClientConfig> {
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in crate::tls::load_certs(ca)? {
+        roots.add(c)?;
+    }
+    let chain = crate::tls::load_certs(cert)?;
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow::anyhow!("{}: {e}", key.display()))?;
+    Ok(rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)?)
+}

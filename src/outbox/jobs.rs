@@ -1,0 +1,112 @@
+//! The gateway's job kinds: what each outbox row asks for and how a result or a failure
+//! of the Nodo or the mail server maps to done / retry / dead.
+
+use super::{Handler, JobError, JobResult};
+use crate::mail::Mailer;
+use crate::model::rpt::Rt;
+use crate::node_client::ops::Psp;
+use crate::node_client::{NodoClient, NodoError};
+use crate::store::{OutboxJob, Store, StoreError};
+use std::future::Future;
+use std::pin::Pin;
+
+pub const INVIA_RPT: &str = "nodoInviaRPT";
+pub const RT_EMAIL: &str = "rtEmail";
+
+pub struct Dispatcher {
+    pub store: Store,
+    pub nodo: NodoClient,
+    pub mailer: Mailer,
+}
+
+fn store_err(e: StoreError) -> JobError {
+    JobError::Retry(format!("store: {e}"))
+}
+
+fn nodo_err(e: NodoError) -> JobError {
+    if e.retryable() {
+        JobError::Retry(e.to_string())
+    } else {
+        JobError::Permanent(e.to_string())
+    }
+}
+
+impl Handler for Dispatcher {
+    fn handle<'a>(
+        &'a self,
+        job: &'a OutboxJob,
+    ) -> Pin<Box<dyn Future<Output = JobResult> + Send + 'a>> {
+        Box::pin(async move {
+            let Some(ref_id) = job.ref_id else {
+                return Err(JobError::Permanent("job without ref_id".into()));
+            };
+            match job.kind.as_str() {
+                INVIA_RPT => self.invia_rpt(ref_id).await,
+                RT_EMAIL => self.rt_email(ref_id).await,
+                other => Err(JobError::Permanent(format!("unknown job kind {other}"))),
+            }
+        })
+    }
+}
+
+impl Dispatcher {
+    /// nodoInviaRPT for an RPT still waiting to be sent. PPT_RPT_DUPLICATA means the Nodo
+    /// already holds it (an earlier attempt whose answer was lost): sent.
+    async fn invia_rpt(&self, rpt_id: i64) -> JobResult {
+        let r = self.store.rpt_da_inviare(rpt_id).await.map_err(store_err)?;
+        if r.stato != "CREATA" {
+            return Ok(Some(format!("RPT già in stato {}", r.stato)));
+        }
+        let psp = match (&r.id_psp, &r.id_intermediario_psp, &r.id_canale) {
+            (Some(p), Some(i), Some(c)) if r.origine == "ATTIVA" => Psp {
+                id_psp: p.clone(),
+                id_intermediario_psp: i.clone(),
+                id_canale: c.clone(),
+            },
+            _ => Psp::wisp(),
+        };
+        let sent = match self
+            .nodo
+            .invia_rpt(&r.id_dominio, &r.iuv, &r.ccp, &psp, &r.xml)
+            .await
+        {
+            Ok(url) => url,
+            Err(NodoError::Fault(f)) if f.fault_code == "PPT_RPT_DUPLICATA" => None,
+            Err(e) => {
+                if !e.retryable() {
+                    self.store
+                        .rpt_stato(rpt_id, &["CREATA"], "RIFIUTATA_NODO")
+                        .await
+                        .map_err(store_err)?;
+                }
+                return Err(nodo_err(e));
+            }
+        };
+        self.store
+            .rpt_stato(rpt_id, &["CREATA"], "INVIATA")
+            .await
+            .map_err(store_err)?;
+        Ok(sent)
+    }
+
+    /// The RT email for a positive receipt. Nobody to write to is not an error.
+    async fn rt_email(&self, rt_id: i64) -> JobResult {
+        let m = self.store.rt_email_data(rt_id).await.map_err(store_err)?;
+        let rt =
+            Rt::parse(&m.raw).map_err(|e| JobError::Permanent(format!("RT illeggibile: {e}")))?;
+        let to = rt
+            .soggetto_pagatore
+            .email
+            .clone()
+            .or(m.email_dovuto.clone());
+        let msg = self
+            .mailer
+            .rt_message(&rt, &m.raw, to.as_deref(), m.email_login.as_deref())
+            .map_err(JobError::Permanent)?;
+        let Some(msg) = msg else {
+            return Ok(Some("nessun indirizzo email".into()));
+        };
+        self.mailer.send(msg).await.map_err(JobError::Retry)?;
+        Ok(Some("inviata".into()))
+    }
+}

@@ -1,0 +1,220 @@
+//! The durable outbox: every piece of outbound work (RPT sends, RT emails, …) is a row
+//! written in the same transaction as the state change that calls for it. Workers claim
+//! due rows with a lease (SKIP LOCKED on PostgreSQL, so several instances share one queue
+//! and never take the same job), run them, and mark them done, due again after the SANP
+//! backoff `slot × (2^k − 1)`, or dead after the last attempt. A crash leaves the lease to
+//! expire and the job runs again, so handlers are idempotent on their protocol key.
+
+pub mod jobs;
+
+use crate::store::{OutboxJob, Store};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const JOBS: &str = "pagopa_gateway_outbox_jobs_total";
+pub const DEPTH: &str = "pagopa_gateway_outbox_depth";
+pub const OLDEST: &str = "pagopa_gateway_outbox_oldest_seconds";
+
+/// Why a job did not finish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobError {
+    /// Transient: try again after the backoff (dead after the last attempt).
+    Retry(String),
+    /// Will not succeed by repeating: a dead letter now, for an operator to look at.
+    Permanent(String),
+}
+
+/// `Ok(result)`: done, with an optional result kept on the row (a redirect URL).
+pub type JobResult = Result<Option<String>, JobError>;
+
+pub trait Handler: Send + Sync + 'static {
+    fn handle<'a>(
+        &'a self,
+        job: &'a OutboxJob,
+    ) -> Pin<Box<dyn Future<Output = JobResult> + Send + 'a>>;
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub workers: u32,
+    pub lease: Duration,
+    pub max_attempts: u32,
+    /// The SANP slot time of the backoff.
+    pub slot: Duration,
+    pub poll: Duration,
+    /// Only these kinds (all when `None`): lets tests and specialised instances split work.
+    pub kinds: Option<Vec<String>>,
+}
+
+impl Settings {
+    pub fn from_config(c: &crate::config::Config) -> Settings {
+        Settings {
+            workers: c.outbox.workers,
+            lease: Duration::from_secs(u64::from(c.outbox.lease_seconds)),
+            max_attempts: c.outbox.max_attempts,
+            slot: Duration::from_millis(c.nodo.read_timeout_ms),
+            poll: Duration::from_millis(c.outbox.poll_ms),
+            kinds: None,
+        }
+    }
+}
+
+/// The wait after the `k`-th failed attempt (k ≥ 1): `slot × (2^k − 1)`.
+pub fn backoff(slot: Duration, k: u32) -> Duration {
+    slot.saturating_mul((1u32 << k.min(16)) - 1)
+}
+
+#[derive(Clone)]
+pub struct Outbox {
+    store: Store,
+    owner: String,
+    settings: Settings,
+    handler: Arc<dyn Handler>,
+}
+
+impl Outbox {
+    /// `owner` names this instance in leases (host + process + random, by default).
+    pub fn new(store: Store, settings: Settings, handler: Arc<dyn Handler>) -> Outbox {
+        let owner = format!(
+            "{}-{}-{}",
+            hostname(),
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        Outbox {
+            store,
+            owner,
+            settings,
+            handler,
+        }
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Claims and runs one batch; how many jobs were taken.
+    pub async fn run_once(&self, batch: i64) -> Result<usize, crate::store::StoreError> {
+        let jobs = self
+            .store
+            .outbox_claim(
+                &self.owner,
+                self.settings.kinds.as_deref(),
+                self.settings.lease,
+                batch,
+            )
+            .await?;
+        for job in &jobs {
+            self.run_job(job).await?;
+        }
+        Ok(jobs.len())
+    }
+
+    async fn run_job(&self, job: &OutboxJob) -> Result<(), crate::store::StoreError> {
+        let outcome = self.handler.handle(job).await;
+        let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
+        let label = match &outcome {
+            Ok(result) => {
+                if !self
+                    .store
+                    .outbox_done(job.id, &self.owner, result.as_deref())
+                    .await?
+                {
+                    tracing::warn!(id = job.id, kind = %job.kind, "job finished after its lease was taken over");
+                }
+                "done"
+            }
+            Err(JobError::Retry(why)) if attempts < self.settings.max_attempts => {
+                let wait = backoff(self.settings.slot, attempts);
+                tracing::info!(id = job.id, kind = %job.kind, attempts, ?wait, error = %why, "job will be retried");
+                self.store
+                    .outbox_failed(job.id, &self.owner, why, Some(wait))
+                    .await?;
+                "retry"
+            }
+            Err(JobError::Retry(why) | JobError::Permanent(why)) => {
+                tracing::error!(id = job.id, kind = %job.kind, attempts, error = %why, "job is a dead letter");
+                self.store
+                    .outbox_failed(job.id, &self.owner, why, None)
+                    .await?;
+                "dead"
+            }
+        };
+        metrics::counter!(JOBS, "kind" => job.kind.clone(), "outcome" => label).increment(1);
+        Ok(())
+    }
+
+    /// Runs the workers until `shutdown` resolves; a job in hand is finished first.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let mut tasks = Vec::new();
+        for n in 0..self.settings.workers {
+            let (me, mut rx) = (self.clone(), rx.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    if *rx.borrow() {
+                        break;
+                    }
+                    let idle = match me.run_once(8).await {
+                        Ok(0) => true,
+                        Ok(_) => false,
+                        Err(e) => {
+                            tracing::warn!(error = %e, worker = n, "outbox claim failed");
+                            true
+                        }
+                    };
+                    if n == 0 {
+                        me.refresh_gauges().await;
+                    }
+                    if idle {
+                        tokio::select! {
+                            _ = tokio::time::sleep(me.settings.poll) => {}
+                            _ = rx.changed() => {}
+                        }
+                    }
+                }
+            }));
+        }
+        shutdown.await;
+        let _ = tx.send(true);
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+
+    async fn refresh_gauges(&self) {
+        let Ok(stats) = self.store.outbox_stats().await else {
+            return;
+        };
+        let now = time::OffsetDateTime::now_utc();
+        for (kind, stato, count, oldest) in stats {
+            metrics::gauge!(DEPTH, "kind" => kind.clone(), "stato" => stato.clone())
+                .set(count as f64);
+            if stato == "PENDING" {
+                let age = oldest.map_or(0.0, |o| (now - o).as_seconds_f64().max(0.0));
+                metrics::gauge!(OLDEST, "kind" => kind).set(age);
+            }
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "gateway".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_the_sanp_slot_times_two_to_the_k_minus_one() {
+        let s = Duration::from_secs(2);
+        let waits: Vec<u64> = (1..=5).map(|k| backoff(s, k).as_secs()).collect();
+        assert_eq!(waits, [2, 6, 14, 30, 62]);
+        assert_eq!(backoff(s, 0), Duration::ZERO);
+    }
+}

@@ -1,0 +1,179 @@
+//! Test doubles that speak the real protocols: a Nodo over mutual TLS (the dev PKI) that
+//! records what it receives and answers from a script, and an SMTP sink on a real socket.
+
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub soap_action: String,
+    pub body: String,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeNodo {
+    pub received: Arc<Mutex<Vec<Received>>>,
+    /// Response bodies (the operation's element) served in order; when empty, `OK`.
+    pub script: Arc<Mutex<VecDeque<String>>>,
+}
+
+pub fn invia_rpt_ok(url: &str) -> String {
+    format!(
+        r#"<ppt:nodoInviaRPTRisposta xmlns:ppt="http://ws.pagamenti.telematici.gov/"><esito>OK</esito><redirect>1</redirect><url>{url}</url></ppt:nodoInviaRPTRisposta>"#
+    )
+}
+
+pub fn invia_rpt_fault(code: &str) -> String {
+    format!(
+        r#"<ppt:nodoInviaRPTRisposta xmlns:ppt="http://ws.pagamenti.telematici.gov/"><fault><faultCode>{code}</faultCode><faultString>errore</faultString><id>NodoDeiPagamentiSPC</id></fault><esito>KO</esito></ppt:nodoInviaRPTRisposta>"#
+    )
+}
+
+impl FakeNodo {
+    /// Binds now (so the gateway can be configured with the URL), serves once `pki` exists.
+    pub async fn bind() -> (FakeNodo, tokio::net::TcpListener, SocketAddr) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let a = l.local_addr().unwrap();
+        (FakeNodo::default(), l, a)
+    }
+
+    pub fn serve(&self, listener: tokio::net::TcpListener, pki: &std::path::Path) {
+        let me = self.clone();
+        let router = axum::Router::new().route(
+            "/nodo",
+            axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+                let me = me.clone();
+                async move {
+                    let action = headers
+                        .get("soapaction")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .trim_matches('"')
+                        .to_owned();
+                    me.received.lock().unwrap().push(Received {
+                        soap_action: action.clone(),
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                    });
+                    let next = me.script.lock().unwrap().pop_front();
+                    let inner = next
+                        .unwrap_or_else(|| invia_rpt_ok("https://wisp.example/pay?idSession=1"));
+                    pagopa_gateway::soap::write_envelope(None, &inner)
+                }
+            }),
+        );
+        let tls = pagopa_gateway::tls::server_config(
+            &pki.join("server.pem"),
+            &pki.join("server.key"),
+            &pki.join("ca.pem"),
+        )
+        .unwrap();
+        tokio::spawn(pagopa_gateway::tls::serve(
+            listener,
+            tls,
+            router,
+            Arc::new(vec![]),
+            std::future::pending(),
+            std::time::Duration::from_secs(1),
+        ));
+    }
+
+    pub fn received(&self, action: &str) -> Vec<Received> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.soap_action == action)
+            .cloned()
+            .collect()
+    }
+}
+
+/// One message as the sink received it.
+#[derive(Clone, Debug)]
+pub struct Mail {
+    pub from: String,
+    pub rcpt: Vec<String>,
+    pub data: String,
+}
+
+/// A minimal SMTP server (RFC 5321 commands a client needs to deliver one message).
+#[derive(Clone, Default)]
+pub struct SmtpSink {
+    pub mails: Arc<Mutex<Vec<Mail>>>,
+}
+
+impl SmtpSink {
+    pub fn serve(&self, l: tokio::net::TcpListener) {
+        let mails = self.mails.clone();
+        tokio::spawn(async move {
+            while let Ok((s, _)) = l.accept().await {
+                let mails = mails.clone();
+                tokio::spawn(async move {
+                    let (r, mut w) = s.into_split();
+                    let mut r = BufReader::new(r);
+                    let _ = w.write_all(b"220 sink.test ESMTP\r\n").await;
+                    let (mut from, mut rcpt) = (String::new(), Vec::new());
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            break;
+                        }
+                        let cmd = line.trim_end().to_owned();
+                        let up = cmd.to_ascii_uppercase();
+                        let reply: &[u8] = if up.starts_with("EHLO") || up.starts_with("HELO") {
+                            b"250-sink.test\r\n250 8BITMIME\r\n"
+                        } else if up.starts_with("MAIL FROM:") {
+                            from = cmd[10..].trim().to_owned();
+                            b"250 OK\r\n"
+                        } else if up.starts_with("RCPT TO:") {
+                            rcpt.push(cmd[8..].trim().trim_matches(['<', '>']).to_owned());
+                            b"250 OK\r\n"
+                        } else if up == "DATA" {
+                            let _ = w.write_all(b"354 go ahead\r\n").await;
+                            let mut data = String::new();
+                            loop {
+                                line.clear();
+                                if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == ".\r\n" {
+                                    break;
+                                }
+                                data.push_str(&line);
+                            }
+                            mails.lock().unwrap().push(Mail {
+                                from: std::mem::take(&mut from),
+                                rcpt: std::mem::take(&mut rcpt),
+                                data,
+                            });
+                            b"250 queued\r\n"
+                        } else if up == "QUIT" {
+                            let _ = w.write_all(b"221 bye\r\n").await;
+                            break;
+                        } else {
+                            b"250 OK\r\n"
+                        };
+                        let _ = w.write_all(reply).await;
+                    }
+                });
+            }
+        });
+    }
+}
+
+/// Polls `f` every 50 ms until it is true or `secs` pass.
+pub async fn eventually(secs: u64, mut f: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}

@@ -1,0 +1,175 @@
+//! The outbox's promise: several instances on one database take every job exactly once,
+//! and a job whose holder died is taken over when its lease expires.
+
+use crate::helpers::*;
+use pagopa_gateway::outbox::{Handler, JobResult, Outbox, Settings};
+use pagopa_gateway::store::{OutboxJob, Store};
+use sqlx::Connection;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Counts how often each job ran and which instance ran it.
+#[derive(Default)]
+struct Counting {
+    runs: Mutex<HashMap<i64, u32>>,
+}
+
+impl Handler for Counting {
+    fn handle<'a>(
+        &'a self,
+        job: &'a OutboxJob,
+    ) -> Pin<Box<dyn Future<Output = JobResult> + Send + 'a>> {
+        Box::pin(async move {
+            tokio::task::yield_now().await;
+            *self.runs.lock().unwrap().entry(job.id).or_default() += 1;
+            Ok(None)
+        })
+    }
+}
+
+fn settings(workers: u32) -> Settings {
+    Settings {
+        workers,
+        lease: Duration::from_secs(60),
+        max_attempts: 5,
+        slot: Duration::from_millis(100),
+        poll: Duration::from_millis(20),
+        kinds: Some(vec!["test".into()]),
+    }
+}
+
+/// `n` jobs of kind `test` in one statement.
+async fn enqueue_many(backend: Backend, url: &str, n: i64) {
+    let sql = match backend {
+        Backend::Postgres => "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
+             SELECT 'test', g, '{}', 'PENDING', 0, now() - interval '1 minute', now(), now() FROM generate_series(1, $1) g",
+        Backend::Sqlite => "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < $1)
+             INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
+             SELECT 'test', x, '{}', 'PENDING', 0, '2000-01-01T00:00:00Z', '2000-01-01T00:00:00Z', '2000-01-01T00:00:00Z' FROM g",
+    };
+    match backend {
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query(sql).bind(n).execute(&mut c).await.unwrap();
+        }
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query(sql).bind(n).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
+async fn two_instances_do_every_job_exactly_once(backend: Backend, n: i64) {
+    let app = TestApp::spawn(backend).await;
+    let url = app.config.database.url.clone().unwrap();
+    enqueue_many(backend, &url, n).await;
+    let counting = Arc::new(Counting::default());
+    // Two instances: two pools on the same database, four workers each.
+    let a = Outbox::new(app.store(), settings(4), counting.clone());
+    let other = Store::connect(&url, 5).await.unwrap();
+    let b = Outbox::new(other, settings(4), counting.clone());
+    assert_ne!(a.owner(), b.owner());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let ta = tokio::spawn(a.run(stop(stop_rx.clone())));
+    let tb = tokio::spawn(b.run(stop(stop_rx)));
+    let store = app.store();
+    let deadline = std::time::Instant::now() + Duration::from_secs(240);
+    loop {
+        let (_, done) = store
+            .outbox_list(Some("DONE"), Some("test"), 1, 0)
+            .await
+            .unwrap();
+        if done == n {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {done} of {n} done"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop_tx.send(true).unwrap();
+    ta.await.unwrap();
+    tb.await.unwrap();
+    let runs = counting.runs.lock().unwrap().clone();
+    assert_eq!(runs.len() as i64, n, "every job ran");
+    let twice: Vec<_> = runs.iter().filter(|(_, c)| **c != 1).collect();
+    assert!(twice.is_empty(), "jobs run more than once: {twice:?}");
+    // Both instances took part.
+    let (jobs, _) = store
+        .outbox_list(Some("DONE"), Some("test"), 10_000, 0)
+        .await
+        .unwrap();
+    let owners: std::collections::HashSet<_> =
+        jobs.iter().filter_map(|j| j.lease_owner.clone()).collect();
+    assert_eq!(owners.len(), 2, "both instances worked");
+}
+
+#[tokio::test]
+async fn two_instances_on_one_postgres_do_each_of_10000_jobs_exactly_once() {
+    two_instances_do_every_job_exactly_once(Backend::Postgres, 10_000).await
+}
+
+#[tokio::test]
+async fn two_instances_on_one_sqlite_file_do_each_of_1000_jobs_exactly_once() {
+    two_instances_do_every_job_exactly_once(Backend::Sqlite, 1_000).await
+}
+
+/// A worker that claimed a job and died: the job waits for its lease, then another
+/// instance runs it; a failing job is retried after the backoff and dies after the
+/// last attempt.
+async fn expired_lease_is_taken_over_and_failures_end_as_dead_letters(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let store = app.store();
+    let id = store.outbox_enqueue("test", Some(1), "{}").await.unwrap();
+    let kinds = vec!["test".to_owned()];
+    let claimed = store
+        .outbox_claim("crashed", Some(&kinds), Duration::from_secs(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(
+        store
+            .outbox_claim("other", Some(&kinds), Duration::from_secs(60), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let again = store
+        .outbox_claim("other", Some(&kinds), Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!((again.len(), again[0].id, again[0].attempts), (1, id, 2));
+    // The crashed holder can no longer complete it; the new one can.
+    assert!(!store.outbox_done(id, "crashed", None).await.unwrap());
+    assert!(
+        store
+            .outbox_failed(id, "other", "boom", None)
+            .await
+            .unwrap()
+    );
+    let j = store.outbox_get(id).await.unwrap();
+    assert_eq!(
+        (j.stato.as_str(), j.last_error.as_deref()),
+        ("DEAD", Some("boom"))
+    );
+    assert!(store.outbox_retry(id).await.unwrap());
+    assert_eq!(store.outbox_get(id).await.unwrap().stato, "PENDING");
+}
+
+#[tokio::test]
+async fn expired_lease_is_taken_over_and_failures_end_as_dead_letters_sqlite() {
+    expired_lease_is_taken_over_and_failures_end_as_dead_letters(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn expired_lease_is_taken_over_and_failures_end_as_dead_letters_postgres() {
+    expired_lease_is_taken_over_and_failures_end_as_dead_letters(Backend::Postgres).await
+}
