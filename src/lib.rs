@@ -10,6 +10,7 @@ pub mod model;
 pub mod node_client;
 pub mod outbox;
 pub mod pa_server;
+pub mod pagamenti;
 pub mod pki;
 pub mod registry;
 pub mod rest;

@@ -37,6 +37,9 @@ impl Handler for Dispatcher {
         job: &'a OutboxJob,
     ) -> Pin<Box<dyn Future<Output = JobResult> + Send + 'a>> {
         Box::pin(async move {
+            if job.kind == crate::pagamenti::INVIA_CARRELLO {
+                return crate::pagamenti::job(&self.store, &self.nodo, &job.payload).await;
+            }
             let Some(ref_id) = job.ref_id else {
                 return Err(JobError::Permanent("job without ref_id".into()));
             };

@@ -48,7 +48,7 @@ pub(super) async fn attiva(
                 Some(why.into()),
             ));
         }
-        let (dati, _) = dati_pagamento(s, dom, &h.iuv, now, true).await?;
+        let (dati, _) = dati_pagamento(&s.store, &s.cache, dom, &h.iuv, now, true).await?;
         if rpt.importo_cents != richiesto.cents() {
             return Ok(importo_non_valido(dom, dati, richiesto));
         }
@@ -59,11 +59,12 @@ pub(super) async fn attiva(
         return Ok(EsitoPaa::ok(dati).write("paaAttivaRPTRisposta"));
     }
 
-    let (dati, dovuto) = dati_pagamento(s, dom, &h.iuv, now, false).await?;
+    let (dati, dovuto) = dati_pagamento(&s.store, &s.cache, dom, &h.iuv, now, false).await?;
     if dati.importo != richiesto {
         return Ok(importo_non_valido(dom, dati, richiesto));
     }
-    let rpt = build_rpt(dom, &h.iuv, &h.ccp, &dovuto, &dati, &msg, now)
+    let versante = msg.dati_pagamento_psp.soggetto_versante.clone();
+    let rpt = build_rpt(dom, &h.iuv, &h.ccp, &dovuto, &dati, "PO", versante, now)
         .map_err(|e| FaultBean::new(FaultCode::PaaSemantica, dom, Some(e)))?;
     let nuova = NuovaRpt {
         id_dominio: dom.to_owned(),
@@ -105,13 +106,16 @@ fn importo_non_valido(dom: &str, corretti: DatiPagamentoPA, richiesto: Importo) 
 }
 
 /// The RPT pagoPA schema 6.2.0 expects; e-mails the RPT pattern would refuse are left out.
-fn build_rpt(
+/// `tipo_versamento`: PO after paaAttivaRPT, BBT for payments started at the portal.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn build_rpt(
     dom: &str,
     iuv: &str,
     ccp: &str,
     d: &Dovuto,
     dati: &DatiPagamentoPA,
-    msg: &PaaAttivaRPT,
+    tipo_versamento: &str,
+    versante: Option<Soggetto>,
     now: time::OffsetDateTime,
 ) -> Result<Rpt, String> {
     let id_dominio = IdDominio::parse(dom).map_err(|e| e.0)?;
@@ -139,13 +143,13 @@ fn build_rpt(
         )
         .map_err(|e| e.0)?,
         autenticazione_soggetto: "N/A".into(),
-        soggetto_versante: msg.dati_pagamento_psp.soggetto_versante.clone(),
+        soggetto_versante: versante,
         soggetto_pagatore: pagatore,
         ente_beneficiario: ente,
         dati_versamento: DatiVersamento {
             data_esecuzione_pagamento: data_italiana(now),
             importo_totale: dati.importo,
-            tipo_versamento: "PO".into(),
+            tipo_versamento: tipo_versamento.into(),
             iuv: crate::model::Iuv::parse(iuv).map_err(|e| e.0)?,
             ccp: ccp.to_owned(),
             iban_addebito: None,

@@ -8,10 +8,10 @@
 //! station and dominio checked against the registry (→ PAA_ID_INTERMEDIARIO_ERRATO,
 //! PAA_STAZIONE_INT_ERRATA, PAA_ID_DOMINIO_ERRATO), then the operation.
 
-mod attiva;
+pub(crate) mod attiva;
 pub mod cache;
-mod invia_rt;
-mod verifica;
+pub(crate) mod invia_rt;
+pub(crate) mod verifica;
 
 use crate::soap::sanp2::{Esito, EsitoPaa, EsitoPaaInviaRT, IntestazionePPT};
 use crate::soap::{

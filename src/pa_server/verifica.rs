@@ -26,7 +26,8 @@ pub(super) async fn verifica(
             .id_psp,
     );
     let (dati, _) = dati_pagamento(
-        s,
+        &s.store,
+        &s.cache,
         dom,
         &req.header.iuv,
         time::OffsetDateTime::now_utc(),
@@ -40,7 +41,8 @@ pub(super) async fn verifica(
 /// `allow_in_corso` for a repeated activation of the RPT we already created.
 /// Returns the dovuto too, for the activation.
 pub(crate) async fn dati_pagamento(
-    s: &super::PaState,
+    store: &crate::store::Store,
+    cache: &super::cache::RegistryCache,
     dom: &str,
     iuv: &str,
     now: time::OffsetDateTime,
@@ -51,8 +53,7 @@ pub(crate) async fn dati_pagamento(
         tracing::error!(error = %e, "store error while pricing a notice");
         fault(FaultCode::PaaSystemError)
     };
-    let dovuto = s
-        .store
+    let dovuto = store
         .get_dovuto_by_iuv(dom, iuv)
         .await
         .map_err(system)?
@@ -66,15 +67,13 @@ pub(crate) async fn dati_pagamento(
         StatoDovuto::Scaduto => return Err(fault(FaultCode::PaaPagamentoScaduto)),
         StatoDovuto::DaPagare | StatoDovuto::NonPagato | StatoDovuto::PagamentoIniziato => {}
     }
-    let ente = s
-        .cache
-        .ente(&s.store, dom)
+    let ente = cache
+        .ente(store, dom)
         .await
         .map_err(system)?
         .ok_or_else(|| fault(FaultCode::PaaIdDominioErrato))?;
-    let tipo = s
-        .cache
-        .tipo(&s.store, dom, &dovuto.tipo_dovuto)
+    let tipo = cache
+        .tipo(store, dom, &dovuto.tipo_dovuto)
         .await
         .map_err(system)?;
     let politica = match tipo.politica_scadenza {

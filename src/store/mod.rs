@@ -348,6 +348,32 @@ pub struct NuovaRpt {
     pub xml: Vec<u8>,
 }
 
+/// A cart to create: its RPTs with the dovuti they pay (as read, for compare-and-set).
+#[derive(Debug, Clone)]
+pub struct NuovoCarrello {
+    pub id: String,
+    pub multi_beneficiario: bool,
+    pub email_login: Option<String>,
+    pub rpts: Vec<(NuovaRpt, Dovuto)>,
+}
+
+/// A cart as stored. stato: CREATO, INVIATO (the Nodo accepted it: `url`), RIFIUTATO.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Carrello {
+    pub id: String,
+    pub multi_beneficiario: bool,
+    pub stato: String,
+    pub url: Option<String>,
+    pub email_login: Option<String>,
+    pub errore: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
 /// The PSP that will collect, from paaAttivaRPT.
 #[derive(Debug, Clone)]
 pub struct PspAttiva {
@@ -989,6 +1015,32 @@ impl Store {
             now()
         )
         .await)
+    }
+    /// Returns the id of the send job, already leased to `owner` for `lease`.
+    pub async fn crea_carrello(
+        &self,
+        c: &NuovoCarrello,
+        owner: &str,
+        lease: std::time::Duration,
+    ) -> StoreResult<i64> {
+        let now = now();
+        let until = now + lease;
+        dispatch!(self, |q, p| q::crea_carrello(p, c, owner, until, now).await)
+    }
+    pub async fn get_carrello(&self, id: &str) -> StoreResult<(Carrello, Vec<RptDaInviare>)> {
+        dispatch!(self, |q, p| q::get_carrello(p, id).await)
+    }
+    pub async fn esito_carrello(
+        &self,
+        id: &str,
+        url: Option<&str>,
+        errore: Option<&str>,
+    ) -> StoreResult<bool> {
+        dispatch!(self, |q, p| q::esito_carrello(p, id, url, errore, now())
+            .await)
+    }
+    pub async fn carrelli_con_prefisso(&self, prefix: &str) -> StoreResult<i64> {
+        dispatch!(self, |q, p| q::carrelli_con_prefisso(p, prefix).await)
     }
     pub async fn rt_email_data(&self, rt_id: i64) -> StoreResult<RtEmailData> {
         dispatch!(self, |q, p| q::rt_email_data(p, rt_id).await)

@@ -17,7 +17,8 @@ pub struct Received {
 #[derive(Clone, Default)]
 pub struct FakeNodo {
     pub received: Arc<Mutex<Vec<Received>>>,
-    /// Response bodies (the operation's element) served in order; when empty, `OK`.
+    /// Response bodies (the operation's element) served in order; when empty, an OK for
+    /// the operation asked.
     pub script: Arc<Mutex<VecDeque<String>>>,
 }
 
@@ -59,8 +60,12 @@ impl FakeNodo {
                         body: String::from_utf8_lossy(&body).into_owned(),
                     });
                     let next = me.script.lock().unwrap().pop_front();
-                    let inner = next
-                        .unwrap_or_else(|| invia_rpt_ok("https://wisp.example/pay?idSession=1"));
+                    let inner = next.unwrap_or_else(|| match action.as_str() {
+                        "nodoInviaCarrelloRPT" => {
+                            carrello_ok("https://checkout.example/c?idSession=1")
+                        }
+                        _ => invia_rpt_ok("https://wisp.example/pay?idSession=1"),
+                    });
                     pagopa_gateway::soap::write_envelope(None, &inner)
                 }
             }),
@@ -176,4 +181,16 @@ pub async fn eventually(secs: u64, mut f: impl AsyncFnMut() -> bool) -> bool {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     false
+}
+
+pub fn carrello_ok(url: &str) -> String {
+    format!(
+        r#"<ppt:nodoInviaCarrelloRPTRisposta xmlns:ppt="http://ws.pagamenti.telematici.gov/"><esitoComplessivoOperazione>OK</esitoComplessivoOperazione><url>{url}</url></ppt:nodoInviaCarrelloRPTRisposta>"#
+    )
+}
+
+pub fn carrello_fault(code: &str) -> String {
+    format!(
+        r#"<ppt:nodoInviaCarrelloRPTRisposta xmlns:ppt="http://ws.pagamenti.telematici.gov/"><fault><faultCode>{code}</faultCode><faultString>errore</faultString><id>NodoDeiPagamentiSPC</id></fault><esitoComplessivoOperazione>KO</esitoComplessivoOperazione></ppt:nodoInviaCarrelloRPTRisposta>"#
+    )
 }

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod carrello;
 mod cli;
 mod concurrency;
 mod conformance;

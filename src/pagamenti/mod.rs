@@ -1,0 +1,247 @@
+//! Payments started at the ente's portal: one or more dovuti, of one or several enti we
+//! serve, sent to the Nodo as one cart (nodoInviaCarrelloRPT, WISP PSP ids, tipoVersamento
+//! BBT); the payer is redirected to the returned URL. Everything is checked before the
+//! Nodo is called (nothing is sent for an invalid cart), the cart, its RPTs, the dovuti's
+//! moves and the send job are stored in one transaction, and the send runs at once under
+//! the job's lease: if it fails transiently the outbox retries it, and a re-send that
+//! finds the cart already at the Nodo counts as sent.
+
+pub mod regole;
+
+use crate::node_client::ops::{Psp, RptInCarrello};
+use crate::node_client::{NodoClient, NodoError};
+use crate::outbox::{JobError, JobResult};
+use crate::pa_server::cache::RegistryCache;
+use crate::store::{Carrello, NuovaRpt, NuovoCarrello, Store, StoreError};
+use regole::{RptPrevista, Violazione};
+use std::time::Duration;
+
+pub const INVIA_CARRELLO: &str = "nodoInviaCarrelloRPT";
+
+/// A dovuto to pay, by ente and IUV.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct DaPagare {
+    pub id_dominio: String,
+    pub iuv: String,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct RichiestaCarrello {
+    /// 1 to 5 dovuti; for a multi-beneficiary position exactly 2 with the same IUV, the
+    /// primary ente's first.
+    pub dovuti: Vec<DaPagare>,
+    /// The email the citizen logged in with (receives the RT in CC).
+    #[serde(default)]
+    pub email_login: Option<String>,
+    #[serde(default)]
+    pub multi_beneficiario: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct EsitoCarrello {
+    pub id_carrello: String,
+    /// INVIATO (pay at `url`) or CREATO (the send is being retried: poll the cart).
+    pub stato: String,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CarrelloError {
+    /// The cart breaks a rule: nothing was stored or sent.
+    #[error("{0}")]
+    Regola(#[from] Violazione),
+    /// A dovuto cannot be paid now (unknown, paid, in payment, cancelled, expired).
+    #[error("dovuto {id_dominio}/{iuv} non pagabile: {codice}")]
+    NonPagabile {
+        id_dominio: String,
+        iuv: String,
+        codice: String,
+    },
+    /// The Nodo refused the cart, with its fault (the dovuti are payable again).
+    #[error("il Nodo ha rifiutato il carrello: {0}")]
+    Rifiutato(NodoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks, stores and sends a cart; see the module documentation.
+pub async fn checkout(
+    store: &Store,
+    cache: &RegistryCache,
+    nodo: &NodoClient,
+    req: &RichiestaCarrello,
+) -> Result<EsitoCarrello, CarrelloError> {
+    let now = time::OffsetDateTime::now_utc();
+    // Price every dovuto as paaVerificaRPT would (late policy included).
+    let mut prezzati = Vec::new();
+    for d in &req.dovuti {
+        let (dati, dovuto) = crate::pa_server::verifica::dati_pagamento(
+            store,
+            cache,
+            &d.id_dominio,
+            &d.iuv,
+            now,
+            false,
+        )
+        .await
+        .map_err(|f| CarrelloError::NonPagabile {
+            id_dominio: d.id_dominio.clone(),
+            iuv: d.iuv.clone(),
+            codice: f.fault_code,
+        })?;
+        prezzati.push((dati, dovuto));
+    }
+    let previste: Vec<RptPrevista> = prezzati
+        .iter()
+        .map(|(_, d)| RptPrevista {
+            id_dominio: d.id_dominio.to_string(),
+            iuv: d.iuv.to_string(),
+            versamenti: 1,
+            pagatore: d.pagatore.codice_fiscale.to_string(),
+            marca_bollo: false,
+        })
+        .collect();
+    regole::verifica(&previste, req.multi_beneficiario)?;
+    if let Some(e) = &req.email_login
+        && e.parse::<lettre::message::Mailbox>().is_err()
+    {
+        return Err(Violazione::new(format!("email di login non valida: {e}")).into());
+    }
+
+    let id = if req.multi_beneficiario {
+        let primary = &prezzati[0].1;
+        let avviso = primary.numero_avviso.as_ref().ok_or_else(|| {
+            Violazione::new("il dovuto principale di un multibeneficiario non ha numero avviso")
+        })?;
+        let prefix = format!("{}{}-", primary.id_dominio, avviso);
+        let n = store.carrelli_con_prefisso(&prefix).await?;
+        regole::id_carrello_multi(primary.id_dominio.as_str(), avviso.as_ref(), n + 1)?
+    } else {
+        regole::id_carrello(now.year(), &req.dovuti[0].id_dominio)
+    };
+    let mut rpts = Vec::new();
+    for (dati, dovuto) in &prezzati {
+        let dom = dovuto.id_dominio.to_string();
+        let iuv = dovuto.iuv.to_string();
+        // The CCP of a portal RPT is the cart id: unique per attempt, and required so
+        // for multi-beneficiary carts.
+        let rpt =
+            crate::pa_server::attiva::build_rpt(&dom, &iuv, &id, dovuto, dati, "BBT", None, now)
+                .map_err(Violazione::new)?;
+        rpts.push((
+            NuovaRpt {
+                id_dominio: dom,
+                iuv,
+                ccp: id.clone(),
+                dovuto_id: Some(dovuto.id),
+                importo: dati.importo,
+                xml: rpt.to_xml().into_bytes(),
+            },
+            dovuto.clone(),
+        ));
+    }
+    let carrello = NuovoCarrello {
+        id: id.clone(),
+        multi_beneficiario: req.multi_beneficiario,
+        email_login: req.email_login.clone(),
+        rpts,
+    };
+    let owner = format!("checkout-{}", uuid::Uuid::new_v4().simple());
+    let lease = Duration::from_secs(120);
+    let job = match store.crea_carrello(&carrello, &owner, lease).await {
+        Ok(j) => j,
+        Err(StoreError::Conflict(why)) => {
+            // A dovuto moved meanwhile (another payment started): nothing was stored.
+            return Err(CarrelloError::NonPagabile {
+                id_dominio: req.dovuti[0].id_dominio.clone(),
+                iuv: req.dovuti[0].iuv.clone(),
+                codice: format!("PAGAMENTO_IN_CORSO ({why})"),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match invia(store, nodo, &id).await {
+        Ok(url) => {
+            store.outbox_done(job, &owner, url.as_deref()).await?;
+            Ok(EsitoCarrello {
+                id_carrello: id,
+                stato: "INVIATO".into(),
+                url,
+            })
+        }
+        Err((JobError::Permanent(why), e)) => {
+            store.outbox_failed(job, &owner, &why, None).await?;
+            Err(CarrelloError::Rifiutato(
+                e.unwrap_or(NodoError::Invalid(why)),
+            ))
+        }
+        Err((JobError::Retry(why), _)) => {
+            let wait = crate::outbox::backoff(nodo.slot(), 1);
+            store.outbox_failed(job, &owner, &why, Some(wait)).await?;
+            Ok(EsitoCarrello {
+                id_carrello: id,
+                stato: "CREATO".into(),
+                url: None,
+            })
+        }
+    }
+}
+
+/// Sends a stored cart (the outbox job and the checkout's first attempt). A cart the Nodo
+/// already holds (PPT_ID_CARRELLO_DUPLICATO, PPT_RPT_DUPLICATA on a re-send) is sent.
+pub async fn invia(
+    store: &Store,
+    nodo: &NodoClient,
+    id: &str,
+) -> Result<Option<String>, (JobError, Option<NodoError>)> {
+    let retry = |e: StoreError| (JobError::Retry(format!("store: {e}")), None);
+    let (c, rpts) = store.get_carrello(id).await.map_err(retry)?;
+    if c.stato != "CREATO" {
+        return Ok(c.url);
+    }
+    let lista: Vec<RptInCarrello> = rpts
+        .iter()
+        .map(|r| RptInCarrello {
+            id_dominio: r.id_dominio.clone(),
+            iuv: r.iuv.clone(),
+            ccp: r.ccp.clone(),
+            xml: r.xml.clone(),
+        })
+        .collect();
+    match nodo
+        .invia_carrello(id, &Psp::wisp(), &lista, c.multi_beneficiario)
+        .await
+    {
+        Ok(url) => {
+            store
+                .esito_carrello(id, url.as_deref(), None)
+                .await
+                .map_err(retry)?;
+            Ok(url)
+        }
+        Err(NodoError::Fault(f))
+            if f.fault_code == "PPT_ID_CARRELLO_DUPLICATO"
+                || f.fault_code == "PPT_RPT_DUPLICATA" =>
+        {
+            store.esito_carrello(id, None, None).await.map_err(retry)?;
+            Ok(None)
+        }
+        Err(e) if e.retryable() => Err((JobError::Retry(e.to_string()), Some(e))),
+        Err(e) => {
+            store
+                .esito_carrello(id, None, Some(&e.to_string()))
+                .await
+                .map_err(retry)?;
+            Err((JobError::Permanent(e.to_string()), Some(e)))
+        }
+    }
+}
+
+/// The outbox's retry of a cart send.
+pub async fn job(store: &Store, nodo: &NodoClient, id: &str) -> JobResult {
+    invia(store, nodo, id).await.map_err(|(e, _)| e)
+}
+
+pub async fn stato(store: &Store, id: &str) -> Result<Carrello, StoreError> {
+    Ok(store.get_carrello(id).await?.0)
+}

@@ -1,0 +1,213 @@
+//! The cart rules of SANP 2.x (nodoInviaCarrelloRPT) and of the multi-beneficiary cart
+//! (SANP 2.5.1 §3.1.4), checked before anything is sent. Pure functions.
+
+/// What the rules need to know of each RPT the cart will carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RptPrevista {
+    pub id_dominio: String,
+    pub iuv: String,
+    pub versamenti: usize,
+    /// The payer's fiscal code.
+    pub pagatore: String,
+    pub marca_bollo: bool,
+}
+
+/// A broken rule, said so a portal can show it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Violazione(pub String);
+
+impl Violazione {
+    pub fn new(s: impl Into<String>) -> Self {
+        Violazione(s.into())
+    }
+}
+
+pub fn verifica(rpts: &[RptPrevista], multi: bool) -> Result<(), Violazione> {
+    if rpts.is_empty() || rpts.len() > 5 {
+        return Err(Violazione::new(format!(
+            "un carrello contiene da 1 a 5 RPT, non {}",
+            rpts.len()
+        )));
+    }
+    for (i, r) in rpts.iter().enumerate() {
+        if r.versamenti == 0 || r.versamenti > 5 {
+            return Err(Violazione::new(format!(
+                "la RPT {} ha {} versamenti (da 1 a 5)",
+                i + 1,
+                r.versamenti
+            )));
+        }
+        if rpts[..i]
+            .iter()
+            .any(|o| o.id_dominio == r.id_dominio && o.iuv == r.iuv)
+        {
+            return Err(Violazione::new(format!(
+                "il dovuto {}/{} compare due volte",
+                r.id_dominio, r.iuv
+            )));
+        }
+    }
+    if !multi {
+        return Ok(());
+    }
+    let [primo, secondo] = rpts else {
+        return Err(Violazione::new(format!(
+            "un carrello multibeneficiario ha esattamente 2 RPT, non {}",
+            rpts.len()
+        )));
+    };
+    if primo.iuv != secondo.iuv {
+        return Err(Violazione::new(
+            "le due RPT di un multibeneficiario hanno lo stesso IUV",
+        ));
+    }
+    if primo.id_dominio == secondo.id_dominio {
+        return Err(Violazione::new(
+            "la seconda RPT di un multibeneficiario è di un altro ente",
+        ));
+    }
+    if secondo.versamenti != 1 {
+        return Err(Violazione::new(
+            "la seconda RPT di un multibeneficiario ha un solo versamento",
+        ));
+    }
+    if primo.versamenti + secondo.versamenti > 5 {
+        return Err(Violazione::new(
+            "un multibeneficiario ha al massimo 5 versamenti in tutto",
+        ));
+    }
+    if primo.pagatore != secondo.pagatore {
+        return Err(Violazione::new(
+            "le RPT di un multibeneficiario hanno lo stesso pagatore",
+        ));
+    }
+    if primo.marca_bollo || secondo.marca_bollo {
+        return Err(Violazione::new(
+            "un multibeneficiario non ammette la marca da bollo",
+        ));
+    }
+    Ok(())
+}
+
+/// `<CF 11><numero avviso 18>-<progressivo 5>` (35 characters).
+pub fn id_carrello_multi(cf: &str, avviso: &str, progressivo: i64) -> Result<String, Violazione> {
+    if cf.len() != 11 || avviso.len() != 18 || !(1..=99_999).contains(&progressivo) {
+        return Err(Violazione::new(format!(
+            "identificativoCarrello non componibile da {cf}, {avviso}, {progressivo}"
+        )));
+    }
+    Ok(format!("{cf}{avviso}-{progressivo:05}"))
+}
+
+/// `Anno(4) idDominio(11) codiceSorgente(2) Progressivo(18)`: the suggested syntax for an
+/// ordinary cart, the progressive random so instances never coordinate.
+pub fn id_carrello(anno: i32, id_dominio: &str) -> String {
+    let n = uuid::Uuid::new_v4().as_u128() % 1_000_000_000_000_000_000;
+    format!("{anno:04}{id_dominio}01{n:018}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rpt(dom: &str, iuv: &str) -> RptPrevista {
+        RptPrevista {
+            id_dominio: dom.into(),
+            iuv: iuv.into(),
+            versamenti: 1,
+            pagatore: "RSSMRA85T10A562S".into(),
+            marca_bollo: false,
+        }
+    }
+
+    #[test]
+    fn ordinary_cart_holds_one_to_five_distinct_rpts() {
+        assert!(verifica(&[], false).is_err());
+        let five: Vec<_> = (0..5)
+            .map(|i| rpt("80007580279", &format!("0{i}")))
+            .collect();
+        assert!(verifica(&five, false).is_ok());
+        let mut six = five.clone();
+        six.push(rpt("80007580279", "09"));
+        assert!(verifica(&six, false).is_err());
+        assert!(verifica(&[rpt("1", "a"), rpt("1", "a")], false).is_err());
+        let mut many = rpt("1", "a");
+        many.versamenti = 6;
+        assert!(verifica(&[many], false).is_err());
+    }
+
+    #[test]
+    fn multi_beneficiary_rules_each_refused() {
+        let ok = [rpt("80007580279", "X"), rpt("00000000000", "X")];
+        assert_eq!(verifica(&ok, true), Ok(()));
+        assert!(
+            verifica(&ok[..1], true)
+                .unwrap_err()
+                .0
+                .contains("esattamente 2")
+        );
+        let other_iuv = [rpt("80007580279", "X"), rpt("00000000000", "Y")];
+        assert!(
+            verifica(&other_iuv, true)
+                .unwrap_err()
+                .0
+                .contains("stesso IUV")
+        );
+        let same_ente = [rpt("80007580279", "X"), rpt("80007580279", "X")];
+        assert!(verifica(&same_ente, true).is_err());
+        let mut two = ok.clone();
+        two[1].versamenti = 2;
+        assert!(
+            verifica(&two, true)
+                .unwrap_err()
+                .0
+                .contains("un solo versamento")
+        );
+        let mut five = ok.clone();
+        five[0].versamenti = 5;
+        assert!(
+            verifica(&five, true)
+                .unwrap_err()
+                .0
+                .contains("al massimo 5")
+        );
+        let mut payer = ok.clone();
+        payer[1].pagatore = "VRDGPP80A01H501X".into();
+        assert!(
+            verifica(&payer, true)
+                .unwrap_err()
+                .0
+                .contains("stesso pagatore")
+        );
+        let mut bollo = ok.clone();
+        bollo[0].marca_bollo = true;
+        assert!(
+            verifica(&bollo, true)
+                .unwrap_err()
+                .0
+                .contains("marca da bollo")
+        );
+    }
+
+    #[test]
+    fn multi_beneficiary_cart_id_has_the_documented_35_character_shape() {
+        let id = id_carrello_multi("12345678912", "301123456789034214", 1).unwrap();
+        assert_eq!(id, "12345678912301123456789034214-00001");
+        assert_eq!(id.len(), 35);
+        assert!(id_carrello_multi("1234567891", "301123456789034214", 1).is_err());
+        assert!(id_carrello_multi("12345678912", "301123456789034214", 100_000).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn ordinary_cart_ids_are_35_digits_starting_with_year_and_ente(anno in 2000i32..2100) {
+            let id = id_carrello(anno, "80007580279");
+            prop_assert_eq!(id.len(), 35);
+            prop_assert!(id.bytes().all(|b| b.is_ascii_digit()));
+            let prefix = format!("{anno}80007580279");
+            prop_assert!(id.starts_with(&prefix));
+        }
+    }
+}
