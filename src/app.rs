@@ -165,7 +165,13 @@ impl Application {
         let timeout = Duration::from_secs(
             u64::from(self.state.config.pa_soap.activation_timeout_minutes) * 60,
         );
-        let sweeper = tokio::spawn(crate::pa_server::sweeper(store.clone(), timeout));
+        let recovery_after =
+            Duration::from_secs(u64::from(self.state.config.outbox.recovery_after_minutes) * 60);
+        let sweeper = tokio::spawn(crate::pa_server::sweeper(
+            store.clone(),
+            timeout,
+            recovery_after,
+        ));
         let retention = tokio::spawn(crate::journal::retention(
             store.clone(),
             self.state.config.journal.retention_days,

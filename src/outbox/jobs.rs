@@ -12,6 +12,16 @@ use std::pin::Pin;
 
 pub const INVIA_RPT: &str = "nodoInviaRPT";
 pub const RT_EMAIL: &str = "rtEmail";
+pub const RECUPERO_RT: &str = "recuperoRT";
+pub const RECOVERED: &str = "pagopa_gateway_rt_recovered_total";
+
+/// Closed without payment (SANP 2.1 Tab. 35): the IUV may be paid again.
+const CHIUSE_KO: [&str; 4] = [
+    "RPT_RIFIUTATA_NODO",
+    "RPT_RIFIUTATA_PSP",
+    "RPT_ERRORE_INVIO_A_PSP",
+    "RPT_DECORSI_TERMINI",
+];
 
 pub struct Dispatcher {
     pub store: Store,
@@ -46,6 +56,7 @@ impl Handler for Dispatcher {
             match job.kind.as_str() {
                 INVIA_RPT => self.invia_rpt(ref_id).await,
                 RT_EMAIL => self.rt_email(ref_id).await,
+                RECUPERO_RT => self.recupero_rt(ref_id).await,
                 other => Err(JobError::Permanent(format!("unknown job kind {other}"))),
             }
         })
@@ -111,5 +122,64 @@ impl Dispatcher {
         };
         self.mailer.send(msg).await.map_err(JobError::Retry)?;
         Ok(Some("inviata".into()))
+    }
+
+    /// An RPT sent long ago without RT (SANP 2.1 "casi di errore"): ask the Nodo where it
+    /// stands. A receipt there is fetched with nodoChiediCopiaRT and processed exactly as if
+    /// paaInviaRT had delivered it; an RPT the Nodo does not know is sent again with the
+    /// same IUV and CCP; an attempt closed without payment frees the dovuto (a new attempt
+    /// gets a new CCP, the avviso's IUV stays); an attempt in progress is checked again
+    /// after `outbox.recovery_after_minutes`.
+    async fn recupero_rt(&self, rpt_id: i64) -> JobResult {
+        let r = self.store.rpt_da_inviare(rpt_id).await.map_err(store_err)?;
+        if r.stato != "INVIATA" {
+            return Ok(Some(format!("RPT in stato {}", r.stato)));
+        }
+        let (dom, iuv, ccp) = (&r.id_dominio, &r.iuv, &r.ccp);
+        let stato = match self.nodo.chiedi_stato_rpt(dom, iuv, ccp).await {
+            Ok(s) => s.stato,
+            Err(NodoError::Fault(f)) if f.fault_code == "PPT_RPT_SCONOSCIUTA" => {
+                self.store.reinvia_rpt(rpt_id).await.map_err(store_err)?;
+                tracing::warn!(dom, iuv, ccp, "RPT unknown to the Nodo: sent again");
+                return Ok(Some("RPT sconosciuta al Nodo: reinviata".into()));
+            }
+            Err(e) => return Err(nodo_err(e)),
+        };
+        if stato.starts_with("RT_") {
+            let raw = self
+                .nodo
+                .chiedi_copia_rt(dom, iuv, ccp)
+                .await
+                .map_err(nodo_err)?;
+            let id = match self
+                .store
+                .store_rt_raw(dom, iuv, ccp, &raw)
+                .await
+                .map_err(store_err)?
+            {
+                crate::store::RtStored::Nuova(id)
+                | crate::store::RtStored::Esistente { id, .. } => id,
+            };
+            let outcome =
+                crate::pa_server::invia_rt::elabora_rt(&self.store, id, dom, iuv, ccp, &raw).await;
+            metrics::counter!(RECOVERED).increment(1);
+            return match outcome {
+                Ok(()) => Ok(Some(format!("RT recuperata ({stato})"))),
+                Err(f) if f.fault_code == "PAA_RT_DUPLICATA" => Ok(Some("RT già elaborata".into())),
+                Err(f) if f.fault_code == "PAA_SYSTEM_ERROR" => {
+                    Err(JobError::Retry("store error while applying the RT".into()))
+                }
+                // Stored and flagged (quarantine, invalid): visible over REST, nothing to redo.
+                Err(f) => Ok(Some(format!("RT recuperata e segnalata: {}", f.fault_code))),
+            };
+        }
+        if CHIUSE_KO.contains(&stato.as_str()) {
+            self.store
+                .rpt_chiusa_ko(rpt_id, &format!("Nodo: {stato}"))
+                .await
+                .map_err(store_err)?;
+            return Ok(Some(format!("chiusa senza pagamento ({stato})")));
+        }
+        Ok(Some(format!("in corso ({stato})")))
     }
 }

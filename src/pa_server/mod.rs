@@ -350,11 +350,22 @@ pub async fn rielabora_rt(
     Ok(rows.len())
 }
 
-/// Runs [`sweep`] every minute, forever.
-pub async fn sweeper(store: Store, timeout: std::time::Duration) {
+/// Runs [`sweep`] every minute, forever; also plans the recovery checks of RPTs sent
+/// more than `recovery_after` ago without an RT.
+pub async fn sweeper(
+    store: Store,
+    timeout: std::time::Duration,
+    recovery_after: std::time::Duration,
+) {
     loop {
         if let Err(e) = sweep(&store, timeout).await {
             tracing::warn!(error = %e, "activation sweep failed");
+        }
+        let before = time::OffsetDateTime::now_utc() - recovery_after;
+        match store.pianifica_recuperi(before, 200).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n, "RPTs without RT: recovery checks enqueued"),
+            Err(e) => tracing::warn!(error = %e, "recovery planning failed"),
         }
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
     }

@@ -1042,6 +1042,23 @@ impl Store {
     pub async fn carrelli_con_prefisso(&self, prefix: &str) -> StoreResult<i64> {
         dispatch!(self, |q, p| q::carrelli_con_prefisso(p, prefix).await)
     }
+    /// Enqueues a recovery check for RPTs sent before `before` and still without RT.
+    pub async fn pianifica_recuperi(
+        &self,
+        before: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<usize> {
+        let before = ceil_secs(before);
+        dispatch!(self, |q, p| q::pianifica_recuperi(p, before, limit, now())
+            .await)
+    }
+    pub async fn rpt_chiusa_ko(&self, rpt_id: i64, motivo: &str) -> StoreResult<bool> {
+        dispatch!(self, |q, p| q::rpt_chiusa_ko(p, rpt_id, motivo, now())
+            .await)
+    }
+    pub async fn reinvia_rpt(&self, rpt_id: i64) -> StoreResult<bool> {
+        dispatch!(self, |q, p| q::reinvia_rpt(p, rpt_id, now()).await)
+    }
     pub async fn rt_email_data(&self, rt_id: i64) -> StoreResult<RtEmailData> {
         dispatch!(self, |q, p| q::rt_email_data(p, rt_id).await)
     }

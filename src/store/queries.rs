@@ -1248,3 +1248,84 @@ pub async fn carrelli_con_prefisso(p: &DbPool, prefix: &str) -> StoreResult<i64>
         .await?;
     Ok(n)
 }
+
+// ---- recovery of RPTs without RT ----
+
+/// Picks RPTs sent before `before` that have no RT and were not checked since `before`,
+/// marks them checked and enqueues a `recuperoRT` job for each, in one transaction (on
+/// PostgreSQL instances skip each other's rows).
+pub async fn pianifica_recuperi(p: &DbPool, before: OffsetDateTime, limit: i64, now: OffsetDateTime) -> StoreResult<usize> {
+    let mut tx = begin_write(p).await?;
+    let lock = if IS_POSTGRES { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let ids: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE rpt SET verificata_at = $1 WHERE id IN (
+            SELECT id FROM rpt WHERE stato = 'INVIATA' AND updated_at < $2 AND (verificata_at IS NULL OR verificata_at < $2)
+            ORDER BY id LIMIT $3 {lock}) RETURNING id"
+    )))
+    .bind(now)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id,) in &ids {
+        tx_enqueue(&mut tx, "recuperoRT", *id, now).await?;
+    }
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+/// The Nodo closed the attempt without payment: the RPT is CHIUSA_KO and its dovuto
+/// payable again.
+pub async fn rpt_chiusa_ko(p: &DbPool, rpt_id: i64, motivo: &str, now: OffsetDateTime) -> StoreResult<bool> {
+    let mut tx = begin_write(p).await?;
+    let n = sqlx::query("UPDATE rpt SET stato = 'CHIUSA_KO', updated_at = $1 WHERE id = $2 AND stato = 'INVIATA'")
+        .bind(now)
+        .bind(rpt_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let dovuto: Option<(i64,)> = sqlx::query_as("SELECT d.id FROM dovuto d JOIN rpt r ON r.dovuto_id = d.id WHERE r.id = $1 AND d.stato = 'PAGAMENTO_INIZIATO'")
+        .bind(rpt_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some((d,)) = dovuto {
+        tx_change_stato(&mut tx, d, StatoDovuto::PagamentoIniziato, StatoDovuto::DaPagare, motivo, now).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The Nodo does not know the RPT: send it again with the same IUV and CCP (its whole
+/// cart, for a portal payment).
+pub async fn reinvia_rpt(p: &DbPool, rpt_id: i64, now: OffsetDateTime) -> StoreResult<bool> {
+    let mut tx = begin_write(p).await?;
+    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT id_carrello FROM rpt WHERE id = $1 AND stato = 'INVIATA'")
+        .bind(rpt_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some((carrello,)) = row else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    match carrello {
+        Some(c) => {
+            sqlx::query("UPDATE carrello SET stato = 'CREATO', updated_at = $1 WHERE id = $2").bind(now).bind(&c).execute(&mut *tx).await?;
+            sqlx::query("UPDATE rpt SET stato = 'CREATA', updated_at = $1 WHERE id_carrello = $2 AND stato = 'INVIATA'").bind(now).bind(&c).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at) VALUES ('nodoInviaCarrelloRPT', NULL, $1, 'PENDING', 0, $2, $2, $2)")
+                .bind(&c)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        None => {
+            sqlx::query("UPDATE rpt SET stato = 'CREATA', updated_at = $1 WHERE id = $2").bind(now).bind(rpt_id).execute(&mut *tx).await?;
+            tx_enqueue(&mut tx, "nodoInviaRPT", rpt_id, now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}

@@ -20,6 +20,8 @@ pub struct FakeNodo {
     /// Response bodies (the operation's element) served in order; when empty, an OK for
     /// the operation asked.
     pub script: Arc<Mutex<VecDeque<String>>>,
+    /// Fixed answers by (operation, IUV named in the request), before the script.
+    pub by_iuv: Arc<Mutex<Vec<(String, String, String)>>>,
 }
 
 pub fn invia_rpt_ok(url: &str) -> String {
@@ -59,7 +61,19 @@ impl FakeNodo {
                         soap_action: action.clone(),
                         body: String::from_utf8_lossy(&body).into_owned(),
                     });
-                    let next = me.script.lock().unwrap().pop_front();
+                    let text = String::from_utf8_lossy(&body).into_owned();
+                    let keyed = me
+                        .by_iuv
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .find(|(op, iuv, _)| {
+                            *op == action
+                                && text
+                                    .contains(&format!("<identificativoUnivocoVersamento>{iuv}<"))
+                        })
+                        .map(|(_, _, r)| r.clone());
+                    let next = keyed.or_else(|| me.script.lock().unwrap().pop_front());
                     let inner = next.unwrap_or_else(|| match action.as_str() {
                         "nodoInviaCarrelloRPT" => {
                             carrello_ok("https://checkout.example/c?idSession=1")
@@ -193,4 +207,25 @@ pub fn carrello_fault(code: &str) -> String {
     format!(
         r#"<ppt:nodoInviaCarrelloRPTRisposta xmlns:ppt="http://ws.pagamenti.telematici.gov/"><fault><faultCode>{code}</faultCode><faultString>errore</faultString><id>NodoDeiPagamentiSPC</id></fault><esitoComplessivoOperazione>KO</esitoComplessivoOperazione></ppt:nodoInviaCarrelloRPTRisposta>"#
     )
+}
+
+pub fn stato_rpt(stato: &str) -> String {
+    format!(
+        r#"<ppt:nodoChiediStatoRPTRisposta xmlns:ppt="http://ws.pagamenti.telematici.gov/"><esito><stato>{stato}</stato></esito></ppt:nodoChiediStatoRPTRisposta>"#
+    )
+}
+
+pub fn stato_rpt_fault(code: &str) -> String {
+    format!(
+        r#"<ppt:nodoChiediStatoRPTRisposta xmlns:ppt="http://ws.pagamenti.telematici.gov/"><fault><faultCode>{code}</faultCode><faultString>errore</faultString><id>NodoDeiPagamentiSPC</id></fault></ppt:nodoChiediStatoRPTRisposta>"#
+    )
+}
+
+pub fn copia_rt(rt: &[u8]) -> String {
+    pagopa_gateway::soap::sanp2::NodoChiediCopiaRTRisposta {
+        fault: None,
+        tipo_firma: None,
+        rt: Some(pagopa_gateway::soap::sanp2::Base64Doc(rt.to_vec())),
+    }
+    .write()
 }

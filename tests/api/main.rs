@@ -20,6 +20,7 @@ mod pa_attiva;
 mod pa_invia_rt;
 mod pa_verifica;
 mod proxy;
+mod recupero;
 mod server;
 mod system;
 mod xsd;
