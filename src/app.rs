@@ -167,10 +167,15 @@ impl Application {
         );
         let recovery_after =
             Duration::from_secs(u64::from(self.state.config.outbox.recovery_after_minutes) * 60);
+        let flussi_every = match self.state.config.outbox.flussi_every_minutes {
+            0 => None,
+            m => Some(Duration::from_secs(u64::from(m) * 60)),
+        };
         let sweeper = tokio::spawn(crate::pa_server::sweeper(
             store.clone(),
             timeout,
             recovery_after,
+            flussi_every,
         ));
         let retention = tokio::spawn(crate::journal::retention(
             store.clone(),

@@ -13,6 +13,8 @@ use std::pin::Pin;
 pub const INVIA_RPT: &str = "nodoInviaRPT";
 pub const RT_EMAIL: &str = "rtEmail";
 pub const RECUPERO_RT: &str = "recuperoRT";
+pub const FLUSSI: &str = "flussi";
+pub const FLOWS: &str = "pagopa_gateway_flows_downloaded_total";
 pub const RECOVERED: &str = "pagopa_gateway_rt_recovered_total";
 
 /// Closed without payment (SANP 2.1 Tab. 35): the IUV may be paid again.
@@ -49,6 +51,9 @@ impl Handler for Dispatcher {
         Box::pin(async move {
             if job.kind == crate::pagamenti::INVIA_CARRELLO {
                 return crate::pagamenti::job(&self.store, &self.nodo, &job.payload).await;
+            }
+            if job.kind == FLUSSI {
+                return self.flussi(&job.payload).await;
             }
             let Some(ref_id) = job.ref_id else {
                 return Err(JobError::Permanent("job without ref_id".into()));
@@ -181,5 +186,97 @@ impl Dispatcher {
             return Ok(Some(format!("chiusa senza pagamento ({stato})")));
         }
         Ok(Some(format!("in corso ({stato})")))
+    }
+
+    /// Downloads the reporting flows of one dominio: the list, then every flow (or newer
+    /// version of one) not yet stored. Each flow is stored with what reading it found; one
+    /// that fails does not stop the others. The Nodo unreachable: the whole job retries.
+    async fn flussi(&self, dom: &str) -> JobResult {
+        let elenco = self
+            .nodo
+            .chiedi_elenco_flussi(dom)
+            .await
+            .map_err(nodo_err)?;
+        let (mut nuovi, mut segnalati) = (0, 0);
+        for f in &elenco {
+            let presente = self
+                .store
+                .flusso_presente(dom, &f.identificativo_flusso, &f.data_ora_flusso)
+                .await
+                .map_err(store_err)?;
+            if presente {
+                continue;
+            }
+            let mut row = crate::store::NuovoFlusso {
+                id_dominio: dom.to_owned(),
+                id_flusso: f.identificativo_flusso.clone(),
+                data_ora_flusso: f.data_ora_flusso.clone(),
+                raw: Vec::new(),
+                stato: "SCONOSCIUTO",
+                nota: None,
+                numero_pagamenti: None,
+                importo_cents: None,
+            };
+            match self.nodo.chiedi_flusso(dom, &f.identificativo_flusso).await {
+                Ok(raw) => {
+                    leggi_flusso(dom, &raw, &mut row);
+                    row.raw = raw;
+                }
+                Err(NodoError::Fault(e)) if e.fault_code == "PPT_ID_FLUSSO_SCONOSCIUTO" => {
+                    row.nota = Some("elencato ma PPT_ID_FLUSSO_SCONOSCIUTO".into());
+                }
+                Err(e) if e.retryable() => return Err(JobError::Retry(e.to_string())),
+                Err(e) => {
+                    row.stato = "ILLEGGIBILE";
+                    row.nota = Some(e.to_string());
+                }
+            }
+            if row.stato != "ACQUISITO" {
+                segnalati += 1;
+                tracing::warn!(dom, id_flusso = %row.id_flusso, stato = row.stato, nota = ?row.nota, "reporting flow with a problem");
+            }
+            metrics::counter!(FLOWS, "stato" => row.stato).increment(1);
+            self.store.insert_flusso(&row).await.map_err(store_err)?;
+            nuovi += 1;
+        }
+        Ok(Some(format!(
+            "{} in elenco, {nuovi} nuovi, {segnalati} segnalati",
+            elenco.len()
+        )))
+    }
+}
+
+/// Reads a downloaded flow into `row`: its totals, and whether it is for this dominio and
+/// adds up. Pure, so it is tested without a Nodo.
+pub fn leggi_flusso(dom: &str, raw: &[u8], row: &mut crate::store::NuovoFlusso) {
+    match crate::model::flusso::FlussoRiversamento::parse(raw) {
+        Err(e) => {
+            row.stato = "ILLEGGIBILE";
+            row.nota = Some(e.to_string());
+        }
+        Ok(f) => {
+            let t = &f.testata;
+            row.numero_pagamenti = i64::try_from(t.numero_totale_pagamenti).ok();
+            row.importo_cents = Some(t.importo_totale_pagamenti.cents());
+            let ricevente = &t.istituto_ricevente.identificativo.codice;
+            let anomalie = t.anomalie(&f.conteggi());
+            if ricevente != dom {
+                row.stato = "ENTE_NON_SERVITO";
+                row.nota = Some(format!(
+                    "istitutoRicevente {ricevente}, richiesto per {dom}"
+                ));
+            } else if t.identificativo_flusso != row.id_flusso {
+                row.stato = "ANOMALO";
+                row.nota = Some(format!(
+                    "il documento è il flusso {}",
+                    t.identificativo_flusso
+                ));
+            } else if !anomalie.is_empty() {
+                row.stato = "ANOMALO";
+                row.nota = Some(anomalie.join("; "));
+            } else {
+                row.stato = "ACQUISITO";
+            }
+        }
     }
 }

@@ -351,13 +351,25 @@ pub async fn rielabora_rt(
 }
 
 /// Runs [`sweep`] every minute, forever; also plans the recovery checks of RPTs sent
-/// more than `recovery_after` ago without an RT.
+/// more than `recovery_after` ago without an RT, and the reporting-flow downloads of
+/// every ente every `flussi_every`.
 pub async fn sweeper(
     store: Store,
     timeout: std::time::Duration,
     recovery_after: std::time::Duration,
+    flussi_every: Option<std::time::Duration>,
 ) {
     loop {
+        if let Some(every) = flussi_every {
+            match store
+                .pianifica_flussi(time::OffsetDateTime::now_utc() - every)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(n, "reporting flow downloads enqueued"),
+                Err(e) => tracing::warn!(error = %e, "flow download planning failed"),
+            }
+        }
         if let Err(e) = sweep(&store, timeout).await {
             tracing::warn!(error = %e, "activation sweep failed");
         }

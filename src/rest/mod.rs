@@ -5,6 +5,7 @@ pub mod auth;
 mod dovuti;
 mod enti;
 pub mod error;
+mod flussi;
 mod journal;
 mod outbox;
 mod rt;
@@ -79,6 +80,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(journal::router())
         .merge(rt::router())
         .merge(outbox::router())
+        .merge(flussi::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

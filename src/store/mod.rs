@@ -374,6 +374,36 @@ pub struct Carrello {
     pub updated_at: OffsetDateTime,
 }
 
+/// A downloaded reporting flow to store. stato: ACQUISITO (read, totals consistent),
+/// ANOMALO (read, totals do not add up), ILLEGGIBILE, ENTE_NON_SERVITO (another
+/// istitutoRicevente), SCONOSCIUTO (listed, then PPT_ID_FLUSSO_SCONOSCIUTO: no bytes).
+#[derive(Debug, Clone)]
+pub struct NuovoFlusso {
+    pub id_dominio: String,
+    pub id_flusso: String,
+    pub data_ora_flusso: String,
+    pub raw: Vec<u8>,
+    pub stato: &'static str,
+    pub nota: Option<String>,
+    pub numero_pagamenti: Option<i64>,
+    pub importo_cents: Option<i64>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct FlussoScaricato {
+    pub id: i64,
+    pub id_dominio: String,
+    pub id_flusso: String,
+    pub data_ora_flusso: String,
+    pub stato: String,
+    pub nota: Option<String>,
+    pub numero_pagamenti: Option<i64>,
+    pub importo_cents: Option<i64>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
 /// The PSP that will collect, from paaAttivaRPT.
 #[derive(Debug, Clone)]
 pub struct PspAttiva {
@@ -1058,6 +1088,27 @@ impl Store {
     }
     pub async fn reinvia_rpt(&self, rpt_id: i64) -> StoreResult<bool> {
         dispatch!(self, |q, p| q::reinvia_rpt(p, rpt_id, now()).await)
+    }
+    pub async fn flusso_presente(&self, dom: &str, id: &str, data_ora: &str) -> StoreResult<bool> {
+        dispatch!(self, |q, p| q::flusso_presente(p, dom, id, data_ora).await)
+    }
+    pub async fn insert_flusso(&self, f: &NuovoFlusso) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::insert_flusso(p, f, now()).await)
+    }
+    pub async fn list_flussi(
+        &self,
+        dom: Option<&str>,
+        stato: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<FlussoScaricato>, i64)> {
+        dispatch!(self, |q, p| q::list_flussi(p, dom, stato, limit, offset)
+            .await)
+    }
+    /// Enqueues a flow download for every active ente not asked since `since`.
+    pub async fn pianifica_flussi(&self, since: OffsetDateTime) -> StoreResult<u64> {
+        let since = ceil_secs(since);
+        dispatch!(self, |q, p| q::pianifica_flussi(p, since, now()).await)
     }
     pub async fn rt_email_data(&self, rt_id: i64) -> StoreResult<RtEmailData> {
         dispatch!(self, |q, p| q::rt_email_data(p, rt_id).await)

@@ -1329,3 +1329,67 @@ pub async fn reinvia_rpt(p: &DbPool, rpt_id: i64, now: OffsetDateTime) -> StoreR
     tx.commit().await?;
     Ok(true)
 }
+
+// ---- reporting flows ----
+
+/// Whether this version (dataOraFlusso) of the flow is already stored.
+pub async fn flusso_presente(p: &DbPool, dominio: &str, id_flusso: &str, data_ora: &str) -> StoreResult<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM flusso WHERE id_dominio = $1 AND id_flusso = $2 AND data_ora_flusso = $3")
+        .bind(dominio)
+        .bind(id_flusso)
+        .bind(data_ora)
+        .fetch_optional(p)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Stores a downloaded flow version; an existing one is left as it is (idempotent).
+pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO flusso (id_dominio, id_flusso, data_ora_flusso, raw, stato, nota, numero_pagamenti, importo_cents, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id_dominio, id_flusso, data_ora_flusso) DO NOTHING",
+    )
+    .bind(&f.id_dominio)
+    .bind(&f.id_flusso)
+    .bind(&f.data_ora_flusso)
+    .bind(&f.raw)
+    .bind(f.stato)
+    .bind(&f.nota)
+    .bind(f.numero_pagamenti)
+    .bind(f.importo_cents)
+    .bind(now)
+    .execute(p)
+    .await?;
+    Ok(())
+}
+
+pub async fn list_flussi(p: &DbPool, dominio: Option<&str>, stato: Option<&str>, limit: i64, offset: i64) -> StoreResult<(Vec<FlussoScaricato>, i64)> {
+    let filter = "($1 IS NULL OR id_dominio = $1) AND ($2 IS NULL OR stato = $2)";
+    let rows = sqlx::query_as::<_, FlussoScaricato>(sqlx::AssertSqlSafe(format!("SELECT id, id_dominio, id_flusso, data_ora_flusso, stato, nota, numero_pagamenti, importo_cents, created_at FROM flusso WHERE {filter} ORDER BY id DESC LIMIT $3 OFFSET $4")))
+        .bind(dominio)
+        .bind(stato)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await?;
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM flusso WHERE {filter}")))
+        .bind(dominio)
+        .bind(stato)
+        .fetch_one(p)
+        .await?;
+    Ok((rows, total))
+}
+
+/// One `flussi` job per active ente not asked since `since`.
+pub async fn pianifica_flussi(p: &DbPool, since: OffsetDateTime, now: OffsetDateTime) -> StoreResult<u64> {
+    Ok(sqlx::query(
+        "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
+         SELECT 'flussi', NULL, e.id_dominio, 'PENDING', 0, $1, $1, $1 FROM ente e
+         WHERE e.attivo AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'flussi' AND o.payload = e.id_dominio AND o.created_at > $2)",
+    )
+    .bind(now)
+    .bind(since)
+    .execute(p)
+    .await?
+    .rows_affected())
+}

@@ -20,7 +20,8 @@ pub struct FakeNodo {
     /// Response bodies (the operation's element) served in order; when empty, an OK for
     /// the operation asked.
     pub script: Arc<Mutex<VecDeque<String>>>,
-    /// Fixed answers by (operation, IUV named in the request), before the script.
+    /// Fixed answers by (operation, a value the request carries: IUV, flow id), before
+    /// the script.
     pub by_iuv: Arc<Mutex<Vec<(String, String, String)>>>,
 }
 
@@ -67,11 +68,7 @@ impl FakeNodo {
                         .lock()
                         .unwrap()
                         .iter()
-                        .find(|(op, iuv, _)| {
-                            *op == action
-                                && text
-                                    .contains(&format!("<identificativoUnivocoVersamento>{iuv}<"))
-                        })
+                        .find(|(op, iuv, _)| *op == action && text.contains(&format!(">{iuv}<")))
                         .map(|(_, _, r)| r.clone());
                     let next = keyed.or_else(|| me.script.lock().unwrap().pop_front());
                     let inner = next.unwrap_or_else(|| match action.as_str() {
@@ -228,4 +225,88 @@ pub fn copia_rt(rt: &[u8]) -> String {
         rt: Some(pagopa_gateway::soap::sanp2::Base64Doc(rt.to_vec())),
     }
     .write()
+}
+
+/// A FlussoRiversamento for `ricevente` with `n` payments of 10.00; `totale_dichiarato`
+/// overrides the declared total (to make one that does not add up).
+pub fn flusso_xml(
+    id: &str,
+    data_ora: &str,
+    ricevente: &str,
+    n: usize,
+    totale_dichiarato: Option<i64>,
+) -> Vec<u8> {
+    use pagopa_gateway::model::flusso::*;
+    use pagopa_gateway::model::rpt::{DataOra, IdentificativoUnivoco};
+    use pagopa_gateway::model::{Importo, Iuv};
+    let day = time::Date::from_calendar_date(2026, time::Month::November, 27).unwrap();
+    let pagamenti: Vec<PagamentoFlusso> = (0..n)
+        .map(|i| PagamentoFlusso {
+            iuv: Iuv::parse(&format!("01{:013}{:02}", i, i % 93)).unwrap(),
+            iur: format!("IUR{i:012}"),
+            indice: Some(1),
+            importo: Importo::from_cents(1_000).unwrap(),
+            codice_esito: 0,
+            data_esito: day,
+        })
+        .collect();
+    let istituto = |t: &str, c: &str| Istituto {
+        identificativo: IdentificativoUnivoco {
+            tipo: t.into(),
+            codice: c.into(),
+        },
+        denominazione: None,
+    };
+    FlussoRiversamento {
+        testata: TestataFlusso {
+            versione_oggetto: "1.0".into(),
+            identificativo_flusso: id.into(),
+            data_ora_flusso: DataOra::parse(data_ora).unwrap(),
+            identificativo_univoco_regolamento: "TRN0000000000000001".into(),
+            data_regolamento: day,
+            istituto_mittente: istituto("B", "ABCDITMMXXX"),
+            codice_bic_banca_di_riversamento: None,
+            istituto_ricevente: istituto("G", ricevente),
+            numero_totale_pagamenti: n as u64,
+            importo_totale_pagamenti: Importo::from_cents(
+                totale_dichiarato.unwrap_or(1_000 * n as i64),
+            )
+            .unwrap(),
+        },
+        pagamenti,
+    }
+    .to_xml()
+    .into_bytes()
+}
+
+pub fn elenco_flussi(flussi: &[(&str, &str)]) -> String {
+    let mut s = format!(
+        r#"<ppt:nodoChiediElencoFlussiRendicontazioneRisposta xmlns:ppt="http://ws.pagamenti.telematici.gov/"><elencoFlussiRendicontazione><totRestituiti>{}</totRestituiti>"#,
+        flussi.len()
+    );
+    for (id, data) in flussi {
+        s.push_str(&format!("<idRendicontazione><identificativoFlusso>{id}</identificativoFlusso><dataOraFlusso>{data}</dataOraFlusso></idRendicontazione>"));
+    }
+    s.push_str(
+        "</elencoFlussiRendicontazione></ppt:nodoChiediElencoFlussiRendicontazioneRisposta>",
+    );
+    s
+}
+
+pub fn flusso_risposta(xml: Option<&[u8]>, fault: Option<&str>) -> String {
+    use base64::Engine;
+    let mut s = String::from(
+        r#"<ppt:nodoChiediFlussoRendicontazioneRisposta xmlns:ppt="http://ws.pagamenti.telematici.gov/">"#,
+    );
+    if let Some(code) = fault {
+        s.push_str(&format!("<fault><faultCode>{code}</faultCode><faultString>errore</faultString><id>NodoDeiPagamentiSPC</id></fault>"));
+    }
+    if let Some(x) = xml {
+        s.push_str(&format!(
+            "<xmlRendicontazione>{}</xmlRendicontazione>",
+            base64::engine::general_purpose::STANDARD.encode(x)
+        ));
+    }
+    s.push_str("</ppt:nodoChiediFlussoRendicontazioneRisposta>");
+    s
 }

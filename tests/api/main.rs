@@ -11,6 +11,7 @@ mod crash;
 mod dovuti;
 mod enti;
 mod fakes;
+mod flussi;
 mod hostile;
 mod import;
 mod isolation;
