@@ -7,8 +7,9 @@ use crate::soap::sanp2::{
     IntestazioneCarrelloPPT, IntestazionePPT, NodoChiediCopiaRTRisposta,
     NodoChiediElencoFlussiRendicontazione, NodoChiediElencoFlussiRendicontazioneRisposta,
     NodoChiediFlussoRendicontazione, NodoChiediFlussoRendicontazioneRisposta,
-    NodoChiediStatoRPTRisposta, NodoInviaCarrelloRPT, NodoInviaCarrelloRPTRisposta, NodoInviaRPT,
-    NodoInviaRPTRisposta, RichiestaRPT,
+    NodoChiediListaPendentiRPT, NodoChiediListaPendentiRPTRisposta, NodoChiediStatoRPTRisposta,
+    NodoInviaCarrelloRPT, NodoInviaCarrelloRPTRisposta, NodoInviaRPT, NodoInviaRPTRisposta,
+    RichiestaRPT, RptPendente,
 };
 use crate::soap::{FaultBean, SoapError};
 
@@ -278,5 +279,35 @@ impl NodoClient {
             (None, Some(x)) => Ok(x.0),
             (f, _) => Err(ko(f)),
         }
+    }
+
+    /// nodoChiediListaPendentiRPT: the dominio's RPTs the Nodo still holds open.
+    pub async fn chiedi_lista_pendenti(
+        &self,
+        dom: &str,
+        dimensione: u32,
+    ) -> Result<Vec<RptPendente>, NodoError> {
+        let body = NodoChiediListaPendentiRPT {
+            id_intermediario_pa: self.id_intermediario_pa.clone(),
+            id_stazione: self.id_stazione.clone(),
+            password: self.password.clone(),
+            id_dominio: Some(dom.into()),
+            range_da: None,
+            range_a: None,
+            dimensione_lista: dimensione,
+        }
+        .write();
+        let key = Chiave {
+            id_dominio: Some(dom.into()),
+            ..Chiave::default()
+        };
+        let xml = self
+            .call("nodoChiediListaPendentiRPT", None, &body, key)
+            .await?;
+        let r = NodoChiediListaPendentiRPTRisposta::parse(&xml).map_err(invalid)?;
+        if let Some(f) = r.fault {
+            return Err(NodoError::Fault(Box::new(f)));
+        }
+        Ok(r.lista.map(|l| l.rpt).unwrap_or_default())
     }
 }

@@ -14,6 +14,8 @@ pub const INVIA_RPT: &str = "nodoInviaRPT";
 pub const RT_EMAIL: &str = "rtEmail";
 pub const RECUPERO_RT: &str = "recuperoRT";
 pub const FLUSSI: &str = "flussi";
+pub const PENDENTI: &str = "pendenti";
+pub const ORPHANS: &str = "pagopa_gateway_rpt_orphans_total";
 pub const FLOWS: &str = "pagopa_gateway_flows_downloaded_total";
 pub const RECOVERED: &str = "pagopa_gateway_rt_recovered_total";
 
@@ -54,6 +56,9 @@ impl Handler for Dispatcher {
             }
             if job.kind == FLUSSI {
                 return self.flussi(&job.payload).await;
+            }
+            if job.kind == PENDENTI {
+                return self.pendenti(&job.payload).await;
             }
             let Some(ref_id) = job.ref_id else {
                 return Err(JobError::Permanent("job without ref_id".into()));
@@ -186,6 +191,44 @@ impl Dispatcher {
             return Ok(Some(format!("chiusa senza pagamento ({stato})")));
         }
         Ok(Some(format!("in corso ({stato})")))
+    }
+
+    /// nodoChiediListaPendentiRPT for one dominio: an RPT the Nodo holds open that we sent
+    /// gets its recovery check now; one we have no record of (an orphan) is reported.
+    async fn pendenti(&self, dom: &str) -> JobResult {
+        let lista = self
+            .nodo
+            .chiedi_lista_pendenti(dom, 1000)
+            .await
+            .map_err(nodo_err)?;
+        let (mut verifiche, mut orfane) = (0, Vec::new());
+        for p in &lista {
+            match self
+                .store
+                .get_rpt(&p.id_dominio, &p.iuv, &p.ccp)
+                .await
+                .map_err(store_err)?
+            {
+                Some(r) if r.stato == "INVIATA" => {
+                    self.store
+                        .outbox_enqueue(RECUPERO_RT, Some(r.id), "{}")
+                        .await
+                        .map_err(store_err)?;
+                    verifiche += 1;
+                }
+                Some(_) => {}
+                None => {
+                    tracing::warn!(dom = %p.id_dominio, iuv = %p.iuv, ccp = %p.ccp, stato = %p.stato, "RPT pending at the Nodo that we have no record of");
+                    metrics::counter!(ORPHANS).increment(1);
+                    orfane.push(format!("{}/{}/{}", p.id_dominio, p.iuv, p.ccp));
+                }
+            }
+        }
+        Ok(Some(format!(
+            "{} pendenti, {verifiche} verifiche, orfane: [{}]",
+            lista.len(),
+            orfane.join(", ")
+        )))
     }
 
     /// Downloads the reporting flows of one dominio: the list, then every flow (or newer

@@ -351,8 +351,8 @@ pub async fn rielabora_rt(
 }
 
 /// Runs [`sweep`] every minute, forever; also plans the recovery checks of RPTs sent
-/// more than `recovery_after` ago without an RT, and the reporting-flow downloads of
-/// every ente every `flussi_every`.
+/// more than `recovery_after` ago without an RT, and every `flussi_every` per ente the
+/// reporting-flow download and the nodoChiediListaPendentiRPT check.
 pub async fn sweeper(
     store: Store,
     timeout: std::time::Duration,
@@ -361,13 +361,14 @@ pub async fn sweeper(
 ) {
     loop {
         if let Some(every) = flussi_every {
-            match store
-                .pianifica_flussi(time::OffsetDateTime::now_utc() - every)
-                .await
-            {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(n, "reporting flow downloads enqueued"),
-                Err(e) => tracing::warn!(error = %e, "flow download planning failed"),
+            let since = time::OffsetDateTime::now_utc() - every;
+            // Day X+1 work per ente: reporting flows, and the RPTs the Nodo holds open.
+            for kind in [crate::outbox::jobs::FLUSSI, crate::outbox::jobs::PENDENTI] {
+                match store.pianifica_per_ente(kind, since).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(n, kind, "per-ente Nodo checks enqueued"),
+                    Err(e) => tracing::warn!(error = %e, kind, "planning failed"),
+                }
             }
         }
         if let Err(e) = sweep(&store, timeout).await {

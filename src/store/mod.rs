@@ -1105,10 +1105,12 @@ impl Store {
         dispatch!(self, |q, p| q::list_flussi(p, dom, stato, limit, offset)
             .await)
     }
-    /// Enqueues a flow download for every active ente not asked since `since`.
-    pub async fn pianifica_flussi(&self, since: OffsetDateTime) -> StoreResult<u64> {
+    /// Enqueues a `kind` job (`flussi`, `pendenti`) for every active ente not asked
+    /// since `since`.
+    pub async fn pianifica_per_ente(&self, kind: &str, since: OffsetDateTime) -> StoreResult<u64> {
         let since = ceil_secs(since);
-        dispatch!(self, |q, p| q::pianifica_flussi(p, since, now()).await)
+        dispatch!(self, |q, p| q::pianifica_per_ente(p, kind, since, now())
+            .await)
     }
     pub async fn rt_email_data(&self, rt_id: i64) -> StoreResult<RtEmailData> {
         dispatch!(self, |q, p| q::rt_email_data(p, rt_id).await)

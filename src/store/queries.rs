@@ -1381,14 +1381,16 @@ pub async fn list_flussi(p: &DbPool, dominio: Option<&str>, stato: Option<&str>,
 }
 
 /// One `flussi` job per active ente not asked since `since`.
-pub async fn pianifica_flussi(p: &DbPool, since: OffsetDateTime, now: OffsetDateTime) -> StoreResult<u64> {
+/// One `kind` job (`flussi`, `pendenti`) per active ente not asked since `since`.
+pub async fn pianifica_per_ente(p: &DbPool, kind: &str, since: OffsetDateTime, now: OffsetDateTime) -> StoreResult<u64> {
     Ok(sqlx::query(
         "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
-         SELECT 'flussi', NULL, e.id_dominio, 'PENDING', 0, $1, $1, $1 FROM ente e
-         WHERE e.attivo AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'flussi' AND o.payload = e.id_dominio AND o.created_at > $2)",
+         SELECT $3, NULL, e.id_dominio, 'PENDING', 0, $1, $1, $1 FROM ente e
+         WHERE e.attivo AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = $3 AND o.payload = e.id_dominio AND o.created_at > $2)",
     )
     .bind(now)
     .bind(since)
+    .bind(kind)
     .execute(p)
     .await?
     .rows_affected())

@@ -17,12 +17,15 @@ pub struct Received {
 #[derive(Clone, Default)]
 pub struct FakeNodo {
     pub received: Arc<Mutex<Vec<Received>>>,
-    /// Response bodies (the operation's element) served in order; when empty, an OK for
-    /// the operation asked.
+    /// Response bodies (the operation's element) served in order to requests of their
+    /// operation; when none is left, an OK for the operation asked.
     pub script: Arc<Mutex<VecDeque<String>>>,
     /// Fixed answers by (operation, a value the request carries: IUV, flow id), before
     /// the script.
     pub by_iuv: Arc<Mutex<Vec<(String, String, String)>>>,
+    /// The next request of this operation is answered only after this long (a Nodo that
+    /// times out).
+    pub delay_next: Arc<Mutex<Option<(String, std::time::Duration)>>>,
 }
 
 pub fn invia_rpt_ok(url: &str) -> String {
@@ -62,6 +65,17 @@ impl FakeNodo {
                         soap_action: action.clone(),
                         body: String::from_utf8_lossy(&body).into_owned(),
                     });
+                    let delay = {
+                        let mut d = me.delay_next.lock().unwrap();
+                        if d.as_ref().is_some_and(|(op, _)| *op == action) {
+                            d.take().map(|(_, t)| t)
+                        } else {
+                            None
+                        }
+                    };
+                    if let Some(d) = delay {
+                        tokio::time::sleep(d).await;
+                    }
                     let text = String::from_utf8_lossy(&body).into_owned();
                     let keyed = me
                         .by_iuv
@@ -70,11 +84,19 @@ impl FakeNodo {
                         .iter()
                         .find(|(op, iuv, _)| *op == action && text.contains(&format!(">{iuv}<")))
                         .map(|(_, _, r)| r.clone());
-                    let next = keyed.or_else(|| me.script.lock().unwrap().pop_front());
+                    // The first scripted answer for this operation (by its element name).
+                    let next = keyed.or_else(|| {
+                        let mut script = me.script.lock().unwrap();
+                        let head = format!("<ppt:{action}Risposta");
+                        let at = script.iter().position(|r| r.starts_with(&head))?;
+                        script.remove(at)
+                    });
                     let inner = next.unwrap_or_else(|| match action.as_str() {
                         "nodoInviaCarrelloRPT" => {
                             carrello_ok("https://checkout.example/c?idSession=1")
                         }
+                        "nodoChiediElencoFlussiRendicontazione" => elenco_flussi(&[]),
+                        "nodoChiediListaPendentiRPT" => lista_pendenti(&[]),
                         _ => invia_rpt_ok("https://wisp.example/pay?idSession=1"),
                     });
                     pagopa_gateway::soap::write_envelope(None, &inner)
@@ -308,5 +330,17 @@ pub fn flusso_risposta(xml: Option<&[u8]>, fault: Option<&str>) -> String {
         ));
     }
     s.push_str("</ppt:nodoChiediFlussoRendicontazioneRisposta>");
+    s
+}
+
+pub fn lista_pendenti(rpts: &[(&str, &str, &str, &str)]) -> String {
+    let mut s = format!(
+        r#"<ppt:nodoChiediListaPendentiRPTRisposta xmlns:ppt="http://ws.pagamenti.telematici.gov/"><listaRPTPendenti><totRestituiti>{}</totRestituiti>"#,
+        rpts.len()
+    );
+    for (d, i, c, st) in rpts {
+        s.push_str(&format!("<rptPendente><identificativoDominio>{d}</identificativoDominio><identificativoUnivocoVersamento>{i}</identificativoUnivocoVersamento><codiceContestoPagamento>{c}</codiceContestoPagamento><stato>{st}</stato></rptPendente>"));
+    }
+    s.push_str("</listaRPTPendenti></ppt:nodoChiediListaPendentiRPTRisposta>");
     s
 }

@@ -268,3 +268,51 @@ async fn positive_rt_is_emailed_with_both_attachments_even_when_smtp_was_down_sq
 async fn positive_rt_is_emailed_with_both_attachments_even_when_smtp_was_down_postgres() {
     positive_rt_is_emailed_with_both_attachments_even_when_smtp_was_down(Backend::Postgres).await
 }
+
+async fn a_nodo_that_does_not_answer_in_time_is_asked_again_after_the_backoff(backend: Backend) {
+    let (mut app, nodo) = gateway(backend, 1).await;
+    // Longer than nodo.read_timeout_ms (200 ms): the first attempt gives up.
+    *nodo.delay_next.lock().unwrap() = Some((
+        "nodoInviaRPT".into(),
+        std::time::Duration::from_millis(1_500),
+    ));
+    let iuv = setup(&mut app).await;
+    attiva(&app, &iuv, "100.00").await;
+    let store = app.store();
+    assert!(
+        eventually(20, async || store
+            .get_rpt(ENTE, &iuv, CCP)
+            .await
+            .unwrap()
+            .unwrap()
+            .stato
+            == "INVIATA")
+        .await,
+        "sent on the retry"
+    );
+    let (_, journal) = app
+        .get("/api/v1/journal?operation=nodoInviaRPT", ADMIN)
+        .await;
+    let outcomes: Vec<&str> = journal["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert!(outcomes.contains(&"TRANSPORT"), "{journal}");
+    let j = job(&app, "nodoInviaRPT").await;
+    assert_eq!(
+        (j["stato"].as_str(), j["attempts"].as_i64()),
+        (Some("DONE"), Some(2)),
+        "{j}"
+    );
+}
+
+#[tokio::test]
+async fn a_nodo_that_does_not_answer_in_time_is_asked_again_sqlite() {
+    a_nodo_that_does_not_answer_in_time_is_asked_again_after_the_backoff(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn a_nodo_that_does_not_answer_in_time_is_asked_again_postgres() {
+    a_nodo_that_does_not_answer_in_time_is_asked_again_after_the_backoff(Backend::Postgres).await
+}
