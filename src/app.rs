@@ -21,6 +21,8 @@ pub struct Application {
     proxy: Option<TcpListener>,
     tls: Arc<rustls::ServerConfig>,
     state: AppState,
+    journal: crate::journal::Journal,
+    journal_writer: crate::journal::JournalWriter,
 }
 
 /// Reads the admin token from `path`, creating it (mode 0600) on first start.
@@ -115,8 +117,12 @@ impl Application {
             ),
             None => None,
         };
+        let (journal, journal_writer) = crate::journal::Journal::start(store.clone());
+        let nodo = crate::node_client::NodoClient::from_config(&config, Some(journal.clone()))
+            .context("Nodo client (nodo.*)")?;
         let state = AppState {
             store,
+            nodo,
             admin_token_digest: crate::rest::auth::digest(&admin_token),
             metrics: crate::metrics::install(),
             config: Arc::new(config),
@@ -127,6 +133,8 @@ impl Application {
             proxy,
             tls,
             state,
+            journal,
+            journal_writer,
         })
     }
 
@@ -160,7 +168,7 @@ impl Application {
         tracing::info!(rest = %self.rest_addr(), pa_soap = %self.soap_addr(), backend = self.state.store.backend(), "pagopa-gateway listening");
         let pins = Arc::new(self.state.config.pa_soap.client_subject_pins.clone());
         let store = self.state.store.clone();
-        let (journal, journal_writer) = crate::journal::Journal::start(store.clone());
+        let (journal, journal_writer) = (self.journal, self.journal_writer);
         let max_in_flight = self.state.config.pa_soap.max_in_flight as usize;
         let timeout = Duration::from_secs(
             u64::from(self.state.config.pa_soap.activation_timeout_minutes) * 60,
@@ -182,8 +190,7 @@ impl Application {
             self.state.config.journal.retention_days,
         ));
         let config = &self.state.config;
-        let nodo = crate::node_client::NodoClient::from_config(config, Some(journal.clone()))
-            .context("Nodo client (nodo.*)")?;
+        let nodo = self.state.nodo.clone();
         let mut settings = crate::outbox::Settings::from_config(config);
         if !nodo.is_configured() {
             tracing::warn!("nodo.url not set: work for the Nodo waits in the outbox");
@@ -259,10 +266,7 @@ impl Application {
             tracing::warn!("outbox workers did not finish in 60 s; their leases will expire");
         }
         // The listeners are gone, and with them every journal handle: the writer flushes and ends.
-        if tokio::time::timeout(Duration::from_secs(10), journal_writer)
-            .await
-            .is_err()
-        {
+        if !journal_writer.close(Duration::from_secs(10)).await {
             tracing::warn!("journal writer did not finish flushing in 10 s");
         }
         rest_result.context("REST listener")?;

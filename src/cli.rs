@@ -31,6 +31,34 @@ enum Cmd {
         #[command(subcommand)]
         cmd: CertsCmd,
     },
+    /// Gateway and simulated Nodo in one process on loopback ports: seeds two enti, runs a
+    /// day of payments and the next day's reporting, checks every outcome (exit 0 = all as
+    /// expected). Keeps its data in `./data` (replacing only an earlier demo's).
+    Demo,
+    /// The pagoPA Nodo simulator alone (development and load tests; never in production).
+    Sim {
+        /// NodoPerPa endpoint (mutual TLS, dev PKI).
+        #[arg(long, default_value = "127.0.0.1:9443")]
+        listen: std::net::SocketAddr,
+        /// Checkout page (plain HTTP) behind the redirect URLs.
+        #[arg(long, default_value = "127.0.0.1:9080")]
+        checkout: std::net::SocketAddr,
+        /// The gateway's PA endpoint the simulator calls as the Nodo.
+        #[arg(long, default_value = "https://localhost:8443/")]
+        gateway: String,
+        /// RTs are not delivered (only nodoChiediCopiaRT finds them).
+        #[arg(long)]
+        lose_rt: bool,
+        /// Every RT is delivered twice.
+        #[arg(long)]
+        duplicate_rt: bool,
+        /// The first N requests answer PPT_SYSTEM_ERROR.
+        #[arg(long, default_value_t = 0)]
+        system_errors: u32,
+        /// Flows are generated with a declared total one cent off.
+        #[arg(long)]
+        wrong_flow_totals: bool,
+    },
     /// The SOAP message journal.
     Journal {
         #[command(subcommand)]
@@ -110,6 +138,40 @@ pub fn main() -> ExitCode {
                 Application::build(config)
                     .await?
                     .run_until(shutdown_signal())
+                    .await
+            }
+            Cmd::Demo => {
+                if crate::sim::demo::run(config).await? {
+                    Ok(())
+                } else {
+                    Err(anyhow::anyhow!(
+                        "the demo found unexpected outcomes (see above)"
+                    ))
+                }
+            }
+            Cmd::Sim {
+                listen,
+                checkout,
+                gateway,
+                lose_rt,
+                duplicate_rt,
+                system_errors,
+                wrong_flow_totals,
+            } => {
+                crate::pki::ensure_dev_pki(&config.pa_soap.dev_pki_dir)?;
+                let sim = crate::sim::Simulator::new(&config, &gateway)?;
+                *sim.faults.lock().expect("lock") = crate::sim::Faults {
+                    lose_rt,
+                    duplicate_rt,
+                    system_errors,
+                    delay: None,
+                    wrong_flow_totals,
+                };
+                let (n, c) = crate::sim::bind(listen, checkout).await?;
+                println!(
+                    "simulated Nodo: https://{listen}/nodo (mTLS), checkout http://{checkout}/pay"
+                );
+                sim.serve(n, c, config.pa_soap.dev_pki_dir.clone(), shutdown_signal())
                     .await
             }
             Cmd::Migrate => {

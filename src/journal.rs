@@ -20,13 +20,46 @@ pub struct Journal {
     tx: mpsc::Sender<JournalEntry>,
 }
 
+/// The writer task and the switch that ends it (after writing what is queued).
+pub struct JournalWriter {
+    handle: JoinHandle<()>,
+    close: tokio::sync::oneshot::Sender<()>,
+}
+
+impl JournalWriter {
+    /// Stops accepting entries, writes the queued ones and waits up to `timeout`;
+    /// `false` if the writer did not finish in time.
+    pub async fn close(self, timeout: Duration) -> bool {
+        let _ = self.close.send(());
+        tokio::time::timeout(timeout, self.handle).await.is_ok()
+    }
+}
+
 impl Journal {
-    /// Starts the writer; it ends, after flushing, when every `Journal` clone is dropped.
-    pub fn start(store: Store) -> (Journal, JoinHandle<()>) {
+    /// Starts the writer; it ends, after flushing, when closed or when every `Journal`
+    /// clone is dropped.
+    pub fn start(store: Store) -> (Journal, JournalWriter) {
         let (tx, mut rx) = mpsc::channel::<JournalEntry>(CAPACITY);
-        let writer = tokio::spawn(async move {
+        let (close, mut closed) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
-            while rx.recv_many(&mut batch, BATCH).await > 0 {
+            let mut closing = false;
+            loop {
+                let n = tokio::select! {
+                    n = rx.recv_many(&mut batch, BATCH) => n,
+                    r = &mut closed, if !closing => {
+                        // Closed: no new entries; the queued ones are still received below.
+                        // (A dropped switch closes nothing: the senders decide then.)
+                        if r.is_ok() {
+                            rx.close();
+                        }
+                        closing = true;
+                        continue;
+                    }
+                };
+                if n == 0 {
+                    break;
+                }
                 // Retry a failing batch a few times (database restart), then give up on it.
                 let mut attempt = 0;
                 loop {
@@ -50,7 +83,7 @@ impl Journal {
                 batch.clear();
             }
         });
-        (Journal { tx }, writer)
+        (Journal { tx }, JournalWriter { handle, close })
     }
 
     pub fn record(&self, entry: JournalEntry) {

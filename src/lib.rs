@@ -14,6 +14,7 @@ pub mod pagamenti;
 pub mod pki;
 pub mod registry;
 pub mod rest;
+pub mod sim;
 pub mod soap;
 pub mod store;
 pub mod tls;

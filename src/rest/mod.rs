@@ -32,6 +32,8 @@ use utoipa_swagger_ui::SwaggerUi;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The client toward the Nodo (journaled), for portal payments.
+    pub nodo: crate::node_client::NodoClient,
     pub admin_token_digest: [u8; 32],
     pub metrics: PrometheusHandle,
     pub config: Arc<crate::config::Config>,

@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod conformance;
 mod crash;
+mod demo;
 mod dovuti;
 mod enti;
 mod fakes;

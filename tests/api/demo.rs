@@ -1,0 +1,117 @@
+//! `pagopa-gateway demo` as a process, in a fresh directory: it exits 0 with every check
+//! passed, refuses a `./data` that is not an earlier demo's, and what it leaves behind
+//! (`journal export`) validates against the official schemas, RPTs and RTs included.
+
+use crate::xsd::{assert_valid, wsdl_schema, xsd};
+use pagopa_gateway::soap::sanp2::{NodoInviaCarrelloRPT, NodoInviaRPT, PaaInviaRT};
+use pagopa_gateway::soap::{NS_PPT, read_envelope};
+use pagopa_gateway::xml::Limits;
+use std::collections::BTreeMap;
+use std::process::Command;
+
+fn bin(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pagopa-gateway"));
+    c.current_dir(dir)
+        .env_remove("PAGOPA_GATEWAY_CONFIG")
+        .env("RUST_LOG", "error");
+    c
+}
+
+#[test]
+fn demo_passes_every_check_and_its_journal_validates_against_the_official_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    // A ./data that is not a demo's is never touched.
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data/precious.txt"), "keep me").unwrap();
+    let out = bin(dir.path()).arg("demo").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to touch it"));
+    assert!(dir.path().join("data/precious.txt").exists());
+    std::fs::remove_dir_all(dir.path().join("data")).unwrap();
+
+    let out = bin(dir.path()).arg("demo").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("0 failed"), "{stdout}");
+    assert!(!stdout.contains("[FAIL]"), "{stdout}");
+    // Run twice: an earlier demo's data is replaced.
+    let again = bin(dir.path()).arg("demo").output().unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+
+    let export = dir.path().join("export");
+    let out = bin(dir.path())
+        .args(["journal", "export", "--dir"])
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Group message bodies by the WSDL that defines them; collect the RPTs and RTs carried.
+    let mut by_wsdl: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let (mut rpts, mut rts) = (Vec::new(), Vec::new());
+    let mut ops = std::collections::BTreeSet::new();
+    for f in std::fs::read_dir(&export).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+        if bytes.is_empty() {
+            continue; // an exchange that got no answer
+        }
+        let env = read_envelope(&bytes, Limits::MESSAGE).unwrap();
+        let name = env.body.name.as_str();
+        let op = name.trim_end_matches("Risposta");
+        ops.insert(op.to_owned());
+        let wsdl = match op {
+            "paaVerificaRPT" | "paaAttivaRPT" => "PaPerNodoPagamentoPsp.wsdl",
+            "paaInviaRT" => "PaPerNodo.wsdl",
+            o if o.starts_with("nodo") => "NodoPerPa.wsdl",
+            other => panic!("unexpected body {other}"),
+        };
+        by_wsdl
+            .entry(wsdl)
+            .or_default()
+            .push(env.body.xml.to_owned());
+        match name {
+            "nodoInviaRPT" => rpts
+                .push(String::from_utf8(NodoInviaRPT::parse(env.body.xml).unwrap().rpt.0).unwrap()),
+            "nodoInviaCarrelloRPT" => rpts.extend(
+                NodoInviaCarrelloRPT::parse(env.body.xml)
+                    .unwrap()
+                    .lista_rpt
+                    .into_iter()
+                    .map(|e| String::from_utf8(e.rpt.0).unwrap()),
+            ),
+            "paaInviaRT" => {
+                rts.push(String::from_utf8(PaaInviaRT::parse(env.body.xml).unwrap().rt.0).unwrap())
+            }
+            _ => {}
+        }
+    }
+    for op in [
+        "paaVerificaRPT",
+        "paaAttivaRPT",
+        "paaInviaRT",
+        "nodoInviaRPT",
+        "nodoInviaCarrelloRPT",
+        "nodoChiediStatoRPT",
+        "nodoChiediCopiaRT",
+        "nodoChiediElencoFlussiRendicontazione",
+        "nodoChiediFlussoRendicontazione",
+    ] {
+        assert!(ops.contains(op), "{op} missing from the journal: {ops:?}");
+    }
+    for (wsdl, docs) in by_wsdl {
+        assert_valid(&wsdl_schema(wsdl, NS_PPT), &docs);
+    }
+    assert_valid(&xsd("PagInf_RPT_RT_6_2_0.xsd"), &rpts);
+    assert_valid(&xsd("PagInf_RPT_RT_6_2_0.xsd"), &rts);
+}
