@@ -166,6 +166,7 @@ pub fn main() -> ExitCode {
                     system_errors,
                     delay: None,
                     wrong_flow_totals,
+                    ..Default::default()
                 };
                 let (n, c) = crate::sim::bind(listen, checkout).await?;
                 println!(

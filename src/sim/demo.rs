@@ -501,9 +501,51 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         ok && acquisiti == flussi && flussi > 0,
         format!("{flussi} generati, {acquisiti} acquisiti"),
     );
-    println!(
-        "  [ -- ] giornale di cassa e riconciliazione MyPivot: non ancora disponibili in questa versione"
+    // The treasurer's journal of the same money, with one transfer missing and one line
+    // that matches nothing (what reconciliation must flag).
+    {
+        let mut f = sim.faults.lock().expect("lock");
+        f.treasury_missing_transfer = true;
+        f.treasury_unmatched_line = true;
+    }
+    let giornale = sim.genera_tesoreria(today);
+    let dir = data.join("tesoreria");
+    let mut scritti = Vec::new();
+    for (dom, movimenti) in &giornale {
+        let ente = store.get_ente(dom).await?;
+        let t = super::tesoreria::EnteTesoreria {
+            codice_fiscale: dom.clone(),
+            codice_ente: ente
+                .codice_ipa
+                .to_uppercase()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .chain(std::iter::repeat('0'))
+                .take(6)
+                .collect(),
+            descrizione: ente.denominazione.clone(),
+        };
+        let d = dir.join(dom);
+        std::fs::create_dir_all(&d)?;
+        std::fs::write(
+            d.join(format!("GDC_{today}.csv")),
+            super::tesoreria::csv(movimenti),
+        )?;
+        let opi = d.join(format!("GDC_{today}.xml"));
+        std::fs::write(&opi, super::tesoreria::opi_xml(&t, today, movimenti))?;
+        scritti.push(opi);
+    }
+    // One movement per flow, less the missing transfer, plus the stray line.
+    let righe: usize = giornale.values().map(Vec::len).sum();
+    c.record(
+        "giornale di cassa del tesoriere (CSV e OPI 1.6.1)",
+        flussi > 0 && righe == flussi && !scritti.is_empty(),
+        format!(
+            "{righe} movimenti in {} (un bonifico mancante, una riga estranea)",
+            dir.display()
+        ),
     );
+    println!("  [ -- ] riconciliazione MyPivot: non ancora disponibile in questa versione");
 
     // Receipts emailed (each positive RT).
     let mail_dir = data.join("mail");

@@ -10,6 +10,7 @@
 
 pub mod demo;
 mod rt;
+pub mod tesoreria;
 
 use crate::config::Config;
 use crate::model::Importo;
@@ -50,6 +51,10 @@ pub struct Faults {
     pub delay: Option<Duration>,
     /// Flows are generated with a declared total one cent off.
     pub wrong_flow_totals: bool,
+    /// The treasury journal leaves out the first transfer.
+    pub treasury_missing_transfer: bool,
+    /// The treasury journal has an extra incoming line that matches nothing.
+    pub treasury_unmatched_line: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +77,10 @@ struct SimState {
     flussi: Vec<(String, String, String, Vec<u8>)>,
     /// RTs already in a flow.
     rendicontate: std::collections::HashSet<Key>,
+    /// Transfers the PSPs made for the flows: (dominio, IUF, money actually sent, day),
+    /// waiting for the treasury journal.
+    bonifici: Vec<(String, String, Importo, time::Date)>,
+    movimenti: u64,
     seq: u64,
 }
 
@@ -766,11 +775,56 @@ impl Simulator {
                 },
                 pagamenti,
             };
+            st.bonifici.push((dom.clone(), iuf.clone(), somma, giorno));
             st.flussi
                 .push((dom, iuf, data_ora.clone(), f.to_xml().into_bytes()));
         }
         st.rendicontate.extend(nuove);
         n
+    }
+
+    /// The treasurer's journal of the day for each dominio: one incoming movement per
+    /// transfer not yet journaled (causale `/PUR/LGPE-RIVERSAMENTO/URI/<IUF>`), with the
+    /// treasury faults applied.
+    pub fn genera_tesoreria(
+        &self,
+        giorno: time::Date,
+    ) -> HashMap<String, Vec<tesoreria::Movimento>> {
+        let f = self.faults.lock().expect("lock").clone();
+        let mut st = self.state.lock().expect("lock");
+        let bonifici = std::mem::take(&mut st.bonifici);
+        let mut out: HashMap<String, Vec<tesoreria::Movimento>> = HashMap::new();
+        for (i, (dom, iuf, importo, _)) in bonifici.into_iter().enumerate() {
+            if f.treasury_missing_transfer && i == 0 {
+                continue;
+            }
+            st.movimenti += 1;
+            out.entry(dom).or_default().push(tesoreria::Movimento {
+                numero: st.movimenti,
+                data: giorno,
+                importo,
+                ordinante: "PAGOPA SPA RIVERSAMENTO PSP".into(),
+                causale: format!("/PUR/LGPE-RIVERSAMENTO/URI/{iuf}"),
+            });
+        }
+        if f.treasury_unmatched_line {
+            let dom = out
+                .keys()
+                .next()
+                .cloned()
+                .or_else(|| self.domini.lock().expect("lock").first().cloned());
+            if let Some(dom) = dom {
+                st.movimenti += 1;
+                out.entry(dom).or_default().push(tesoreria::Movimento {
+                    numero: st.movimenti,
+                    data: giorno,
+                    importo: Importo::from_cents(12_345).unwrap_or(Importo::ZERO),
+                    ordinante: "ROSSI MARIO".into(),
+                    causale: "BONIFICO DA PRIVATO SENZA RIFERIMENTI".into(),
+                });
+            }
+        }
+        out
     }
 
     /// The state the simulated Nodo holds for an RPT.

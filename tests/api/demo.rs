@@ -114,4 +114,25 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
     }
     assert_valid(&xsd("PagInf_RPT_RT_6_2_0.xsd"), &rpts);
     assert_valid(&xsd("PagInf_RPT_RT_6_2_0.xsd"), &rts);
+
+    // The treasurer's journals: OPI 1.6.1 valid against Banca d'Italia's schema, and the CSV
+    // with PU's headers; each transfer's causale names its flow (IUF).
+    let mut opi = Vec::new();
+    for ente in std::fs::read_dir(dir.path().join("data/tesoreria")).unwrap() {
+        for f in std::fs::read_dir(ente.unwrap().path()).unwrap() {
+            let p = f.unwrap().path();
+            let text = std::fs::read_to_string(&p).unwrap();
+            if p.extension().unwrap() == "xml" {
+                opi.push(text);
+            } else {
+                assert!(text.starts_with("ESERCIZIO;N.PROVV.;DATA ESEC.;ANAGRAFICA CLIENTE;DESCRIZIONE CAUSALE;IMPORTO PROVVISORIO;VALUTA ENTE\n"), "{text}");
+            }
+        }
+    }
+    assert!(!opi.is_empty());
+    assert!(
+        opi.iter()
+            .any(|x| x.contains("/PUR/LGPE-RIVERSAMENTO/URI/"))
+    );
+    assert_valid(&xsd("opi/OPI_GIORNALE_DI_CASSA_V_1_6_1.XSD"), &opi);
 }
