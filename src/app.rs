@@ -123,6 +123,7 @@ impl Application {
         let state = AppState {
             store,
             nodo,
+            portal_limiter: Default::default(),
             admin_token_digest: crate::rest::auth::digest(&admin_token),
             metrics: crate::metrics::install(),
             config: Arc::new(config),
@@ -240,8 +241,11 @@ impl Application {
                 None => Ok(()),
             }
         };
-        let rest = axum::serve(self.rest, crate::rest::router(self.state))
-            .with_graceful_shutdown(wait(rx.clone()));
+        let rest = axum::serve(
+            self.rest,
+            crate::rest::router(self.state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(wait(rx.clone()));
         let soap = crate::tls::serve(
             self.soap,
             self.tls,

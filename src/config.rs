@@ -100,6 +100,8 @@ pub struct RestConfig {
     pub cors_origins: Vec<String>,
     /// Largest accepted request body (dovuti CSV uploads included).
     pub body_limit_bytes: usize,
+    /// Notice lookups (`/api/v1/portale/avvisi`) allowed per client address and minute.
+    pub lookups_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -159,6 +161,7 @@ impl Default for Config {
                 listen: "127.0.0.1:8080".parse().expect("literal"),
                 cors_origins: Vec::new(),
                 body_limit_bytes: 64 * 1024 * 1024,
+                lookups_per_minute: 30,
             },
             pa_soap: PaSoapConfig {
                 listen: "127.0.0.1:8443".parse().expect("literal"),

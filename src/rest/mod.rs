@@ -8,6 +8,7 @@ pub mod error;
 mod flussi;
 mod journal;
 mod outbox;
+pub mod portale;
 mod rt;
 
 pub use error::{ApiError, Problem};
@@ -34,6 +35,8 @@ pub struct AppState {
     pub store: Store,
     /// The client toward the Nodo (journaled), for portal payments.
     pub nodo: crate::node_client::NodoClient,
+    /// Per-client limit of the portal's notice lookups.
+    pub portal_limiter: Arc<portale::Limiter>,
     pub admin_token_digest: [u8; 32],
     pub metrics: PrometheusHandle,
     pub config: Arc<crate::config::Config>,
@@ -83,6 +86,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(rt::router())
         .merge(outbox::router())
         .merge(flussi::router())
+        .merge(portale::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

@@ -404,6 +404,18 @@ pub struct FlussoScaricato {
     pub created_at: OffsetDateTime,
 }
 
+/// One RPT of a cart as the portal polls it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct EsitoRptCarrello {
+    pub id_dominio: String,
+    pub iuv: String,
+    pub stato_rpt: String,
+    pub stato_dovuto: Option<String>,
+    /// The RT's codiceEsitoPagamento (0 paid, 1 not paid, 2 partially paid, …) once it came.
+    pub codice_esito: Option<i64>,
+    pub importo_pagato_cents: Option<i64>,
+}
+
 /// The PSP that will collect, from paaAttivaRPT.
 #[derive(Debug, Clone)]
 pub struct PspAttiva {
@@ -1111,6 +1123,12 @@ impl Store {
         let since = ceil_secs(since);
         dispatch!(self, |q, p| q::pianifica_per_ente(p, kind, since, now())
             .await)
+    }
+    pub async fn esiti_carrello(&self, id: &str) -> StoreResult<Vec<EsitoRptCarrello>> {
+        dispatch!(self, |q, p| q::esiti_carrello(p, id).await)
+    }
+    pub async fn rt_per_iuv(&self, dom: &str, iuv: &str) -> StoreResult<Option<(i64, Vec<u8>)>> {
+        dispatch!(self, |q, p| q::rt_per_iuv(p, dom, iuv).await)
     }
     pub async fn rt_email_data(&self, rt_id: i64) -> StoreResult<RtEmailData> {
         dispatch!(self, |q, p| q::rt_email_data(p, rt_id).await)

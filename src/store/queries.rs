@@ -1395,3 +1395,27 @@ pub async fn pianifica_per_ente(p: &DbPool, kind: &str, since: OffsetDateTime, n
     .await?
     .rows_affected())
 }
+
+// ---- portal ----
+
+/// Each RPT of a cart with its dovuto's state and its RT's esito, if any.
+pub async fn esiti_carrello(p: &DbPool, id: &str) -> StoreResult<Vec<EsitoRptCarrello>> {
+    Ok(sqlx::query_as::<_, EsitoRptCarrello>(
+        "SELECT r.id_dominio, r.iuv, r.stato AS stato_rpt, d.stato AS stato_dovuto, t.codice_esito, t.importo_cents AS importo_pagato_cents
+         FROM rpt r LEFT JOIN dovuto d ON d.id = r.dovuto_id
+         LEFT JOIN rt_ricevuta t ON t.rpt_id = r.id AND t.stato IN ('ELABORATA', 'ANOMALA')
+         WHERE r.id_carrello = $1 ORDER BY r.id",
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await?)
+}
+
+/// The latest applied RT for (dominio, IUV), with its raw bytes.
+pub async fn rt_per_iuv(p: &DbPool, dominio: &str, iuv: &str) -> StoreResult<Option<(i64, Vec<u8>)>> {
+    Ok(sqlx::query_as("SELECT id, raw FROM rt_ricevuta WHERE id_dominio = $1 AND iuv = $2 AND stato IN ('ELABORATA', 'ANOMALA') ORDER BY id DESC LIMIT 1")
+        .bind(dominio)
+        .bind(iuv)
+        .fetch_optional(p)
+        .await?)
+}

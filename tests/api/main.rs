@@ -21,6 +21,7 @@ mod outbox;
 mod pa_attiva;
 mod pa_invia_rt;
 mod pa_verifica;
+mod portale;
 mod proxy;
 mod recupero;
 mod server;

@@ -1,0 +1,465 @@
+//! The API a regional payment portal builds its pages on (no operator credentials: these
+//! are the citizen's pages): the enti and what can be paid to them, the lookup of a notice
+//! (the same 404 for "unknown" and "wrong fiscal code", and a per-client rate limit, so
+//! notices cannot be enumerated), spontaneous payments, cart checkout through the Nodo with
+//! the outcome to poll, and the receipts.
+
+use super::{ApiError, AppState, Problem};
+use crate::model::{CodiceFiscale, Importo, NumeroAvviso, StatoDovuto};
+use crate::pa_server::cache::RegistryCache;
+use crate::pagamenti::{CarrelloError, EsitoCarrello, RichiestaCarrello};
+use crate::registry::{Contatti, Page, Paging};
+use crate::store::{EntiFilter, EsitoRptCarrello};
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(enti))
+        .routes(routes!(ente))
+        .routes(routes!(avviso))
+        .routes(routes!(spontaneo))
+        .routes(routes!(checkout))
+        .routes(routes!(carrello))
+        .routes(routes!(ricevuta_html))
+        .routes(routes!(ricevuta_xml))
+}
+
+/// Fixed one-minute windows per client address.
+#[derive(Default)]
+pub struct Limiter {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl Limiter {
+    /// `true` when `client` may make one more lookup this minute.
+    pub fn allow(&self, client: &str, per_minute: u32) -> bool {
+        let mut w = self.windows.lock().expect("limiter lock");
+        if w.len() > 100_000 {
+            w.retain(|_, (t, _)| t.elapsed() < Duration::from_secs(60));
+        }
+        let e = w.entry(client.to_owned()).or_insert((Instant::now(), 0));
+        if e.0.elapsed() >= Duration::from_secs(60) {
+            *e = (Instant::now(), 0);
+        }
+        e.1 += 1;
+        e.1 <= per_minute
+    }
+}
+
+/// Who is asking, for the rate limit: the peer address (the portal's backend forwards its
+/// own traffic; put the limit on the public side too).
+pub struct Client(String);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Client(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntePortale {
+    pub id_dominio: String,
+    pub denominazione: String,
+    pub codice_ipa: String,
+    pub contatti: Contatti,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TipoPortale {
+    pub codice: String,
+    pub descrizione: String,
+    /// Fixed amount; absent when the payer enters it.
+    #[schema(value_type = Option<String>)]
+    pub importo_fisso: Option<Importo>,
+    /// A payer can create and pay it on their own.
+    pub spontaneo: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaginaEnte {
+    #[serde(flatten)]
+    pub ente: EntePortale,
+    pub tipi_dovuto: Vec<TipoPortale>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EntiQuery {
+    /// Part of the name, codice IPA or fiscal code.
+    q: Option<String>,
+}
+
+/// The active enti, searchable.
+#[utoipa::path(get, path = "/api/v1/portale/enti", tag = "portale", params(EntiQuery, Paging),
+    responses((status = 200, body = Page<EntePortale>)))]
+async fn enti(
+    State(s): State<AppState>,
+    Query(q): Query<EntiQuery>,
+    Query(paging): Query<Paging>,
+) -> Result<Json<Page<EntePortale>>, ApiError> {
+    let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
+    let f = EntiFilter {
+        q: q.q,
+        attivo: Some(true),
+        ..Default::default()
+    };
+    let (items, total) = s.store.search_enti(&f, limit, offset).await?;
+    Ok(Json(Page {
+        items: items
+            .into_iter()
+            .map(|e| EntePortale {
+                id_dominio: e.id_dominio.to_string(),
+                denominazione: e.denominazione,
+                codice_ipa: e.codice_ipa,
+                contatti: e.contatti,
+            })
+            .collect(),
+        page: paging.page,
+        per_page: paging.per_page,
+        total,
+    }))
+}
+
+/// The ente's page: contacts and what can be paid.
+#[utoipa::path(get, path = "/api/v1/portale/enti/{id_dominio}", tag = "portale", params(("id_dominio" = String, Path)),
+    responses((status = 200, body = PaginaEnte), (status = 404, body = Problem)))]
+async fn ente(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PaginaEnte>, ApiError> {
+    let e = s.store.get_ente(&id).await?;
+    if !e.attivo {
+        return Err(ApiError::NotFound("ente non trovato".into()));
+    }
+    let tipi = s.store.list_tipi_dovuto(&id).await?;
+    Ok(Json(PaginaEnte {
+        ente: EntePortale {
+            id_dominio: e.id_dominio.to_string(),
+            denominazione: e.denominazione,
+            codice_ipa: e.codice_ipa,
+            contatti: e.contatti,
+        },
+        tipi_dovuto: tipi
+            .into_iter()
+            .filter(|t| t.attivo)
+            .map(|t| TipoPortale {
+                codice: t.codice,
+                descrizione: t.descrizione,
+                importo_fisso: t.importo_fisso,
+                spontaneo: t.spontaneo,
+            })
+            .collect(),
+    }))
+}
+
+/// A notice as the payer sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Avviso {
+    pub id_dominio: String,
+    pub ente: String,
+    pub iuv: String,
+    pub numero_avviso: Option<String>,
+    pub causale: String,
+    /// The amount to pay today (after the due date: with fee and interest when allowed).
+    #[schema(value_type = String)]
+    pub importo: Importo,
+    #[schema(value_type = String)]
+    pub importo_originale: Importo,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub data_scadenza: Option<time::Date>,
+    /// PAGABILE, SCADUTO (no longer payable), PAGATO, IN_CORSO, ANNULLATO.
+    pub stato: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AvvisoQuery {
+    id_dominio: String,
+    /// The 18-digit numero avviso, or use `iuv`.
+    numero_avviso: Option<String>,
+    iuv: Option<String>,
+    /// The payer's fiscal code, as printed on the notice.
+    codice_fiscale: String,
+}
+
+fn non_trovato() -> ApiError {
+    ApiError::NotFound("avviso non trovato per questo codice fiscale".into())
+}
+
+/// Looks a notice up by numero avviso (or IUV) and the payer's fiscal code. Unknown notice
+/// and wrong fiscal code answer the same 404; lookups are rate-limited per client.
+#[utoipa::path(get, path = "/api/v1/portale/avvisi", tag = "portale", params(AvvisoQuery),
+    responses((status = 200, body = Avviso), (status = 404, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+async fn avviso(
+    State(s): State<AppState>,
+    client: Client,
+    Query(q): Query<AvvisoQuery>,
+) -> Result<Json<Avviso>, ApiError> {
+    if !s
+        .portal_limiter
+        .allow(&client.0, s.config.rest.lookups_per_minute)
+    {
+        return Err(ApiError::TooManyRequests(
+            "troppe ricerche di avvisi: riprovare tra un minuto".into(),
+        ));
+    }
+    let iuv = match (&q.numero_avviso, &q.iuv) {
+        (Some(n), _) => NumeroAvviso::parse(n)
+            .map_err(|e| ApiError::Validation(format!("numero_avviso: {}", e.0)))?
+            .iuv()
+            .to_string(),
+        (None, Some(i)) => i.clone(),
+        (None, None) => {
+            return Err(ApiError::Validation(
+                "numero_avviso o iuv obbligatorio".into(),
+            ));
+        }
+    };
+    let cf = q.codice_fiscale.trim().to_uppercase();
+    let d = s
+        .store
+        .get_dovuto_by_iuv(&q.id_dominio, &iuv)
+        .await?
+        .ok_or_else(non_trovato)?;
+    if d.pagatore.codice_fiscale.as_ref() != cf.as_str() {
+        return Err(non_trovato());
+    }
+    let ente = s.store.get_ente(&q.id_dominio).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let cache = RegistryCache::default();
+    let (stato, importo) = match d.stato {
+        StatoDovuto::Pagato => ("PAGATO", d.importo),
+        StatoDovuto::PagamentoIniziato => ("IN_CORSO", d.importo),
+        StatoDovuto::Annullato => ("ANNULLATO", d.importo),
+        _ => match crate::pa_server::verifica::dati_pagamento(
+            &s.store,
+            &cache,
+            &q.id_dominio,
+            &iuv,
+            now,
+            false,
+        )
+        .await
+        {
+            Ok((dati, _)) => ("PAGABILE", dati.importo),
+            Err(f) if f.fault_code == "PAA_PAGAMENTO_SCADUTO" => ("SCADUTO", d.importo),
+            Err(_) => return Err(non_trovato()),
+        },
+    };
+    Ok(Json(Avviso {
+        id_dominio: q.id_dominio,
+        ente: ente.denominazione,
+        iuv,
+        numero_avviso: d.numero_avviso.map(|n| n.to_string()),
+        causale: d.causale,
+        importo,
+        importo_originale: d.importo,
+        data_scadenza: d.data_scadenza,
+        stato: stato.into(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Spontaneo {
+    pub tipo_dovuto: String,
+    pub pagatore: crate::registry::Pagatore,
+    /// Required unless the tipo dovuto has a fixed amount.
+    #[schema(value_type = Option<String>)]
+    pub importo: Option<Importo>,
+    pub causale: String,
+}
+
+/// A spontaneous payment: the payer creates a dovuto of a tipo that allows it (amount fixed
+/// by the tipo or entered), then pays it now (checkout) or keeps its notice.
+#[utoipa::path(post, path = "/api/v1/portale/enti/{id_dominio}/spontanei", tag = "portale", params(("id_dominio" = String, Path)),
+    request_body = Spontaneo,
+    responses((status = 201, body = Avviso), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn spontaneo(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<Spontaneo>,
+) -> Result<(StatusCode, Json<Avviso>), ApiError> {
+    let e = s.store.get_ente(&id).await?;
+    let t = match s.store.get_tipo_dovuto(&id, &b.tipo_dovuto).await {
+        Ok(t) if t.attivo && t.spontaneo => t,
+        Ok(_) | Err(crate::store::StoreError::NotFound) => {
+            return Err(ApiError::Validation(format!(
+                "il tipo dovuto {} non ammette pagamenti spontanei",
+                b.tipo_dovuto
+            )));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let importo = match (t.importo_fisso, b.importo) {
+        (Some(f), Some(i)) if f != i => {
+            return Err(ApiError::Validation(format!(
+                "l'importo di {} è fisso: {f}",
+                t.codice
+            )));
+        }
+        (Some(f), _) => f,
+        (None, Some(i)) => i,
+        (None, None) => return Err(ApiError::Validation("importo obbligatorio".into())),
+    };
+    let iud = format!("SPONT-{}", &uuid::Uuid::new_v4().simple().to_string()[..29]);
+    let nuovo: crate::registry::NuovoDovuto = serde_json::from_value(serde_json::json!({
+        "iud": iud, "tipo_dovuto": t.codice, "pagatore": b.pagatore, "importo": importo.to_string(), "causale": b.causale,
+    }))
+    .map_err(|e| ApiError::Validation(e.to_string()))?;
+    let valido = nuovo
+        .resolve(&e, &t)
+        .map_err(|r| ApiError::Validation(format!("{r:?}")))?;
+    let d = s
+        .store
+        .insert_dovuto(&e, &valido, "pagamento spontaneo dal portale")
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Avviso {
+            id_dominio: id,
+            ente: e.denominazione,
+            iuv: d.iuv.to_string(),
+            numero_avviso: d.numero_avviso.map(|n| n.to_string()),
+            causale: d.causale,
+            importo: d.importo,
+            importo_originale: d.importo,
+            data_scadenza: d.data_scadenza,
+            stato: "PAGABILE".into(),
+        }),
+    ))
+}
+
+/// Sends the dovuti to the Nodo as one cart; the payer goes to `url`. Everything is checked
+/// first: 422 for a cart that breaks a rule, 409 for a dovuto that cannot be paid now, 502
+/// with the Nodo's fault when it refuses. `stato = CREATO` without url: the send is being
+/// retried, poll the cart.
+#[utoipa::path(post, path = "/api/v1/portale/carrelli", tag = "portale",
+    request_body = RichiestaCarrello,
+    responses((status = 201, body = EsitoCarrello), (status = 409, body = Problem), (status = 422, body = Problem), (status = 502, body = Problem)))]
+async fn checkout(
+    State(s): State<AppState>,
+    Json(req): Json<RichiestaCarrello>,
+) -> Result<(StatusCode, Json<EsitoCarrello>), ApiError> {
+    match crate::pagamenti::checkout(&s.store, &RegistryCache::default(), &s.nodo, &req).await {
+        Ok(e) => Ok((StatusCode::CREATED, Json(e))),
+        Err(CarrelloError::Regola(v)) => Err(ApiError::Validation(v.0)),
+        Err(e @ CarrelloError::NonPagabile { .. }) => Err(ApiError::Conflict(e.to_string())),
+        Err(CarrelloError::Rifiutato(n)) => Err(ApiError::BadGateway(format!(
+            "il Nodo ha rifiutato il carrello ({}): {n}",
+            n.fault_code().unwrap_or("errore")
+        ))),
+        Err(CarrelloError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatoCarrello {
+    pub id_carrello: String,
+    /// IN_CORSO, PAGATO, NON_PAGATO, PARZIALMENTE_PAGATO, RIFIUTATO (the Nodo refused it).
+    pub esito: String,
+    pub url: Option<String>,
+    pub rpt: Vec<EsitoRptCarrello>,
+}
+
+/// The cart's outcome, for the portal to poll after the payer comes back.
+#[utoipa::path(get, path = "/api/v1/portale/carrelli/{id}", tag = "portale", params(("id" = String, Path)),
+    responses((status = 200, body = StatoCarrello), (status = 404, body = Problem)))]
+async fn carrello(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<StatoCarrello>, ApiError> {
+    let c = crate::pagamenti::stato(&s.store, &id).await?;
+    let rpt = s.store.esiti_carrello(&id).await?;
+    let esito = if c.stato == "RIFIUTATO" {
+        "RIFIUTATO"
+    } else if rpt.iter().any(|r| r.codice_esito.is_none()) {
+        "IN_CORSO"
+    } else if rpt.iter().all(|r| r.codice_esito == Some(0)) {
+        "PAGATO"
+    } else if rpt
+        .iter()
+        .all(|r| matches!(r.codice_esito, Some(1 | 3 | 4)))
+    {
+        "NON_PAGATO"
+    } else {
+        "PARZIALMENTE_PAGATO"
+    };
+    Ok(Json(StatoCarrello {
+        id_carrello: id,
+        esito: esito.into(),
+        url: c.url,
+        rpt,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RicevutaQuery {
+    /// The payer's fiscal code.
+    codice_fiscale: String,
+}
+
+async fn rt_del_pagatore(
+    s: &AppState,
+    dom: &str,
+    iuv: &str,
+    cf: &str,
+) -> Result<(crate::model::rpt::Rt, Vec<u8>), ApiError> {
+    let nf = || ApiError::NotFound("ricevuta non trovata per questo codice fiscale".into());
+    let (_, raw) = s.store.rt_per_iuv(dom, iuv).await?.ok_or_else(nf)?;
+    let rt = crate::model::rpt::Rt::parse(&raw).map_err(|e| ApiError::Internal(e.into()))?;
+    let cf = CodiceFiscale::parse(cf)
+        .map(|c| c.to_string())
+        .unwrap_or_else(|_| cf.trim().to_uppercase());
+    if rt.soggetto_pagatore.identificativo.codice.to_uppercase() != cf {
+        return Err(nf());
+    }
+    Ok((rt, raw))
+}
+
+/// The receipt of a paid notice, human-readable (HTML).
+#[utoipa::path(get, path = "/api/v1/portale/ricevute/{id_dominio}/{iuv}/ricevuta.html", tag = "portale",
+    params(("id_dominio" = String, Path), ("iuv" = String, Path), RicevutaQuery),
+    responses((status = 200, content_type = "text/html", body = String), (status = 404, body = Problem)))]
+async fn ricevuta_html(
+    State(s): State<AppState>,
+    Path((dom, iuv)): Path<(String, String)>,
+    Query(q): Query<RicevutaQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (rt, _) = rt_del_pagatore(&s, &dom, &iuv, &q.codice_fiscale).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        crate::mail::ricevuta_html(&rt),
+    ))
+}
+
+/// The RT exactly as received from the Nodo.
+#[utoipa::path(get, path = "/api/v1/portale/ricevute/{id_dominio}/{iuv}/rt.xml", tag = "portale",
+    params(("id_dominio" = String, Path), ("iuv" = String, Path), RicevutaQuery),
+    responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = Problem)))]
+async fn ricevuta_xml(
+    State(s): State<AppState>,
+    Path((dom, iuv)): Path<(String, String)>,
+    Query(q): Query<RicevutaQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (_, raw) = rt_del_pagatore(&s, &dom, &iuv, &q.codice_fiscale).await?;
+    Ok(([(header::CONTENT_TYPE, "application/xml")], raw))
+}
