@@ -17,6 +17,65 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(raw))
+        .routes(routes!(reinvia_email))
+        .routes(routes!(richiedi_copia))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Accodato {
+    /// The outbox job doing it (see `/api/v1/outbox`).
+    pub job: i64,
+}
+
+/// Sends the receipt email again (a positive RT only).
+#[utoipa::path(post, path = "/api/v1/rt/{id}/reinvia-email", tag = "rt", params(("id" = i64, Path)),
+    responses((status = 202, body = Accodato), (status = 404, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
+async fn reinvia_email(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<(axum::http::StatusCode, Json<Accodato>), ApiError> {
+    let (rt, _) = s.store.get_rt(id).await?;
+    caller.scope(&rt.id_dominio)?;
+    if !matches!(rt.codice_esito, Some(0 | 2)) {
+        return Err(ApiError::Conflict(
+            "solo una RT con pagamento eseguito ha una ricevuta da inviare".into(),
+        ));
+    }
+    let job = s
+        .store
+        .outbox_enqueue(crate::outbox::jobs::RT_EMAIL, Some(id), "{}")
+        .await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(Accodato { job })))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ChiaveRpt {
+    pub id_dominio: String,
+    pub iuv: String,
+    pub ccp: String,
+}
+
+/// Asks the Nodo where an RPT stands and fetches its RT (nodoChiediStatoRPT, then
+/// nodoChiediCopiaRT), as the recovery does on its own after a while.
+#[utoipa::path(post, path = "/api/v1/rt/richiedi-copia", tag = "rt", request_body = ChiaveRpt,
+    responses((status = 202, body = Accodato), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn richiedi_copia(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(k): Json<ChiaveRpt>,
+) -> Result<(axum::http::StatusCode, Json<Accodato>), ApiError> {
+    caller.scope(&k.id_dominio)?;
+    let rpt = s
+        .store
+        .get_rpt(&k.id_dominio, &k.iuv, &k.ccp)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("RPT non trovata".into()))?;
+    let job = s
+        .store
+        .outbox_enqueue(crate::outbox::jobs::RECUPERO_RT, Some(rpt.id), "{}")
+        .await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(Accodato { job })))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -286,6 +286,28 @@ async fn refused_cart_frees_its_dovuti_and_a_transient_fault_is_retried_then_the
     let m = sink.mails.lock().unwrap()[0].clone();
     assert_eq!(m.rcpt, ["mario@example.org", "login@example.org"]);
     assert!(m.data.contains("Cc: login@example.org"), "{}", m.data);
+    // An operator has the receipt sent again; another ente's operator cannot.
+    let (_, rts) = app.get("/api/v1/rt?stato=ELABORATA", ADMIN).await;
+    let rt_id = rts["items"][0]["id"].as_i64().unwrap();
+    let other = app.operator_key(B).await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/rt/{rt_id}/reinvia-email"),
+            &other,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let own = app.operator_key(A).await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/rt/{rt_id}/reinvia-email"),
+            &own,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert!(eventually(20, async || sink.mails.lock().unwrap().len() == 2).await);
 }
 
 #[tokio::test]

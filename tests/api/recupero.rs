@@ -147,6 +147,39 @@ async fn recovery_follows_the_state_the_nodo_reports(backend: Backend) {
         .get("/api/v1/journal?operation=nodoChiediCopiaRT", ADMIN)
         .await;
     assert_eq!(j["items"][0]["direction"], "OUT");
+    // The Nodo's list of pending RPTs: ours in progress gets a check now, an RPT we have
+    // no record of is reported as an orphan.
+    let busy = &carts[3];
+    nodo.script.lock().unwrap().push_back(lista_pendenti(&[
+        (A, &busy.1, &busy.2, "RPT_ACCETTATA_PSP"),
+        (A, "01999999999999999", "ORFANA", "RPT_ACCETTATA_NODO"),
+    ]));
+    let id = store.outbox_enqueue("pendenti", None, A).await.unwrap();
+    assert!(
+        eventually(20, async || store.outbox_get(id).await.unwrap().stato
+            == "DONE")
+        .await
+    );
+    let result = store.outbox_get(id).await.unwrap().result.unwrap();
+    assert!(
+        result.contains(&format!("orfane: [{A}/01999999999999999/ORFANA]")),
+        "{result}"
+    );
+    let (_, checks) = app.get("/api/v1/outbox?kind=recuperoRT", ADMIN).await;
+    assert_eq!(checks["total"], 5, "one more check for the RPT in progress");
+    // An operator asks for it too.
+    let key = serde_json::json!({"id_dominio": A, "iuv": busy.1, "ccp": busy.2});
+    let (s, j) = app.post("/api/v1/rt/richiedi-copia", ADMIN, key).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{j}");
+    let (_, checks) = app.get("/api/v1/outbox?kind=recuperoRT", ADMIN).await;
+    assert_eq!(checks["total"], 6);
+    let unknown = serde_json::json!({"id_dominio": A, "iuv": busy.1, "ccp": "NOPE"});
+    assert_eq!(
+        app.post("/api/v1/rt/richiedi-copia", ADMIN, unknown)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
