@@ -124,6 +124,9 @@ impl Application {
             store,
             nodo,
             portal_limiter: Default::default(),
+            jwt: crate::rest::cittadino::JwtConfig::from_config(&config)
+                .context("citizen tokens (rest.jwt_*)")?
+                .map(Arc::new),
             admin_token_digest: crate::rest::auth::digest(&admin_token),
             metrics: crate::metrics::install(),
             config: Arc::new(config),

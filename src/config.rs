@@ -102,6 +102,12 @@ pub struct RestConfig {
     pub body_limit_bytes: usize,
     /// Notice lookups (`/api/v1/portale/avvisi`) allowed per client address and minute.
     pub lookups_per_minute: u32,
+    /// Citizen tokens from the portal: required issuer and audience (both set to enable).
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
+    /// HS256 shared secret (≥ 32 bytes), and/or the portal's RS256 public key (PEM).
+    pub jwt_hs256_secret: Option<String>,
+    pub jwt_rs256_public_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -162,6 +168,10 @@ impl Default for Config {
                 cors_origins: Vec::new(),
                 body_limit_bytes: 64 * 1024 * 1024,
                 lookups_per_minute: 30,
+                jwt_issuer: None,
+                jwt_audience: None,
+                jwt_hs256_secret: None,
+                jwt_rs256_public_key: None,
             },
             pa_soap: PaSoapConfig {
                 listen: "127.0.0.1:8443".parse().expect("literal"),
@@ -348,6 +358,22 @@ impl Config {
         }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return bad("mail.from", "not an email address");
+        }
+        if self
+            .rest
+            .jwt_hs256_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < 32)
+        {
+            return bad("rest.jwt_hs256_secret", "at least 32 bytes");
+        }
+        if (self.rest.jwt_issuer.is_some() || self.rest.jwt_audience.is_some())
+            && (self.rest.jwt_hs256_secret.is_none() && self.rest.jwt_rs256_public_key.is_none())
+        {
+            return bad(
+                "rest.jwt_issuer",
+                "citizen tokens need rest.jwt_hs256_secret or rest.jwt_rs256_public_key",
+            );
         }
         if self.pa_soap.max_in_flight == 0 {
             return bad("pa_soap.max_in_flight", "must be at least 1");

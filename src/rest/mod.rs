@@ -2,6 +2,7 @@
 //! endpoints: `/healthz`, `/readyz`, `/metrics`, `/api/v1/openapi.json`, `/swagger-ui`.
 
 pub mod auth;
+pub mod cittadino;
 mod dovuti;
 mod enti;
 pub mod error;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub nodo: crate::node_client::NodoClient,
     /// Per-client limit of the portal's notice lookups.
     pub portal_limiter: Arc<portale::Limiter>,
+    /// How citizen tokens are verified; `None`: the citizen area answers 401.
+    pub jwt: Option<Arc<cittadino::JwtConfig>>,
     pub admin_token_digest: [u8; 32],
     pub metrics: PrometheusHandle,
     pub config: Arc<crate::config::Config>,
@@ -71,6 +74,16 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "citizen_jwt",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("The citizen's identity, signed by the portal (HS256 or RS256; iss, aud, exp checked)"))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -87,6 +100,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(outbox::router())
         .merge(flussi::router())
         .merge(portale::router())
+        .merge(cittadino::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

@@ -92,7 +92,7 @@ async fn enti_pages_and_notice_lookup_resist_enumeration(backend: Backend) {
         "fee and interest: {a}"
     );
     // Wrong fiscal code and unknown notice: the same answer.
-    let (s1, wrong) = public(&app, Method::GET, &q("VRDGPP80A01H501X", &avviso), None).await;
+    let (s1, wrong) = public(&app, Method::GET, &q("VRDGPP80A01H501U", &avviso), None).await;
     use pagopa_gateway::model::{Iuv, NumeroAvviso, SegregationCode};
     let unknown_iuv = Iuv::aux3(SegregationCode::new(1).unwrap(), 9_999_999_999_999).unwrap();
     let unknown_avviso = NumeroAvviso::from_aux3_iuv(&unknown_iuv)
@@ -212,7 +212,7 @@ async fn spontaneous_payment_through_checkout_to_paid_and_its_receipt(backend: B
     let (s, _) = public(
         &app,
         Method::GET,
-        &format!("{base}/rt.xml?codice_fiscale=VRDGPP80A01H501X"),
+        &format!("{base}/rt.xml?codice_fiscale=VRDGPP80A01H501U"),
         None,
     )
     .await;
@@ -226,4 +226,99 @@ async fn spontaneous_payment_through_checkout_to_paid_and_its_receipt_sqlite() {
 #[tokio::test]
 async fn spontaneous_payment_through_checkout_to_paid_and_its_receipt_postgres() {
     spontaneous_payment_through_checkout_to_paid_and_its_receipt(Backend::Postgres).await
+}
+
+const SECRET: &str = "portal-shared-secret-0123456789abcdef";
+
+fn token(cf: &str, exp_in: i64, secret: &str) -> String {
+    use base64::Engine;
+    let b = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + exp_in;
+    let signed = format!(
+        "{}.{}",
+        b(json!({"alg": "HS256", "typ": "JWT"})),
+        b(
+            json!({"iss": "https://portale.example.it", "aud": "pagopa-gateway", "exp": exp, "fiscal_number": format!("TINIT-{cf}")})
+        )
+    );
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+    let tag = aws_lc_rs::hmac::sign(&key, signed.as_bytes());
+    format!(
+        "{signed}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
+    )
+}
+
+async fn a_citizen_sees_only_their_own_dovuti(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.rest.jwt_issuer = Some("https://portale.example.it".into());
+        c.rest.jwt_audience = Some("pagopa-gateway".into());
+        c.rest.jwt_hs256_secret = Some(SECRET.into());
+    })
+    .await;
+    app.seed_ente(A, "c_a", 1).await;
+    let mut other = dovuto_json("Y-1", "20.00");
+    other["pagatore"]["codice_fiscale"] = json!("VRDGPP80A01H501U");
+    for d in [
+        dovuto_json("X-1", "10.00"),
+        dovuto_json("X-2", "11.00"),
+        other,
+    ] {
+        assert_eq!(
+            app.post(&format!("/api/v1/enti/{A}/dovuti"), ADMIN, d)
+                .await
+                .0,
+            StatusCode::CREATED
+        );
+    }
+    let (s, p) = app
+        .get("/api/v1/portale/me/dovuti", &token(CF, 300, SECRET))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let iuds: Vec<&str> = p["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["iud"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (p["total"].as_i64(), iuds.contains(&"Y-1")),
+        (Some(2), false),
+        "{p}"
+    );
+    let (_, p) = app
+        .get(
+            "/api/v1/portale/me/dovuti",
+            &token("VRDGPP80A01H501U", 300, SECRET),
+        )
+        .await;
+    assert_eq!(p["total"], 1);
+    // Expired, wrongly signed, no token, an operator key: 401 (problem+json).
+    for t in [
+        token(CF, -3600, SECRET),
+        token(CF, 300, "a-different-secret-0123456789abcdef"),
+        ADMIN.to_owned(),
+    ] {
+        assert_eq!(
+            app.get("/api/v1/portale/me/dovuti", &t).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/portale/me/dovuti", None, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_citizen_sees_only_their_own_dovuti_sqlite() {
+    a_citizen_sees_only_their_own_dovuti(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn a_citizen_sees_only_their_own_dovuti_postgres() {
+    a_citizen_sees_only_their_own_dovuti(Backend::Postgres).await
 }
