@@ -36,3 +36,5 @@ echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --all-targets --locked
+echo "== schemathesis (REST API against its OpenAPI document)"
+tests/schemathesis.sh "$CARGO_TARGET_DIR/debug/pagopa-gateway"

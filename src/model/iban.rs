@@ -14,7 +14,10 @@ impl Iban {
             .map(|c| c.to_ascii_uppercase())
             .collect();
         let bad = |why: &str| ParseError::new(format!("IBAN '{s}' non valido: {why}"));
-        if !(15..=34).contains(&e.len())
+        // ASCII first: the slices below are byte offsets (a multi-byte character there
+        // would be a panic, not an error).
+        if !e.bytes().all(|b| b.is_ascii_alphanumeric())
+            || !(15..=34).contains(&e.len())
             || !e[..2].bytes().all(|b| b.is_ascii_uppercase())
             || !e[2..4].bytes().all(|b| b.is_ascii_digit())
             || !e.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -52,6 +55,21 @@ impl Iban {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn non_ascii_characters_are_an_error_not_a_panic() {
+        // Found by schemathesis: a two-byte character across the country/check boundary.
+        assert!(Iban::parse("0\u{80}00000\u{80}\u{80}\u{800}").is_err());
+        assert!(Iban::parse("IT6\u{e8}X0542811101000000123456").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,40}") {
+            let _ = Iban::parse(&s);
+        }
+    }
 
     #[test]
     fn valid_and_invalid_ibans() {

@@ -163,7 +163,11 @@ impl RfReference {
             .map(|c| c.to_ascii_uppercase())
             .collect();
         let bad = |why: &str| ParseError::new(format!("riferimento RF '{s}' non valido: {why}"));
-        if !(5..=25).contains(&e.len()) || !e.starts_with("RF") {
+        // ASCII first: the slices below are byte offsets.
+        if !e.bytes().all(|b| b.is_ascii_alphanumeric())
+            || !(5..=25).contains(&e.len())
+            || !e.starts_with("RF")
+        {
             return Err(bad("atteso RF + 2 cifre di controllo + 1-21 caratteri"));
         }
         if !e[2..4].bytes().all(|b| b.is_ascii_digit())
@@ -240,6 +244,11 @@ mod tests {
         assert_eq!(RfReference::create("539007547034").unwrap(), rf);
         assert_eq!(rf.printed(), "RF18 5390 0754 7034");
         assert!(RfReference::parse("RF19 5390 0754 7034").is_err());
+    }
+
+    #[test]
+    fn rf_with_non_ascii_characters_is_an_error_not_a_panic() {
+        assert!(RfReference::parse("RF1\u{80}53900754").is_err());
     }
 
     proptest! {

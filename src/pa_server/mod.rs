@@ -60,6 +60,20 @@ pub fn router(state: PaState) -> Router {
         .route("/xsd/{file}", get(xsd))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
+        // A bug costs the Nodo one PAA_SYSTEM_ERROR (it retries), never the connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("panic while handling a PA request");
+                xml(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    crate::soap::write_soap_fault(
+                        "soapenv:Server",
+                        FaultCode::PaaSystemError.fault_string(),
+                        None,
+                    ),
+                )
+            },
+        ))
 }
 
 fn xml(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {

@@ -71,6 +71,10 @@ async fn get_one(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Json<JournalDetail>, ApiError> {
+    // Ids start at 1; anything lower (i64::MIN included) is simply not there.
+    if id < 1 {
+        return Err(ApiError::NotFound("risorsa non trovata".into()));
+    }
     let e = s
         .store
         .journal_after(id - 1, 1)

@@ -105,15 +105,104 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    let mut doc = api().into_openapi();
+    document_errors(&mut doc);
+    doc
+}
+
+/// Errors are problem+json everywhere, and some can come from any route: documents them
+/// once here instead of on every path. Every operation may answer 400 (unreadable path,
+/// query or body), 422 (invalid values), 500 and 503 (database unavailable); a protected one
+/// also 401, 403 and 404 (another ente's data); one with a body also 413 and 415.
+fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::Operation;
+    use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+    const PROBLEM: &str = "application/problem+json";
+    let problem = || Content::new(Some(Ref::from_schema_name("Problem")));
+    let is_problem = |c: &RefOr<Content>| match c {
+        RefOr::T(c) => {
+            matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"))
+        }
+        RefOr::Ref(_) => false,
+    };
+    let fix = |op: &mut Operation| {
+        for r in op.responses.responses.values_mut() {
+            if let RefOr::T(r) = r
+                && let Some(c) = r.content.get("application/json")
+                && is_problem(c)
+            {
+                let c = r.content.shift_remove("application/json").expect("present");
+                r.content.insert(PROBLEM.into(), c);
+            }
+        }
+        let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+        let mut codes = vec![
+            ("400", "Unreadable request (path, query or body)"),
+            ("422", "Invalid values"),
+            ("500", "Internal error"),
+            ("503", "Database unavailable"),
+        ];
+        if secured {
+            codes.extend([
+                ("401", "Missing or invalid credentials"),
+                ("403", "Not allowed for this caller"),
+                ("404", "Not found (or another ente's)"),
+            ]);
+        }
+        if op.request_body.is_some() {
+            codes.extend([
+                ("413", "Body too large"),
+                ("415", "Unsupported content type"),
+            ]);
+        }
+        for (code, why) in codes {
+            op.responses
+                .responses
+                .entry(code.into())
+                .or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(why)
+                            .content(PROBLEM, problem())
+                            .build(),
+                    )
+                });
+        }
+    };
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            fix(op);
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
-    let (router, openapi) = api().split_for_parts();
+    let (router, mut openapi) = api().split_for_parts();
+    document_errors(&mut openapi);
     let cfg = state.config.clone();
     let request_id = HeaderName::from_static("x-request-id");
     let mut app = router
         .merge(SwaggerUi::new("/swagger-ui").url("/api/v1/openapi.json", openapi))
+        // A bug must cost one request a 500, never the connection or the process.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("panic while handling a REST request");
+                error::problem_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL_ERROR",
+                    "errore interno".into(),
+                )
+            },
+        ))
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(error::problemize))
         .layer(DefaultBodyLimit::max(cfg.rest.body_limit_bytes))

@@ -1,6 +1,9 @@
 //! Malformed and hostile input yields the official fault, never a panic: envelope or
 //! request invalid → PAA_SINTASSI_EXTRAXSD; embedded RT/RPT/flow invalid → PAA_SINTASSI_XSD.
 
+use crate::both_backends;
+use crate::helpers::*;
+use axum::http::{Method, StatusCode};
 use pagopa_gateway::model::flusso::FlussoRiversamento;
 use pagopa_gateway::model::rpt::{Rpt, Rt};
 use pagopa_gateway::soap::sanp2::{IntestazionePPT, PaaAttivaRPT, PaaInviaRT};
@@ -239,3 +242,22 @@ fn a_100k_payment_flow_is_parsed_streaming_with_totals_checked() {
         "{err}"
     );
 }
+
+both_backends!(extreme_numeric_ids_in_paths_answer_404_never_500, |app| {
+    // Found by schemathesis: i64::MIN used to overflow into a panic.
+    for path in [
+        "/api/v1/journal/-9223372036854775808",
+        "/api/v1/journal/0",
+        "/api/v1/journal/9223372036854775807",
+        "/api/v1/rt/-9223372036854775808/xml",
+        "/api/v1/outbox/-9223372036854775808/retry",
+    ] {
+        let method = if path.ends_with("retry") {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        let (s, _) = app.call(method, path, Some(ADMIN), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+    }
+});
