@@ -185,6 +185,21 @@ async fn spontaneous_payment_through_checkout_to_paid_and_its_receipt(backend: B
             == "PAGATO"
     };
     assert!(crate::fakes::eventually(10, polled).await);
+    // The receipt was emailed (file transport here): to the payer, CC the login address.
+    let mail_dir = app.config.data_dir.join("mail");
+    let eml = async || {
+        std::fs::read_dir(&mail_dir)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+    };
+    assert!(crate::fakes::eventually(10, async || eml().await.is_some()).await);
+    let m = eml().await.unwrap();
+    assert!(
+        m.contains("To: mario@example.org") && m.contains("Cc: login@example.org"),
+        "{m}"
+    );
     // The receipt, to its payer only.
     let base = format!("/api/v1/portale/ricevute/{A}/{iuv}");
     let (s, _, html) = app
