@@ -14,6 +14,7 @@ pub const DROPPED: &str = "pagopa_gateway_journal_dropped_total";
 pub const WRITTEN: &str = "pagopa_gateway_journal_written_total";
 const CAPACITY: usize = 10_000;
 const BATCH: usize = 500;
+const LINGER: Duration = Duration::from_millis(20);
 
 #[derive(Clone)]
 pub struct Journal {
@@ -59,6 +60,17 @@ impl Journal {
                 };
                 if n == 0 {
                     break;
+                }
+                // Linger a little for a fuller batch: under load one commit (and one WAL
+                // sync) then carries hundreds of entries instead of a handful.
+                if batch.len() < BATCH && !closing {
+                    tokio::time::sleep(LINGER).await;
+                    while batch.len() < BATCH {
+                        match rx.try_recv() {
+                            Ok(e) => batch.push(e),
+                            Err(_) => break,
+                        }
+                    }
                 }
                 // Retry a failing batch a few times (database restart), then give up on it.
                 let mut attempt = 0;
