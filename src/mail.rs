@@ -131,6 +131,35 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The same receipt as plain text (for terminals, screen readers and archives).
+pub fn ricevuta_txt(rt: &Rt) -> String {
+    let d = &rt.dati_pagamento;
+    let esito = match d.codice_esito {
+        0 => "Pagamento eseguito",
+        2 => "Pagamento parzialmente eseguito",
+        _ => "Pagamento non eseguito",
+    };
+    let mut out = format!(
+        "RICEVUTA DI PAGAMENTO pagoPA\n{esito}\n\nEnte creditore:   {} ({})\nIUV:              {}\nCodice contesto:  {}\nPagatore:         {} ({})\nPrestatore (PSP): {}\nImporto pagato:   {} EUR\nData ricevuta:    {}\n\nDettaglio\n",
+        rt.ente_beneficiario.denominazione,
+        rt.dominio.identificativo_dominio,
+        d.iuv,
+        d.ccp,
+        rt.soggetto_pagatore.anagrafica,
+        rt.soggetto_pagatore.identificativo.codice,
+        rt.istituto_attestante.denominazione,
+        d.importo_totale_pagato,
+        rt.data_ora_messaggio_ricevuta.as_ref() as &str,
+    );
+    for s in &d.dati_singolo_pagamento {
+        out.push_str(&format!(
+            "- {} | IUR {} | {} | {} EUR\n",
+            s.causale, s.iur, s.data_esito, s.importo
+        ));
+    }
+    out
+}
+
 /// A self-contained HTML receipt (no external resources).
 pub fn ricevuta_html(rt: &Rt) -> String {
     let d = &rt.dati_pagamento;

@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(checkout))
         .routes(routes!(carrello))
         .routes(routes!(ricevuta_html))
+        .routes(routes!(ricevuta_txt))
         .routes(routes!(ricevuta_xml))
 }
 
@@ -448,6 +449,22 @@ async fn ricevuta_html(
     Ok((
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         crate::mail::ricevuta_html(&rt),
+    ))
+}
+
+/// The receipt of a paid notice as plain text.
+#[utoipa::path(get, path = "/api/v1/portale/ricevute/{id_dominio}/{iuv}/ricevuta.txt", tag = "portale",
+    params(("id_dominio" = String, Path), ("iuv" = String, Path), RicevutaQuery),
+    responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = Problem)))]
+async fn ricevuta_txt(
+    State(s): State<AppState>,
+    Path((dom, iuv)): Path<(String, String)>,
+    Query(q): Query<RicevutaQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (rt, _) = rt_del_pagatore(&s, &dom, &iuv, &q.codice_fiscale).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        crate::mail::ricevuta_txt(&rt),
     ))
 }
 

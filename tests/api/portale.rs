@@ -213,6 +213,17 @@ async fn spontaneous_payment_through_checkout_to_paid_and_its_receipt(backend: B
         .await;
     assert_eq!(s, StatusCode::OK);
     assert!(String::from_utf8_lossy(&html).contains("Pagamento eseguito"));
+    let (s, _, txt) = app
+        .raw(
+            Method::GET,
+            &format!("{base}/ricevuta.txt?codice_fiscale={CF}"),
+            None,
+            "",
+            vec![],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&txt).contains("Importo pagato:   25.00 EUR"));
     let (s, _, xml) = app
         .raw(
             Method::GET,
