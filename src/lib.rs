@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod pa_server;
 pub mod pagamenti;
 pub mod pki;
+pub mod recon;
 pub mod registry;
 pub mod rest;
 pub mod sim;
