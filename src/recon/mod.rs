@@ -1,6 +1,8 @@
-//! MyPivot reconciliation store (issue 8, in progress): so far the pure rules that read a
-//! treasury line's causale. Imports, the classification engine, views and exports build on
-//! them.
+//! MyPivot reconciliation store (issue 8, in progress). So far the pure rules: what a
+//! treasury causale says (IUF / IUV), the giornale di cassa CSV reader, and the
+//! classification of a joined tuple into the 13 codes + DOPPI. The store, imports, views and
+//! exports build on them.
 
 pub mod causale;
+pub mod classifica;
 pub mod giornale;
