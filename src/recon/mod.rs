@@ -6,3 +6,4 @@
 pub mod causale;
 pub mod classifica;
 pub mod giornale;
+pub mod opi;
