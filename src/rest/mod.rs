@@ -11,6 +11,7 @@ mod journal;
 mod outbox;
 pub mod portale;
 mod rt;
+mod tesoreria;
 
 pub use error::{ApiError, Problem};
 
@@ -101,6 +102,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(flussi::router())
         .merge(portale::router())
         .merge(cittadino::router())
+        .merge(tesoreria::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

@@ -416,6 +416,28 @@ pub struct EsitoRptCarrello {
     pub importo_pagato_cents: Option<i64>,
 }
 
+/// A stored treasury journal line.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RigaTesoreria {
+    pub id: i64,
+    pub id_dominio: String,
+    pub anno_bolletta: i64,
+    pub codice_bolletta: String,
+    #[schema(value_type = String, format = Date)]
+    pub data_contabile: Date,
+    #[schema(value_type = String, format = Date)]
+    pub data_valuta: Date,
+    pub importo_cents: i64,
+    pub ordinante: String,
+    pub causale: String,
+    /// Flow identifier from the causale (a cumulative transfer).
+    pub iuf: Option<String>,
+    /// Payment identifier from the causale (a punctual transfer).
+    pub iuv: Option<String>,
+    /// `CSV` or `OPI`.
+    pub fonte: String,
+}
+
 /// The PSP that will collect, from paaAttivaRPT.
 #[derive(Debug, Clone)]
 pub struct PspAttiva {
@@ -1129,6 +1151,36 @@ impl Store {
     }
     pub async fn rt_per_iuv(&self, dom: &str, iuv: &str) -> StoreResult<Option<(i64, Vec<u8>)>> {
         dispatch!(self, |q, p| q::rt_per_iuv(p, dom, iuv).await)
+    }
+    pub async fn importa_tesoreria(
+        &self,
+        ente: &str,
+        righe: &[crate::recon::giornale::RigaCassa],
+        storni: &[(u16, String)],
+        fonte: &str,
+    ) -> StoreResult<(u64, u64)> {
+        dispatch!(self, |q, p| q::importa_tesoreria(
+            p,
+            ente,
+            righe,
+            storni,
+            fonte,
+            now()
+        )
+        .await)
+    }
+    pub async fn list_tesoreria(
+        &self,
+        ente: &str,
+        iuf: Option<&str>,
+        iuv: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<RigaTesoreria>, i64)> {
+        dispatch!(self, |q, p| q::list_tesoreria(
+            p, ente, iuf, iuv, limit, offset
+        )
+        .await)
     }
     pub async fn rt_email_data(&self, rt_id: i64) -> StoreResult<RtEmailData> {
         dispatch!(self, |q, p| q::rt_email_data(p, rt_id).await)

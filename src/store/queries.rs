@@ -1419,3 +1419,67 @@ pub async fn rt_per_iuv(p: &DbPool, dominio: &str, iuv: &str) -> StoreResult<Opt
         .fetch_optional(p)
         .await?)
 }
+
+// ---- treasury journal (recon) ----
+
+/// Applies one upload in one transaction: every movement added or replaced on (ente, anno,
+/// codice bolletta), every storno removing its bolletta. Returns (upserted, removed).
+pub async fn importa_tesoreria(p: &DbPool, ente: &str, righe: &[crate::recon::giornale::RigaCassa], storni: &[(u16, String)], fonte: &str, now: OffsetDateTime) -> StoreResult<(u64, u64)> {
+    let mut tx = begin_write(p).await?;
+    let mut n = 0;
+    for r in righe {
+        n += sqlx::query(
+            "INSERT INTO tesoreria (id_dominio, anno_bolletta, codice_bolletta, data_contabile, data_valuta, importo_cents, ordinante, causale, iuf, iuv, fonte, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+             ON CONFLICT (id_dominio, anno_bolletta, codice_bolletta) DO UPDATE SET
+               data_contabile = excluded.data_contabile, data_valuta = excluded.data_valuta, importo_cents = excluded.importo_cents,
+               ordinante = excluded.ordinante, causale = excluded.causale, iuf = excluded.iuf, iuv = excluded.iuv, fonte = excluded.fonte, updated_at = excluded.updated_at",
+        )
+        .bind(ente)
+        .bind(i64::from(r.anno_bolletta))
+        .bind(&r.codice_bolletta)
+        .bind(r.data_contabile)
+        .bind(r.data_valuta)
+        .bind(r.importo.cents())
+        .bind(&r.ordinante)
+        .bind(&r.causale)
+        .bind(&r.estratto.iuf)
+        .bind(&r.estratto.iuv)
+        .bind(fonte)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    let mut removed = 0;
+    for (anno, codice) in storni {
+        removed += sqlx::query("DELETE FROM tesoreria WHERE id_dominio = $1 AND anno_bolletta = $2 AND codice_bolletta = $3")
+            .bind(ente)
+            .bind(i64::from(*anno))
+            .bind(codice)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    Ok((n, removed))
+}
+
+pub async fn list_tesoreria(p: &DbPool, ente: &str, iuf: Option<&str>, iuv: Option<&str>, limit: i64, offset: i64) -> StoreResult<(Vec<RigaTesoreria>, i64)> {
+    let filter = "id_dominio = $1 AND ($2 IS NULL OR iuf = $2) AND ($3 IS NULL OR iuv = $3)";
+    let rows = sqlx::query_as::<_, RigaTesoreria>(sqlx::AssertSqlSafe(format!("SELECT id, id_dominio, anno_bolletta, codice_bolletta, data_contabile, data_valuta, importo_cents, ordinante, causale, iuf, iuv, fonte FROM tesoreria WHERE {filter} ORDER BY data_contabile DESC, id DESC LIMIT $4 OFFSET $5")))
+        .bind(ente)
+        .bind(iuf)
+        .bind(iuv)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await?;
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM tesoreria WHERE {filter}")))
+        .bind(ente)
+        .bind(iuf)
+        .bind(iuv)
+        .fetch_one(p)
+        .await?;
+    Ok((rows, total))
+}

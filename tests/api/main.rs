@@ -26,4 +26,5 @@ mod proxy;
 mod recupero;
 mod server;
 mod system;
+mod tesoreria;
 mod xsd;

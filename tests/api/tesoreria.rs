@@ -1,0 +1,161 @@
+//! The treasurer's journal uploaded by an operator: CSV and OPI read with the IUF / IUV of
+//! each causale, per-line rejects, a re-upload that changes nothing, an OPI storno that
+//! removes its bolletta, and another ente's operator kept out.
+
+use crate::both_backends;
+use crate::helpers::*;
+use axum::http::{Method, StatusCode};
+use pagopa_gateway::model::Importo;
+use pagopa_gateway::sim::tesoreria::{EnteTesoreria, Movimento, csv, opi_xml};
+
+const A: &str = "80007580279";
+const IUF: &str = "2026-11-28ABCDITMM-S000000001";
+
+fn movimenti() -> Vec<Movimento> {
+    let day = time::Date::from_calendar_date(2026, time::Month::November, 28).unwrap();
+    vec![
+        Movimento {
+            numero: 1,
+            data: day,
+            importo: Importo::from_cents(52_420).unwrap(),
+            ordinante: "PAGOPA SPA".into(),
+            causale: format!("/PUR/LGPE-RIVERSAMENTO/URI/{IUF}"),
+        },
+        Movimento {
+            numero: 2,
+            data: day,
+            importo: Importo::from_cents(1_000).unwrap(),
+            ordinante: "ROSSI".into(),
+            causale: "/RFB/01000000000000144/10.00".into(),
+        },
+        Movimento {
+            numero: 3,
+            data: day,
+            importo: Importo::from_cents(12_345).unwrap(),
+            ordinante: "BIANCHI".into(),
+            causale: "BONIFICO SENZA RIFERIMENTI".into(),
+        },
+    ]
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    formato: &str,
+    body: String,
+) -> (StatusCode, serde_json::Value) {
+    let (s, _, b) = app
+        .raw(
+            Method::POST,
+            &format!("/api/v1/enti/{A}/tesoreria?formato={formato}"),
+            Some(token),
+            "text/plain",
+            body.into_bytes(),
+        )
+        .await;
+    (
+        s,
+        serde_json::from_slice(&b).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+both_backends!(
+    giornale_di_cassa_csv_and_opi_are_imported_with_rejects_and_storni,
+    |app| {
+        app.seed_ente(A, "c_a", 1).await;
+        app.seed_ente("00000000000", "c_b", 1).await;
+        let mut text = csv(&movimenti());
+        text.push_str("26;9;2026-11-28;X;c;1.00;2026-11-28\n");
+        let (s, e) = upload(&app, ADMIN, "csv", text.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        assert_eq!(
+            (
+                e["lette"].as_u64(),
+                e["importate"].as_u64(),
+                e["scartate"].as_u64()
+            ),
+            (Some(4), Some(3), Some(1)),
+            "{e}"
+        );
+        assert_eq!(e["scarti"][0]["riga"], "5");
+        assert!(
+            e["scarti"][0]["motivo"]
+                .as_str()
+                .unwrap()
+                .contains("anno bolletta")
+        );
+        // Again: nothing new, nothing duplicated.
+        upload(&app, ADMIN, "csv", text).await;
+        let (_, p) = app.get(&format!("/api/v1/enti/{A}/tesoreria"), ADMIN).await;
+        assert_eq!(p["total"], 3);
+        let (_, p) = app
+            .get(&format!("/api/v1/enti/{A}/tesoreria?iuf={IUF}"), ADMIN)
+            .await;
+        assert_eq!(
+            (p["total"].as_i64(), p["items"][0]["importo_cents"].as_i64()),
+            (Some(1), Some(52_420))
+        );
+        let (_, p) = app
+            .get(
+                &format!("/api/v1/enti/{A}/tesoreria?iuv=01000000000000144"),
+                ADMIN,
+            )
+            .await;
+        assert_eq!(p["total"], 1);
+        // The OPI page of the same movements replaces them; then a storno removes bolletta 3.
+        let ente = EnteTesoreria {
+            codice_fiscale: A.into(),
+            codice_ente: "CA0000".into(),
+            descrizione: "Comune".into(),
+        };
+        let day = movimenti()[0].data;
+        let (s, e) = upload(&app, ADMIN, "opi", opi_xml(&ente, day, &movimenti())).await;
+        assert_eq!(
+            (s, e["importate"].as_u64()),
+            (StatusCode::OK, Some(3)),
+            "{e}"
+        );
+        let storno = opi_xml(&ente, day, &movimenti()[2..])
+            .replace("<tipo_operazione>ESEGUITO<", "<tipo_operazione>STORNATO<");
+        let (_, e) = upload(&app, ADMIN, "opi", storno).await;
+        assert_eq!(e["stornate"], 1, "{e}");
+        let (_, p) = app.get(&format!("/api/v1/enti/{A}/tesoreria"), ADMIN).await;
+        assert_eq!(p["total"], 2);
+        assert!(
+            p["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["fonte"] == "OPI")
+        );
+        // Another ente's journal, malformed XML, an unknown format: refused, nothing applied.
+        let other = EnteTesoreria {
+            codice_fiscale: "00000000000".into(),
+            ..ente
+        };
+        assert_eq!(
+            upload(&app, ADMIN, "opi", opi_xml(&other, day, &movimenti()))
+                .await
+                .0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            upload(&app, ADMIN, "opi", "<a><b></a>".into()).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            upload(&app, ADMIN, "xls", String::new()).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        // Ente B's operator sees none of it.
+        let b = app.operator_key("00000000000").await;
+        assert_eq!(
+            app.get(&format!("/api/v1/enti/{A}/tesoreria"), &b).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            upload(&app, &b, "csv", String::new()).await.0,
+            StatusCode::NOT_FOUND
+        );
+    }
+);
