@@ -259,6 +259,8 @@ impl Dispatcher {
                 nota: None,
                 numero_pagamenti: None,
                 importo_cents: None,
+                data_regolamento: None,
+                pagamenti: Vec::new(),
             };
             match self.nodo.chiedi_flusso(dom, &f.identificativo_flusso).await {
                 Ok(raw) => {
@@ -299,6 +301,7 @@ pub fn leggi_flusso(dom: &str, raw: &[u8], row: &mut crate::store::NuovoFlusso) 
         }
         Ok(f) => {
             let t = &f.testata;
+            row.data_regolamento = Some(t.data_regolamento);
             row.numero_pagamenti = i64::try_from(t.numero_totale_pagamenti).ok();
             row.importo_cents = Some(t.importo_totale_pagamenti.cents());
             let ricevente = &t.istituto_ricevente.identificativo.codice;
@@ -319,6 +322,11 @@ pub fn leggi_flusso(dom: &str, raw: &[u8], row: &mut crate::store::NuovoFlusso) 
                 row.nota = Some(anomalie.join("; "));
             } else {
                 row.stato = "ACQUISITO";
+            }
+            if row.stato == "ENTE_NON_SERVITO" {
+                row.data_regolamento = None;
+            } else {
+                row.pagamenti = f.pagamenti;
             }
         }
     }

@@ -7,3 +7,4 @@ pub mod causale;
 pub mod classifica;
 pub mod giornale;
 pub mod opi;
+pub mod riconcilia;

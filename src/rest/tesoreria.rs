@@ -18,7 +18,37 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(importa, elenco))
+    OpenApiRouter::new()
+        .routes(routes!(importa, elenco))
+        .routes(routes!(riconciliazione))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RiconciliazioneQuery {
+    /// Only the lines carrying this code (RT_IUF_TES, IUF_NO_TES, …).
+    codice: Option<String>,
+}
+
+/// The ente's reconciliation: receipts, reported payments and the treasury journal joined
+/// and classified (MyPivot's codes), with the count of each code.
+#[utoipa::path(get, path = "/api/v1/enti/{id_dominio}/riconciliazione", tag = "tesoreria",
+    params(("id_dominio" = String, Path), RiconciliazioneQuery),
+    responses((status = 200, body = crate::recon::riconcilia::Riconciliazione), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn riconciliazione(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<RiconciliazioneQuery>,
+) -> Result<Json<crate::recon::riconcilia::Riconciliazione>, ApiError> {
+    caller.scope(&id)?;
+    s.store.get_ente(&id).await?;
+    let mut r = crate::recon::riconcilia::riconcilia(&s.store, &id).await?;
+    if let Some(c) = q.codice {
+        r.righe
+            .retain(|l| l.codici.iter().any(|x| format!("{x:?}") == c));
+    }
+    Ok(Json(r))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

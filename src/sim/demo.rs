@@ -92,7 +92,7 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
     ];
     for (id, nome, ipa, iban) in enti {
         let e: EnteInput = serde_json::from_value(
-            json!({"id_dominio": id, "denominazione": nome, "codice_ipa": ipa, "segregation_code": 1, "ibans": [iban], "contatti": {"email": format!("pagamenti@{ipa}.example.it")}}),
+            json!({"id_dominio": id, "denominazione": nome, "codice_ipa": ipa, "segregation_code": 1, "flg_tesoreria": true, "ibans": [iban], "contatti": {"email": format!("pagamenti@{ipa}.example.it")}}),
         )?;
         let ente = store.insert_ente(&e).await?;
         let tipi = [
@@ -545,7 +545,42 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
             dir.display()
         ),
     );
-    println!("  [ -- ] riconciliazione MyPivot: non ancora disponibile in questa versione");
+    // The operator uploads the CSV journal; reconciliation joins and classifies.
+    let mut conteggi: std::collections::BTreeMap<crate::recon::classifica::Codice, usize> =
+        Default::default();
+    for (dom, movimenti) in &giornale {
+        let csv = super::tesoreria::csv(movimenti);
+        let (righe, scarti) =
+            crate::recon::giornale::leggi_csv(csv.as_bytes(), &Default::default());
+        if !scarti.is_empty() {
+            c.record("giornale di cassa importato", false, format!("{scarti:?}"));
+        }
+        store.importa_tesoreria(dom, &righe, &[], "CSV").await?;
+    }
+    for ente in [COMUNE, ASL] {
+        for (k, n) in crate::recon::riconcilia::riconcilia(&store, ente)
+            .await?
+            .conteggi
+        {
+            *conteggi.entry(k).or_insert(0) += n;
+        }
+    }
+    use crate::recon::classifica::Codice;
+    let attesi = [
+        Codice::RT_IUF,
+        Codice::RT_IUF_TES,
+        Codice::IUF_NO_TES,
+        Codice::TES_NO_MATCH,
+    ];
+    c.record(
+        "riconciliazione MyPivot (RT, flussi, giornale di cassa)",
+        attesi.iter().all(|k| conteggi.contains_key(k)),
+        conteggi
+            .iter()
+            .map(|(k, n)| format!("{k:?} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
 
     // Receipts emailed (each positive RT).
     let mail_dir = data.join("mail");

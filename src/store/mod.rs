@@ -387,6 +387,21 @@ pub struct NuovoFlusso {
     pub nota: Option<String>,
     pub numero_pagamenti: Option<i64>,
     pub importo_cents: Option<i64>,
+    /// When read: the settlement day and the payments (kept for reconciliation).
+    pub data_regolamento: Option<Date>,
+    pub pagamenti: Vec<crate::model::flusso::PagamentoFlusso>,
+}
+
+/// One reported payment (R).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RigaRendicontazione {
+    pub iuf: String,
+    pub iuv: String,
+    pub iur: String,
+    pub indice: Option<i64>,
+    pub importo_cents: i64,
+    pub esito: i64,
+    pub totale_flusso_cents: i64,
 }
 
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -1181,6 +1196,12 @@ impl Store {
             p, ente, iuf, iuv, limit, offset
         )
         .await)
+    }
+    pub async fn rendicontazione_ente(&self, ente: &str) -> StoreResult<Vec<RigaRendicontazione>> {
+        dispatch!(self, |q, p| q::rendicontazione_ente(p, ente).await)
+    }
+    pub async fn rt_ente(&self, ente: &str) -> StoreResult<Vec<Vec<u8>>> {
+        dispatch!(self, |q, p| q::rt_ente(p, ente).await)
     }
     pub async fn rt_email_data(&self, rt_id: i64) -> StoreResult<RtEmailData> {
         dispatch!(self, |q, p| q::rt_email_data(p, rt_id).await)

@@ -1345,9 +1345,10 @@ pub async fn flusso_presente(p: &DbPool, dominio: &str, id_flusso: &str, data_or
 
 /// Stores a downloaded flow version; an existing one is left as it is (idempotent).
 pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> StoreResult<()> {
-    sqlx::query(
+    let mut tx = begin_write(p).await?;
+    let id: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO flusso (id_dominio, id_flusso, data_ora_flusso, raw, stato, nota, numero_pagamenti, importo_cents, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id_dominio, id_flusso, data_ora_flusso) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id_dominio, id_flusso, data_ora_flusso) DO NOTHING RETURNING id",
     )
     .bind(&f.id_dominio)
     .bind(&f.id_flusso)
@@ -1358,8 +1359,37 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
     .bind(f.numero_pagamenti)
     .bind(f.importo_cents)
     .bind(now)
-    .execute(p)
+    .fetch_optional(&mut *tx)
     .await?;
+    if let (Some((id,)), Some(regolamento)) = (id, f.data_regolamento) {
+        // This version's payments replace an older version's (esito 3, revoked, excluded).
+        sqlx::query("DELETE FROM rendicontazione WHERE id_dominio = $1 AND iuf = $2")
+            .bind(&f.id_dominio)
+            .bind(&f.id_flusso)
+            .execute(&mut *tx)
+            .await?;
+        let totale = f.importo_cents.unwrap_or(0);
+        for pag in f.pagamenti.iter().filter(|p| p.codice_esito != 3) {
+            sqlx::query(
+                "INSERT INTO rendicontazione (id_dominio, flusso_id, iuf, iuv, iur, indice, importo_cents, esito, data_esito, data_regolamento, totale_flusso_cents)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&f.id_dominio)
+            .bind(id)
+            .bind(&f.id_flusso)
+            .bind(pag.iuv.as_str())
+            .bind(&pag.iur)
+            .bind(pag.indice.map(i64::from))
+            .bind(pag.importo.cents())
+            .bind(i64::from(pag.codice_esito))
+            .bind(pag.data_esito)
+            .bind(regolamento)
+            .bind(totale)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -1482,4 +1512,21 @@ pub async fn list_tesoreria(p: &DbPool, ente: &str, iuf: Option<&str>, iuv: Opti
         .fetch_one(p)
         .await?;
     Ok((rows, total))
+}
+
+/// The reporting rows of an ente (R), for reconciliation.
+pub async fn rendicontazione_ente(p: &DbPool, ente: &str) -> StoreResult<Vec<RigaRendicontazione>> {
+    Ok(sqlx::query_as::<_, RigaRendicontazione>("SELECT iuf, iuv, iur, indice, importo_cents, esito, totale_flusso_cents FROM rendicontazione WHERE id_dominio = $1 ORDER BY id")
+        .bind(ente)
+        .fetch_all(p)
+        .await?)
+}
+
+/// The applied receipts of an ente (raw), for reconciliation.
+pub async fn rt_ente(p: &DbPool, ente: &str) -> StoreResult<Vec<Vec<u8>>> {
+    let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT raw FROM rt_ricevuta WHERE id_dominio = $1 AND stato IN ('ELABORATA', 'ANOMALA') ORDER BY id")
+        .bind(ente)
+        .fetch_all(p)
+        .await?;
+    Ok(rows.into_iter().map(|(r,)| r).collect())
 }

@@ -33,6 +33,16 @@ async fn gateway(backend: Backend, smtp_port: u16) -> (TestApp, FakeNodo) {
     (app, nodo)
 }
 
+/// The nodoInviaRPT journal once it holds `n` entries (the writer batches).
+async fn journal_with(app: &TestApp, n: i64) -> serde_json::Value {
+    let path = "/api/v1/journal?operation=nodoInviaRPT";
+    eventually(10, async || {
+        app.get(path, ADMIN).await.1["total"].as_i64() >= Some(n)
+    })
+    .await;
+    app.get(path, ADMIN).await.1
+}
+
 async fn job(app: &TestApp, kind: &str) -> serde_json::Value {
     let (s, p) = app.get(&format!("/api/v1/outbox?kind={kind}"), ADMIN).await;
     assert_eq!(s, StatusCode::OK, "{p}");
@@ -89,10 +99,8 @@ async fn activated_rpt_is_sent_to_the_nodo_over_mtls_after_a_transient_fault(bac
         .await,
         "{j}"
     );
-    // Both directions are in the journal, outbound ones marked OUT.
-    let (_, journal) = app
-        .get("/api/v1/journal?operation=nodoInviaRPT", ADMIN)
-        .await;
+    // Both directions are in the journal (written in batches), outbound ones marked OUT.
+    let journal = journal_with(&app, 2).await;
     let outcomes: Vec<&str> = journal["items"]
         .as_array()
         .unwrap()
@@ -290,9 +298,7 @@ async fn a_nodo_that_does_not_answer_in_time_is_asked_again_after_the_backoff(ba
         .await,
         "sent on the retry"
     );
-    let (_, journal) = app
-        .get("/api/v1/journal?operation=nodoInviaRPT", ADMIN)
-        .await;
+    let journal = journal_with(&app, 2).await;
     let outcomes: Vec<&str> = journal["items"]
         .as_array()
         .unwrap()

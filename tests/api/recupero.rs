@@ -143,9 +143,13 @@ async fn recovery_follows_the_state_the_nodo_reports(backend: Backend) {
         store.get_dovuto(A, "BUSY").await.unwrap().stato,
         StatoDovuto::PagamentoIniziato
     );
-    let (_, j) = app
-        .get("/api/v1/journal?operation=nodoChiediCopiaRT", ADMIN)
-        .await;
+    let copia = "/api/v1/journal?operation=nodoChiediCopiaRT";
+    assert!(
+        eventually(10, async || app.get(copia, ADMIN).await.1["total"].as_i64()
+            >= Some(1))
+        .await
+    );
+    let (_, j) = app.get(copia, ADMIN).await;
     assert_eq!(j["items"][0]["direction"], "OUT");
     // The Nodo's list of pending RPTs: ours in progress gets a check now, an RPT we have
     // no record of is reported as an orphan.

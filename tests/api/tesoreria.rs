@@ -159,3 +159,31 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    reconciliation_classifies_treasury_lines_nothing_explains,
+    |app| {
+        let mut e = ente_json(A, "c_a", 1);
+        e["flg_tesoreria"] = serde_json::json!(true);
+        assert_eq!(
+            app.post("/api/v1/enti", ADMIN, e).await.0,
+            StatusCode::CREATED
+        );
+        upload(&app, ADMIN, "csv", csv(&movimenti())).await;
+        let (s, r) = app
+            .get(&format!("/api/v1/enti/{A}/riconciliazione"), ADMIN)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        // No receipt, no flow: the IUF and IUV credits are unexplained, the third unreadable.
+        assert_eq!(r["conteggi"]["TES_NO_IUF_OR_IUV"], 2, "{r}");
+        assert_eq!(r["conteggi"]["TES_NO_MATCH"], 1, "{r}");
+        let (_, only) = app
+            .get(
+                &format!("/api/v1/enti/{A}/riconciliazione?codice=TES_NO_MATCH"),
+                ADMIN,
+            )
+            .await;
+        assert_eq!(only["righe"].as_array().unwrap().len(), 1);
+        assert_eq!(only["righe"][0]["importo_tesoreria_cents"], 12_345);
+    }
+);
