@@ -150,7 +150,12 @@ pub async fn riconcilia(store: &Store, ente: &str) -> Result<Riconciliazione, St
         }
         let ti_iuf = tes_iuf.get(&r.iuf.to_uppercase()).copied();
         let ti_iuv = tes_iuv.get(&r.iuv).copied();
+        // Paid without RPT (esito 9): the reporting stands in for the receipt, as MyPivot's
+        // fabricated E row.
+        let surrogato = (r.esito == 9).then(|| cents(r.importo_cents)).flatten();
         let t = Tupla {
+            e_sing: surrogato,
+            e_tot: surrogato,
             r_sing: cents(r.importo_cents),
             r_tot: cents(r.totale_flusso_cents),
             f_iuf: ti_iuf.and_then(|i| cents(tes[i].importo_cents)),

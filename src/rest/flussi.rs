@@ -17,6 +17,68 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(scarica))
+        .routes(routes!(carica))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct FlussoCaricato {
+    pub id_flusso: String,
+    pub data_ora_flusso: String,
+    /// ACQUISITO, or ANOMALO when its totals do not add up (kept, and said).
+    pub stato: String,
+    pub nota: Option<String>,
+    pub numero_pagamenti: Option<i64>,
+    /// `false` when this very version was already stored (nothing changed).
+    pub nuovo: bool,
+}
+
+/// Uploads a FlussoRiversamento received another way (the body is the XML). It must be for
+/// this ente; a newer version of a stored flow replaces its payments; the same version again
+/// changes nothing.
+#[utoipa::path(post, path = "/api/v1/enti/{id_dominio}/flussi", tag = "flussi", params(("id_dominio" = String, Path)),
+    request_body(content = String, content_type = "application/xml"),
+    responses((status = 200, body = FlussoCaricato), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn carica(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id_dominio): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<FlussoCaricato>, ApiError> {
+    caller.scope(&id_dominio)?;
+    s.store.get_ente(&id_dominio).await?;
+    let f = crate::model::flusso::FlussoRiversamento::parse(&body)
+        .map_err(|e| ApiError::Validation(format!("flusso illeggibile: {e}")))?;
+    let t = &f.testata;
+    let mut row = crate::store::NuovoFlusso {
+        id_dominio: id_dominio.clone(),
+        id_flusso: t.identificativo_flusso.clone(),
+        data_ora_flusso: t.data_ora_flusso.as_ref().to_owned(),
+        raw: Vec::new(),
+        stato: "SCONOSCIUTO",
+        nota: None,
+        numero_pagamenti: None,
+        importo_cents: None,
+        data_regolamento: None,
+        pagamenti: Vec::new(),
+    };
+    crate::outbox::jobs::leggi_flusso(&id_dominio, &body, &mut row);
+    if row.stato == "ENTE_NON_SERVITO" {
+        return Err(ApiError::Validation(row.nota.unwrap_or_default()));
+    }
+    row.raw = body.to_vec();
+    let nuovo = !s
+        .store
+        .flusso_presente(&id_dominio, &row.id_flusso, &row.data_ora_flusso)
+        .await?;
+    s.store.insert_flusso(&row).await?;
+    Ok(Json(FlussoCaricato {
+        id_flusso: row.id_flusso,
+        data_ora_flusso: row.data_ora_flusso,
+        stato: row.stato.into(),
+        nota: row.nota,
+        numero_pagamenti: row.numero_pagamenti,
+        nuovo,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -187,3 +187,130 @@ both_backends!(
         assert_eq!(only["righe"][0]["importo_tesoreria_cents"], 12_345);
     }
 );
+
+fn flusso(id: &str, data_ora: &str, ricevente: &str, esiti: &[u8]) -> String {
+    use pagopa_gateway::model::Iuv;
+    use pagopa_gateway::model::flusso::*;
+    use pagopa_gateway::model::rpt::{DataOra, IdentificativoUnivoco};
+    let day = time::Date::from_calendar_date(2026, time::Month::November, 27).unwrap();
+    let pagamenti: Vec<PagamentoFlusso> = esiti
+        .iter()
+        .enumerate()
+        .map(|(i, e)| PagamentoFlusso {
+            iuv: Iuv::parse(&format!("01{:013}{:02}", i, i % 93)).unwrap(),
+            iur: format!("IUR{i}"),
+            indice: Some(1),
+            importo: Importo::from_cents(1_000).unwrap(),
+            codice_esito: *e,
+            data_esito: day,
+        })
+        .collect();
+    let ist = |t: &str, c: &str| Istituto {
+        identificativo: IdentificativoUnivoco {
+            tipo: t.into(),
+            codice: c.into(),
+        },
+        denominazione: None,
+    };
+    FlussoRiversamento {
+        testata: TestataFlusso {
+            versione_oggetto: "1.0".into(),
+            identificativo_flusso: id.into(),
+            data_ora_flusso: DataOra::parse(data_ora).unwrap(),
+            identificativo_univoco_regolamento: "TRN1".into(),
+            data_regolamento: day,
+            istituto_mittente: ist("B", "ABCDITMM"),
+            codice_bic_banca_di_riversamento: None,
+            istituto_ricevente: ist("G", ricevente),
+            numero_totale_pagamenti: esiti.len() as u64,
+            importo_totale_pagamenti: Importo::from_cents(1_000 * esiti.len() as i64).unwrap(),
+        },
+        pagamenti,
+    }
+    .to_xml()
+}
+
+async fn carica(app: &TestApp, ente: &str, xml: String) -> (StatusCode, serde_json::Value) {
+    let (s, _, b) = app
+        .raw(
+            Method::POST,
+            &format!("/api/v1/enti/{ente}/flussi"),
+            Some(ADMIN),
+            "application/xml",
+            xml.into_bytes(),
+        )
+        .await;
+    (
+        s,
+        serde_json::from_slice(&b).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+both_backends!(
+    uploaded_flows_reconcile_and_esito_9_stands_in_for_the_receipt,
+    |app| {
+        let mut e = ente_json(A, "c_a", 1);
+        e["flg_tesoreria"] = serde_json::json!(true);
+        assert_eq!(
+            app.post("/api/v1/enti", ADMIN, e).await.0,
+            StatusCode::CREATED
+        );
+        // Two payments: one normal without any receipt here, one paid without RPT (esito 9).
+        let v1 = flusso(IUF, "2026-11-28T07:00:00", A, &[0, 9]);
+        let (s, f) = carica(&app, A, v1.clone()).await;
+        assert_eq!(
+            (s, f["stato"].as_str(), f["nuovo"].as_bool()),
+            (StatusCode::OK, Some("ACQUISITO"), Some(true)),
+            "{f}"
+        );
+        assert_eq!(
+            carica(&app, A, v1).await.1["nuovo"],
+            false,
+            "the same version again changes nothing"
+        );
+        assert_eq!(
+            carica(
+                &app,
+                A,
+                flusso("OTHER-1", "2026-11-28T07:00:00", "00000000000", &[0])
+            )
+            .await
+            .0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            carica(&app, A, "<not-a-flow/>".into()).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        // The transfer of the whole flow (20.00) reaches the treasury.
+        let day = time::Date::from_calendar_date(2026, time::Month::November, 28).unwrap();
+        let m = Movimento {
+            numero: 1,
+            data: day,
+            importo: Importo::from_cents(2_000).unwrap(),
+            ordinante: "PAGOPA".into(),
+            causale: format!("/PUR/LGPE-RIVERSAMENTO/URI/{IUF}"),
+        };
+        upload(&app, ADMIN, "csv", csv(&[m])).await;
+        let (_, r) = app
+            .get(&format!("/api/v1/enti/{A}/riconciliazione"), ADMIN)
+            .await;
+        assert_eq!(
+            r["conteggi"]["IUV_NO_RT"], 1,
+            "the esito 0 payment has no receipt: {r}"
+        );
+        assert_eq!(
+            r["conteggi"]["RT_IUF_TES"], 1,
+            "esito 9 reconciles through its surrogate: {r}"
+        );
+        assert_eq!(r["conteggi"]["RT_IUF"], 1, "{r}");
+        // A newer version of the flow replaces its payments.
+        let (_, f) = carica(&app, A, flusso(IUF, "2026-11-28T09:00:00", A, &[9, 9])).await;
+        assert_eq!(f["nuovo"], true);
+        let (_, r) = app
+            .get(&format!("/api/v1/enti/{A}/riconciliazione"), ADMIN)
+            .await;
+        assert!(r["conteggi"].get("IUV_NO_RT").is_none(), "{r}");
+        assert_eq!(r["conteggi"]["RT_IUF_TES"], 2, "{r}");
+    }
+);
