@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"; shift || true
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(envelope rpt_rt flusso dovuti_csv)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(envelope rpt_rt flusso dovuti_csv tesoreria)
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t"
   cp -n fuzz/seeds/"$t"/* "fuzz/corpus/$t/" 2>/dev/null || true
