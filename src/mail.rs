@@ -131,14 +131,18 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The same receipt as plain text (for terminals, screen readers and archives).
-pub fn ricevuta_txt(rt: &Rt) -> String {
-    let d = &rt.dati_pagamento;
-    let esito = match d.codice_esito {
+fn esito_testo(codice: u8) -> &'static str {
+    match codice {
         0 => "Pagamento eseguito",
         2 => "Pagamento parzialmente eseguito",
         _ => "Pagamento non eseguito",
-    };
+    }
+}
+
+/// The same receipt as plain text (for terminals, screen readers and archives).
+pub fn ricevuta_txt(rt: &Rt) -> String {
+    let d = &rt.dati_pagamento;
+    let esito = esito_testo(d.codice_esito);
     let mut out = format!(
         "RICEVUTA DI PAGAMENTO pagoPA\n{esito}\n\nEnte creditore:   {} ({})\nIUV:              {}\nCodice contesto:  {}\nPagatore:         {} ({})\nPrestatore (PSP): {}\nImporto pagato:   {} EUR\nData ricevuta:    {}\n\nDettaglio\n",
         rt.ente_beneficiario.denominazione,
@@ -163,11 +167,7 @@ pub fn ricevuta_txt(rt: &Rt) -> String {
 /// A self-contained HTML receipt (no external resources).
 pub fn ricevuta_html(rt: &Rt) -> String {
     let d = &rt.dati_pagamento;
-    let esito = match d.codice_esito {
-        0 => "Pagamento eseguito",
-        2 => "Pagamento parzialmente eseguito",
-        _ => "Pagamento non eseguito",
-    };
+    let esito = esito_testo(d.codice_esito);
     let mut righe = String::new();
     for s in &d.dati_singolo_pagamento {
         righe.push_str(&format!(
