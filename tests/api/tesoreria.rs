@@ -197,7 +197,8 @@ fn flusso(id: &str, data_ora: &str, ricevente: &str, esiti: &[u8]) -> String {
         .iter()
         .enumerate()
         .map(|(i, e)| PagamentoFlusso {
-            iuv: Iuv::parse(&format!("01{:013}{:02}", i, i % 93)).unwrap(),
+            // Payments of esito 0 and 9 share an IUV per pair (to build DOPPI cases).
+            iuv: Iuv::parse(&format!("01{:013}{:02}", i / 2, (i / 2) % 93)).unwrap(),
             iur: format!("IUR{i}"),
             indice: Some(1),
             importo: Importo::from_cents(1_000).unwrap(),
@@ -312,5 +313,48 @@ both_backends!(
             .await;
         assert!(r["conteggi"].get("IUV_NO_RT").is_none(), "{r}");
         assert_eq!(r["conteggi"]["RT_IUF_TES"], 2, "{r}");
+    }
+);
+
+both_backends!(
+    a_payment_reported_both_as_normal_and_without_rpt_is_doppi,
+    |app| {
+        let mut e = ente_json(A, "c_a", 1);
+        e["flg_tesoreria"] = serde_json::json!(true);
+        assert_eq!(
+            app.post("/api/v1/enti", ADMIN, e).await.0,
+            StatusCode::CREATED
+        );
+        // The first two payments share an IUV and an amount, with esito 0 and 9; the third is
+        // another IUV reported once.
+        let (s, f) = carica(
+            &app,
+            A,
+            flusso(
+                "2026-11-27ABCDITMM-S000000009",
+                "2026-11-28T07:00:00",
+                A,
+                &[0, 9, 0],
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{f}");
+        let (_, r) = app
+            .get(&format!("/api/v1/enti/{A}/riconciliazione"), ADMIN)
+            .await;
+        assert_eq!(r["conteggi"]["DOPPI"], 2, "both rows of the pair: {r}");
+        let single = r["righe"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["iur"] == "IUR2")
+            .unwrap();
+        assert!(
+            !single["codici"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!("DOPPI")),
+            "{single}"
+        );
     }
 );
