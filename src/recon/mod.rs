@@ -6,5 +6,6 @@
 pub mod causale;
 pub mod classifica;
 pub mod giornale;
+pub mod notifiche;
 pub mod opi;
 pub mod riconcilia;

@@ -2,7 +2,8 @@
 //! RTs), reported payments (R, the downloaded flows) and the treasury journal (F, CSV/OPI
 //! uploads) joined as MyPivot does (§1.3: E–R on IUV + IUR + indice, treasury by the flow's
 //! IUF or by the payment's IUV, unmatched treasury lines on their own) and classified with
-//! [`super::classifica`]. Notifications (I) and the XLS journal (T) are not imported yet;
+//! [`super::classifica`]; notifications (I) join the receipts on the dovuto's IUD. The XLS
+//! journal (T) is not imported yet;
 //! the materialized, incremental store of issue 8 replaces this full recomputation.
 
 use super::classifica::{Codice, Tupla, classifica};
@@ -13,6 +14,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct RigaRiconciliata {
+    /// The dovuto's IUD, from the notification or the receipt's dovuto.
+    pub iud: Option<String>,
     pub iuv: Option<String>,
     pub iur: Option<String>,
     pub iuf: Option<String>,
@@ -44,6 +47,12 @@ pub async fn riconcilia(store: &Store, ente: &str) -> Result<Riconciliazione, St
         tesoreria: e.flg_tesoreria,
     };
     let rts = store.rt_ente(ente).await?;
+    let notifiche = store.notifiche_ente(ente).await?;
+    let mut i_by_iud: HashMap<&str, usize> = HashMap::new();
+    for (n, (iud, _)) in notifiche.iter().enumerate() {
+        i_by_iud.insert(iud, n);
+    }
+    let mut i_used = vec![false; notifiche.len()];
     let rend = store.rendicontazione_ente(ente).await?;
     let (tes, _) = store.list_tesoreria(ente, None, None, i64::MAX, 0).await?;
     let mut tes_iuf: HashMap<String, usize> = HashMap::new();
@@ -79,6 +88,7 @@ pub async fn riconcilia(store: &Store, ente: &str) -> Result<Riconciliazione, St
     let (mut r_used, mut t_used) = (vec![false; rend.len()], vec![false; tes.len()]);
     let mut righe = Vec::new();
     let mut push = |t: Tupla,
+                    iud: Option<String>,
                     iuv: Option<String>,
                     iur: Option<String>,
                     iuf: Option<String>,
@@ -88,6 +98,7 @@ pub async fn riconcilia(store: &Store, ente: &str) -> Result<Riconciliazione, St
             t_used[i] = true;
         }
         righe.push(RigaRiconciliata {
+            iud,
             iuv,
             iur,
             iuf,
@@ -108,8 +119,16 @@ pub async fn riconcilia(store: &Store, ente: &str) -> Result<Riconciliazione, St
             },
         });
     };
-    for raw in &rts {
+    for (raw, iud) in &rts {
         let Ok(rt) = Rt::parse(raw) else { continue };
+        // I ⟗ E on the dovuto's IUD (once per receipt).
+        let ii = iud
+            .as_deref()
+            .and_then(|k| i_by_iud.get(k).copied())
+            .filter(|i| !i_used[*i]);
+        if let Some(i) = ii {
+            i_used[i] = true;
+        }
         let d = &rt.dati_pagamento;
         for (n, s) in d.dati_singolo_pagamento.iter().enumerate() {
             let iuv = d.iuv.to_string();
@@ -125,6 +144,7 @@ pub async fn riconcilia(store: &Store, ente: &str) -> Result<Riconciliazione, St
             let ti_iuf = r.and_then(|r| tes_iuf.get(&r.iuf.to_uppercase()).copied());
             let ti_iuv = tes_iuv.get(&iuv).copied();
             let t = Tupla {
+                i: ii.filter(|_| n == 0).and_then(|i| cents(notifiche[i].1)),
                 e_sing: Some(s.importo),
                 e_tot: Some(d.importo_totale_pagato),
                 r_sing: r.and_then(|r| cents(r.importo_cents)),
@@ -136,6 +156,7 @@ pub async fn riconcilia(store: &Store, ente: &str) -> Result<Riconciliazione, St
             };
             push(
                 t,
+                iud.clone(),
                 Some(iuv),
                 Some(s.iur.clone()),
                 r.map(|r| r.iuf.clone()),
@@ -165,12 +186,22 @@ pub async fn riconcilia(store: &Store, ente: &str) -> Result<Riconciliazione, St
         };
         push(
             t,
+            None,
             Some(r.iuv.clone()),
             Some(r.iur.clone()),
             Some(r.iuf.clone()),
             ti_iuf.or(ti_iuv),
             &mut t_used,
         );
+    }
+    for (n, (iud, importo)) in notifiche.iter().enumerate() {
+        if !i_used[n] {
+            let t = Tupla {
+                i: cents(*importo),
+                ..Tupla::default()
+            };
+            push(t, Some(iud.clone()), None, None, None, None, &mut t_used);
+        }
     }
     for i in 0..tes.len() {
         if t_used[i] {
@@ -190,6 +221,7 @@ pub async fn riconcilia(store: &Store, ente: &str) -> Result<Riconciliazione, St
         };
         push(
             t,
+            None,
             row.iuv.clone(),
             None,
             row.iuf.clone(),

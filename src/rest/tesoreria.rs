@@ -21,6 +21,45 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(importa, elenco))
         .routes(routes!(riconciliazione))
+        .routes(routes!(notifiche))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EsitoNotifiche {
+    pub lette: usize,
+    pub importate: u64,
+    pub scartate: usize,
+    pub scarti: Vec<ScartoTesoreria>,
+}
+
+/// Uploads the back office's "pagati notificati" CSV (MyPivot §2.3; upsert on IUD).
+#[utoipa::path(post, path = "/api/v1/enti/{id_dominio}/notifiche", tag = "tesoreria",
+    params(("id_dominio" = String, Path)),
+    request_body(content = String, content_type = "text/plain"),
+    responses((status = 200, body = EsitoNotifiche), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn notifiche(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<EsitoNotifiche>, ApiError> {
+    caller.scope(&id)?;
+    s.store.get_ente(&id).await?;
+    let (ok, ko) = crate::recon::notifiche::leggi_csv(&body);
+    let importate = s.store.importa_notifiche(&id, &ok).await?;
+    Ok(Json(EsitoNotifiche {
+        lette: ok.len() + ko.len(),
+        importate,
+        scartate: ko.len(),
+        scarti: ko
+            .into_iter()
+            .map(|k| ScartoTesoreria {
+                riga: k.riga.to_string(),
+                originale: k.originale,
+                motivo: k.motivo,
+            })
+            .collect(),
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

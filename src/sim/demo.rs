@@ -92,7 +92,7 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
     ];
     for (id, nome, ipa, iban) in enti {
         let e: EnteInput = serde_json::from_value(
-            json!({"id_dominio": id, "denominazione": nome, "codice_ipa": ipa, "segregation_code": 1, "flg_tesoreria": true, "ibans": [iban], "contatti": {"email": format!("pagamenti@{ipa}.example.it")}}),
+            json!({"id_dominio": id, "denominazione": nome, "codice_ipa": ipa, "segregation_code": 1, "flg_tesoreria": true, "flg_pagati": true, "ibans": [iban], "contatti": {"email": format!("pagamenti@{ipa}.example.it")}}),
         )?;
         let ente = store.insert_ente(&e).await?;
         let tipi = [
@@ -557,6 +557,20 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         }
         store.importa_tesoreria(dom, &righe, &[], "CSV").await?;
     }
+    // The Comune's back office notifies what it saw paid (one it never saw is missing).
+    let mut notifiche = Vec::new();
+    for iud in ["TARI-2026-001", "TARI-2026-002", "AVVISO-2026-001"] {
+        let d = store.get_dovuto(COMUNE, iud).await?;
+        notifiche.push(crate::recon::notifiche::Notifica {
+            iud: iud.into(),
+            iuv: Some(d.iuv.to_string()),
+            data_esecuzione: today,
+            importo: d.importo,
+            tipo_dovuto: d.tipo_dovuto.clone(),
+            causale: d.causale.clone(),
+        });
+    }
+    store.importa_notifiche(COMUNE, &notifiche).await?;
     for ente in [COMUNE, ASL] {
         for (k, n) in crate::recon::riconcilia::riconcilia(&store, ente)
             .await?
@@ -569,11 +583,13 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     let attesi = [
         Codice::RT_IUF,
         Codice::RT_IUF_TES,
+        Codice::IUD_RT_IUF,
+        Codice::RT_NO_IUD,
         Codice::IUF_NO_TES,
         Codice::TES_NO_MATCH,
     ];
     c.record(
-        "riconciliazione MyPivot (RT, flussi, giornale di cassa)",
+        "riconciliazione MyPivot (notifiche, RT, flussi, giornale di cassa)",
         attesi.iter().all(|k| conteggi.contains_key(k)),
         conteggi
             .iter()

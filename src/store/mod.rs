@@ -1200,8 +1200,19 @@ impl Store {
     pub async fn rendicontazione_ente(&self, ente: &str) -> StoreResult<Vec<RigaRendicontazione>> {
         dispatch!(self, |q, p| q::rendicontazione_ente(p, ente).await)
     }
-    pub async fn rt_ente(&self, ente: &str) -> StoreResult<Vec<Vec<u8>>> {
-        dispatch!(self, |q, p| q::rt_ente(p, ente).await)
+    pub async fn rt_ente(&self, ente: &str) -> StoreResult<Vec<(Vec<u8>, Option<String>)>> {
+        dispatch!(self, |q, p| q::rt_ente_iud(p, ente).await)
+    }
+    pub async fn importa_notifiche(
+        &self,
+        ente: &str,
+        righe: &[crate::recon::notifiche::Notifica],
+    ) -> StoreResult<u64> {
+        dispatch!(self, |q, p| q::importa_notifiche(p, ente, righe, now())
+            .await)
+    }
+    pub async fn notifiche_ente(&self, ente: &str) -> StoreResult<Vec<(String, i64)>> {
+        dispatch!(self, |q, p| q::notifiche_ente(p, ente).await)
     }
     pub async fn rt_email_data(&self, rt_id: i64) -> StoreResult<RtEmailData> {
         dispatch!(self, |q, p| q::rt_email_data(p, rt_id).await)

@@ -1522,11 +1522,46 @@ pub async fn rendicontazione_ente(p: &DbPool, ente: &str) -> StoreResult<Vec<Rig
         .await?)
 }
 
-/// The applied receipts of an ente (raw), for reconciliation.
-pub async fn rt_ente(p: &DbPool, ente: &str) -> StoreResult<Vec<Vec<u8>>> {
-    let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT raw FROM rt_ricevuta WHERE id_dominio = $1 AND stato IN ('ELABORATA', 'ANOMALA') ORDER BY id")
+
+/// Upserts notifications on (ente, IUD) in one transaction.
+pub async fn importa_notifiche(p: &DbPool, ente: &str, righe: &[crate::recon::notifiche::Notifica], now: OffsetDateTime) -> StoreResult<u64> {
+    let mut tx = begin_write(p).await?;
+    let mut n = 0;
+    for r in righe {
+        n += sqlx::query(
+            "INSERT INTO notifica (id_dominio, iud, iuv, data_esecuzione, importo_cents, tipo_dovuto, causale, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+             ON CONFLICT (id_dominio, iud) DO UPDATE SET iuv = excluded.iuv, data_esecuzione = excluded.data_esecuzione,
+               importo_cents = excluded.importo_cents, tipo_dovuto = excluded.tipo_dovuto, causale = excluded.causale, updated_at = excluded.updated_at",
+        )
         .bind(ente)
-        .fetch_all(p)
-        .await?;
-    Ok(rows.into_iter().map(|(r,)| r).collect())
+        .bind(&r.iud)
+        .bind(&r.iuv)
+        .bind(r.data_esecuzione)
+        .bind(r.importo.cents())
+        .bind(&r.tipo_dovuto)
+        .bind(&r.causale)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// (IUD, amount in cents) of an ente's notifications.
+pub async fn notifiche_ente(p: &DbPool, ente: &str) -> StoreResult<Vec<(String, i64)>> {
+    Ok(sqlx::query_as("SELECT iud, importo_cents FROM notifica WHERE id_dominio = $1 ORDER BY id").bind(ente).fetch_all(p).await?)
+}
+
+/// The applied receipts of an ente (raw) with the IUD of the dovuto they paid, if any.
+pub async fn rt_ente_iud(p: &DbPool, ente: &str) -> StoreResult<Vec<(Vec<u8>, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT t.raw, d.iud FROM rt_ricevuta t LEFT JOIN rpt r ON r.id = t.rpt_id LEFT JOIN dovuto d ON d.id = r.dovuto_id
+         WHERE t.id_dominio = $1 AND t.stato IN ('ELABORATA', 'ANOMALA') ORDER BY t.id",
+    )
+    .bind(ente)
+    .fetch_all(p)
+    .await?)
 }

@@ -358,3 +358,35 @@ both_backends!(
         );
     }
 );
+
+both_backends!(notified_payments_without_receipt_are_iud_no_rt, |app| {
+    let mut e = ente_json(A, "c_a", 1);
+    e["flg_pagati"] = serde_json::json!(true);
+    assert_eq!(
+        app.post("/api/v1/enti", ADMIN, e).await.0,
+        StatusCode::CREATED
+    );
+    let csv = "IUD;codIuv;t;c;a;i;c;c;l;p;n;m;data;importo;comm;tipo;tv;causale;dsr\n\
+IUD-1;;F;RSSMRA85T10A562S;Mario;;;;;;;;2026-11-28;10.00;;TARI;BBT;TARI;9/0101105IM/\n\
+IUD 2;;F;X;a;;;;;;;;2026-11-28;1.00;;TARI;BBT;c;d\n";
+    let (s, _, b) = app
+        .raw(
+            Method::POST,
+            &format!("/api/v1/enti/{A}/notifiche"),
+            Some(ADMIN),
+            "text/plain",
+            csv.as_bytes().to_vec(),
+        )
+        .await;
+    let e: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(
+        (s, e["importate"].as_u64(), e["scartate"].as_u64()),
+        (StatusCode::OK, Some(1), Some(1)),
+        "{e}"
+    );
+    let (_, r) = app
+        .get(&format!("/api/v1/enti/{A}/riconciliazione"), ADMIN)
+        .await;
+    assert_eq!(r["conteggi"]["IUD_NO_RT"], 1, "{r}");
+    assert_eq!(r["righe"][0]["iud"], "IUD-1");
+});
