@@ -527,15 +527,8 @@ impl Simulator {
                 };
                 let rt = rt::da_rpt(&s.rpt, pagato, &id_psp, &format!("IUR{seq:08}{n}"));
                 s.rt = Some(rt.clone().into_bytes());
-                s.stato = if pagato {
-                    "RT_ACCETTATA_NODO"
-                } else {
-                    "RPT_RIFIUTATA_PSP"
-                }
-                .into();
-                if !pagato {
-                    s.stato = "RT_ACCETTATA_NODO".into();
-                }
+                // Paid or not, the Nodo now holds an RT (negative when not paid).
+                s.stato = "RT_ACCETTATA_NODO".into();
                 s.id_psp = id_psp;
                 consegne.push((k.clone(), rt.into_bytes()));
             }
