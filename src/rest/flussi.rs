@@ -3,6 +3,7 @@
 //! a download now for one ente (it runs through the outbox like the scheduled ones).
 
 use super::auth::Caller;
+use super::outbox::Accodato;
 use super::{ApiError, AppState, Problem};
 use crate::registry::{Page, Paging};
 use crate::store::FlussoScaricato;
@@ -109,12 +110,6 @@ async fn list(
         per_page: paging.per_page,
         total,
     }))
-}
-
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Accodato {
-    /// The outbox job that will download the flows (see `/api/v1/outbox`).
-    pub job: i64,
 }
 
 /// Downloads the ente's flows now (202: queued in the outbox).

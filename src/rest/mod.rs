@@ -8,7 +8,7 @@ mod enti;
 pub mod error;
 mod flussi;
 mod journal;
-mod outbox;
+pub(crate) mod outbox;
 pub mod portale;
 mod rt;
 mod tesoreria;

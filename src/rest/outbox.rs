@@ -18,6 +18,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(retry))
 }
 
+/// Work queued in the outbox by an endpoint that answers 202.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Accodato {
+    /// The outbox job doing it (see `/api/v1/outbox`).
+    pub job: i64,
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OutboxQuery {

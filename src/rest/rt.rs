@@ -2,6 +2,7 @@
 //! visible with its state and its raw bytes. An operator sees only their ente's.
 
 use super::auth::Caller;
+use super::outbox::Accodato;
 use super::{ApiError, AppState, Problem};
 use crate::registry::{Page, Paging};
 use crate::store::RtRicevuta;
@@ -19,12 +20,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(raw))
         .routes(routes!(reinvia_email))
         .routes(routes!(richiedi_copia))
-}
-
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Accodato {
-    /// The outbox job doing it (see `/api/v1/outbox`).
-    pub job: i64,
 }
 
 /// Sends the receipt email again (a positive RT only).
