@@ -86,6 +86,26 @@ pub struct Chiave {
     pub id_psp: Option<String>,
 }
 
+impl Chiave {
+    /// The keys of one RPT (no PSP).
+    pub fn rpt(dom: &str, iuv: &str, ccp: &str) -> Chiave {
+        Chiave {
+            id_dominio: Some(dom.into()),
+            iuv: Some(iuv.into()),
+            ccp: Some(ccp.into()),
+            id_psp: None,
+        }
+    }
+
+    /// Only the dominio (flows, pending lists).
+    pub fn dominio(dom: &str) -> Chiave {
+        Chiave {
+            id_dominio: Some(dom.into()),
+            ..Chiave::default()
+        }
+    }
+}
+
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
 struct Inner {

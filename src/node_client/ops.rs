@@ -188,12 +188,7 @@ impl NodoClient {
         iuv: &str,
         ccp: &str,
     ) -> Result<EsitoChiediStatoRPT, NodoError> {
-        let key = Chiave {
-            id_dominio: Some(dom.into()),
-            iuv: Some(iuv.into()),
-            ccp: Some(ccp.into()),
-            id_psp: None,
-        };
+        let key = Chiave::rpt(dom, iuv, ccp);
         let body = self.richiesta(dom, iuv, ccp).write("nodoChiediStatoRPT");
         let xml = self.call("nodoChiediStatoRPT", None, &body, key).await?;
         let r = NodoChiediStatoRPTRisposta::parse(&xml).map_err(invalid)?;
@@ -210,12 +205,7 @@ impl NodoClient {
         iuv: &str,
         ccp: &str,
     ) -> Result<Vec<u8>, NodoError> {
-        let key = Chiave {
-            id_dominio: Some(dom.into()),
-            iuv: Some(iuv.into()),
-            ccp: Some(ccp.into()),
-            id_psp: None,
-        };
+        let key = Chiave::rpt(dom, iuv, ccp);
         let body = self.richiesta(dom, iuv, ccp).write("nodoChiediCopiaRT");
         let xml = self.call("nodoChiediCopiaRT", None, &body, key).await?;
         let r = NodoChiediCopiaRTRisposta::parse(&xml).map_err(invalid)?;
@@ -242,10 +232,7 @@ impl NodoClient {
             id_psp: None,
         }
         .write();
-        let key = Chiave {
-            id_dominio: Some(dom.into()),
-            ..Chiave::default()
-        };
+        let key = Chiave::dominio(dom);
         let xml = self
             .call("nodoChiediElencoFlussiRendicontazione", None, &body, key)
             .await?;
@@ -267,10 +254,7 @@ impl NodoClient {
             id_flusso: id_flusso.into(),
         }
         .write();
-        let key = Chiave {
-            id_dominio: Some(dom.into()),
-            ..Chiave::default()
-        };
+        let key = Chiave::dominio(dom);
         let xml = self
             .call("nodoChiediFlussoRendicontazione", None, &body, key)
             .await?;
@@ -297,10 +281,7 @@ impl NodoClient {
             dimensione_lista: dimensione,
         }
         .write();
-        let key = Chiave {
-            id_dominio: Some(dom.into()),
-            ..Chiave::default()
-        };
+        let key = Chiave::dominio(dom);
         let xml = self
             .call("nodoChiediListaPendentiRPT", None, &body, key)
             .await?;

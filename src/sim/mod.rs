@@ -561,12 +561,7 @@ impl Simulator {
         }
         .write();
         for attempt in 1..=5u32 {
-            let key = Chiave {
-                id_dominio: Some(k.0.clone()),
-                iuv: Some(k.1.clone()),
-                ccp: Some(k.2.clone()),
-                id_psp: None,
-            };
+            let key = Chiave::rpt(&k.0, &k.1, &k.2);
             match self
                 .gateway
                 .call("paaInviaRT", Some(&h.write()), &body, key)
