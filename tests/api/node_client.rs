@@ -33,6 +33,15 @@ async fn gateway(backend: Backend, smtp_port: u16) -> (TestApp, FakeNodo) {
     (app, nodo)
 }
 
+fn outcomes(journal: &serde_json::Value) -> Vec<&str> {
+    journal["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect()
+}
+
 /// The nodoInviaRPT journal once it holds `n` entries (the writer batches).
 async fn journal_with(app: &TestApp, n: i64) -> serde_json::Value {
     let path = "/api/v1/journal?operation=nodoInviaRPT";
@@ -101,12 +110,7 @@ async fn activated_rpt_is_sent_to_the_nodo_over_mtls_after_a_transient_fault(bac
     );
     // Both directions are in the journal (written in batches), outbound ones marked OUT.
     let journal = journal_with(&app, 2).await;
-    let outcomes: Vec<&str> = journal["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["outcome"].as_str().unwrap())
-        .collect();
+    let outcomes = outcomes(&journal);
     assert!(
         outcomes.contains(&"PPT_SYSTEM_ERROR") && outcomes.contains(&"OK"),
         "{journal}"
@@ -299,12 +303,7 @@ async fn a_nodo_that_does_not_answer_in_time_is_asked_again_after_the_backoff(ba
         "sent on the retry"
     );
     let journal = journal_with(&app, 2).await;
-    let outcomes: Vec<&str> = journal["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["outcome"].as_str().unwrap())
-        .collect();
+    let outcomes = outcomes(&journal);
     assert!(outcomes.contains(&"TRANSPORT"), "{journal}");
     let j = job(&app, "nodoInviaRPT").await;
     assert_eq!(

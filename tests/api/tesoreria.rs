@@ -38,25 +38,31 @@ fn movimenti() -> Vec<Movimento> {
     ]
 }
 
+/// POSTs a file body (not JSON) and reads the JSON answer.
+async fn post_file(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    body: impl Into<Vec<u8>>,
+) -> (StatusCode, serde_json::Value) {
+    let (s, _, b) = app
+        .raw(Method::POST, path, Some(token), content_type, body.into())
+        .await;
+    (
+        s,
+        serde_json::from_slice(&b).unwrap_or(serde_json::Value::Null),
+    )
+}
+
 async fn upload(
     app: &TestApp,
     token: &str,
     formato: &str,
     body: String,
 ) -> (StatusCode, serde_json::Value) {
-    let (s, _, b) = app
-        .raw(
-            Method::POST,
-            &format!("/api/v1/enti/{A}/tesoreria?formato={formato}"),
-            Some(token),
-            "text/plain",
-            body.into_bytes(),
-        )
-        .await;
-    (
-        s,
-        serde_json::from_slice(&b).unwrap_or(serde_json::Value::Null),
-    )
+    let path = format!("/api/v1/enti/{A}/tesoreria?formato={formato}");
+    post_file(app, &path, token, "text/plain", body).await
 }
 
 both_backends!(
@@ -232,19 +238,8 @@ fn flusso(id: &str, data_ora: &str, ricevente: &str, esiti: &[u8]) -> String {
 }
 
 async fn carica(app: &TestApp, ente: &str, xml: String) -> (StatusCode, serde_json::Value) {
-    let (s, _, b) = app
-        .raw(
-            Method::POST,
-            &format!("/api/v1/enti/{ente}/flussi"),
-            Some(ADMIN),
-            "application/xml",
-            xml.into_bytes(),
-        )
-        .await;
-    (
-        s,
-        serde_json::from_slice(&b).unwrap_or(serde_json::Value::Null),
-    )
+    let path = format!("/api/v1/enti/{ente}/flussi");
+    post_file(app, &path, ADMIN, "application/xml", xml).await
 }
 
 both_backends!(
@@ -369,16 +364,8 @@ both_backends!(notified_payments_without_receipt_are_iud_no_rt, |app| {
     let csv = "IUD;codIuv;t;c;a;i;c;c;l;p;n;m;data;importo;comm;tipo;tv;causale;dsr\n\
 IUD-1;;F;RSSMRA85T10A562S;Mario;;;;;;;;2026-11-28;10.00;;TARI;BBT;TARI;9/0101105IM/\n\
 IUD 2;;F;X;a;;;;;;;;2026-11-28;1.00;;TARI;BBT;c;d\n";
-    let (s, _, b) = app
-        .raw(
-            Method::POST,
-            &format!("/api/v1/enti/{A}/notifiche"),
-            Some(ADMIN),
-            "text/plain",
-            csv.as_bytes().to_vec(),
-        )
-        .await;
-    let e: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    let path = format!("/api/v1/enti/{A}/notifiche");
+    let (s, e) = post_file(&app, &path, ADMIN, "text/plain", csv).await;
     assert_eq!(
         (s, e["importate"].as_u64(), e["scartate"].as_u64()),
         (StatusCode::OK, Some(1), Some(1)),
