@@ -260,6 +260,7 @@ impl Dispatcher {
                 numero_pagamenti: None,
                 importo_cents: None,
                 data_regolamento: None,
+                id_regolamento: None,
                 pagamenti: Vec::new(),
             };
             match self.nodo.chiedi_flusso(dom, &f.identificativo_flusso).await {
@@ -302,6 +303,7 @@ pub fn leggi_flusso(dom: &str, raw: &[u8], row: &mut crate::store::NuovoFlusso) 
         Ok(f) => {
             let t = &f.testata;
             row.data_regolamento = Some(t.data_regolamento);
+            row.id_regolamento = Some(t.identificativo_univoco_regolamento.clone());
             row.numero_pagamenti = i64::try_from(t.numero_totale_pagamenti).ok();
             row.importo_cents = Some(t.importo_totale_pagamenti.cents());
             let ricevente = &t.istituto_ricevente.identificativo.codice;

@@ -116,6 +116,7 @@ pub(crate) async fn elabora_rt(
             stato_rt::ANOMALA
         },
         nota: (!anomalie.is_empty()).then(|| anomalie.join("; ")),
+        ricevute: crate::store::NuovaRicevuta::da_rt(&rt, Some(id)),
     };
     if store.apply_rt(id, &rpt, &applied).await.map_err(system)? {
         Ok(())

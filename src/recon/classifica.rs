@@ -48,6 +48,66 @@ impl Codice {
         )
     }
 
+    /// Every code, in order (the bit of each is its position).
+    pub const TUTTI: [Codice; 15] = {
+        use Codice::*;
+        [
+            IUD_RT_IUF_TES,
+            RT_IUF_TES,
+            RT_TES,
+            RT_IUF,
+            IUD_RT_IUF,
+            IUD_NO_RT,
+            RT_NO_IUD,
+            RT_NO_IUF,
+            IUV_NO_RT,
+            IUF_NO_TES,
+            IUF_TES_DIV_IMP,
+            TES_NO_IUF_OR_IUV,
+            TES_NO_MATCH,
+            DOPPI,
+            OTHERS,
+        ]
+    };
+
+    /// The code's bit in a stored code set.
+    pub fn bit(self) -> u64 {
+        1 << (self as u32)
+    }
+
+    /// The codes of a stored bit set, in order.
+    pub fn da_maschera(m: u64) -> Vec<Codice> {
+        Self::TUTTI
+            .into_iter()
+            .filter(|c| m & c.bit() != 0)
+            .collect()
+    }
+
+    pub fn nome(self) -> &'static str {
+        use Codice::*;
+        match self {
+            IUD_RT_IUF_TES => "IUD_RT_IUF_TES",
+            RT_IUF_TES => "RT_IUF_TES",
+            RT_TES => "RT_TES",
+            RT_IUF => "RT_IUF",
+            IUD_RT_IUF => "IUD_RT_IUF",
+            IUD_NO_RT => "IUD_NO_RT",
+            RT_NO_IUD => "RT_NO_IUD",
+            RT_NO_IUF => "RT_NO_IUF",
+            IUV_NO_RT => "IUV_NO_RT",
+            IUF_NO_TES => "IUF_NO_TES",
+            IUF_TES_DIV_IMP => "IUF_TES_DIV_IMP",
+            TES_NO_IUF_OR_IUV => "TES_NO_IUF_OR_IUV",
+            TES_NO_MATCH => "TES_NO_MATCH",
+            DOPPI => "DOPPI",
+            OTHERS => "OTHERS",
+        }
+    }
+
+    pub fn da_nome(s: &str) -> Option<Codice> {
+        Self::TUTTI.into_iter().find(|c| c.nome() == s)
+    }
+
     /// Whether the ente's views offer this code.
     pub fn abilitato(self, f: Flags) -> bool {
         use Codice::*;

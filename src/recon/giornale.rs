@@ -47,6 +47,8 @@ pub struct RigaCassa {
     pub estratto: Estratto,
     pub importo: Importo,
     pub data_valuta: time::Date,
+    /// The account (XLS bank statements carry it; CSV and OPI do not).
+    pub conto: Option<String>,
 }
 
 /// A line not imported, with the line as read.
@@ -93,6 +95,7 @@ fn riga(rec: &csv::StringRecord, c: &Colonne) -> Result<RigaCassa, String> {
         estratto,
         importo,
         data_valuta: data("data valuta", get(c.data_valuta, "data valuta")?)?,
+        conto: None,
     })
 }
 

@@ -89,6 +89,7 @@ fn movimento(
                 data_valuta: get("data_valuta_ente")
                     .and_then(data)
                     .unwrap_or(data_movimento),
+                conto: None,
             })))
         }
         _ => Ok(None),

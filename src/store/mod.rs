@@ -15,6 +15,9 @@ use std::str::FromStr;
 use std::time::Duration;
 use time::{Date, OffsetDateTime};
 
+// Dates travel as ISO text (yyyy-MM-dd) in JSON and query strings.
+time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
+
 pub static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 pub static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -24,12 +27,14 @@ mod sqlite {
     pub type Db = sqlx::Sqlite;
     pub const IS_POSTGRES: bool = false;
     include!("queries.rs");
+    include!("recon_queries.rs");
 }
 
 mod postgres {
     pub type Db = sqlx::Postgres;
     pub const IS_POSTGRES: bool = true;
     include!("queries.rs");
+    include!("recon_queries.rs");
 }
 
 #[derive(Clone)]
@@ -389,7 +394,289 @@ pub struct NuovoFlusso {
     pub importo_cents: Option<i64>,
     /// When read: the settlement day and the payments (kept for reconciliation).
     pub data_regolamento: Option<Date>,
+    pub id_regolamento: Option<String>,
     pub pagamenti: Vec<crate::model::flusso::PagamentoFlusso>,
+}
+
+/// A receipt's single payment to stage for reconciliation (E).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NuovaRicevuta {
+    pub iuv: String,
+    pub iur: String,
+    pub indice: i64,
+    pub iud: Option<String>,
+    pub tipo_dovuto: Option<String>,
+    pub importo_cents: i64,
+    pub totale_cents: i64,
+    pub codice_esito: i64,
+    pub data_esito: Date,
+    pub cf_pagatore: Option<String>,
+    pub anagrafica_pagatore: Option<String>,
+    pub cf_versante: Option<String>,
+    pub anagrafica_versante: Option<String>,
+    pub attestante: Option<String>,
+    pub denominazione_attestante: Option<String>,
+    pub causale: Option<String>,
+    /// The budget split (JSON, as the dovuto's), when known.
+    pub bilancio: Option<String>,
+    /// GATEWAY (our RT), PAGATI (MyPay export), SURROGATO (reported with esito 9).
+    pub fonte: &'static str,
+    pub rt_id: Option<i64>,
+}
+
+impl NuovaRicevuta {
+    /// The paid single payments of an RT (esito 0 or 2; unpaid ones carry no amount).
+    pub fn da_rt(rt: &crate::model::rpt::Rt, rt_id: Option<i64>) -> Vec<NuovaRicevuta> {
+        let d = &rt.dati_pagamento;
+        if !matches!(d.codice_esito, 0 | 2) {
+            return Vec::new();
+        }
+        let id = |s: &crate::model::rpt::Soggetto| Some(s.identificativo.codice.clone());
+        d.dati_singolo_pagamento
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.importo.cents() > 0)
+            .map(|(n, s)| NuovaRicevuta {
+                iuv: d.iuv.to_string(),
+                iur: s.iur.clone(),
+                indice: n as i64 + 1,
+                iud: None,
+                tipo_dovuto: None,
+                importo_cents: s.importo.cents(),
+                totale_cents: d.importo_totale_pagato.cents(),
+                codice_esito: i64::from(d.codice_esito),
+                data_esito: s.data_esito,
+                cf_pagatore: id(&rt.soggetto_pagatore),
+                anagrafica_pagatore: Some(rt.soggetto_pagatore.anagrafica.clone()),
+                cf_versante: rt.soggetto_versante.as_ref().and_then(id),
+                anagrafica_versante: rt.soggetto_versante.as_ref().map(|v| v.anagrafica.clone()),
+                attestante: Some(rt.istituto_attestante.identificativo.codice.clone()),
+                denominazione_attestante: Some(rt.istituto_attestante.denominazione.clone()),
+                causale: Some(s.causale.clone()),
+                bilancio: None,
+                fonte: "GATEWAY",
+                rt_id,
+            })
+            .collect()
+    }
+}
+
+/// Filters of the Riconciliazione / Anomalie views (MyPivot §1.5); `codici` is the set of
+/// codes asked for (bits of recon::classifica::Codice).
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+pub struct FiltroRiconciliazione {
+    #[serde(default)]
+    pub codici: u64,
+    pub tipo_dovuto: Option<String>,
+    pub iud: Option<String>,
+    pub iuv: Option<String>,
+    pub iur: Option<String>,
+    pub iuf: Option<String>,
+    pub attestante: Option<String>,
+    pub cf_pagatore: Option<String>,
+    pub ordinante: Option<String>,
+    pub anno_bolletta: Option<i64>,
+    pub codice_bolletta: Option<String>,
+    pub importo_tesoreria_cents: Option<i64>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_esito_da: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_esito_a: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_regolamento_da: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_regolamento_a: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_contabile_da: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_contabile_a: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_valuta_da: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_valuta_a: Option<Date>,
+    /// Only the lines an operator hid (instead of only the visible ones).
+    #[serde(default)]
+    pub nascosti: bool,
+}
+
+/// One classified line of the reconciliation.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RigaRiconciliazione {
+    pub id: i64,
+    #[serde(skip)]
+    pub codici: i64,
+    /// The line's codes (those the ente's views offer).
+    #[sqlx(skip)]
+    #[serde(rename = "codici")]
+    pub nomi_codici: Vec<String>,
+    pub iud: Option<String>,
+    pub iuv: Option<String>,
+    pub iur: Option<String>,
+    pub indice: Option<i64>,
+    pub iuf: Option<String>,
+    pub tipo_dovuto: Option<String>,
+    pub cf_pagatore: Option<String>,
+    pub attestante: Option<String>,
+    pub tesoreria_id: Option<i64>,
+    pub anno_bolletta: Option<i64>,
+    pub codice_bolletta: Option<String>,
+    pub ordinante: Option<String>,
+    pub conto: Option<String>,
+    pub importo_notificato_cents: Option<i64>,
+    pub importo_pagato_cents: Option<i64>,
+    pub totale_pagato_cents: Option<i64>,
+    pub importo_rendicontato_cents: Option<i64>,
+    pub totale_flusso_cents: Option<i64>,
+    pub importo_tesoreria_cents: Option<i64>,
+    #[schema(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_esecuzione: Option<Date>,
+    #[schema(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_esito: Option<Date>,
+    #[schema(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_regolamento: Option<Date>,
+    #[schema(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_contabile: Option<Date>,
+    #[schema(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_valuta: Option<Date>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub aggiornato_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct NuovaSegnalazione {
+    /// The classification code of the line.
+    pub codice: String,
+    #[serde(skip)]
+    pub bit: u64,
+    pub iuf: Option<String>,
+    pub iud: Option<String>,
+    pub iuv: Option<String>,
+    pub nota: String,
+    /// Hide the line from the default views.
+    #[serde(default)]
+    pub nascosto: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Segnalazione {
+    pub id: i64,
+    pub codice: String,
+    pub iuf: Option<String>,
+    pub iud: Option<String>,
+    pub iuv: Option<String>,
+    pub nota: String,
+    pub nascosto: bool,
+    /// False once a newer note on the same line superseded it.
+    pub attivo: bool,
+    pub utente: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FiltroRicevute {
+    pub tipo_dovuto: Option<String>,
+    pub iud: Option<String>,
+    pub iuv: Option<String>,
+    pub iur: Option<String>,
+    /// Code or name of the attesting PSP (contains).
+    pub attestante: Option<String>,
+    pub cf_pagatore: Option<String>,
+    pub cf_versante: Option<String>,
+    /// GATEWAY, PAGATI or SURROGATO.
+    pub fonte: Option<String>,
+    #[param(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_esito_da: Option<Date>,
+    #[param(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_esito_a: Option<Date>,
+}
+
+/// A staged receipt's single payment (Ricevute telematiche view).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RicevutaStaged {
+    pub id: i64,
+    pub iuv: String,
+    pub iur: String,
+    pub indice: i64,
+    pub iud: Option<String>,
+    pub tipo_dovuto: Option<String>,
+    pub importo_cents: i64,
+    pub totale_cents: i64,
+    #[schema(value_type = String, format = Date)]
+    #[serde(with = "iso_date")]
+    pub data_esito: Date,
+    pub cf_pagatore: Option<String>,
+    pub anagrafica_pagatore: Option<String>,
+    pub cf_versante: Option<String>,
+    pub anagrafica_versante: Option<String>,
+    pub attestante: Option<String>,
+    pub denominazione_attestante: Option<String>,
+    pub causale: Option<String>,
+    pub bilancio: Option<String>,
+    pub fonte: String,
+}
+
+/// A reporting flow as the Rendicontazione view lists it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct FlussoRendicontato {
+    pub iuf: String,
+    pub data_ora_flusso: Option<String>,
+    pub id_regolamento: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_regolamento: Option<Date>,
+    pub pagamenti: i64,
+    pub totale_flusso_cents: Option<i64>,
+}
+
+/// A reported payment with its receipt, if any.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct PagamentoRendicontato {
+    pub iuv: String,
+    pub iur: String,
+    pub indice: Option<i64>,
+    pub importo_cents: i64,
+    pub esito: i64,
+    #[schema(value_type = String, format = Date)]
+    #[serde(with = "iso_date")]
+    pub data_esito: Date,
+    pub iud: Option<String>,
+    pub importo_ricevuta_cents: Option<i64>,
+    #[schema(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_esito_ricevuta: Option<Date>,
+    pub cf_pagatore: Option<String>,
+    pub fonte_ricevuta: Option<String>,
+}
+
+/// A booked reconciliation export.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ExportRiconciliazione {
+    pub id: String,
+    pub id_dominio: String,
+    pub versione: String,
+    /// The filters as booked (JSON).
+    pub filtri: String,
+    /// PRENOTATO, IN_CORSO, ESEGUITO, ESEGUITO_NESSUN_RECORD, ERRORE.
+    pub stato: String,
+    pub righe: i64,
+    pub errore: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<OffsetDateTime>,
 }
 
 /// One reported payment (R).
@@ -439,8 +726,10 @@ pub struct RigaTesoreria {
     pub anno_bolletta: i64,
     pub codice_bolletta: String,
     #[schema(value_type = String, format = Date)]
+    #[serde(with = "iso_date")]
     pub data_contabile: Date,
     #[schema(value_type = String, format = Date)]
+    #[serde(with = "iso_date")]
     pub data_valuta: Date,
     pub importo_cents: i64,
     pub ordinante: String,
@@ -586,6 +875,8 @@ pub struct EsitoRt {
     /// The RT's state once applied: ELABORATA, or ANOMALA with `nota`.
     pub stato: &'static str,
     pub nota: Option<String>,
+    /// The paid single payments, staged for reconciliation with the receipt.
+    pub ricevute: Vec<NuovaRicevuta>,
 }
 
 // ---- rows ----------------------------------------------------------------------------
@@ -1210,6 +1501,179 @@ impl Store {
     ) -> StoreResult<u64> {
         dispatch!(self, |q, p| q::importa_notifiche(p, ente, righe, now())
             .await)
+    }
+    /// Reclassifies what the ente's imports touched since the last run (nothing to do is
+    /// one read, so views call it before answering).
+    pub async fn recon_elabora(&self, ente: &str) -> StoreResult<usize> {
+        if !dispatch!(self, |q, p| q::coda_presente(p, ente).await)? {
+            return Ok(0);
+        }
+        dispatch!(self, |q, p| q::recon_elabora(p, ente, now()).await)
+    }
+    pub async fn recon_ricostruisci(&self, ente: &str) -> StoreResult<usize> {
+        dispatch!(self, |q, p| q::recon_ricostruisci(p, ente, now()).await)
+    }
+    pub async fn recon_in_attesa(&self) -> StoreResult<Vec<String>> {
+        dispatch!(self, |q, p| q::recon_in_attesa(p).await)
+    }
+    pub async fn importa_ricevute(&self, ente: &str, righe: &[NuovaRicevuta]) -> StoreResult<u64> {
+        dispatch!(self, |q, p| q::importa_ricevute(p, ente, righe, now())
+            .await)
+    }
+    pub async fn cerca_riconciliazione(
+        &self,
+        ente: &str,
+        f: &FiltroRiconciliazione,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<RigaRiconciliazione>, i64)> {
+        dispatch!(self, |q, p| q::cerca_riconciliazione(
+            p, ente, f, limit, offset
+        )
+        .await)
+    }
+    pub async fn pagina_riconciliazione(
+        &self,
+        ente: &str,
+        f: &FiltroRiconciliazione,
+        dopo: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<RigaRiconciliazione>> {
+        dispatch!(self, |q, p| q::pagina_riconciliazione(
+            p, ente, f, dopo, limit
+        )
+        .await)
+    }
+    pub async fn conteggi_riconciliazione(&self, ente: &str) -> StoreResult<Vec<(u64, i64)>> {
+        dispatch!(self, |q, p| q::conteggi_riconciliazione(p, ente).await)
+    }
+    pub async fn inserisci_segnalazione(
+        &self,
+        ente: &str,
+        s: &NuovaSegnalazione,
+        utente: &str,
+    ) -> StoreResult<Segnalazione> {
+        dispatch!(self, |q, p| q::inserisci_segnalazione(
+            p,
+            ente,
+            s,
+            utente,
+            now()
+        )
+        .await)
+    }
+    pub async fn storico_segnalazioni(
+        &self,
+        ente: &str,
+        codice: Option<&str>,
+        solo_attive: bool,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<Segnalazione>, i64)> {
+        dispatch!(self, |q, p| q::storico_segnalazioni(
+            p,
+            ente,
+            codice,
+            solo_attive,
+            limit,
+            offset
+        )
+        .await)
+    }
+    pub async fn cerca_ricevute(
+        &self,
+        ente: &str,
+        f: &FiltroRicevute,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<RicevutaStaged>, i64)> {
+        dispatch!(self, |q, p| q::cerca_ricevute(p, ente, f, limit, offset)
+            .await)
+    }
+    #[allow(clippy::too_many_arguments)]
+    pub async fn cerca_flussi_rendicontati(
+        &self,
+        ente: &str,
+        iuf: Option<&str>,
+        id_regolamento: Option<&str>,
+        da: Option<Date>,
+        a: Option<Date>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<FlussoRendicontato>, i64)> {
+        dispatch!(self, |q, p| q::cerca_flussi_rendicontati(
+            p,
+            ente,
+            iuf,
+            id_regolamento,
+            da,
+            a,
+            limit,
+            offset
+        )
+        .await)
+    }
+    pub async fn pagamenti_flusso(
+        &self,
+        ente: &str,
+        iuf: &str,
+    ) -> StoreResult<Vec<PagamentoRendicontato>> {
+        dispatch!(self, |q, p| q::pagamenti_flusso(p, ente, iuf).await)
+    }
+    pub async fn crea_export(
+        &self,
+        id: &str,
+        ente: &str,
+        versione: &str,
+        filtri: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::crea_export(
+            p,
+            id,
+            ente,
+            versione,
+            filtri,
+            now()
+        )
+        .await)
+    }
+    /// Takes an export to write; one not written for `stale` is taken over.
+    pub async fn prendi_export(&self, id: &str, stale: Duration) -> StoreResult<bool> {
+        let t = now();
+        dispatch!(self, |q, p| q::prendi_export(p, id, t - stale, t).await)
+    }
+    pub async fn scrivi_parte_export(&self, id: &str, n: i64, dati: &[u8]) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::scrivi_parte_export(p, id, n, dati, now())
+            .await)
+    }
+    pub async fn chiudi_export(
+        &self,
+        id: &str,
+        stato: &str,
+        righe: i64,
+        errore: Option<&str>,
+    ) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::chiudi_export(
+            p,
+            id,
+            stato,
+            righe,
+            errore,
+            now()
+        )
+        .await)
+    }
+    pub async fn get_export(&self, ente: &str, id: &str) -> StoreResult<ExportRiconciliazione> {
+        dispatch!(self, |q, p| q::get_export(p, ente, id).await)
+    }
+    pub async fn parte_export(&self, id: &str, n: i64) -> StoreResult<Option<Vec<u8>>> {
+        dispatch!(self, |q, p| q::parte_export(p, id, n).await)
+    }
+    pub async fn export_in_attesa(&self) -> StoreResult<Vec<ExportRiconciliazione>> {
+        dispatch!(self, |q, p| q::export_in_attesa(p).await)
+    }
+    pub async fn registra_import(&self, job: &ImportJob) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::registra_import(p, job).await)
     }
     pub async fn notifiche_ente(&self, ente: &str) -> StoreResult<Vec<(String, i64)>> {
         dispatch!(self, |q, p| q::notifiche_ente(p, ente).await)

@@ -850,6 +850,27 @@ pub async fn apply_rt(p: &DbPool, rt_id: i64, rpt: &RptRow, e: &EsitoRt, now: Of
         // The receipt email goes out with the payment, or not at all.
         tx_enqueue(&mut tx, "rtEmail", rt_id, now).await?;
     }
+    if !e.ricevute.is_empty() {
+        // Staged for reconciliation with the dovuto's IUD, tipo and budget split.
+        let dovuto: Option<(String, String, String)> = match rpt.dovuto_id {
+            Some(id) => sqlx::query_as("SELECT iud, tipo_dovuto, bilancio FROM dovuto WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?,
+            None => None,
+        };
+        let ricevute: Vec<NuovaRicevuta> = e
+            .ricevute
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                if let Some((iud, tipo, bilancio)) = &dovuto {
+                    r.iud = Some(iud.clone());
+                    r.tipo_dovuto = Some(tipo.clone());
+                    r.bilancio = (bilancio != "[]").then(|| bilancio.clone());
+                }
+                r
+            })
+            .collect();
+        tx_insert_ricevute(&mut tx, &rpt.id_dominio, &ricevute, now).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }
@@ -1369,25 +1390,61 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
             .execute(&mut *tx)
             .await?;
         let totale = f.importo_cents.unwrap_or(0);
-        for pag in f.pagamenti.iter().filter(|p| p.codice_esito != 3) {
-            sqlx::query(
-                "INSERT INTO rendicontazione (id_dominio, flusso_id, iuf, iuv, iur, indice, importo_cents, esito, data_esito, data_regolamento, totale_flusso_cents)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(&f.id_dominio)
-            .bind(id)
-            .bind(&f.id_flusso)
-            .bind(pag.iuv.as_str())
-            .bind(&pag.iur)
-            .bind(pag.indice.map(i64::from))
-            .bind(pag.importo.cents())
-            .bind(i64::from(pag.codice_esito))
-            .bind(pag.data_esito)
-            .bind(regolamento)
-            .bind(totale)
-            .execute(&mut *tx)
-            .await?;
+        let validi: Vec<_> = f.pagamenti.iter().filter(|p| p.codice_esito != 3).collect();
+        let iuf_key = f.id_flusso.to_uppercase();
+        for chunk in validi.chunks(500) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO rendicontazione (id_dominio, flusso_id, iuf, iuf_key, iuv, iur, indice, importo_cents, esito, data_esito, data_regolamento, totale_flusso_cents, id_regolamento, data_ora_flusso) ",
+            );
+            q.push_values(chunk, |mut b, pag| {
+                b.push_bind(&f.id_dominio)
+                    .push_bind(id)
+                    .push_bind(&f.id_flusso)
+                    .push_bind(&iuf_key)
+                    .push_bind(pag.iuv.as_str())
+                    .push_bind(&pag.iur)
+                    .push_bind(pag.indice.map(i64::from))
+                    .push_bind(pag.importo.cents())
+                    .push_bind(i64::from(pag.codice_esito))
+                    .push_bind(pag.data_esito)
+                    .push_bind(regolamento)
+                    .push_bind(totale)
+                    .push_bind(&f.id_regolamento)
+                    .push_bind(&f.data_ora_flusso);
+            });
+            q.build().persistent(chunk.len() == 500).execute(&mut *tx).await?;
         }
+        // Paid without RPT (esito 9): the reporting stands in for a receipt, as MyPivot's
+        // fabricated E row; a real receipt, if one comes, replaces it.
+        let surrogati: Vec<NuovaRicevuta> = validi
+            .iter()
+            .filter(|p| p.codice_esito == 9)
+            .map(|p| NuovaRicevuta {
+                iuv: p.iuv.to_string(),
+                iur: p.iur.clone(),
+                indice: p.indice.map_or(1, i64::from),
+                iud: None,
+                tipo_dovuto: None,
+                importo_cents: p.importo.cents(),
+                totale_cents: p.importo.cents(),
+                codice_esito: 0,
+                data_esito: p.data_esito,
+                cf_pagatore: None,
+                anagrafica_pagatore: None,
+                cf_versante: None,
+                anagrafica_versante: None,
+                attestante: None,
+                denominazione_attestante: None,
+                causale: None,
+                bilancio: None,
+                fonte: "SURROGATO",
+                rt_id: None,
+            })
+            .collect();
+        if !surrogati.is_empty() {
+            tx_insert_ricevute(&mut tx, &f.id_dominio, &surrogati, now).await?;
+        }
+        tx_accoda(&mut tx, &f.id_dominio, &[(coda::IUF, iuf_key)], now).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -1457,13 +1514,27 @@ pub async fn rt_per_iuv(p: &DbPool, dominio: &str, iuv: &str) -> StoreResult<Opt
 pub async fn importa_tesoreria(p: &DbPool, ente: &str, righe: &[crate::recon::giornale::RigaCassa], storni: &[(u16, String)], fonte: &str, now: OffsetDateTime) -> StoreResult<(u64, u64)> {
     let mut tx = begin_write(p).await?;
     let mut n = 0;
+    let mut chiavi = Vec::new();
     for r in righe {
-        n += sqlx::query(
-            "INSERT INTO tesoreria (id_dominio, anno_bolletta, codice_bolletta, data_contabile, data_valuta, importo_cents, ordinante, causale, iuf, iuv, fonte, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+        // The line as it was: a changed causale may move it to another IUF / IUV.
+        let prima: Option<(i64, Option<String>, Option<String>)> = sqlx::query_as("SELECT id, iuf_key, iuv FROM tesoreria WHERE id_dominio = $1 AND anno_bolletta = $2 AND codice_bolletta = $3")
+            .bind(ente)
+            .bind(i64::from(r.anno_bolletta))
+            .bind(&r.codice_bolletta)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some((_, f, v)) = prima {
+            chiavi.extend(f.map(|f| (coda::IUF, f)));
+            chiavi.extend(v.map(|v| (coda::IUV, v)));
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO tesoreria (id_dominio, anno_bolletta, codice_bolletta, data_contabile, data_valuta, importo_cents, ordinante, causale, iuf, iuv, fonte, created_at, updated_at, iuf_key, conto)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
              ON CONFLICT (id_dominio, anno_bolletta, codice_bolletta) DO UPDATE SET
                data_contabile = excluded.data_contabile, data_valuta = excluded.data_valuta, importo_cents = excluded.importo_cents,
-               ordinante = excluded.ordinante, causale = excluded.causale, iuf = excluded.iuf, iuv = excluded.iuv, fonte = excluded.fonte, updated_at = excluded.updated_at",
+               ordinante = excluded.ordinante, causale = excluded.causale, iuf = excluded.iuf, iuv = excluded.iuv, fonte = excluded.fonte, updated_at = excluded.updated_at,
+               iuf_key = excluded.iuf_key, conto = excluded.conto
+             RETURNING id",
         )
         .bind(ente)
         .bind(i64::from(r.anno_bolletta))
@@ -1477,20 +1548,29 @@ pub async fn importa_tesoreria(p: &DbPool, ente: &str, righe: &[crate::recon::gi
         .bind(&r.estratto.iuv)
         .bind(fonte)
         .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .bind(r.estratto.iuf.as_ref().map(|f| f.to_uppercase()))
+        .bind(&r.conto)
+        .fetch_one(&mut *tx)
+        .await?;
+        n += 1;
+        chiavi.push((coda::TESORERIA, id.to_string()));
     }
     let mut removed = 0;
     for (anno, codice) in storni {
-        removed += sqlx::query("DELETE FROM tesoreria WHERE id_dominio = $1 AND anno_bolletta = $2 AND codice_bolletta = $3")
+        let gone: Option<(i64, Option<String>, Option<String>)> = sqlx::query_as("DELETE FROM tesoreria WHERE id_dominio = $1 AND anno_bolletta = $2 AND codice_bolletta = $3 RETURNING id, iuf_key, iuv")
             .bind(ente)
             .bind(i64::from(*anno))
             .bind(codice)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some((id, f, v)) = gone {
+            removed += 1;
+            chiavi.push((coda::TESORERIA, id.to_string()));
+            chiavi.extend(f.map(|f| (coda::IUF, f)));
+            chiavi.extend(v.map(|v| (coda::IUV, v)));
+        }
     }
+    tx_accoda(&mut tx, ente, &chiavi, now).await?;
     tx.commit().await?;
     Ok((n, removed))
 }
@@ -1546,6 +1626,8 @@ pub async fn importa_notifiche(p: &DbPool, ente: &str, righe: &[crate::recon::no
         .await?
         .rows_affected();
     }
+    let chiavi: Vec<(&str, String)> = righe.iter().map(|r| (coda::IUD, r.iud.clone())).collect();
+    tx_accoda(&mut tx, ente, &chiavi, now).await?;
     tx.commit().await?;
     Ok(n)
 }

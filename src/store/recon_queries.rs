@@ -1,0 +1,644 @@
+// The reconciliation store (MyPivot): staged receipts, the queue of touched keys and the
+// materialized classified tuples. Included after queries.rs in both backend modules.
+
+use crate::recon::motore::{self, Dati, Proprietario, RigaE, RigaI, RigaR, RigaT};
+use std::collections::HashSet;
+
+/// Keys per IN list: well under SQLite's and PostgreSQL's parameter limits.
+const CHUNK: usize = 500;
+
+/// Queue kinds: an IUV, a (normalized) IUF, an IUD, a treasury line id.
+pub mod coda {
+    pub const IUV: &str = "V";
+    pub const IUF: &str = "F";
+    pub const IUD: &str = "D";
+    pub const TESORERIA: &str = "T";
+}
+
+/// Records keys an import touched, in the import's own transaction.
+pub async fn tx_accoda(c: &mut Conn, ente: &str, chiavi: &[(&str, String)], now: OffsetDateTime) -> StoreResult<()> {
+    for chunk in chiavi.chunks(CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new("INSERT INTO recon_coda (id_dominio, tipo, chiave, created_at) ");
+        q.push_values(chunk, |mut b, (tipo, k)| {
+            b.push_bind(ente).push_bind(*tipo).push_bind(k).push_bind(now);
+        });
+        q.build().execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, chunked.
+async fn per_chiavi<T, K>(c: &mut Conn, select_from: &str, ente: &str, col: &str, keys: &[K]) -> StoreResult<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+    K: for<'q> sqlx::Encode<'q, Db> + sqlx::Type<Db> + Clone + Send + Sync,
+{
+    let mut out = Vec::new();
+    for chunk in keys.chunks(CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(select_from);
+        q.push(" WHERE id_dominio = ").push_bind(ente).push(" AND ").push(col).push(" IN (");
+        let mut sep = q.separated(", ");
+        for k in chunk {
+            sep.push_bind(k.clone());
+        }
+        q.push(")");
+        out.extend(q.build_query_as::<T>().fetch_all(&mut *c).await?);
+    }
+    Ok(out)
+}
+
+const SEL_E: &str = "SELECT iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, data_esito, cf_pagatore, attestante FROM ricevuta";
+const SEL_R: &str = "SELECT id, iuf, iuf_key, iuv, iur, indice, importo_cents, esito, data_regolamento, totale_flusso_cents FROM rendicontazione";
+const SEL_I: &str = "SELECT iud, importo_cents, data_esecuzione, tipo_dovuto FROM notifica";
+const SEL_T: &str = "SELECT id, iuf, iuf_key, iuv, importo_cents, anno_bolletta, codice_bolletta, data_contabile, data_valuta, ordinante, conto FROM tesoreria";
+
+fn vec_of(s: &HashSet<String>) -> Vec<String> {
+    let mut v: Vec<String> = s.iter().cloned().collect();
+    v.sort();
+    v
+}
+
+/// Loads what the engine needs to recompute the owners reachable from the touched keys
+/// (see recon::motore): the closure over the join keys, then the rows.
+async fn carica(c: &mut Conn, ente: &str, mut v: HashSet<String>, mut f: HashSet<String>, mut d: HashSet<String>, t0: HashSet<i64>) -> StoreResult<(Dati, HashSet<Proprietario>)> {
+    // Rows already reconciled through a touched IUF, IUD or treasury line: their IUVs are
+    // recomputed even if the data that linked them is gone (a replaced flow, a storno).
+    let t0v: Vec<i64> = t0.iter().copied().collect();
+    for (col, keys) in [("iuf_key", vec_of(&f)), ("iud", vec_of(&d))] {
+        let rows: Vec<(Option<String>,)> = per_chiavi(c, "SELECT iuv FROM riconciliazione", ente, col, &keys).await?;
+        v.extend(rows.into_iter().filter_map(|r| r.0));
+    }
+    let rows: Vec<(Option<String>,)> = per_chiavi(c, "SELECT iuv FROM riconciliazione", ente, "tesoreria_id", &t0v).await?;
+    v.extend(rows.into_iter().filter_map(|r| r.0));
+    // Touched treasury lines bring their IUF and IUV.
+    let ts: Vec<RigaT> = per_chiavi(c, SEL_T, ente, "id", &t0v).await?;
+    for t in &ts {
+        f.extend(t.iuf_key.clone());
+        v.extend(t.iuv.clone());
+    }
+    // Every payment of a touched flow; every receipt of a touched IUD.
+    let rows: Vec<(String,)> = per_chiavi(c, "SELECT iuv FROM rendicontazione", ente, "iuf_key", &vec_of(&f)).await?;
+    v.extend(rows.into_iter().map(|r| r.0));
+    let rows: Vec<(String,)> = per_chiavi(c, "SELECT iuv FROM ricevuta", ente, "iud", &vec_of(&d)).await?;
+    v.extend(rows.into_iter().map(|r| r.0));
+
+    let vv = vec_of(&v);
+    let e: Vec<RigaE> = per_chiavi(c, SEL_E, ente, "iuv", &vv).await?;
+    let r: Vec<RigaR> = per_chiavi(c, SEL_R, ente, "iuv", &vv).await?;
+    d.extend(e.iter().filter_map(|e| e.iud.clone()));
+    let i: Vec<RigaI> = per_chiavi(c, SEL_I, ente, "iud", &vec_of(&d)).await?;
+    let mut f_read = f.clone();
+    f_read.extend(r.iter().map(|r| r.iuf_key.clone()));
+    // Treasury lines: of the IUFs and IUVs involved (owners too: whether they stand alone
+    // may have changed), then the others sharing their keys (to know which line is first).
+    let mut t: Vec<RigaT> = per_chiavi(c, SEL_T, ente, "iuf_key", &vec_of(&f_read)).await?;
+    t.extend(per_chiavi::<RigaT, _>(c, SEL_T, ente, "iuv", &vv).await?);
+    t.extend(ts);
+    let mut seen = HashSet::new();
+    t.retain(|x| seen.insert(x.id));
+    let mut owners: HashSet<Proprietario> = v.iter().cloned().map(Proprietario::Iuv).collect();
+    owners.extend(d.iter().cloned().map(Proprietario::Iud));
+    owners.extend(t0.iter().copied().map(Proprietario::Tesoreria));
+    owners.extend(t.iter().map(|x| Proprietario::Tesoreria(x.id)));
+    let extra_f: HashSet<String> = t.iter().filter_map(|x| x.iuf_key.clone()).filter(|k| !f_read.contains(k)).collect();
+    let extra_v: HashSet<String> = t.iter().filter_map(|x| x.iuv.clone()).filter(|k| !v.contains(k)).collect();
+    for x in per_chiavi::<RigaT, _>(c, SEL_T, ente, "iuf_key", &vec_of(&extra_f)).await?.into_iter().chain(per_chiavi::<RigaT, _>(c, SEL_T, ente, "iuv", &vec_of(&extra_v)).await?) {
+        if seen.insert(x.id) {
+            t.push(x);
+        }
+    }
+    let all_f: HashSet<String> = t.iter().filter_map(|x| x.iuf_key.clone()).collect();
+    let all_v: HashSet<String> = t.iter().filter_map(|x| x.iuv.clone()).collect();
+    let iuf_rendicontati: Vec<(String,)> = per_chiavi(c, "SELECT DISTINCT iuf_key FROM rendicontazione", ente, "iuf_key", &vec_of(&all_f)).await?;
+    let mut iuv_noti: HashSet<String> = per_chiavi::<(String,), _>(c, "SELECT DISTINCT iuv FROM ricevuta", ente, "iuv", &vec_of(&all_v)).await?.into_iter().map(|r| r.0).collect();
+    iuv_noti.extend(per_chiavi::<(String,), _>(c, "SELECT DISTINCT iuv FROM rendicontazione", ente, "iuv", &vec_of(&all_v)).await?.into_iter().map(|r| r.0));
+    let dati = Dati { e, r, i, t, iuf_rendicontati: iuf_rendicontati.into_iter().map(|r| r.0).collect(), iuv_noti };
+    Ok((dati, owners))
+}
+
+async fn scrivi(c: &mut Conn, ente: &str, righe: &[motore::Riga], now: OffsetDateTime) -> StoreResult<()> {
+    for chunk in righe.chunks(300) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO riconciliazione (id_dominio, chiave, codici, iud, iuv, iur, indice, iuf, iuf_key, tipo_dovuto, cf_pagatore, attestante,
+               tesoreria_id, anno_bolletta, codice_bolletta, ordinante, conto, importo_notificato_cents, importo_pagato_cents, totale_pagato_cents,
+               importo_rendicontato_cents, totale_flusso_cents, importo_tesoreria_cents, data_esecuzione, data_esito, data_regolamento,
+               data_contabile, data_valuta, aggiornato_at) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            let t = r.tesoreria.as_ref();
+            b.push_bind(ente)
+                .push_bind(r.proprietario.chiave())
+                .push_bind(r.codici as i64)
+                .push_bind(r.iud.clone())
+                .push_bind(r.iuv.clone())
+                .push_bind(r.iur.clone())
+                .push_bind(r.indice)
+                .push_bind(r.iuf.clone())
+                .push_bind(r.iuf.as_ref().map(|s| s.to_uppercase()))
+                .push_bind(r.tipo_dovuto.clone())
+                .push_bind(r.cf_pagatore.clone())
+                .push_bind(r.attestante.clone())
+                .push_bind(t.map(|t| t.id))
+                .push_bind(t.map(|t| t.anno_bolletta))
+                .push_bind(t.map(|t| t.codice_bolletta.clone()))
+                .push_bind(t.map(|t| t.ordinante.clone()))
+                .push_bind(t.and_then(|t| t.conto.clone()))
+                .push_bind(r.importo_notificato_cents)
+                .push_bind(r.importo_pagato_cents)
+                .push_bind(r.totale_pagato_cents)
+                .push_bind(r.importo_rendicontato_cents)
+                .push_bind(r.totale_flusso_cents)
+                .push_bind(t.map(|t| t.importo_cents))
+                .push_bind(r.data_esecuzione)
+                .push_bind(r.data_esito)
+                .push_bind(r.data_regolamento)
+                .push_bind(t.map(|t| t.data_contabile))
+                .push_bind(t.map(|t| t.data_valuta))
+                .push_bind(now);
+        });
+        q.build().persistent(chunk.len() == 300).execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// One reclassification at a time per ente (instances share the database): on PostgreSQL a
+/// transaction-scoped advisory lock; SQLite's write transaction already serializes.
+async fn lock_ente(c: &mut Conn, ente: &str) -> StoreResult<()> {
+    if IS_POSTGRES {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('recon:' || $1))").bind(ente).execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Drains the ente's queue of touched keys: recomputes exactly the owners they reach and
+/// replaces their rows, in one transaction. Returns how many rows were written.
+pub async fn recon_elabora(p: &DbPool, ente: &str, now: OffsetDateTime) -> StoreResult<usize> {
+    let mut tx = begin_write(p).await?;
+    lock_ente(&mut tx, ente).await?;
+    let coda: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, tipo, chiave FROM recon_coda WHERE id_dominio = $1 ORDER BY id LIMIT 200000")
+        .bind(ente)
+        .fetch_all(&mut *tx)
+        .await?;
+    if coda.is_empty() {
+        tx.rollback().await?;
+        return Ok(0);
+    }
+    let (mut v, mut f, mut d, mut t) = (HashSet::new(), HashSet::new(), HashSet::new(), HashSet::new());
+    for (_, tipo, k) in &coda {
+        match tipo.as_str() {
+            coda::IUV => {
+                v.insert(k.clone());
+            }
+            coda::IUF => {
+                f.insert(k.to_uppercase());
+            }
+            coda::IUD => {
+                d.insert(k.clone());
+            }
+            _ => {
+                if let Ok(id) = k.parse() {
+                    t.insert(id);
+                }
+            }
+        }
+    }
+    let (dati, owners) = carica(&mut tx, ente, v, f, d, t).await?;
+    let righe = motore::calcola(&dati, &owners);
+    let chiavi: Vec<String> = owners.iter().map(Proprietario::chiave).collect();
+    for chunk in chiavi.chunks(CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE id_dominio = ");
+        q.push_bind(ente).push(" AND chiave IN (");
+        let mut sep = q.separated(", ");
+        for k in chunk {
+            sep.push_bind(k);
+        }
+        q.push(")");
+        q.build().execute(&mut *tx).await?;
+    }
+    scrivi(&mut tx, ente, &righe, now).await?;
+    let ids: Vec<i64> = coda.iter().map(|c| c.0).collect();
+    for chunk in ids.chunks(CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM recon_coda WHERE id IN (");
+        let mut sep = q.separated(", ");
+        for k in chunk {
+            sep.push_bind(*k);
+        }
+        q.push(")");
+        q.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(righe.len())
+}
+
+/// Enti with keys waiting (a crash between an import and its reclassification).
+pub async fn recon_in_attesa(p: &DbPool) -> StoreResult<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT id_dominio FROM recon_coda").fetch_all(p).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Rebuilds the whole reconciliation of an ente from its staged rows.
+pub async fn recon_ricostruisci(p: &DbPool, ente: &str, now: OffsetDateTime) -> StoreResult<usize> {
+    let mut tx = begin_write(p).await?;
+    lock_ente(&mut tx, ente).await?;
+    let e: Vec<RigaE> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SEL_E} WHERE id_dominio = $1"))).bind(ente).fetch_all(&mut *tx).await?;
+    let r: Vec<RigaR> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SEL_R} WHERE id_dominio = $1"))).bind(ente).fetch_all(&mut *tx).await?;
+    let i: Vec<RigaI> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SEL_I} WHERE id_dominio = $1"))).bind(ente).fetch_all(&mut *tx).await?;
+    let t: Vec<RigaT> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SEL_T} WHERE id_dominio = $1"))).bind(ente).fetch_all(&mut *tx).await?;
+    let mut owners: HashSet<Proprietario> = e.iter().map(|x| Proprietario::Iuv(x.iuv.clone())).collect();
+    owners.extend(r.iter().map(|x| Proprietario::Iuv(x.iuv.clone())));
+    owners.extend(i.iter().map(|x| Proprietario::Iud(x.iud.clone())));
+    owners.extend(t.iter().map(|x| Proprietario::Tesoreria(x.id)));
+    let dati = Dati {
+        iuf_rendicontati: r.iter().map(|x| x.iuf_key.clone()).collect(),
+        iuv_noti: e.iter().map(|x| x.iuv.clone()).chain(r.iter().map(|x| x.iuv.clone())).collect(),
+        e,
+        r,
+        i,
+        t,
+    };
+    let righe = motore::calcola(&dati, &owners);
+    sqlx::query("DELETE FROM riconciliazione WHERE id_dominio = $1").bind(ente).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM recon_coda WHERE id_dominio = $1").bind(ente).execute(&mut *tx).await?;
+    scrivi(&mut tx, ente, &righe, now).await?;
+    tx.commit().await?;
+    Ok(righe.len())
+}
+
+/// Stages receipts (E) and queues their IUVs and IUDs. A receipt already staged is kept,
+/// except a stand-in (esito 9 surrogate), which the real receipt replaces.
+pub async fn tx_insert_ricevute(c: &mut Conn, ente: &str, righe: &[NuovaRicevuta], now: OffsetDateTime) -> StoreResult<u64> {
+    let mut n = 0;
+    let mut chiavi = Vec::new();
+    for r in righe {
+        n += sqlx::query(
+            "INSERT INTO ricevuta (id_dominio, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, codice_esito, data_esito,
+               cf_pagatore, anagrafica_pagatore, cf_versante, anagrafica_versante, attestante, denominazione_attestante, causale, bilancio,
+               fonte, rt_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)
+             ON CONFLICT (id_dominio, iuv, iur, indice) DO UPDATE SET iud = excluded.iud, tipo_dovuto = excluded.tipo_dovuto,
+               importo_cents = excluded.importo_cents, totale_cents = excluded.totale_cents, codice_esito = excluded.codice_esito,
+               data_esito = excluded.data_esito, cf_pagatore = excluded.cf_pagatore, anagrafica_pagatore = excluded.anagrafica_pagatore,
+               cf_versante = excluded.cf_versante, anagrafica_versante = excluded.anagrafica_versante, attestante = excluded.attestante,
+               denominazione_attestante = excluded.denominazione_attestante, causale = excluded.causale, bilancio = excluded.bilancio,
+               fonte = excluded.fonte, rt_id = excluded.rt_id, updated_at = excluded.updated_at
+             WHERE ricevuta.fonte = 'SURROGATO' AND excluded.fonte <> 'SURROGATO'",
+        )
+        .bind(ente)
+        .bind(&r.iuv)
+        .bind(&r.iur)
+        .bind(r.indice)
+        .bind(&r.iud)
+        .bind(&r.tipo_dovuto)
+        .bind(r.importo_cents)
+        .bind(r.totale_cents)
+        .bind(r.codice_esito)
+        .bind(r.data_esito)
+        .bind(&r.cf_pagatore)
+        .bind(&r.anagrafica_pagatore)
+        .bind(&r.cf_versante)
+        .bind(&r.anagrafica_versante)
+        .bind(&r.attestante)
+        .bind(&r.denominazione_attestante)
+        .bind(&r.causale)
+        .bind(&r.bilancio)
+        .bind(r.fonte)
+        .bind(r.rt_id)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        chiavi.push((coda::IUV, r.iuv.clone()));
+        if let Some(d) = &r.iud {
+            chiavi.push((coda::IUD, d.clone()));
+        }
+    }
+    tx_accoda(c, ente, &chiavi, now).await?;
+    Ok(n)
+}
+
+/// Imports receipts from a MyPay "export pagati" file, in one transaction.
+pub async fn importa_ricevute(p: &DbPool, ente: &str, righe: &[NuovaRicevuta], now: OffsetDateTime) -> StoreResult<u64> {
+    let mut tx = begin_write(p).await?;
+    let n = tx_insert_ricevute(&mut tx, ente, righe, now).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+// ---- views ----
+
+const SEL_RIGA: &str = "SELECT r.id, r.codici, r.iud, r.iuv, r.iur, r.indice, r.iuf, r.tipo_dovuto, r.cf_pagatore, r.attestante,
+    r.tesoreria_id, r.anno_bolletta, r.codice_bolletta, r.ordinante, r.conto, r.importo_notificato_cents, r.importo_pagato_cents,
+    r.totale_pagato_cents, r.importo_rendicontato_cents, r.totale_flusso_cents, r.importo_tesoreria_cents, r.data_esecuzione,
+    r.data_esito, r.data_regolamento, r.data_contabile, r.data_valuta, r.aggiornato_at FROM riconciliazione r";
+
+/// Appends the WHERE clause of a reconciliation search (every filter optional).
+fn filtro_riconciliazione(q: &mut sqlx::QueryBuilder<Db>, ente: &str, f: &FiltroRiconciliazione) {
+    q.push(" WHERE r.id_dominio = ").push_bind(ente.to_owned());
+    q.push(" AND (r.codici & ").push_bind(f.codici as i64).push(") <> 0");
+    let eq = |q: &mut sqlx::QueryBuilder<Db>, col: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            q.push(format!(" AND {col} = ")).push_bind(v.clone());
+        }
+    };
+    eq(q, "r.tipo_dovuto", &f.tipo_dovuto);
+    eq(q, "r.iud", &f.iud);
+    eq(q, "r.iuv", &f.iuv);
+    eq(q, "r.iur", &f.iur);
+    eq(q, "r.cf_pagatore", &f.cf_pagatore);
+    eq(q, "r.codice_bolletta", &f.codice_bolletta);
+    if let Some(v) = &f.iuf {
+        q.push(" AND r.iuf_key LIKE ").push_bind(format!("%{}%", v.to_uppercase()));
+    }
+    if let Some(v) = &f.attestante {
+        q.push(" AND r.attestante LIKE ").push_bind(format!("%{v}%"));
+    }
+    if let Some(v) = &f.ordinante {
+        q.push(" AND UPPER(r.ordinante) LIKE ").push_bind(format!("%{}%", v.to_uppercase()));
+    }
+    if let Some(v) = f.anno_bolletta {
+        q.push(" AND r.anno_bolletta = ").push_bind(v);
+    }
+    if let Some(v) = f.importo_tesoreria_cents {
+        q.push(" AND r.importo_tesoreria_cents = ").push_bind(v);
+    }
+    for (col, da, a) in [
+        ("r.data_esito", f.data_esito_da, f.data_esito_a),
+        ("r.data_regolamento", f.data_regolamento_da, f.data_regolamento_a),
+        ("r.data_contabile", f.data_contabile_da, f.data_contabile_a),
+        ("r.data_valuta", f.data_valuta_da, f.data_valuta_a),
+    ] {
+        if let Some(d) = da {
+            q.push(format!(" AND {col} >= ")).push_bind(d);
+        }
+        if let Some(d) = a {
+            q.push(format!(" AND {col} <= ")).push_bind(d);
+        }
+    }
+    // A line an operator hid (active note with the flag, same code and keys) shows only
+    // when hidden lines are asked for.
+    q.push(if f.nascosti { " AND EXISTS" } else { " AND NOT EXISTS" });
+    q.push(
+        " (SELECT 1 FROM segnalazione s WHERE s.id_dominio = r.id_dominio AND s.attivo AND s.nascosto AND (r.codici & s.bit) <> 0
+           AND COALESCE(s.iuf, '') = COALESCE(r.iuf, '') AND COALESCE(s.iud, '') = COALESCE(r.iud, '') AND COALESCE(s.iuv, '') = COALESCE(r.iuv, ''))",
+    );
+}
+
+pub async fn cerca_riconciliazione(p: &DbPool, ente: &str, f: &FiltroRiconciliazione, limit: i64, offset: i64) -> StoreResult<(Vec<RigaRiconciliazione>, i64)> {
+    let mut q = sqlx::QueryBuilder::<Db>::new(SEL_RIGA);
+    filtro_riconciliazione(&mut q, ente, f);
+    q.push(" ORDER BY COALESCE(r.data_esito, r.data_valuta, r.data_esecuzione), r.iuv, r.iud, r.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    let rows = q.build_query_as::<RigaRiconciliazione>().fetch_all(p).await?;
+    let mut c = sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) FROM riconciliazione r");
+    filtro_riconciliazione(&mut c, ente, f);
+    let (total,): (i64,) = c.build_query_as().fetch_one(p).await?;
+    Ok((rows, total))
+}
+
+/// The next page of an export, in id order (keyset: never an OFFSET over a large result).
+pub async fn pagina_riconciliazione(p: &DbPool, ente: &str, f: &FiltroRiconciliazione, dopo: i64, limit: i64) -> StoreResult<Vec<RigaRiconciliazione>> {
+    let mut q = sqlx::QueryBuilder::<Db>::new(SEL_RIGA);
+    filtro_riconciliazione(&mut q, ente, f);
+    q.push(" AND r.id > ").push_bind(dopo).push(" ORDER BY r.id LIMIT ").push_bind(limit);
+    Ok(q.build_query_as::<RigaRiconciliazione>().fetch_all(p).await?)
+}
+
+/// How many (visible) lines carry each code.
+pub async fn conteggi_riconciliazione(p: &DbPool, ente: &str) -> StoreResult<Vec<(u64, i64)>> {
+    let mut out = Vec::new();
+    let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT codici, COUNT(*) FROM riconciliazione WHERE id_dominio = $1 GROUP BY codici").bind(ente).fetch_all(p).await?;
+    for (m, n) in rows {
+        out.push((m as u64, n));
+    }
+    Ok(out)
+}
+
+pub async fn coda_presente(p: &DbPool, ente: &str) -> StoreResult<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM recon_coda WHERE id_dominio = $1 LIMIT 1").bind(ente).fetch_optional(p).await?;
+    Ok(row.is_some())
+}
+
+/// A note on a classified line; the previous active note of the same line is kept as history.
+pub async fn inserisci_segnalazione(p: &DbPool, ente: &str, s: &NuovaSegnalazione, utente: &str, now: OffsetDateTime) -> StoreResult<Segnalazione> {
+    let mut tx = begin_write(p).await?;
+    sqlx::query(
+        "UPDATE segnalazione SET attivo = FALSE WHERE id_dominio = $1 AND codice = $2 AND attivo
+           AND COALESCE(iuf, '') = COALESCE($3, '') AND COALESCE(iud, '') = COALESCE($4, '') AND COALESCE(iuv, '') = COALESCE($5, '')",
+    )
+    .bind(ente)
+    .bind(&s.codice)
+    .bind(&s.iuf)
+    .bind(&s.iud)
+    .bind(&s.iuv)
+    .execute(&mut *tx)
+    .await?;
+    let row: Segnalazione = sqlx::query_as(
+        "INSERT INTO segnalazione (id_dominio, codice, bit, iuf, iud, iuv, nota, nascosto, attivo, utente, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $10)
+         RETURNING id, codice, iuf, iud, iuv, nota, nascosto, attivo, utente, created_at",
+    )
+    .bind(ente)
+    .bind(&s.codice)
+    .bind(s.bit as i64)
+    .bind(&s.iuf)
+    .bind(&s.iud)
+    .bind(&s.iuv)
+    .bind(&s.nota)
+    .bind(s.nascosto)
+    .bind(utente)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn storico_segnalazioni(p: &DbPool, ente: &str, codice: Option<&str>, solo_attive: bool, limit: i64, offset: i64) -> StoreResult<(Vec<Segnalazione>, i64)> {
+    let filter = "id_dominio = $1 AND ($2 IS NULL OR codice = $2) AND (attivo OR NOT $3)";
+    let rows = sqlx::query_as::<_, Segnalazione>(sqlx::AssertSqlSafe(format!(
+        "SELECT id, codice, iuf, iud, iuv, nota, nascosto, attivo, utente, created_at FROM segnalazione WHERE {filter} ORDER BY id DESC LIMIT $4 OFFSET $5"
+    )))
+    .bind(ente)
+    .bind(codice)
+    .bind(solo_attive)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(p)
+    .await?;
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM segnalazione WHERE {filter}")))
+        .bind(ente)
+        .bind(codice)
+        .bind(solo_attive)
+        .fetch_one(p)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Ricevute telematiche: the staged receipts.
+pub async fn cerca_ricevute(p: &DbPool, ente: &str, f: &FiltroRicevute, limit: i64, offset: i64) -> StoreResult<(Vec<RicevutaStaged>, i64)> {
+    let build = |select: &str| {
+        let mut q = sqlx::QueryBuilder::<Db>::new(select);
+        q.push(" WHERE id_dominio = ").push_bind(ente.to_owned());
+        for (col, v) in [("tipo_dovuto", &f.tipo_dovuto), ("iud", &f.iud), ("iuv", &f.iuv), ("iur", &f.iur), ("cf_pagatore", &f.cf_pagatore), ("cf_versante", &f.cf_versante), ("fonte", &f.fonte)] {
+            if let Some(v) = v {
+                q.push(format!(" AND {col} = ")).push_bind(v.clone());
+            }
+        }
+        if let Some(v) = &f.attestante {
+            q.push(" AND (attestante LIKE ").push_bind(format!("%{v}%")).push(" OR denominazione_attestante LIKE ").push_bind(format!("%{v}%")).push(")");
+        }
+        if let Some(d) = f.data_esito_da {
+            q.push(" AND data_esito >= ").push_bind(d);
+        }
+        if let Some(d) = f.data_esito_a {
+            q.push(" AND data_esito <= ").push_bind(d);
+        }
+        q
+    };
+    let mut q = build("SELECT id, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, data_esito, cf_pagatore, anagrafica_pagatore, cf_versante, anagrafica_versante, attestante, denominazione_attestante, causale, bilancio, fonte FROM ricevuta");
+    q.push(" ORDER BY data_esito, iuv, iud, id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    let rows = q.build_query_as::<RicevutaStaged>().fetch_all(p).await?;
+    let (total,): (i64,) = build("SELECT COUNT(*) FROM ricevuta").build_query_as().fetch_one(p).await?;
+    Ok((rows, total))
+}
+
+/// Rendicontazione pagoPA: one line per flow (IUF) with its reported payments.
+#[allow(clippy::too_many_arguments)]
+pub async fn cerca_flussi_rendicontati(p: &DbPool, ente: &str, iuf: Option<&str>, id_regolamento: Option<&str>, da: Option<Date>, a: Option<Date>, limit: i64, offset: i64) -> StoreResult<(Vec<FlussoRendicontato>, i64)> {
+    let filter = "id_dominio = $1 AND ($2 IS NULL OR iuf_key LIKE $2) AND ($3 IS NULL OR id_regolamento = $3) AND ($4 IS NULL OR data_regolamento >= $4) AND ($5 IS NULL OR data_regolamento <= $5)";
+    let like = iuf.map(|s| format!("%{}%", s.to_uppercase()));
+    let rows = sqlx::query_as::<_, FlussoRendicontato>(sqlx::AssertSqlSafe(format!(
+        "SELECT iuf, MAX(data_ora_flusso) AS data_ora_flusso, MAX(id_regolamento) AS id_regolamento, MAX(data_regolamento) AS data_regolamento,
+                COUNT(*) AS pagamenti, MAX(totale_flusso_cents) AS totale_flusso_cents
+         FROM rendicontazione WHERE {filter} GROUP BY iuf ORDER BY MAX(data_regolamento) DESC, iuf LIMIT $6 OFFSET $7"
+    )))
+    .bind(ente)
+    .bind(&like)
+    .bind(id_regolamento)
+    .bind(da)
+    .bind(a)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(p)
+    .await?;
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(DISTINCT iuf) FROM rendicontazione WHERE {filter}")))
+        .bind(ente)
+        .bind(&like)
+        .bind(id_regolamento)
+        .bind(da)
+        .bind(a)
+        .fetch_one(p)
+        .await?;
+    Ok((rows, total))
+}
+
+/// A flow's reported payments, each with its receipt (E) when there is one.
+pub async fn pagamenti_flusso(p: &DbPool, ente: &str, iuf: &str) -> StoreResult<Vec<PagamentoRendicontato>> {
+    Ok(sqlx::query_as::<_, PagamentoRendicontato>(
+        "SELECT r.iuv, r.iur, r.indice, r.importo_cents, r.esito, r.data_esito, e.iud, e.importo_cents AS importo_ricevuta_cents,
+                e.data_esito AS data_esito_ricevuta, e.cf_pagatore, e.fonte AS fonte_ricevuta
+         FROM rendicontazione r LEFT JOIN ricevuta e ON e.id_dominio = r.id_dominio AND e.iuv = r.iuv AND e.iur = r.iur AND e.indice = COALESCE(r.indice, e.indice)
+         WHERE r.id_dominio = $1 AND r.iuf = $2 ORDER BY r.id",
+    )
+    .bind(ente)
+    .bind(iuf)
+    .fetch_all(p)
+    .await?)
+}
+
+// ---- export jobs ----
+
+pub async fn crea_export(p: &DbPool, id: &str, ente: &str, versione: &str, filtri: &str, now: OffsetDateTime) -> StoreResult<()> {
+    sqlx::query("INSERT INTO recon_export (id, id_dominio, versione, filtri, stato, righe, created_at) VALUES ($1, $2, $3, $4, 'PRENOTATO', 0, $5)")
+        .bind(id)
+        .bind(ente)
+        .bind(versione)
+        .bind(filtri)
+        .bind(now)
+        .execute(p)
+        .await?;
+    Ok(())
+}
+
+/// Takes a booked export (or one whose writer died) for writing: its parts start over.
+pub async fn prendi_export(p: &DbPool, id: &str, stale: OffsetDateTime, now: OffsetDateTime) -> StoreResult<bool> {
+    let mut tx = begin_write(p).await?;
+    let n = sqlx::query("UPDATE recon_export SET stato = 'IN_CORSO', finished_at = $1 WHERE id = $2 AND (stato = 'PRENOTATO' OR (stato = 'IN_CORSO' AND finished_at < $3))")
+        .bind(now)
+        .bind(id)
+        .bind(stale)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n == 1 {
+        sqlx::query("DELETE FROM recon_export_parte WHERE export_id = $1").bind(id).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+pub async fn scrivi_parte_export(p: &DbPool, id: &str, n: i64, dati: &[u8], now: OffsetDateTime) -> StoreResult<()> {
+    let mut tx = begin_write(p).await?;
+    sqlx::query("INSERT INTO recon_export_parte (export_id, n, dati) VALUES ($1, $2, $3)").bind(id).bind(n).bind(dati).execute(&mut *tx).await?;
+    // The heartbeat: a writer that stops beating is taken over.
+    sqlx::query("UPDATE recon_export SET finished_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn chiudi_export(p: &DbPool, id: &str, stato: &str, righe: i64, errore: Option<&str>, now: OffsetDateTime) -> StoreResult<()> {
+    sqlx::query("UPDATE recon_export SET stato = $1, righe = $2, errore = $3, finished_at = $4 WHERE id = $5")
+        .bind(stato)
+        .bind(righe)
+        .bind(errore)
+        .bind(now)
+        .bind(id)
+        .execute(p)
+        .await?;
+    Ok(())
+}
+
+pub async fn get_export(p: &DbPool, ente: &str, id: &str) -> StoreResult<ExportRiconciliazione> {
+    sqlx::query_as::<_, ExportRiconciliazione>("SELECT id, id_dominio, versione, filtri, stato, righe, errore, created_at, finished_at FROM recon_export WHERE id_dominio = $1 AND id = $2")
+        .bind(ente)
+        .bind(id)
+        .fetch_optional(p)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn parte_export(p: &DbPool, id: &str, n: i64) -> StoreResult<Option<Vec<u8>>> {
+    let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT dati FROM recon_export_parte WHERE export_id = $1 AND n = $2").bind(id).bind(n).fetch_optional(p).await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Exports booked and not finished (their writer may have died with its instance).
+pub async fn export_in_attesa(p: &DbPool) -> StoreResult<Vec<ExportRiconciliazione>> {
+    Ok(sqlx::query_as::<_, ExportRiconciliazione>("SELECT id, id_dominio, versione, filtri, stato, righe, errore, created_at, finished_at FROM recon_export WHERE stato IN ('PRENOTATO', 'IN_CORSO') ORDER BY created_at")
+        .fetch_all(p)
+        .await?)
+}
+
+/// Records the report of a reconciliation input import.
+pub async fn registra_import(p: &DbPool, job: &ImportJob) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO import_job (id, id_dominio, tipo, file_name, file_sha256, versione, stato, righe_lette,
+                                 righe_importate, righe_invariate, righe_scartate, scarti, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&job.id)
+    .bind(&job.id_dominio)
+    .bind(&job.tipo)
+    .bind(&job.file_name)
+    .bind(&job.file_sha256)
+    .bind(&job.versione)
+    .bind(&job.stato)
+    .bind(job.righe_lette)
+    .bind(job.righe_importate)
+    .bind(job.righe_invariate)
+    .bind(job.righe_scartate)
+    .bind(serde_json::to_string(&job.scarti).expect("scarti serialize"))
+    .bind(job.created_at)
+    .execute(p)
+    .await?;
+    Ok(())
+}
