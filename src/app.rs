@@ -189,6 +189,7 @@ impl Application {
             recovery_after,
             flussi_every,
         ));
+        let recon = tokio::spawn(crate::recon::riconcilia::lavoratore(store.clone()));
         let retention = tokio::spawn(crate::journal::retention(
             store.clone(),
             self.state.config.journal.retention_days,
@@ -265,6 +266,7 @@ impl Application {
         let (rest_result, (), (), proxy_result) = tokio::join!(rest, soap, signal, proxy);
         retention.abort();
         sweeper.abort();
+        recon.abort();
         // Workers finish the job in hand; they hold journal handles too.
         if tokio::time::timeout(Duration::from_secs(60), outbox)
             .await

@@ -1,11 +1,16 @@
-//! MyPivot reconciliation store (issue 8, in progress). So far the pure rules: what a
-//! treasury causale says (IUF / IUV), the giornale di cassa CSV reader, and the
-//! classification of a joined tuple into the 13 codes + DOPPI. The store, imports, views and
-//! exports build on them.
+//! MyPivot's reconciliation (shared/docs/mypivot.md): pure readers of every input (treasury
+//! causale, giornale di cassa CSV / XLS / OPI, notifications, MyPay "export pagati"), the
+//! classification into the 13 codes + DOPPI, the engine that builds and classifies the
+//! joined tuples of a set of owners (`motore`, materialized by the store and recomputed per
+//! import), the views and the export tracciati.
 
 pub mod causale;
 pub mod classifica;
+pub mod export;
 pub mod giornale;
+pub mod motore;
 pub mod notifiche;
 pub mod opi;
+pub mod pagati;
 pub mod riconcilia;
+pub mod xls;

@@ -1,239 +1,263 @@
-//! A first reconciliation run per ente, computed on demand: receipts (E, the gateway's own
-//! RTs), reported payments (R, the downloaded flows) and the treasury journal (F, CSV/OPI
-//! uploads) joined as MyPivot does (§1.3: E–R on IUV + IUR + indice, treasury by the flow's
-//! IUF or by the payment's IUV, unmatched treasury lines on their own) and classified with
-//! [`super::classifica`]; notifications (I) join the receipts on the dovuto's IUD. The XLS
-//! journal (T) is not imported yet;
-//! the materialized, incremental store of issue 8 replaces this full recomputation.
+//! Reading the materialized reconciliation: which codes a view offers the ente (its flags),
+//! the count of lines per code and a filtered page of lines. Every read first drains the
+//! ente's queue of touched keys, so a view never shows a state older than the last import.
 
-use super::classifica::{Codice, Tupla, classifica};
-use crate::model::Importo;
-use crate::model::rpt::Rt;
-use crate::store::{Store, StoreError};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use super::classifica::{Codice, Flags};
+use crate::store::{FiltroRiconciliazione, RigaRiconciliazione, Store, StoreError};
+use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct RigaRiconciliata {
-    /// The dovuto's IUD, from the notification or the receipt's dovuto.
-    pub iud: Option<String>,
-    pub iuv: Option<String>,
-    pub iur: Option<String>,
-    pub iuf: Option<String>,
-    /// The treasury bolletta (anno/codice), when one joined.
-    pub bolletta: Option<String>,
-    pub importo_pagato_cents: Option<i64>,
-    pub importo_rendicontato_cents: Option<i64>,
-    pub importo_tesoreria_cents: Option<i64>,
-    #[schema(value_type = Vec<String>)]
-    pub codici: Vec<Codice>,
+/// Riconciliazione (positive codes), Anomalie (negative) or every code.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Vista {
+    Riconciliazione,
+    Anomalie,
+    Tutte,
+}
+
+/// The bit set of the codes a view offers an ente with these flags.
+pub fn codici_offerti(vista: Vista, flags: Flags) -> u64 {
+    Codice::TUTTI
+        .into_iter()
+        .filter(|c| c.abilitato(flags))
+        .filter(|c| match vista {
+            Vista::Riconciliazione => c.positivo(),
+            Vista::Anomalie => !c.positivo() && *c != Codice::OTHERS,
+            Vista::Tutte => true,
+        })
+        .fold(0, |m, c| m | c.bit())
+}
+
+/// The names of the codes in `maschera` that `offerti` allows.
+pub fn nomi(maschera: u64, offerti: u64) -> Vec<String> {
+    let v: Vec<String> = Codice::da_maschera(maschera & offerti)
+        .into_iter()
+        .map(|c| c.nome().to_owned())
+        .collect();
+    if v.is_empty() {
+        vec![Codice::OTHERS.nome().to_owned()]
+    } else {
+        v
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Riconciliazione {
-    /// How many lines carry each code (a line may carry several).
-    #[schema(value_type = BTreeMap<String, usize>)]
-    pub conteggi: BTreeMap<Codice, usize>,
-    pub righe: Vec<RigaRiconciliata>,
+    /// How many lines carry each code the ente's views offer (a line may carry several).
+    #[schema(value_type = BTreeMap<String, i64>)]
+    pub conteggi: BTreeMap<String, i64>,
+    /// The lines of the asked codes and filters, this page.
+    pub righe: Vec<RigaRiconciliazione>,
+    pub total: i64,
 }
 
-fn cents(c: i64) -> Option<Importo> {
-    Importo::from_cents(c).ok()
-}
-
-pub async fn riconcilia(store: &Store, ente: &str) -> Result<Riconciliazione, StoreError> {
+pub async fn flags(store: &Store, ente: &str) -> Result<Flags, StoreError> {
     let e = store.get_ente(ente).await?;
-    let flags = super::classifica::Flags {
+    Ok(Flags {
         pagati: e.flg_pagati,
         tesoreria: e.flg_tesoreria,
-    };
-    let rts = store.rt_ente(ente).await?;
-    let notifiche = store.notifiche_ente(ente).await?;
-    let mut i_by_iud: HashMap<&str, usize> = HashMap::new();
-    for (n, (iud, _)) in notifiche.iter().enumerate() {
-        i_by_iud.insert(iud, n);
-    }
-    let mut i_used = vec![false; notifiche.len()];
-    let rend = store.rendicontazione_ente(ente).await?;
-    let (tes, _) = store.list_tesoreria(ente, None, None, i64::MAX, 0).await?;
-    let mut tes_iuf: HashMap<String, usize> = HashMap::new();
-    let mut tes_iuv: HashMap<String, usize> = HashMap::new();
-    for (i, t) in tes.iter().enumerate() {
-        if let Some(f) = &t.iuf {
-            tes_iuf.entry(f.to_uppercase()).or_insert(i);
-        }
-        if let Some(v) = &t.iuv {
-            tes_iuv.entry(v.clone()).or_insert(i);
+    })
+}
+
+/// Counts per code, only codes offered by `flags`.
+pub async fn conteggi(
+    store: &Store,
+    ente: &str,
+    flags: Flags,
+) -> Result<BTreeMap<String, i64>, StoreError> {
+    let offerti = codici_offerti(Vista::Tutte, flags);
+    let mut out = BTreeMap::new();
+    for (m, n) in store.conteggi_riconciliazione(ente).await? {
+        for c in nomi(m, offerti) {
+            *out.entry(c).or_insert(0) += n;
         }
     }
-    // DOPPI: the same payment reported both as normal (0) and as paid without RPT (9).
-    let mut esiti: HashMap<(&str, i64), HashSet<i64>> = HashMap::new();
-    for r in &rend {
-        esiti
-            .entry((&r.iuv, r.importo_cents))
-            .or_default()
-            .insert(r.esito);
+    Ok(out)
+}
+
+/// A page of the reconciliation, `filtro.codici` already restricted to what is offered.
+pub async fn riconciliazione(
+    store: &Store,
+    ente: &str,
+    filtro: &FiltroRiconciliazione,
+    limit: i64,
+    offset: i64,
+) -> Result<Riconciliazione, StoreError> {
+    store.recon_elabora(ente).await?;
+    let f = flags(store, ente).await?;
+    let offerti = codici_offerti(Vista::Tutte, f);
+    let (mut righe, total) = store
+        .cerca_riconciliazione(ente, filtro, limit, offset)
+        .await?;
+    for r in &mut righe {
+        r.nomi_codici = nomi(r.codici as u64, offerti);
     }
-    let doppio = |iuv: &str, c: i64| {
-        esiti
-            .get(&(iuv, c))
-            .is_some_and(|e| e.contains(&0) && e.contains(&9))
-    };
-    let mut r_by_key: HashMap<(String, String, Option<i64>), Vec<usize>> = HashMap::new();
-    for (i, r) in rend.iter().enumerate() {
-        r_by_key
-            .entry((r.iuv.clone(), r.iur.clone(), r.indice))
-            .or_default()
-            .push(i);
+    Ok(Riconciliazione {
+        conteggi: conteggi(store, ente, f).await?,
+        righe,
+        total,
+    })
+}
+
+/// Rows read per page when exporting (keyset pages, never the whole result in memory).
+const PAGINA: i64 = 2_000;
+/// An async export's file is stored in parts of about this size.
+const PARTE: usize = 1 << 20;
+
+/// Writes the export of `filtro` page by page to `out`; returns the lines written.
+pub async fn esporta<F, Fut>(
+    store: &Store,
+    ente: &str,
+    filtro: &FiltroRiconciliazione,
+    versione: super::export::Versione,
+    mut out: F,
+) -> Result<i64, StoreError>
+where
+    F: FnMut(Vec<u8>) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    store.recon_elabora(ente).await?;
+    if !out(super::export::intestazione(versione)).await {
+        return Ok(0);
     }
-    let (mut r_used, mut t_used) = (vec![false; rend.len()], vec![false; tes.len()]);
-    let mut righe = Vec::new();
-    let mut push = |t: Tupla,
-                    iud: Option<String>,
-                    iuv: Option<String>,
-                    iur: Option<String>,
-                    iuf: Option<String>,
-                    ti: Option<usize>,
-                    t_used: &mut Vec<bool>| {
-        if let Some(i) = ti {
-            t_used[i] = true;
+    let (mut dopo, mut n) = (0, 0i64);
+    loop {
+        let rows = store
+            .pagina_riconciliazione(ente, filtro, dopo, PAGINA)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        dopo = last.id;
+        let bytes = super::export::righe(versione, &rows, filtro.codici);
+        n += bytes.iter().filter(|b| **b == b'\n').count() as i64;
+        if !out(bytes).await {
+            break;
         }
-        righe.push(RigaRiconciliata {
-            iud,
-            iuv,
-            iur,
-            iuf,
-            bolletta: ti.map(|i| format!("{}/{}", tes[i].anno_bolletta, tes[i].codice_bolletta)),
-            importo_pagato_cents: t.e_sing.map(|a| a.cents()),
-            importo_rendicontato_cents: t.r_sing.map(|a| a.cents()),
-            importo_tesoreria_cents: ti.map(|i| tes[i].importo_cents),
-            codici: {
-                // Only the codes this ente's views offer (its flags), as MyPivot's UI.
-                let mut c: Vec<Codice> = classifica(&t)
-                    .into_iter()
-                    .filter(|c| c.abilitato(flags))
-                    .collect();
-                if c.is_empty() {
-                    c.push(Codice::OTHERS);
+        if (rows.len() as i64) < PAGINA {
+            break;
+        }
+    }
+    Ok(n)
+}
+
+/// Runs a booked export to completion (or takes over one whose writer stopped).
+pub async fn esegui_export(
+    store: &Store,
+    e: &crate::store::ExportRiconciliazione,
+) -> Result<(), StoreError> {
+    if !store
+        .prendi_export(&e.id, std::time::Duration::from_secs(120))
+        .await?
+    {
+        return Ok(());
+    }
+    let outcome = async {
+        let filtro: FiltroRiconciliazione = serde_json::from_str(&e.filtri)
+            .map_err(|x| StoreError::Corrupt(format!("recon_export.filtri: {x}")))?;
+        let versione = super::export::Versione::parse(&e.versione)
+            .ok_or_else(|| StoreError::Corrupt(format!("versione {}", e.versione)))?;
+        let buf = std::sync::Arc::new(tokio::sync::Mutex::new((Vec::<u8>::new(), 0i64)));
+        let err = std::sync::Arc::new(tokio::sync::Mutex::new(None::<StoreError>));
+        let righe = esporta(store, &e.id_dominio, &filtro, versione, |bytes| {
+            let (buf, err, store, id) = (buf.clone(), err.clone(), store.clone(), e.id.clone());
+            async move {
+                let mut b = buf.lock().await;
+                b.0.extend_from_slice(&bytes);
+                if b.0.len() >= PARTE {
+                    let n = b.1;
+                    let data = std::mem::take(&mut b.0);
+                    b.1 += 1;
+                    if let Err(x) = store.scrivi_parte_export(&id, n, &data).await {
+                        *err.lock().await = Some(x);
+                        return false;
+                    }
                 }
-                c
-            },
-        });
-    };
-    for (raw, iud) in &rts {
-        let Ok(rt) = Rt::parse(raw) else { continue };
-        // I ⟗ E on the dovuto's IUD (once per receipt).
-        let ii = iud
-            .as_deref()
-            .and_then(|k| i_by_iud.get(k).copied())
-            .filter(|i| !i_used[*i]);
-        if let Some(i) = ii {
-            i_used[i] = true;
+                true
+            }
+        })
+        .await?;
+        if let Some(x) = err.lock().await.take() {
+            return Err(x);
         }
-        let d = &rt.dati_pagamento;
-        for (n, s) in d.dati_singolo_pagamento.iter().enumerate() {
-            let iuv = d.iuv.to_string();
-            let key = (iuv.clone(), s.iur.clone(), Some(n as i64 + 1));
-            let ri = r_by_key
-                .get(&key)
-                .or_else(|| r_by_key.get(&(iuv.clone(), s.iur.clone(), None)))
-                .and_then(|v| v.iter().copied().find(|i| !r_used[*i]));
-            let r = ri.map(|i| {
-                r_used[i] = true;
-                &rend[i]
-            });
-            let ti_iuf = r.and_then(|r| tes_iuf.get(&r.iuf.to_uppercase()).copied());
-            let ti_iuv = tes_iuv.get(&iuv).copied();
-            let t = Tupla {
-                i: ii.filter(|_| n == 0).and_then(|i| cents(notifiche[i].1)),
-                e_sing: Some(s.importo),
-                e_tot: Some(d.importo_totale_pagato),
-                r_sing: r.and_then(|r| cents(r.importo_cents)),
-                r_tot: r.and_then(|r| cents(r.totale_flusso_cents)),
-                f_iuf: ti_iuf.and_then(|i| cents(tes[i].importo_cents)),
-                f_iuv: ti_iuv.and_then(|i| cents(tes[i].importo_cents)),
-                doppio: r.is_some_and(|r| doppio(&r.iuv, r.importo_cents)),
-                ..Tupla::default()
-            };
-            push(
-                t,
-                iud.clone(),
-                Some(iuv),
-                Some(s.iur.clone()),
-                r.map(|r| r.iuf.clone()),
-                ti_iuf.or(ti_iuv),
-                &mut t_used,
-            );
+        let b = buf.lock().await;
+        if !b.0.is_empty() {
+            store.scrivi_parte_export(&e.id, b.1, &b.0).await?;
+        }
+        Ok(righe)
+    }
+    .await;
+    match outcome {
+        Ok(0) => {
+            store
+                .chiudi_export(&e.id, "ESEGUITO_NESSUN_RECORD", 0, None)
+                .await
+        }
+        Ok(n) => store.chiudi_export(&e.id, "ESEGUITO", n, None).await,
+        Err(x) => {
+            store
+                .chiudi_export(&e.id, "ERRORE", 0, Some(&x.to_string()))
+                .await?;
+            Err(x)
         }
     }
-    for (i, r) in rend.iter().enumerate() {
-        if r_used[i] {
-            continue;
+}
+
+/// The background side of reconciliation: every few seconds it reclassifies what receipts
+/// (applied by the PA server, which does not wait for it) and crashed imports left queued,
+/// and finishes booked exports whose writer died with its instance.
+pub async fn lavoratore(store: Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.recon_in_attesa().await {
+            Ok(enti) => {
+                for e in enti {
+                    if let Err(x) = store.recon_elabora(&e).await {
+                        tracing::warn!(error = %x, ente = %e, "riclassificazione rimandata");
+                    }
+                }
+            }
+            Err(x) => tracing::warn!(error = %x, "coda di riconciliazione illeggibile"),
         }
-        let ti_iuf = tes_iuf.get(&r.iuf.to_uppercase()).copied();
-        let ti_iuv = tes_iuv.get(&r.iuv).copied();
-        // Paid without RPT (esito 9): the reporting stands in for the receipt, as MyPivot's
-        // fabricated E row.
-        let surrogato = (r.esito == 9).then(|| cents(r.importo_cents)).flatten();
-        let t = Tupla {
-            e_sing: surrogato,
-            e_tot: surrogato,
-            r_sing: cents(r.importo_cents),
-            r_tot: cents(r.totale_flusso_cents),
-            f_iuf: ti_iuf.and_then(|i| cents(tes[i].importo_cents)),
-            f_iuv: ti_iuv.and_then(|i| cents(tes[i].importo_cents)),
-            doppio: doppio(&r.iuv, r.importo_cents),
-            ..Tupla::default()
+        if let Ok(jobs) = store.export_in_attesa().await {
+            for j in jobs {
+                if let Err(x) = esegui_export(&store, &j).await {
+                    tracing::warn!(error = %x, export = %j.id, "export fallito");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_offer_codes_by_the_ente_flags() {
+        let none = Flags::default();
+        let m = codici_offerti(Vista::Anomalie, none);
+        assert!(m & Codice::RT_NO_IUF.bit() != 0);
+        assert!(m & Codice::DOPPI.bit() != 0);
+        assert!(m & Codice::IUF_NO_TES.bit() == 0, "needs flg_tesoreria");
+        assert!(m & Codice::IUD_NO_RT.bit() == 0, "needs flg_pagati");
+        let all = Flags {
+            pagati: true,
+            tesoreria: true,
         };
-        push(
-            t,
-            None,
-            Some(r.iuv.clone()),
-            Some(r.iur.clone()),
-            Some(r.iuf.clone()),
-            ti_iuf.or(ti_iuv),
-            &mut t_used,
+        let r = codici_offerti(Vista::Riconciliazione, all);
+        assert_eq!(Codice::da_maschera(r).len(), 5);
+        assert!(r & Codice::RT_NO_IUD.bit() == 0);
+    }
+
+    #[test]
+    fn a_line_whose_codes_are_all_hidden_by_flags_reads_others() {
+        let m = Codice::IUF_NO_TES.bit();
+        assert_eq!(
+            nomi(m, codici_offerti(Vista::Tutte, Flags::default())),
+            ["OTHERS"]
         );
     }
-    for (n, (iud, importo)) in notifiche.iter().enumerate() {
-        if !i_used[n] {
-            let t = Tupla {
-                i: cents(*importo),
-                ..Tupla::default()
-            };
-            push(t, Some(iud.clone()), None, None, None, None, &mut t_used);
-        }
-    }
-    for i in 0..tes.len() {
-        if t_used[i] {
-            continue;
-        }
-        let row = &tes[i];
-        let amount = cents(row.importo_cents);
-        let t = Tupla {
-            f_iuf: row.iuf.as_ref().and(amount),
-            f_iuv: if row.iuf.is_none() {
-                row.iuv.as_ref().and(amount)
-            } else {
-                None
-            },
-            f0: row.iuf.is_none() && row.iuv.is_none(),
-            ..Tupla::default()
-        };
-        push(
-            t,
-            None,
-            row.iuv.clone(),
-            None,
-            row.iuf.clone(),
-            Some(i),
-            &mut t_used,
-        );
-    }
-    let mut conteggi = BTreeMap::new();
-    for r in &righe {
-        for c in &r.codici {
-            *conteggi.entry(*c).or_insert(0) += 1;
-        }
-    }
-    Ok(Riconciliazione { conteggi, righe })
 }

@@ -60,6 +60,7 @@ async fn carica(
         numero_pagamenti: None,
         importo_cents: None,
         data_regolamento: None,
+        id_regolamento: None,
         pagamenti: Vec::new(),
     };
     crate::outbox::jobs::leggi_flusso(&id_dominio, &body, &mut row);
@@ -72,6 +73,7 @@ async fn carica(
         .flusso_presente(&id_dominio, &row.id_flusso, &row.data_ora_flusso)
         .await?;
     s.store.insert_flusso(&row).await?;
+    s.store.recon_elabora(&id_dominio).await?;
     Ok(Json(FlussoCaricato {
         id_flusso: row.id_flusso,
         data_ora_flusso: row.data_ora_flusso,

@@ -10,6 +10,7 @@ mod flussi;
 mod journal;
 pub(crate) mod outbox;
 pub mod portale;
+mod riconciliazione;
 mod rt;
 mod tesoreria;
 
@@ -103,6 +104,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(portale::router())
         .merge(cittadino::router())
         .merge(tesoreria::router())
+        .merge(riconciliazione::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

@@ -20,12 +20,13 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(importa, elenco))
-        .routes(routes!(riconciliazione))
         .routes(routes!(notifiche))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EsitoNotifiche {
+    /// The import's report, at /api/v1/enti/{id}/importazioni/{id_importazione}.
+    pub id_importazione: String,
     pub lette: usize,
     pub importate: u64,
     pub scartate: usize,
@@ -47,7 +48,12 @@ async fn notifiche(
     s.store.get_ente(&id).await?;
     let (ok, ko) = crate::recon::notifiche::leggi_csv(&body);
     let importate = s.store.importa_notifiche(&id, &ok).await?;
+    s.store.recon_elabora(&id).await?;
+    let job =
+        super::riconciliazione::report(&id, "NOTIFICHE", &body, ok.len(), importate, ko.clone());
+    s.store.registra_import(&job).await?;
     Ok(Json(EsitoNotifiche {
+        id_importazione: job.id,
         lette: ok.len() + ko.len(),
         importate,
         scartate: ko.len(),
@@ -64,36 +70,8 @@ async fn notifiche(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct RiconciliazioneQuery {
-    /// Only the lines carrying this code (RT_IUF_TES, IUF_NO_TES, …).
-    codice: Option<String>,
-}
-
-/// The ente's reconciliation: receipts, reported payments and the treasury journal joined
-/// and classified (MyPivot's codes), with the count of each code.
-#[utoipa::path(get, path = "/api/v1/enti/{id_dominio}/riconciliazione", tag = "tesoreria",
-    params(("id_dominio" = String, Path), RiconciliazioneQuery),
-    responses((status = 200, body = crate::recon::riconcilia::Riconciliazione), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn riconciliazione(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Query(q): Query<RiconciliazioneQuery>,
-) -> Result<Json<crate::recon::riconcilia::Riconciliazione>, ApiError> {
-    caller.scope(&id)?;
-    s.store.get_ente(&id).await?;
-    let mut r = crate::recon::riconcilia::riconcilia(&s.store, &id).await?;
-    if let Some(c) = q.codice {
-        r.righe
-            .retain(|l| l.codici.iter().any(|x| format!("{x:?}") == c));
-    }
-    Ok(Json(r))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// `csv` (default) or `opi`.
+    /// `csv` (default), `opi`, or `xls` (XLS or XLSX bank statement, read by header name).
     formato: Option<String>,
     /// CSV column of each field (1-based); defaults 1..7 in this order.
     pos_anno_bolletta: Option<usize>,
@@ -115,6 +93,8 @@ pub struct ScartoTesoreria {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EsitoImport {
+    /// The import's report, at /api/v1/enti/{id}/importazioni/{id_importazione}.
+    pub id_importazione: String,
     pub formato: String,
     pub lette: usize,
     pub importate: u64,
@@ -191,9 +171,22 @@ async fn importa(
                 .collect();
             (righe, storni, scarti)
         }
+        "xls" => {
+            let g = crate::recon::xls::leggi(&body).map_err(ApiError::Validation)?;
+            let scarti: Vec<ScartoTesoreria> = g
+                .scarti
+                .into_iter()
+                .map(|k| ScartoTesoreria {
+                    riga: k.riga.to_string(),
+                    originale: k.originale,
+                    motivo: k.motivo,
+                })
+                .collect();
+            (g.righe, Vec::new(), scarti)
+        }
         other => {
             return Err(ApiError::Validation(format!(
-                "formato '{other}': csv oppure opi"
+                "formato '{other}': csv, opi oppure xls"
             )));
         }
     };
@@ -202,7 +195,25 @@ async fn importa(
         .store
         .importa_tesoreria(&id, &righe, &storni, &formato.to_uppercase())
         .await?;
+    s.store.recon_elabora(&id).await?;
+    let job = super::riconciliazione::report(
+        &id,
+        &format!("TESORERIA_{}", formato.to_uppercase()),
+        &body,
+        lette - scarti.len(),
+        importate + stornate,
+        scarti
+            .iter()
+            .map(|k| crate::recon::giornale::Scarto {
+                riga: k.riga.parse().unwrap_or(0),
+                originale: k.originale.clone(),
+                motivo: k.motivo.clone(),
+            })
+            .collect(),
+    );
+    s.store.registra_import(&job).await?;
     Ok(Json(EsitoImport {
+        id_importazione: job.id,
         formato,
         lette,
         importate,

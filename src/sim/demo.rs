@@ -546,7 +546,8 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         ),
     );
     // The operator uploads the CSV journal; reconciliation joins and classifies.
-    let mut conteggi: std::collections::BTreeMap<crate::recon::classifica::Codice, usize> =
+    use crate::recon::classifica::Codice;
+    let mut conteggi: std::collections::BTreeMap<crate::recon::classifica::Codice, i64> =
         Default::default();
     for (dom, movimenti) in &giornale {
         let csv = super::tesoreria::csv(movimenti);
@@ -572,14 +573,14 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     }
     store.importa_notifiche(COMUNE, &notifiche).await?;
     for ente in [COMUNE, ASL] {
-        for (k, n) in crate::recon::riconcilia::riconcilia(&store, ente)
-            .await?
-            .conteggi
-        {
-            *conteggi.entry(k).or_insert(0) += n;
+        store.recon_elabora(ente).await?;
+        let flags = crate::recon::riconcilia::flags(&store, ente).await?;
+        for (k, n) in crate::recon::riconcilia::conteggi(&store, ente, flags).await? {
+            if let Some(k) = Codice::da_nome(&k) {
+                *conteggi.entry(k).or_insert(0) += n;
+            }
         }
     }
-    use crate::recon::classifica::Codice;
     let attesi = [
         Codice::RT_IUF,
         Codice::RT_IUF_TES,

@@ -1,0 +1,267 @@
+//! MyPay "export pagati" CSV (MyPivot input E, §2.2), for receipts that reached the ente
+//! another way: tracciati 1.1, 1.2 (+ bilancio) and 1.3 (+ primary-ente data), plain or
+//! "con ricevuta" (+ firma, RT, indice, commissioni, allegato), optionally followed by
+//! MyPivot's two intermediary columns. The layout is told by the number of columns; the
+//! header line is skipped. Pure: lines in, staged receipts and rejects out.
+
+use super::giornale::Scarto;
+use crate::model::Importo;
+use crate::model::bilancio::Bilancio;
+use crate::store::NuovaRicevuta;
+
+/// Where the optional columns are, by layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Layout {
+    indice: Option<usize>,
+    bilancio: Option<usize>,
+}
+
+fn layout(n: usize) -> Option<Layout> {
+    // 64 base; "con ricevuta" adds 6 (indice at 66); 1.2 adds bilancio; 1.3 adds 3 more;
+    // MyPivot's loader also accepts 2 trailing intermediary / station columns.
+    let base = |n: usize| -> Option<Layout> {
+        Some(match n {
+            64 => Layout {
+                indice: None,
+                bilancio: None,
+            },
+            65 | 68 => Layout {
+                indice: None,
+                bilancio: Some(64),
+            },
+            70 => Layout {
+                indice: Some(66),
+                bilancio: None,
+            },
+            71 | 74 => Layout {
+                indice: Some(66),
+                bilancio: Some(70),
+            },
+            _ => return None,
+        })
+    };
+    base(n).or_else(|| n.checked_sub(2).and_then(base))
+}
+
+fn riga(rec: &csv::StringRecord, ente: &str) -> Result<NuovaRicevuta, String> {
+    let l = layout(rec.len()).ok_or_else(|| {
+        format!(
+            "{} colonne: attese 64, 65 o 68 (1.1, 1.2, 1.3), 70, 71 o 74 con ricevuta",
+            rec.len()
+        )
+    })?;
+    let get = |i: usize| rec.get(i).map(str::trim).unwrap_or("");
+    let opt = |i: usize| Some(get(i).to_owned()).filter(|s| !s.is_empty());
+    let req = |i: usize, campo: &str| opt(i).ok_or_else(|| format!("{campo} mancante"));
+    let dominio = req(5, "identificativoDominio")?;
+    if dominio != ente {
+        return Err(format!("ricevuta dell'ente {dominio}, non di {ente}"));
+    }
+    let esito: i64 = get(53)
+        .parse()
+        .map_err(|_| format!("codiceEsitoPagamento '{}'", get(53)))?;
+    if !matches!(esito, 0 | 2) {
+        return Err(format!(
+            "codiceEsitoPagamento {esito}: nessun pagamento eseguito"
+        ));
+    }
+    let importo = |i: usize, campo: &str| {
+        Importo::parse(get(i)).map_err(|e| format!("{campo} '{}': {}", get(i), e.0))
+    };
+    let singolo = importo(57, "singoloImportoPagato")?;
+    let totale = importo(54, "importoTotalePagato")?;
+    if singolo.cents() <= 0 {
+        return Err("singoloImportoPagato: deve essere maggiore di zero".into());
+    }
+    let data_esito = time::Date::parse(
+        get(59),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| format!("dataEsitoSingoloPagamento '{}': attesa yyyy-MM-dd", get(59)))?;
+    let iuv = opt(3).or_else(|| opt(55)).ok_or("codIuv mancante")?;
+    if iuv.len() > 35 {
+        return Err("codIuv: più di 35 caratteri".into());
+    }
+    let iur = req(60, "identificativoUnivocoRiscoss")?;
+    let indice = match l.indice.map(get).filter(|s| !s.is_empty()) {
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|i| (1..=5).contains(i))
+            .ok_or_else(|| format!("indiceDatiSingoloPagamento '{s}'"))?,
+        None => 1,
+    };
+    let bilancio = match l.bilancio.and_then(opt) {
+        Some(xml) => {
+            let b = Bilancio::parse_xml(&xml).map_err(|e| e.to_string())?;
+            b.check_totale(singolo).map_err(|e| e.to_string())?;
+            Some(serde_json::to_string(&b.0).map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
+    Ok(NuovaRicevuta {
+        iuv,
+        iur,
+        indice,
+        iud: opt(2),
+        tipo_dovuto: opt(63),
+        importo_cents: singolo.cents(),
+        totale_cents: totale.cents(),
+        codice_esito: esito,
+        data_esito,
+        cf_pagatore: opt(44),
+        anagrafica_pagatore: opt(45),
+        cf_versante: opt(34),
+        anagrafica_versante: opt(35),
+        attestante: opt(12),
+        denominazione_attestante: opt(13),
+        causale: opt(61),
+        bilancio,
+        fonte: "PAGATI",
+        rt_id: None,
+    })
+}
+
+/// Reads a file for `ente`: the receipts and the rejected lines (with the physical line).
+pub fn leggi_csv(testo: &[u8], ente: &str) -> (Vec<NuovaRicevuta>, Vec<Scarto>) {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(testo);
+    let (mut ok, mut ko) = (Vec::new(), Vec::new());
+    for (n, rec) in rdr.records().enumerate() {
+        match rec {
+            Ok(rec) if rec.iter().all(|f| f.trim().is_empty()) => {}
+            Ok(rec) => match riga(&rec, ente) {
+                Ok(r) => ok.push(r),
+                Err(motivo) => ko.push(Scarto {
+                    riga: rec.position().map_or(n as u64 + 2, |p| p.line()),
+                    originale: rec.iter().collect::<Vec<_>>().join(";"),
+                    motivo,
+                }),
+            },
+            Err(e) => ko.push(Scarto {
+                riga: n as u64 + 2,
+                originale: String::new(),
+                motivo: format!("riga CSV illeggibile: {e}"),
+            }),
+        }
+    }
+    (ok, ko)
+}
+
+/// Writes one line of the base layout (64 columns; with `bilancio`, the 1.2 layout): for
+/// tests and the simulator.
+pub fn riga_csv(ente: &str, r: &NuovaRicevuta, bilancio_xml: Option<&str>) -> String {
+    let mut c = vec![String::new(); 64];
+    c[2] = r.iud.clone().unwrap_or_default();
+    c[3] = r.iuv.clone();
+    c[4] = "6.2.0".into();
+    c[5] = ente.into();
+    c[11] = "B".into();
+    c[12] = r.attestante.clone().unwrap_or_default();
+    c[13] = r.denominazione_attestante.clone().unwrap_or_default();
+    c[23] = ente.into();
+    c[43] = "F".into();
+    c[44] = r.cf_pagatore.clone().unwrap_or_default();
+    c[45] = r.anagrafica_pagatore.clone().unwrap_or_default();
+    c[53] = r.codice_esito.to_string();
+    c[54] = Importo::from_cents(r.totale_cents)
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    c[55] = r.iuv.clone();
+    c[57] = Importo::from_cents(r.importo_cents)
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    c[58] = "0".into();
+    c[59] = r.data_esito.to_string();
+    c[60] = r.iur.clone();
+    c[61] = r.causale.clone().unwrap_or_default();
+    c[62] = "9/0101105IM/".into();
+    c[63] = r.tipo_dovuto.clone().unwrap_or_default();
+    if let Some(b) = bilancio_xml {
+        c.push(b.to_owned());
+    }
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    let _ = w.write_record(&c);
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ricevuta() -> NuovaRicevuta {
+        NuovaRicevuta {
+            iuv: "01000000000000123".into(),
+            iur: "IUR-9".into(),
+            indice: 1,
+            iud: Some("IUD-9".into()),
+            tipo_dovuto: Some("TARI".into()),
+            importo_cents: 1250,
+            totale_cents: 1250,
+            codice_esito: 0,
+            data_esito: time::macros::date!(2026 - 11 - 20),
+            cf_pagatore: Some("RSSMRA85T10A562S".into()),
+            anagrafica_pagatore: Some("Mario Rossi".into()),
+            cf_versante: None,
+            anagrafica_versante: None,
+            attestante: Some("ABCDITMM".into()),
+            denominazione_attestante: Some("Banca".into()),
+            causale: Some("TARI 2026".into()),
+            bilancio: None,
+            fonte: "PAGATI",
+            rt_id: None,
+        }
+    }
+
+    const HEADER: &str = "h\n";
+
+    #[test]
+    fn a_written_line_reads_back_as_the_same_receipt() {
+        let f = format!("{HEADER}{}", riga_csv("80000000001", &ricevuta(), None));
+        let (ok, ko) = leggi_csv(f.as_bytes(), "80000000001");
+        assert!(ko.is_empty(), "{ko:?}");
+        assert_eq!(ok, vec![ricevuta()]);
+    }
+
+    #[test]
+    fn version_1_2_carries_the_budget_split_which_must_add_up() {
+        let xml = "<bilancio><capitolo><codCapitolo>C1</codCapitolo><accertamento><importo>12.50</importo></accertamento></capitolo></bilancio>";
+        let f = format!(
+            "{HEADER}{}",
+            riga_csv("80000000001", &ricevuta(), Some(xml))
+        );
+        let (ok, ko) = leggi_csv(f.as_bytes(), "80000000001");
+        assert!(ko.is_empty(), "{ko:?}");
+        assert!(ok[0].bilancio.as_deref().unwrap().contains("C1"));
+        let wrong = xml.replace("12.50", "2.50");
+        let f = format!(
+            "{HEADER}{}",
+            riga_csv("80000000001", &ricevuta(), Some(&wrong))
+        );
+        let (ok, ko) = leggi_csv(f.as_bytes(), "80000000001");
+        assert!(ok.is_empty());
+        assert!(ko[0].motivo.contains("bilancio"), "{ko:?}");
+    }
+
+    #[test]
+    fn lines_of_another_ente_negative_outcomes_and_wrong_shapes_are_rejected_with_their_line() {
+        let mut neg = ricevuta();
+        neg.codice_esito = 1;
+        let f = format!(
+            "{HEADER}{}{}a;b;c\n",
+            riga_csv("99999999999", &ricevuta(), None),
+            riga_csv("80000000001", &neg, None)
+        );
+        let (ok, ko) = leggi_csv(f.as_bytes(), "80000000001");
+        assert!(ok.is_empty());
+        assert_eq!(ko.iter().map(|k| k.riga).collect::<Vec<_>>(), [2, 3, 4]);
+        assert!(ko[0].motivo.contains("99999999999"));
+        assert!(ko[1].motivo.contains("nessun pagamento"));
+        assert!(ko[2].motivo.contains("colonne"));
+    }
+}
