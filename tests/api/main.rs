@@ -24,6 +24,7 @@ mod pa_verifica;
 mod portale;
 mod proxy;
 mod recupero;
+mod riconciliazione;
 mod server;
 mod system;
 mod tesoreria;
