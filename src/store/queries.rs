@@ -589,26 +589,7 @@ pub async fn apply_dovuti_import(
         scarti,
         created_at: now,
     };
-    sqlx::query(
-        "INSERT INTO import_job (id, id_dominio, tipo, file_name, file_sha256, versione, stato, righe_lette,
-                                 righe_importate, righe_invariate, righe_scartate, scarti, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(&job.id)
-    .bind(&job.id_dominio)
-    .bind(&job.tipo)
-    .bind(&job.file_name)
-    .bind(&job.file_sha256)
-    .bind(&job.versione)
-    .bind(&job.stato)
-    .bind(job.righe_lette)
-    .bind(job.righe_importate)
-    .bind(job.righe_invariate)
-    .bind(job.righe_scartate)
-    .bind(serde_json::to_string(&job.scarti).expect("scarti serialize"))
-    .bind(now)
-    .execute(&mut *c)
-    .await?;
+    tx_insert_import_job(c, &job).await?;
     tx.commit().await?;
     Ok(job)
 }

@@ -620,6 +620,12 @@ pub async fn export_in_attesa(p: &DbPool) -> StoreResult<Vec<ExportRiconciliazio
 
 /// Records the report of a reconciliation input import.
 pub async fn registra_import(p: &DbPool, job: &ImportJob) -> StoreResult<()> {
+    let mut c = p.acquire().await?;
+    tx_insert_import_job(&mut c, job).await
+}
+
+/// Writes an import's report (in the caller's transaction, when it has one).
+async fn tx_insert_import_job(c: &mut Conn, job: &ImportJob) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO import_job (id, id_dominio, tipo, file_name, file_sha256, versione, stato, righe_lette,
                                  righe_importate, righe_invariate, righe_scartate, scarti, created_at)
@@ -638,7 +644,7 @@ pub async fn registra_import(p: &DbPool, job: &ImportJob) -> StoreResult<()> {
     .bind(job.righe_scartate)
     .bind(serde_json::to_string(&job.scarti).expect("scarti serialize"))
     .bind(job.created_at)
-    .execute(p)
+    .execute(&mut *c)
     .await?;
     Ok(())
 }
