@@ -288,11 +288,12 @@ pub fn intestazione(v: Versione) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// The lines of a page of rows: one per row and code of `codici` it carries. DOPPI is only
-/// in tracciati 1.0 and 1.4, as MyPivot.
-pub fn righe(v: Versione, rows: &[RigaRiconciliazione], codici: u64) -> Vec<u8> {
+/// The lines of a page of rows and how many: one per row and code of `codici` it carries.
+/// DOPPI is only in tracciati 1.0 and 1.4, as MyPivot.
+pub fn righe(v: Versione, rows: &[RigaRiconciliazione], codici: u64) -> (Vec<u8>, i64) {
     let cols = colonne(v);
     let mut w = writer();
+    let mut n = 0;
     for r in rows {
         for c in Codice::da_maschera(r.codici as u64 & codici) {
             if c == Codice::DOPPI && !matches!(v, Versione::V1_0 | Versione::V1_4) {
@@ -302,9 +303,10 @@ pub fn righe(v: Versione, rows: &[RigaRiconciliazione], codici: u64) -> Vec<u8> 
             rec.push(c.nome().to_owned());
             rec.push(r.aggiornato_at.date().to_string());
             let _ = w.write_record(&rec);
+            n += 1;
         }
     }
-    w.into_inner().unwrap_or_default()
+    (w.into_inner().unwrap_or_default(), n)
 }
 
 #[cfg(test)]
@@ -365,7 +367,9 @@ mod tests {
         ] {
             let h = rows(&intestazione(v));
             let m = Codice::RT_IUF.bit() | Codice::RT_IUF_TES.bit();
-            let l = rows(&righe(v, &[riga(m)], u64::MAX));
+            let (b, n) = righe(v, &[riga(m)], u64::MAX);
+            let l = rows(&b);
+            assert_eq!(n, 2);
             assert_eq!(l.len(), 2, "one line per code ({v:?})");
             assert!(l.iter().all(|x| x.len() == h[0].len()), "{v:?}");
         }
@@ -388,7 +392,7 @@ mod tests {
 
     #[test]
     fn amounts_are_decimal_and_doppi_only_in_1_0_and_1_4() {
-        let b = righe(
+        let (b, _) = righe(
             Versione::V1_2,
             &[riga(Codice::RT_IUF.bit() | Codice::DOPPI.bit())],
             u64::MAX,
@@ -397,12 +401,7 @@ mod tests {
         assert_eq!(l.len(), 1);
         assert!(l[0].contains(&"10.50".to_owned()) && l[0].contains(&"21.00".to_owned()));
         assert_eq!(
-            rows(&righe(
-                Versione::V1_4,
-                &[riga(Codice::DOPPI.bit())],
-                u64::MAX
-            ))
-            .len(),
+            rows(&righe(Versione::V1_4, &[riga(Codice::DOPPI.bit())], u64::MAX).0).len(),
             1
         );
     }

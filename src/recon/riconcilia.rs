@@ -106,39 +106,60 @@ const PAGINA: i64 = 2_000;
 /// An async export's file is stored in parts of about this size.
 const PARTE: usize = 1 << 20;
 
-/// Writes the export of `filtro` page by page to `out`; returns the lines written.
-pub async fn esporta<F, Fut>(
-    store: &Store,
-    ente: &str,
-    filtro: &FiltroRiconciliazione,
+/// An export read page by page (keyset on the row id): each call gives the next chunk of
+/// the file, the header first, and counts the lines given.
+pub struct Esportazione {
+    store: Store,
+    ente: String,
+    filtro: FiltroRiconciliazione,
     versione: super::export::Versione,
-    mut out: F,
-) -> Result<i64, StoreError>
-where
-    F: FnMut(Vec<u8>) -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    store.recon_elabora(ente).await?;
-    if !out(super::export::intestazione(versione)).await {
-        return Ok(0);
+    dopo: Option<i64>,
+    fine: bool,
+    pub righe: i64,
+}
+
+impl Esportazione {
+    /// Starts an export; what the ente's imports left queued is reclassified first.
+    pub async fn apri(
+        store: &Store,
+        ente: &str,
+        filtro: FiltroRiconciliazione,
+        versione: super::export::Versione,
+    ) -> Result<Esportazione, StoreError> {
+        store.recon_elabora(ente).await?;
+        Ok(Esportazione {
+            store: store.clone(),
+            ente: ente.to_owned(),
+            filtro,
+            versione,
+            dopo: None,
+            fine: false,
+            righe: 0,
+        })
     }
-    let (mut dopo, mut n) = (0, 0i64);
-    loop {
-        let rows = store
-            .pagina_riconciliazione(ente, filtro, dopo, PAGINA)
+
+    /// The next chunk of the file, `None` at the end.
+    pub async fn prossima(&mut self) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(dopo) = self.dopo else {
+            self.dopo = Some(0);
+            return Ok(Some(super::export::intestazione(self.versione)));
+        };
+        if self.fine {
+            return Ok(None);
+        }
+        let rows = self
+            .store
+            .pagina_riconciliazione(&self.ente, &self.filtro, dopo, PAGINA)
             .await?;
-        let Some(last) = rows.last() else { break };
-        dopo = last.id;
-        let bytes = super::export::righe(versione, &rows, filtro.codici);
-        n += bytes.iter().filter(|b| **b == b'\n').count() as i64;
-        if !out(bytes).await {
-            break;
-        }
-        if (rows.len() as i64) < PAGINA {
-            break;
-        }
+        self.fine = (rows.len() as i64) < PAGINA;
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        self.dopo = Some(last.id);
+        let (bytes, n) = super::export::righe(self.versione, &rows, self.filtro.codici);
+        self.righe += n;
+        Ok(Some(bytes))
     }
-    Ok(n)
 }
 
 /// Runs a booked export to completion (or takes over one whose writer stopped).
@@ -157,34 +178,20 @@ pub async fn esegui_export(
             .map_err(|x| StoreError::Corrupt(format!("recon_export.filtri: {x}")))?;
         let versione = super::export::Versione::parse(&e.versione)
             .ok_or_else(|| StoreError::Corrupt(format!("versione {}", e.versione)))?;
-        let buf = std::sync::Arc::new(tokio::sync::Mutex::new((Vec::<u8>::new(), 0i64)));
-        let err = std::sync::Arc::new(tokio::sync::Mutex::new(None::<StoreError>));
-        let righe = esporta(store, &e.id_dominio, &filtro, versione, |bytes| {
-            let (buf, err, store, id) = (buf.clone(), err.clone(), store.clone(), e.id.clone());
-            async move {
-                let mut b = buf.lock().await;
-                b.0.extend_from_slice(&bytes);
-                if b.0.len() >= PARTE {
-                    let n = b.1;
-                    let data = std::mem::take(&mut b.0);
-                    b.1 += 1;
-                    if let Err(x) = store.scrivi_parte_export(&id, n, &data).await {
-                        *err.lock().await = Some(x);
-                        return false;
-                    }
-                }
-                true
+        let mut x = Esportazione::apri(store, &e.id_dominio, filtro, versione).await?;
+        let (mut parte, mut n) = (Vec::new(), 0);
+        while let Some(bytes) = x.prossima().await? {
+            parte.extend_from_slice(&bytes);
+            if parte.len() >= PARTE {
+                store.scrivi_parte_export(&e.id, n, &parte).await?;
+                parte.clear();
+                n += 1;
             }
-        })
-        .await?;
-        if let Some(x) = err.lock().await.take() {
-            return Err(x);
         }
-        let b = buf.lock().await;
-        if !b.0.is_empty() {
-            store.scrivi_parte_export(&e.id, b.1, &b.0).await?;
+        if !parte.is_empty() {
+            store.scrivi_parte_export(&e.id, n, &parte).await?;
         }
-        Ok(righe)
+        Ok::<_, StoreError>(x.righe)
     }
     .await;
     match outcome {

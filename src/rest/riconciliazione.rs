@@ -203,25 +203,23 @@ async fn esporta_stream(
     caller.scope(&id)?;
     let versione = versione(v.versione.as_deref())?;
     let filtro = filtro(&s, &id, &f).await?;
-    let (tx, body) = http_body_util::channel::Channel::<Bytes, std::io::Error>::new(4);
-    let store = s.store.clone();
+    let (mut tx, body) = http_body_util::channel::Channel::<Bytes, std::io::Error>::new(4);
+    let mut x = riconcilia::Esportazione::apri(&s.store, &id, filtro, versione).await?;
     tokio::spawn(async move {
-        let tx = std::sync::Arc::new(tokio::sync::Mutex::new(Some(tx)));
-        let r = riconcilia::esporta(&store, &id, &filtro, versione, |b| {
-            let tx = tx.clone();
-            async move {
-                match tx.lock().await.as_mut() {
-                    Some(t) => t.send_data(Bytes::from(b)).await.is_ok(),
-                    None => false,
+        loop {
+            match x.prossima().await {
+                Ok(Some(b)) => {
+                    if tx.send_data(Bytes::from(b)).await.is_err() {
+                        return;
+                    }
                 }
-            }
-        })
-        .await;
-        if let Err(e) = r {
-            tracing::warn!(error = %e, "export interrotto");
-            // The client sees a broken body, not a truncated file that looks complete.
-            if let Some(t) = tx.lock().await.take() {
-                t.abort(std::io::Error::other(e.to_string()));
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "export interrotto");
+                    // The client sees a broken body, not a truncated file that looks complete.
+                    tx.abort(std::io::Error::other(e.to_string()));
+                    return;
+                }
             }
         }
     });
