@@ -267,48 +267,61 @@ pub async fn recon_ricostruisci(p: &DbPool, ente: &str, now: OffsetDateTime) -> 
 /// Stages receipts (E) and queues their IUVs and IUDs. A receipt already staged is kept,
 /// except a stand-in (esito 9 surrogate), which the real receipt replaces.
 pub async fn tx_insert_ricevute(c: &mut Conn, ente: &str, righe: &[NuovaRicevuta], now: OffsetDateTime) -> StoreResult<u64> {
+    // One statement per chunk; a receipt twice in one batch counts once (the first), as a
+    // row may not be upserted twice by one statement.
+    let mut seen = HashSet::new();
+    let uniche: Vec<&NuovaRicevuta> = righe.iter().filter(|r| seen.insert((&r.iuv, &r.iur, r.indice))).collect();
     let mut n = 0;
-    let mut chiavi = Vec::new();
-    for r in righe {
-        n += sqlx::query(
+    for chunk in uniche.chunks(400) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
             "INSERT INTO ricevuta (id_dominio, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, codice_esito, data_esito,
                cf_pagatore, anagrafica_pagatore, cf_versante, anagrafica_versante, attestante, denominazione_attestante, causale, bilancio,
-               fonte, rt_id, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)
-             ON CONFLICT (id_dominio, iuv, iur, indice) DO UPDATE SET iud = excluded.iud, tipo_dovuto = excluded.tipo_dovuto,
+               fonte, rt_id, created_at, updated_at) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(ente)
+                .push_bind(r.iuv.clone())
+                .push_bind(r.iur.clone())
+                .push_bind(r.indice)
+                .push_bind(r.iud.clone())
+                .push_bind(r.tipo_dovuto.clone())
+                .push_bind(r.importo_cents)
+                .push_bind(r.totale_cents)
+                .push_bind(r.codice_esito)
+                .push_bind(r.data_esito)
+                .push_bind(r.cf_pagatore.clone())
+                .push_bind(r.anagrafica_pagatore.clone())
+                .push_bind(r.cf_versante.clone())
+                .push_bind(r.anagrafica_versante.clone())
+                .push_bind(r.attestante.clone())
+                .push_bind(r.denominazione_attestante.clone())
+                .push_bind(r.causale.clone())
+                .push_bind(r.bilancio.clone())
+                .push_bind(r.fonte)
+                .push_bind(r.rt_id)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        q.push(
+            " ON CONFLICT (id_dominio, iuv, iur, indice) DO UPDATE SET iud = excluded.iud, tipo_dovuto = excluded.tipo_dovuto,
                importo_cents = excluded.importo_cents, totale_cents = excluded.totale_cents, codice_esito = excluded.codice_esito,
                data_esito = excluded.data_esito, cf_pagatore = excluded.cf_pagatore, anagrafica_pagatore = excluded.anagrafica_pagatore,
                cf_versante = excluded.cf_versante, anagrafica_versante = excluded.anagrafica_versante, attestante = excluded.attestante,
                denominazione_attestante = excluded.denominazione_attestante, causale = excluded.causale, bilancio = excluded.bilancio,
                fonte = excluded.fonte, rt_id = excluded.rt_id, updated_at = excluded.updated_at
              WHERE ricevuta.fonte = 'SURROGATO' AND excluded.fonte <> 'SURROGATO'",
-        )
-        .bind(ente)
-        .bind(&r.iuv)
-        .bind(&r.iur)
-        .bind(r.indice)
-        .bind(&r.iud)
-        .bind(&r.tipo_dovuto)
-        .bind(r.importo_cents)
-        .bind(r.totale_cents)
-        .bind(r.codice_esito)
-        .bind(r.data_esito)
-        .bind(&r.cf_pagatore)
-        .bind(&r.anagrafica_pagatore)
-        .bind(&r.cf_versante)
-        .bind(&r.anagrafica_versante)
-        .bind(&r.attestante)
-        .bind(&r.denominazione_attestante)
-        .bind(&r.causale)
-        .bind(&r.bilancio)
-        .bind(r.fonte)
-        .bind(r.rt_id)
-        .bind(now)
-        .execute(&mut *c)
-        .await?
-        .rows_affected();
-        chiavi.push((coda::IUV, r.iuv.clone()));
-        if let Some(d) = &r.iud {
+        );
+        n += q.build().persistent(chunk.len() == 400).execute(&mut *c).await?.rows_affected();
+    }
+    let mut chiavi: Vec<(&str, String)> = Vec::new();
+    let mut queued = HashSet::new();
+    for r in &uniche {
+        if queued.insert((coda::IUV, r.iuv.as_str())) {
+            chiavi.push((coda::IUV, r.iuv.clone()));
+        }
+        if let Some(d) = &r.iud
+            && queued.insert((coda::IUD, d.as_str()))
+        {
             chiavi.push((coda::IUD, d.clone()));
         }
     }
