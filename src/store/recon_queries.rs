@@ -4,9 +4,6 @@
 use crate::recon::motore::{self, Dati, Proprietario, RigaE, RigaI, RigaR, RigaT};
 use std::collections::HashSet;
 
-/// Keys per IN list: well under SQLite's and PostgreSQL's parameter limits.
-const CHUNK: usize = 500;
-
 /// Queue kinds: an IUV, a (normalized) IUF, an IUD, a treasury line id.
 pub mod coda {
     pub const IUV: &str = "V";
@@ -15,36 +12,61 @@ pub mod coda {
     pub const TESORERIA: &str = "T";
 }
 
+/// A key of a set passed as one JSON array: text or integer.
+trait Chiave: serde::Serialize {
+    const NUMERICA: bool;
+}
+impl Chiave for String {
+    const NUMERICA: bool = false;
+}
+impl Chiave for i64 {
+    const NUMERICA: bool = true;
+}
+
+/// Pushes `SELECT <each key>`: the whole set as one bound JSON array, so a statement takes
+/// any number of keys (30,000 IUVs of a flow: one statement, not sixty).
+fn push_chiavi<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
+    let json = serde_json::to_string(keys).expect("keys serialize");
+    if IS_POSTGRES {
+        q.push("SELECT json_array_elements_text(").push_bind(json).push("::json)");
+        if K::NUMERICA {
+            q.push("::bigint");
+        }
+    } else {
+        q.push("SELECT value FROM json_each(").push_bind(json).push(")");
+    }
+}
+
 /// Records keys an import touched, in the import's own transaction.
 pub async fn tx_accoda(c: &mut Conn, ente: &str, chiavi: &[(&str, String)], now: OffsetDateTime) -> StoreResult<()> {
-    for chunk in chiavi.chunks(CHUNK) {
-        let mut q = sqlx::QueryBuilder::<Db>::new("INSERT INTO recon_coda (id_dominio, tipo, chiave, created_at) ");
-        q.push_values(chunk, |mut b, (tipo, k)| {
-            b.push_bind(ente).push_bind(*tipo).push_bind(k).push_bind(now);
-        });
+    for tipo in [coda::IUV, coda::IUF, coda::IUD, coda::TESORERIA] {
+        let keys: Vec<String> = chiavi.iter().filter(|(t, _)| *t == tipo).map(|(_, k)| k.clone()).collect();
+        if keys.is_empty() {
+            continue;
+        }
+        let mut q = sqlx::QueryBuilder::<Db>::new("INSERT INTO recon_coda (id_dominio, tipo, chiave, created_at) SELECT ");
+        q.push_bind(ente).push(", ").push_bind(tipo).push(", k.value, ").push_bind(now).push(" FROM (");
+        push_chiavi(&mut q, &keys);
+        q.push(if IS_POSTGRES { ") AS k (value)" } else { ") AS k" });
         q.build().execute(&mut *c).await?;
     }
     Ok(())
 }
 
-/// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, chunked.
+/// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, in one statement.
 async fn per_chiavi<T, K>(c: &mut Conn, select_from: &str, ente: &str, col: &str, keys: &[K]) -> StoreResult<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
-    K: for<'q> sqlx::Encode<'q, Db> + sqlx::Type<Db> + Clone + Send + Sync,
+    K: Chiave,
 {
-    let mut out = Vec::new();
-    for chunk in keys.chunks(CHUNK) {
-        let mut q = sqlx::QueryBuilder::<Db>::new(select_from);
-        q.push(" WHERE id_dominio = ").push_bind(ente).push(" AND ").push(col).push(" IN (");
-        let mut sep = q.separated(", ");
-        for k in chunk {
-            sep.push_bind(k.clone());
-        }
-        q.push(")");
-        out.extend(q.build_query_as::<T>().fetch_all(&mut *c).await?);
+    if keys.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let mut q = sqlx::QueryBuilder::<Db>::new(select_from);
+    q.push(" WHERE id_dominio = ").push_bind(ente.to_owned()).push(" AND ").push(col).push(" IN (");
+    push_chiavi(&mut q, keys);
+    q.push(")");
+    Ok(q.build_query_as::<T>().fetch_all(&mut *c).await?)
 }
 
 const SEL_E: &str = "SELECT iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, data_esito, cf_pagatore, attestante FROM ricevuta";
@@ -205,27 +227,17 @@ pub async fn recon_elabora(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     let (dati, owners) = carica(&mut tx, ente, v, f, d, t).await?;
     let righe = motore::calcola(&dati, &owners);
     let chiavi: Vec<String> = owners.iter().map(Proprietario::chiave).collect();
-    for chunk in chiavi.chunks(CHUNK) {
-        let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE id_dominio = ");
-        q.push_bind(ente).push(" AND chiave IN (");
-        let mut sep = q.separated(", ");
-        for k in chunk {
-            sep.push_bind(k);
-        }
-        q.push(")");
-        q.build().execute(&mut *tx).await?;
-    }
+    let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE id_dominio = ");
+    q.push_bind(ente.to_owned()).push(" AND chiave IN (");
+    push_chiavi(&mut q, &chiavi);
+    q.push(")");
+    q.build().execute(&mut *tx).await?;
     scrivi(&mut tx, ente, &righe, now).await?;
     let ids: Vec<i64> = coda.iter().map(|c| c.0).collect();
-    for chunk in ids.chunks(CHUNK) {
-        let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM recon_coda WHERE id IN (");
-        let mut sep = q.separated(", ");
-        for k in chunk {
-            sep.push_bind(*k);
-        }
-        q.push(")");
-        q.build().execute(&mut *tx).await?;
-    }
+    let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM recon_coda WHERE id IN (");
+    push_chiavi(&mut q, &ids);
+    q.push(")");
+    q.build().execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(righe.len())
 }
