@@ -4,6 +4,7 @@
 //! joined tuples of a set of owners (`motore`, materialized by the store and recomputed per
 //! import), the views and the export tracciati.
 
+pub mod accertamenti;
 pub mod causale;
 pub mod classifica;
 pub mod export;
@@ -13,4 +14,5 @@ pub mod notifiche;
 pub mod opi;
 pub mod pagati;
 pub mod riconcilia;
+pub mod statistiche;
 pub mod xls;

@@ -228,6 +228,14 @@ pub async fn lavoratore(store: Store) {
             }
             Err(x) => tracing::warn!(error = %x, "coda di riconciliazione illeggibile"),
         }
+        // Statistics of the days reclassification or accertamenti touched.
+        if let Ok(enti) = store.stat_in_attesa().await {
+            for e in enti {
+                if let Err(x) = store.stat_aggiorna(&e).await {
+                    tracing::warn!(error = %x, ente = %e, "statistiche rimandate");
+                }
+            }
+        }
         if let Ok(jobs) = store.export_in_attesa().await {
             for j in jobs {
                 if let Err(x) = esegui_export(&store, &j).await {

@@ -1,6 +1,7 @@
 //! The REST facade (JSON over HTTP) for portals and operators, plus the operational
 //! endpoints: `/healthz`, `/readyz`, `/metrics`, `/api/v1/openapi.json`, `/swagger-ui`.
 
+mod accertamenti;
 pub mod auth;
 pub mod cittadino;
 mod dovuti;
@@ -58,6 +59,7 @@ pub struct AppState {
         (name = "dovuti", description = "Debt positions and their bulk import"),
         (name = "journal", description = "Every SOAP exchange with the Nodo, both directions"),
         (name = "rt", description = "Received RTs, quarantine included"),
+        (name = "accertamenti", description = "MyPivot accounting: chart ufficio–capitolo–accertamento, accertamenti, statistics"),
     )
 )]
 struct ApiDoc;
@@ -105,6 +107,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(cittadino::router())
         .merge(tesoreria::router())
         .merge(riconciliazione::router())
+        .merge(accertamenti::router())
 }
 
 /// The OpenAPI document served at `/api/v1/openapi.json`.

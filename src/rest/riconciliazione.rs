@@ -442,7 +442,12 @@ async fn importa_ricevute(
     caller.scope(&id)?;
     s.store.get_ente(&id).await?;
     let (ok, ko) = crate::recon::pagati::leggi_csv(&body, &id);
-    let importate = s.store.importa_ricevute(&id, &ok).await?;
+    // The file's digest names its automatic accertamenti: a reload finds them again.
+    let origine = format!(
+        "PAGATI-{}",
+        &super::auth::digest_hex(&String::from_utf8_lossy(&body))[..12]
+    );
+    let importate = s.store.importa_ricevute(&id, &ok, &origine).await?;
     s.store.recon_elabora(&id).await?;
     let job = report(&id, "RICEVUTE_PAGATI", &body, ok.len(), importate, ko);
     s.store.registra_import(&job).await?;

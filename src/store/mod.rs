@@ -21,13 +21,17 @@ time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
 pub static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 pub static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
+mod contabilita;
 mod sqlite_read;
+
+pub use contabilita::*;
 
 mod sqlite {
     pub type Db = sqlx::Sqlite;
     pub const IS_POSTGRES: bool = false;
     include!("queries.rs");
     include!("recon_queries.rs");
+    include!("accertamenti_queries.rs");
 }
 
 mod postgres {
@@ -35,6 +39,7 @@ mod postgres {
     pub const IS_POSTGRES: bool = true;
     include!("queries.rs");
     include!("recon_queries.rs");
+    include!("accertamenti_queries.rs");
 }
 
 #[derive(Clone)]
@@ -1516,9 +1521,206 @@ impl Store {
     pub async fn recon_in_attesa(&self) -> StoreResult<Vec<String>> {
         dispatch!(self, |q, p| q::recon_in_attesa(p).await)
     }
-    pub async fn importa_ricevute(&self, ente: &str, righe: &[NuovaRicevuta]) -> StoreResult<u64> {
-        dispatch!(self, |q, p| q::importa_ricevute(p, ente, righe, now())
+    /// `origine` (the file) names the automatic accertamenti its receipts' bilanci make.
+    pub async fn importa_ricevute(
+        &self,
+        ente: &str,
+        righe: &[NuovaRicevuta],
+        origine: &str,
+    ) -> StoreResult<u64> {
+        dispatch!(self, |q, p| q::importa_ricevute(
+            p,
+            ente,
+            righe,
+            origine,
+            now()
+        )
+        .await)
+    }
+
+    // ---- accounting: chart, accertamenti, statistics ----
+
+    /// Refreshes the aggregates of the ente's stale days (nothing stale is one read).
+    pub async fn stat_aggiorna(&self, ente: &str) -> StoreResult<usize> {
+        if !dispatch!(self, |q, p| q::stat_sporca_presente(p, ente).await)? {
+            return Ok(0);
+        }
+        dispatch!(self, |q, p| q::stat_aggiorna(p, ente).await)
+    }
+    pub async fn stat_in_attesa(&self) -> StoreResult<Vec<String>> {
+        dispatch!(self, |q, p| q::stat_in_attesa(p).await)
+    }
+    pub async fn statistiche(
+        &self,
+        ente: &str,
+        r: &RichiestaStatistica,
+    ) -> StoreResult<Vec<Aggregato>> {
+        dispatch!(self, |q, p| q::statistiche(p, ente, r).await)
+    }
+    pub async fn righe_statistica(
+        &self,
+        ente: &str,
+        misura: crate::recon::statistiche::Misura,
+        r: &RichiestaStatistica,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<RigaStatistica>, i64)> {
+        dispatch!(self, |q, p| q::righe_statistica(
+            p, ente, misura, r, limit, offset
+        )
+        .await)
+    }
+    pub async fn lista_capitoli(
+        &self,
+        ente: &str,
+        f: &FiltroCapitoli,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<Capitolo>, i64)> {
+        dispatch!(self, |q, p| q::lista_capitoli(p, ente, f, limit, offset)
             .await)
+    }
+    pub async fn get_capitolo(&self, ente: &str, id: i64) -> StoreResult<Capitolo> {
+        dispatch!(self, |q, p| q::get_capitolo(p, ente, id).await)
+    }
+    pub async fn crea_capitolo(
+        &self,
+        ente: &str,
+        r: &crate::recon::accertamenti::RigaCapitolo,
+    ) -> StoreResult<i64> {
+        dispatch!(self, |q, p| q::crea_capitolo(p, ente, r, now()).await)
+    }
+    pub async fn modifica_capitolo(
+        &self,
+        ente: &str,
+        id: i64,
+        m: &ModificaCapitolo,
+    ) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::modifica_capitolo(p, ente, id, m, now())
+            .await)
+    }
+    pub async fn elimina_capitolo(&self, ente: &str, id: i64) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::elimina_capitolo(p, ente, id).await)
+    }
+    pub async fn importa_capitoli(
+        &self,
+        ente: &str,
+        file: &crate::recon::accertamenti::FileCapitoli,
+        job: ImportJob,
+    ) -> StoreResult<ImportJob> {
+        dispatch!(self, |q, p| q::importa_capitoli(p, ente, file, job, now())
+            .await)
+    }
+    pub async fn crea_accertamento(
+        &self,
+        ente: &str,
+        nome: &str,
+        tipo: &str,
+        utente: &str,
+    ) -> StoreResult<i64> {
+        dispatch!(self, |q, p| q::crea_accertamento(
+            p,
+            ente,
+            nome,
+            tipo,
+            utente,
+            now()
+        )
+        .await)
+    }
+    pub async fn lista_accertamenti(
+        &self,
+        ente: &str,
+        stato: Option<&str>,
+        tipo: Option<&str>,
+        nome: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<Accertamento>, i64)> {
+        dispatch!(self, |q, p| q::lista_accertamenti(
+            p, ente, stato, tipo, nome, limit, offset
+        )
+        .await)
+    }
+    pub async fn get_accertamento(
+        &self,
+        ente: &str,
+        id: i64,
+    ) -> StoreResult<AccertamentoDettaglio> {
+        dispatch!(self, |q, p| q::get_accertamento(p, ente, id).await)
+    }
+    pub async fn modifica_accertamento(
+        &self,
+        ente: &str,
+        id: i64,
+        nome: Option<&str>,
+        tipo: Option<&str>,
+        utente: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::modifica_accertamento(
+            p,
+            ente,
+            id,
+            nome,
+            tipo,
+            utente,
+            now()
+        )
+        .await)
+    }
+    pub async fn candidati_accertamento(
+        &self,
+        ente: &str,
+        id: i64,
+        f: &FiltroCandidati,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<RicevutaStaged>, i64)> {
+        dispatch!(self, |q, p| q::candidati(p, ente, id, f, limit, offset)
+            .await)
+    }
+    pub async fn associa_pagamenti(
+        &self,
+        ente: &str,
+        id: i64,
+        a: &Associazione,
+        utente: &str,
+    ) -> StoreResult<usize> {
+        dispatch!(self, |q, p| q::associa(p, ente, id, a, utente, now()).await)
+    }
+    pub async fn rimuovi_pagamento(
+        &self,
+        ente: &str,
+        id: i64,
+        riga: i64,
+        utente: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::rimuovi_pagamento(
+            p,
+            ente,
+            id,
+            riga,
+            utente,
+            now()
+        )
+        .await)
+    }
+    pub async fn cambia_stato_accertamento(
+        &self,
+        ente: &str,
+        id: i64,
+        to: crate::recon::accertamenti::StatoAccertamento,
+        utente: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::cambia_stato_accertamento(
+            p,
+            ente,
+            id,
+            to,
+            utente,
+            now()
+        )
+        .await)
     }
     pub async fn cerca_riconciliazione(
         &self,

@@ -850,7 +850,9 @@ pub async fn apply_rt(p: &DbPool, rt_id: i64, rpt: &RptRow, e: &EsitoRt, now: Of
                 r
             })
             .collect();
-        tx_insert_ricevute(&mut tx, &rpt.id_dominio, &ricevute, now).await?;
+        // The day's RTs share one automatic accertamento per tipo dovuto.
+        let origine = format!("RT-{}", now.date());
+        tx_insert_ricevute(&mut tx, &rpt.id_dominio, &ricevute, Some(&origine), now).await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -1423,7 +1425,7 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
             })
             .collect();
         if !surrogati.is_empty() {
-            tx_insert_ricevute(&mut tx, &f.id_dominio, &surrogati, now).await?;
+            tx_insert_ricevute(&mut tx, &f.id_dominio, &surrogati, None, now).await?;
         }
         tx_accoda(&mut tx, &f.id_dominio, &[(coda::IUF, iuf_key)], now).await?;
     }

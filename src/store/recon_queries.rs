@@ -234,6 +234,9 @@ pub async fn recon_elabora(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     let righe = motore::calcola(&dati, &owners);
     let t_calcola = t0.elapsed();
     let chiavi: Vec<String> = owners.iter().map(Proprietario::chiave).collect();
+    // The statistics of the days these rows leave and reach are stale.
+    tx_sporca_righe(&mut tx, ente, Some(&chiavi)).await?;
+    tx_sporca_giorni(&mut tx, ente, &giorni_di(&righe)).await?;
     let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE id_dominio = ");
     q.push_bind(ente.to_owned()).push(" AND chiave IN (");
     push_chiavi(&mut q, &chiavi);
@@ -283,6 +286,8 @@ pub async fn recon_ricostruisci(p: &DbPool, ente: &str, now: OffsetDateTime) -> 
         t,
     };
     let righe = motore::calcola(&dati, &owners);
+    tx_sporca_righe(&mut tx, ente, None).await?;
+    tx_sporca_giorni(&mut tx, ente, &giorni_di(&righe)).await?;
     sqlx::query("DELETE FROM riconciliazione WHERE id_dominio = $1").bind(ente).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM recon_coda WHERE id_dominio = $1").bind(ente).execute(&mut *tx).await?;
     scrivi(&mut tx, ente, &righe, now).await?;
@@ -292,7 +297,9 @@ pub async fn recon_ricostruisci(p: &DbPool, ente: &str, now: OffsetDateTime) -> 
 
 /// Stages receipts (E) and queues their IUVs and IUDs. A receipt already staged is kept,
 /// except a stand-in (esito 9 surrogate), which the real receipt replaces.
-pub async fn tx_insert_ricevute(c: &mut Conn, ente: &str, righe: &[NuovaRicevuta], now: OffsetDateTime) -> StoreResult<u64> {
+/// `origine` names the batch (a file, the day's RTs) for the automatic accertamenti of
+/// receipts with a bilancio; stand-ins (esito 9) have none.
+pub async fn tx_insert_ricevute(c: &mut Conn, ente: &str, righe: &[NuovaRicevuta], origine: Option<&str>, now: OffsetDateTime) -> StoreResult<u64> {
     // One statement per chunk; a receipt twice in one batch counts once (the first), as a
     // row may not be upserted twice by one statement.
     let mut seen = HashSet::new();
@@ -352,13 +359,16 @@ pub async fn tx_insert_ricevute(c: &mut Conn, ente: &str, righe: &[NuovaRicevuta
         }
     }
     tx_accoda(c, ente, &chiavi, now).await?;
+    if let Some(o) = origine {
+        tx_accertamenti_automatici(c, ente, o, &uniche, now).await?;
+    }
     Ok(n)
 }
 
 /// Imports receipts from a MyPay "export pagati" file, in one transaction.
-pub async fn importa_ricevute(p: &DbPool, ente: &str, righe: &[NuovaRicevuta], now: OffsetDateTime) -> StoreResult<u64> {
+pub async fn importa_ricevute(p: &DbPool, ente: &str, righe: &[NuovaRicevuta], origine: &str, now: OffsetDateTime) -> StoreResult<u64> {
     let mut tx = begin_write(p).await?;
-    let n = tx_insert_ricevute(&mut tx, ente, righe, now).await?;
+    let n = tx_insert_ricevute(&mut tx, ente, righe, Some(origine), now).await?;
     tx.commit().await?;
     Ok(n)
 }

@@ -145,10 +145,27 @@ impl TestApp {
         content_type: &str,
         body: Vec<u8>,
     ) -> (StatusCode, String, Vec<u8>) {
+        self.raw_with(method, path, token, &[], content_type, body)
+            .await
+    }
+
+    /// `raw` with extra request headers.
+    pub async fn raw_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, String, Vec<u8>) {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
             .header("content-type", content_type);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }

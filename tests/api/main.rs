@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod accertamenti;
 mod carrello;
 mod cli;
 mod concurrency;

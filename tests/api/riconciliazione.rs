@@ -20,20 +20,20 @@ fn giorno(d: u8) -> Date {
     Date::from_calendar_date(2026, Month::November, d).unwrap()
 }
 
-fn iuv(n: usize) -> String {
+pub(crate) fn iuv(n: usize) -> String {
     Iuv::parse(&format!("01{:013}{:02}", n, n % 93))
         .unwrap()
         .to_string()
 }
 
-struct Pagamento {
-    iuv: String,
-    iur: String,
-    cents: i64,
-    giorno: u8,
+pub(crate) struct Pagamento {
+    pub iuv: String,
+    pub iur: String,
+    pub cents: i64,
+    pub giorno: u8,
 }
 
-fn flusso_xml(iuf: &str, ente: &str, day: Date, pagamenti: &[&Pagamento]) -> Vec<u8> {
+pub(crate) fn flusso_xml(iuf: &str, ente: &str, day: Date, pagamenti: &[&Pagamento]) -> Vec<u8> {
     use pagopa_gateway::model::flusso::*;
     use pagopa_gateway::model::rpt::{DataOra, IdentificativoUnivoco};
     let ist = |t: &str, c: &str| Istituto {
@@ -73,7 +73,7 @@ fn flusso_xml(iuf: &str, ente: &str, day: Date, pagamenti: &[&Pagamento]) -> Vec
     .into_bytes()
 }
 
-fn ricevuta(p: &Pagamento) -> NuovaRicevuta {
+pub(crate) fn ricevuta(p: &Pagamento) -> NuovaRicevuta {
     NuovaRicevuta {
         iuv: p.iuv.clone(),
         iur: p.iur.clone(),
@@ -191,7 +191,7 @@ fn mese() -> Mese {
     m
 }
 
-async fn post_body(
+pub(crate) async fn post_body(
     app: &TestApp,
     path: &str,
     token: &str,
@@ -206,7 +206,7 @@ async fn post_body(
     )
 }
 
-async fn ente_tesoreria(app: &TestApp, id: &str, ipa: &str) {
+pub(crate) async fn ente_tesoreria(app: &TestApp, id: &str, ipa: &str) {
     let mut e = ente_json(id, ipa, 1);
     e["flg_tesoreria"] = serde_json::json!(true);
     assert_eq!(
