@@ -560,7 +560,7 @@ pub struct Statistiche {
 /// year. `formato=csv` gives the same cells as CSV.
 #[utoipa::path(get, path = "/api/v1/enti/{id_dominio}/statistiche", tag = "accertamenti",
     params(("id_dominio" = String, Path), StatisticaQuery),
-    responses((status = 200, body = Statistiche), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, content((Statistiche = "application/json"), (String = "text/csv"))), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 async fn statistiche(
     State(s): State<AppState>,
     caller: Caller,
@@ -682,7 +682,7 @@ pub struct DettaglioQuery {
 /// The receipts behind a cell: same period and codes as `/statistiche`, one measure.
 #[utoipa::path(get, path = "/api/v1/enti/{id_dominio}/statistiche/dettaglio", tag = "accertamenti",
     params(("id_dominio" = String, Path), DettaglioQuery, StatisticaQuery, Paging),
-    responses((status = 200, body = Page<RigaStatistica>), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, content((Page<RigaStatistica> = "application/json"), (String = "text/csv"))), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 async fn dettaglio_statistica(
     State(s): State<AppState>,
     caller: Caller,
@@ -696,6 +696,7 @@ async fn dettaglio_statistica(
     let r = richiesta(&q)?;
     s.store.get_ente(&id).await?;
     s.store.recon_elabora(&id).await?;
+    s.store.stat_aggiorna(&id).await?;
     if csv {
         // Every receipt of the cell, read and sent a page at a time.
         let (mut tx, body) = http_body_util::channel::Channel::<Bytes, std::io::Error>::new(2);

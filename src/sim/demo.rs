@@ -599,6 +599,37 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
             .join(", "),
     );
 
+    // Statistics from the daily aggregates equal the receipts they summarize.
+    let mut pagato = (0i64, 0i64);
+    let mut atteso = (0i64, 0i64);
+    for ente in [COMUNE, ASL] {
+        store.stat_aggiorna(ente).await?;
+        for a in store
+            .statistiche(ente, &crate::store::RichiestaStatistica::default())
+            .await?
+            .into_iter()
+            .filter(|a| a.misura == "P")
+        {
+            pagato = (pagato.0 + a.importo_cents, pagato.1 + a.numero);
+        }
+        let (ricevute, _) = store
+            .cerca_ricevute(ente, &Default::default(), 10_000, 0)
+            .await?;
+        atteso = (
+            atteso.0 + ricevute.iter().map(|r| r.importo_cents).sum::<i64>(),
+            atteso.1 + ricevute.len() as i64,
+        );
+    }
+    c.record(
+        "statistiche MyPivot (pagato per data esito)",
+        pagato == atteso && pagato.1 > 0,
+        format!(
+            "{} pagamenti, {} EUR",
+            pagato.1,
+            Importo::from_cents(pagato.0).unwrap_or(Importo::ZERO)
+        ),
+    );
+
     // Receipts emailed (each positive RT).
     let mail_dir = data.join("mail");
     let (rts, _) = store.list_rt(None, None, 1000, 0).await?;

@@ -26,6 +26,21 @@ fn mese_di(col: &str) -> String {
 
 // ---- statistics: dirty days and their refresh ----
 
+/// ` AND <col> = <day>` for one day (the planner then knows the selectivity), else
+/// ` AND <col> IN (<days>)`.
+fn push_in_giorni(q: &mut sqlx::QueryBuilder<Db>, col: &str, giorni: &BTreeSet<Date>) {
+    match giorni.iter().next() {
+        Some(g) if giorni.len() == 1 => {
+            q.push(format!(" AND {col} = ")).push_bind(*g);
+        }
+        _ => {
+            q.push(format!(" AND {col} IN ("));
+            push_giorni(q, giorni);
+            q.push(")");
+        }
+    }
+}
+
 /// Marks days whose aggregates are stale, in the caller's transaction.
 pub async fn tx_sporca_giorni(c: &mut Conn, ente: &str, giorni: &BTreeSet<Date>) -> StoreResult<()> {
     if giorni.is_empty() {
@@ -103,11 +118,29 @@ pub async fn stat_aggiorna(p: &DbPool, ente: &str) -> StoreResult<usize> {
         return Ok(0);
     }
     let giorni: BTreeSet<Date> = giorni.into_iter().map(|g| g.0).collect();
+    if IS_POSTGRES {
+        // Small, selective statements: compiling them would cost more than running them.
+        sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
+    }
+    // A few days (the usual case): one day at a time, so each statement reads that day's
+    // rows through the date indexes; many days (a first build): set-based, by hash joins.
+    if giorni.len() <= 31 {
+        for g in &giorni {
+            stat_ricalcola(&mut tx, ente, &BTreeSet::from([*g])).await?;
+        }
+    } else {
+        stat_ricalcola(&mut tx, ente, &giorni).await?;
+    }
+    tx.commit().await?;
+    Ok(giorni.len())
+}
+
+/// Replaces the aggregates of the given days (both levels, the three measures).
+async fn stat_ricalcola(c: &mut Conn, ente: &str, giorni: &BTreeSet<Date>) -> StoreResult<()> {
     let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM statistica WHERE id_dominio = ");
-    q.push_bind(ente.to_owned()).push(" AND giorno IN (");
-    push_giorni(&mut q, &giorni);
-    q.push(")");
-    q.build().execute(&mut *tx).await?;
+    q.push_bind(ente.to_owned());
+    push_in_giorni(&mut q, "giorno", giorni);
+    q.build().execute(&mut *c).await?;
     let rt_iuf = crate::recon::classifica::Codice::RT_IUF.bit() as i64;
     let incassati = (crate::recon::classifica::Codice::RT_IUF_TES.bit() | crate::recon::classifica::Codice::RT_TES.bit()) as i64;
     // (misura, date column, source with the receipt as `e` and the line as `r`, bits)
@@ -132,18 +165,19 @@ pub async fn stat_aggiorna(p: &DbPool, ente: &str) -> StoreResult<usize> {
                 "INSERT INTO statistica (id_dominio, giorno, livello, misura, tipo_dovuto, cod_ufficio, cod_capitolo, cod_accertamento, anno, mese, importo_cents, numero)
                  SELECT {alias}.id_dominio, {data}, '{livello}', '{m}', {dims}, {anno}, {mese}, CAST(SUM({importo}) AS BIGINT), COUNT(*)
                  FROM {from}{join} WHERE {alias}.id_dominio = ",
+                // The ente's totals of lines need no receipt: a line carrying RT_IUF or a
+                // cashed code has one, and its amount.
+                from = if livello == "E" && bits.is_some() { "riconciliazione r" } else { from },
                 m = misura.codice(),
                 anno = anno_di(data),
                 mese = mese_di(data),
             ));
             q.push_bind(ente.to_owned());
-            if bits.is_some() {
+            if bits.is_some() && livello == "A" {
                 // The receipt's own ente (the join is on it already; this helps the planner).
                 q.push(" AND e.id_dominio = ").push_bind(ente.to_owned());
             }
-            q.push(format!(" AND {data} IN ("));
-            push_giorni(&mut q, &giorni);
-            q.push(")");
+            push_in_giorni(&mut q, data, giorni);
             if let Some(b) = bits {
                 q.push(" AND (r.codici & ").push_bind(b).push(") <> 0");
             }
@@ -151,11 +185,10 @@ pub async fn stat_aggiorna(p: &DbPool, ente: &str) -> StoreResult<usize> {
             if livello == "A" {
                 q.push(", a.tipo_dovuto, p.cod_ufficio, p.cod_capitolo, p.cod_accertamento");
             }
-            q.build().execute(&mut *tx).await?;
+            q.build().execute(&mut *c).await?;
         }
     }
-    tx.commit().await?;
-    Ok(giorni.len())
+    Ok(())
 }
 
 pub async fn stat_sporca_presente(p: &DbPool, ente: &str) -> StoreResult<bool> {
@@ -213,55 +246,82 @@ pub async fn statistiche(p: &DbPool, ente: &str, r: &RichiestaStatistica) -> Sto
     Ok(q.build_query_as::<Aggregato>().fetch_all(p).await?)
 }
 
-/// The receipts behind a statistics cell (drill-down), a page at a time.
+/// The receipts behind a statistics cell (drill-down), a page at a time. The cell's
+/// per-day counts come from the aggregates, so the total is free and a page reads only
+/// the days it spans, each through its date index.
 pub async fn righe_statistica(p: &DbPool, ente: &str, misura: Misura, r: &RichiestaStatistica, limit: i64, offset: i64) -> StoreResult<(Vec<RigaStatistica>, i64)> {
     let dettaglio = r.dimensione != Dimensione::Totale || r.tipo_dovuto.is_some() || r.cod_ufficio.is_some() || r.cod_capitolo.is_some() || r.cod_accertamento.is_some();
+    let dims = [("tipo_dovuto", &r.tipo_dovuto), ("cod_ufficio", &r.cod_ufficio), ("cod_capitolo", &r.cod_capitolo), ("cod_accertamento", &r.cod_accertamento)];
+    let mut q = sqlx::QueryBuilder::<Db>::new("SELECT giorno, CAST(SUM(numero) AS BIGINT) FROM statistica WHERE id_dominio = ");
+    q.push_bind(ente.to_owned()).push(" AND livello = ").push_bind(if dettaglio { "A" } else { "E" });
+    q.push(" AND misura = ").push_bind(misura.codice());
+    if let Some(d) = r.da {
+        q.push(" AND giorno >= ").push_bind(d);
+    }
+    if let Some(d) = r.a {
+        q.push(" AND giorno <= ").push_bind(d);
+    }
+    for (c, v) in dims {
+        if let Some(v) = v {
+            q.push(format!(" AND {c} = ")).push_bind(v.clone());
+        }
+    }
+    if r.dimensione == Dimensione::Accertamento {
+        q.push(" AND cod_accertamento <> ").push_bind(crate::model::bilancio::NA);
+    }
+    q.push(" GROUP BY giorno ORDER BY giorno");
+    let giorni: Vec<(Date, i64)> = q.build_query_as().fetch_all(p).await?;
+    let total = giorni.iter().map(|g| g.1).sum();
+
     let (data, from, bits) = match misura {
         Misura::Pagati => ("e.data_esito", "ricevuta e", None),
         Misura::Rendicontati => ("r.data_regolamento", "riconciliazione r JOIN ricevuta e ON e.id_dominio = r.id_dominio AND e.iuv = r.iuv AND e.iur = r.iur AND e.indice = r.indice", Some(crate::recon::classifica::Codice::RT_IUF.bit() as i64)),
         Misura::Incassati => ("r.data_valuta", "riconciliazione r JOIN ricevuta e ON e.id_dominio = r.id_dominio AND e.iuv = r.iuv AND e.iur = r.iur AND e.indice = r.indice", Some((crate::recon::classifica::Codice::RT_IUF_TES.bit() | crate::recon::classifica::Codice::RT_TES.bit()) as i64)),
     };
-    let build = |select: &str| {
-        let mut q = sqlx::QueryBuilder::<Db>::new(select);
-        q.push(format!(" FROM {from}"));
+    // In the order of the day's date index (IUV), so a page stops early.
+    let chiave = if bits.is_some() { "r.iuv, r.id" } else { "e.iuv, e.id" };
+    let (importo, codici, ordine) = if dettaglio {
+        ("p.importo_cents", "p.cod_ufficio, p.cod_capitolo, p.cod_accertamento", format!("{chiave}, p.id"))
+    } else if bits.is_some() {
+        ("r.importo_pagato_cents", "NULL AS cod_ufficio, NULL AS cod_capitolo, NULL AS cod_accertamento", chiave.to_owned())
+    } else {
+        ("e.importo_cents", "NULL AS cod_ufficio, NULL AS cod_capitolo, NULL AS cod_accertamento", chiave.to_owned())
+    };
+    let codici = if IS_POSTGRES { codici.replace("NULL AS", "CAST(NULL AS TEXT) AS") } else { codici.to_owned() };
+    let mut out = Vec::new();
+    let mut salta = offset;
+    for (g, n) in giorni {
+        if salta >= n {
+            salta -= n;
+            continue;
+        }
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+            "SELECT e.id AS ricevuta_id, e.iuv, e.iur, e.indice, e.iud, e.tipo_dovuto, e.cf_pagatore, {data} AS data, {importo} AS importo_cents, {codici} FROM {from}"
+        ));
         if dettaglio {
             q.push(" JOIN accertamento_pagamento p ON p.ricevuta_id = e.id JOIN accertamento a ON a.id = p.accertamento_id AND a.stato = 'CHIUSO'");
         }
         q.push(" WHERE e.id_dominio = ").push_bind(ente.to_owned());
-        if let Some(d) = r.da {
-            q.push(format!(" AND {data} >= ")).push_bind(d);
-        }
-        if let Some(d) = r.a {
-            q.push(format!(" AND {data} <= ")).push_bind(d);
-        }
+        q.push(format!(" AND {data} = ")).push_bind(g);
         if let Some(b) = bits {
             q.push(" AND (r.codici & ").push_bind(b).push(") <> 0");
         }
-        for (c, v) in [("a.tipo_dovuto", &r.tipo_dovuto), ("p.cod_ufficio", &r.cod_ufficio), ("p.cod_capitolo", &r.cod_capitolo), ("p.cod_accertamento", &r.cod_accertamento)] {
+        for (c, v) in dims {
             if let Some(v) = v {
-                q.push(format!(" AND {c} = ")).push_bind(v.clone());
+                q.push(format!(" AND {} = ", if c == "tipo_dovuto" { "a.tipo_dovuto".to_owned() } else { format!("p.{c}") })).push_bind(v.clone());
             }
         }
         if r.dimensione == Dimensione::Accertamento {
             q.push(" AND p.cod_accertamento <> ").push_bind(crate::model::bilancio::NA);
         }
-        q
-    };
-    let (importo, codici) = if dettaglio {
-        ("p.importo_cents", "p.cod_ufficio, p.cod_capitolo, p.cod_accertamento")
-    } else if bits.is_some() {
-        ("r.importo_pagato_cents", "NULL AS cod_ufficio, NULL AS cod_capitolo, NULL AS cod_accertamento")
-    } else {
-        ("e.importo_cents", "NULL AS cod_ufficio, NULL AS cod_capitolo, NULL AS cod_accertamento")
-    };
-    let codici = if IS_POSTGRES { codici.replace("NULL AS", "CAST(NULL AS TEXT) AS") } else { codici.to_owned() };
-    let mut q = build(&format!(
-        "SELECT e.id AS ricevuta_id, e.iuv, e.iur, e.indice, e.iud, e.tipo_dovuto, e.cf_pagatore, {data} AS data, {importo} AS importo_cents, {codici}"
-    ));
-    q.push(format!(" ORDER BY {data}, e.iuv, e.id LIMIT ")).push_bind(limit).push(" OFFSET ").push_bind(offset);
-    let rows = q.build_query_as::<RigaStatistica>().fetch_all(p).await?;
-    let (total,): (i64,) = build("SELECT COUNT(*)").build_query_as().fetch_one(p).await?;
-    Ok((rows, total))
+        q.push(format!(" ORDER BY {ordine} LIMIT ")).push_bind(limit - out.len() as i64).push(" OFFSET ").push_bind(salta);
+        salta = 0;
+        out.extend(q.build_query_as::<RigaStatistica>().fetch_all(p).await?);
+        if out.len() as i64 >= limit {
+            break;
+        }
+    }
+    Ok((out, total))
 }
 
 // ---- the chart ----

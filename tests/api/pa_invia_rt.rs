@@ -118,13 +118,13 @@ fn code(e: &EsitoPaaInviaRT) -> &str {
 
 /// An ente, a dovuto of 100.00 being paid, and its RPT (IUV, CCP); the app running.
 async fn setup(app: &mut TestApp) -> String {
+    setup_with(app, dovuto_json("IUD-1", "100.00")).await
+}
+
+async fn setup_with(app: &mut TestApp, dovuto: serde_json::Value) -> String {
     app.seed_ente(ENTE, "c_l736", 1).await;
     let (_, d) = app
-        .post(
-            &format!("/api/v1/enti/{ENTE}/dovuti"),
-            ADMIN,
-            dovuto_json("IUD-1", "100.00"),
-        )
+        .post(&format!("/api/v1/enti/{ENTE}/dovuti"), ADMIN, dovuto)
         .await;
     let iuv = d["iuv"].as_str().unwrap().to_owned();
     let store = app.store();
@@ -192,6 +192,50 @@ both_backends!(
             app.store().get_dovuto(ENTE, "IUD-1").await.unwrap().version,
             d.version
         );
+    }
+);
+
+both_backends!(
+    the_dovuto_bilancio_reaches_the_receipt_and_books_it_on_the_days_automatic_accertamento,
+    |app| {
+        let mut app = app;
+        let mut d = dovuto_json("IUD-1", "100.00");
+        d["bilancio"] = serde_json::json!([
+            {"cod_capitolo": "C1", "cod_ufficio": "U1", "cod_accertamento": "A1", "importo": "60.00"},
+            {"cod_capitolo": "C2", "importo": "40.00"}
+        ]);
+        let iuv = setup_with(&mut app, d).await;
+        let env = envelope(&app, &iuv, CCP, rt_xml(&iuv, CCP, 0, &[10_000]).as_bytes());
+        assert_eq!(code(&invia(&app, &env).await), "OK");
+        let (s, l) = app
+            .get(
+                &format!("/api/v1/enti/{ENTE}/accertamenti?stato=CHIUSO"),
+                ADMIN,
+            )
+            .await;
+        assert_eq!((s, l["total"].as_i64()), (StatusCode::OK, Some(1)), "{l}");
+        let a = &l["items"][0];
+        let today = time::OffsetDateTime::now_utc().date();
+        assert_eq!(a["nome"], format!("RT-{today}_TARI"));
+        let (_, det) = app
+            .get(
+                &format!("/api/v1/enti/{ENTE}/accertamenti/{}", a["id"]),
+                ADMIN,
+            )
+            .await;
+        let voci: Vec<(&str, &str, i64)> = det["righe"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["cod_capitolo"].as_str().unwrap(),
+                    r["cod_ufficio"].as_str().unwrap(),
+                    r["importo_cents"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(voci, [("C1", "U1", 6_000), ("C2", "n/a", 4_000)]);
     }
 );
 
