@@ -176,7 +176,7 @@ pub struct ImportCapitoliQuery {
 /// or not at all: any refused line refuses the file, and the report lists every refusal.
 #[utoipa::path(post, path = "/api/v1/enti/{id_dominio}/capitoli/import", tag = "accertamenti",
     params(("id_dominio" = String, Path), ImportCapitoliQuery),
-    request_body(content = Vec<u8>, content_type = "application/zip"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The zip with one CSV, or the CSV itself"),
     responses((status = 200, body = ImportJob), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 async fn importa_capitoli(
     State(s): State<AppState>,
