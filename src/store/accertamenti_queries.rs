@@ -55,20 +55,15 @@ pub async fn tx_sporca_giorni(c: &mut Conn, ente: &str, giorni: &BTreeSet<Date>)
     Ok(())
 }
 
-/// Marks the days of reconciled rows about to be replaced (their measures move with them):
-/// the rows of the given owners, or all of the ente's.
-async fn tx_sporca_righe(c: &mut Conn, ente: &str, chiavi: Option<&[String]>) -> StoreResult<()> {
+/// Marks the days of all the ente's reconciled rows, about to be rebuilt (their measures
+/// move with them). An incremental reclassification takes the days from its DELETE instead.
+async fn tx_sporca_righe(c: &mut Conn, ente: &str) -> StoreResult<()> {
     let mut q = sqlx::QueryBuilder::<Db>::new("INSERT INTO statistica_sporca (id_dominio, giorno) SELECT DISTINCT id_dominio, g FROM (");
     for (n, col) in ["data_esito", "data_regolamento", "data_valuta"].iter().enumerate() {
         if n > 0 {
             q.push(" UNION ALL ");
         }
         q.push(format!("SELECT id_dominio, {col} AS g FROM riconciliazione WHERE id_dominio = ")).push_bind(ente.to_owned());
-        if let Some(k) = chiavi {
-            q.push(" AND chiave IN (");
-            push_chiavi(&mut q, k);
-            q.push(")");
-        }
     }
     q.push(") x WHERE g IS NOT NULL ON CONFLICT DO NOTHING");
     q.build().execute(&mut *c).await?;

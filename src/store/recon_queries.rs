@@ -234,14 +234,15 @@ pub async fn recon_elabora(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     let righe = motore::calcola(&dati, &owners);
     let t_calcola = t0.elapsed();
     let chiavi: Vec<String> = owners.iter().map(Proprietario::chiave).collect();
-    // The statistics of the days these rows leave and reach are stale.
-    tx_sporca_righe(&mut tx, ente, Some(&chiavi)).await?;
-    tx_sporca_giorni(&mut tx, ente, &giorni_di(&righe)).await?;
     let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE id_dominio = ");
     q.push_bind(ente.to_owned()).push(" AND chiave IN (");
     push_chiavi(&mut q, &chiavi);
-    q.push(")");
-    q.build().execute(&mut *tx).await?;
+    q.push(") RETURNING data_esito, data_regolamento, data_valuta");
+    let tolte: Vec<(Option<Date>, Option<Date>, Option<Date>)> = q.build_query_as().fetch_all(&mut *tx).await?;
+    // The statistics of the days these rows leave and reach are stale.
+    let mut giorni = giorni_di(&righe);
+    giorni.extend(tolte.into_iter().flat_map(|(a, b, c)| [a, b, c]).flatten());
+    tx_sporca_giorni(&mut tx, ente, &giorni).await?;
     let t_cancella = t0.elapsed();
     scrivi(&mut tx, ente, &righe, now).await?;
     let t_scrivi = t0.elapsed();
@@ -286,7 +287,7 @@ pub async fn recon_ricostruisci(p: &DbPool, ente: &str, now: OffsetDateTime) -> 
         t,
     };
     let righe = motore::calcola(&dati, &owners);
-    tx_sporca_righe(&mut tx, ente, None).await?;
+    tx_sporca_righe(&mut tx, ente).await?;
     tx_sporca_giorni(&mut tx, ente, &giorni_di(&righe)).await?;
     sqlx::query("DELETE FROM riconciliazione WHERE id_dominio = $1").bind(ente).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM recon_coda WHERE id_dominio = $1").bind(ente).execute(&mut *tx).await?;
