@@ -42,10 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Who acts: the credential, and the person the portal names in `X-Operatore` (the API key
 /// belongs to the ente's back office, not to one person).
 fn autore(c: &Caller, h: &HeaderMap) -> String {
-    let base = match c {
-        Caller::Admin => "admin".to_owned(),
-        Caller::Operator { id_dominio } => format!("operatore {id_dominio}"),
-    };
+    let base = c.nome();
     match h
         .get("x-operatore")
         .and_then(|v| v.to_str().ok())
@@ -421,16 +418,7 @@ async fn chiudi(
     headers: HeaderMap,
     Path((ente, aid)): Path<(String, i64)>,
 ) -> Result<Json<AccertamentoDettaglio>, ApiError> {
-    caller.scope(&ente)?;
-    s.store
-        .cambia_stato_accertamento(
-            &ente,
-            aid,
-            StatoAccertamento::Chiuso,
-            &autore(&caller, &headers),
-        )
-        .await?;
-    Ok(Json(s.store.get_accertamento(&ente, aid).await?))
+    cambia_stato(&s, &caller, &headers, &ente, aid, StatoAccertamento::Chiuso).await
 }
 
 /// INSERITO → ANNULLATO: its payments become candidates again.
@@ -443,16 +431,30 @@ async fn annulla(
     headers: HeaderMap,
     Path((ente, aid)): Path<(String, i64)>,
 ) -> Result<Json<AccertamentoDettaglio>, ApiError> {
-    caller.scope(&ente)?;
+    cambia_stato(
+        &s,
+        &caller,
+        &headers,
+        &ente,
+        aid,
+        StatoAccertamento::Annullato,
+    )
+    .await
+}
+
+async fn cambia_stato(
+    s: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    ente: &str,
+    aid: i64,
+    to: StatoAccertamento,
+) -> Result<Json<AccertamentoDettaglio>, ApiError> {
+    caller.scope(ente)?;
     s.store
-        .cambia_stato_accertamento(
-            &ente,
-            aid,
-            StatoAccertamento::Annullato,
-            &autore(&caller, &headers),
-        )
+        .cambia_stato_accertamento(ente, aid, to, &autore(caller, headers))
         .await?;
-    Ok(Json(s.store.get_accertamento(&ente, aid).await?))
+    Ok(Json(s.store.get_accertamento(ente, aid).await?))
 }
 
 // ---- statistics ----

@@ -68,6 +68,14 @@ impl Caller {
         }
     }
 
+    /// Who acts, as histories and notes record it.
+    pub fn nome(&self) -> String {
+        match self {
+            Caller::Admin => "admin".into(),
+            Caller::Operator { id_dominio } => format!("operatore {id_dominio}"),
+        }
+    }
+
     /// The only ente an operator may see; `None` for the admin.
     pub fn only_ente(&self) -> Option<String> {
         match self {

@@ -327,13 +327,6 @@ async fn file_export(
         .into_response())
 }
 
-fn utente(c: &Caller) -> String {
-    match c {
-        Caller::Admin => "admin".into(),
-        Caller::Operator { id_dominio } => format!("operatore {id_dominio}"),
-    }
-}
-
 /// Adds a note to a classified line (the previous note of that line stays as history);
 /// `nascosto` hides the line from the default views.
 #[utoipa::path(post, path = "/api/v1/enti/{id_dominio}/segnalazioni", tag = "riconciliazione",
@@ -360,7 +353,7 @@ async fn segnala(
     n.bit = c.bit();
     let out = s
         .store
-        .inserisci_segnalazione(&id, &n, &utente(&caller))
+        .inserisci_segnalazione(&id, &n, &caller.nome())
         .await?;
     Ok((StatusCode::CREATED, Json(out)))
 }

@@ -26,6 +26,18 @@ fn mese_di(col: &str) -> String {
 
 // ---- statistics: dirty days and their refresh ----
 
+/// Where a measure's rows live: the date column, the FROM with the receipt as `e` (and the
+/// reconciled line as `r`), and the code bits a line must carry (none for paid receipts).
+fn fonte(m: Misura) -> (&'static str, &'static str, Option<i64>) {
+    use crate::recon::classifica::Codice;
+    const RIGHE: &str = "riconciliazione r JOIN ricevuta e ON e.id_dominio = r.id_dominio AND e.iuv = r.iuv AND e.iur = r.iur AND e.indice = r.indice";
+    match m {
+        Misura::Pagati => ("e.data_esito", "ricevuta e", None),
+        Misura::Rendicontati => ("r.data_regolamento", RIGHE, Some(Codice::RT_IUF.bit() as i64)),
+        Misura::Incassati => ("r.data_valuta", RIGHE, Some((Codice::RT_IUF_TES.bit() | Codice::RT_TES.bit()) as i64)),
+    }
+}
+
 /// ` AND <col> = <day>` for one day (the planner then knows the selectivity), else
 /// ` AND <col> IN (<days>)`.
 fn push_in_giorni(q: &mut sqlx::QueryBuilder<Db>, col: &str, giorni: &BTreeSet<Date>) {
@@ -136,15 +148,8 @@ async fn stat_ricalcola(c: &mut Conn, ente: &str, giorni: &BTreeSet<Date>) -> St
     q.push_bind(ente.to_owned());
     push_in_giorni(&mut q, "giorno", giorni);
     q.build().execute(&mut *c).await?;
-    let rt_iuf = crate::recon::classifica::Codice::RT_IUF.bit() as i64;
-    let incassati = (crate::recon::classifica::Codice::RT_IUF_TES.bit() | crate::recon::classifica::Codice::RT_TES.bit()) as i64;
-    // (misura, date column, source with the receipt as `e` and the line as `r`, bits)
-    let fonti: [(Misura, &str, &str, Option<i64>); 3] = [
-        (Misura::Pagati, "e.data_esito", "ricevuta e", None),
-        (Misura::Rendicontati, "r.data_regolamento", "riconciliazione r JOIN ricevuta e ON e.id_dominio = r.id_dominio AND e.iuv = r.iuv AND e.iur = r.iur AND e.indice = r.indice", Some(rt_iuf)),
-        (Misura::Incassati, "r.data_valuta", "riconciliazione r JOIN ricevuta e ON e.id_dominio = r.id_dominio AND e.iuv = r.iuv AND e.iur = r.iur AND e.indice = r.indice", Some(incassati)),
-    ];
-    for (misura, data, from, bits) in fonti {
+    for misura in Misura::TUTTE {
+        let (data, from, bits) = fonte(misura);
         let alias = if bits.is_some() { "r" } else { "e" };
         for livello in ["E", "A"] {
             let (dims, join, importo) = if livello == "E" {
@@ -268,11 +273,7 @@ pub async fn righe_statistica(p: &DbPool, ente: &str, misura: Misura, r: &Richie
     let giorni: Vec<(Date, i64)> = q.build_query_as().fetch_all(p).await?;
     let total = giorni.iter().map(|g| g.1).sum();
 
-    let (data, from, bits) = match misura {
-        Misura::Pagati => ("e.data_esito", "ricevuta e", None),
-        Misura::Rendicontati => ("r.data_regolamento", "riconciliazione r JOIN ricevuta e ON e.id_dominio = r.id_dominio AND e.iuv = r.iuv AND e.iur = r.iur AND e.indice = r.indice", Some(crate::recon::classifica::Codice::RT_IUF.bit() as i64)),
-        Misura::Incassati => ("r.data_valuta", "riconciliazione r JOIN ricevuta e ON e.id_dominio = r.id_dominio AND e.iuv = r.iuv AND e.iur = r.iur AND e.indice = r.indice", Some((crate::recon::classifica::Codice::RT_IUF_TES.bit() | crate::recon::classifica::Codice::RT_TES.bit()) as i64)),
-    };
+    let (data, from, bits) = fonte(misura);
     // In the order of the day's date index (IUV), so a page stops early.
     let chiave = if bits.is_some() { "r.iuv, r.id" } else { "e.iuv, e.id" };
     let (importo, codici, ordine) = if dettaglio {
@@ -412,6 +413,23 @@ async fn tx_scrivi_capitoli(c: &mut Conn, ente: &str, righe: &[&RigaCapitolo], n
     Ok(())
 }
 
+/// A chart line by its natural key: its id and whether it is active.
+async fn voce(c: &mut Conn, ente: &str, anno: i32, tipo: &str, ufficio: &str, capitolo: &str, accertamento: &str) -> StoreResult<Option<(i64, bool)>> {
+    Ok(sqlx::query_as("SELECT id, attivo FROM capitolo WHERE id_dominio = $1 AND anno = $2 AND tipo_dovuto = $3 AND cod_ufficio = $4 AND cod_capitolo = $5 AND cod_accertamento = $6")
+        .bind(ente)
+        .bind(i64::from(anno))
+        .bind(tipo)
+        .bind(ufficio)
+        .bind(capitolo)
+        .bind(accertamento)
+        .fetch_optional(&mut *c)
+        .await?)
+}
+
+async fn voce_di(c: &mut Conn, ente: &str, r: &RigaCapitolo) -> StoreResult<Option<(i64, bool)>> {
+    voce(c, ente, r.anno, &r.tipo_dovuto, &r.cod_ufficio, &r.cod_capitolo, &r.cod_accertamento).await
+}
+
 /// Whether live accertamenti book payments on a chart line.
 async fn capitolo_in_uso(c: &mut Conn, ente: &str, r: &RigaCapitolo) -> StoreResult<bool> {
     let (n,): (i64,) = sqlx::query_as(
@@ -436,28 +454,11 @@ pub async fn crea_capitolo(p: &DbPool, ente: &str, r: &RigaCapitolo, now: Offset
     if let Some((_, motivo)) = acc::descrizioni_coerenti(&[(1, r.clone(), String::new())], &esistenti).into_iter().next() {
         return Err(StoreError::Conflict(motivo));
     }
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM capitolo WHERE id_dominio = $1 AND anno = $2 AND tipo_dovuto = $3 AND cod_ufficio = $4 AND cod_capitolo = $5 AND cod_accertamento = $6")
-        .bind(ente)
-        .bind(i64::from(r.anno))
-        .bind(&r.tipo_dovuto)
-        .bind(&r.cod_ufficio)
-        .bind(&r.cod_capitolo)
-        .bind(&r.cod_accertamento)
-        .fetch_one(&mut *tx)
-        .await?;
-    if n > 0 {
+    if voce_di(&mut tx, ente, r).await?.is_some() {
         return Err(StoreError::Conflict("la voce (anno, tipo dovuto, ufficio, capitolo, accertamento) esiste già".into()));
     }
     tx_scrivi_capitoli(&mut tx, ente, &[r], now).await?;
-    let (id,): (i64,) = sqlx::query_as("SELECT id FROM capitolo WHERE id_dominio = $1 AND anno = $2 AND tipo_dovuto = $3 AND cod_ufficio = $4 AND cod_capitolo = $5 AND cod_accertamento = $6")
-        .bind(ente)
-        .bind(i64::from(r.anno))
-        .bind(&r.tipo_dovuto)
-        .bind(&r.cod_ufficio)
-        .bind(&r.cod_capitolo)
-        .bind(&r.cod_accertamento)
-        .fetch_one(&mut *tx)
-        .await?;
+    let (id, _) = voce_di(&mut tx, ente, r).await?.ok_or_else(|| StoreError::Corrupt("voce appena scritta assente".into()))?;
     tx.commit().await?;
     Ok(id)
 }
@@ -544,22 +545,18 @@ pub async fn importa_capitoli(p: &DbPool, ente: &str, file: &acc::FileCapitoli, 
         .collect();
     let esistenti = descrizioni(&mut tx, ente).await?;
     let incoerenti: HashMap<u64, String> = acc::descrizioni_coerenti(&file.righe, &esistenti).into_iter().collect();
+    let mut da_cancellare = Vec::new();
     for (n, r, raw) in &file.righe {
         let motivo = if !tipi.contains(&r.tipo_dovuto) {
             Some(("TIPO_DOVUTO", format!("tipo dovuto {} sconosciuto per l'ente", r.tipo_dovuto)))
         } else if let Some(m) = incoerenti.get(n) {
             Some(("DESCRIZIONE", m.clone()))
         } else if r.azione == AzioneCapitolo::Cancella {
-            let (k,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM capitolo WHERE id_dominio = $1 AND anno = $2 AND tipo_dovuto = $3 AND cod_ufficio = $4 AND cod_capitolo = $5 AND cod_accertamento = $6")
-                .bind(ente)
-                .bind(i64::from(r.anno))
-                .bind(&r.tipo_dovuto)
-                .bind(&r.cod_ufficio)
-                .bind(&r.cod_capitolo)
-                .bind(&r.cod_accertamento)
-                .fetch_one(&mut *tx)
-                .await?;
-            if k == 0 {
+            let presente = voce_di(&mut tx, ente, r).await?;
+            if let Some((vid, _)) = presente {
+                da_cancellare.push(vid);
+            }
+            if presente.is_none() {
                 Some(("NON_PRESENTE", "voce da cancellare non presente".to_owned()))
             } else if capitolo_in_uso(&mut tx, ente, r).await? {
                 Some(("IN_USO", "voce usata da accertamenti non annullati".to_owned()))
@@ -579,16 +576,11 @@ pub async fn importa_capitoli(p: &DbPool, ente: &str, file: &acc::FileCapitoli, 
     if scarti.is_empty() {
         let ins: Vec<&RigaCapitolo> = file.righe.iter().filter(|r| r.1.azione == AzioneCapitolo::Inserisci).map(|r| &r.1).collect();
         tx_scrivi_capitoli(&mut tx, ente, &ins, now).await?;
-        for (_, r, _) in file.righe.iter().filter(|r| r.1.azione == AzioneCapitolo::Cancella) {
-            sqlx::query("DELETE FROM capitolo WHERE id_dominio = $1 AND anno = $2 AND tipo_dovuto = $3 AND cod_ufficio = $4 AND cod_capitolo = $5 AND cod_accertamento = $6")
-                .bind(ente)
-                .bind(i64::from(r.anno))
-                .bind(&r.tipo_dovuto)
-                .bind(&r.cod_ufficio)
-                .bind(&r.cod_capitolo)
-                .bind(&r.cod_accertamento)
-                .execute(&mut *tx)
-                .await?;
+        if !da_cancellare.is_empty() {
+            let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM capitolo WHERE id IN (");
+            push_chiavi(&mut q, &da_cancellare);
+            q.push(")");
+            q.build().execute(&mut *tx).await?;
         }
         job.righe_importate = file.righe.len() as i64;
         job.stato = "ESEGUITO".into();
@@ -742,7 +734,7 @@ pub async fn candidati(p: &DbPool, ente: &str, id: i64, f: &FiltroCandidati, lim
         }
         q
     };
-    let mut q = build("SELECT e.id, e.iuv, e.iur, e.indice, e.iud, e.tipo_dovuto, e.importo_cents, e.totale_cents, e.data_esito, e.cf_pagatore, e.anagrafica_pagatore, e.cf_versante, e.anagrafica_versante, e.attestante, e.denominazione_attestante, e.causale, e.bilancio, e.fonte FROM ricevuta e");
+    let mut q = build(&format!("{SEL_RICEVUTA} e"));
     q.push(" ORDER BY e.data_esito, e.iuv, e.iud, e.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
     let rows = q.build_query_as::<RicevutaStaged>().fetch_all(&mut *c).await?;
     let (total,): (i64,) = build("SELECT COUNT(*) FROM ricevuta e").build_query_as().fetch_one(&mut *c).await?;
@@ -777,40 +769,32 @@ pub async fn associa(p: &DbPool, ente: &str, id: i64, a: &Associazione, utente: 
         return Err(StoreError::Conflict(format!("ricevute già in un accertamento: {}", v.join(", "))));
     }
     let cod_acc = a.cod_accertamento.clone().unwrap_or_else(|| crate::model::bilancio::NA.to_owned());
-    let mut n = 0;
-    for (rid, _, data, importo) in &rows {
-        let anno = a.anno.unwrap_or(data.year());
-        let attivo: Option<(bool,)> = sqlx::query_as("SELECT attivo FROM capitolo WHERE id_dominio = $1 AND anno = $2 AND tipo_dovuto = $3 AND cod_ufficio = $4 AND cod_capitolo = $5 AND cod_accertamento = $6")
-            .bind(ente)
-            .bind(i64::from(anno))
-            .bind(&acc_row.tipo_dovuto)
-            .bind(&a.cod_ufficio)
-            .bind(&a.cod_capitolo)
-            .bind(&cod_acc)
-            .fetch_optional(&mut *tx)
-            .await?;
-        match attivo {
-            Some((true,)) => {}
-            Some((false,)) => return Err(StoreError::Conflict(format!("voce {}/{}/{cod_acc} del {anno} non attiva", a.cod_ufficio, a.cod_capitolo))),
+    let anni: BTreeSet<i32> = rows.iter().map(|r| a.anno.unwrap_or(r.2.year())).collect();
+    for anno in anni {
+        match voce(&mut tx, ente, anno, &acc_row.tipo_dovuto, &a.cod_ufficio, &a.cod_capitolo, &cod_acc).await? {
+            Some((_, true)) => {}
+            Some((_, false)) => return Err(StoreError::Conflict(format!("voce {}/{}/{cod_acc} del {anno} non attiva", a.cod_ufficio, a.cod_capitolo))),
             None => return Err(StoreError::Conflict(format!("voce {}/{}/{cod_acc} del {anno} assente nell'anagrafica per il tipo {}", a.cod_ufficio, a.cod_capitolo, acc_row.tipo_dovuto))),
         }
-        sqlx::query(
-            "INSERT INTO accertamento_pagamento (accertamento_id, ricevuta_id, anno, cod_ufficio, cod_capitolo, cod_accertamento, importo_cents, utente, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(id)
-        .bind(rid)
-        .bind(i64::from(anno))
-        .bind(&a.cod_ufficio)
-        .bind(&a.cod_capitolo)
-        .bind(&cod_acc)
-        .bind(importo)
-        .bind(utente)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        n += 1;
     }
+    for chunk in rows.chunks(300) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO accertamento_pagamento (accertamento_id, ricevuta_id, anno, cod_ufficio, cod_capitolo, cod_accertamento, importo_cents, utente, created_at) ",
+        );
+        q.push_values(chunk, |mut b, (rid, _, data, importo)| {
+            b.push_bind(id)
+                .push_bind(*rid)
+                .push_bind(i64::from(a.anno.unwrap_or(data.year())))
+                .push_bind(a.cod_ufficio.clone())
+                .push_bind(a.cod_capitolo.clone())
+                .push_bind(cod_acc.clone())
+                .push_bind(*importo)
+                .push_bind(utente.to_owned())
+                .push_bind(now);
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    let n = rows.len();
     let elenco: Vec<String> = ids.iter().map(i64::to_string).collect();
     tx_storia(&mut tx, id, "PAGAMENTI_AGGIUNTI", &format!("ricevute {} su {}/{}/{cod_acc}", elenco.join(", "), a.cod_ufficio, a.cod_capitolo), utente, now).await?;
     sqlx::query("UPDATE accertamento SET updated_at = $1, version = version + 1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
@@ -909,19 +893,20 @@ pub async fn tx_accertamenti_automatici(c: &mut Conn, ente: &str, origine: &str,
     if piano.is_empty() {
         return Ok(());
     }
-    // Codes the chart lacks, with placeholder descriptions.
-    for v in &piano {
+    // Codes the chart lacks, with placeholder descriptions (each code once, not per receipt).
+    let codici: BTreeSet<(&str, i32, &str, &str, &str)> = piano.iter().map(|v| (v.tipo_dovuto.as_str(), v.anno, v.cod_ufficio.as_str(), v.cod_capitolo.as_str(), v.cod_accertamento.as_str())).collect();
+    for (tipo, anno, ufficio, capitolo, accertamento) in codici {
         sqlx::query(
             "INSERT INTO capitolo (id_dominio, anno, tipo_dovuto, cod_ufficio, de_ufficio, attivo, cod_capitolo, de_capitolo, cod_accertamento, de_accertamento, automatico, created_at, updated_at)
              VALUES ($1, $2, $3, $4, 'n/a', TRUE, $5, 'n/a', $6, 'n/a', TRUE, $7, $7)
              ON CONFLICT (id_dominio, anno, tipo_dovuto, cod_ufficio, cod_capitolo, cod_accertamento) DO NOTHING",
         )
         .bind(ente)
-        .bind(i64::from(v.anno))
-        .bind(&v.tipo_dovuto)
-        .bind(&v.cod_ufficio)
-        .bind(&v.cod_capitolo)
-        .bind(&v.cod_accertamento)
+        .bind(i64::from(anno))
+        .bind(tipo)
+        .bind(ufficio)
+        .bind(capitolo)
+        .bind(accertamento)
         .bind(now)
         .execute(&mut *c)
         .await?;

@@ -544,12 +544,15 @@ pub async fn cerca_ricevute(p: &DbPool, ente: &str, f: &FiltroRicevute, limit: i
         }
         q
     };
-    let mut q = build("SELECT id, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, data_esito, cf_pagatore, anagrafica_pagatore, cf_versante, anagrafica_versante, attestante, denominazione_attestante, causale, bilancio, fonte FROM ricevuta");
+    let mut q = build(SEL_RICEVUTA);
     q.push(" ORDER BY data_esito, iuv, iud, id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
     let rows = q.build_query_as::<RicevutaStaged>().fetch_all(p).await?;
     let (total,): (i64,) = build("SELECT COUNT(*) FROM ricevuta").build_query_as().fetch_one(p).await?;
     Ok((rows, total))
 }
+
+/// The columns of `RicevutaStaged`.
+const SEL_RICEVUTA: &str = "SELECT id, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, data_esito, cf_pagatore, anagrafica_pagatore, cf_versante, anagrafica_versante, attestante, denominazione_attestante, causale, bilancio, fonte FROM ricevuta";
 
 /// Rendicontazione pagoPA: one line per flow (IUF) with its reported payments.
 #[allow(clippy::too_many_arguments)]
