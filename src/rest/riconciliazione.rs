@@ -440,10 +440,11 @@ async fn importa_ricevute(
         "PAGATI-{}",
         &super::auth::digest_hex(&String::from_utf8_lossy(&body))[..12]
     );
-    let importate = s.store.importa_ricevute(&id, &ok, &origine).await?;
+    let mut job = report(&id, "RICEVUTE_PAGATI", &body, ok.len(), 0, ko);
+    s.store
+        .importa_ricevute(&id, &ok, &origine, Some(&mut job))
+        .await?;
     s.store.recon_elabora(&id).await?;
-    let job = report(&id, "RICEVUTE_PAGATI", &body, ok.len(), importate, ko);
-    s.store.registra_import(&job).await?;
     Ok(Json(job))
 }
 

@@ -47,11 +47,10 @@ async fn notifiche(
     caller.scope(&id)?;
     s.store.get_ente(&id).await?;
     let (ok, ko) = crate::recon::notifiche::leggi_csv(&body);
-    let importate = s.store.importa_notifiche(&id, &ok).await?;
+    let mut job =
+        super::riconciliazione::report(&id, "NOTIFICHE", &body, ok.len(), 0, ko.clone());
+    let importate = s.store.importa_notifiche(&id, &ok, Some(&mut job)).await?;
     s.store.recon_elabora(&id).await?;
-    let job =
-        super::riconciliazione::report(&id, "NOTIFICHE", &body, ok.len(), importate, ko.clone());
-    s.store.registra_import(&job).await?;
     Ok(Json(EsitoNotifiche {
         id_importazione: job.id,
         lette: ok.len() + ko.len(),
@@ -191,17 +190,12 @@ async fn importa(
         }
     };
     let lette = righe.len() + storni.len() + scarti.len();
-    let (importate, stornate) = s
-        .store
-        .importa_tesoreria(&id, &righe, &storni, &formato.to_uppercase())
-        .await?;
-    s.store.recon_elabora(&id).await?;
-    let job = super::riconciliazione::report(
+    let mut job = super::riconciliazione::report(
         &id,
         &format!("TESORERIA_{}", formato.to_uppercase()),
         &body,
         lette - scarti.len(),
-        importate + stornate,
+        0,
         scarti
             .iter()
             .map(|k| crate::recon::giornale::Scarto {
@@ -211,7 +205,17 @@ async fn importa(
             })
             .collect(),
     );
-    s.store.registra_import(&job).await?;
+    let (importate, stornate) = s
+        .store
+        .importa_tesoreria(
+            &id,
+            &righe,
+            &storni,
+            &formato.to_uppercase(),
+            Some(&mut job),
+        )
+        .await?;
+    s.store.recon_elabora(&id).await?;
     Ok(Json(EsitoImport {
         id_importazione: job.id,
         formato,

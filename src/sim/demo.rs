@@ -556,7 +556,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         if !scarti.is_empty() {
             c.record("giornale di cassa importato", false, format!("{scarti:?}"));
         }
-        store.importa_tesoreria(dom, &righe, &[], "CSV").await?;
+        store.importa_tesoreria(dom, &righe, &[], "CSV", None).await?;
     }
     // The Comune's back office notifies what it saw paid (one it never saw is missing).
     let mut notifiche = Vec::new();
@@ -571,7 +571,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
             causale: d.causale.clone(),
         });
     }
-    store.importa_notifiche(COMUNE, &notifiche).await?;
+    store.importa_notifiche(COMUNE, &notifiche, None).await?;
     for ente in [COMUNE, ASL] {
         store.recon_elabora(ente).await?;
         let flags = crate::recon::riconcilia::flags(&store, ente).await?;

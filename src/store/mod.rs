@@ -22,6 +22,7 @@ pub static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 pub static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 mod contabilita;
+mod sqlite_bulk;
 mod sqlite_read;
 
 pub use contabilita::*;
@@ -32,6 +33,7 @@ mod sqlite {
     include!("queries.rs");
     include!("recon_queries.rs");
     include!("accertamenti_queries.rs");
+    include!("recon_sqlite.rs");
 }
 
 mod postgres {
@@ -40,6 +42,7 @@ mod postgres {
     include!("queries.rs");
     include!("recon_queries.rs");
     include!("accertamenti_queries.rs");
+    include!("recon_postgres.rs");
 }
 
 #[derive(Clone)]
@@ -1469,6 +1472,7 @@ impl Store {
         righe: &[crate::recon::giornale::RigaCassa],
         storni: &[(u16, String)],
         fonte: &str,
+        job: Option<&mut ImportJob>,
     ) -> StoreResult<(u64, u64)> {
         dispatch!(self, |q, p| q::importa_tesoreria(
             p,
@@ -1476,6 +1480,7 @@ impl Store {
             righe,
             storni,
             fonte,
+            job,
             now()
         )
         .await)
@@ -1503,9 +1508,16 @@ impl Store {
         &self,
         ente: &str,
         righe: &[crate::recon::notifiche::Notifica],
+        job: Option<&mut ImportJob>,
     ) -> StoreResult<u64> {
-        dispatch!(self, |q, p| q::importa_notifiche(p, ente, righe, now())
-            .await)
+        dispatch!(self, |q, p| q::importa_notifiche(
+            p,
+            ente,
+            righe,
+            job,
+            now()
+        )
+        .await)
     }
     /// Reclassifies what the ente's imports touched since the last run (nothing to do is
     /// one read, so views call it before answering).
@@ -1527,12 +1539,14 @@ impl Store {
         ente: &str,
         righe: &[NuovaRicevuta],
         origine: &str,
+        job: Option<&mut ImportJob>,
     ) -> StoreResult<u64> {
         dispatch!(self, |q, p| q::importa_ricevute(
             p,
             ente,
             righe,
             origine,
+            job,
             now()
         )
         .await)
@@ -1873,9 +1887,6 @@ impl Store {
     }
     pub async fn export_in_attesa(&self) -> StoreResult<Vec<ExportRiconciliazione>> {
         dispatch!(self, |q, p| q::export_in_attesa(p).await)
-    }
-    pub async fn registra_import(&self, job: &ImportJob) -> StoreResult<()> {
-        dispatch!(self, |q, p| q::registra_import(p, job).await)
     }
     pub async fn notifiche_ente(&self, ente: &str) -> StoreResult<Vec<(String, i64)>> {
         dispatch!(self, |q, p| q::notifiche_ente(p, ente).await)

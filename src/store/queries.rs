@@ -1374,29 +1374,7 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
             .await?;
         let totale = f.importo_cents.unwrap_or(0);
         let validi: Vec<_> = f.pagamenti.iter().filter(|p| p.codice_esito != 3).collect();
-        let iuf_key = f.id_flusso.to_uppercase();
-        for chunk in validi.chunks(500) {
-            let mut q = sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO rendicontazione (id_dominio, flusso_id, iuf, iuf_key, iuv, iur, indice, importo_cents, esito, data_esito, data_regolamento, totale_flusso_cents, id_regolamento, data_ora_flusso) ",
-            );
-            q.push_values(chunk, |mut b, pag| {
-                b.push_bind(&f.id_dominio)
-                    .push_bind(id)
-                    .push_bind(&f.id_flusso)
-                    .push_bind(&iuf_key)
-                    .push_bind(pag.iuv.as_str())
-                    .push_bind(&pag.iur)
-                    .push_bind(pag.indice.map(i64::from))
-                    .push_bind(pag.importo.cents())
-                    .push_bind(i64::from(pag.codice_esito))
-                    .push_bind(pag.data_esito)
-                    .push_bind(regolamento)
-                    .push_bind(totale)
-                    .push_bind(&f.id_regolamento)
-                    .push_bind(&f.data_ora_flusso);
-            });
-            q.build().persistent(chunk.len() == 500).execute(&mut *tx).await?;
-        }
+        inserisci_pagamenti_flusso(&mut tx, f, id, regolamento, totale, &validi).await?;
         // Paid without RPT (esito 9): the reporting stands in for a receipt, as MyPivot's
         // fabricated E row; a real receipt, if one comes, replaces it.
         let surrogati: Vec<NuovaRicevuta> = validi
@@ -1427,7 +1405,7 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
         if !surrogati.is_empty() {
             tx_insert_ricevute(&mut tx, &f.id_dominio, &surrogati, None, now).await?;
         }
-        tx_accoda(&mut tx, &f.id_dominio, &[(coda::IUF, iuf_key)], now).await?;
+        tx_accoda(&mut tx, &f.id_dominio, &[(coda::IUF, f.id_flusso.to_uppercase())], now).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -1494,7 +1472,7 @@ pub async fn rt_per_iuv(p: &DbPool, dominio: &str, iuv: &str) -> StoreResult<Opt
 
 /// Applies one upload in one transaction: every movement added or replaced on (ente, anno,
 /// codice bolletta), every storno removing its bolletta. Returns (upserted, removed).
-pub async fn importa_tesoreria(p: &DbPool, ente: &str, righe: &[crate::recon::giornale::RigaCassa], storni: &[(u16, String)], fonte: &str, now: OffsetDateTime) -> StoreResult<(u64, u64)> {
+pub async fn importa_tesoreria(p: &DbPool, ente: &str, righe: &[crate::recon::giornale::RigaCassa], storni: &[(u16, String)], fonte: &str, job: Option<&mut ImportJob>, now: OffsetDateTime) -> StoreResult<(u64, u64)> {
     let mut tx = begin_write(p).await?;
     let mut n = 0;
     let mut chiavi = Vec::new();
@@ -1554,6 +1532,7 @@ pub async fn importa_tesoreria(p: &DbPool, ente: &str, righe: &[crate::recon::gi
         }
     }
     tx_accoda(&mut tx, ente, &chiavi, now).await?;
+    tx_chiudi_import(&mut tx, job, n + removed).await?;
     tx.commit().await?;
     Ok((n, removed))
 }
@@ -1587,7 +1566,7 @@ pub async fn rendicontazione_ente(p: &DbPool, ente: &str) -> StoreResult<Vec<Rig
 
 
 /// Upserts notifications on (ente, IUD) in one transaction.
-pub async fn importa_notifiche(p: &DbPool, ente: &str, righe: &[crate::recon::notifiche::Notifica], now: OffsetDateTime) -> StoreResult<u64> {
+pub async fn importa_notifiche(p: &DbPool, ente: &str, righe: &[crate::recon::notifiche::Notifica], job: Option<&mut ImportJob>, now: OffsetDateTime) -> StoreResult<u64> {
     let mut tx = begin_write(p).await?;
     let mut n = 0;
     for r in righe {
@@ -1611,6 +1590,7 @@ pub async fn importa_notifiche(p: &DbPool, ente: &str, righe: &[crate::recon::no
     }
     let chiavi: Vec<(&str, String)> = righe.iter().map(|r| (coda::IUD, r.iud.clone())).collect();
     tx_accoda(&mut tx, ente, &chiavi, now).await?;
+    tx_chiudi_import(&mut tx, job, n).await?;
     tx.commit().await?;
     Ok(n)
 }

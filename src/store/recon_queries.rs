@@ -53,8 +53,9 @@ pub async fn tx_accoda(c: &mut Conn, ente: &str, chiavi: &[(&str, String)], now:
     Ok(())
 }
 
-/// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, in one statement.
-async fn per_chiavi<T, K>(c: &mut Conn, select_from: &str, ente: &str, col: &str, keys: &[K]) -> StoreResult<Vec<T>>
+/// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, in one statement
+/// (through sqlx; each backend's `per_chiavi` may take a faster path).
+async fn per_chiavi_sqlx<T, K>(c: &mut Conn, select_from: &str, ente: &str, col: &str, keys: &[K]) -> StoreResult<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
     K: Chiave,
@@ -142,49 +143,12 @@ async fn carica(c: &mut Conn, ente: &str, mut v: HashSet<String>, mut f: HashSet
     Ok((dati, owners))
 }
 
-async fn scrivi(c: &mut Conn, ente: &str, righe: &[motore::Riga], now: OffsetDateTime) -> StoreResult<()> {
-    for chunk in righe.chunks(300) {
-        let mut q = sqlx::QueryBuilder::<Db>::new(
-            "INSERT INTO riconciliazione (id_dominio, chiave, codici, iud, iuv, iur, indice, iuf, iuf_key, tipo_dovuto, cf_pagatore, attestante,
-               tesoreria_id, anno_bolletta, codice_bolletta, ordinante, conto, importo_notificato_cents, importo_pagato_cents, totale_pagato_cents,
-               importo_rendicontato_cents, totale_flusso_cents, importo_tesoreria_cents, data_esecuzione, data_esito, data_regolamento,
-               data_contabile, data_valuta, aggiornato_at) ",
-        );
-        q.push_values(chunk, |mut b, r| {
-            let t = r.tesoreria.as_ref();
-            b.push_bind(ente)
-                .push_bind(r.proprietario.chiave())
-                .push_bind(r.codici as i64)
-                .push_bind(r.iud.clone())
-                .push_bind(r.iuv.clone())
-                .push_bind(r.iur.clone())
-                .push_bind(r.indice)
-                .push_bind(r.iuf.clone())
-                .push_bind(r.iuf.as_ref().map(|s| s.to_uppercase()))
-                .push_bind(r.tipo_dovuto.clone())
-                .push_bind(r.cf_pagatore.clone())
-                .push_bind(r.attestante.clone())
-                .push_bind(t.map(|t| t.id))
-                .push_bind(t.map(|t| t.anno_bolletta))
-                .push_bind(t.map(|t| t.codice_bolletta.clone()))
-                .push_bind(t.map(|t| t.ordinante.clone()))
-                .push_bind(t.and_then(|t| t.conto.clone()))
-                .push_bind(r.importo_notificato_cents)
-                .push_bind(r.importo_pagato_cents)
-                .push_bind(r.totale_pagato_cents)
-                .push_bind(r.importo_rendicontato_cents)
-                .push_bind(r.totale_flusso_cents)
-                .push_bind(t.map(|t| t.importo_cents))
-                .push_bind(r.data_esecuzione)
-                .push_bind(r.data_esito)
-                .push_bind(r.data_regolamento)
-                .push_bind(t.map(|t| t.data_contabile))
-                .push_bind(t.map(|t| t.data_valuta))
-                .push_bind(now);
-        });
-        q.build().persistent(chunk.len() == 300).execute(&mut *c).await?;
-    }
-    Ok(())
+/// `SELECT <select> FROM <from> WHERE id_dominio = ?` through sqlx.
+async fn tutte_sqlx<T>(c: &mut Conn, select_from: &str, ente: &str) -> StoreResult<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+{
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{select_from} WHERE id_dominio = $1"))).bind(ente).fetch_all(&mut *c).await?)
 }
 
 /// One reclassification at a time per ente (instances share the database): on PostgreSQL a
@@ -270,10 +234,12 @@ pub async fn recon_in_attesa(p: &DbPool) -> StoreResult<Vec<String>> {
 pub async fn recon_ricostruisci(p: &DbPool, ente: &str, now: OffsetDateTime) -> StoreResult<usize> {
     let mut tx = begin_write(p).await?;
     lock_ente(&mut tx, ente).await?;
-    let e: Vec<RigaE> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SEL_E} WHERE id_dominio = $1"))).bind(ente).fetch_all(&mut *tx).await?;
-    let r: Vec<RigaR> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SEL_R} WHERE id_dominio = $1"))).bind(ente).fetch_all(&mut *tx).await?;
-    let i: Vec<RigaI> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SEL_I} WHERE id_dominio = $1"))).bind(ente).fetch_all(&mut *tx).await?;
-    let t: Vec<RigaT> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SEL_T} WHERE id_dominio = $1"))).bind(ente).fetch_all(&mut *tx).await?;
+    let t0 = std::time::Instant::now();
+    let e: Vec<RigaE> = tutte(&mut tx, SEL_E, ente).await?;
+    let r: Vec<RigaR> = tutte(&mut tx, SEL_R, ente).await?;
+    let i: Vec<RigaI> = tutte(&mut tx, SEL_I, ente).await?;
+    let t: Vec<RigaT> = tutte(&mut tx, SEL_T, ente).await?;
+    let t_carica = t0.elapsed();
     let mut owners: HashSet<Proprietario> = e.iter().map(|x| Proprietario::Iuv(x.iuv.clone())).collect();
     owners.extend(r.iter().map(|x| Proprietario::Iuv(x.iuv.clone())));
     owners.extend(i.iter().map(|x| Proprietario::Iud(x.iud.clone())));
@@ -287,12 +253,18 @@ pub async fn recon_ricostruisci(p: &DbPool, ente: &str, now: OffsetDateTime) -> 
         t,
     };
     let righe = motore::calcola(&dati, &owners);
+    let t_calcola = t0.elapsed();
     tx_sporca_righe(&mut tx, ente).await?;
     tx_sporca_giorni(&mut tx, ente, &giorni_di(&righe)).await?;
     sqlx::query("DELETE FROM riconciliazione WHERE id_dominio = $1").bind(ente).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM recon_coda WHERE id_dominio = $1").bind(ente).execute(&mut *tx).await?;
+    let t_cancella = t0.elapsed();
     scrivi(&mut tx, ente, &righe, now).await?;
+    let t_scrivi = t0.elapsed();
     tx.commit().await?;
+    tracing::debug!(ente, righe = righe.len(), carica_ms = t_carica.as_millis(), calcola_ms = (t_calcola - t_carica).as_millis(),
+        cancella_ms = (t_cancella - t_calcola).as_millis(), scrivi_ms = (t_scrivi - t_cancella).as_millis(),
+        totale_ms = t0.elapsed().as_millis(), "ricostruzione");
     Ok(righe.len())
 }
 
@@ -366,10 +338,11 @@ pub async fn tx_insert_ricevute(c: &mut Conn, ente: &str, righe: &[NuovaRicevuta
     Ok(n)
 }
 
-/// Imports receipts from a MyPay "export pagati" file, in one transaction.
-pub async fn importa_ricevute(p: &DbPool, ente: &str, righe: &[NuovaRicevuta], origine: &str, now: OffsetDateTime) -> StoreResult<u64> {
+/// Imports receipts from a MyPay "export pagati" file, in one transaction with its report.
+pub async fn importa_ricevute(p: &DbPool, ente: &str, righe: &[NuovaRicevuta], origine: &str, job: Option<&mut ImportJob>, now: OffsetDateTime) -> StoreResult<u64> {
     let mut tx = begin_write(p).await?;
     let n = tx_insert_ricevute(&mut tx, ente, righe, Some(origine), now).await?;
+    tx_chiudi_import(&mut tx, job, n).await?;
     tx.commit().await?;
     Ok(n)
 }
@@ -671,10 +644,15 @@ pub async fn export_in_attesa(p: &DbPool) -> StoreResult<Vec<ExportRiconciliazio
         .await?)
 }
 
-/// Records the report of a reconciliation input import.
-pub async fn registra_import(p: &DbPool, job: &ImportJob) -> StoreResult<()> {
-    let mut c = p.acquire().await?;
-    tx_insert_import_job(&mut c, job).await
+/// Completes an import's report with the rows the import changed and writes it in the
+/// import's own transaction: a report exists exactly when its data does.
+async fn tx_chiudi_import(c: &mut Conn, job: Option<&mut ImportJob>, importate: u64) -> StoreResult<()> {
+    let Some(job) = job else {
+        return Ok(());
+    };
+    job.righe_importate = importate as i64;
+    job.righe_invariate = (job.righe_lette - job.righe_scartate - job.righe_importate).max(0);
+    tx_insert_import_job(c, job).await
 }
 
 /// Writes an import's report (in the caller's transaction, when it has one).

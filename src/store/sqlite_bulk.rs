@@ -1,0 +1,249 @@
+//! The reconciliation's bulk reads and writes on SQLite, through rusqlite on sqlx's own
+//! connection handle, inside the caller's transaction. sqlx hands every row from its worker
+//! thread to the caller and boxes every argument; for a flow of 30,000 payments, and even
+//! more for a rebuild of a million rows, that traffic was most of the time (the same reads
+//! and writes in SQLite's own API take a fraction of it). Reads that fail here (a value
+//! sqlx did not write) are redone through sqlx by the caller; a failed write fails the
+//! caller's transaction, which then applies nothing.
+
+use crate::recon::motore::{Riga, RigaE, RigaI, RigaR, RigaT};
+use rusqlite::{Connection, Row, ToSql};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
+
+/// A row type read straight from SQLite, with the encodings sqlx writes (dates as
+/// `yyyy-MM-dd` text).
+pub(super) trait DaRiga: Sized {
+    fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self>;
+}
+
+const FORMATO_DATA: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+fn data(r: &Row<'_>, i: usize) -> rusqlite::Result<Date> {
+    let s: String = r.get(i)?;
+    Date::parse(&s, FORMATO_DATA).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn testo_data(d: Option<Date>) -> Option<String> {
+    d.and_then(|d| d.format(FORMATO_DATA).ok())
+}
+
+impl DaRiga for RigaE {
+    fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(RigaE {
+            iuv: r.get(0)?,
+            iur: r.get(1)?,
+            indice: r.get(2)?,
+            iud: r.get(3)?,
+            tipo_dovuto: r.get(4)?,
+            importo_cents: r.get(5)?,
+            totale_cents: r.get(6)?,
+            data_esito: data(r, 7)?,
+            cf_pagatore: r.get(8)?,
+            attestante: r.get(9)?,
+        })
+    }
+}
+
+impl DaRiga for RigaR {
+    fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(RigaR {
+            id: r.get(0)?,
+            iuf: r.get(1)?,
+            iuf_key: r.get(2)?,
+            iuv: r.get(3)?,
+            iur: r.get(4)?,
+            indice: r.get(5)?,
+            importo_cents: r.get(6)?,
+            esito: r.get(7)?,
+            data_regolamento: data(r, 8)?,
+            totale_flusso_cents: r.get(9)?,
+        })
+    }
+}
+
+impl DaRiga for RigaI {
+    fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(RigaI {
+            iud: r.get(0)?,
+            importo_cents: r.get(1)?,
+            data_esecuzione: data(r, 2)?,
+            tipo_dovuto: r.get(3)?,
+        })
+    }
+}
+
+impl DaRiga for RigaT {
+    fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(RigaT {
+            id: r.get(0)?,
+            iuf: r.get(1)?,
+            iuf_key: r.get(2)?,
+            iuv: r.get(3)?,
+            importo_cents: r.get(4)?,
+            anno_bolletta: r.get(5)?,
+            codice_bolletta: r.get(6)?,
+            data_contabile: data(r, 7)?,
+            data_valuta: data(r, 8)?,
+            ordinante: r.get(9)?,
+            conto: r.get(10)?,
+        })
+    }
+}
+
+impl DaRiga for (String,) {
+    fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok((r.get(0)?,))
+    }
+}
+
+impl DaRiga for (Option<String>,) {
+    fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok((r.get(0)?,))
+    }
+}
+
+impl DaRiga for (i64, Option<String>, Date, i64) {
+    fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok((r.get(0)?, r.get(1)?, data(r, 2)?, r.get(3)?))
+    }
+}
+
+/// Runs `f` on the connection's handle while sqlx's worker is kept off it.
+pub(super) async fn con_handle<R>(
+    c: &mut sqlx::SqliteConnection,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+) -> Result<rusqlite::Result<R>, sqlx::Error> {
+    let mut h = c.lock_handle().await?;
+    let raw = h.as_raw_handle().as_ptr();
+    let run = move || {
+        // SAFETY: while `h` lives sqlx makes no call on this handle; the rusqlite
+        // connection does not own it (never closes it) and is dropped, its statements
+        // finalized, before `h` is released.
+        let db = unsafe { Connection::from_handle(raw) }?;
+        let r = f(&db);
+        drop(db);
+        r
+    };
+    // Bulk work holds a thread for a while: let a multi-threaded runtime move its other
+    // tasks elsewhere meanwhile.
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let r = if multi {
+        tokio::task::block_in_place(run)
+    } else {
+        run()
+    };
+    drop(h);
+    Ok(r)
+}
+
+/// Every row of `select` (which takes the ente as `?1` and, optionally, a JSON array as `?2`).
+pub(super) fn leggi<T: DaRiga>(
+    db: &Connection,
+    select: &str,
+    ente: &str,
+    json: Option<&str>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut st = db.prepare_cached(select)?;
+    let rows = match json {
+        Some(j) => st.query_map(rusqlite::params![ente, j], T::da_riga)?,
+        None => st.query_map(rusqlite::params![ente], T::da_riga)?,
+    };
+    rows.collect()
+}
+
+/// Inserts a flow's payments (esito 3 already left out) with one prepared statement.
+pub(super) fn inserisci_pagamenti_flusso(
+    db: &Connection,
+    f: &super::NuovoFlusso,
+    id: i64,
+    regolamento: Date,
+    totale: i64,
+    validi: &[&crate::model::flusso::PagamentoFlusso],
+) -> rusqlite::Result<()> {
+    let mut st = db.prepare_cached(
+        "INSERT INTO rendicontazione (id_dominio, flusso_id, iuf, iuf_key, iuv, iur, indice, importo_cents, esito, data_esito,
+           data_regolamento, totale_flusso_cents, id_regolamento, data_ora_flusso)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?;
+    let iuf_key = f.id_flusso.to_uppercase();
+    let regolamento = testo_data(Some(regolamento));
+    for p in validi {
+        st.execute(rusqlite::params![
+            f.id_dominio,
+            id,
+            f.id_flusso,
+            iuf_key,
+            p.iuv.as_str(),
+            p.iur,
+            p.indice.map(i64::from),
+            p.importo.cents(),
+            i64::from(p.codice_esito),
+            testo_data(Some(p.data_esito)),
+            regolamento,
+            totale,
+            f.id_regolamento,
+            f.data_ora_flusso,
+        ])?;
+    }
+    Ok(())
+}
+
+const INSERT_RIGA: &str = "INSERT INTO riconciliazione (id_dominio, chiave, codici, iud, iuv, iur, indice, iuf, iuf_key, tipo_dovuto, cf_pagatore, attestante,
+   tesoreria_id, anno_bolletta, codice_bolletta, ordinante, conto, importo_notificato_cents, importo_pagato_cents, totale_pagato_cents,
+   importo_rendicontato_cents, totale_flusso_cents, importo_tesoreria_cents, data_esecuzione, data_esito, data_regolamento,
+   data_contabile, data_valuta, aggiornato_at)
+   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)";
+
+/// Inserts classified rows with one prepared statement.
+pub(super) fn scrivi(
+    db: &Connection,
+    ente: &str,
+    righe: &[Riga],
+    now: OffsetDateTime,
+) -> rusqlite::Result<()> {
+    let now = now
+        .format(&Rfc3339)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let mut st = db.prepare_cached(INSERT_RIGA)?;
+    for r in righe {
+        let t = r.tesoreria.as_ref();
+        let values: [&dyn ToSql; 29] = [
+            &ente,
+            &r.proprietario.chiave(),
+            &(r.codici as i64),
+            &r.iud,
+            &r.iuv,
+            &r.iur,
+            &r.indice,
+            &r.iuf,
+            &r.iuf.as_ref().map(|s| s.to_uppercase()),
+            &r.tipo_dovuto,
+            &r.cf_pagatore,
+            &r.attestante,
+            &t.map(|t| t.id),
+            &t.map(|t| t.anno_bolletta),
+            &t.map(|t| t.codice_bolletta.as_str()),
+            &t.map(|t| t.ordinante.as_str()),
+            &t.and_then(|t| t.conto.as_deref()),
+            &r.importo_notificato_cents,
+            &r.importo_pagato_cents,
+            &r.totale_pagato_cents,
+            &r.importo_rendicontato_cents,
+            &r.totale_flusso_cents,
+            &t.map(|t| t.importo_cents),
+            &testo_data(r.data_esecuzione),
+            &testo_data(r.data_esito),
+            &testo_data(r.data_regolamento),
+            &testo_data(t.map(|t| t.data_contabile)),
+            &testo_data(t.map(|t| t.data_valuta)),
+            &now,
+        ];
+        st.execute(&values[..])?;
+    }
+    Ok(())
+}
