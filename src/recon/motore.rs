@@ -143,104 +143,183 @@ fn cents(c: i64) -> Option<Importo> {
 
 /// Classifies every row the given owners own.
 pub fn calcola(d: &Dati, proprietari: &HashSet<Proprietario>) -> Vec<Riga> {
-    // The oldest treasury line of each IUF / IUV joins; the index is over every line given.
-    let mut t_per_iuf: HashMap<&str, &RigaT> = HashMap::new();
-    let mut t_per_iuv: HashMap<&str, &RigaT> = HashMap::new();
-    for t in &d.t {
-        if let Some(k) = &t.iuf_key {
-            let e = t_per_iuf.entry(k).or_insert(t);
-            if t.id < e.id {
-                *e = t;
-            }
-        }
-        if let Some(v) = &t.iuv {
-            let e = t_per_iuv.entry(v).or_insert(t);
-            if t.id < e.id {
-                *e = t;
-            }
-        }
-    }
-    let i_per_iud: HashMap<&str, &RigaI> = d.i.iter().map(|i| (i.iud.as_str(), i)).collect();
-    let mut e_per_iuv: HashMap<&str, Vec<&RigaE>> = HashMap::new();
-    let mut iud_con_e: HashSet<&str> = HashSet::new();
-    for e in &d.e {
-        e_per_iuv.entry(&e.iuv).or_default().push(e);
-        if let Some(k) = &e.iud {
-            iud_con_e.insert(k);
-        }
-    }
-    let mut r_per_iuv: HashMap<&str, Vec<&RigaR>> = HashMap::new();
-    for r in &d.r {
-        r_per_iuv.entry(&r.iuv).or_default().push(r);
-    }
-    let mut out = Vec::new();
     let mut owners: Vec<&Proprietario> = proprietari.iter().collect();
-    owners.sort();
-    for p in owners {
-        match p {
-            Proprietario::Iuv(v) => {
-                let mut es = e_per_iuv.get(v.as_str()).cloned().unwrap_or_default();
-                let mut rs = r_per_iuv.get(v.as_str()).cloned().unwrap_or_default();
-                es.sort_by(|a, b| (&a.iur, a.indice).cmp(&(&b.iur, b.indice)));
-                rs.sort_by_key(|r| r.id);
-                tuple_iuv(p, v, &es, &rs, &i_per_iud, &t_per_iuf, &t_per_iuv, &mut out);
-            }
-            Proprietario::Iud(k) => {
-                if iud_con_e.contains(k.as_str()) {
-                    continue;
+    owners.sort_unstable();
+    Indici::new(d).righe(
+        owners,
+        |k| d.iuf_rendicontati.contains(k),
+        |v| d.iuv_noti.contains(v),
+    )
+}
+
+/// Classifies every row of an ente, `d` holding all its staged rows: the owners, the IUFs
+/// with reported payments and the IUVs with a receipt or a reported payment come from the
+/// rows themselves (`iuf_rendicontati` and `iuv_noti` are not read). Same rows, same order
+/// as [`calcola`] with every owner.
+pub fn calcola_tutto(d: &Dati) -> Vec<Riga> {
+    let mut iuvs: Vec<&str> =
+        d.e.iter()
+            .map(|e| e.iuv.as_str())
+            .chain(d.r.iter().map(|r| r.iuv.as_str()))
+            .collect();
+    iuvs.sort_unstable();
+    iuvs.dedup();
+    let mut iuds: Vec<&str> = d.i.iter().map(|i| i.iud.as_str()).collect();
+    iuds.sort_unstable();
+    iuds.dedup();
+    let mut ts: Vec<i64> = d.t.iter().map(|t| t.id).collect();
+    ts.sort_unstable();
+    ts.dedup();
+    // The variants' order is Proprietario's: IUVs, then IUDs, then treasury lines.
+    let owners: Vec<Proprietario> = iuvs
+        .into_iter()
+        .map(|v| Proprietario::Iuv(v.to_owned()))
+        .chain(iuds.into_iter().map(|k| Proprietario::Iud(k.to_owned())))
+        .chain(ts.into_iter().map(Proprietario::Tesoreria))
+        .collect();
+    let rendicontati: HashSet<&str> = d.r.iter().map(|r| r.iuf_key.as_str()).collect();
+    let idx = Indici::new(d);
+    idx.righe(
+        owners.iter(),
+        |k| rendicontati.contains(k),
+        |v| idx.e_per_iuv.contains_key(v) || idx.r_per_iuv.contains_key(v),
+    )
+}
+
+/// The staged rows indexed by the join keys, built once per computation.
+struct Indici<'a> {
+    t_per_id: HashMap<i64, &'a RigaT>,
+    t_per_iuf: HashMap<&'a str, &'a RigaT>,
+    t_per_iuv: HashMap<&'a str, &'a RigaT>,
+    i_per_iud: HashMap<&'a str, &'a RigaI>,
+    /// Each IUV's receipts in (IUR, indice) order.
+    e_per_iuv: HashMap<&'a str, Vec<&'a RigaE>>,
+    iud_con_e: HashSet<&'a str>,
+    /// Each IUV's reported payments in id order.
+    r_per_iuv: HashMap<&'a str, Vec<&'a RigaR>>,
+}
+
+impl<'a> Indici<'a> {
+    fn new(d: &'a Dati) -> Self {
+        // The oldest treasury line of each IUF / IUV joins; the index is over every line given.
+        let mut t_per_iuf: HashMap<&str, &RigaT> = HashMap::new();
+        let mut t_per_iuv: HashMap<&str, &RigaT> = HashMap::new();
+        for t in &d.t {
+            if let Some(k) = &t.iuf_key {
+                let e = t_per_iuf.entry(k).or_insert(t);
+                if t.id < e.id {
+                    *e = t;
                 }
-                if let Some(i) = i_per_iud.get(k.as_str()) {
-                    let t = Tupla {
-                        i: cents(i.importo_cents),
+            }
+            if let Some(v) = &t.iuv {
+                let e = t_per_iuv.entry(v).or_insert(t);
+                if t.id < e.id {
+                    *e = t;
+                }
+            }
+        }
+        let mut e_per_iuv: HashMap<&str, Vec<&RigaE>> = HashMap::with_capacity(d.e.len());
+        let mut iud_con_e: HashSet<&str> = HashSet::new();
+        for e in &d.e {
+            e_per_iuv.entry(&e.iuv).or_default().push(e);
+            if let Some(k) = &e.iud {
+                iud_con_e.insert(k);
+            }
+        }
+        for es in e_per_iuv.values_mut() {
+            es.sort_by(|a, b| (&a.iur, a.indice).cmp(&(&b.iur, b.indice)));
+        }
+        let mut r_per_iuv: HashMap<&str, Vec<&RigaR>> = HashMap::with_capacity(d.r.len());
+        for r in &d.r {
+            r_per_iuv.entry(&r.iuv).or_default().push(r);
+        }
+        for rs in r_per_iuv.values_mut() {
+            rs.sort_by_key(|r| r.id);
+        }
+        Indici {
+            t_per_id: d.t.iter().map(|t| (t.id, t)).collect(),
+            t_per_iuf,
+            t_per_iuv,
+            i_per_iud: d.i.iter().map(|i| (i.iud.as_str(), i)).collect(),
+            e_per_iuv,
+            iud_con_e,
+            r_per_iuv,
+        }
+    }
+
+    /// The rows of `owners`, in their order; `rendicontato(iuf_key)` and `noto(iuv)` say
+    /// whether an IUF has reported payments and an IUV a receipt or a reported payment.
+    fn righe<'p>(
+        &self,
+        owners: impl IntoIterator<Item = &'p Proprietario>,
+        rendicontato: impl Fn(&str) -> bool,
+        noto: impl Fn(&str) -> bool,
+    ) -> Vec<Riga> {
+        let mut out = Vec::new();
+        for p in owners {
+            match p {
+                Proprietario::Iuv(v) => {
+                    let es = self.e_per_iuv.get(v.as_str()).map_or(&[][..], Vec::as_slice);
+                    let rs = self.r_per_iuv.get(v.as_str()).map_or(&[][..], Vec::as_slice);
+                    tuple_iuv(p, v, es, rs, self, &mut out);
+                }
+                Proprietario::Iud(k) => {
+                    if self.iud_con_e.contains(k.as_str()) {
+                        continue;
+                    }
+                    if let Some(i) = self.i_per_iud.get(k.as_str()) {
+                        let t = Tupla {
+                            i: cents(i.importo_cents),
+                            ..Tupla::default()
+                        };
+                        out.push(Riga {
+                            proprietario: p.clone(),
+                            codici: maschera(&classifica(&t)),
+                            iud: Some(i.iud.clone()),
+                            tipo_dovuto: Some(i.tipo_dovuto.clone()),
+                            importo_notificato_cents: Some(i.importo_cents),
+                            data_esecuzione: Some(i.data_esecuzione),
+                            ..vuota(p)
+                        });
+                    }
+                }
+                Proprietario::Tesoreria(id) => {
+                    let Some(t) = self.t_per_id.get(id).copied() else {
+                        continue;
+                    };
+                    let per_iuf = t.iuf_key.as_deref().is_some_and(|k| {
+                        rendicontato(k) && self.t_per_iuf.get(k).is_some_and(|x| x.id == t.id)
+                    });
+                    let per_iuv = t.iuv.as_deref().is_some_and(|v| {
+                        noto(v) && self.t_per_iuv.get(v).is_some_and(|x| x.id == t.id)
+                    });
+                    if per_iuf || per_iuv {
+                        continue;
+                    }
+                    let amount = cents(t.importo_cents);
+                    let tu = Tupla {
+                        f_iuf: t.iuf.as_ref().and(amount),
+                        f_iuv: if t.iuf.is_none() {
+                            t.iuv.as_ref().and(amount)
+                        } else {
+                            None
+                        },
+                        f0: t.iuf.is_none() && t.iuv.is_none(),
                         ..Tupla::default()
                     };
                     out.push(Riga {
                         proprietario: p.clone(),
-                        codici: maschera(&classifica(&t)),
-                        iud: Some(i.iud.clone()),
-                        tipo_dovuto: Some(i.tipo_dovuto.clone()),
-                        importo_notificato_cents: Some(i.importo_cents),
-                        data_esecuzione: Some(i.data_esecuzione),
+                        codici: maschera(&classifica(&tu)),
+                        iuv: t.iuv.clone(),
+                        iuf: t.iuf.clone(),
+                        tesoreria: Some(t.clone()),
                         ..vuota(p)
                     });
                 }
             }
-            Proprietario::Tesoreria(id) => {
-                let Some(t) = d.t.iter().find(|t| t.id == *id) else {
-                    continue;
-                };
-                let per_iuf = t.iuf_key.as_deref().is_some_and(|k| {
-                    d.iuf_rendicontati.contains(k) && t_per_iuf.get(k).is_some_and(|x| x.id == t.id)
-                });
-                let per_iuv = t.iuv.as_deref().is_some_and(|v| {
-                    d.iuv_noti.contains(v) && t_per_iuv.get(v).is_some_and(|x| x.id == t.id)
-                });
-                if per_iuf || per_iuv {
-                    continue;
-                }
-                let amount = cents(t.importo_cents);
-                let tu = Tupla {
-                    f_iuf: t.iuf.as_ref().and(amount),
-                    f_iuv: if t.iuf.is_none() {
-                        t.iuv.as_ref().and(amount)
-                    } else {
-                        None
-                    },
-                    f0: t.iuf.is_none() && t.iuv.is_none(),
-                    ..Tupla::default()
-                };
-                out.push(Riga {
-                    proprietario: p.clone(),
-                    codici: maschera(&classifica(&tu)),
-                    iuv: t.iuv.clone(),
-                    iuf: t.iuf.clone(),
-                    tesoreria: Some(t.clone()),
-                    ..vuota(p)
-                });
-            }
         }
+        out
     }
-    out
 }
 
 fn vuota(p: &Proprietario) -> Riga {
@@ -267,25 +346,24 @@ fn vuota(p: &Proprietario) -> Riga {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn tuple_iuv(
     p: &Proprietario,
     iuv: &str,
     es: &[&RigaE],
     rs: &[&RigaR],
-    i_per_iud: &HashMap<&str, &RigaI>,
-    t_per_iuf: &HashMap<&str, &RigaT>,
-    t_per_iuv: &HashMap<&str, &RigaT>,
+    idx: &Indici<'_>,
     out: &mut Vec<Riga>,
 ) {
     // DOPPI: the same payment (IUV and amount; the IUR may differ) reported both as normal
     // (0) and as paid without RPT (9).
     let doppio = |r: &RigaR| {
-        let stesso = |x: &&&RigaR| x.importo_cents == r.importo_cents;
-        let esiti: HashSet<i64> = rs.iter().filter(stesso).map(|x| x.esito).collect();
-        esiti.contains(&0) && esiti.contains(&9)
+        let con = |esito: i64| {
+            rs.iter()
+                .any(|x| x.importo_cents == r.importo_cents && x.esito == esito)
+        };
+        con(0) && con(9)
     };
-    let tv = t_per_iuv.get(iuv).copied();
+    let tv = idx.t_per_iuv.get(iuv).copied();
     let mut r_used = vec![false; rs.len()];
     let mut pairs: Vec<(Option<&RigaE>, Option<&RigaR>)> = Vec::new();
     for e in es {
@@ -311,8 +389,8 @@ fn tuple_iuv(
     for (e, r) in pairs {
         let i = e
             .and_then(|e| e.iud.as_deref())
-            .and_then(|k| i_per_iud.get(k).copied());
-        let tf = r.and_then(|r| t_per_iuf.get(r.iuf_key.as_str()).copied());
+            .and_then(|k| idx.i_per_iud.get(k).copied());
+        let tf = r.and_then(|r| idx.t_per_iuf.get(r.iuf_key.as_str()).copied());
         let t = Tupla {
             i: i.and_then(|i| cents(i.importo_cents)),
             e_sing: e.and_then(|e| cents(e.importo_cents)),
@@ -421,6 +499,53 @@ mod tests {
                 .map(|e| e.iuv.clone())
                 .chain(d.r.iter().map(|r| r.iuv.clone()))
                 .collect();
+    }
+
+    #[test]
+    fn the_whole_ente_computation_equals_the_one_over_every_owner() {
+        let mut d = Dati {
+            e: vec![
+                e("01", "a", 100, Some("IUD1")),
+                e("02", "b", 250, None),
+                e("03", "c", 70, None),
+            ],
+            r: vec![
+                r(1, "F1", "01", "a", 100, 350, 0),
+                r(2, "F1", "02", "b", 250, 350, 0),
+                r(3, "F2", "04", "x", 90, 90, 9),
+                r(4, "F3", "04", "y", 90, 90, 0),
+            ],
+            i: vec![
+                RigaI {
+                    iud: "IUD1".into(),
+                    importo_cents: 100,
+                    data_esecuzione: date!(2026 - 10 - 01),
+                    tipo_dovuto: "TARI".into(),
+                },
+                RigaI {
+                    iud: "IUD9".into(),
+                    importo_cents: 5,
+                    data_esecuzione: date!(2026 - 10 - 01),
+                    tipo_dovuto: "TARI".into(),
+                },
+            ],
+            t: vec![
+                t(7, Some("F1"), None, 350),
+                t(8, Some("F1"), None, 350),
+                t(9, None, Some("03"), 70),
+                t(10, None, None, 12),
+                t(11, Some("NOFLOW"), None, 5),
+            ],
+            ..Dati::default()
+        };
+        indici(&mut d);
+        let tutte = calcola_tutto(&Dati {
+            iuf_rendicontati: HashSet::new(),
+            iuv_noti: HashSet::new(),
+            ..d.clone()
+        });
+        assert_eq!(tutte, calcola(&d, &tutti(&d)));
+        assert_eq!(tutte.len(), 9, "{tutte:#?}");
     }
 
     fn ha(r: &Riga, c: Codice) -> bool {

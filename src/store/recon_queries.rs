@@ -240,19 +240,8 @@ pub async fn recon_ricostruisci(p: &DbPool, ente: &str, now: OffsetDateTime) -> 
     let i: Vec<RigaI> = tutte(&mut tx, SEL_I, ente).await?;
     let t: Vec<RigaT> = tutte(&mut tx, SEL_T, ente).await?;
     let t_carica = t0.elapsed();
-    let mut owners: HashSet<Proprietario> = e.iter().map(|x| Proprietario::Iuv(x.iuv.clone())).collect();
-    owners.extend(r.iter().map(|x| Proprietario::Iuv(x.iuv.clone())));
-    owners.extend(i.iter().map(|x| Proprietario::Iud(x.iud.clone())));
-    owners.extend(t.iter().map(|x| Proprietario::Tesoreria(x.id)));
-    let dati = Dati {
-        iuf_rendicontati: r.iter().map(|x| x.iuf_key.clone()).collect(),
-        iuv_noti: e.iter().map(|x| x.iuv.clone()).chain(r.iter().map(|x| x.iuv.clone())).collect(),
-        e,
-        r,
-        i,
-        t,
-    };
-    let righe = motore::calcola(&dati, &owners);
+    let dati = Dati { e, r, i, t, ..Dati::default() };
+    let righe = motore::calcola_tutto(&dati);
     let t_calcola = t0.elapsed();
     tx_sporca_righe(&mut tx, ente).await?;
     tx_sporca_giorni(&mut tx, ente, &giorni_di(&righe)).await?;
