@@ -98,7 +98,11 @@ const BASELINE: &str = "CREATE TABLE baseline AS
 /// itself (no rows to the client, no classification), so the cost of the table's writes and
 /// indexes shows next to the baseline. Run in a transaction that is rolled back.
 fn floor_sql(pg: bool) -> String {
-    let now = if pg { "now()" } else { "'2026-11-03T10:00:00Z'" };
+    let now = if pg {
+        "now()"
+    } else {
+        "'2026-11-03T10:00:00Z'"
+    };
     format!(
         "INSERT INTO riconciliazione (id_dominio, chiave, codici, iud, iuv, iur, indice, iuf, iuf_key, tipo_dovuto, cf_pagatore, attestante,
            tesoreria_id, anno_bolletta, codice_bolletta, ordinante, conto, importo_notificato_cents, importo_pagato_cents, totale_pagato_cents,
@@ -121,7 +125,9 @@ fn floor_flow_sql(pg: bool, from: i64, size: i64) -> String {
     let seq = if pg {
         format!("SELECT g AS n FROM generate_series({from}, {to}) g")
     } else {
-        format!("WITH RECURSIVE s(n) AS (SELECT {from} UNION ALL SELECT n + 1 FROM s WHERE n < {to}) SELECT n FROM s")
+        format!(
+            "WITH RECURSIVE s(n) AS (SELECT {from} UNION ALL SELECT n + 1 FROM s WHERE n < {to}) SELECT n FROM s"
+        )
     };
     let (iuv, day) = if pg {
         ("lpad(n::text, 17, '0')", "DATE '2026-11-02'")

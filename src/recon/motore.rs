@@ -259,8 +259,14 @@ impl<'a> Indici<'a> {
         for p in owners {
             match p {
                 Proprietario::Iuv(v) => {
-                    let es = self.e_per_iuv.get(v.as_str()).map_or(&[][..], Vec::as_slice);
-                    let rs = self.r_per_iuv.get(v.as_str()).map_or(&[][..], Vec::as_slice);
+                    let es = self
+                        .e_per_iuv
+                        .get(v.as_str())
+                        .map_or(&[][..], Vec::as_slice);
+                    let rs = self
+                        .r_per_iuv
+                        .get(v.as_str())
+                        .map_or(&[][..], Vec::as_slice);
                     tuple_iuv(p, v, es, rs, self, &mut out);
                 }
                 Proprietario::Iud(k) => {

@@ -47,8 +47,7 @@ async fn notifiche(
     caller.scope(&id)?;
     s.store.get_ente(&id).await?;
     let (ok, ko) = crate::recon::notifiche::leggi_csv(&body);
-    let mut job =
-        super::riconciliazione::report(&id, "NOTIFICHE", &body, ok.len(), 0, ko.clone());
+    let mut job = super::riconciliazione::report(&id, "NOTIFICHE", &body, ok.len(), 0, ko.clone());
     let importate = s.store.importa_notifiche(&id, &ok, Some(&mut job)).await?;
     s.store.recon_elabora(&id).await?;
     Ok(Json(EsitoNotifiche {

@@ -556,7 +556,9 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         if !scarti.is_empty() {
             c.record("giornale di cassa importato", false, format!("{scarti:?}"));
         }
-        store.importa_tesoreria(dom, &righe, &[], "CSV", None).await?;
+        store
+            .importa_tesoreria(dom, &righe, &[], "CSV", None)
+            .await?;
     }
     // The Comune's back office notifies what it saw paid (one it never saw is missing).
     let mut notifiche = Vec::new();

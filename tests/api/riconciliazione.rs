@@ -626,35 +626,84 @@ both_backends!(
     }
 );
 
+/// A bank statement workbook (the same three movements in `xlsx` and in legacy `.xls`) is
+/// read by header name: the pagoPA credit reconciles the flow cashed cumulatively, the debit
+/// is skipped, the credit naming no IUF or IUV is rejected.
+async fn il_giornale_xls_riconcilia(app: &TestApp, bytes: Vec<u8>) {
+    ente_tesoreria(app, A, "c_a").await;
+    let p = Pagamento {
+        iuv: iuv(1),
+        iur: "IUR1".into(),
+        cents: 2_500,
+        giorno: 2,
+    };
+    let iuf = "2026-11-02ABCDITMMXXX-S7";
+    post_body(
+        app,
+        &format!("/api/v1/enti/{A}/ricevute"),
+        ADMIN,
+        format!(
+            "h\n{}",
+            pagopa_gateway::recon::pagati::riga_csv(A, &ricevuta(&p), None)
+        ),
+    )
+    .await;
+    post_body(
+        app,
+        &format!("/api/v1/enti/{A}/flussi"),
+        ADMIN,
+        flusso_xml(iuf, A, giorno(2), &[&p]),
+    )
+    .await;
+    let (s, e) = post_body(
+        app,
+        &format!("/api/v1/enti/{A}/tesoreria?formato=xls"),
+        ADMIN,
+        bytes,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert_eq!(
+        (e["importate"].as_u64(), e["scartate"].as_u64()),
+        (Some(1), Some(1)),
+        "the debit is skipped, the unreadable credit rejected: {e}"
+    );
+    assert!(e["scarti"][0]["motivo"].as_str().unwrap().contains("IUF"));
+    let (_, j) = app
+        .get(
+            &format!(
+                "/api/v1/enti/{A}/importazioni/{}",
+                e["id_importazione"].as_str().unwrap()
+            ),
+            ADMIN,
+        )
+        .await;
+    assert_eq!(j["righe_scartate"], 1, "{j}");
+    let (_, r) = app
+        .get(
+            &format!("/api/v1/enti/{A}/riconciliazione?codice=RT_IUF_TES"),
+            ADMIN,
+        )
+        .await;
+    assert_eq!(r["total"], 1, "{r}");
+    assert_eq!(r["righe"][0]["conto"], "000001234567");
+    assert_eq!(r["righe"][0]["ordinante"], "PAGOPA S.P.A.");
+    assert_eq!(r["righe"][0]["data_valuta"], "2026-11-03");
+    let (s, _) = post_body(
+        app,
+        &format!("/api/v1/enti/{A}/tesoreria?formato=xls"),
+        ADMIN,
+        b"not a workbook".to_vec(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 both_backends!(
     an_xlsx_bank_statement_is_read_by_header_and_reconciles_a_cumulative_transfer,
     |app| {
         use rust_xlsxwriter::{Format, Workbook};
-        ente_tesoreria(&app, A, "c_a").await;
-        let p = Pagamento {
-            iuv: iuv(1),
-            iur: "IUR1".into(),
-            cents: 2_500,
-            giorno: 2,
-        };
         let iuf = "2026-11-02ABCDITMMXXX-S7";
-        post_body(
-            &app,
-            &format!("/api/v1/enti/{A}/ricevute"),
-            ADMIN,
-            format!(
-                "h\n{}",
-                pagopa_gateway::recon::pagati::riga_csv(A, &ricevuta(&p), None)
-            ),
-        )
-        .await;
-        post_body(
-            &app,
-            &format!("/api/v1/enti/{A}/flussi"),
-            ADMIN,
-            flusso_xml(iuf, A, giorno(2), &[&p]),
-        )
-        .await;
         let mut wb = Workbook::new();
         let ws = wb.add_worksheet();
         let date = Format::new().set_num_format("dd/mm/yyyy");
@@ -696,47 +745,20 @@ both_backends!(
             ws.write_string(r, 8, *segno).unwrap();
         }
         let bytes = wb.save_to_buffer().unwrap();
-        let (s, e) = post_body(
-            &app,
-            &format!("/api/v1/enti/{A}/tesoreria?formato=xls"),
-            ADMIN,
-            bytes,
-        )
-        .await;
-        assert_eq!(s, StatusCode::OK, "{e}");
+        il_giornale_xls_riconcilia(&app, bytes).await;
+    }
+);
+
+both_backends!(
+    a_legacy_xls_bank_statement_biff8_is_read_like_the_xlsx_one,
+    |app| {
+        // fixtures/genera_giornale_xls.py made it with xlwt: a real Excel 97-2003 file.
+        let bytes = include_bytes!("../../fixtures/giornale_cbi.xls").to_vec();
         assert_eq!(
-            (e["importate"].as_u64(), e["scartate"].as_u64()),
-            (Some(1), Some(1)),
-            "the debit is skipped, the unreadable credit rejected: {e}"
+            &bytes[..4],
+            &[0xD0, 0xCF, 0x11, 0xE0],
+            "an OLE2 compound file"
         );
-        assert!(e["scarti"][0]["motivo"].as_str().unwrap().contains("IUF"));
-        let (_, j) = app
-            .get(
-                &format!(
-                    "/api/v1/enti/{A}/importazioni/{}",
-                    e["id_importazione"].as_str().unwrap()
-                ),
-                ADMIN,
-            )
-            .await;
-        assert_eq!(j["righe_scartate"], 1, "{j}");
-        let (_, r) = app
-            .get(
-                &format!("/api/v1/enti/{A}/riconciliazione?codice=RT_IUF_TES"),
-                ADMIN,
-            )
-            .await;
-        assert_eq!(r["total"], 1, "{r}");
-        assert_eq!(r["righe"][0]["conto"], "000001234567");
-        assert_eq!(r["righe"][0]["ordinante"], "PAGOPA S.P.A.");
-        assert_eq!(r["righe"][0]["data_valuta"], "2026-11-03");
-        let (s, _) = post_body(
-            &app,
-            &format!("/api/v1/enti/{A}/tesoreria?formato=xls"),
-            ADMIN,
-            b"not a workbook".to_vec(),
-        )
-        .await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        il_giornale_xls_riconcilia(&app, bytes).await;
     }
 );
