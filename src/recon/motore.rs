@@ -108,20 +108,21 @@ pub struct Dati {
     pub iuv_noti: HashSet<String>,
 }
 
-/// One classified row.
+/// One classified row; its text borrows the staged rows it joins (a rebuild makes a
+/// million of them: no copies).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Riga {
+pub struct Riga<'a> {
     pub proprietario: Proprietario,
     pub codici: u64,
-    pub iud: Option<String>,
-    pub iuv: Option<String>,
-    pub iur: Option<String>,
+    pub iud: Option<&'a str>,
+    pub iuv: Option<&'a str>,
+    pub iur: Option<&'a str>,
     pub indice: Option<i64>,
-    pub iuf: Option<String>,
-    pub tipo_dovuto: Option<String>,
-    pub cf_pagatore: Option<String>,
-    pub attestante: Option<String>,
-    pub tesoreria: Option<RigaT>,
+    pub iuf: Option<&'a str>,
+    pub tipo_dovuto: Option<&'a str>,
+    pub cf_pagatore: Option<&'a str>,
+    pub attestante: Option<&'a str>,
+    pub tesoreria: Option<&'a RigaT>,
     pub importo_notificato_cents: Option<i64>,
     pub importo_pagato_cents: Option<i64>,
     pub totale_pagato_cents: Option<i64>,
@@ -142,7 +143,7 @@ fn cents(c: i64) -> Option<Importo> {
 }
 
 /// Classifies every row the given owners own.
-pub fn calcola(d: &Dati, proprietari: &HashSet<Proprietario>) -> Vec<Riga> {
+pub fn calcola<'a>(d: &'a Dati, proprietari: &HashSet<Proprietario>) -> Vec<Riga<'a>> {
     let mut owners: Vec<&Proprietario> = proprietari.iter().collect();
     owners.sort_unstable();
     Indici::new(d).righe(
@@ -156,7 +157,7 @@ pub fn calcola(d: &Dati, proprietari: &HashSet<Proprietario>) -> Vec<Riga> {
 /// with reported payments and the IUVs with a receipt or a reported payment come from the
 /// rows themselves (`iuf_rendicontati` and `iuv_noti` are not read). Same rows, same order
 /// as [`calcola`] with every owner.
-pub fn calcola_tutto(d: &Dati) -> Vec<Riga> {
+pub fn calcola_tutto(d: &Dati) -> Vec<Riga<'_>> {
     let mut iuvs: Vec<&str> =
         d.e.iter()
             .map(|e| e.iuv.as_str())
@@ -254,7 +255,7 @@ impl<'a> Indici<'a> {
         owners: impl IntoIterator<Item = &'p Proprietario>,
         rendicontato: impl Fn(&str) -> bool,
         noto: impl Fn(&str) -> bool,
-    ) -> Vec<Riga> {
+    ) -> Vec<Riga<'a>> {
         let mut out = Vec::new();
         for p in owners {
             match p {
@@ -267,7 +268,7 @@ impl<'a> Indici<'a> {
                         .r_per_iuv
                         .get(v.as_str())
                         .map_or(&[][..], Vec::as_slice);
-                    tuple_iuv(p, v, es, rs, self, &mut out);
+                    tuple_iuv(p, es, rs, self, &mut out);
                 }
                 Proprietario::Iud(k) => {
                     if self.iud_con_e.contains(k.as_str()) {
@@ -281,8 +282,8 @@ impl<'a> Indici<'a> {
                         out.push(Riga {
                             proprietario: p.clone(),
                             codici: maschera(&classifica(&t)),
-                            iud: Some(i.iud.clone()),
-                            tipo_dovuto: Some(i.tipo_dovuto.clone()),
+                            iud: Some(&i.iud),
+                            tipo_dovuto: Some(&i.tipo_dovuto),
                             importo_notificato_cents: Some(i.importo_cents),
                             data_esecuzione: Some(i.data_esecuzione),
                             ..vuota(p)
@@ -316,9 +317,9 @@ impl<'a> Indici<'a> {
                     out.push(Riga {
                         proprietario: p.clone(),
                         codici: maschera(&classifica(&tu)),
-                        iuv: t.iuv.clone(),
-                        iuf: t.iuf.clone(),
-                        tesoreria: Some(t.clone()),
+                        iuv: t.iuv.as_deref(),
+                        iuf: t.iuf.as_deref(),
+                        tesoreria: Some(t),
                         ..vuota(p)
                     });
                 }
@@ -328,7 +329,7 @@ impl<'a> Indici<'a> {
     }
 }
 
-fn vuota(p: &Proprietario) -> Riga {
+fn vuota<'a>(p: &Proprietario) -> Riga<'a> {
     Riga {
         proprietario: p.clone(),
         codici: 0,
@@ -352,13 +353,12 @@ fn vuota(p: &Proprietario) -> Riga {
     }
 }
 
-fn tuple_iuv(
+fn tuple_iuv<'a>(
     p: &Proprietario,
-    iuv: &str,
-    es: &[&RigaE],
-    rs: &[&RigaR],
-    idx: &Indici<'_>,
-    out: &mut Vec<Riga>,
+    es: &[&'a RigaE],
+    rs: &[&'a RigaR],
+    idx: &Indici<'a>,
+    out: &mut Vec<Riga<'a>>,
 ) {
     // DOPPI: the same payment (IUV and amount; the IUR may differ) reported both as normal
     // (0) and as paid without RPT (9).
@@ -368,6 +368,14 @@ fn tuple_iuv(
                 .any(|x| x.importo_cents == r.importo_cents && x.esito == esito)
         };
         con(0) && con(9)
+    };
+    // An owner IUV left without rows (its flow replaced, say) has no row any more.
+    let Some(iuv) = es
+        .first()
+        .map(|e| e.iuv.as_str())
+        .or_else(|| rs.first().map(|r| r.iuv.as_str()))
+    else {
+        return;
     };
     let tv = idx.t_per_iuv.get(iuv).copied();
     let mut r_used = vec![false; rs.len()];
@@ -411,19 +419,17 @@ fn tuple_iuv(
         out.push(Riga {
             proprietario: p.clone(),
             codici: maschera(&classifica(&t)),
-            iud: e.and_then(|e| e.iud.clone()),
-            iuv: Some(iuv.to_owned()),
-            iur: e
-                .map(|e| e.iur.clone())
-                .or_else(|| r.map(|r| r.iur.clone())),
+            iud: e.and_then(|e| e.iud.as_deref()),
+            iuv: e.map(|e| e.iuv.as_str()).or(r.map(|r| r.iuv.as_str())),
+            iur: e.map(|e| e.iur.as_str()).or(r.map(|r| r.iur.as_str())),
             indice: e.map(|e| e.indice).or_else(|| r.and_then(|r| r.indice)),
-            iuf: r.map(|r| r.iuf.clone()),
+            iuf: r.map(|r| r.iuf.as_str()),
             tipo_dovuto: e
-                .and_then(|e| e.tipo_dovuto.clone())
-                .or_else(|| i.map(|i| i.tipo_dovuto.clone())),
-            cf_pagatore: e.and_then(|e| e.cf_pagatore.clone()),
-            attestante: e.and_then(|e| e.attestante.clone()),
-            tesoreria: tf.or(tv).cloned(),
+                .and_then(|e| e.tipo_dovuto.as_deref())
+                .or(i.map(|i| i.tipo_dovuto.as_str())),
+            cf_pagatore: e.and_then(|e| e.cf_pagatore.as_deref()),
+            attestante: e.and_then(|e| e.attestante.as_deref()),
+            tesoreria: tf.or(tv),
             importo_notificato_cents: i.map(|i| i.importo_cents),
             importo_pagato_cents: e.map(|e| e.importo_cents),
             totale_pagato_cents: e.map(|e| e.totale_cents),
@@ -545,11 +551,12 @@ mod tests {
             ..Dati::default()
         };
         indici(&mut d);
-        let tutte = calcola_tutto(&Dati {
+        let senza_insiemi = Dati {
             iuf_rendicontati: HashSet::new(),
             iuv_noti: HashSet::new(),
             ..d.clone()
-        });
+        };
+        let tutte = calcola_tutto(&senza_insiemi);
         assert_eq!(tutte, calcola(&d, &tutti(&d)));
         assert_eq!(tutte.len(), 9, "{tutte:#?}");
     }
@@ -640,7 +647,7 @@ mod tests {
         let own = HashSet::from([Proprietario::Iuv("02".into())]);
         let out = calcola(&d, &own);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].iuv.as_deref(), Some("02"));
+        assert_eq!(out[0].iuv, Some("02"));
     }
 
     #[test]

@@ -83,7 +83,7 @@ async fn tx_sporca_righe(c: &mut Conn, ente: &str) -> StoreResult<()> {
 }
 
 /// The days new reconciled rows bring.
-fn giorni_di(righe: &[motore::Riga]) -> BTreeSet<Date> {
+fn giorni_di(righe: &[motore::Riga<'_>]) -> BTreeSet<Date> {
     let mut out = BTreeSet::new();
     for r in righe {
         out.extend(r.data_esito);

@@ -116,7 +116,7 @@ where
 }
 
 /// Classified rows through COPY.
-async fn scrivi(c: &mut Conn, ente: &str, righe: &[motore::Riga], now: OffsetDateTime) -> StoreResult<()> {
+async fn scrivi(c: &mut Conn, ente: &str, righe: &[motore::Riga<'_>], now: OffsetDateTime) -> StoreResult<()> {
     let now = now.format(&time::format_description::well_known::Rfc3339).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     // Bounded batches: a rebuild of a million rows does not build one buffer of all of them.
     for chunk in righe.chunks(20_000) {
@@ -126,15 +126,15 @@ async fn scrivi(c: &mut Conn, ente: &str, righe: &[motore::Riga], now: OffsetDat
             out.testo(Some(ente))
                 .testo(Some(&r.proprietario.chiave()))
                 .valore(Some(r.codici as i64))
-                .testo(r.iud.as_deref())
-                .testo(r.iuv.as_deref())
-                .testo(r.iur.as_deref())
+                .testo(r.iud)
+                .testo(r.iuv)
+                .testo(r.iur)
                 .valore(r.indice)
-                .testo(r.iuf.as_deref())
+                .testo(r.iuf)
                 .testo(r.iuf.as_ref().map(|s| s.to_uppercase()).as_deref())
-                .testo(r.tipo_dovuto.as_deref())
-                .testo(r.cf_pagatore.as_deref())
-                .testo(r.attestante.as_deref())
+                .testo(r.tipo_dovuto)
+                .testo(r.cf_pagatore)
+                .testo(r.attestante)
                 .valore(t.map(|t| t.id))
                 .valore(t.map(|t| t.anno_bolletta))
                 .testo(t.map(|t| t.codice_bolletta.as_str()))

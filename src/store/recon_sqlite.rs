@@ -45,7 +45,7 @@ where
 
 /// A failure here fails the caller's transaction (nothing applied), never a retry that
 /// could insert a row twice.
-async fn scrivi(c: &mut Conn, ente: &str, righe: &[motore::Riga], now: OffsetDateTime) -> StoreResult<()> {
+async fn scrivi(c: &mut Conn, ente: &str, righe: &[motore::Riga<'_>], now: OffsetDateTime) -> StoreResult<()> {
     sqlite_bulk::con_handle(c, |db| sqlite_bulk::scrivi(db, ente, righe, now))
         .await?
         .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("reconciliation write: {e}"))))

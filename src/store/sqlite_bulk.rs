@@ -203,7 +203,7 @@ const INSERT_RIGA: &str = "INSERT INTO riconciliazione (id_dominio, chiave, codi
 pub(super) fn scrivi(
     db: &Connection,
     ente: &str,
-    righe: &[Riga],
+    righe: &[Riga<'_>],
     now: OffsetDateTime,
 ) -> rusqlite::Result<()> {
     let now = now
