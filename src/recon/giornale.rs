@@ -99,7 +99,8 @@ fn riga(rec: &csv::StringRecord, c: &Colonne) -> Result<RigaCassa, String> {
     })
 }
 
-fn line_of(testo: &[u8], byte: u64) -> u64 {
+/// The physical line (1-based) of a record starting at `byte`.
+pub(crate) fn line_of(testo: &[u8], byte: u64) -> u64 {
     let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(testo.len());
     // A record after blank lines is positioned at the first of them.
     while end < testo.len() && matches!(testo[end], b'\n' | b'\r') {

@@ -1,5 +1,5 @@
 //! MyPivot's reconciliation (shared/docs/mypivot.md): pure readers of every input (treasury
-//! causale, giornale di cassa CSV / XLS / OPI, notifications, MyPay "export pagati"), the
+//! causale, giornale di cassa CSV / XLS / OPI / Poste statement, notifications, MyPay "export pagati"), the
 //! classification into the 13 codes + DOPPI, the engine that builds and classifies the
 //! joined tuples of a set of owners (`motore`, materialized by the store and recomputed per
 //! import), the views and the export tracciati.
@@ -13,6 +13,7 @@ pub mod motore;
 pub mod notifiche;
 pub mod opi;
 pub mod pagati;
+pub mod poste;
 pub mod riconcilia;
 pub mod statistiche;
 pub mod xls;

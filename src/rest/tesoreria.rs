@@ -69,7 +69,8 @@ async fn notifiche(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// `csv` (default), `opi`, or `xls` (XLS or XLSX bank statement, read by header name).
+    /// `csv` (default), `opi`, `xls` (XLS or XLSX bank statement, read by header name) or
+    /// `poste` (Poste Italiane account statement: credits only, bolletta `P`+day+order).
     formato: Option<String>,
     /// CSV column of each field (1-based); defaults 1..7 in this order.
     pos_anno_bolletta: Option<usize>,
@@ -169,6 +170,18 @@ async fn importa(
                 .collect();
             (righe, storni, scarti)
         }
+        "poste" => {
+            let (ok, ko) = crate::recon::poste::leggi(&body);
+            let scarti: Vec<ScartoTesoreria> = ko
+                .into_iter()
+                .map(|k| ScartoTesoreria {
+                    riga: k.riga.to_string(),
+                    originale: k.originale,
+                    motivo: k.motivo,
+                })
+                .collect();
+            (ok, Vec::new(), scarti)
+        }
         "xls" => {
             let g = crate::recon::xls::leggi(&body).map_err(ApiError::Validation)?;
             let scarti: Vec<ScartoTesoreria> = g
@@ -184,7 +197,7 @@ async fn importa(
         }
         other => {
             return Err(ApiError::Validation(format!(
-                "formato '{other}': csv, opi oppure xls"
+                "formato '{other}': csv, opi, xls oppure poste"
             )));
         }
     };

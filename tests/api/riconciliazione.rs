@@ -630,31 +630,7 @@ both_backends!(
 /// read by header name: the pagoPA credit reconciles the flow cashed cumulatively, the debit
 /// is skipped, the credit naming no IUF or IUV is rejected.
 async fn il_giornale_xls_riconcilia(app: &TestApp, bytes: Vec<u8>) {
-    ente_tesoreria(app, A, "c_a").await;
-    let p = Pagamento {
-        iuv: iuv(1),
-        iur: "IUR1".into(),
-        cents: 2_500,
-        giorno: 2,
-    };
-    let iuf = "2026-11-02ABCDITMMXXX-S7";
-    post_body(
-        app,
-        &format!("/api/v1/enti/{A}/ricevute"),
-        ADMIN,
-        format!(
-            "h\n{}",
-            pagopa_gateway::recon::pagati::riga_csv(A, &ricevuta(&p), None)
-        ),
-    )
-    .await;
-    post_body(
-        app,
-        &format!("/api/v1/enti/{A}/flussi"),
-        ADMIN,
-        flusso_xml(iuf, A, giorno(2), &[&p]),
-    )
-    .await;
+    un_flusso_da_incassare(app, "2026-11-02ABCDITMMXXX-S7").await;
     let (s, e) = post_body(
         app,
         &format!("/api/v1/enti/{A}/tesoreria?formato=xls"),
@@ -697,6 +673,34 @@ async fn il_giornale_xls_riconcilia(app: &TestApp, bytes: Vec<u8>) {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Ente A with one paid receipt of 25.00 reported in flow `iuf` of 2026-11-02, not yet cashed.
+async fn un_flusso_da_incassare(app: &TestApp, iuf: &str) {
+    ente_tesoreria(app, A, "c_a").await;
+    let p = Pagamento {
+        iuv: iuv(1),
+        iur: "IUR1".into(),
+        cents: 2_500,
+        giorno: 2,
+    };
+    post_body(
+        app,
+        &format!("/api/v1/enti/{A}/ricevute"),
+        ADMIN,
+        format!(
+            "h\n{}",
+            pagopa_gateway::recon::pagati::riga_csv(A, &ricevuta(&p), None)
+        ),
+    )
+    .await;
+    post_body(
+        app,
+        &format!("/api/v1/enti/{A}/flussi"),
+        ADMIN,
+        flusso_xml(iuf, A, giorno(2), &[&p]),
+    )
+    .await;
 }
 
 both_backends!(
@@ -760,5 +764,46 @@ both_backends!(
             "an OLE2 compound file"
         );
         il_giornale_xls_riconcilia(&app, bytes).await;
+    }
+);
+
+both_backends!(
+    a_poste_account_statement_books_its_credits_and_reconciles_the_flow_it_cashes,
+    |app| {
+        let iuf = "2026-11-02BPPIITRRXXX-S7";
+        un_flusso_da_incassare(&app, iuf).await;
+        let estratto = format!(
+            "ESTRATTO CONTO BANCOPOSTA\n\
+             data_contabile;data_valuta;cod_causale;causale;divisa;importo_debito;importo_credito;accessoria1;causale_movimento\n\
+             03/11/2026;03/11/2026;48;BONIFICO PAGOPA;EUR;;25,00;;/PUR/LGPE-RIVERSAMENTO/URI/{iuf}\n\
+             03/11/2026;03/11/2026;22;COMMISSIONI;EUR;1,50;;;SPESE\n\
+             03/11/2026;03/11/2026;48;VERSAMENTO;EUR;;10,00;;VERSAMENTO SENZA RIFERIMENTI\n\
+             03/11/2026;03/11/2026;48;VERSAMENTO;EUR;;10.00;;IMPORTO ILLEGGIBILE\n"
+        );
+        let url = format!("/api/v1/enti/{A}/tesoreria?formato=poste");
+        let (s, e) = post_body(&app, &url, ADMIN, estratto.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        assert_eq!(
+            (e["importate"].as_u64(), e["scartate"].as_u64()),
+            (Some(2), Some(1)),
+            "two credits booked, the debit skipped, a dot-decimal amount rejected: {e}"
+        );
+        assert_eq!(e["scarti"][0]["riga"], "6", "{e}");
+        let (_, r) = app
+            .get(
+                &format!("/api/v1/enti/{A}/riconciliazione?codice=RT_IUF_TES"),
+                ADMIN,
+            )
+            .await;
+        assert_eq!(r["total"], 1, "{r}");
+        assert_eq!(r["righe"][0]["codice_bolletta"], "P307001", "{r}");
+        assert_eq!(r["righe"][0]["ordinante"], "BONIFICO PAGOPA");
+        let (_, t) = app.get(&format!("/api/v1/enti/{A}/tesoreria"), ADMIN).await;
+        assert_eq!(t["total"], 2, "{t}");
+        // The same statement again: the same bollette, nothing new.
+        let (_, e) = post_body(&app, &url, ADMIN, estratto).await;
+        assert_eq!(e["scartate"], 1, "{e}");
+        let (_, t) = app.get(&format!("/api/v1/enti/{A}/tesoreria"), ADMIN).await;
+        assert_eq!(t["total"], 2, "{t}");
     }
 );
