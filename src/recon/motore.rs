@@ -61,7 +61,7 @@ pub struct RigaI {
 }
 
 /// A treasury line (F; the XLS journal's T lines are stored alike).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::FromRow)]
 pub struct RigaT {
     pub id: i64,
     pub iuf: Option<String>,
@@ -131,6 +131,44 @@ pub struct Riga<'a> {
     pub data_esecuzione: Option<Date>,
     pub data_esito: Option<Date>,
     pub data_regolamento: Option<Date>,
+}
+
+impl Riga<'_> {
+    /// A digest of everything the row stores (owner, codes, keys, amounts, dates, treasury
+    /// line): equal digests mean a stored row need not be rewritten. std's hasher with its
+    /// fixed keys is deterministic; should a Rust release change it, rows differ once and
+    /// are rewritten — a digest never makes a changed row look unchanged short of a 64-bit
+    /// collision.
+    pub fn firma(&self) -> i64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        (
+            &self.proprietario,
+            self.codici,
+            self.iud,
+            self.iuv,
+            self.iur,
+            self.indice,
+            self.iuf,
+            self.tipo_dovuto,
+            self.cf_pagatore,
+            self.attestante,
+            self.tesoreria,
+        )
+            .hash(&mut h);
+        (
+            self.importo_notificato_cents,
+            self.importo_pagato_cents,
+            self.totale_pagato_cents,
+            self.importo_rendicontato_cents,
+            self.totale_flusso_cents,
+            self.data_esecuzione,
+            self.data_esito,
+            self.data_regolamento,
+        )
+            .hash(&mut h);
+        h.finish() as i64
+    }
 }
 
 /// The codes of a tuple as a bit set (bit = the code's position, see [`Codice::bit`]).

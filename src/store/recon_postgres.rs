@@ -152,6 +152,7 @@ async fn scrivi(c: &mut Conn, ente: &str, righe: &[motore::Riga<'_>], now: Offse
                 .valore(t.map(|t| t.data_contabile))
                 .valore(t.map(|t| t.data_valuta))
                 .testo(Some(&now))
+                .valore(Some(r.firma()))
                 .fine();
         }
         out.invia(
@@ -159,7 +160,7 @@ async fn scrivi(c: &mut Conn, ente: &str, righe: &[motore::Riga<'_>], now: Offse
             "COPY riconciliazione (id_dominio, chiave, codici, iud, iuv, iur, indice, iuf, iuf_key, tipo_dovuto, cf_pagatore, attestante,
                tesoreria_id, anno_bolletta, codice_bolletta, ordinante, conto, importo_notificato_cents, importo_pagato_cents, totale_pagato_cents,
                importo_rendicontato_cents, totale_flusso_cents, importo_tesoreria_cents, data_esecuzione, data_esito, data_regolamento,
-               data_contabile, data_valuta, aggiornato_at) FROM STDIN",
+               data_contabile, data_valuta, aggiornato_at, firma) FROM STDIN",
         )
         .await?;
     }

@@ -161,7 +161,8 @@ async fn lock_ente(c: &mut Conn, ente: &str) -> StoreResult<()> {
 }
 
 /// Drains the ente's queue of touched keys: recomputes exactly the owners they reach and
-/// replaces their rows, in one transaction. Returns how many rows were written.
+/// replaces those whose content changed, in one transaction. Returns how many rows the
+/// recomputed owners have (changed or not).
 pub async fn recon_elabora(p: &DbPool, ente: &str, now: OffsetDateTime) -> StoreResult<usize> {
     let mut tx = begin_write(p).await?;
     lock_ente(&mut tx, ente).await?;
@@ -197,18 +198,38 @@ pub async fn recon_elabora(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     let t_carica = t0.elapsed();
     let righe = motore::calcola(&dati, &owners);
     let t_calcola = t0.elapsed();
+    // Only what changed is rewritten: the owners' stored rows are matched to the new ones by
+    // digest; unmatched stored rows go, unmatched new rows come (a re-sent flow writes nothing).
     let chiavi: Vec<String> = owners.iter().map(Proprietario::chiave).collect();
-    let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE id_dominio = ");
+    let mut q = sqlx::QueryBuilder::<Db>::new("SELECT id, firma FROM riconciliazione WHERE id_dominio = ");
     q.push_bind(ente.to_owned()).push(" AND chiave IN (");
     push_chiavi(&mut q, &chiavi);
-    q.push(") RETURNING data_esito, data_regolamento, data_valuta");
-    let tolte: Vec<(Option<Date>, Option<Date>, Option<Date>)> = q.build_query_as().fetch_all(&mut *tx).await?;
+    q.push(")");
+    let presenti: Vec<(i64, Option<i64>)> = q.build_query_as().fetch_all(&mut *tx).await?;
+    let mut per_firma: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    let mut via = Vec::new();
+    for (id, firma) in presenti {
+        match firma {
+            Some(f) => per_firma.entry(f).or_default().push(id),
+            None => via.push(id),
+        }
+    }
+    let totale = righe.len();
+    let nuove: Vec<motore::Riga<'_>> = righe.into_iter().filter(|r| per_firma.get_mut(&r.firma()).and_then(Vec::pop).is_none()).collect();
+    via.extend(per_firma.into_values().flatten());
+    let mut tolte: Vec<(Option<Date>, Option<Date>, Option<Date>)> = Vec::new();
+    if !via.is_empty() {
+        let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE id IN (");
+        push_chiavi(&mut q, &via);
+        q.push(") RETURNING data_esito, data_regolamento, data_valuta");
+        tolte = q.build_query_as().fetch_all(&mut *tx).await?;
+    }
     // The statistics of the days these rows leave and reach are stale.
-    let mut giorni = giorni_di(&righe);
+    let mut giorni = giorni_di(&nuove);
     giorni.extend(tolte.into_iter().flat_map(|(a, b, c)| [a, b, c]).flatten());
     tx_sporca_giorni(&mut tx, ente, &giorni).await?;
     let t_cancella = t0.elapsed();
-    scrivi(&mut tx, ente, &righe, now).await?;
+    scrivi(&mut tx, ente, &nuove, now).await?;
     let t_scrivi = t0.elapsed();
     let ids: Vec<i64> = coda.iter().map(|c| c.0).collect();
     let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM recon_coda WHERE id IN (");
@@ -217,11 +238,11 @@ pub async fn recon_elabora(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     q.build().execute(&mut *tx).await?;
     tx.commit().await?;
     // Where a reclassification spends its time, for operators tuning a large ente.
-    tracing::debug!(ente, chiavi = coda.len(), proprietari = owners.len(), righe = righe.len(),
+    tracing::debug!(ente, chiavi = coda.len(), proprietari = owners.len(), righe = totale, riscritte = nuove.len(),
         carica_ms = t_carica.as_millis(), calcola_ms = (t_calcola - t_carica).as_millis(),
         cancella_ms = (t_cancella - t_calcola).as_millis(), scrivi_ms = (t_scrivi - t_cancella).as_millis(),
         totale_ms = t0.elapsed().as_millis(), "riclassificazione");
-    Ok(righe.len())
+    Ok(totale)
 }
 
 /// Enti with keys waiting (a crash between an import and its reclassification).

@@ -196,8 +196,8 @@ pub(super) fn inserisci_pagamenti_flusso(
 const INSERT_RIGA: &str = "INSERT INTO riconciliazione (id_dominio, chiave, codici, iud, iuv, iur, indice, iuf, iuf_key, tipo_dovuto, cf_pagatore, attestante,
    tesoreria_id, anno_bolletta, codice_bolletta, ordinante, conto, importo_notificato_cents, importo_pagato_cents, totale_pagato_cents,
    importo_rendicontato_cents, totale_flusso_cents, importo_tesoreria_cents, data_esecuzione, data_esito, data_regolamento,
-   data_contabile, data_valuta, aggiornato_at)
-   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)";
+   data_contabile, data_valuta, aggiornato_at, firma)
+   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
 
 /// Inserts classified rows with one prepared statement.
 pub(super) fn scrivi(
@@ -212,7 +212,7 @@ pub(super) fn scrivi(
     let mut st = db.prepare_cached(INSERT_RIGA)?;
     for r in righe {
         let t = r.tesoreria.as_ref();
-        let values: [&dyn ToSql; 29] = [
+        let values: [&dyn ToSql; 30] = [
             &ente,
             &r.proprietario.chiave(),
             &(r.codici as i64),
@@ -242,6 +242,7 @@ pub(super) fn scrivi(
             &testo_data(t.map(|t| t.data_contabile)),
             &testo_data(t.map(|t| t.data_valuta)),
             &now,
+            &r.firma(),
         ];
         st.execute(&values[..])?;
     }

@@ -807,3 +807,85 @@ both_backends!(
         assert_eq!(t["total"], 2, "{t}");
     }
 );
+
+both_backends!(
+    a_re_sent_flow_rewrites_only_the_rows_whose_content_changed,
+    |app| {
+        ente_tesoreria(&app, A, "c_a").await;
+        let pagamenti: Vec<Pagamento> = (1..=3)
+            .map(|n| Pagamento {
+                iuv: iuv(n),
+                iur: format!("IUR{n}"),
+                cents: 1_000 * n as i64,
+                giorno: 2,
+            })
+            .collect();
+        let csv: Vec<String> = pagamenti
+            .iter()
+            .map(|p| pagopa_gateway::recon::pagati::riga_csv(A, &ricevuta(p), None))
+            .collect();
+        post_body(
+            &app,
+            &format!("/api/v1/enti/{A}/ricevute"),
+            ADMIN,
+            format!("h\n{}", csv.join("\n")),
+        )
+        .await;
+        let iuf = "2026-11-02ABCDITMMXXX-R1";
+        let tutti: Vec<&Pagamento> = pagamenti.iter().collect();
+        let versione = |ora: &str, pag: &[&Pagamento]| {
+            String::from_utf8(flusso_xml(iuf, A, giorno(2), pag))
+                .unwrap()
+                .replace("T07:00:00", ora)
+        };
+        // Each row's id and codes, by IUV.
+        let righe = || async {
+            let (_, r) = app
+                .get(&format!("/api/v1/enti/{A}/riconciliazione"), ADMIN)
+                .await;
+            let mut m = BTreeMap::new();
+            for x in r["righe"].as_array().unwrap() {
+                m.insert(
+                    x["iuv"].as_str().unwrap().to_owned(),
+                    (x["id"].as_i64().unwrap(), x["codici"].to_string()),
+                );
+            }
+            m
+        };
+        let flussi = format!("/api/v1/enti/{A}/flussi");
+        post_body(&app, &flussi, ADMIN, versione("T07:00:00", &tutti)).await;
+        let prima = righe().await;
+        assert_eq!(prima.len(), 3, "{prima:?}");
+        // A newer version with the same payments: every row stays as it is.
+        post_body(&app, &flussi, ADMIN, versione("T08:00:00", &tutti)).await;
+        assert_eq!(righe().await, prima);
+        // A version reporting the third payment under another IUR (same amounts, same flow
+        // total): only that IUV's rows change — its receipt and payment no longer meet.
+        let altro = Pagamento {
+            iur: "IUR3-ALTRO".into(),
+            iuv: pagamenti[2].iuv.clone(),
+            cents: pagamenti[2].cents,
+            giorno: 2,
+        };
+        let (s, e) = post_body(
+            &app,
+            &flussi,
+            ADMIN,
+            versione("T09:00:00", &[&pagamenti[0], &pagamenti[1], &altro]),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        let dopo = righe().await;
+        assert_eq!(dopo[&iuv(1)], prima[&iuv(1)]);
+        assert_eq!(dopo[&iuv(2)], prima[&iuv(2)]);
+        assert_ne!(dopo[&iuv(3)].0, prima[&iuv(3)].0, "rewritten");
+        assert_ne!(dopo[&iuv(3)].1, prima[&iuv(3)].1, "{dopo:?}");
+        let (_, r) = app
+            .get(&format!("/api/v1/enti/{A}/riconciliazione"), ADMIN)
+            .await;
+        assert_eq!(
+            r["total"], 4,
+            "the receipt and the payment of IUV 3 apart: {r}"
+        );
+    }
+);
