@@ -55,14 +55,7 @@ async fn notifiche(
         lette: ok.len() + ko.len(),
         importate,
         scartate: ko.len(),
-        scarti: ko
-            .into_iter()
-            .map(|k| ScartoTesoreria {
-                riga: k.riga.to_string(),
-                originale: k.originale,
-                motivo: k.motivo,
-            })
-            .collect(),
+        scarti: ko.into_iter().map(ScartoTesoreria::from).collect(),
     }))
 }
 
@@ -88,6 +81,17 @@ pub struct ScartoTesoreria {
     pub riga: String,
     pub originale: String,
     pub motivo: String,
+}
+
+/// A line-numbered reject (CSV, XLS, Poste statement, notifications).
+impl From<crate::recon::giornale::Scarto> for ScartoTesoreria {
+    fn from(k: crate::recon::giornale::Scarto) -> Self {
+        ScartoTesoreria {
+            riga: k.riga.to_string(),
+            originale: k.originale,
+            motivo: k.motivo,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -130,14 +134,7 @@ async fn importa(
                 data_valuta: q.pos_data_valuta.unwrap_or(d.data_valuta),
             };
             let (ok, ko) = leggi_csv(&body, &c);
-            let scarti: Vec<ScartoTesoreria> = ko
-                .into_iter()
-                .map(|k| ScartoTesoreria {
-                    riga: k.riga.to_string(),
-                    originale: k.originale,
-                    motivo: k.motivo,
-                })
-                .collect();
+            let scarti: Vec<ScartoTesoreria> = ko.into_iter().map(ScartoTesoreria::from).collect();
             (ok, Vec::new(), scarti)
         }
         "opi" => {
@@ -172,27 +169,13 @@ async fn importa(
         }
         "poste" => {
             let (ok, ko) = crate::recon::poste::leggi(&body);
-            let scarti: Vec<ScartoTesoreria> = ko
-                .into_iter()
-                .map(|k| ScartoTesoreria {
-                    riga: k.riga.to_string(),
-                    originale: k.originale,
-                    motivo: k.motivo,
-                })
-                .collect();
+            let scarti: Vec<ScartoTesoreria> = ko.into_iter().map(ScartoTesoreria::from).collect();
             (ok, Vec::new(), scarti)
         }
         "xls" => {
             let g = crate::recon::xls::leggi(&body).map_err(ApiError::Validation)?;
-            let scarti: Vec<ScartoTesoreria> = g
-                .scarti
-                .into_iter()
-                .map(|k| ScartoTesoreria {
-                    riga: k.riga.to_string(),
-                    originale: k.originale,
-                    motivo: k.motivo,
-                })
-                .collect();
+            let scarti: Vec<ScartoTesoreria> =
+                g.scarti.into_iter().map(ScartoTesoreria::from).collect();
             (g.righe, Vec::new(), scarti)
         }
         other => {
