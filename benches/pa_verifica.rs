@@ -5,6 +5,8 @@
 //!
 //! `cargo bench --bench pa_verifica` (PostgreSQL from PAGOPA_TEST_PG_URL, default local).
 
+mod common;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use pagopa_gateway::app::Application;
@@ -224,45 +226,6 @@ async fn ceiling(pki: &Path) -> SocketAddr {
     addr
 }
 
-fn pg_base() -> String {
-    std::env::var("PAGOPA_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-/// A fresh schema for this run: its URL and name (dropped by `drop_schema` at the end).
-async fn pg_url() -> (String, String) {
-    use sqlx::Connection;
-    let base = pg_base();
-    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut c)
-        .await
-        .unwrap();
-    (
-        format!("{base}?options=-c%20search_path%3D{schema}"),
-        schema,
-    )
-}
-
-/// Every run (cargo test runs this one too) would otherwise leave its schema behind.
-async fn drop_schema(schema: &str) {
-    use sqlx::Connection;
-    let dropped = async {
-        let mut c = sqlx::PgConnection::connect(&pg_base()).await?;
-        sqlx::query("SET lock_timeout = '10s'")
-            .execute(&mut c)
-            .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&mut c)
-            .await
-    }
-    .await;
-    if let Err(e) = dropped {
-        eprintln!("schema {schema} left behind: {e}");
-    }
-}
-
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
     let (secs, rate_secs) = if measuring { (5.0, 5) } else { (0.3, 1) };
@@ -279,7 +242,7 @@ fn main() {
         let bodies = Arc::new(bodies);
         let ceiling_addr = ceiling(&pki).await;
         let pg_dir = tempfile::tempdir().unwrap();
-        let (pg_url, schema) = pg_url().await;
+        let (pg_url, schema) = common::pg_schema().await;
         let (pg_addr, pg_bodies, stop_pg) = gateway(pg_dir.path(), pg_url).await;
         let pg_tls = client_config(&pg_dir.path().join("certs"));
         let pg_bodies = Arc::new(pg_bodies);
@@ -302,6 +265,6 @@ fn main() {
         let _ = stop_pg.send(());
         // The PostgreSQL gateway's pool lets go of its connections first.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        drop_schema(&schema).await;
+        common::drop_schema(&schema).await;
     });
 }

@@ -8,6 +8,8 @@
 //! PostgreSQL from PAGOPA_TEST_PG_URL, default local). Without `--bench` (as `cargo test`
 //! runs it) it only checks that it works, on small numbers.
 
+mod common;
+
 use pagopa_gateway::recon::statistiche::{Dimensione, Granularita, Misura};
 use pagopa_gateway::store::{RichiestaStatistica, Store};
 use sqlx::Connection;
@@ -15,33 +17,6 @@ use std::time::{Duration, Instant};
 use time::macros::date;
 
 const ENTE: &str = "80007580279";
-
-/// A fresh schema for this run (dropped by `drop_schema` at the end): its URL and name.
-async fn pg_url() -> (String, String) {
-    let base = std::env::var("PAGOPA_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut c)
-        .await
-        .unwrap();
-    (
-        format!("{base}?options=-c%20search_path%3D{schema}"),
-        schema,
-    )
-}
-
-/// The run's rows are millions: they do not stay behind in the shared database.
-async fn drop_schema(schema: &str) {
-    let base = std::env::var("PAGOPA_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut c)
-        .await
-        .unwrap();
-}
 
 /// Receipts `from..=to` spread over `giorni` days from `inizio`, each with its reconciled
 /// line (reported the next day; cashed two days later, except one in ten) and booked on
@@ -318,12 +293,12 @@ fn main() {
         let sqlite_url = format!("sqlite://{}", dir.path().join("stat.db").display());
         let sqlite = Store::connect(&sqlite_url, 4).await.unwrap();
         sqlite.migrate().await.unwrap();
-        let (pg_url, schema) = pg_url().await;
+        let (pg_url, schema) = common::pg_schema().await;
         let pg = Store::connect(&pg_url, 4).await.unwrap();
         pg.migrate().await.unwrap();
         backend("PostgreSQL", &pg, &pg_url, true, n, runs).await;
         backend("SQLite", &sqlite, &sqlite_url, false, n, runs).await;
         pg.close().await;
-        drop_schema(&schema).await;
+        common::drop_schema(&schema).await;
     });
 }
