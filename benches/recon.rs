@@ -211,6 +211,8 @@ fn flusso(k: i64, from: i64, size: i64) -> NuovoFlusso {
                 data_esito: day,
             })
             .collect(),
+        psp: Some("ABCDITMMXXX".into()),
+        deviazioni: None,
     }
 }
 

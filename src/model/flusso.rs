@@ -1,7 +1,10 @@
 //! FlussoRiversamento 1.0.4/1.0.5 (reporting flow, namespace `pay_i`). The reader streams:
 //! one pass, bounded memory whatever the file size, one callback per datiSingoliPagamenti,
 //! with the hostile-input checks (DTD, depth, control characters) done inline. Totals that
-//! do not add up are reported, not fatal: real flows carry such mistakes.
+//! do not add up are reported, not fatal: real flows carry such mistakes. So are values
+//! that break a facet of the FlussoRiversamento 1.0.4 schema (a length, a pattern, an
+//! enumeration) where the value is still usable: the read stays lenient, and each kind of
+//! deviation is counted and kept with one example, so an operator sees which PSP sends what.
 
 use super::rpt::{DataOra, DocError, IdentificativoUnivoco};
 use super::{Importo, Iuv};
@@ -55,6 +58,79 @@ pub struct FlussoRiversamento {
 pub struct Conteggi {
     pub pagamenti: u64,
     pub somma: Importo,
+    /// The schema facets the flow breaks, one entry per field and rule.
+    pub deviazioni: Vec<Deviazione>,
+}
+
+/// A schema facet a flow breaks, read leniently: which field, which rule, how many
+/// times, and the first offending value (cut to 70 characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deviazione {
+    /// The element's path below FlussoRiversamento, e.g. `identificativoUnivocoRegolamento`.
+    pub campo: &'static str,
+    pub regola: &'static str,
+    pub volte: u64,
+    pub esempio: String,
+}
+
+impl std::fmt::Display for Deviazione {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} ('{}'", self.campo, self.regola, self.esempio)?;
+        if self.volte > 1 {
+            write!(f, ", {} volte", self.volte)?;
+        }
+        write!(f, ")")
+    }
+}
+
+/// Collects deviations; bounded by the number of (field, rule) pairs checked.
+#[derive(Default)]
+struct Deviazioni(Vec<Deviazione>);
+
+impl Deviazioni {
+    fn nota(&mut self, campo: &'static str, regola: &'static str, valore: &str) {
+        match self
+            .0
+            .iter_mut()
+            .find(|d| d.campo == campo && d.regola == regola)
+        {
+            Some(d) => d.volte += 1,
+            None => self.0.push(Deviazione {
+                campo,
+                regola,
+                volte: 1,
+                esempio: valore.chars().take(70).collect(),
+            }),
+        }
+    }
+
+    /// `stText35`, `stText70`, `stText140`: 1 to `max` characters.
+    fn testo(&mut self, campo: &'static str, max: usize, valore: &str) {
+        if valore.is_empty() {
+            self.nota(campo, "vuoto (minLength 1)", valore);
+        } else if valore.len() > max && valore.chars().count() > max {
+            let regola = match max {
+                35 => "oltre 35 caratteri (maxLength 35)",
+                70 => "oltre 70 caratteri (maxLength 70)",
+                _ => "oltre 140 caratteri (maxLength 140)",
+            };
+            self.nota(campo, regola, valore);
+        }
+    }
+
+    /// `\d+\.\d{2}`: the lenient amount reader also takes `12` and `12.5`.
+    fn importo(&mut self, campo: &'static str, valore: &str) {
+        if valore.split_once('.').is_none_or(|(_, d)| d.len() != 2) {
+            self.nota(campo, "non nel formato \\d+\\.\\d{2}", valore);
+        }
+    }
+}
+
+/// `[a-zA-Z0-9\-_]{1,35}` (stIdentificativoFlusso).
+fn id_flusso_valido(v: &str) -> bool {
+    (1..=35).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl TestataFlusso {
@@ -203,7 +279,9 @@ pub fn parse_stream<R: BufRead>(
     let mut conteggi = Conteggi {
         pagamenti: 0,
         somma: Importo::ZERO,
+        deviazioni: Vec::new(),
     };
+    let mut dev = Deviazioni::default();
     let mut seen_root = false;
     let malformed = |pos: u64, msg: String| DocError::Xml(crate::xml::malformed(pos, msg));
     loop {
@@ -313,7 +391,14 @@ pub fn parse_stream<R: BufRead>(
                                 .map_err(|e| bad("identificativoUnivocoVersamento", e.0))?,
                         )
                     }
-                    (3, Tag::Iur, _) => p.iur = Some(v.to_owned()),
+                    (3, Tag::Iur, _) => {
+                        dev.testo(
+                            "datiSingoliPagamenti/identificativoUnivocoRiscossione",
+                            35,
+                            v,
+                        );
+                        p.iur = Some(v.to_owned())
+                    }
                     (3, Tag::Indice, _) => {
                         p.indice = Some(
                             v.parse::<u8>()
@@ -328,8 +413,13 @@ pub fn parse_stream<R: BufRead>(
                         )
                     }
                     (3, Tag::Importo, _) => {
-                        p.importo =
-                            Some(Importo::parse(v).map_err(|e| bad("singoloImportoPagato", e.0))?)
+                        let i = Importo::parse(v).map_err(|e| bad("singoloImportoPagato", e.0))?;
+                        const CAMPO: &str = "datiSingoliPagamenti/singoloImportoPagato";
+                        dev.importo(CAMPO, v);
+                        if i == Importo::ZERO {
+                            dev.nota(CAMPO, "zero (minInclusive 0.01)", v);
+                        }
+                        p.importo = Some(i)
                     }
                     (3, Tag::Esito, _) => {
                         p.esito = Some(
@@ -352,8 +442,14 @@ pub fn parse_stream<R: BufRead>(
                             )
                         })?)
                     }
-                    (3, Tag::Denominazione, Tag::Mittente) => t.mittente[2] = Some(v.to_owned()),
-                    (3, Tag::Denominazione, Tag::Ricevente) => t.ricevente[2] = Some(v.to_owned()),
+                    (3, Tag::Denominazione, Tag::Mittente) => {
+                        dev.testo("istitutoMittente/denominazioneMittente", 70, v);
+                        t.mittente[2] = Some(v.to_owned())
+                    }
+                    (3, Tag::Denominazione, Tag::Ricevente) => {
+                        dev.testo("istitutoRicevente/denominazioneRicevente", 140, v);
+                        t.ricevente[2] = Some(v.to_owned())
+                    }
                     (4, leaf @ (Tag::Tipo | Tag::Codice), Tag::IdUnivoco) => {
                         let slot = if stack[2] == Tag::Mittente {
                             &mut t.mittente
@@ -395,6 +491,7 @@ pub fn parse_stream<R: BufRead>(
             denominazione,
         })
     };
+    controlla_testata(&t, &mut dev);
     let numero = t.numero.ok_or_else(|| missing("numeroTotalePagamenti"))?;
     let testata = TestataFlusso {
         versione_oggetto: t.versione.ok_or_else(|| missing("versioneOggetto"))?,
@@ -426,20 +523,83 @@ pub fn parse_stream<R: BufRead>(
     if conteggi.pagamenti == 0 {
         return Err(missing("datiSingoliPagamenti"));
     }
+    conteggi.deviazioni = dev.0;
     Ok((testata, conteggi))
+}
+
+/// The header's facets (checked once, on the values as read).
+fn controlla_testata(t: &TestataParziale, dev: &mut Deviazioni) {
+    if let Some(v) = &t.versione
+        && !matches!(v.as_str(), "1.0" | "1.1")
+    {
+        dev.nota("versioneOggetto", "non tra 1.0 e 1.1", v);
+    }
+    if let Some(v) = &t.id_flusso
+        && !id_flusso_valido(v)
+    {
+        dev.nota(
+            "identificativoFlusso",
+            "non nel formato [a-zA-Z0-9\\-_]{1,35}",
+            v,
+        );
+    }
+    for (campo, v) in [
+        ("identificativoUnivocoRegolamento", &t.iur),
+        ("codiceBicBancaDiRiversamento", &t.bic),
+        (
+            "istitutoMittente/identificativoUnivocoMittente/codiceIdentificativoUnivoco",
+            &t.mittente[1],
+        ),
+        (
+            "istitutoRicevente/identificativoUnivocoRicevente/codiceIdentificativoUnivoco",
+            &t.ricevente[1],
+        ),
+    ] {
+        if let Some(v) = v {
+            dev.testo(campo, 35, v);
+        }
+    }
+    if let Some(v) = &t.mittente[0]
+        && !matches!(v.as_str(), "G" | "A" | "B")
+    {
+        dev.nota(
+            "istitutoMittente/identificativoUnivocoMittente/tipoIdentificativoUnivoco",
+            "non tra G, A e B",
+            v,
+        );
+    }
+    if let Some(v) = &t.ricevente[0]
+        && v != "G"
+    {
+        dev.nota(
+            "istitutoRicevente/identificativoUnivocoRicevente/tipoIdentificativoUnivoco",
+            "non G",
+            v,
+        );
+    }
+    if let Some(v) = &t.totale {
+        dev.importo("importoTotalePagamenti", v);
+    }
 }
 
 impl FlussoRiversamento {
     /// Whole-document convenience over [`parse_stream`].
     pub fn parse(bytes: &[u8]) -> Result<FlussoRiversamento, DocError> {
+        Self::leggi(bytes).map(|(f, _)| f)
+    }
+
+    /// Like [`FlussoRiversamento::parse`], with what the reading counted: totals and the
+    /// schema deviations it let through.
+    pub fn leggi(bytes: &[u8]) -> Result<(FlussoRiversamento, Conteggi), DocError> {
         let mut pagamenti = Vec::new();
-        let (testata, _) = parse_stream(bytes, crate::xml::Limits::FLOW.max_bytes as u64, |p| {
+        let (testata, c) = parse_stream(bytes, crate::xml::Limits::FLOW.max_bytes as u64, |p| {
             pagamenti.push(p);
             Ok(())
         })?;
-        Ok(FlussoRiversamento { testata, pagamenti })
+        Ok((FlussoRiversamento { testata, pagamenti }, c))
     }
 
+    /// Totals of the payments held (no deviations: those belong to a reading).
     pub fn conteggi(&self) -> Conteggi {
         Conteggi {
             pagamenti: self.pagamenti.len() as u64,
@@ -447,6 +607,7 @@ impl FlussoRiversamento {
                 .pagamenti
                 .iter()
                 .fold(Importo::ZERO, |a, p| a.checked_add(p.importo).unwrap_or(a)),
+            deviazioni: Vec::new(),
         }
     }
 
@@ -512,5 +673,92 @@ impl FlussoRiversamento {
         }
         w.close("pay_i:FlussoRiversamento");
         w.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flusso() -> FlussoRiversamento {
+        let day = Date::from_calendar_date(2026, time::Month::November, 27).expect("date");
+        let ist = |tipo: &str, codice: &str| Istituto {
+            identificativo: IdentificativoUnivoco {
+                tipo: tipo.into(),
+                codice: codice.into(),
+            },
+            denominazione: None,
+        };
+        FlussoRiversamento {
+            testata: TestataFlusso {
+                versione_oggetto: "1.0".into(),
+                identificativo_flusso: "2026-11-27ABCDITMMXXX-S1".into(),
+                data_ora_flusso: DataOra::parse("2026-11-28T07:00:00").expect("dt"),
+                identificativo_univoco_regolamento: "TRN20261127000000001".into(),
+                data_regolamento: day,
+                istituto_mittente: ist("B", "ABCDITMMXXX"),
+                codice_bic_banca_di_riversamento: None,
+                istituto_ricevente: ist("G", "80007580279"),
+                numero_totale_pagamenti: 1,
+                importo_totale_pagamenti: Importo::from_cents(1_000).expect("cents"),
+            },
+            pagamenti: vec![PagamentoFlusso {
+                iuv: Iuv::parse("01000000000000001").expect("iuv"),
+                iur: "IUR1".into(),
+                indice: Some(1),
+                importo: Importo::from_cents(1_000).expect("cents"),
+                codice_esito: 0,
+                data_esito: day,
+            }],
+        }
+    }
+
+    fn deviazioni(xml: &str) -> Vec<String> {
+        let (_, c) = FlussoRiversamento::leggi(xml.as_bytes()).expect("read leniently");
+        c.deviazioni.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_flow_within_the_schema_has_no_deviation() {
+        assert!(deviazioni(&flusso().to_xml()).is_empty());
+    }
+
+    #[test]
+    fn header_facets_are_read_leniently_and_each_recorded_once() {
+        let mut f = flusso();
+        f.testata.versione_oggetto = "2.0".into();
+        f.testata.identificativo_flusso = "2026-11-27 ABCD.S1".into();
+        f.testata.istituto_ricevente.identificativo.tipo = "B".into();
+        f.testata.istituto_mittente.denominazione = Some("B".repeat(71));
+        f.testata.codice_bic_banca_di_riversamento = Some(String::new());
+        let xml = f
+            .to_xml()
+            .replace(">10.00</pay_i:importoTotale", ">10</pay_i:importoTotale");
+        assert_eq!(
+            deviazioni(&xml),
+            [
+                format!(
+                    "istitutoMittente/denominazioneMittente: oltre 70 caratteri (maxLength 70) ('{}')",
+                    "B".repeat(70)
+                ),
+                "versioneOggetto: non tra 1.0 e 1.1 ('2.0')".to_owned(),
+                "identificativoFlusso: non nel formato [a-zA-Z0-9\\-_]{1,35} ('2026-11-27 ABCD.S1')"
+                    .to_owned(),
+                "codiceBicBancaDiRiversamento: vuoto (minLength 1) ('')".to_owned(),
+                "istitutoRicevente/identificativoUnivocoRicevente/tipoIdentificativoUnivoco: non G ('B')"
+                    .to_owned(),
+                "importoTotalePagamenti: non nel formato \\d+\\.\\d{2} ('10')".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_long_value_counts_characters_not_bytes() {
+        let mut f = flusso();
+        // 35 characters, 70 bytes: within maxLength 35.
+        f.testata.identificativo_univoco_regolamento = "è".repeat(35);
+        assert!(deviazioni(&f.to_xml()).is_empty());
+        f.testata.identificativo_univoco_regolamento = "è".repeat(36);
+        assert_eq!(deviazioni(&f.to_xml()).len(), 1);
     }
 }

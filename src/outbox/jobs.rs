@@ -17,6 +17,8 @@ pub const FLUSSI: &str = "flussi";
 pub const PENDENTI: &str = "pendenti";
 pub const ORPHANS: &str = "pagopa_gateway_rpt_orphans_total";
 pub const FLOWS: &str = "pagopa_gateway_flows_downloaded_total";
+/// Schema facets broken by flows read leniently, per field (`campo`), counted per value.
+pub const FLOW_SCHEMA_DEVIATIONS: &str = "pagopa_gateway_flow_schema_deviations_total";
 pub const RECOVERED: &str = "pagopa_gateway_rt_recovered_total";
 
 /// Closed without payment (SANP 2.1 Tab. 35): the IUV may be paid again.
@@ -250,19 +252,11 @@ impl Dispatcher {
             if presente {
                 continue;
             }
-            let mut row = crate::store::NuovoFlusso {
-                id_dominio: dom.to_owned(),
-                id_flusso: f.identificativo_flusso.clone(),
-                data_ora_flusso: f.data_ora_flusso.clone(),
-                raw: Vec::new(),
-                stato: "SCONOSCIUTO",
-                nota: None,
-                numero_pagamenti: None,
-                importo_cents: None,
-                data_regolamento: None,
-                id_regolamento: None,
-                pagamenti: Vec::new(),
-            };
+            let mut row = crate::store::NuovoFlusso::da_leggere(
+                dom,
+                &f.identificativo_flusso,
+                &f.data_ora_flusso,
+            );
             match self.nodo.chiedi_flusso(dom, &f.identificativo_flusso).await {
                 Ok(raw) => {
                     leggi_flusso(dom, &raw, &mut row);
@@ -292,22 +286,41 @@ impl Dispatcher {
     }
 }
 
-/// Reads a downloaded flow into `row`: its totals, and whether it is for this dominio and
-/// adds up. Pure, so it is tested without a Nodo.
+/// Reads a downloaded flow into `row`: its totals, whether it is for this dominio and
+/// adds up, and the schema facets it breaks (kept on the row and counted in
+/// [`FLOW_SCHEMA_DEVIATIONS`] per field). Pure but for the counter, so it is tested
+/// without a Nodo.
 pub fn leggi_flusso(dom: &str, raw: &[u8], row: &mut crate::store::NuovoFlusso) {
-    match crate::model::flusso::FlussoRiversamento::parse(raw) {
+    match crate::model::flusso::FlussoRiversamento::leggi(raw) {
         Err(e) => {
             row.stato = "ILLEGGIBILE";
             row.nota = Some(e.to_string());
         }
-        Ok(f) => {
+        Ok((f, conteggi)) => {
             let t = &f.testata;
             row.data_regolamento = Some(t.data_regolamento);
             row.id_regolamento = Some(t.identificativo_univoco_regolamento.clone());
             row.numero_pagamenti = i64::try_from(t.numero_totale_pagamenti).ok();
             row.importo_cents = Some(t.importo_totale_pagamenti.cents());
+            row.psp = Some(t.istituto_mittente.identificativo.codice.clone());
+            if !conteggi.deviazioni.is_empty() {
+                for d in &conteggi.deviazioni {
+                    metrics::counter!(FLOW_SCHEMA_DEVIATIONS, "campo" => d.campo)
+                        .increment(d.volte);
+                }
+                tracing::warn!(dom, id_flusso = %row.id_flusso, psp = %t.istituto_mittente.identificativo.codice,
+                    deviazioni = conteggi.deviazioni.len(), "reporting flow breaks schema facets; read leniently");
+                row.deviazioni = Some(
+                    conteggi
+                        .deviazioni
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+            }
             let ricevente = &t.istituto_ricevente.identificativo.codice;
-            let anomalie = t.anomalie(&f.conteggi());
+            let anomalie = t.anomalie(&conteggi);
             if ricevente != dom {
                 row.stato = "ENTE_NON_SERVITO";
                 row.nota = Some(format!(

@@ -28,6 +28,8 @@ pub struct FlussoCaricato {
     /// ACQUISITO, or ANOMALO when its totals do not add up (kept, and said).
     pub stato: String,
     pub nota: Option<String>,
+    /// Schema facets the flow breaks but that were read leniently (see the flow list).
+    pub deviazioni: Option<String>,
     pub numero_pagamenti: Option<i64>,
     /// `false` when this very version was already stored (nothing changed).
     pub nuovo: bool,
@@ -50,19 +52,11 @@ async fn carica(
     let f = crate::model::flusso::FlussoRiversamento::parse(&body)
         .map_err(|e| ApiError::Validation(format!("flusso illeggibile: {e}")))?;
     let t = &f.testata;
-    let mut row = crate::store::NuovoFlusso {
-        id_dominio: id_dominio.clone(),
-        id_flusso: t.identificativo_flusso.clone(),
-        data_ora_flusso: t.data_ora_flusso.as_ref().to_owned(),
-        raw: Vec::new(),
-        stato: "SCONOSCIUTO",
-        nota: None,
-        numero_pagamenti: None,
-        importo_cents: None,
-        data_regolamento: None,
-        id_regolamento: None,
-        pagamenti: Vec::new(),
-    };
+    let mut row = crate::store::NuovoFlusso::da_leggere(
+        &id_dominio,
+        &t.identificativo_flusso,
+        t.data_ora_flusso.as_ref(),
+    );
     crate::outbox::jobs::leggi_flusso(&id_dominio, &body, &mut row);
     if row.stato == "ENTE_NON_SERVITO" {
         return Err(ApiError::Validation(row.nota.unwrap_or_default()));
@@ -79,6 +73,7 @@ async fn carica(
         data_ora_flusso: row.data_ora_flusso,
         stato: row.stato.into(),
         nota: row.nota,
+        deviazioni: row.deviazioni,
         numero_pagamenti: row.numero_pagamenti,
         nuovo,
     }))

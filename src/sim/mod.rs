@@ -741,7 +741,10 @@ impl Simulator {
                     data_ora_flusso: DataOra::parse(&data_ora).unwrap_or_else(|_| {
                         DataOra::parse("2026-01-01T00:00:00").expect("literal")
                     }),
-                    identificativo_univoco_regolamento: format!("/PUR/LGPE-RIVERSAMENTO/URI/{iuf}"),
+                    // The settlement's reference (a TRN, ≤ 35 characters); the
+                    // `/PUR/LGPE-RIVERSAMENTO/URI/<IUF>` text is the credit transfer's
+                    // causale, which only the treasury journal carries.
+                    identificativo_univoco_regolamento: trn(giorno, st.flussi.len() + 1),
                     data_regolamento: giorno,
                     istituto_mittente: Istituto {
                         identificativo: IdentificativoUnivoco {
@@ -982,4 +985,14 @@ pub async fn bind(
         tokio::net::TcpListener::bind(nodo).await?,
         tokio::net::TcpListener::bind(checkout).await?,
     ))
+}
+
+/// A settlement reference shaped like a SEPA TRN: day and a sequence, 20 characters.
+fn trn(giorno: time::Date, n: usize) -> String {
+    format!(
+        "TRN{:04}{:02}{:02}{n:09}",
+        giorno.year(),
+        u8::from(giorno.month()),
+        giorno.day()
+    )
 }

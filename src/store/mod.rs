@@ -404,6 +404,31 @@ pub struct NuovoFlusso {
     pub data_regolamento: Option<Date>,
     pub id_regolamento: Option<String>,
     pub pagamenti: Vec<crate::model::flusso::PagamentoFlusso>,
+    /// The sender (istitutoMittente's code), when read.
+    pub psp: Option<String>,
+    /// Schema facets the flow breaks but that were read leniently, `; `-separated.
+    pub deviazioni: Option<String>,
+}
+
+impl NuovoFlusso {
+    /// A flow about to be read: nothing known but its keys.
+    pub fn da_leggere(id_dominio: &str, id_flusso: &str, data_ora_flusso: &str) -> NuovoFlusso {
+        NuovoFlusso {
+            id_dominio: id_dominio.to_owned(),
+            id_flusso: id_flusso.to_owned(),
+            data_ora_flusso: data_ora_flusso.to_owned(),
+            raw: Vec::new(),
+            stato: "SCONOSCIUTO",
+            nota: None,
+            numero_pagamenti: None,
+            importo_cents: None,
+            data_regolamento: None,
+            id_regolamento: None,
+            pagamenti: Vec::new(),
+            psp: None,
+            deviazioni: None,
+        }
+    }
 }
 
 /// A receipt's single payment to stage for reconciliation (E).
@@ -469,8 +494,8 @@ impl NuovaRicevuta {
     }
 }
 
-/// Filters of the Riconciliazione / Anomalie views (MyPivot §1.5); `codici` is the set of
-/// codes asked for (bits of recon::classifica::Codice).
+/// Filters of the Riconciliazione / Anomalie views (docs/riconciliazione.md §6.1); `codici`
+/// is the set of codes asked for (bits of recon::classifica::Codice).
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 pub struct FiltroRiconciliazione {
     #[serde(default)]
@@ -707,6 +732,11 @@ pub struct FlussoScaricato {
     pub data_ora_flusso: String,
     pub stato: String,
     pub nota: Option<String>,
+    /// The sending PSP (istitutoMittente), once read.
+    pub psp: Option<String>,
+    /// Schema facets (FlussoRiversamento 1.0.4) the flow breaks but that were read
+    /// leniently: field, rule, first value, count; `; `-separated.
+    pub deviazioni: Option<String>,
     pub numero_pagamenti: Option<i64>,
     pub importo_cents: Option<i64>,
     #[serde(with = "time::serde::rfc3339")]

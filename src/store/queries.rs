@@ -1351,8 +1351,8 @@ pub async fn flusso_presente(p: &DbPool, dominio: &str, id_flusso: &str, data_or
 pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> StoreResult<()> {
     let mut tx = begin_write(p).await?;
     let id: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO flusso (id_dominio, id_flusso, data_ora_flusso, raw, stato, nota, numero_pagamenti, importo_cents, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id_dominio, id_flusso, data_ora_flusso) DO NOTHING RETURNING id",
+        "INSERT INTO flusso (id_dominio, id_flusso, data_ora_flusso, raw, stato, nota, numero_pagamenti, importo_cents, created_at, psp, deviazioni)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id_dominio, id_flusso, data_ora_flusso) DO NOTHING RETURNING id",
     )
     .bind(&f.id_dominio)
     .bind(&f.id_flusso)
@@ -1363,6 +1363,8 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
     .bind(f.numero_pagamenti)
     .bind(f.importo_cents)
     .bind(now)
+    .bind(&f.psp)
+    .bind(&f.deviazioni)
     .fetch_optional(&mut *tx)
     .await?;
     if let (Some((id,)), Some(regolamento)) = (id, f.data_regolamento) {
@@ -1413,7 +1415,7 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
 
 pub async fn list_flussi(p: &DbPool, dominio: Option<&str>, stato: Option<&str>, limit: i64, offset: i64) -> StoreResult<(Vec<FlussoScaricato>, i64)> {
     let filter = "($1 IS NULL OR id_dominio = $1) AND ($2 IS NULL OR stato = $2)";
-    let rows = sqlx::query_as::<_, FlussoScaricato>(sqlx::AssertSqlSafe(format!("SELECT id, id_dominio, id_flusso, data_ora_flusso, stato, nota, numero_pagamenti, importo_cents, created_at FROM flusso WHERE {filter} ORDER BY id DESC LIMIT $3 OFFSET $4")))
+    let rows = sqlx::query_as::<_, FlussoScaricato>(sqlx::AssertSqlSafe(format!("SELECT id, id_dominio, id_flusso, data_ora_flusso, stato, nota, psp, deviazioni, numero_pagamenti, importo_cents, created_at FROM flusso WHERE {filter} ORDER BY id DESC LIMIT $3 OFFSET $4")))
         .bind(dominio)
         .bind(stato)
         .bind(limit)

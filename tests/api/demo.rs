@@ -1,9 +1,14 @@
 //! `pagopa-gateway demo` as a process, in a fresh directory: it exits 0 with every check
 //! passed, refuses a `./data` that is not an earlier demo's, and what it leaves behind
-//! (`journal export`) validates against the official schemas, RPTs and RTs included.
+//! (`journal export`) validates against the official schemas: every exchanged message, both
+//! directions, and every payload carried inside one (RPTs, RTs sent and copied, reporting
+//! flows).
 
 use crate::xsd::{assert_valid, wsdl_schema, xsd};
-use pagopa_gateway::soap::sanp2::{NodoInviaCarrelloRPT, NodoInviaRPT, PaaInviaRT};
+use pagopa_gateway::soap::sanp2::{
+    NodoChiediCopiaRTRisposta, NodoChiediFlussoRendicontazioneRisposta, NodoInviaCarrelloRPT,
+    NodoInviaRPT, PaaInviaRT,
+};
 use pagopa_gateway::soap::{NS_PPT, read_envelope};
 use pagopa_gateway::xml::Limits;
 use std::collections::BTreeMap;
@@ -59,7 +64,7 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
     );
     // Group message bodies by the WSDL that defines them; collect the RPTs and RTs carried.
     let mut by_wsdl: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    let (mut rpts, mut rts) = (Vec::new(), Vec::new());
+    let (mut rpts, mut rts, mut flussi) = (Vec::new(), Vec::new(), Vec::new());
     let mut ops = std::collections::BTreeSet::new();
     for f in std::fs::read_dir(&export).unwrap() {
         let bytes = std::fs::read(f.unwrap().path()).unwrap();
@@ -93,9 +98,22 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
             "paaInviaRT" => {
                 rts.push(String::from_utf8(PaaInviaRT::parse(env.body.xml).unwrap().rt.0).unwrap())
             }
+            "nodoChiediCopiaRTRisposta" => rts.extend(
+                NodoChiediCopiaRTRisposta::parse(env.body.xml)
+                    .unwrap()
+                    .rt
+                    .map(|rt| String::from_utf8(rt.0).unwrap()),
+            ),
+            "nodoChiediFlussoRendicontazioneRisposta" => flussi.extend(
+                NodoChiediFlussoRendicontazioneRisposta::parse(env.body.xml)
+                    .unwrap()
+                    .xml_rendicontazione
+                    .map(|f| String::from_utf8(f.0).unwrap()),
+            ),
             _ => {}
         }
     }
+
     for op in [
         "paaVerificaRPT",
         "paaAttivaRPT",
@@ -114,6 +132,9 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
     }
     assert_valid(&xsd("PagInf_RPT_RT_6_2_0.xsd"), &rpts);
     assert_valid(&xsd("PagInf_RPT_RT_6_2_0.xsd"), &rts);
+    // The reporting flows the simulated Nodo handed over, as the PSPs' flows must be.
+    assert!(!flussi.is_empty(), "no reporting flow in the journal");
+    assert_valid(&xsd("FlussoRiversamento_1_0_4.xsd"), &flussi);
 
     // The treasurer's journals: OPI 1.6.1 valid against Banca d'Italia's schema, and the CSV
     // with PU's headers; each transfer's causale names its flow (IUF).

@@ -145,3 +145,96 @@ async fn flows_are_downloaded_once_per_version_and_problems_recorded_sqlite() {
 async fn flows_are_downloaded_once_per_version_and_problems_recorded_postgres() {
     flows_are_downloaded_once_per_version_and_problems_recorded(Backend::Postgres).await
 }
+
+crate::both_backends!(
+    a_flow_breaking_schema_facets_is_read_leniently_and_its_deviations_recorded,
+    |app| {
+        app.seed_ente(A, "c_a", 1).await;
+        let lungo_iur = "IUR".repeat(14);
+        let xml = String::from_utf8(flusso_xml("F-DEV", "2026-11-28T06:00:00", A, 3, None))
+            .unwrap()
+            // What a sender writes when it puts the transfer's causale in the settlement id.
+            .replace(
+                "<pay_i:identificativoUnivocoRegolamento>TRN0000000000000001<",
+                "<pay_i:identificativoUnivocoRegolamento>/PUR/LGPE-RIVERSAMENTO/URI/2026-11-27ABCDITMMXXX-F-DEV<",
+            )
+            .replacen("<pay_i:singoloImportoPagato>10.00<", "<pay_i:singoloImportoPagato>10.0<", 2)
+            .replacen(
+                "<pay_i:identificativoUnivocoRiscossione>IUR000000000000<",
+                &format!("<pay_i:identificativoUnivocoRiscossione>{lungo_iur}<"),
+                1,
+            );
+        let (s, _, b) = app
+            .raw(
+                axum::http::Method::POST,
+                &format!("/api/v1/enti/{A}/flussi"),
+                Some(ADMIN),
+                "application/xml",
+                xml.into_bytes(),
+            )
+            .await;
+        let r: serde_json::Value = serde_json::from_slice(&b).unwrap();
+        // Kept and usable: the totals add up, so the flow is ACQUISITO.
+        assert_eq!(
+            (s, r["stato"].as_str()),
+            (StatusCode::OK, Some("ACQUISITO")),
+            "{r}"
+        );
+        let dev = r["deviazioni"].as_str().unwrap();
+        for atteso in [
+            "identificativoUnivocoRegolamento: oltre 35 caratteri (maxLength 35) ('/PUR/LGPE-RIVERSAMENTO/URI/2026-11-27ABCDITMMXXX-F-DEV')",
+            &format!(
+                "datiSingoliPagamenti/identificativoUnivocoRiscossione: oltre 35 caratteri (maxLength 35) ('{lungo_iur}')"
+            ),
+            "datiSingoliPagamenti/singoloImportoPagato: non nel formato \\d+\\.\\d{2} ('10.0', 2 volte)",
+        ] {
+            assert!(dev.contains(atteso), "{atteso} not in {dev}");
+        }
+        assert_eq!(dev.matches("; ").count(), 2, "{dev}");
+        // The flow list shows the sender and what it breaks.
+        let (_, p) = app.get("/api/v1/flussi?per_page=10", ADMIN).await;
+        let f = &p["items"][0];
+        assert_eq!(
+            (
+                f["id_flusso"].as_str(),
+                f["psp"].as_str(),
+                f["deviazioni"].as_str()
+            ),
+            (Some("F-DEV"), Some("ABCDITMMXXX"), Some(dev)),
+            "{p}"
+        );
+        // Counted per field.
+        let (_, _, m) = app
+            .raw(
+                axum::http::Method::GET,
+                "/metrics",
+                None,
+                "text/plain",
+                Vec::new(),
+            )
+            .await;
+        let m = String::from_utf8(m.to_vec()).unwrap();
+        assert!(
+            m.lines().any(|l| l.starts_with(
+                "pagopa_gateway_flow_schema_deviations_total{campo=\"identificativoUnivocoRegolamento\"}"
+            )),
+            "{m}"
+        );
+        // A flow that keeps to the schema records nothing.
+        let (s, _, b) = app
+            .raw(
+                axum::http::Method::POST,
+                &format!("/api/v1/enti/{A}/flussi"),
+                Some(ADMIN),
+                "application/xml",
+                flusso_xml("F-OK", "2026-11-28T06:00:00", A, 2, None),
+            )
+            .await;
+        let r: serde_json::Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(
+            (s, &r["deviazioni"]),
+            (StatusCode::OK, &serde_json::Value::Null),
+            "{r}"
+        );
+    }
+);
