@@ -1,31 +1,43 @@
-//! Statistiche (mypivot.md §4): paid by data esito, reported (RT_IUF) by data regolamento,
-//! cashed (RT_IUF_TES or RT_TES) by data valuta; per year, month or day; for the whole ente
-//! or broken down by the CHIUSO accertamenti' tipo / ufficio / capitolo / accertamento. The
-//! store keeps them as daily aggregates; this module names the shapes and writes the CSV.
+//! Statistiche (docs/riconciliazione.md §8): paid by data esito, reported (RT_IUF) by data
+//! regolamento, cashed (RT_IUF_TES or RT_TES) by data valuta, and apart from them the
+//! payments a PSP reported with esito 9 whose receipt never came; per year, month or day; for
+//! the whole ente or broken down by the CHIUSO accertamenti' tipo / ufficio / capitolo /
+//! accertamento. The store keeps them as daily aggregates; this module names the shapes and
+//! writes the CSV.
 
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-/// The three measures, as stored (`statistica.misura`).
+/// The four measures, as stored (`statistica.misura`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Misura {
-    /// Σ receipt amounts by data esito.
+    /// Σ amounts attested by a receipt (an RT, a MyPay export line), by data esito.
     Pagati,
     /// Σ of lines classified RT_IUF, by the flow's data regolamento.
     Rendicontati,
     /// Σ of lines classified RT_IUF_TES or RT_TES, by the treasury's data valuta.
     Incassati,
+    /// Σ of payments a flow reported with esito 9 (paid without RPT) and no receipt
+    /// attests yet, by data esito: money only a PSP vouches for, kept out of `Pagati`.
+    /// A receipt for the IUV moves the payment to `Pagati`.
+    SenzaRicevuta,
 }
 
 impl Misura {
-    pub const TUTTE: [Misura; 3] = [Misura::Pagati, Misura::Rendicontati, Misura::Incassati];
+    pub const TUTTE: [Misura; 4] = [
+        Misura::Pagati,
+        Misura::Rendicontati,
+        Misura::Incassati,
+        Misura::SenzaRicevuta,
+    ];
 
     pub fn codice(self) -> &'static str {
         match self {
             Misura::Pagati => "P",
             Misura::Rendicontati => "R",
             Misura::Incassati => "I",
+            Misura::SenzaRicevuta => "S",
         }
     }
 
@@ -80,7 +92,7 @@ impl Dimensione {
     }
 }
 
-/// One cell: a period (and the breakdown's codes) with the three measures.
+/// One cell: a period (and the breakdown's codes) with the four measures.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Cella {
     /// `2026`, `2026-03` or `2026-03-05`.
@@ -114,6 +126,9 @@ pub struct Cella {
     pub numero_rendicontati: i64,
     pub importo_incassato_cents: i64,
     pub numero_incassati: i64,
+    /// Reported with esito 9, no receipt (not part of the paid figures).
+    pub importo_senza_ricevuta_cents: i64,
+    pub numero_senza_ricevuta: i64,
 }
 
 impl Cella {
@@ -127,6 +142,10 @@ impl Cella {
             Misura::Incassati => (
                 &mut self.importo_incassato_cents,
                 &mut self.numero_incassati,
+            ),
+            Misura::SenzaRicevuta => (
+                &mut self.importo_senza_ricevuta_cents,
+                &mut self.numero_senza_ricevuta,
             ),
         };
         *i += importo;
@@ -169,7 +188,7 @@ pub fn csv(celle: &[Cella], d: Dimensione) -> String {
     for (c, de) in dims {
         out.push_str(&format!(";{c};{de}"));
     }
-    out.push_str(";importo_pagato;numero_pagati;importo_rendicontato;numero_rendicontati;importo_incassato;numero_incassati\n");
+    out.push_str(";importo_pagato;numero_pagati;importo_rendicontato;numero_rendicontati;importo_incassato;numero_incassati;importo_senza_ricevuta;numero_senza_ricevuta\n");
     for c in celle {
         out.push_str(&q(&c.periodo));
         for (col, _) in dims {
@@ -186,13 +205,15 @@ pub fn csv(celle: &[Cella], d: Dimensione) -> String {
             ));
         }
         out.push_str(&format!(
-            ";{};{};{};{};{};{}\n",
+            ";{};{};{};{};{};{};{};{}\n",
             euro(c.importo_pagato_cents),
             c.numero_pagati,
             euro(c.importo_rendicontato_cents),
             c.numero_rendicontati,
             euro(c.importo_incassato_cents),
-            c.numero_incassati
+            c.numero_incassati,
+            euro(c.importo_senza_ricevuta_cents),
+            c.numero_senza_ricevuta
         ));
     }
     out
@@ -208,7 +229,12 @@ mod tests {
         c.aggiungi(Misura::Pagati, 100, 1);
         c.aggiungi(Misura::Incassati, 50, 2);
         c.aggiungi(Misura::Pagati, 5, 1);
+        c.aggiungi(Misura::SenzaRicevuta, 7, 1);
         assert_eq!((c.importo_pagato_cents, c.numero_pagati), (105, 2));
+        assert_eq!(
+            (c.importo_senza_ricevuta_cents, c.numero_senza_ricevuta),
+            (7, 1)
+        );
         assert_eq!((c.importo_incassato_cents, c.numero_incassati), (50, 2));
         assert_eq!(c.importo_rendicontato_cents, 0);
         for m in Misura::TUTTE {
@@ -238,7 +264,7 @@ mod tests {
         );
         assert_eq!(
             l.next().unwrap(),
-            "2026-03;U1;\"Tributi; sede\";1234.56;3;0.00;0;0.05;0"
+            "2026-03;U1;\"Tributi; sede\";1234.56;3;0.00;0;0.05;0;0.00;0"
         );
     }
 }

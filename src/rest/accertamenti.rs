@@ -1,6 +1,6 @@
 //! MyPivot accounting over REST, per ente: the chart ufficio – capitolo – accertamento (CRUD
-//! and the §2.13 mass import), accertamenti with their lifecycle and history (§3), and the
-//! statistics with drill-down and CSV (§4).
+//! and the mass import, docs/riconciliazione.md §7.1–§7.2), accertamenti with their
+//! lifecycle and history (§7.3), and the statistics with drill-down and CSV (§8).
 
 use super::auth::Caller;
 use super::{ApiError, AppState, Problem};
@@ -556,8 +556,9 @@ pub struct Statistiche {
     pub celle: Vec<Cella>,
 }
 
-/// Paid (data esito), reported (RT_IUF, data regolamento) and cashed (RT_IUF_TES / RT_TES,
-/// data valuta) per year, month or day; broken down by the CHIUSO accertamenti' ufficio,
+/// Paid (receipts, data esito), reported (RT_IUF, data regolamento), cashed (RT_IUF_TES /
+/// RT_TES, data valuta) and, apart, reported with esito 9 but without a receipt (data esito)
+/// per year, month or day; broken down by the CHIUSO accertamenti' ufficio,
 /// tipo dovuto, capitolo or accertamento. Descriptions come from the chart of the cell's
 /// year. `formato=csv` gives the same cells as CSV.
 #[utoipa::path(get, path = "/api/v1/enti/{id_dominio}/statistiche", tag = "accertamenti",
@@ -676,7 +677,7 @@ async fn celle(s: &AppState, ente: &str, r: &RichiestaStatistica) -> Result<Vec<
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DettaglioQuery {
-    /// pagati, rendicontati or incassati.
+    /// pagati, rendicontati, incassati or senza_ricevuta.
     #[param(inline)]
     pub misura: Misura,
 }

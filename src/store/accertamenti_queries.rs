@@ -1,4 +1,4 @@
-// Accounting (MyPivot §2.13, §3, §4): the chart, accertamenti and their payments, the
+// Accounting (docs/riconciliazione.md §7, §8): the chart, accertamenti and their payments, the
 // automatic accertamenti of receipts with a bilancio, and the statistics' daily aggregates.
 // Included after recon_queries.rs in both backend modules.
 
@@ -26,15 +26,29 @@ fn mese_di(col: &str) -> String {
 
 // ---- statistics: dirty days and their refresh ----
 
-/// Where a measure's rows live: the date column, the FROM with the receipt as `e` (and the
-/// reconciled line as `r`), and the code bits a line must carry (none for paid receipts).
-fn fonte(m: Misura) -> (&'static str, &'static str, Option<i64>) {
+/// Where a measure's rows live (see [`fonte`]).
+struct Fonte {
+    /// The date column the measure is counted by.
+    data: &'static str,
+    /// The FROM, with the receipt as `e` (and the reconciled line as `r`).
+    from: &'static str,
+    /// The code bits a line must carry (none for receipts).
+    bits: Option<i64>,
+    /// Which receipts count: attested ones for `Pagati`, esito-9 stand-ins for
+    /// `SenzaRicevuta` (a stand-in never coexists with a receipt of its IUV).
+    ricevute: &'static str,
+}
+
+fn fonte(m: Misura) -> Fonte {
     use crate::recon::classifica::Codice;
     const RIGHE: &str = "riconciliazione r JOIN ricevuta e ON e.id_dominio = r.id_dominio AND e.iuv = r.iuv AND e.iur = r.iur AND e.indice = r.indice";
+    let ricevute = |data, ricevute| Fonte { data, from: "ricevuta e", bits: None, ricevute };
+    let righe = |data, bits: u64| Fonte { data, from: RIGHE, bits: Some(bits as i64), ricevute: "" };
     match m {
-        Misura::Pagati => ("e.data_esito", "ricevuta e", None),
-        Misura::Rendicontati => ("r.data_regolamento", RIGHE, Some(Codice::RT_IUF.bit() as i64)),
-        Misura::Incassati => ("r.data_valuta", RIGHE, Some((Codice::RT_IUF_TES.bit() | Codice::RT_TES.bit()) as i64)),
+        Misura::Pagati => ricevute("e.data_esito", " AND e.fonte <> 'SURROGATO'"),
+        Misura::SenzaRicevuta => ricevute("e.data_esito", " AND e.fonte = 'SURROGATO'"),
+        Misura::Rendicontati => righe("r.data_regolamento", Codice::RT_IUF.bit()),
+        Misura::Incassati => righe("r.data_valuta", Codice::RT_IUF_TES.bit() | Codice::RT_TES.bit()),
     }
 }
 
@@ -142,14 +156,14 @@ pub async fn stat_aggiorna(p: &DbPool, ente: &str) -> StoreResult<usize> {
     Ok(giorni.len())
 }
 
-/// Replaces the aggregates of the given days (both levels, the three measures).
+/// Replaces the aggregates of the given days (both levels, every measure).
 async fn stat_ricalcola(c: &mut Conn, ente: &str, giorni: &BTreeSet<Date>) -> StoreResult<()> {
     let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM statistica WHERE id_dominio = ");
     q.push_bind(ente.to_owned());
     push_in_giorni(&mut q, "giorno", giorni);
     q.build().execute(&mut *c).await?;
     for misura in Misura::TUTTE {
-        let (data, from, bits) = fonte(misura);
+        let Fonte { data, from, bits, ricevute } = fonte(misura);
         let alias = if bits.is_some() { "r" } else { "e" };
         for livello in ["E", "A"] {
             let (dims, join, importo) = if livello == "E" {
@@ -178,6 +192,7 @@ async fn stat_ricalcola(c: &mut Conn, ente: &str, giorni: &BTreeSet<Date>) -> St
                 q.push(" AND e.id_dominio = ").push_bind(ente.to_owned());
             }
             push_in_giorni(&mut q, data, giorni);
+            q.push(ricevute);
             if let Some(b) = bits {
                 q.push(" AND (r.codici & ").push_bind(b).push(") <> 0");
             }
@@ -273,7 +288,7 @@ pub async fn righe_statistica(p: &DbPool, ente: &str, misura: Misura, r: &Richie
     let giorni: Vec<(Date, i64)> = q.build_query_as().fetch_all(p).await?;
     let total = giorni.iter().map(|g| g.1).sum();
 
-    let (data, from, bits) = fonte(misura);
+    let Fonte { data, from, bits, ricevute } = fonte(misura);
     // In the order of the day's date index (IUV), so a page stops early.
     let chiave = if bits.is_some() { "r.iuv, r.id" } else { "e.iuv, e.id" };
     let (importo, codici, ordine) = if dettaglio {
@@ -299,6 +314,7 @@ pub async fn righe_statistica(p: &DbPool, ente: &str, misura: Misura, r: &Richie
         }
         q.push(" WHERE e.id_dominio = ").push_bind(ente.to_owned());
         q.push(format!(" AND {data} = ")).push_bind(g);
+        q.push(ricevute);
         if let Some(b) = bits {
             q.push(" AND (r.codici & ").push_bind(b).push(") <> 0");
         }
@@ -357,7 +373,7 @@ pub async fn get_capitolo(p: &DbPool, ente: &str, id: i64) -> StoreResult<Capito
         .ok_or(StoreError::NotFound)
 }
 
-/// The descriptions stored per code (for the coherence rule of §2.13).
+/// The descriptions stored per code (for the coherence rule of docs/riconciliazione.md §7.1).
 async fn descrizioni(c: &mut Conn, ente: &str) -> StoreResult<HashMap<(acc::Codice, String), String>> {
     let mut out = HashMap::new();
     for (k, cod, de) in [(acc::Codice::Ufficio, "cod_ufficio", "de_ufficio"), (acc::Codice::Capitolo, "cod_capitolo", "de_capitolo"), (acc::Codice::Accertamento, "cod_accertamento", "de_accertamento")] {
@@ -526,9 +542,9 @@ fn riga_di(c: &Capitolo, azione: AzioneCapitolo) -> RigaCapitolo {
     }
 }
 
-/// The mass import (§2.13): every line checked against the ente's tipi dovuto, the stored
-/// descriptions and the lines to delete; the file is applied whole or not at all. The
-/// report is written in the same transaction.
+/// The mass import (docs/riconciliazione.md §7.2): every line checked against the ente's
+/// tipi dovuto, the stored descriptions and the lines to delete; the file is applied whole
+/// or not at all. The report is written in the same transaction.
 pub async fn importa_capitoli(p: &DbPool, ente: &str, file: &acc::FileCapitoli, mut job: ImportJob, now: OffsetDateTime) -> StoreResult<ImportJob> {
     let mut tx = begin_write(p).await?;
     let tipi: HashSet<String> = sqlx::query_as::<_, (String,)>("SELECT codice FROM tipo_dovuto WHERE id_dominio = $1")
@@ -845,11 +861,11 @@ pub async fn cambia_stato_accertamento(p: &DbPool, ente: &str, id: i64, to: Stat
     Ok(())
 }
 
-/// MyPivot §3, for receipts just staged: those with a bilancio (or whose tipo dovuto and
-/// year have exactly one active chart line) are booked on an accertamento created CHIUSO,
-/// one per (origin, tipo dovuto), named `<origine>_<tipo>`; codes missing from the chart
-/// are added with `n/a` descriptions. A receipt already in a live accertamento is left
-/// alone, so a reload books nothing twice.
+/// docs/riconciliazione.md §7.4, for receipts just staged: those with a bilancio (or whose
+/// tipo dovuto and year have exactly one active chart line) are booked on an accertamento
+/// created CHIUSO, one per (origin, tipo dovuto), named `<origine>_<tipo>`; codes missing
+/// from the chart are added with `n/a` descriptions. A receipt already in a live
+/// accertamento is left alone, so a reload books nothing twice.
 pub async fn tx_accertamenti_automatici(c: &mut Conn, ente: &str, origine: &str, righe: &[&NuovaRicevuta], now: OffsetDateTime) -> StoreResult<()> {
     let con_tipo: Vec<&&NuovaRicevuta> = righe.iter().filter(|r| r.tipo_dovuto.is_some() && r.fonte != "SURROGATO").collect();
     if con_tipo.is_empty() {

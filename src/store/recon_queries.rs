@@ -4,6 +4,9 @@
 use crate::recon::motore::{self, Dati, Proprietario, RigaE, RigaI, RigaR, RigaT};
 use std::collections::HashSet;
 
+/// `ricevuta.fonte` of a stand-in: a payment a flow reported with esito 9, no receipt.
+const SURROGATO: &str = "SURROGATO";
+
 /// Queue kinds: an IUV, a (normalized) IUF, an IUD, a treasury line id.
 pub mod coda {
     pub const IUV: &str = "V";
@@ -278,15 +281,49 @@ pub async fn recon_ricostruisci(p: &DbPool, ente: &str, now: OffsetDateTime) -> 
     Ok(righe.len())
 }
 
-/// Stages receipts (E) and queues their IUVs and IUDs. A receipt already staged is kept,
-/// except a stand-in (esito 9 surrogate), which the real receipt replaces.
+/// Stages receipts (E) and queues their IUVs and IUDs. A receipt already staged is kept.
+/// A stand-in (a payment reported with esito 9, fonte SURROGATO) never coexists with a
+/// receipt of its IUV, whichever comes first: a receipt removes its IUV's stand-ins, and a
+/// stand-in whose IUV already has a receipt is not staged. The days whose statistics this
+/// changes (inserted receipts, removed stand-ins) are marked stale here.
 /// `origine` names the batch (a file, the day's RTs) for the automatic accertamenti of
-/// receipts with a bilancio; stand-ins (esito 9) have none.
+/// receipts with a bilancio; stand-ins have none.
 pub async fn tx_insert_ricevute(c: &mut Conn, ente: &str, righe: &[NuovaRicevuta], origine: Option<&str>, now: OffsetDateTime) -> StoreResult<u64> {
     // One statement per chunk; a receipt twice in one batch counts once (the first), as a
     // row may not be upserted twice by one statement.
     let mut seen = HashSet::new();
-    let uniche: Vec<&NuovaRicevuta> = righe.iter().filter(|r| seen.insert((&r.iuv, &r.iur, r.indice))).collect();
+    let mut uniche: Vec<&NuovaRicevuta> = righe.iter().filter(|r| seen.insert((&r.iuv, &r.iur, r.indice))).collect();
+    let mut giorni = BTreeSet::new();
+    let attestati: HashSet<&str> = uniche.iter().filter(|r| r.fonte != SURROGATO).map(|r| r.iuv.as_str()).collect();
+    if uniche.iter().any(|r| r.fonte == SURROGATO) {
+        let mut iuv_surrogati: Vec<String> = uniche.iter().filter(|r| r.fonte == SURROGATO).map(|r| r.iuv.clone()).collect();
+        iuv_surrogati.sort_unstable();
+        iuv_surrogati.dedup();
+        let gia: Vec<(String, String)> = per_chiavi_sqlx(c, "SELECT iuv, fonte FROM ricevuta", ente, "iuv", &iuv_surrogati).await?;
+        let con_ricevuta: HashSet<&str> = gia.iter().filter(|g| g.1 != SURROGATO).map(|g| g.0.as_str()).chain(attestati.iter().copied()).collect();
+        uniche.retain(|r| r.fonte != SURROGATO || !con_ricevuta.contains(r.iuv.as_str()));
+    }
+    if !attestati.is_empty() {
+        // The ente's stand-ins are few (esito 9 is rare) and read through a partial index.
+        let surrogati: Vec<(i64, String, Date)> = sqlx::query_as("SELECT id, iuv, data_esito FROM ricevuta WHERE id_dominio = $1 AND fonte = 'SURROGATO'")
+            .bind(ente)
+            .fetch_all(&mut *c)
+            .await?;
+        let via: Vec<i64> = surrogati
+            .iter()
+            .filter(|(_, iuv, _)| attestati.contains(iuv.as_str()))
+            .map(|(id, _, g)| {
+                giorni.insert(*g);
+                *id
+            })
+            .collect();
+        if !via.is_empty() {
+            let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM ricevuta WHERE id IN (");
+            push_chiavi(&mut q, &via);
+            q.push(")");
+            q.build().execute(&mut *c).await?;
+        }
+    }
     let mut n = 0;
     for chunk in uniche.chunks(400) {
         let mut q = sqlx::QueryBuilder::<Db>::new(
@@ -318,17 +355,13 @@ pub async fn tx_insert_ricevute(c: &mut Conn, ente: &str, righe: &[NuovaRicevuta
                 .push_bind(now)
                 .push_bind(now);
         });
-        q.push(
-            " ON CONFLICT (id_dominio, iuv, iur, indice) DO UPDATE SET iud = excluded.iud, tipo_dovuto = excluded.tipo_dovuto,
-               importo_cents = excluded.importo_cents, totale_cents = excluded.totale_cents, codice_esito = excluded.codice_esito,
-               data_esito = excluded.data_esito, cf_pagatore = excluded.cf_pagatore, anagrafica_pagatore = excluded.anagrafica_pagatore,
-               cf_versante = excluded.cf_versante, anagrafica_versante = excluded.anagrafica_versante, attestante = excluded.attestante,
-               denominazione_attestante = excluded.denominazione_attestante, causale = excluded.causale, bilancio = excluded.bilancio,
-               fonte = excluded.fonte, rt_id = excluded.rt_id, updated_at = excluded.updated_at
-             WHERE ricevuta.fonte = 'SURROGATO' AND excluded.fonte <> 'SURROGATO'",
-        );
-        n += q.build().persistent(chunk.len() == 400).execute(&mut *c).await?.rows_affected();
+        // What is staged stays: a stand-in of the same key was removed above.
+        q.push(" ON CONFLICT (id_dominio, iuv, iur, indice) DO NOTHING RETURNING data_esito");
+        let nuove: Vec<(Date,)> = q.build_query_as().persistent(chunk.len() == 400).fetch_all(&mut *c).await?;
+        n += nuove.len() as u64;
+        giorni.extend(nuove.into_iter().map(|g| g.0));
     }
+    tx_sporca_giorni(c, ente, &giorni).await?;
     let mut chiavi: Vec<(&str, String)> = Vec::new();
     let mut queued = HashSet::new();
     for r in &uniche {

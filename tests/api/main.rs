@@ -27,6 +27,7 @@ mod proxy;
 mod recupero;
 mod riconciliazione;
 mod server;
+mod statistiche;
 mod system;
 mod tesoreria;
 mod xsd;
