@@ -1367,8 +1367,20 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
     .bind(&f.deviazioni)
     .fetch_optional(&mut *tx)
     .await?;
-    if let (Some((id,)), Some(regolamento)) = (id, f.data_regolamento) {
+    // A version older than one already stored (a late download) is kept, not applied.
+    let piu_recente: Option<(String,)> = sqlx::query_as("SELECT data_ora_flusso FROM flusso WHERE id_dominio = $1 AND id_flusso = $2 AND data_ora_flusso > $3 LIMIT 1")
+        .bind(&f.id_dominio)
+        .bind(&f.id_flusso)
+        .bind(&f.data_ora_flusso)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let (Some((id,)), Some(regolamento), None) = (id, f.data_regolamento, piu_recente) {
         // This version's payments replace an older version's (esito 3, revoked, excluded).
+        let esito9_prima: Vec<(String, String, Option<i64>)> = sqlx::query_as("SELECT iuv, iur, indice FROM rendicontazione WHERE id_dominio = $1 AND iuf = $2 AND esito = 9")
+            .bind(&f.id_dominio)
+            .bind(&f.id_flusso)
+            .fetch_all(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM rendicontazione WHERE id_dominio = $1 AND iuf = $2")
             .bind(&f.id_dominio)
             .bind(&f.id_flusso)
@@ -1407,7 +1419,33 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
         if !surrogati.is_empty() {
             tx_insert_ricevute(&mut tx, &f.id_dominio, &surrogati, None, now).await?;
         }
-        tx_accoda(&mut tx, &f.id_dominio, &[(coda::IUF, f.id_flusso.to_uppercase())], now).await?;
+        // A stand-in the replaced version made, for a payment this version no longer reports
+        // with esito 9 (nor does any other flow), goes with it.
+        let mut chiavi = vec![(coda::IUF, f.id_flusso.to_uppercase())];
+        let mut giorni = std::collections::BTreeSet::new();
+        for (iuv, iur, indice) in esito9_prima {
+            let indice = indice.unwrap_or(1);
+            if surrogati.iter().any(|s| s.iuv == iuv && s.iur == iur && s.indice == indice) {
+                continue;
+            }
+            let via: Option<(Date,)> = sqlx::query_as(
+                "DELETE FROM ricevuta WHERE id_dominio = $1 AND fonte = 'SURROGATO' AND iuv = $2 AND iur = $3 AND indice = $4
+                 AND NOT EXISTS (SELECT 1 FROM rendicontazione r WHERE r.id_dominio = $1 AND r.iuv = $2 AND r.iur = $3 AND r.esito = 9)
+                 RETURNING data_esito",
+            )
+            .bind(&f.id_dominio)
+            .bind(&iuv)
+            .bind(&iur)
+            .bind(indice)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((g,)) = via {
+                giorni.insert(g);
+                chiavi.push((coda::IUV, iuv));
+            }
+        }
+        tx_sporca_giorni(&mut tx, &f.id_dominio, &giorni).await?;
+        tx_accoda(&mut tx, &f.id_dominio, &chiavi, now).await?;
     }
     tx.commit().await?;
     Ok(())

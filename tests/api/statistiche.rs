@@ -143,6 +143,24 @@ fn flussi(ente: &str, voci: &[Voce]) -> Vec<Vec<u8>> {
                 });
         }
     }
+    per_giorno
+        .into_iter()
+        .map(|(d, pagamenti)| {
+            let reg = d + Duration::days(1);
+            let iuf = format!("{reg}ABCDITMMXXX-S{}", d.day());
+            flusso(ente, &iuf, reg, &format!("{reg}T07:00:00"), pagamenti)
+        })
+        .collect()
+}
+
+/// One version of a flow settled on `reg`.
+fn flusso(
+    ente: &str,
+    iuf: &str,
+    reg: Date,
+    data_ora: &str,
+    pagamenti: Vec<PagamentoFlusso>,
+) -> Vec<u8> {
     let ist = |t: &str, c: &str| Istituto {
         identificativo: IdentificativoUnivoco {
             tipo: t.into(),
@@ -150,31 +168,24 @@ fn flussi(ente: &str, voci: &[Voce]) -> Vec<Vec<u8>> {
         },
         denominazione: None,
     };
-    per_giorno
-        .into_iter()
-        .map(|(d, pagamenti)| {
-            let reg = d + Duration::days(1);
-            let iuf = format!("{reg}ABCDITMMXXX-S{}", d.day());
-            let totale: i64 = pagamenti.iter().map(|p| p.importo.cents()).sum();
-            FlussoRiversamento {
-                testata: TestataFlusso {
-                    versione_oggetto: "1.0".into(),
-                    identificativo_flusso: iuf.clone(),
-                    data_ora_flusso: DataOra::parse(&format!("{reg}T07:00:00")).unwrap(),
-                    identificativo_univoco_regolamento: format!("TRN{}", d.day()),
-                    data_regolamento: reg,
-                    istituto_mittente: ist("B", "ABCDITMMXXX"),
-                    codice_bic_banca_di_riversamento: None,
-                    istituto_ricevente: ist("G", ente),
-                    numero_totale_pagamenti: pagamenti.len() as u64,
-                    importo_totale_pagamenti: Importo::from_cents(totale).unwrap(),
-                },
-                pagamenti,
-            }
-            .to_xml()
-            .into_bytes()
-        })
-        .collect()
+    let totale: i64 = pagamenti.iter().map(|p| p.importo.cents()).sum();
+    FlussoRiversamento {
+        testata: TestataFlusso {
+            versione_oggetto: "1.0".into(),
+            identificativo_flusso: iuf.into(),
+            data_ora_flusso: DataOra::parse(data_ora).unwrap(),
+            identificativo_univoco_regolamento: format!("TRN{}", reg.day()),
+            data_regolamento: reg,
+            istituto_mittente: ist("B", "ABCDITMMXXX"),
+            codice_bic_banca_di_riversamento: None,
+            istituto_ricevente: ist("G", ente),
+            numero_totale_pagamenti: pagamenti.len() as u64,
+            importo_totale_pagamenti: Importo::from_cents(totale).unwrap(),
+        },
+        pagamenti,
+    }
+    .to_xml()
+    .into_bytes()
 }
 
 /// A measure's expected receipts: (day, iuv, iur, cents).
@@ -418,3 +429,66 @@ both_backends!(
         }
     }
 );
+
+both_backends!(a_stand_in_goes_with_the_flow_version_that_made_it, |app| {
+    ente_tesoreria(&app, A, "c_a").await;
+    let pagamento = |n: usize, esito: u8| PagamentoFlusso {
+        iuv: Iuv::parse(&iuv(n)).unwrap(),
+        iur: format!("IUR{n:08}"),
+        indice: Some(1),
+        importo: Importo::from_cents(2_500).unwrap(),
+        codice_esito: esito,
+        data_esito: giorno(10),
+    };
+    let iuf = "2026-11-11ABCDITMMXXX-V";
+    let reg = giorno(11);
+    let v1 = flusso(
+        A,
+        iuf,
+        reg,
+        "2026-11-11T07:00:00",
+        vec![pagamento(1, 0), pagamento(2, 9)],
+    );
+    // The PSP corrects the flow: payment 2 was not paid after all.
+    let v2 = flusso(A, iuf, reg, "2026-11-11T09:00:00", vec![pagamento(1, 0)]);
+    let senza = async |app: &TestApp| {
+        let r = get_ok(app, format!("/api/v1/enti/{A}/statistiche?anno=2026")).await;
+        r["celle"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["numero_senza_ricevuta"].as_i64().unwrap())
+            .sum::<i64>()
+    };
+    let carica = async |app: &TestApp, f: Vec<u8>| {
+        let (s, r) = post_body(app, &format!("/api/v1/enti/{A}/flussi"), ADMIN, f).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+    };
+    carica(&app, v1.clone()).await;
+    assert_eq!(senza(&app).await, 1);
+    carica(&app, v2.clone()).await;
+    assert_eq!(senza(&app).await, 0, "the stand-in went with v1");
+    let r = get_ok(&app, format!("/api/v1/enti/{A}/ricevute?fonte=SURROGATO")).await;
+    assert_eq!(r["total"].as_i64(), Some(0), "{r}");
+
+    // On ente B the versions arrive in the other order: the late older one is kept but
+    // does not replace the newer one's payments.
+    ente_tesoreria(&app, B, "c_b").await;
+    let v1 = flusso(
+        B,
+        iuf,
+        reg,
+        "2026-11-11T07:00:00",
+        vec![pagamento(1, 0), pagamento(2, 9)],
+    );
+    let v2 = flusso(B, iuf, reg, "2026-11-11T09:00:00", vec![pagamento(1, 0)]);
+    for f in [v2, v1] {
+        let (s, r) = post_body(&app, &format!("/api/v1/enti/{B}/flussi"), ADMIN, f).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+    }
+    let r = get_ok(&app, format!("/api/v1/enti/{B}/ricevute?fonte=SURROGATO")).await;
+    assert_eq!(r["total"].as_i64(), Some(0), "{r}");
+    let r = get_ok(&app, format!("/api/v1/enti/{B}/rendicontazione/{iuf}")).await;
+    assert!(!r.to_string().contains(&iuv(2)), "{r}");
+    assert!(r.to_string().contains(&iuv(1)), "{r}");
+});
