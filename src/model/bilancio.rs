@@ -1,6 +1,6 @@
 //! Bilancio: the budget split (capitolo / ufficio / accertamento) a dovuto carries, as the
-//! MyPay CSV 1.2+ column `bilancio` holds it (mypivot.md §2.6). Missing ufficio and
-//! accertamento are stored as `n/a`, as MyPivot does.
+//! MyPay CSV 1.2+ column `bilancio` holds it (docs/riconciliazione.md §5.9). Missing
+//! ufficio and accertamento are stored as `n/a`, as MyPivot does.
 
 use super::{Importo, ParseError};
 use quick_xml::events::Event;

@@ -1,4 +1,4 @@
-//! Paying a notice after its due date (Portale Pagamenti 5.6, interface digest §11): the
+//! Paying a notice after its due date (Portale Pagamenti 5.6; docs/glossario.md §1): the
 //! tipo dovuto either refuses (PAA_PAGAMENTO_SCADUTO) or accepts with a fixed late fee and
 //! yearly interest accrued per calendar day. Pure, exact cents.
 //!

@@ -1,6 +1,6 @@
-//! Accertamenti and the chart ufficio – capitolo – accertamento (mypivot.md §2.13, §3): the
-//! lifecycle, the mass-import file, and the plan of the automatic accertamenti a receipt's
-//! bilancio produces. Pure: the store applies what these functions decide.
+//! Accertamenti and the chart ufficio – capitolo – accertamento (docs/riconciliazione.md
+//! §7): the lifecycle, the mass-import file, and the plan of the automatic accertamenti a
+//! receipt's bilancio produces. Pure: the store applies what these functions decide.
 
 use crate::model::bilancio::{NA, VoceBilancio};
 use serde::{Deserialize, Serialize};
@@ -81,7 +81,7 @@ pub struct FileCapitoli {
     pub scarti: Vec<ScartoCapitolo>,
 }
 
-/// The §2.13 zip: exactly one `.csv` inside (read in memory).
+/// The docs/riconciliazione.md §7.2 zip: exactly one `.csv` inside (read in memory).
 pub fn estrai_zip(bytes: &[u8]) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes))
@@ -124,7 +124,7 @@ fn campo(v: &str, nome: &str, max: usize, obbligatorio: bool) -> Result<Option<S
     Ok(Some(v.to_owned()))
 }
 
-/// Checks the fields of one chart line (the 10 of §2.13, in order).
+/// Checks the fields of one chart line (the 10 of docs/riconciliazione.md §7.2, in order).
 pub fn riga_capitolo(f: &[&str]) -> Result<RigaCapitolo, String> {
     if f.len() != 10 {
         return Err(format!("attesi 10 campi, trovati {}", f.len()));
@@ -318,9 +318,10 @@ pub fn voci_bilancio(
     })
 }
 
-/// MyPivot §3: a receipt with a bilancio is booked line by line; without one, it is booked
-/// whole on the chart's only active (ufficio, capitolo, accertamento) for its tipo dovuto
-/// and year, if there is exactly one (`unica`); otherwise it waits for an operator.
+/// docs/riconciliazione.md §7.4: a receipt with a bilancio is booked line by line; without
+/// one, it is booked whole on the chart's only active (ufficio, capitolo, accertamento) for
+/// its tipo dovuto and year, if there is exactly one (`unica`); otherwise it waits for an
+/// operator.
 pub fn piano_automatico(
     ricevute: &[RicevutaDaAccertare],
     unica: impl Fn(&str, i32) -> Option<(String, String, String)>,

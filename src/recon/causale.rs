@@ -1,5 +1,5 @@
-//! What a treasury journal line's causale says about pagoPA money (shared/docs/mypivot.md
-//! §1.2, MyPivot's behaviour including the "dirty" variants bank systems produce):
+//! What a treasury journal line's causale says about pagoPA money (docs/riconciliazione.md
+//! §2, MyPivot's behaviour including the "dirty" variants bank systems produce):
 //! - a cumulative transfer of a reporting flow carries `/PUR/LGPE-RIVERSAMENTO/URI/<IUF>`;
 //! - a punctual transfer of one payment carries `/RFB/<IUV>[/<importo>]` or
 //!   `/RFS/<RF reference>/…`.

@@ -1,4 +1,4 @@
-//! The MyPivot classification (shared/docs/mypivot.md §1.4): for one joined tuple of
+//! The MyPivot classification (docs/riconciliazione.md §4): for one joined tuple of
 //! notification (I), receipt (E), reporting (R) and treasury rows — T from the XLS
 //! "riversamento" journal, F from the CSV/OPI giornale di cassa, each by IUF (cumulative)
 //! or by IUV (punctual) — every code whose predicate holds (multi-label, as MyPivot's

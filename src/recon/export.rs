@@ -1,7 +1,7 @@
-//! The reconciliation export CSV, tracciati 1.0 to 1.4 (MyPivot §2.5): `;`-separated,
-//! UTF-8, every field quoted, one line per (reconciled tuple × asked code) as MyPivot's
-//! OR-join yields. Columns are MyPivot's names; those of data this gateway does not keep
-//! (MyPivot's internal flow ids, CBI tags, OPI provvisorio data, primary-ente data of a
+//! The reconciliation export CSV, tracciati 1.0 to 1.4 (docs/riconciliazione.md §6.3):
+//! `;`-separated, UTF-8, every field quoted, one line per (reconciled tuple × asked code) as
+//! MyPivot's OR-join yields. Columns are MyPivot's names; those of data this gateway does not
+//! keep (MyPivot's internal flow ids, CBI tags, OPI provvisorio data, primary-ente data of a
 //! multi-beneficiary payment) are present and empty, so consumers of a tracciato find every
 //! column where they expect it. Pure: the rows come in, bytes go out, page by page.
 

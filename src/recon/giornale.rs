@@ -1,5 +1,5 @@
-//! The treasury journal (giornale di cassa) CSV as MyPivot reads it (shared/docs/mypivot.md
-//! §2.7): `;`-separated, `"` quotes, `\` escape, a header line, empty lines skipped, values
+//! The treasury journal (giornale di cassa) CSV as MyPivot reads it (docs/riconciliazione.md
+//! §5.5): `;`-separated, `"` quotes, `\` escape, a header line, empty lines skipped, values
 //! trimmed; seven fields whose column positions the operator chooses at upload (default
 //! 1..7, PU's `ESERCIZIO; N.PROVV.; DATA ESEC.; ANAGRAFICA CLIENTE; DESCRIZIONE CAUSALE;
 //! IMPORTO PROVVISORIO; VALUTA ENTE`). Each line is a movement or a reject with its reason;

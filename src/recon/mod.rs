@@ -1,4 +1,4 @@
-//! MyPivot's reconciliation (shared/docs/mypivot.md): pure readers of every input (treasury
+//! MyPivot's reconciliation (docs/riconciliazione.md): pure readers of every input (treasury
 //! causale, giornale di cassa CSV / XLS / OPI / Poste statement, notifications, MyPay "export pagati"), the
 //! classification into the 13 codes + DOPPI, the engine that builds and classifies the
 //! joined tuples of a set of owners (`motore`, materialized by the store and recomputed per

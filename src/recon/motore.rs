@@ -1,6 +1,7 @@
 //! The reconciliation engine, pure: from the staged rows of an ente — receipts (E),
 //! reported payments (R), notifications (I), treasury lines (T/F) — it builds the joined
-//! tuples of MyPivot's outer join (§1.3) for a set of *owners* and classifies each (§1.4).
+//! tuples of MyPivot's outer join (docs/riconciliazione.md §3) for a set of *owners* and
+//! classifies each (docs/riconciliazione.md §4).
 //!
 //! Every output row has one owner, so an import recomputes only the owners it touched:
 //! - `V:<iuv>`: all receipts and reported payments of one IUV, E ⟗ R on IUR + indice (a
@@ -11,10 +12,10 @@
 //! - `T:<id>`: a treasury line no tuple claimed (neither the first line of a reported IUF
 //!   nor of a paid or reported IUV), including those with neither IUF nor IUV (F0).
 //!
-//! Decisions on MyPivot's quirks (§1.9): the IUF join is scoped to the ente; a treasury line
-//! whose causale yields both an IUF and an IUV joins by either (it never vanishes); when
-//! several lines carry one IUF or IUV, the oldest joins and the others stand alone (a second
-//! credit for one flow is an anomaly worth seeing).
+//! Decisions on MyPivot's quirks (docs/riconciliazione.md §3.5): the IUF join is scoped to
+//! the ente; a treasury line whose causale yields both an IUF and an IUV joins by either (it
+//! never vanishes); when several lines carry one IUF or IUV, the oldest joins and the others
+//! stand alone (a second credit for one flow is an anomaly worth seeing).
 
 use super::classifica::{Codice, Tupla, classifica};
 use crate::model::Importo;

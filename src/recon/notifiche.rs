@@ -1,4 +1,4 @@
-//! "Pagati notificati" (IUD) CSV, input I of MyPivot (shared/docs/mypivot.md §2.3): the
+//! "Pagati notificati" (IUD) CSV, input I of MyPivot (docs/riconciliazione.md §5.4): the
 //! payments an ente's back office says it received, by IUD. Same shape as the dovuti
 //! tracciato 1.2 without `azione`: `IUD; codIuv; tipoIdentificativoUnivoco;
 //! codiceIdentificativoUnivoco; anagraficaPagatore; indirizzoPagatore; civicoPagatore;

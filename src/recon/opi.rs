@@ -1,5 +1,5 @@
 //! The OPI "flusso giornale di cassa" XML (Banca d'Italia / SIOPE+, versions 1.4 and 1.6.x+;
-//! shared/docs/mypivot.md §2.9) as MyPivot reads it: only incoming "sospesi" count
+//! docs/riconciliazione.md §5.6) as MyPivot reads it: only incoming "sospesi" count
 //! (tipo_movimento ENTRATA, tipo_documento SOSPESO ENTRATA); ESEGUITO adds or replaces the
 //! bolletta (esercizio, numero_bolletta_quietanza), STORNATO removes it, everything else is
 //! ignored. Elements are matched by local name (files come with and without namespaces).

@@ -1,8 +1,9 @@
-//! MyPay "export pagati" CSV (MyPivot input E, §2.2), for receipts that reached the ente
-//! another way: tracciati 1.1, 1.2 (+ bilancio) and 1.3 (+ primary-ente data), plain or
-//! "con ricevuta" (+ firma, RT, indice, commissioni, allegato), optionally followed by
-//! MyPivot's two intermediary columns. The layout is told by the number of columns; the
-//! header line is skipped. Pure: lines in, staged receipts and rejects out.
+//! MyPay "export pagati" CSV (MyPivot input E, docs/riconciliazione.md §5.2), for receipts
+//! that reached the ente another way: tracciati 1.1, 1.2 (+ bilancio) and 1.3
+//! (+ primary-ente data), plain or "con ricevuta" (+ firma, RT, indice, commissioni,
+//! allegato), optionally followed by MyPivot's two intermediary columns. The layout is told
+//! by the number of columns; the header line is skipped. Pure: lines in, staged receipts and
+//! rejects out.
 
 use super::giornale::Scarto;
 use crate::model::Importo;

@@ -1,9 +1,10 @@
 //! The Poste Italiane account statement (estratto conto Poste, MyPivot's import type `Y`;
-//! shared/docs/mypivot.md §2.10): `;`-separated, two header lines, columns `data_contabile;
+//! docs/riconciliazione.md §5.8): `;`-separated, two header lines, columns `data_contabile;
 //! data_valuta; cod_causale; causale; divisa; importo_debito; importo_credito; accessoria1;
 //! causale_movimento`, dates `dd/MM/yyyy`, amounts with a decimal comma (a `.` groups
 //! thousands). Only credits are movements of the giornale di cassa; debits are skipped as the
-//! XLS statement's `-` rows are. IUF / IUV come from `causale_movimento` by the §1.2 rule.
+//! XLS statement's `-` rows are. IUF / IUV come from `causale_movimento` by the rule of
+//! docs/riconciliazione.md §2.
 //!
 //! The statement has no bolletta number, so one is made, `P` + day of the year (3 digits) +
 //! the credit's order among that day's credits in the file (3 digits), in the year of the

@@ -1,10 +1,11 @@
-//! Giornale di cassa XLS / XLSX (MyPivot tipo T, §2.8): the bank's CBI "movimenti di conto"
-//! export, first sheet, columns found by header name. Only credits (`SEGNO` `+`) count;
-//! debits are skipped, as MyPivot drops them. IUF / IUV come from `DESCRIZIONE ESTESA`
-//! (§1.2; the `:RI3:` remittance tag holds the `/PUR/LGPE-RIVERSAMENTO/URI/…`), the
-//! ordering party from its `:OR1:` tag. A line with neither IUF nor IUV is rejected, as in
-//! MyPivot. Lines are keyed by what identifies them (the IUF, or the IUV) within the year
-//! of their accounting date, so a re-imported statement updates instead of duplicating.
+//! Giornale di cassa XLS / XLSX (MyPivot tipo T, docs/riconciliazione.md §5.7): the bank's
+//! CBI "movimenti di conto" export, first sheet, columns found by header name. Only credits
+//! (`SEGNO` `+`) count; debits are skipped, as MyPivot drops them. IUF / IUV come from
+//! `DESCRIZIONE ESTESA` (docs/riconciliazione.md §2; the `:RI3:` remittance tag holds the
+//! `/PUR/LGPE-RIVERSAMENTO/URI/…`), the ordering party from its `:OR1:` tag. A line with
+//! neither IUF nor IUV is rejected, as in MyPivot. Lines are keyed by what identifies them
+//! (the IUF, or the IUV) within the year of their accounting date, so a re-imported
+//! statement updates instead of duplicating.
 
 use super::causale;
 use super::giornale::{RigaCassa, Scarto};

@@ -1,6 +1,6 @@
-//! MyPay "import dovuti" CSV, tracciato 1.0 to 1.3 (mypivot.md §2.1): `;`-separated, `"`
-//! quoted, header row, dates `yyyy-MM-dd`, amounts with a `.` separator. Pure: turns bytes
-//! into one outcome per line; applying them is the store's job.
+//! MyPay "import dovuti" CSV, tracciato 1.0 to 1.3 (docs/riconciliazione.md §5.10):
+//! `;`-separated, `"` quoted, header row, dates `yyyy-MM-dd`, amounts with a `.` separator.
+//! Pure: turns bytes into one outcome per line; applying them is the store's job.
 
 use super::{NuovoDovuto, Pagatore, Rifiuto, TipoSoggetto, check_iud};
 use crate::model::codice_fiscale::CF_ANONIMO;

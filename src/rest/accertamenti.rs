@@ -168,9 +168,10 @@ pub struct ImportCapitoliQuery {
     nome_file: Option<String>,
 }
 
-/// The mass import of §2.13: the zip with one CSV (or the CSV itself), 10 quoted fields,
-/// `;`, ISO-8859-1, header skipped; azione I inserts (or updates), D deletes. Applied whole
-/// or not at all: any refused line refuses the file, and the report lists every refusal.
+/// The mass import (docs/riconciliazione.md §7.2): the zip with one CSV (or the CSV
+/// itself), 10 quoted fields, `;`, ISO-8859-1, header skipped; azione I inserts (or
+/// updates), D deletes. Applied whole or not at all: any refused line refuses the file,
+/// and the report lists every refusal.
 #[utoipa::path(post, path = "/api/v1/enti/{id_dominio}/capitoli/import", tag = "accertamenti",
     params(("id_dominio" = String, Path), ImportCapitoliQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The zip with one CSV, or the CSV itself"),

@@ -1,7 +1,8 @@
-//! MyPivot over REST, per ente: the Riconciliazione / Anomalie views with their filters
-//! (§1.5), the export tracciati 1.0–1.4 streamed or as booked jobs (§1.7, §2.5), operators'
-//! notes with history and hidden lines (§1.6), the Ricevute telematiche and Rendicontazione
-//! views, the MyPay "export pagati" import (§2.2) and a full rebuild.
+//! MyPivot over REST, per ente (docs/riconciliazione.md): the Riconciliazione / Anomalie
+//! views with their filters (§6.1), the export tracciati 1.0–1.4 streamed or as booked jobs
+//! (§6.3, §6.4), operators' notes with history and hidden lines (§6.2), the Ricevute
+//! telematiche and Rendicontazione views, the MyPay "export pagati" import (§5.2) and a
+//! full rebuild.
 
 use super::auth::Caller;
 use super::{ApiError, AppState, Problem};

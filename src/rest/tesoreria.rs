@@ -1,8 +1,8 @@
-//! The treasurer's journal (giornale di cassa) over REST, per ente: upload a CSV (MyPivot
-//! §2.7, default column order or the operator's mapping) or an OPI XML page (§2.9); valid
-//! lines are applied in one transaction (upsert on anno + codice bolletta, OPI storni
-//! remove), the others come back in a per-line reject report; and the journal as stored,
-//! with the IUF / IUV read from each causale.
+//! The treasurer's journal (giornale di cassa) over REST, per ente: upload a CSV
+//! (docs/riconciliazione.md §5.5, default column order or the operator's mapping) or an OPI
+//! XML page (§5.6); valid lines are applied in one transaction (upsert on anno + codice
+//! bolletta, OPI storni remove), the others come back in a per-line reject report; and the
+//! journal as stored, with the IUF / IUV read from each causale.
 
 use super::auth::Caller;
 use super::{ApiError, AppState, Problem};
@@ -33,7 +33,7 @@ pub struct EsitoNotifiche {
     pub scarti: Vec<ScartoTesoreria>,
 }
 
-/// Uploads the back office's "pagati notificati" CSV (MyPivot §2.3; upsert on IUD).
+/// Uploads the back office's "pagati notificati" CSV (docs/riconciliazione.md §5.4; upsert on IUD).
 #[utoipa::path(post, path = "/api/v1/enti/{id_dominio}/notifiche", tag = "tesoreria",
     params(("id_dominio" = String, Path)),
     request_body(content = String, content_type = "text/plain"),
