@@ -189,7 +189,7 @@ impl Application {
             recovery_after,
             flussi_every,
         ));
-        let recon = tokio::spawn(crate::recon::riconcilia::lavoratore(store.clone()));
+        let recon = tokio::spawn(crate::riconciliazione::lavoratore(store.clone()));
         let retention = tokio::spawn(crate::journal::retention(
             store.clone(),
             self.state.config.journal.retention_days,
@@ -199,13 +199,13 @@ impl Application {
         let mut settings = crate::outbox::Settings::from_config(config);
         if !nodo.is_configured() {
             tracing::warn!("nodo.url not set: work for the Nodo waits in the outbox");
-            settings.kinds = Some(vec![crate::outbox::jobs::RT_EMAIL.to_owned()]);
+            settings.kinds = Some(vec![crate::model::TipoJob::RtEmail.as_str().to_owned()]);
         }
         let mailer = crate::mail::Mailer::from_config(config).context("mail transport (mail.*)")?;
         let outbox = crate::outbox::Outbox::new(
             store.clone(),
             settings,
-            Arc::new(crate::outbox::jobs::Dispatcher {
+            Arc::new(crate::jobs::Dispatcher {
                 store: store.clone(),
                 nodo,
                 mailer,

@@ -3,6 +3,8 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod dominio;
+pub mod jobs;
 pub mod journal;
 pub mod mail;
 pub mod metrics;
@@ -15,6 +17,7 @@ pub mod pki;
 pub mod recon;
 pub mod registry;
 pub mod rest;
+pub mod riconciliazione;
 pub mod sim;
 pub mod soap;
 pub mod store;

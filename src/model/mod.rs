@@ -11,6 +11,7 @@ pub mod importo;
 pub mod iuv;
 pub mod rpt;
 pub mod scadenza;
+pub mod stati;
 
 pub use bilancio::{Bilancio, VoceBilancio};
 pub use codice_fiscale::{CodiceFiscale, IdDominio};
@@ -18,6 +19,12 @@ pub use dovuto::{DatiSpecificiRiscossione, StatoDovuto, TipoVersamento};
 pub use iban::Iban;
 pub use importo::Importo;
 pub use iuv::{Iuv, NumeroAvviso, RfReference, SegregationCode};
+pub use stati::{
+    EsitoCarrello, EsitoPagamento, StatoCarrello, StatoJob, StatoRpt, StatoRt, TipoJob,
+};
+
+// `YYYY-MM-DD` for serde (`#[serde(with = "iso_date")]` and `iso_date::option`).
+time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
 
 /// Why a value was refused. The message is meant for an operator reading a reject report.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -526,9 +526,15 @@ impl Rt {
         Ok(rt)
     }
 
-    /// Esito 0 (eseguito) and 2 (parzialmente eseguito) attest money collected.
+    /// codiceEsitoPagamento (checked to be 0–4 by `parse`).
+    pub fn esito(&self) -> super::EsitoPagamento {
+        super::EsitoPagamento::da_codice(self.dati_pagamento.codice_esito)
+            .unwrap_or(super::EsitoPagamento::NonEseguito)
+    }
+
+    /// The RT attests money collected (see `EsitoPagamento::positivo`).
     pub fn is_positive(&self) -> bool {
-        matches!(self.dati_pagamento.codice_esito, 0 | 2)
+        self.esito().positivo()
     }
 
     pub fn somma_pagamenti(&self) -> Option<Importo> {

@@ -5,8 +5,6 @@
 //! backoff `slot × (2^k − 1)`, or dead after the last attempt. A crash leaves the lease to
 //! expire and the job runs again, so handlers are idempotent on their protocol key.
 
-pub mod jobs;
-
 use crate::store::{OutboxJob, Store};
 use std::future::Future;
 use std::pin::Pin;

@@ -6,14 +6,8 @@
 //! a second one.
 
 use super::Richiesta;
-use super::verifica::dati_pagamento;
-use crate::model::causale::{Causale, Riferimento};
-use crate::model::rpt::{
-    DataOra, DatiSingoloVersamento, DatiVersamento, Dominio, IdentificativoUnivoco, Rpt, Soggetto,
-};
-use crate::model::scadenza::data_italiana;
-use crate::model::{IdDominio, Importo};
-use crate::registry::{Dovuto, Pagatore};
+use super::verifica::{dati_pagamento, quota};
+use crate::model::{Importo, StatoRpt, TipoJob};
 use crate::soap::sanp2::{DatiPagamentoPA, Esito, EsitoPaa, PaaAttivaRPT};
 use crate::soap::{FaultBean, FaultCode};
 use crate::store::{NuovaRpt, PspAttiva, StoreError};
@@ -38,7 +32,7 @@ pub(super) async fn attiva(
 
     // A repeat of an activation we already took: same answer, same RPT, sent again.
     if let Some(rpt) = store.get_rpt(dom, &h.iuv, &h.ccp).await.map_err(system)? {
-        if rpt.stato == "SCADUTA" {
+        if rpt.stato == StatoRpt::Scaduta {
             // The position is no longer held for this activation: never answer OK for it.
             let why =
                 "attivazione scaduta senza RT: riattivare con un nuovo codiceContestoPagamento";
@@ -48,29 +42,31 @@ pub(super) async fn attiva(
                 Some(why.into()),
             ));
         }
-        let (dati, _) = dati_pagamento(&s.store, &s.cache, dom, &h.iuv, now, true).await?;
+        let dati = dati_pagamento(&quota(s, dom, &h.iuv, now, true).await?);
         if rpt.importo_cents != richiesto.cents() {
             return Ok(importo_non_valido(dom, dati, richiesto));
         }
         store
-            .enqueue("nodoInviaRPT", rpt.id)
+            .enqueue(TipoJob::InviaRpt, rpt.id)
             .await
             .map_err(system)?;
         return Ok(EsitoPaa::ok(dati).write("paaAttivaRPTRisposta"));
     }
 
-    let (dati, dovuto) = dati_pagamento(&s.store, &s.cache, dom, &h.iuv, now, false).await?;
+    let q = quota(s, dom, &h.iuv, now, false).await?;
+    let dati = dati_pagamento(&q);
     if dati.importo != richiesto {
         return Ok(importo_non_valido(dom, dati, richiesto));
     }
     let versante = msg.dati_pagamento_psp.soggetto_versante.clone();
-    let rpt = build_rpt(dom, &h.iuv, &h.ccp, &dovuto, &dati, "PO", versante, now)
+    let rpt = q
+        .rpt(&h.ccp, "PO", versante, now)
         .map_err(|e| FaultBean::new(FaultCode::PaaSemantica, dom, Some(e)))?;
     let nuova = NuovaRpt {
         id_dominio: dom.to_owned(),
         iuv: h.iuv.clone(),
         ccp: h.ccp.clone(),
-        dovuto_id: Some(dovuto.id),
+        dovuto_id: Some(q.dovuto.id),
         importo: dati.importo,
         xml: rpt.to_xml().into_bytes(),
     };
@@ -79,7 +75,7 @@ pub(super) async fn attiva(
         id_intermediario_psp: msg.id_intermediario_psp.clone(),
         id_canale: msg.id_canale_psp.clone(),
     };
-    match store.attiva(&nuova, &psp, &dovuto).await {
+    match store.attiva(&nuova, &psp, &q.dovuto).await {
         Ok(_) => Ok(EsitoPaa::ok(dati).write("paaAttivaRPTRisposta")),
         // Another activation won the race for this position.
         Err(StoreError::Conflict(_)) => Err(fault(FaultCode::PaaPagamentoInCorso)),
@@ -103,97 +99,4 @@ fn importo_non_valido(dom: &str, corretti: DatiPagamentoPA, richiesto: Importo) 
         dati_pagamento_pa: Some(corretti),
     }
     .write("paaAttivaRPTRisposta")
-}
-
-/// The RPT pagoPA schema 6.2.0 expects; e-mails the RPT pattern would refuse are left out.
-/// `tipo_versamento`: PO after paaAttivaRPT, BBT for payments started at the portal.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn build_rpt(
-    dom: &str,
-    iuv: &str,
-    ccp: &str,
-    d: &Dovuto,
-    dati: &DatiPagamentoPA,
-    tipo_versamento: &str,
-    versante: Option<Soggetto>,
-    now: time::OffsetDateTime,
-) -> Result<Rpt, String> {
-    let id_dominio = IdDominio::parse(dom).map_err(|e| e.0)?;
-    let pagatore = soggetto(&d.pagatore);
-    let ente = dati
-        .ente_beneficiario
-        .clone()
-        .ok_or("ente beneficiario mancante")?;
-    let causale = Causale {
-        riferimento: Riferimento::Rfb(iuv.to_owned()),
-        importo: Some(dati.importo),
-        testo: Some(d.causale.clone()),
-    }
-    .format();
-    let stamp = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    Ok(Rpt {
-        versione_oggetto: "6.2.0".into(),
-        dominio: Dominio {
-            identificativo_dominio: id_dominio,
-            identificativo_stazione_richiedente: None,
-        },
-        identificativo_messaggio_richiesta: uuid::Uuid::new_v4().simple().to_string(),
-        data_ora_messaggio_richiesta: DataOra::parse(
-            &now.format(stamp).map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| e.0)?,
-        autenticazione_soggetto: "N/A".into(),
-        soggetto_versante: versante,
-        soggetto_pagatore: pagatore,
-        ente_beneficiario: ente,
-        dati_versamento: DatiVersamento {
-            data_esecuzione_pagamento: data_italiana(now),
-            importo_totale: dati.importo,
-            tipo_versamento: tipo_versamento.into(),
-            iuv: crate::model::Iuv::parse(iuv).map_err(|e| e.0)?,
-            ccp: ccp.to_owned(),
-            iban_addebito: None,
-            bic_addebito: None,
-            firma_ricevuta: "0".into(),
-            dati_singolo_versamento: vec![DatiSingoloVersamento {
-                importo: dati.importo,
-                commissione_carico_pa: None,
-                iban_accredito: Some(dati.iban_accredito.clone()),
-                bic_accredito: None,
-                iban_appoggio: None,
-                bic_appoggio: None,
-                credenziali_pagatore: None,
-                causale,
-                dati_specifici_riscossione: d.dati_specifici_riscossione.to_string(),
-                marca_bollo: None,
-            }],
-        },
-    })
-}
-
-fn soggetto(p: &Pagatore) -> Soggetto {
-    let email_ok = |e: &&String| {
-        e.split_once('@').is_some_and(|(l, dom)| {
-            !l.is_empty()
-                && l.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"_.+-".contains(&b))
-                && dom.split('.').all(|part| {
-                    !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                })
-        })
-    };
-    Soggetto {
-        identificativo: IdentificativoUnivoco {
-            tipo: p.tipo.as_str().into(),
-            codice: p.codice_fiscale.to_string(),
-        },
-        anagrafica: p.anagrafica.clone(),
-        indirizzo: p.indirizzo.clone(),
-        civico: p.civico.clone(),
-        cap: p.cap.clone(),
-        localita: p.localita.clone(),
-        provincia: p.provincia.clone(),
-        nazione: p.nazione.clone(),
-        email: p.email.as_ref().filter(email_ok).cloned(),
-    }
 }

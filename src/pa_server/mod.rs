@@ -9,7 +9,6 @@
 //! PAA_STAZIONE_INT_ERRATA, PAA_ID_DOMINIO_ERRATO), then the operation.
 
 pub(crate) mod attiva;
-pub mod cache;
 pub(crate) mod invia_rt;
 pub(crate) mod verifica;
 
@@ -46,7 +45,7 @@ pub struct PaState {
     /// In-flight requests beyond these permits are refused at once with PAA_SYSTEM_ERROR:
     /// the Nodo gives up after 7 s, so a fast "retry later" beats a slow answer.
     pub limiter: std::sync::Arc<tokio::sync::Semaphore>,
-    pub cache: std::sync::Arc<cache::RegistryCache>,
+    pub cache: std::sync::Arc<crate::store::cache::RegistryCache>,
 }
 
 pub fn router(state: PaState) -> Router {
@@ -351,14 +350,11 @@ pub async fn rielabora_rt(
     let rows = store.rt_da_elaborare(before, 100).await?;
     for r in &rows {
         let outcome =
-            invia_rt::elabora_rt(store, r.id, &r.id_dominio, &r.iuv, &r.ccp, &r.raw).await;
-        tracing::info!(id = r.id, iuv = %r.iuv, ccp = %r.ccp, outcome = ?outcome.as_ref().map_err(|f| &f.fault_code), "interrupted RT processed by the sweep");
-        if let Err(f) = outcome
-            && f.code() == Some(FaultCode::PaaSystemError)
-        {
-            return Err(crate::store::StoreError::Conflict(
-                "store unavailable while re-processing receipts".into(),
-            ));
+            crate::pagamenti::ricevute::elabora(store, r.id, &r.id_dominio, &r.iuv, &r.ccp, &r.raw)
+                .await;
+        tracing::info!(id = r.id, iuv = %r.iuv, ccp = %r.ccp, outcome = ?outcome.as_ref().map_err(ToString::to_string), "interrupted RT processed by the sweep");
+        if let Err(crate::pagamenti::ricevute::ErroreRt::Store(e)) = outcome {
+            return Err(e);
         }
     }
     Ok(rows.len())
@@ -377,11 +373,14 @@ pub async fn sweeper(
         if let Some(every) = flussi_every {
             let since = time::OffsetDateTime::now_utc() - every;
             // Day X+1 work per ente: reporting flows, and the RPTs the Nodo holds open.
-            for kind in [crate::outbox::jobs::FLUSSI, crate::outbox::jobs::PENDENTI] {
+            for kind in [
+                crate::model::TipoJob::Flussi,
+                crate::model::TipoJob::Pendenti,
+            ] {
                 match store.pianifica_per_ente(kind, since).await {
                     Ok(0) => {}
-                    Ok(n) => tracing::info!(n, kind, "per-ente Nodo checks enqueued"),
-                    Err(e) => tracing::warn!(error = %e, kind, "planning failed"),
+                    Ok(n) => tracing::info!(n, %kind, "per-ente Nodo checks enqueued"),
+                    Err(e) => tracing::warn!(error = %e, %kind, "planning failed"),
                 }
             }
         }

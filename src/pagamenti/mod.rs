@@ -6,17 +6,102 @@
 //! the job's lease: if it fails transiently the outbox retries it, and a re-send that
 //! finds the cart already at the Nodo counts as sent.
 
-pub mod regole;
+pub mod ricevute;
 
+/// The cart rules, kept under their old path.
+pub use crate::dominio::carrello as regole;
+
+use crate::dominio::posizione::{self, NonPagabile, Prezzo};
+use crate::dominio::rpt::{Tentativo, ente_beneficiario};
+use crate::model::scadenza::data_italiana;
+use crate::model::{StatoCarrello, TipoJob};
 use crate::node_client::ops::{Psp, RptInCarrello};
 use crate::node_client::{NodoClient, NodoError};
 use crate::outbox::{JobError, JobResult};
-use crate::pa_server::cache::RegistryCache;
+use crate::registry::{Dovuto, Ente, TipoDovuto};
+use crate::soap::FaultCode;
+use crate::store::cache::RegistryCache;
 use crate::store::{Carrello, NuovaRpt, NuovoCarrello, Store, StoreError};
 use regole::{RptPrevista, Violazione};
 use std::time::Duration;
 
-pub const INVIA_CARRELLO: &str = "nodoInviaCarrelloRPT";
+/// The cart send job's kind.
+pub const INVIA_CARRELLO: TipoJob = TipoJob::InviaCarrello;
+
+/// A dovuto priced for payment now, with the registry rows it was priced from.
+#[derive(Debug, Clone)]
+pub struct Quota {
+    pub dovuto: Dovuto,
+    pub ente: Ente,
+    pub tipo: TipoDovuto,
+    pub prezzo: Prezzo,
+}
+
+/// Why a dovuto could not be priced.
+#[derive(Debug, thiserror::Error)]
+pub enum NonQuotabile {
+    #[error("dovuto sconosciuto")]
+    Sconosciuto,
+    #[error("ente sconosciuto")]
+    EnteSconosciuto,
+    #[error("dovuto non pagabile: {0:?}")]
+    NonPagabile(NonPagabile),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Prices a dovuto as paaVerificaRPT, paaAttivaRPT and the portal do: read fresh, its ente
+/// and tipo through the registry cache, priced by `dominio::posizione` at `now` (Italian
+/// day). `ripresa` for an activation repeated by the PSP that holds it.
+pub async fn quota(
+    store: &Store,
+    cache: &RegistryCache,
+    dom: &str,
+    iuv: &str,
+    now: time::OffsetDateTime,
+    ripresa: bool,
+) -> Result<Quota, NonQuotabile> {
+    let dovuto = store
+        .get_dovuto_by_iuv(dom, iuv)
+        .await?
+        .ok_or(NonQuotabile::Sconosciuto)?;
+    posizione::pagabile(&dovuto, ripresa).map_err(NonQuotabile::NonPagabile)?;
+    let ente = cache
+        .ente(store, dom)
+        .await?
+        .ok_or(NonQuotabile::EnteSconosciuto)?;
+    let tipo = cache.tipo(store, dom, &dovuto.tipo_dovuto).await?;
+    let prezzo = posizione::prezzo(&dovuto, &tipo, data_italiana(now), ripresa)
+        .map_err(NonQuotabile::NonPagabile)?;
+    Ok(Quota {
+        dovuto,
+        ente,
+        tipo,
+        prezzo,
+    })
+}
+
+impl Quota {
+    /// This quota's RPT for attempt `ccp` (see `dominio::rpt`).
+    pub fn rpt(
+        &self,
+        ccp: &str,
+        tipo_versamento: &str,
+        versante: Option<crate::model::rpt::Soggetto>,
+        ora: time::OffsetDateTime,
+    ) -> Result<crate::model::rpt::Rpt, String> {
+        crate::dominio::rpt::rpt(Tentativo {
+            dovuto: &self.dovuto,
+            ccp,
+            importo: self.prezzo.importo,
+            ente: ente_beneficiario(self.dovuto.id_dominio.as_str(), &self.ente.denominazione),
+            iban_accredito: self.tipo.iban.as_str(),
+            tipo_versamento,
+            versante,
+            ora,
+        })
+    }
+}
 
 /// A dovuto to pay, by ente and IUV.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -41,7 +126,7 @@ pub struct RichiestaCarrello {
 pub struct EsitoCarrello {
     pub id_carrello: String,
     /// INVIATO (pay at `url`) or CREATO (the send is being retried: poll the cart).
-    pub stato: String,
+    pub stato: StatoCarrello,
     pub url: Option<String>,
 }
 
@@ -75,25 +160,18 @@ pub async fn checkout(
     // Price every dovuto as paaVerificaRPT would (late policy included).
     let mut prezzati = Vec::new();
     for d in &req.dovuti {
-        let (dati, dovuto) = crate::pa_server::verifica::dati_pagamento(
-            store,
-            cache,
-            &d.id_dominio,
-            &d.iuv,
-            now,
-            false,
-        )
-        .await
-        .map_err(|f| CarrelloError::NonPagabile {
-            id_dominio: d.id_dominio.clone(),
-            iuv: d.iuv.clone(),
-            codice: f.fault_code,
-        })?;
-        prezzati.push((dati, dovuto));
+        let q = quota(store, cache, &d.id_dominio, &d.iuv, now, false)
+            .await
+            .map_err(|e| CarrelloError::NonPagabile {
+                id_dominio: d.id_dominio.clone(),
+                iuv: d.iuv.clone(),
+                codice: e.fault_code().code().into(),
+            })?;
+        prezzati.push(q);
     }
     let previste: Vec<RptPrevista> = prezzati
         .iter()
-        .map(|(_, d)| RptPrevista {
+        .map(|Quota { dovuto: d, .. }| RptPrevista {
             id_dominio: d.id_dominio.to_string(),
             iuv: d.iuv.to_string(),
             versamenti: 1,
@@ -109,7 +187,7 @@ pub async fn checkout(
     }
 
     let id = if req.multi_beneficiario {
-        let primary = &prezzati[0].1;
+        let primary = &prezzati[0].dovuto;
         let avviso = primary.numero_avviso.as_ref().ok_or_else(|| {
             Violazione::new("il dovuto principale di un multibeneficiario non ha numero avviso")
         })?;
@@ -120,21 +198,18 @@ pub async fn checkout(
         regole::id_carrello(now.year(), &req.dovuti[0].id_dominio)
     };
     let mut rpts = Vec::new();
-    for (dati, dovuto) in &prezzati {
-        let dom = dovuto.id_dominio.to_string();
-        let iuv = dovuto.iuv.to_string();
+    for q in &prezzati {
+        let dovuto = &q.dovuto;
         // The CCP of a portal RPT is the cart id: unique per attempt, and required so
         // for multi-beneficiary carts.
-        let rpt =
-            crate::pa_server::attiva::build_rpt(&dom, &iuv, &id, dovuto, dati, "BBT", None, now)
-                .map_err(Violazione::new)?;
+        let rpt = q.rpt(&id, "BBT", None, now).map_err(Violazione::new)?;
         rpts.push((
             NuovaRpt {
-                id_dominio: dom,
-                iuv,
+                id_dominio: dovuto.id_dominio.to_string(),
+                iuv: dovuto.iuv.to_string(),
                 ccp: id.clone(),
                 dovuto_id: Some(dovuto.id),
-                importo: dati.importo,
+                importo: q.prezzo.importo,
                 xml: rpt.to_xml().into_bytes(),
             },
             dovuto.clone(),
@@ -165,7 +240,7 @@ pub async fn checkout(
             store.outbox_done(job, &owner, url.as_deref()).await?;
             Ok(EsitoCarrello {
                 id_carrello: id,
-                stato: "INVIATO".into(),
+                stato: StatoCarrello::Inviato,
                 url,
             })
         }
@@ -180,7 +255,7 @@ pub async fn checkout(
             store.outbox_failed(job, &owner, &why, Some(wait)).await?;
             Ok(EsitoCarrello {
                 id_carrello: id,
-                stato: "CREATO".into(),
+                stato: StatoCarrello::Creato,
                 url: None,
             })
         }
@@ -196,7 +271,7 @@ pub async fn invia(
 ) -> Result<Option<String>, (JobError, Option<NodoError>)> {
     let retry = |e: StoreError| (JobError::Retry(format!("store: {e}")), None);
     let (c, rpts) = store.get_carrello(id).await.map_err(retry)?;
-    if c.stato != "CREATO" {
+    if c.stato != StatoCarrello::Creato {
         return Ok(c.url);
     }
     let lista: Vec<RptInCarrello> = rpts
@@ -244,4 +319,20 @@ pub async fn job(store: &Store, nodo: &NodoClient, id: &str) -> JobResult {
 
 pub async fn stato(store: &Store, id: &str) -> Result<Carrello, StoreError> {
     Ok(store.get_carrello(id).await?.0)
+}
+
+impl NonQuotabile {
+    /// The pagoPA fault that says it: what paaVerificaRPT answers, and what the portal
+    /// reports for a dovuto it cannot pay.
+    pub fn fault_code(&self) -> FaultCode {
+        match self {
+            NonQuotabile::Sconosciuto => FaultCode::PaaPagamentoSconosciuto,
+            NonQuotabile::EnteSconosciuto => FaultCode::PaaIdDominioErrato,
+            NonQuotabile::NonPagabile(NonPagabile::Pagato) => FaultCode::PaaPagamentoDuplicato,
+            NonQuotabile::NonPagabile(NonPagabile::InCorso) => FaultCode::PaaPagamentoInCorso,
+            NonQuotabile::NonPagabile(NonPagabile::Annullato) => FaultCode::PaaPagamentoAnnullato,
+            NonQuotabile::NonPagabile(NonPagabile::Scaduto) => FaultCode::PaaPagamentoScaduto,
+            NonQuotabile::Store(_) => FaultCode::PaaSystemError,
+        }
+    }
 }

@@ -6,7 +6,7 @@
 //! column where they expect it. Pure: the rows come in, bytes go out, page by page.
 
 use super::classifica::Codice;
-use crate::store::RigaRiconciliazione;
+use super::riga::RigaRiconciliazione;
 
 #[derive(
     Debug,

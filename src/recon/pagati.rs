@@ -6,9 +6,9 @@
 //! rejects out.
 
 use super::giornale::Scarto;
+use crate::dominio::ricevuta::NuovaRicevuta;
 use crate::model::Importo;
 use crate::model::bilancio::Bilancio;
-use crate::store::NuovaRicevuta;
 
 /// Where the optional columns are, by layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

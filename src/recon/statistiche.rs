@@ -101,7 +101,7 @@ pub struct Cella {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mese: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[serde(with = "crate::store::iso_date::option")]
+    #[serde(with = "crate::model::iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub giorno: Option<Date>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -57,7 +57,7 @@ async fn carica(
         &t.identificativo_flusso,
         t.data_ora_flusso.as_ref(),
     );
-    crate::outbox::jobs::leggi_flusso(&id_dominio, &body, &mut row);
+    crate::jobs::leggi_flusso(&id_dominio, &body, &mut row);
     if row.stato == "ENTE_NON_SERVITO" {
         return Err(ApiError::Validation(row.nota.unwrap_or_default()));
     }
@@ -121,7 +121,11 @@ async fn scarica(
     let ente = s.store.get_ente(&id_dominio).await?;
     let job = s
         .store
-        .outbox_enqueue(crate::outbox::jobs::FLUSSI, None, ente.id_dominio.as_str())
+        .outbox_enqueue(
+            crate::model::TipoJob::Flussi.as_str(),
+            None,
+            ente.id_dominio.as_str(),
+        )
         .await?;
     Ok((StatusCode::ACCEPTED, Json(Accodato { job })))
 }

@@ -5,10 +5,12 @@
 //! the outcome to poll, and the receipts.
 
 use super::{ApiError, AppState, Problem};
+use crate::dominio::posizione::NonPagabile;
+use crate::model::EsitoPagamento;
 use crate::model::{CodiceFiscale, Importo, NumeroAvviso, StatoDovuto};
-use crate::pa_server::cache::RegistryCache;
-use crate::pagamenti::{CarrelloError, EsitoCarrello, RichiestaCarrello};
+use crate::pagamenti::{CarrelloError, EsitoCarrello, NonQuotabile, RichiestaCarrello};
 use crate::registry::{Contatti, Page, Paging};
+use crate::store::cache::RegistryCache;
 use crate::store::{EntiFilter, EsitoRptCarrello};
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
@@ -250,18 +252,10 @@ async fn avviso(
         StatoDovuto::Pagato => ("PAGATO", d.importo),
         StatoDovuto::PagamentoIniziato => ("IN_CORSO", d.importo),
         StatoDovuto::Annullato => ("ANNULLATO", d.importo),
-        _ => match crate::pa_server::verifica::dati_pagamento(
-            &s.store,
-            &cache,
-            &q.id_dominio,
-            &iuv,
-            now,
-            false,
-        )
-        .await
+        _ => match crate::pagamenti::quota(&s.store, &cache, &q.id_dominio, &iuv, now, false).await
         {
-            Ok((dati, _)) => ("PAGABILE", dati.importo),
-            Err(f) if f.fault_code == "PAA_PAGAMENTO_SCADUTO" => ("SCADUTO", d.importo),
+            Ok(quota) => ("PAGABILE", quota.prezzo.importo),
+            Err(NonQuotabile::NonPagabile(NonPagabile::Scaduto)) => ("SCADUTO", d.importo),
             Err(_) => return Err(non_trovato()),
         },
     };
@@ -374,8 +368,9 @@ async fn checkout(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatoCarrello {
     pub id_carrello: String,
-    /// IN_CORSO, PAGATO, NON_PAGATO, PARZIALMENTE_PAGATO, RIFIUTATO (the Nodo refused it).
-    pub esito: String,
+    /// IN_CORSO, PAGATO (every RPT's RT is positive, esito 0 or 2, as for each dovuto),
+    /// NON_PAGATO, PARZIALMENTE_PAGATO (some paid, some not), RIFIUTATO (the Nodo refused it).
+    pub esito: crate::model::EsitoCarrello,
     pub url: Option<String>,
     pub rpt: Vec<EsitoRptCarrello>,
 }
@@ -389,23 +384,18 @@ async fn carrello(
 ) -> Result<Json<StatoCarrello>, ApiError> {
     let c = crate::pagamenti::stato(&s.store, &id).await?;
     let rpt = s.store.esiti_carrello(&id).await?;
-    let esito = if c.stato == "RIFIUTATO" {
-        "RIFIUTATO"
-    } else if rpt.iter().any(|r| r.codice_esito.is_none()) {
-        "IN_CORSO"
-    } else if rpt.iter().all(|r| r.codice_esito == Some(0)) {
-        "PAGATO"
-    } else if rpt
+    let esiti: Vec<Option<EsitoPagamento>> = rpt
         .iter()
-        .all(|r| matches!(r.codice_esito, Some(1 | 3 | 4)))
-    {
-        "NON_PAGATO"
-    } else {
-        "PARZIALMENTE_PAGATO"
-    };
+        .map(|r| {
+            r.codice_esito
+                .and_then(|c| u8::try_from(c).ok())
+                .and_then(|c| EsitoPagamento::da_codice(c).ok())
+        })
+        .collect();
+    let esito = crate::dominio::carrello::esito(c.stato, &esiti);
     Ok(Json(StatoCarrello {
         id_carrello: id,
-        esito: esito.into(),
+        esito,
         url: c.url,
         rpt,
     }))

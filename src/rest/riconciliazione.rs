@@ -8,8 +8,8 @@ use super::auth::Caller;
 use super::{ApiError, AppState, Problem};
 use crate::recon::classifica::Codice;
 use crate::recon::export::Versione;
-use crate::recon::riconcilia::{self, Riconciliazione, Vista};
 use crate::registry::{Page, Paging};
+use crate::riconciliazione::{self as riconcilia, Riconciliazione, Vista};
 use crate::store::{
     ExportRiconciliazione, FiltroRicevute, FiltroRiconciliazione, FlussoRendicontato, ImportJob,
     NuovaSegnalazione, PagamentoRendicontato, RicevutaStaged, Scarto, Segnalazione,

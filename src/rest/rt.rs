@@ -39,7 +39,7 @@ async fn reinvia_email(
     }
     let job = s
         .store
-        .outbox_enqueue(crate::outbox::jobs::RT_EMAIL, Some(id), "{}")
+        .outbox_enqueue(crate::model::TipoJob::RtEmail.as_str(), Some(id), "{}")
         .await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(Accodato { job })))
 }
@@ -68,7 +68,11 @@ async fn richiedi_copia(
         .ok_or_else(|| ApiError::NotFound("RPT non trovata".into()))?;
     let job = s
         .store
-        .outbox_enqueue(crate::outbox::jobs::RECUPERO_RT, Some(rpt.id), "{}")
+        .outbox_enqueue(
+            crate::model::TipoJob::RecuperoRt.as_str(),
+            Some(rpt.id),
+            "{}",
+        )
         .await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(Accodato { job })))
 }

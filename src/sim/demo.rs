@@ -8,10 +8,10 @@ use super::Simulator;
 use crate::app::Application;
 use crate::config::Config;
 use crate::model::{Importo, StatoDovuto};
-use crate::pa_server::cache::RegistryCache;
 use crate::pagamenti::{DaPagare, RichiestaCarrello};
 use crate::registry::{EnteInput, NuovoDovuto, TipoDovutoInput};
 use crate::store::Store;
+use crate::store::cache::RegistryCache;
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -484,7 +484,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     let flussi = sim.genera_flussi(today);
     for ente in [COMUNE, ASL] {
         store
-            .outbox_enqueue(crate::outbox::jobs::FLUSSI, None, ente)
+            .outbox_enqueue(crate::model::TipoJob::Flussi.as_str(), None, ente)
             .await?;
     }
     let ok = until(15, async || {
@@ -576,8 +576,8 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     store.importa_notifiche(COMUNE, &notifiche, None).await?;
     for ente in [COMUNE, ASL] {
         store.recon_elabora(ente).await?;
-        let flags = crate::recon::riconcilia::flags(&store, ente).await?;
-        for (k, n) in crate::recon::riconcilia::conteggi(&store, ente, flags).await? {
+        let flags = crate::riconciliazione::flags(&store, ente).await?;
+        for (k, n) in crate::riconciliazione::conteggi(&store, ente, flags).await? {
             if let Some(k) = Codice::da_nome(&k) {
                 *conteggi.entry(k).or_insert(0) += n;
             }

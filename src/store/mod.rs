@@ -3,7 +3,7 @@
 //! once per backend with a concrete `Db`, so each query is type-checked against its driver
 //! without the `Any` driver (which cannot carry PostgreSQL dates) or generic bounds.
 
-use crate::model::{Importo, StatoDovuto};
+use crate::model::{Importo, StatoCarrello, StatoDovuto, StatoRpt, StatoRt, TipoJob};
 use crate::registry::{
     Contatti, Dovuto, Ente, Pagatore, PoliticaScadenza, TipoDovuto, TipoSoggetto,
 };
@@ -16,11 +16,12 @@ use std::time::Duration;
 use time::{Date, OffsetDateTime};
 
 // Dates travel as ISO text (yyyy-MM-dd) in JSON and query strings.
-time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
+pub use crate::model::iso_date;
 
 pub static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 pub static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
+pub mod cache;
 mod contabilita;
 mod sqlite_bulk;
 mod sqlite_read;
@@ -375,7 +376,8 @@ pub struct NuovoCarrello {
 pub struct Carrello {
     pub id: String,
     pub multi_beneficiario: bool,
-    pub stato: String,
+    #[sqlx(try_from = "String")]
+    pub stato: StatoCarrello,
     pub url: Option<String>,
     pub email_login: Option<String>,
     pub errore: Option<String>,
@@ -431,68 +433,7 @@ impl NuovoFlusso {
     }
 }
 
-/// A receipt's single payment to stage for reconciliation (E).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NuovaRicevuta {
-    pub iuv: String,
-    pub iur: String,
-    pub indice: i64,
-    pub iud: Option<String>,
-    pub tipo_dovuto: Option<String>,
-    pub importo_cents: i64,
-    pub totale_cents: i64,
-    pub codice_esito: i64,
-    pub data_esito: Date,
-    pub cf_pagatore: Option<String>,
-    pub anagrafica_pagatore: Option<String>,
-    pub cf_versante: Option<String>,
-    pub anagrafica_versante: Option<String>,
-    pub attestante: Option<String>,
-    pub denominazione_attestante: Option<String>,
-    pub causale: Option<String>,
-    /// The budget split (JSON, as the dovuto's), when known.
-    pub bilancio: Option<String>,
-    /// GATEWAY (our RT), PAGATI (MyPay export), SURROGATO (reported with esito 9).
-    pub fonte: &'static str,
-    pub rt_id: Option<i64>,
-}
-
-impl NuovaRicevuta {
-    /// The paid single payments of an RT (esito 0 or 2; unpaid ones carry no amount).
-    pub fn da_rt(rt: &crate::model::rpt::Rt, rt_id: Option<i64>) -> Vec<NuovaRicevuta> {
-        let d = &rt.dati_pagamento;
-        if !matches!(d.codice_esito, 0 | 2) {
-            return Vec::new();
-        }
-        let id = |s: &crate::model::rpt::Soggetto| Some(s.identificativo.codice.clone());
-        d.dati_singolo_pagamento
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.importo.cents() > 0)
-            .map(|(n, s)| NuovaRicevuta {
-                iuv: d.iuv.to_string(),
-                iur: s.iur.clone(),
-                indice: n as i64 + 1,
-                iud: None,
-                tipo_dovuto: None,
-                importo_cents: s.importo.cents(),
-                totale_cents: d.importo_totale_pagato.cents(),
-                codice_esito: i64::from(d.codice_esito),
-                data_esito: s.data_esito,
-                cf_pagatore: id(&rt.soggetto_pagatore),
-                anagrafica_pagatore: Some(rt.soggetto_pagatore.anagrafica.clone()),
-                cf_versante: rt.soggetto_versante.as_ref().and_then(id),
-                anagrafica_versante: rt.soggetto_versante.as_ref().map(|v| v.anagrafica.clone()),
-                attestante: Some(rt.istituto_attestante.identificativo.codice.clone()),
-                denominazione_attestante: Some(rt.istituto_attestante.denominazione.clone()),
-                causale: Some(s.causale.clone()),
-                bilancio: None,
-                fonte: "GATEWAY",
-                rt_id,
-            })
-            .collect()
-    }
-}
+pub use crate::dominio::ricevuta::{EsitoRt, NuovaRicevuta};
 
 /// Filters of the Riconciliazione / Anomalie views (docs/riconciliazione.md §6.1); `codici`
 /// is the set of codes asked for (bits of recon::classifica::Codice).
@@ -532,54 +473,7 @@ pub struct FiltroRiconciliazione {
     pub nascosti: bool,
 }
 
-/// One classified line of the reconciliation.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct RigaRiconciliazione {
-    pub id: i64,
-    #[serde(skip)]
-    pub codici: i64,
-    /// The line's codes (those the ente's views offer).
-    #[sqlx(skip)]
-    #[serde(rename = "codici")]
-    pub nomi_codici: Vec<String>,
-    pub iud: Option<String>,
-    pub iuv: Option<String>,
-    pub iur: Option<String>,
-    pub indice: Option<i64>,
-    pub iuf: Option<String>,
-    pub tipo_dovuto: Option<String>,
-    pub cf_pagatore: Option<String>,
-    pub attestante: Option<String>,
-    pub tesoreria_id: Option<i64>,
-    pub anno_bolletta: Option<i64>,
-    pub codice_bolletta: Option<String>,
-    pub ordinante: Option<String>,
-    pub conto: Option<String>,
-    pub importo_notificato_cents: Option<i64>,
-    pub importo_pagato_cents: Option<i64>,
-    pub totale_pagato_cents: Option<i64>,
-    pub importo_rendicontato_cents: Option<i64>,
-    pub totale_flusso_cents: Option<i64>,
-    pub importo_tesoreria_cents: Option<i64>,
-    #[schema(value_type = Option<String>, format = Date)]
-    #[serde(default, with = "iso_date::option")]
-    pub data_esecuzione: Option<Date>,
-    #[schema(value_type = Option<String>, format = Date)]
-    #[serde(default, with = "iso_date::option")]
-    pub data_esito: Option<Date>,
-    #[schema(value_type = Option<String>, format = Date)]
-    #[serde(default, with = "iso_date::option")]
-    pub data_regolamento: Option<Date>,
-    #[schema(value_type = Option<String>, format = Date)]
-    #[serde(default, with = "iso_date::option")]
-    pub data_contabile: Option<Date>,
-    #[schema(value_type = Option<String>, format = Date)]
-    #[serde(default, with = "iso_date::option")]
-    pub data_valuta: Option<Date>,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub aggiornato_at: OffsetDateTime,
-}
+pub use crate::recon::riga::RigaRiconciliazione;
 
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct NuovaSegnalazione {
@@ -838,7 +732,8 @@ pub struct RptDaInviare {
     pub iuv: String,
     pub ccp: String,
     pub xml: Vec<u8>,
-    pub stato: String,
+    #[sqlx(try_from = "String")]
+    pub stato: StatoRpt,
     pub origine: String,
     pub id_psp: Option<String>,
     pub id_intermediario_psp: Option<String>,
@@ -853,16 +748,8 @@ pub struct RptRow {
     pub ccp: String,
     pub dovuto_id: Option<i64>,
     pub importo_cents: i64,
-    pub stato: String,
-}
-
-/// States of a received RT. Only `Elaborata` and `Anomala` are final for re-deliveries.
-pub mod stato_rt {
-    pub const RICEVUTA: &str = "RICEVUTA";
-    pub const ELABORATA: &str = "ELABORATA";
-    pub const ANOMALA: &str = "ANOMALA";
-    pub const QUARANTENA: &str = "QUARANTENA";
-    pub const INVALIDA: &str = "INVALIDA";
+    #[sqlx(try_from = "String")]
+    pub stato: StatoRpt,
 }
 
 /// Where a freshly received RT stands after its raw bytes were committed.
@@ -871,7 +758,7 @@ pub enum RtStored {
     /// Stored now (first delivery, or replacing an invalid one): process it.
     Nuova(i64),
     /// Already received in this state.
-    Esistente { id: i64, stato: String },
+    Esistente { id: i64, stato: StatoRt },
 }
 
 /// A stored receipt's key and raw bytes, for processing it again.
@@ -903,18 +790,6 @@ pub struct RtRicevuta {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
-}
-
-/// What an RT says, for applying it.
-#[derive(Debug, Clone)]
-pub struct EsitoRt {
-    pub codice_esito: u8,
-    pub importo: Importo,
-    /// The RT's state once applied: ELABORATA, or ANOMALA with `nota`.
-    pub stato: &'static str,
-    pub nota: Option<String>,
-    /// The paid single payments, staged for reconciliation with the receipt.
-    pub ricevute: Vec<NuovaRicevuta>,
 }
 
 // ---- rows ----------------------------------------------------------------------------
@@ -1288,7 +1163,7 @@ impl Store {
         dispatch!(self, |q, p| q::attiva(p, r, psp, dovuto, now()).await)
     }
     /// Enqueues another nodoInviaRPT of an existing RPT (a repeated activation).
-    pub async fn enqueue(&self, kind: &str, ref_id: i64) -> StoreResult<i64> {
+    pub async fn enqueue(&self, kind: TipoJob, ref_id: i64) -> StoreResult<i64> {
         dispatch!(self, |q, p| q::enqueue(p, kind, ref_id, now()).await)
     }
     pub async fn outbox_pending(&self, kind: &str) -> StoreResult<Vec<OutboxRow>> {
@@ -1337,7 +1212,7 @@ impl Store {
     pub async fn mark_rt(
         &self,
         id: i64,
-        stato: &str,
+        stato: StatoRt,
         esito: Option<(u8, Importo)>,
         nota: Option<&str>,
     ) -> StoreResult<()> {
@@ -1485,7 +1360,11 @@ impl Store {
     }
     /// Enqueues a `kind` job (`flussi`, `pendenti`) for every active ente not asked
     /// since `since`.
-    pub async fn pianifica_per_ente(&self, kind: &str, since: OffsetDateTime) -> StoreResult<u64> {
+    pub async fn pianifica_per_ente(
+        &self,
+        kind: TipoJob,
+        since: OffsetDateTime,
+    ) -> StoreResult<u64> {
         let since = ceil_secs(since);
         dispatch!(self, |q, p| q::pianifica_per_ente(p, kind, since, now())
             .await)
@@ -1927,8 +1806,8 @@ impl Store {
     pub async fn rpt_da_inviare(&self, id: i64) -> StoreResult<RptDaInviare> {
         dispatch!(self, |q, p| q::rpt_da_inviare(p, id).await)
     }
-    pub async fn rpt_stato(&self, id: i64, from: &[&str], to: &str) -> StoreResult<bool> {
-        dispatch!(self, |q, p| q::rpt_stato(p, id, from, to, now()).await)
+    pub async fn rpt_stato(&self, id: i64, to: StatoRpt) -> StoreResult<bool> {
+        dispatch!(self, |q, p| q::rpt_stato(p, id, to, now()).await)
     }
     pub async fn rt_da_elaborare(
         &self,

@@ -765,7 +765,8 @@ pub async fn store_rt_raw(p: &DbPool, dominio: &str, iuv: &str, ccp: &str, raw: 
                 .bind(ccp)
                 .fetch_one(&mut *tx)
                 .await?;
-            if stato == stato_rt::INVALIDA {
+            let stato = StatoRt::parse(&stato).map_err(|e| StoreError::Corrupt(e.0))?;
+            if stato.can_become(StatoRt::Ricevuta) {
                 // A corrected re-delivery replaces what could not be read.
                 sqlx::query("UPDATE rt_ricevuta SET raw = $1, stato = 'RICEVUTA', nota = NULL, updated_at = $2 WHERE id = $3")
                     .bind(raw)
@@ -783,9 +784,9 @@ pub async fn store_rt_raw(p: &DbPool, dominio: &str, iuv: &str, ccp: &str, raw: 
     Ok(out)
 }
 
-pub async fn mark_rt(p: &DbPool, id: i64, stato: &str, esito: Option<(u8, Importo)>, nota: Option<&str>, now: OffsetDateTime) -> StoreResult<()> {
+pub async fn mark_rt(p: &DbPool, id: i64, stato: StatoRt, esito: Option<(u8, Importo)>, nota: Option<&str>, now: OffsetDateTime) -> StoreResult<()> {
     sqlx::query("UPDATE rt_ricevuta SET stato = $1, codice_esito = $2, importo_cents = $3, nota = $4, updated_at = $5 WHERE id = $6")
-        .bind(stato)
+        .bind(stato.as_str())
         .bind(esito.map(|(c, _)| i64::from(c)))
         .bind(esito.map(|(_, i)| i.cents()))
         .bind(nota)
@@ -801,8 +802,8 @@ pub async fn apply_rt(p: &DbPool, rt_id: i64, rpt: &RptRow, e: &EsitoRt, now: Of
     // Compare-and-set: of two concurrent processings of one receipt (a re-delivery racing
     // the sweep, two instances) exactly one applies it.
     let moved = sqlx::query("UPDATE rt_ricevuta SET stato = $1, codice_esito = $2, importo_cents = $3, rpt_id = $4, nota = $5, updated_at = $6 WHERE id = $7 AND stato IN ('RICEVUTA', 'QUARANTENA')")
-        .bind(e.stato)
-        .bind(i64::from(e.codice_esito))
+        .bind(e.stato.as_str())
+        .bind(i64::from(e.esito.codice()))
         .bind(e.importo.cents())
         .bind(rpt.id)
         .bind(&e.nota)
@@ -815,21 +816,18 @@ pub async fn apply_rt(p: &DbPool, rt_id: i64, rpt: &RptRow, e: &EsitoRt, now: Of
         tx.rollback().await?;
         return Ok(false);
     }
-    sqlx::query("UPDATE rpt SET stato = 'RT_RICEVUTA', updated_at = $1 WHERE id = $2").bind(now).bind(rpt.id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE rpt SET stato = $1, updated_at = $2 WHERE id = $3").bind(StatoRpt::RtRicevuta.as_str()).bind(now).bind(rpt.id).execute(&mut *tx).await?;
     if let Some(dovuto_id) = rpt.dovuto_id {
         let row = sqlx::query_as::<_, DovutoRow>("SELECT * FROM dovuto WHERE id = $1").bind(dovuto_id).fetch_optional(&mut *tx).await?;
-        if let Some(d) = row.map(Dovuto::try_from).transpose()? {
-            let positive = matches!(e.codice_esito, 0 | 2);
-            let target = if positive { Some(StatoDovuto::Pagato) } else if d.stato == StatoDovuto::PagamentoIniziato { Some(StatoDovuto::NonPagato) } else { None };
-            if let Some(to) = target.filter(|t| d.stato.can_become(*t)) {
-                let motivo = format!("RT esito {} (IUV {}, CCP {})", e.codice_esito, rpt.iuv, rpt.ccp);
-                tx_change_stato(&mut tx, d.id, d.stato, to, &motivo, now).await?;
-            }
+        if let Some(d) = row.map(Dovuto::try_from).transpose()?
+            && let Some(to) = crate::dominio::ricevuta::stato_dovuto(e.esito, d.stato)
+        {
+            let motivo = format!("RT esito {} (IUV {}, CCP {})", e.esito.codice(), rpt.iuv, rpt.ccp);
+            tx_change_stato(&mut tx, d.id, d.stato, to, &motivo, now).await?;
         }
     }
-    if matches!(e.codice_esito, 0 | 2) {
-        // The receipt email goes out with the payment, or not at all.
-        tx_enqueue(&mut tx, "rtEmail", rt_id, now).await?;
+    if e.email() {
+        tx_enqueue(&mut tx, TipoJob::RtEmail, rt_id, now).await?;
     }
     if !e.ricevute.is_empty() {
         // Staged for reconciliation with the dovuto's IUD, tipo and budget split.
@@ -899,12 +897,12 @@ pub async fn get_rt(p: &DbPool, id: i64) -> StoreResult<(RtRicevuta, Vec<u8>)> {
 
 // ---- activation and outbox ----
 
-async fn tx_enqueue(c: &mut Conn, kind: &str, ref_id: i64, now: OffsetDateTime) -> StoreResult<i64> {
+async fn tx_enqueue(c: &mut Conn, kind: TipoJob, ref_id: i64, now: OffsetDateTime) -> StoreResult<i64> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
          VALUES ($1, $2, '{}', 'PENDING', 0, $3, $3, $3) RETURNING id",
     )
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(ref_id)
     .bind(now)
     .fetch_one(&mut *c)
@@ -933,12 +931,12 @@ pub async fn attiva(p: &DbPool, r: &NuovaRpt, psp: &PspAttiva, d: &Dovuto, now: 
     .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(format!("RPT {}/{}/{} già presente", r.id_dominio, r.iuv, r.ccp)) } else { e.into() })?;
     let motivo = format!("paaAttivaRPT PSP {} (CCP {})", psp.id_psp, r.ccp);
     tx_change_stato(&mut tx, d.id, d.stato, StatoDovuto::PagamentoIniziato, &motivo, now).await?;
-    tx_enqueue(&mut tx, "nodoInviaRPT", id, now).await?;
+    tx_enqueue(&mut tx, TipoJob::InviaRpt, id, now).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-pub async fn enqueue(p: &DbPool, kind: &str, ref_id: i64, now: OffsetDateTime) -> StoreResult<i64> {
+pub async fn enqueue(p: &DbPool, kind: TipoJob, ref_id: i64, now: OffsetDateTime) -> StoreResult<i64> {
     let mut c = p.acquire().await?;
     tx_enqueue(&mut c, kind, ref_id, now).await
 }
@@ -1118,11 +1116,13 @@ pub async fn rpt_da_inviare(p: &DbPool, id: i64) -> StoreResult<RptDaInviare> {
 }
 
 /// Moves an RPT between states only from `from` (compare-and-set).
-pub async fn rpt_stato(p: &DbPool, id: i64, from: &[&str], to: &str, now: OffsetDateTime) -> StoreResult<bool> {
-    let from = serde_json::to_string(from).unwrap_or_default();
+/// Moves an RPT to `to` from any state that may become it (`StatoRpt::can_become`).
+pub async fn rpt_stato(p: &DbPool, id: i64, to: StatoRpt, now: OffsetDateTime) -> StoreResult<bool> {
+    let from: Vec<&str> = StatoRpt::verso(to).into_iter().map(StatoRpt::as_str).collect();
+    let from = serde_json::to_string(&from).unwrap_or_default();
     let in_list = if IS_POSTGRES { "stato IN (SELECT jsonb_array_elements_text($4::jsonb))" } else { "stato IN (SELECT value FROM json_each($4))" };
     let n = sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE rpt SET stato = $1, updated_at = $2 WHERE id = $3 AND {in_list}")))
-        .bind(to)
+        .bind(to.as_str())
         .bind(now)
         .bind(id)
         .bind(from)
@@ -1182,12 +1182,13 @@ pub async fn crea_carrello(p: &DbPool, c: &NuovoCarrello, owner: &str, lease_unt
     }
     let (job,): (i64,) = sqlx::query_as(
         "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, lease_owner, lease_until, created_at, updated_at)
-         VALUES ('nodoInviaCarrelloRPT', NULL, $1, 'PENDING', 1, $2, $3, $4, $2, $2) RETURNING id",
+         VALUES ($5, NULL, $1, 'PENDING', 1, $2, $3, $4, $2, $2) RETURNING id",
     )
     .bind(&c.id)
     .bind(now)
     .bind(owner)
     .bind(lease_until)
+    .bind(TipoJob::InviaCarrello.as_str())
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -1211,9 +1212,9 @@ pub async fn get_carrello(p: &DbPool, id: &str) -> StoreResult<(Carrello, Vec<Rp
 /// dovuti payable again). Only from CREATO.
 pub async fn esito_carrello(p: &DbPool, id: &str, url: Option<&str>, errore: Option<&str>, now: OffsetDateTime) -> StoreResult<bool> {
     let mut tx = begin_write(p).await?;
-    let stato = if errore.is_some() { "RIFIUTATO" } else { "INVIATO" };
+    let stato = if errore.is_some() { StatoCarrello::Rifiutato } else { StatoCarrello::Inviato };
     let n = sqlx::query("UPDATE carrello SET stato = $1, url = $2, errore = $3, updated_at = $4 WHERE id = $5 AND stato = 'CREATO'")
-        .bind(stato)
+        .bind(stato.as_str())
         .bind(url)
         .bind(errore)
         .bind(now)
@@ -1225,9 +1226,9 @@ pub async fn esito_carrello(p: &DbPool, id: &str, url: Option<&str>, errore: Opt
         tx.rollback().await?;
         return Ok(false);
     }
-    let rpt_stato = if errore.is_some() { "RIFIUTATA_NODO" } else { "INVIATA" };
+    let rpt_stato = if errore.is_some() { StatoRpt::RifiutataNodo } else { StatoRpt::Inviata };
     sqlx::query("UPDATE rpt SET stato = $1, updated_at = $2 WHERE id_carrello = $3 AND stato = 'CREATA'")
-        .bind(rpt_stato)
+        .bind(rpt_stato.as_str())
         .bind(now)
         .bind(id)
         .execute(&mut *tx)
@@ -1272,7 +1273,7 @@ pub async fn pianifica_recuperi(p: &DbPool, before: OffsetDateTime, limit: i64, 
     .fetch_all(&mut *tx)
     .await?;
     for (id,) in &ids {
-        tx_enqueue(&mut tx, "recuperoRT", *id, now).await?;
+        tx_enqueue(&mut tx, TipoJob::RecuperoRt, *id, now).await?;
     }
     tx.commit().await?;
     Ok(ids.len())
@@ -1319,15 +1320,16 @@ pub async fn reinvia_rpt(p: &DbPool, rpt_id: i64, now: OffsetDateTime) -> StoreR
         Some(c) => {
             sqlx::query("UPDATE carrello SET stato = 'CREATO', updated_at = $1 WHERE id = $2").bind(now).bind(&c).execute(&mut *tx).await?;
             sqlx::query("UPDATE rpt SET stato = 'CREATA', updated_at = $1 WHERE id_carrello = $2 AND stato = 'INVIATA'").bind(now).bind(&c).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at) VALUES ('nodoInviaCarrelloRPT', NULL, $1, 'PENDING', 0, $2, $2, $2)")
+            sqlx::query("INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at) VALUES ($3, NULL, $1, 'PENDING', 0, $2, $2, $2)")
                 .bind(&c)
                 .bind(now)
+                .bind(TipoJob::InviaCarrello.as_str())
                 .execute(&mut *tx)
                 .await?;
         }
         None => {
             sqlx::query("UPDATE rpt SET stato = 'CREATA', updated_at = $1 WHERE id = $2").bind(now).bind(rpt_id).execute(&mut *tx).await?;
-            tx_enqueue(&mut tx, "nodoInviaRPT", rpt_id, now).await?;
+            tx_enqueue(&mut tx, TipoJob::InviaRpt, rpt_id, now).await?;
         }
     }
     tx.commit().await?;
@@ -1468,9 +1470,8 @@ pub async fn list_flussi(p: &DbPool, dominio: Option<&str>, stato: Option<&str>,
     Ok((rows, total))
 }
 
-/// One `flussi` job per active ente not asked since `since`.
 /// One `kind` job (`flussi`, `pendenti`) per active ente not asked since `since`.
-pub async fn pianifica_per_ente(p: &DbPool, kind: &str, since: OffsetDateTime, now: OffsetDateTime) -> StoreResult<u64> {
+pub async fn pianifica_per_ente(p: &DbPool, kind: TipoJob, since: OffsetDateTime, now: OffsetDateTime) -> StoreResult<u64> {
     Ok(sqlx::query(
         "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
          SELECT $3, NULL, e.id_dominio, 'PENDING', 0, $1, $1, $1 FROM ente e
@@ -1478,7 +1479,7 @@ pub async fn pianifica_per_ente(p: &DbPool, kind: &str, since: OffsetDateTime, n
     )
     .bind(now)
     .bind(since)
-    .bind(kind)
+    .bind(kind.as_str())
     .execute(p)
     .await?
     .rows_affected())

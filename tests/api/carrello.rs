@@ -10,12 +10,12 @@ use crate::xsd::{assert_valid, wsdl_schema, xsd};
 use axum::http::StatusCode;
 use pagopa_gateway::model::StatoDovuto;
 use pagopa_gateway::node_client::NodoClient;
-use pagopa_gateway::pa_server::cache::RegistryCache;
 use pagopa_gateway::pagamenti::{CarrelloError, DaPagare, RichiestaCarrello, checkout};
 use pagopa_gateway::soap::sanp2::{
     Base64Doc, IntestazioneCarrelloPPT, IntestazionePPT, NodoInviaCarrelloRPT, PaaInviaRT,
 };
 use pagopa_gateway::soap::{NS_PPT, read_envelope, write_envelope};
+use pagopa_gateway::store::cache::RegistryCache;
 use pagopa_gateway::xml::Limits;
 
 const A: &str = "80007580279";
@@ -249,7 +249,7 @@ async fn refused_cart_frees_its_dovuti_and_a_transient_fault_is_retried_then_the
     let esito = pay(&app, &[(A, &iuv)], false, Some("login@example.org"))
         .await
         .unwrap();
-    assert_eq!(esito.stato, "CREATO");
+    assert_eq!(esito.stato.as_str(), "CREATO");
     let store = app.store();
     let id = esito.id_carrello.clone();
     assert!(
@@ -257,6 +257,7 @@ async fn refused_cart_frees_its_dovuti_and_a_transient_fault_is_retried_then_the
             .await
             .unwrap()
             .stato
+            .as_str()
             == "INVIATO")
         .await
     );

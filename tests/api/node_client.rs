@@ -74,6 +74,7 @@ async fn activated_rpt_is_sent_to_the_nodo_over_mtls_after_a_transient_fault(bac
             .unwrap()
             .unwrap()
             .stato
+            .as_str()
             == "INVIATA")
         .await,
         "RPT sent"
@@ -156,7 +157,13 @@ async fn permanent_fault_is_a_dead_letter_and_a_retry_after_rpt_duplicata_is_don
     assert_eq!(j["attempts"], 1, "a permanent fault is not repeated");
     let store = app.store();
     assert_eq!(
-        store.get_rpt(ENTE, &iuv, CCP).await.unwrap().unwrap().stato,
+        store
+            .get_rpt(ENTE, &iuv, CCP)
+            .await
+            .unwrap()
+            .unwrap()
+            .stato
+            .as_str(),
         "RIFIUTATA_NODO"
     );
     // Dead letters are counted in the metrics and listed for operators.
@@ -298,6 +305,7 @@ async fn a_nodo_that_does_not_answer_in_time_is_asked_again_after_the_backoff(ba
             .unwrap()
             .unwrap()
             .stato
+            .as_str()
             == "INVIATA")
         .await,
         "sent on the retry"

@@ -239,6 +239,36 @@ both_backends!(
     }
 );
 
+both_backends!(
+    an_rt_with_esito_2_pays_its_one_versamento_dovuto_and_a_short_one_is_flagged,
+    |app| {
+        // Our RPTs carry one versamento: a "partially executed" RT attests that versamento
+        // paid. The dovuto is PAGATO (as the cart's outcome says, see dominio::carrello),
+        // the e-mail goes out; paying less than the RPT is an anomaly, never a refusal.
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        let env = envelope(&app, &iuv, CCP, rt_xml(&iuv, CCP, 2, &[6_000]).as_bytes());
+        assert_eq!(code(&invia(&app, &env).await), "OK");
+        let d = app.store().get_dovuto(ENTE, "IUD-1").await.unwrap();
+        assert_eq!(d.stato, StatoDovuto::Pagato);
+        let p = received(&app, "ANOMALA").await;
+        assert_eq!(
+            (p["total"].as_i64(), p["items"][0]["codice_esito"].as_i64()),
+            (Some(1), Some(2)),
+            "{p}"
+        );
+        assert!(
+            p["items"][0]["nota"]
+                .as_str()
+                .unwrap()
+                .contains("pagati 60.00 su una RPT di 10000 centesimi"),
+            "{p}"
+        );
+        let (_, o) = app.get("/api/v1/outbox?kind=rtEmail", ADMIN).await;
+        assert_eq!(o["total"].as_i64(), Some(1), "{o}");
+    }
+);
+
 both_backends!(negative_rt_makes_the_dovuto_payable_again, |app| {
     let mut app = app;
     let iuv = setup(&mut app).await;

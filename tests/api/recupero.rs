@@ -9,8 +9,8 @@ use crate::pa_invia_rt::rt_xml;
 use axum::http::StatusCode;
 use pagopa_gateway::model::StatoDovuto;
 use pagopa_gateway::node_client::NodoClient;
-use pagopa_gateway::pa_server::cache::RegistryCache;
 use pagopa_gateway::pagamenti::{DaPagare, RichiestaCarrello, checkout};
+use pagopa_gateway::store::cache::RegistryCache;
 use std::time::Duration;
 
 const A: &str = "80007580279";
@@ -51,7 +51,7 @@ async fn recovery_follows_the_state_the_nodo_reports(backend: Backend) {
         let e = checkout(&store, &RegistryCache::default(), &client, &req)
             .await
             .unwrap();
-        assert_eq!(e.stato, "INVIATO");
+        assert_eq!(e.stato.as_str(), "INVIATO");
         carts.push((iud, iuv, e.id_carrello));
     }
     let rt = rt_xml(&carts[0].1, &carts[0].2, 0, &[1_000]);
@@ -130,6 +130,7 @@ async fn recovery_follows_the_state_the_nodo_reports(backend: Backend) {
         .await
         .unwrap()
         .stato
+        .as_str()
             == "INVIATO")
         .await
     );
@@ -160,7 +161,12 @@ async fn recovery_follows_the_state_the_nodo_reports(backend: Backend) {
     ]));
     let id = store.outbox_enqueue("pendenti", None, A).await.unwrap();
     assert!(
-        eventually(20, async || store.outbox_get(id).await.unwrap().stato
+        eventually(20, async || store
+            .outbox_get(id)
+            .await
+            .unwrap()
+            .stato
+            .as_str()
             == "DONE")
         .await
     );

@@ -1,5 +1,8 @@
 //! The cart rules of SANP 2.x (nodoInviaCarrelloRPT) and of the multi-beneficiary cart
-//! (SANP 2.5.1 §3.1.4), checked before anything is sent. Pure functions.
+//! (SANP 2.5.1 §3.1.4), checked before anything is sent, and a cart's outcome from its
+//! RPTs' esiti. Pure functions.
+
+use crate::model::{EsitoCarrello, EsitoPagamento, StatoCarrello};
 
 /// What the rules need to know of each RPT the cart will carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,10 +110,54 @@ pub fn id_carrello(anno: i32, id_dominio: &str) -> String {
     format!("{anno:04}{id_dominio}01{n:018}")
 }
 
+/// The cart's outcome for the payer: refused by the Nodo, waiting for an RT, or paid when
+/// every RPT's RT is positive (`EsitoPagamento::positivo`, the same rule that makes each
+/// dovuto PAGATO), unpaid when none is, partly paid otherwise. `esiti`: each RPT's RT
+/// esito, `None` while it has none.
+pub fn esito(stato: StatoCarrello, esiti: &[Option<EsitoPagamento>]) -> EsitoCarrello {
+    if stato == StatoCarrello::Rifiutato {
+        return EsitoCarrello::Rifiutato;
+    }
+    if esiti.is_empty() || esiti.iter().any(Option::is_none) {
+        return EsitoCarrello::InCorso;
+    }
+    let pagati = esiti.iter().flatten().filter(|e| e.positivo()).count();
+    match pagati {
+        0 => EsitoCarrello::NonPagato,
+        n if n == esiti.len() => EsitoCarrello::Pagato,
+        _ => EsitoCarrello::ParzialmentePagato,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_cart_is_paid_when_each_of_its_dovuti_is() {
+        use EsitoPagamento::*;
+        let e = |v: &[Option<EsitoPagamento>]| esito(StatoCarrello::Inviato, v);
+        assert_eq!(
+            e(&[Some(Eseguito), Some(ParzialmenteEseguito)]),
+            EsitoCarrello::Pagato
+        );
+        // Esito 2 pays its dovuto, so a cart of one such RPT is paid, not partly paid.
+        assert_eq!(e(&[Some(ParzialmenteEseguito)]), EsitoCarrello::Pagato);
+        assert_eq!(
+            e(&[Some(Eseguito), Some(DecorrenzaTermini)]),
+            EsitoCarrello::ParzialmentePagato
+        );
+        assert_eq!(
+            e(&[Some(NonEseguito), Some(DecorrenzaTerminiParziale)]),
+            EsitoCarrello::NonPagato
+        );
+        assert_eq!(e(&[Some(Eseguito), None]), EsitoCarrello::InCorso);
+        assert_eq!(
+            esito(StatoCarrello::Rifiutato, &[None]),
+            EsitoCarrello::Rifiutato
+        );
+    }
 
     fn rpt(dom: &str, iuv: &str) -> RptPrevista {
         RptPrevista {

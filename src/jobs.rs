@@ -1,20 +1,18 @@
-//! The gateway's job kinds: what each outbox row asks for and how a result or a failure
-//! of the Nodo or the mail server maps to done / retry / dead.
+//! The gateway's outbox jobs, an adapter over the queue (`outbox`): what each job kind
+//! (`model::TipoJob`) asks for and how a result or a failure of the Nodo or the mail
+//! server maps to done / retry / dead.
 
-use super::{Handler, JobError, JobResult};
 use crate::mail::Mailer;
 use crate::model::rpt::Rt;
+use crate::model::{StatoRpt, TipoJob};
 use crate::node_client::ops::Psp;
 use crate::node_client::{NodoClient, NodoError};
+use crate::outbox::{Handler, JobError, JobResult};
+use crate::pagamenti::ricevute::ErroreRt;
 use crate::store::{OutboxJob, Store, StoreError};
 use std::future::Future;
 use std::pin::Pin;
 
-pub const INVIA_RPT: &str = "nodoInviaRPT";
-pub const RT_EMAIL: &str = "rtEmail";
-pub const RECUPERO_RT: &str = "recuperoRT";
-pub const FLUSSI: &str = "flussi";
-pub const PENDENTI: &str = "pendenti";
 pub const ORPHANS: &str = "pagopa_gateway_rpt_orphans_total";
 pub const FLOWS: &str = "pagopa_gateway_flows_downloaded_total";
 /// Schema facets broken by flows read leniently, per field (`campo`), counted per value.
@@ -53,23 +51,21 @@ impl Handler for Dispatcher {
         job: &'a OutboxJob,
     ) -> Pin<Box<dyn Future<Output = JobResult> + Send + 'a>> {
         Box::pin(async move {
-            if job.kind == crate::pagamenti::INVIA_CARRELLO {
-                return crate::pagamenti::job(&self.store, &self.nodo, &job.payload).await;
-            }
-            if job.kind == FLUSSI {
-                return self.flussi(&job.payload).await;
-            }
-            if job.kind == PENDENTI {
-                return self.pendenti(&job.payload).await;
-            }
-            let Some(ref_id) = job.ref_id else {
-                return Err(JobError::Permanent("job without ref_id".into()));
+            let kind = TipoJob::parse(&job.kind)
+                .map_err(|_| JobError::Permanent(format!("unknown job kind {}", job.kind)))?;
+            let ref_id = || {
+                job.ref_id
+                    .ok_or_else(|| JobError::Permanent("job without ref_id".into()))
             };
-            match job.kind.as_str() {
-                INVIA_RPT => self.invia_rpt(ref_id).await,
-                RT_EMAIL => self.rt_email(ref_id).await,
-                RECUPERO_RT => self.recupero_rt(ref_id).await,
-                other => Err(JobError::Permanent(format!("unknown job kind {other}"))),
+            match kind {
+                TipoJob::InviaCarrello => {
+                    crate::pagamenti::job(&self.store, &self.nodo, &job.payload).await
+                }
+                TipoJob::Flussi => self.flussi(&job.payload).await,
+                TipoJob::Pendenti => self.pendenti(&job.payload).await,
+                TipoJob::InviaRpt => self.invia_rpt(ref_id()?).await,
+                TipoJob::RtEmail => self.rt_email(ref_id()?).await,
+                TipoJob::RecuperoRt => self.recupero_rt(ref_id()?).await,
             }
         })
     }
@@ -80,7 +76,7 @@ impl Dispatcher {
     /// already holds it (an earlier attempt whose answer was lost): sent.
     async fn invia_rpt(&self, rpt_id: i64) -> JobResult {
         let r = self.store.rpt_da_inviare(rpt_id).await.map_err(store_err)?;
-        if r.stato != "CREATA" {
+        if r.stato != StatoRpt::Creata {
             return Ok(Some(format!("RPT già in stato {}", r.stato)));
         }
         let psp = match (&r.id_psp, &r.id_intermediario_psp, &r.id_canale) {
@@ -101,7 +97,7 @@ impl Dispatcher {
             Err(e) => {
                 if !e.retryable() {
                     self.store
-                        .rpt_stato(rpt_id, &["CREATA"], "RIFIUTATA_NODO")
+                        .rpt_stato(rpt_id, StatoRpt::RifiutataNodo)
                         .await
                         .map_err(store_err)?;
                 }
@@ -109,7 +105,7 @@ impl Dispatcher {
             }
         };
         self.store
-            .rpt_stato(rpt_id, &["CREATA"], "INVIATA")
+            .rpt_stato(rpt_id, StatoRpt::Inviata)
             .await
             .map_err(store_err)?;
         Ok(sent)
@@ -144,7 +140,7 @@ impl Dispatcher {
     /// after `outbox.recovery_after_minutes`.
     async fn recupero_rt(&self, rpt_id: i64) -> JobResult {
         let r = self.store.rpt_da_inviare(rpt_id).await.map_err(store_err)?;
-        if r.stato != "INVIATA" {
+        if r.stato != StatoRpt::Inviata {
             return Ok(Some(format!("RPT in stato {}", r.stato)));
         }
         let (dom, iuv, ccp) = (&r.id_dominio, &r.iuv, &r.ccp);
@@ -173,16 +169,14 @@ impl Dispatcher {
                 | crate::store::RtStored::Esistente { id, .. } => id,
             };
             let outcome =
-                crate::pa_server::invia_rt::elabora_rt(&self.store, id, dom, iuv, ccp, &raw).await;
+                crate::pagamenti::ricevute::elabora(&self.store, id, dom, iuv, ccp, &raw).await;
             metrics::counter!(RECOVERED).increment(1);
             return match outcome {
                 Ok(()) => Ok(Some(format!("RT recuperata ({stato})"))),
-                Err(f) if f.fault_code == "PAA_RT_DUPLICATA" => Ok(Some("RT già elaborata".into())),
-                Err(f) if f.fault_code == "PAA_SYSTEM_ERROR" => {
-                    Err(JobError::Retry("store error while applying the RT".into()))
-                }
+                Err(ErroreRt::Duplicata) => Ok(Some("RT già elaborata".into())),
+                Err(ErroreRt::Store(e)) => Err(store_err(e)),
                 // Stored and flagged (quarantine, invalid): visible over REST, nothing to redo.
-                Err(f) => Ok(Some(format!("RT recuperata e segnalata: {}", f.fault_code))),
+                Err(e) => Ok(Some(format!("RT recuperata e segnalata: {e}"))),
             };
         }
         if CHIUSE_KO.contains(&stato.as_str()) {
@@ -211,9 +205,9 @@ impl Dispatcher {
                 .await
                 .map_err(store_err)?
             {
-                Some(r) if r.stato == "INVIATA" => {
+                Some(r) if r.stato == StatoRpt::Inviata => {
                     self.store
-                        .outbox_enqueue(RECUPERO_RT, Some(r.id), "{}")
+                        .outbox_enqueue(TipoJob::RecuperoRt.as_str(), Some(r.id), "{}")
                         .await
                         .map_err(store_err)?;
                     verifiche += 1;

@@ -1,8 +1,9 @@
-//! Reading the materialized reconciliation: which codes a view offers the ente (its flags),
+//! The reconciliation services (above the store; the rules are `recon`'s). Reading the
+//! materialized reconciliation: which codes a view offers the ente (its flags),
 //! the count of lines per code and a filtered page of lines. Every read first drains the
 //! ente's queue of touched keys, so a view never shows a state older than the last import.
 
-use super::classifica::{Codice, Flags};
+use crate::recon::classifica::{Codice, Flags};
 use crate::store::{FiltroRiconciliazione, RigaRiconciliazione, Store, StoreError};
 use std::collections::BTreeMap;
 
@@ -112,7 +113,7 @@ pub struct Esportazione {
     store: Store,
     ente: String,
     filtro: FiltroRiconciliazione,
-    versione: super::export::Versione,
+    versione: crate::recon::export::Versione,
     dopo: Option<i64>,
     fine: bool,
     pub righe: i64,
@@ -124,7 +125,7 @@ impl Esportazione {
         store: &Store,
         ente: &str,
         filtro: FiltroRiconciliazione,
-        versione: super::export::Versione,
+        versione: crate::recon::export::Versione,
     ) -> Result<Esportazione, StoreError> {
         store.recon_elabora(ente).await?;
         Ok(Esportazione {
@@ -142,7 +143,7 @@ impl Esportazione {
     pub async fn prossima(&mut self) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(dopo) = self.dopo else {
             self.dopo = Some(0);
-            return Ok(Some(super::export::intestazione(self.versione)));
+            return Ok(Some(crate::recon::export::intestazione(self.versione)));
         };
         if self.fine {
             return Ok(None);
@@ -156,7 +157,7 @@ impl Esportazione {
             return Ok(None);
         };
         self.dopo = Some(last.id);
-        let (bytes, n) = super::export::righe(self.versione, &rows, self.filtro.codici);
+        let (bytes, n) = crate::recon::export::righe(self.versione, &rows, self.filtro.codici);
         self.righe += n;
         Ok(Some(bytes))
     }
@@ -176,7 +177,7 @@ pub async fn esegui_export(
     let outcome = async {
         let filtro: FiltroRiconciliazione = serde_json::from_str(&e.filtri)
             .map_err(|x| StoreError::Corrupt(format!("recon_export.filtri: {x}")))?;
-        let versione = super::export::Versione::parse(&e.versione)
+        let versione = crate::recon::export::Versione::parse(&e.versione)
             .ok_or_else(|| StoreError::Corrupt(format!("versione {}", e.versione)))?;
         let mut x = Esportazione::apri(store, &e.id_dominio, filtro, versione).await?;
         let (mut parte, mut n) = (Vec::new(), 0);
