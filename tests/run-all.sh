@@ -32,6 +32,8 @@ psql -h 127.0.0.1 -U postgres -d test -qAt -c \
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+# The backend query files are include!d twice, not modules: cargo fmt does not see them.
+rustfmt --edition 2024 --check src/store/*queries.rs src/store/recon_sqlite.rs src/store/recon_postgres.rs
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test (SQLite and PostgreSQL)"

@@ -10,6 +10,27 @@ use crate::model::scadenza::data_italiana;
 use crate::model::{IdDominio, Importo};
 use crate::registry::{Dovuto, Pagatore};
 
+/// The PSP that will collect an RPT: WISP's for portal payments, the activating PSP's for
+/// modello 3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Psp {
+    pub id_psp: String,
+    pub id_intermediario_psp: String,
+    pub id_canale: String,
+}
+
+impl Psp {
+    /// WISP 2.0 ids for payments started at the ente's portal (SANP 2.1 §8.1.1.5): the
+    /// one place they are written.
+    pub fn wisp() -> Psp {
+        Psp {
+            id_psp: "AGID_01".into(),
+            id_intermediario_psp: "97735020584".into(),
+            id_canale: "97735020584_02".into(),
+        }
+    }
+}
+
 /// The ente creditore as the RPT and paaVerificaRPT name it: its fiscal code and name.
 pub fn ente_beneficiario(dominio: &str, denominazione: &str) -> Ente {
     Ente {

@@ -13,25 +13,7 @@ use crate::soap::sanp2::{
 };
 use crate::soap::{FaultBean, SoapError};
 
-/// The PSP that will collect: WISP's for portal payments, the activating PSP's for
-/// modello 3.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Psp {
-    pub id_psp: String,
-    pub id_intermediario_psp: String,
-    pub id_canale: String,
-}
-
-impl Psp {
-    /// WISP 2.0 ids for payments started at the ente's portal (SANP 2.1 §8.1.1.5).
-    pub fn wisp() -> Psp {
-        Psp {
-            id_psp: "AGID_01".into(),
-            id_intermediario_psp: "97735020584".into(),
-            id_canale: "97735020584_02".into(),
-        }
-    }
-}
+pub use crate::dominio::rpt::Psp;
 
 /// One RPT of a cart.
 #[derive(Debug, Clone)]

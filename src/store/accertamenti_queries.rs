@@ -8,346 +8,58 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// `SELECT <each date>` from one bound JSON array of ISO dates.
 fn push_giorni(q: &mut sqlx::QueryBuilder<Db>, giorni: &BTreeSet<Date>) {
-    let json = serde_json::to_string(&giorni.iter().map(|d| d.to_string()).collect::<Vec<_>>()).expect("dates serialize");
+    let json = serde_json::to_string(&giorni.iter().map(|d| d.to_string()).collect::<Vec<_>>())
+        .expect("dates serialize");
     if IS_POSTGRES {
-        q.push("SELECT json_array_elements_text(").push_bind(json).push("::json)::date");
+        q.push("SELECT json_array_elements_text(")
+            .push_bind(json)
+            .push("::json)::date");
     } else {
-        q.push("SELECT value FROM json_each(").push_bind(json).push(")");
+        q.push("SELECT value FROM json_each(")
+            .push_bind(json)
+            .push(")");
     }
 }
 
 fn anno_di(col: &str) -> String {
-    if IS_POSTGRES { format!("CAST(EXTRACT(YEAR FROM {col}) AS BIGINT)") } else { format!("CAST(strftime('%Y', {col}) AS INTEGER)") }
+    if IS_POSTGRES {
+        format!("CAST(EXTRACT(YEAR FROM {col}) AS BIGINT)")
+    } else {
+        format!("CAST(strftime('%Y', {col}) AS INTEGER)")
+    }
 }
 
 fn mese_di(col: &str) -> String {
-    if IS_POSTGRES { format!("CAST(EXTRACT(MONTH FROM {col}) AS BIGINT)") } else { format!("CAST(strftime('%m', {col}) AS INTEGER)") }
-}
-
-// ---- statistics: dirty days and their refresh ----
-
-/// Where a measure's rows live (see [`fonte`]).
-struct Fonte {
-    /// The date column the measure is counted by.
-    data: &'static str,
-    /// The FROM, with the receipt as `e` (and the reconciled line as `r`).
-    from: &'static str,
-    /// The code bits a line must carry (none for receipts).
-    bits: Option<i64>,
-    /// Which receipts count: attested ones for `Pagati`, esito-9 stand-ins for
-    /// `SenzaRicevuta` (a stand-in never coexists with a receipt of its IUV).
-    ricevute: &'static str,
-}
-
-fn fonte(m: Misura) -> Fonte {
-    use crate::recon::classifica::Codice;
-    const RIGHE: &str = "riconciliazione r JOIN ricevuta e ON e.id_dominio = r.id_dominio AND e.iuv = r.iuv AND e.iur = r.iur AND e.indice = r.indice";
-    let ricevute = |data, ricevute| Fonte { data, from: "ricevuta e", bits: None, ricevute };
-    let righe = |data, bits: u64| Fonte { data, from: RIGHE, bits: Some(bits as i64), ricevute: "" };
-    match m {
-        Misura::Pagati => ricevute("e.data_esito", " AND e.fonte <> 'SURROGATO'"),
-        Misura::SenzaRicevuta => ricevute("e.data_esito", " AND e.fonte = 'SURROGATO'"),
-        Misura::Rendicontati => righe("r.data_regolamento", Codice::RT_IUF.bit()),
-        Misura::Incassati => righe("r.data_valuta", Codice::RT_IUF_TES.bit() | Codice::RT_TES.bit()),
-    }
-}
-
-/// ` AND <col> = <day>` for one day (the planner then knows the selectivity), else
-/// ` AND <col> IN (<days>)`.
-fn push_in_giorni(q: &mut sqlx::QueryBuilder<Db>, col: &str, giorni: &BTreeSet<Date>) {
-    match giorni.iter().next() {
-        Some(g) if giorni.len() == 1 => {
-            q.push(format!(" AND {col} = ")).push_bind(*g);
-        }
-        _ => {
-            q.push(format!(" AND {col} IN ("));
-            push_giorni(q, giorni);
-            q.push(")");
-        }
-    }
-}
-
-/// Marks days whose aggregates are stale, in the caller's transaction.
-pub async fn tx_sporca_giorni(c: &mut Conn, ente: &str, giorni: &BTreeSet<Date>) -> StoreResult<()> {
-    if giorni.is_empty() {
-        return Ok(());
-    }
-    let mut q = sqlx::QueryBuilder::<Db>::new("INSERT INTO statistica_sporca (id_dominio, giorno) SELECT ");
-    q.push_bind(ente.to_owned()).push(", g.value FROM (");
-    push_giorni(&mut q, giorni);
-    q.push(if IS_POSTGRES { ") AS g (value)" } else { ") AS g" });
-    q.push(" WHERE g.value IS NOT NULL ON CONFLICT DO NOTHING");
-    q.build().execute(&mut *c).await?;
-    Ok(())
-}
-
-/// Marks the days of all the ente's reconciled rows, about to be rebuilt (their measures
-/// move with them). An incremental reclassification takes the days from its DELETE instead.
-async fn tx_sporca_righe(c: &mut Conn, ente: &str) -> StoreResult<()> {
-    let mut q = sqlx::QueryBuilder::<Db>::new("INSERT INTO statistica_sporca (id_dominio, giorno) SELECT DISTINCT id_dominio, g FROM (");
-    for (n, col) in ["data_esito", "data_regolamento", "data_valuta"].iter().enumerate() {
-        if n > 0 {
-            q.push(" UNION ALL ");
-        }
-        q.push(format!("SELECT id_dominio, {col} AS g FROM riconciliazione WHERE id_dominio = ")).push_bind(ente.to_owned());
-    }
-    q.push(") x WHERE g IS NOT NULL ON CONFLICT DO NOTHING");
-    q.build().execute(&mut *c).await?;
-    Ok(())
-}
-
-/// The days new reconciled rows bring.
-fn giorni_di(righe: &[motore::Riga<'_>]) -> BTreeSet<Date> {
-    let mut out = BTreeSet::new();
-    for r in righe {
-        out.extend(r.data_esito);
-        out.extend(r.data_regolamento);
-        out.extend(r.tesoreria.as_ref().map(|t| t.data_valuta));
-    }
-    out
-}
-
-/// The days of receipts' measures: their data esito and their lines' dates.
-async fn tx_sporca_ricevute(c: &mut Conn, ente: &str, ricevute: &[i64]) -> StoreResult<()> {
-    if ricevute.is_empty() {
-        return Ok(());
-    }
-    let mut q = sqlx::QueryBuilder::<Db>::new("INSERT INTO statistica_sporca (id_dominio, giorno) SELECT DISTINCT id_dominio, g FROM (SELECT e.id_dominio, e.data_esito AS g FROM ricevuta e WHERE e.id IN (");
-    push_chiavi(&mut q, ricevute);
-    q.push(")");
-    for col in ["data_regolamento", "data_valuta"] {
-        q.push(format!(" UNION ALL SELECT r.id_dominio, r.{col} AS g FROM ricevuta e JOIN riconciliazione r ON r.id_dominio = e.id_dominio AND r.iuv = e.iuv AND r.iur = e.iur AND r.indice = e.indice WHERE e.id IN ("));
-        push_chiavi(&mut q, ricevute);
-        q.push(")");
-    }
-    q.push(") x WHERE g IS NOT NULL AND id_dominio = ").push_bind(ente.to_owned()).push(" ON CONFLICT DO NOTHING");
-    q.build().execute(&mut *c).await?;
-    Ok(())
-}
-
-/// Recomputes the aggregates of the ente's stale days, in one transaction. Instances
-/// sharing the database take turns (advisory lock); a day marked again meanwhile stays
-/// marked for the next refresh.
-pub async fn stat_aggiorna(p: &DbPool, ente: &str) -> StoreResult<usize> {
-    let mut tx = begin_write(p).await?;
     if IS_POSTGRES {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('stat:' || $1))").bind(ente).execute(&mut *tx).await?;
-    }
-    let giorni: Vec<(Date,)> = sqlx::query_as("DELETE FROM statistica_sporca WHERE id_dominio = $1 RETURNING giorno").bind(ente).fetch_all(&mut *tx).await?;
-    if giorni.is_empty() {
-        tx.rollback().await?;
-        return Ok(0);
-    }
-    let giorni: BTreeSet<Date> = giorni.into_iter().map(|g| g.0).collect();
-    if IS_POSTGRES {
-        // Small, selective statements: compiling them would cost more than running them.
-        sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
-    }
-    // A few days (the usual case): one day at a time, so each statement reads that day's
-    // rows through the date indexes; many days (a first build): set-based, by hash joins.
-    if giorni.len() <= 31 {
-        for g in &giorni {
-            stat_ricalcola(&mut tx, ente, &BTreeSet::from([*g])).await?;
-        }
+        format!("CAST(EXTRACT(MONTH FROM {col}) AS BIGINT)")
     } else {
-        stat_ricalcola(&mut tx, ente, &giorni).await?;
+        format!("CAST(strftime('%m', {col}) AS INTEGER)")
     }
-    tx.commit().await?;
-    Ok(giorni.len())
-}
-
-/// Replaces the aggregates of the given days (both levels, every measure).
-async fn stat_ricalcola(c: &mut Conn, ente: &str, giorni: &BTreeSet<Date>) -> StoreResult<()> {
-    let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM statistica WHERE id_dominio = ");
-    q.push_bind(ente.to_owned());
-    push_in_giorni(&mut q, "giorno", giorni);
-    q.build().execute(&mut *c).await?;
-    for misura in Misura::TUTTE {
-        let Fonte { data, from, bits, ricevute } = fonte(misura);
-        let alias = if bits.is_some() { "r" } else { "e" };
-        for livello in ["E", "A"] {
-            let (dims, join, importo) = if livello == "E" {
-                ("'', '', '', ''", String::new(), if bits.is_some() { "r.importo_pagato_cents" } else { "e.importo_cents" })
-            } else {
-                (
-                    "a.tipo_dovuto, p.cod_ufficio, p.cod_capitolo, p.cod_accertamento",
-                    " JOIN accertamento_pagamento p ON p.ricevuta_id = e.id JOIN accertamento a ON a.id = p.accertamento_id AND a.stato = 'CHIUSO'".to_owned(),
-                    "p.importo_cents",
-                )
-            };
-            let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-                "INSERT INTO statistica (id_dominio, giorno, livello, misura, tipo_dovuto, cod_ufficio, cod_capitolo, cod_accertamento, anno, mese, importo_cents, numero)
-                 SELECT {alias}.id_dominio, {data}, '{livello}', '{m}', {dims}, {anno}, {mese}, CAST(SUM({importo}) AS BIGINT), COUNT(*)
-                 FROM {from}{join} WHERE {alias}.id_dominio = ",
-                // The ente's totals of lines need no receipt: a line carrying RT_IUF or a
-                // cashed code has one, and its amount.
-                from = if livello == "E" && bits.is_some() { "riconciliazione r" } else { from },
-                m = misura.codice(),
-                anno = anno_di(data),
-                mese = mese_di(data),
-            ));
-            q.push_bind(ente.to_owned());
-            if bits.is_some() && livello == "A" {
-                // The receipt's own ente (the join is on it already; this helps the planner).
-                q.push(" AND e.id_dominio = ").push_bind(ente.to_owned());
-            }
-            push_in_giorni(&mut q, data, giorni);
-            q.push(ricevute);
-            if let Some(b) = bits {
-                q.push(" AND (r.codici & ").push_bind(b).push(") <> 0");
-            }
-            q.push(format!(" GROUP BY {alias}.id_dominio, {data}"));
-            if livello == "A" {
-                q.push(", a.tipo_dovuto, p.cod_ufficio, p.cod_capitolo, p.cod_accertamento");
-            }
-            q.build().execute(&mut *c).await?;
-        }
-    }
-    Ok(())
-}
-
-pub async fn stat_sporca_presente(p: &DbPool, ente: &str) -> StoreResult<bool> {
-    let r: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM statistica_sporca WHERE id_dominio = $1 LIMIT 1").bind(ente).fetch_optional(p).await?;
-    Ok(r.is_some())
-}
-
-/// Enti with stale days (for the background refresh).
-pub async fn stat_in_attesa(p: &DbPool) -> StoreResult<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT id_dominio FROM statistica_sporca").fetch_all(p).await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
-}
-
-/// The aggregates of a period, summed per period unit and breakdown.
-pub async fn statistiche(p: &DbPool, ente: &str, r: &RichiestaStatistica) -> StoreResult<Vec<Aggregato>> {
-    let dims = r.dimensione.colonne();
-    let col = |c: &str| if dims.contains(&c) { c.to_owned() } else { format!("'' AS {c}") };
-    let (periodo_sel, periodo_grp) = match r.granularita {
-        Granularita::Anno => ("anno, CAST(0 AS BIGINT) AS mese, NULL AS giorno", "anno"),
-        Granularita::Mese => ("anno, mese, NULL AS giorno", "anno, mese"),
-        Granularita::Giorno => ("anno, mese, giorno", "anno, mese, giorno"),
-    };
-    let giorno_null = if IS_POSTGRES { periodo_sel.replace("NULL AS giorno", "CAST(NULL AS DATE) AS giorno") } else { periodo_sel.to_owned() };
-    let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-        "SELECT {giorno_null}, {}, {}, {}, {}, misura, CAST(SUM(importo_cents) AS BIGINT) AS importo_cents, CAST(SUM(numero) AS BIGINT) AS numero
-         FROM statistica WHERE id_dominio = ",
-        col("tipo_dovuto"),
-        col("cod_ufficio"),
-        col("cod_capitolo"),
-        col("cod_accertamento"),
-    ));
-    q.push_bind(ente.to_owned()).push(" AND livello = ").push_bind(r.dimensione.livello());
-    if let Some(d) = r.da {
-        q.push(" AND giorno >= ").push_bind(d);
-    }
-    if let Some(d) = r.a {
-        q.push(" AND giorno <= ").push_bind(d);
-    }
-    for (c, v) in [("tipo_dovuto", &r.tipo_dovuto), ("cod_ufficio", &r.cod_ufficio), ("cod_capitolo", &r.cod_capitolo), ("cod_accertamento", &r.cod_accertamento)] {
-        if let Some(v) = v {
-            q.push(format!(" AND {c} = ")).push_bind(v.clone());
-        }
-    }
-    if r.dimensione == Dimensione::Accertamento {
-        q.push(" AND cod_accertamento <> ").push_bind(crate::model::bilancio::NA);
-    }
-    q.push(format!(" GROUP BY {periodo_grp}"));
-    for d in dims {
-        q.push(format!(", {d}"));
-    }
-    q.push(format!(", misura ORDER BY {periodo_grp}"));
-    for d in dims {
-        q.push(format!(", {d}"));
-    }
-    Ok(q.build_query_as::<Aggregato>().fetch_all(p).await?)
-}
-
-/// The receipts behind a statistics cell (drill-down), a page at a time. The cell's
-/// per-day counts come from the aggregates, so the total is free and a page reads only
-/// the days it spans, each through its date index.
-pub async fn righe_statistica(p: &DbPool, ente: &str, misura: Misura, r: &RichiestaStatistica, limit: i64, offset: i64) -> StoreResult<(Vec<RigaStatistica>, i64)> {
-    let dettaglio = r.dimensione != Dimensione::Totale || r.tipo_dovuto.is_some() || r.cod_ufficio.is_some() || r.cod_capitolo.is_some() || r.cod_accertamento.is_some();
-    let dims = [("tipo_dovuto", &r.tipo_dovuto), ("cod_ufficio", &r.cod_ufficio), ("cod_capitolo", &r.cod_capitolo), ("cod_accertamento", &r.cod_accertamento)];
-    let mut q = sqlx::QueryBuilder::<Db>::new("SELECT giorno, CAST(SUM(numero) AS BIGINT) FROM statistica WHERE id_dominio = ");
-    q.push_bind(ente.to_owned()).push(" AND livello = ").push_bind(if dettaglio { "A" } else { "E" });
-    q.push(" AND misura = ").push_bind(misura.codice());
-    if let Some(d) = r.da {
-        q.push(" AND giorno >= ").push_bind(d);
-    }
-    if let Some(d) = r.a {
-        q.push(" AND giorno <= ").push_bind(d);
-    }
-    for (c, v) in dims {
-        if let Some(v) = v {
-            q.push(format!(" AND {c} = ")).push_bind(v.clone());
-        }
-    }
-    if r.dimensione == Dimensione::Accertamento {
-        q.push(" AND cod_accertamento <> ").push_bind(crate::model::bilancio::NA);
-    }
-    q.push(" GROUP BY giorno ORDER BY giorno");
-    let giorni: Vec<(Date, i64)> = q.build_query_as().fetch_all(p).await?;
-    let total = giorni.iter().map(|g| g.1).sum();
-
-    let Fonte { data, from, bits, ricevute } = fonte(misura);
-    // In the order of the day's date index (IUV), so a page stops early.
-    let chiave = if bits.is_some() { "r.iuv, r.id" } else { "e.iuv, e.id" };
-    let (importo, codici, ordine) = if dettaglio {
-        ("p.importo_cents", "p.cod_ufficio, p.cod_capitolo, p.cod_accertamento", format!("{chiave}, p.id"))
-    } else if bits.is_some() {
-        ("r.importo_pagato_cents", "NULL AS cod_ufficio, NULL AS cod_capitolo, NULL AS cod_accertamento", chiave.to_owned())
-    } else {
-        ("e.importo_cents", "NULL AS cod_ufficio, NULL AS cod_capitolo, NULL AS cod_accertamento", chiave.to_owned())
-    };
-    let codici = if IS_POSTGRES { codici.replace("NULL AS", "CAST(NULL AS TEXT) AS") } else { codici.to_owned() };
-    let mut out = Vec::new();
-    let mut salta = offset;
-    for (g, n) in giorni {
-        if salta >= n {
-            salta -= n;
-            continue;
-        }
-        let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-            "SELECT e.id AS ricevuta_id, e.iuv, e.iur, e.indice, e.iud, e.tipo_dovuto, e.cf_pagatore, {data} AS data, {importo} AS importo_cents, {codici} FROM {from}"
-        ));
-        if dettaglio {
-            q.push(" JOIN accertamento_pagamento p ON p.ricevuta_id = e.id JOIN accertamento a ON a.id = p.accertamento_id AND a.stato = 'CHIUSO'");
-        }
-        q.push(" WHERE e.id_dominio = ").push_bind(ente.to_owned());
-        q.push(format!(" AND {data} = ")).push_bind(g);
-        q.push(ricevute);
-        if let Some(b) = bits {
-            q.push(" AND (r.codici & ").push_bind(b).push(") <> 0");
-        }
-        for (c, v) in dims {
-            if let Some(v) = v {
-                q.push(format!(" AND {} = ", if c == "tipo_dovuto" { "a.tipo_dovuto".to_owned() } else { format!("p.{c}") })).push_bind(v.clone());
-            }
-        }
-        if r.dimensione == Dimensione::Accertamento {
-            q.push(" AND p.cod_accertamento <> ").push_bind(crate::model::bilancio::NA);
-        }
-        q.push(format!(" ORDER BY {ordine} LIMIT ")).push_bind(limit - out.len() as i64).push(" OFFSET ").push_bind(salta);
-        salta = 0;
-        out.extend(q.build_query_as::<RigaStatistica>().fetch_all(p).await?);
-        if out.len() as i64 >= limit {
-            break;
-        }
-    }
-    Ok((out, total))
 }
 
 // ---- the chart ----
 
 const SEL_CAPITOLO: &str = "SELECT id, anno, tipo_dovuto, cod_ufficio, de_ufficio, attivo, cod_capitolo, de_capitolo, cod_accertamento, de_accertamento, automatico, updated_at FROM capitolo";
 
-pub async fn lista_capitoli(p: &DbPool, ente: &str, f: &FiltroCapitoli, limit: i64, offset: i64) -> StoreResult<(Vec<Capitolo>, i64)> {
+pub async fn lista_capitoli(
+    p: &DbPool,
+    ente: &str,
+    f: &FiltroCapitoli,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<Capitolo>, i64)> {
     let build = |select: &str| {
         let mut q = sqlx::QueryBuilder::<Db>::new(select);
         q.push(" WHERE id_dominio = ").push_bind(ente.to_owned());
         if let Some(a) = f.anno {
             q.push(" AND anno = ").push_bind(a);
         }
-        for (c, v) in [("tipo_dovuto", &f.tipo_dovuto), ("cod_ufficio", &f.cod_ufficio), ("cod_capitolo", &f.cod_capitolo), ("cod_accertamento", &f.cod_accertamento)] {
+        for (c, v) in [
+            ("tipo_dovuto", &f.tipo_dovuto),
+            ("cod_ufficio", &f.cod_ufficio),
+            ("cod_capitolo", &f.cod_capitolo),
+            ("cod_accertamento", &f.cod_accertamento),
+        ] {
             if let Some(v) = v {
                 q.push(format!(" AND {c} = ")).push_bind(v.clone());
             }
@@ -358,25 +70,44 @@ pub async fn lista_capitoli(p: &DbPool, ente: &str, f: &FiltroCapitoli, limit: i
         q
     };
     let mut q = build(SEL_CAPITOLO);
-    q.push(" ORDER BY anno DESC, tipo_dovuto, cod_ufficio, cod_capitolo, cod_accertamento LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    q.push(" ORDER BY anno DESC, tipo_dovuto, cod_ufficio, cod_capitolo, cod_accertamento LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
     let rows = q.build_query_as::<Capitolo>().fetch_all(p).await?;
-    let (total,): (i64,) = build("SELECT COUNT(*) FROM capitolo").build_query_as().fetch_one(p).await?;
+    let (total,): (i64,) = build("SELECT COUNT(*) FROM capitolo")
+        .build_query_as()
+        .fetch_one(p)
+        .await?;
     Ok((rows, total))
 }
 
 pub async fn get_capitolo(p: &DbPool, ente: &str, id: i64) -> StoreResult<Capitolo> {
-    sqlx::query_as::<_, Capitolo>(sqlx::AssertSqlSafe(format!("{SEL_CAPITOLO} WHERE id_dominio = $1 AND id = $2")))
-        .bind(ente)
-        .bind(id)
-        .fetch_optional(p)
-        .await?
-        .ok_or(StoreError::NotFound)
+    sqlx::query_as::<_, Capitolo>(sqlx::AssertSqlSafe(format!(
+        "{SEL_CAPITOLO} WHERE id_dominio = $1 AND id = $2"
+    )))
+    .bind(ente)
+    .bind(id)
+    .fetch_optional(p)
+    .await?
+    .ok_or(StoreError::NotFound)
 }
 
 /// The descriptions stored per code (for the coherence rule of docs/riconciliazione.md §7.1).
-async fn descrizioni(c: &mut Conn, ente: &str) -> StoreResult<HashMap<(acc::Codice, String), String>> {
+async fn descrizioni(
+    c: &mut Conn,
+    ente: &str,
+) -> StoreResult<HashMap<(acc::Codice, String), String>> {
     let mut out = HashMap::new();
-    for (k, cod, de) in [(acc::Codice::Ufficio, "cod_ufficio", "de_ufficio"), (acc::Codice::Capitolo, "cod_capitolo", "de_capitolo"), (acc::Codice::Accertamento, "cod_accertamento", "de_accertamento")] {
+    for (k, cod, de) in [
+        (acc::Codice::Ufficio, "cod_ufficio", "de_ufficio"),
+        (acc::Codice::Capitolo, "cod_capitolo", "de_capitolo"),
+        (
+            acc::Codice::Accertamento,
+            "cod_accertamento",
+            "de_accertamento",
+        ),
+    ] {
         let rows: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {cod}, MAX({de}) FROM capitolo WHERE id_dominio = $1 AND {de} <> 'n/a' GROUP BY {cod}"
         )))
@@ -390,7 +121,12 @@ async fn descrizioni(c: &mut Conn, ente: &str) -> StoreResult<HashMap<(acc::Codi
 
 /// Inserts (or updates) chart lines and gives `n/a` descriptions of their codes the new
 /// text on every line of the ente.
-async fn tx_scrivi_capitoli(c: &mut Conn, ente: &str, righe: &[&RigaCapitolo], now: OffsetDateTime) -> StoreResult<()> {
+async fn tx_scrivi_capitoli(
+    c: &mut Conn,
+    ente: &str,
+    righe: &[&RigaCapitolo],
+    now: OffsetDateTime,
+) -> StoreResult<()> {
     for r in righe {
         sqlx::query(
             "INSERT INTO capitolo (id_dominio, anno, tipo_dovuto, cod_ufficio, de_ufficio, attivo, cod_capitolo, de_capitolo, cod_accertamento, de_accertamento, automatico, created_at, updated_at)
@@ -412,7 +148,21 @@ async fn tx_scrivi_capitoli(c: &mut Conn, ente: &str, righe: &[&RigaCapitolo], n
         .bind(now)
         .execute(&mut *c)
         .await?;
-        for (cod, de, vc, vd) in [("cod_ufficio", "de_ufficio", &r.cod_ufficio, &r.de_ufficio), ("cod_capitolo", "de_capitolo", &r.cod_capitolo, &r.de_capitolo), ("cod_accertamento", "de_accertamento", &r.cod_accertamento, &r.de_accertamento)] {
+        for (cod, de, vc, vd) in [
+            ("cod_ufficio", "de_ufficio", &r.cod_ufficio, &r.de_ufficio),
+            (
+                "cod_capitolo",
+                "de_capitolo",
+                &r.cod_capitolo,
+                &r.de_capitolo,
+            ),
+            (
+                "cod_accertamento",
+                "de_accertamento",
+                &r.cod_accertamento,
+                &r.de_accertamento,
+            ),
+        ] {
             if vd != crate::model::bilancio::NA {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE capitolo SET {de} = $1, updated_at = $2 WHERE id_dominio = $3 AND {cod} = $4 AND {de} = 'n/a'"
@@ -430,7 +180,15 @@ async fn tx_scrivi_capitoli(c: &mut Conn, ente: &str, righe: &[&RigaCapitolo], n
 }
 
 /// A chart line by its natural key: its id and whether it is active.
-async fn voce(c: &mut Conn, ente: &str, anno: i32, tipo: &str, ufficio: &str, capitolo: &str, accertamento: &str) -> StoreResult<Option<(i64, bool)>> {
+async fn voce(
+    c: &mut Conn,
+    ente: &str,
+    anno: i32,
+    tipo: &str,
+    ufficio: &str,
+    capitolo: &str,
+    accertamento: &str,
+) -> StoreResult<Option<(i64, bool)>> {
     Ok(sqlx::query_as("SELECT id, attivo FROM capitolo WHERE id_dominio = $1 AND anno = $2 AND tipo_dovuto = $3 AND cod_ufficio = $4 AND cod_capitolo = $5 AND cod_accertamento = $6")
         .bind(ente)
         .bind(i64::from(anno))
@@ -443,7 +201,16 @@ async fn voce(c: &mut Conn, ente: &str, anno: i32, tipo: &str, ufficio: &str, ca
 }
 
 async fn voce_di(c: &mut Conn, ente: &str, r: &RigaCapitolo) -> StoreResult<Option<(i64, bool)>> {
-    voce(c, ente, r.anno, &r.tipo_dovuto, &r.cod_ufficio, &r.cod_capitolo, &r.cod_accertamento).await
+    voce(
+        c,
+        ente,
+        r.anno,
+        &r.tipo_dovuto,
+        &r.cod_ufficio,
+        &r.cod_capitolo,
+        &r.cod_accertamento,
+    )
+    .await
 }
 
 /// Whether live accertamenti book payments on a chart line.
@@ -464,37 +231,79 @@ async fn capitolo_in_uso(c: &mut Conn, ente: &str, r: &RigaCapitolo) -> StoreRes
 }
 
 /// Creates one chart line (REST), under the same rules as the mass import.
-pub async fn crea_capitolo(p: &DbPool, ente: &str, r: &RigaCapitolo, now: OffsetDateTime) -> StoreResult<i64> {
+pub async fn crea_capitolo(
+    p: &DbPool,
+    ente: &str,
+    r: &RigaCapitolo,
+    now: OffsetDateTime,
+) -> StoreResult<i64> {
     let mut tx = begin_write(p).await?;
     let esistenti = descrizioni(&mut tx, ente).await?;
-    if let Some((_, motivo)) = acc::descrizioni_coerenti(&[(1, r.clone(), String::new())], &esistenti).into_iter().next() {
+    if let Some((_, motivo)) =
+        acc::descrizioni_coerenti(&[(1, r.clone(), String::new())], &esistenti)
+            .into_iter()
+            .next()
+    {
         return Err(StoreError::Conflict(motivo));
     }
     if voce_di(&mut tx, ente, r).await?.is_some() {
-        return Err(StoreError::Conflict("la voce (anno, tipo dovuto, ufficio, capitolo, accertamento) esiste già".into()));
+        return Err(StoreError::Conflict(
+            "la voce (anno, tipo dovuto, ufficio, capitolo, accertamento) esiste già".into(),
+        ));
     }
     tx_scrivi_capitoli(&mut tx, ente, &[r], now).await?;
-    let (id, _) = voce_di(&mut tx, ente, r).await?.ok_or_else(|| StoreError::Corrupt("voce appena scritta assente".into()))?;
+    let (id, _) = voce_di(&mut tx, ente, r)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("voce appena scritta assente".into()))?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// Changes a line's flag and descriptions; a description follows its code on every line.
-pub async fn modifica_capitolo(p: &DbPool, ente: &str, id: i64, m: &ModificaCapitolo, now: OffsetDateTime) -> StoreResult<()> {
+pub async fn modifica_capitolo(
+    p: &DbPool,
+    ente: &str,
+    id: i64,
+    m: &ModificaCapitolo,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
     let mut tx = begin_write(p).await?;
-    let cur = sqlx::query_as::<_, Capitolo>(sqlx::AssertSqlSafe(format!("{SEL_CAPITOLO} WHERE id_dominio = $1 AND id = $2")))
-        .bind(ente)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let cur = sqlx::query_as::<_, Capitolo>(sqlx::AssertSqlSafe(format!(
+        "{SEL_CAPITOLO} WHERE id_dominio = $1 AND id = $2"
+    )))
+    .bind(ente)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
     if let Some(a) = m.attivo {
-        sqlx::query("UPDATE capitolo SET attivo = $1, updated_at = $2 WHERE id = $3").bind(a).bind(now).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE capitolo SET attivo = $1, updated_at = $2 WHERE id = $3")
+            .bind(a)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
     }
-    for (cod, de, v, nuovo) in [("cod_ufficio", "de_ufficio", &cur.cod_ufficio, &m.de_ufficio), ("cod_capitolo", "de_capitolo", &cur.cod_capitolo, &m.de_capitolo), ("cod_accertamento", "de_accertamento", &cur.cod_accertamento, &m.de_accertamento)] {
+    for (cod, de, v, nuovo) in [
+        ("cod_ufficio", "de_ufficio", &cur.cod_ufficio, &m.de_ufficio),
+        (
+            "cod_capitolo",
+            "de_capitolo",
+            &cur.cod_capitolo,
+            &m.de_capitolo,
+        ),
+        (
+            "cod_accertamento",
+            "de_accertamento",
+            &cur.cod_accertamento,
+            &m.de_accertamento,
+        ),
+    ] {
         if let Some(d) = nuovo {
             if cod == "cod_accertamento" && v == crate::model::bilancio::NA {
-                return Err(StoreError::Conflict("una voce senza accertamento non ha descrizione dell'accertamento".into()));
+                return Err(StoreError::Conflict(
+                    "una voce senza accertamento non ha descrizione dell'accertamento".into(),
+                ));
             }
             sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE capitolo SET {de} = $1, automatico = FALSE, updated_at = $2 WHERE id_dominio = $3 AND {cod} = $4")))
                 .bind(d)
@@ -512,17 +321,24 @@ pub async fn modifica_capitolo(p: &DbPool, ente: &str, id: i64, m: &ModificaCapi
 /// Deletes a chart line no live accertamento books payments on.
 pub async fn elimina_capitolo(p: &DbPool, ente: &str, id: i64) -> StoreResult<()> {
     let mut tx = begin_write(p).await?;
-    let c = sqlx::query_as::<_, Capitolo>(sqlx::AssertSqlSafe(format!("{SEL_CAPITOLO} WHERE id_dominio = $1 AND id = $2")))
-        .bind(ente)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let c = sqlx::query_as::<_, Capitolo>(sqlx::AssertSqlSafe(format!(
+        "{SEL_CAPITOLO} WHERE id_dominio = $1 AND id = $2"
+    )))
+    .bind(ente)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
     let r = riga_di(&c, AzioneCapitolo::Cancella);
     if capitolo_in_uso(&mut tx, ente, &r).await? {
-        return Err(StoreError::Conflict("la voce è usata da accertamenti non annullati".into()));
+        return Err(StoreError::Conflict(
+            "la voce è usata da accertamenti non annullati".into(),
+        ));
     }
-    sqlx::query("DELETE FROM capitolo WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM capitolo WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -545,26 +361,43 @@ fn riga_di(c: &Capitolo, azione: AzioneCapitolo) -> RigaCapitolo {
 /// The mass import (docs/riconciliazione.md §7.2): every line checked against the ente's
 /// tipi dovuto, the stored descriptions and the lines to delete; the file is applied whole
 /// or not at all. The report is written in the same transaction.
-pub async fn importa_capitoli(p: &DbPool, ente: &str, file: &acc::FileCapitoli, mut job: ImportJob, now: OffsetDateTime) -> StoreResult<ImportJob> {
+pub async fn importa_capitoli(
+    p: &DbPool,
+    ente: &str,
+    file: &acc::FileCapitoli,
+    mut job: ImportJob,
+    now: OffsetDateTime,
+) -> StoreResult<ImportJob> {
     let mut tx = begin_write(p).await?;
-    let tipi: HashSet<String> = sqlx::query_as::<_, (String,)>("SELECT codice FROM tipo_dovuto WHERE id_dominio = $1")
-        .bind(ente)
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|r| r.0)
-        .collect();
+    let tipi: HashSet<String> =
+        sqlx::query_as::<_, (String,)>("SELECT codice FROM tipo_dovuto WHERE id_dominio = $1")
+            .bind(ente)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
     let mut scarti: Vec<Scarto> = file
         .scarti
         .iter()
-        .map(|s| Scarto { riga: s.riga, codice: "FORMATO".into(), motivo: s.motivo.clone(), riga_originale: s.originale.clone() })
+        .map(|s| Scarto {
+            riga: s.riga,
+            codice: "FORMATO".into(),
+            motivo: s.motivo.clone(),
+            riga_originale: s.originale.clone(),
+        })
         .collect();
     let esistenti = descrizioni(&mut tx, ente).await?;
-    let incoerenti: HashMap<u64, String> = acc::descrizioni_coerenti(&file.righe, &esistenti).into_iter().collect();
+    let incoerenti: HashMap<u64, String> = acc::descrizioni_coerenti(&file.righe, &esistenti)
+        .into_iter()
+        .collect();
     let mut da_cancellare = Vec::new();
     for (n, r, raw) in &file.righe {
         let motivo = if !tipi.contains(&r.tipo_dovuto) {
-            Some(("TIPO_DOVUTO", format!("tipo dovuto {} sconosciuto per l'ente", r.tipo_dovuto)))
+            Some((
+                "TIPO_DOVUTO",
+                format!("tipo dovuto {} sconosciuto per l'ente", r.tipo_dovuto),
+            ))
         } else if let Some(m) = incoerenti.get(n) {
             Some(("DESCRIZIONE", m.clone()))
         } else if r.azione == AzioneCapitolo::Cancella {
@@ -575,7 +408,10 @@ pub async fn importa_capitoli(p: &DbPool, ente: &str, file: &acc::FileCapitoli, 
             if presente.is_none() {
                 Some(("NON_PRESENTE", "voce da cancellare non presente".to_owned()))
             } else if capitolo_in_uso(&mut tx, ente, r).await? {
-                Some(("IN_USO", "voce usata da accertamenti non annullati".to_owned()))
+                Some((
+                    "IN_USO",
+                    "voce usata da accertamenti non annullati".to_owned(),
+                ))
             } else {
                 None
             }
@@ -583,14 +419,24 @@ pub async fn importa_capitoli(p: &DbPool, ente: &str, file: &acc::FileCapitoli, 
             None
         };
         if let Some((codice, motivo)) = motivo {
-            scarti.push(Scarto { riga: *n, codice: codice.into(), motivo, riga_originale: raw.clone() });
+            scarti.push(Scarto {
+                riga: *n,
+                codice: codice.into(),
+                motivo,
+                riga_originale: raw.clone(),
+            });
         }
     }
     scarti.sort_by_key(|s| s.riga);
     job.righe_lette = file.lette as i64;
     job.righe_scartate = scarti.len() as i64;
     if scarti.is_empty() {
-        let ins: Vec<&RigaCapitolo> = file.righe.iter().filter(|r| r.1.azione == AzioneCapitolo::Inserisci).map(|r| &r.1).collect();
+        let ins: Vec<&RigaCapitolo> = file
+            .righe
+            .iter()
+            .filter(|r| r.1.azione == AzioneCapitolo::Inserisci)
+            .map(|r| &r.1)
+            .collect();
         tx_scrivi_capitoli(&mut tx, ente, &ins, now).await?;
         if !da_cancellare.is_empty() {
             let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM capitolo WHERE id IN (");
@@ -603,7 +449,8 @@ pub async fn importa_capitoli(p: &DbPool, ente: &str, file: &acc::FileCapitoli, 
     } else {
         // Whole file or nothing: the good lines are not applied either.
         job.righe_importate = 0;
-        job.righe_invariate = (file.righe.len() as i64 + file.scarti.len() as i64) - job.righe_scartate;
+        job.righe_invariate =
+            (file.righe.len() as i64 + file.scarti.len() as i64) - job.righe_scartate;
         job.stato = "RIFIUTATO".into();
     }
     job.scarti = scarti;
@@ -619,7 +466,14 @@ const SEL_ACC: &str = "SELECT a.id, a.id_dominio, a.tipo_dovuto, a.nome, a.stato
     COALESCE((SELECT CAST(SUM(p.importo_cents) AS BIGINT) FROM accertamento_pagamento p WHERE p.accertamento_id = a.id), 0) AS totale_cents,
     a.created_at, a.updated_at FROM accertamento a";
 
-async fn tx_storia(c: &mut Conn, id: i64, azione: &str, dettaglio: &str, utente: &str, now: OffsetDateTime) -> StoreResult<()> {
+async fn tx_storia(
+    c: &mut Conn,
+    id: i64,
+    azione: &str,
+    dettaglio: &str,
+    utente: &str,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
     sqlx::query("INSERT INTO accertamento_storia (accertamento_id, azione, dettaglio, utente, at) VALUES ($1, $2, $3, $4, $5)")
         .bind(id)
         .bind(azione)
@@ -631,7 +485,14 @@ async fn tx_storia(c: &mut Conn, id: i64, azione: &str, dettaglio: &str, utente:
     Ok(())
 }
 
-pub async fn crea_accertamento(p: &DbPool, ente: &str, nome: &str, tipo: &str, utente: &str, now: OffsetDateTime) -> StoreResult<i64> {
+pub async fn crea_accertamento(
+    p: &DbPool,
+    ente: &str,
+    nome: &str,
+    tipo: &str,
+    utente: &str,
+    now: OffsetDateTime,
+) -> StoreResult<i64> {
     let mut tx = begin_write(p).await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO accertamento (id_dominio, tipo_dovuto, nome, stato, utente, created_at, updated_at) VALUES ($1, $2, $3, 'INSERITO', $4, $5, $5) RETURNING id",
@@ -643,12 +504,28 @@ pub async fn crea_accertamento(p: &DbPool, ente: &str, nome: &str, tipo: &str, u
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    tx_storia(&mut tx, id, "CREATO", &format!("nome '{nome}', tipo dovuto {tipo}"), utente, now).await?;
+    tx_storia(
+        &mut tx,
+        id,
+        "CREATO",
+        &format!("nome '{nome}', tipo dovuto {tipo}"),
+        utente,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
 
-pub async fn lista_accertamenti(p: &DbPool, ente: &str, stato: Option<&str>, tipo: Option<&str>, nome: Option<&str>, limit: i64, offset: i64) -> StoreResult<(Vec<Accertamento>, i64)> {
+pub async fn lista_accertamenti(
+    p: &DbPool,
+    ente: &str,
+    stato: Option<&str>,
+    tipo: Option<&str>,
+    nome: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<Accertamento>, i64)> {
     let build = |select: &str| {
         let mut q = sqlx::QueryBuilder::<Db>::new(select);
         q.push(" WHERE a.id_dominio = ").push_bind(ente.to_owned());
@@ -659,27 +536,40 @@ pub async fn lista_accertamenti(p: &DbPool, ente: &str, stato: Option<&str>, tip
             q.push(" AND a.tipo_dovuto = ").push_bind(t.to_owned());
         }
         if let Some(n) = nome {
-            q.push(" AND UPPER(a.nome) LIKE ").push_bind(format!("%{}%", n.to_uppercase()));
+            q.push(" AND UPPER(a.nome) LIKE ")
+                .push_bind(format!("%{}%", n.to_uppercase()));
         }
         q
     };
     let mut q = build(SEL_ACC);
-    q.push(" ORDER BY a.updated_at DESC, a.id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    q.push(" ORDER BY a.updated_at DESC, a.id DESC LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
     let rows = q.build_query_as::<Accertamento>().fetch_all(p).await?;
-    let (total,): (i64,) = build("SELECT COUNT(*) FROM accertamento a").build_query_as().fetch_one(p).await?;
+    let (total,): (i64,) = build("SELECT COUNT(*) FROM accertamento a")
+        .build_query_as()
+        .fetch_one(p)
+        .await?;
     Ok((rows, total))
 }
 
 async fn tx_get_accertamento(c: &mut Conn, ente: &str, id: i64) -> StoreResult<Accertamento> {
-    sqlx::query_as::<_, Accertamento>(sqlx::AssertSqlSafe(format!("{SEL_ACC} WHERE a.id_dominio = $1 AND a.id = $2")))
-        .bind(ente)
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await?
-        .ok_or(StoreError::NotFound)
+    sqlx::query_as::<_, Accertamento>(sqlx::AssertSqlSafe(format!(
+        "{SEL_ACC} WHERE a.id_dominio = $1 AND a.id = $2"
+    )))
+    .bind(ente)
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?
+    .ok_or(StoreError::NotFound)
 }
 
-pub async fn get_accertamento(p: &DbPool, ente: &str, id: i64) -> StoreResult<AccertamentoDettaglio> {
+pub async fn get_accertamento(
+    p: &DbPool,
+    ente: &str,
+    id: i64,
+) -> StoreResult<AccertamentoDettaglio> {
     let mut c = p.acquire().await?;
     let accertamento = tx_get_accertamento(&mut c, ente, id).await?;
     let righe = sqlx::query_as::<_, PagamentoAccertato>(
@@ -694,35 +584,72 @@ pub async fn get_accertamento(p: &DbPool, ente: &str, id: i64) -> StoreResult<Ac
         .bind(id)
         .fetch_all(&mut *c)
         .await?;
-    Ok(AccertamentoDettaglio { accertamento, righe, storia })
+    Ok(AccertamentoDettaglio {
+        accertamento,
+        righe,
+        storia,
+    })
 }
 
 /// Locks an accertamento for a change and checks it is still INSERITO.
 async fn tx_modificabile(c: &mut Conn, ente: &str, id: i64) -> StoreResult<Accertamento> {
     if IS_POSTGRES {
-        sqlx::query("SELECT id FROM accertamento WHERE id = $1 FOR UPDATE").bind(id).execute(&mut *c).await?;
+        sqlx::query("SELECT id FROM accertamento WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
     }
     let a = tx_get_accertamento(c, ente, id).await?;
-    let stato = StatoAccertamento::parse(&a.stato).ok_or_else(|| StoreError::Corrupt(format!("stato accertamento {}", a.stato)))?;
+    let stato = StatoAccertamento::parse(&a.stato)
+        .ok_or_else(|| StoreError::Corrupt(format!("stato accertamento {}", a.stato)))?;
     if !stato.modificabile() {
-        return Err(StoreError::Conflict(format!("accertamento in stato {}: non modificabile", a.stato)));
+        return Err(StoreError::Conflict(format!(
+            "accertamento in stato {}: non modificabile",
+            a.stato
+        )));
     }
     Ok(a)
 }
 
-pub async fn modifica_accertamento(p: &DbPool, ente: &str, id: i64, nome: Option<&str>, tipo: Option<&str>, utente: &str, now: OffsetDateTime) -> StoreResult<()> {
+pub async fn modifica_accertamento(
+    p: &DbPool,
+    ente: &str,
+    id: i64,
+    nome: Option<&str>,
+    tipo: Option<&str>,
+    utente: &str,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
     let mut tx = begin_write(p).await?;
     let a = tx_modificabile(&mut tx, ente, id).await?;
     if let Some(t) = tipo.filter(|t| *t != a.tipo_dovuto) {
         if a.pagamenti > 0 {
-            return Err(StoreError::Conflict("il tipo dovuto cambia solo senza pagamenti associati".into()));
+            return Err(StoreError::Conflict(
+                "il tipo dovuto cambia solo senza pagamenti associati".into(),
+            ));
         }
         sqlx::query("UPDATE accertamento SET tipo_dovuto = $1, updated_at = $2, version = version + 1 WHERE id = $3").bind(t).bind(now).bind(id).execute(&mut *tx).await?;
-        tx_storia(&mut tx, id, "MODIFICATO", &format!("tipo dovuto {} → {t}", a.tipo_dovuto), utente, now).await?;
+        tx_storia(
+            &mut tx,
+            id,
+            "MODIFICATO",
+            &format!("tipo dovuto {} → {t}", a.tipo_dovuto),
+            utente,
+            now,
+        )
+        .await?;
     }
     if let Some(n) = nome.filter(|n| *n != a.nome) {
         sqlx::query("UPDATE accertamento SET nome = $1, updated_at = $2, version = version + 1 WHERE id = $3").bind(n).bind(now).bind(id).execute(&mut *tx).await?;
-        tx_storia(&mut tx, id, "MODIFICATO", &format!("nome '{}' → '{n}'", a.nome), utente, now).await?;
+        tx_storia(
+            &mut tx,
+            id,
+            "MODIFICATO",
+            &format!("nome '{}' → '{n}'", a.nome),
+            utente,
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -730,14 +657,28 @@ pub async fn modifica_accertamento(p: &DbPool, ente: &str, id: i64, nome: Option
 
 /// Receipts of the accertamento's tipo dovuto, without a bilancio (those are booked
 /// automatically), not in a live accertamento.
-pub async fn candidati(p: &DbPool, ente: &str, id: i64, f: &FiltroCandidati, limit: i64, offset: i64) -> StoreResult<(Vec<RicevutaStaged>, i64)> {
+pub async fn candidati(
+    p: &DbPool,
+    ente: &str,
+    id: i64,
+    f: &FiltroCandidati,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<RicevutaStaged>, i64)> {
     let mut c = p.acquire().await?;
     let a = tx_get_accertamento(&mut c, ente, id).await?;
     let build = |select: &str| {
         let mut q = sqlx::QueryBuilder::<Db>::new(select);
-        q.push(" WHERE e.id_dominio = ").push_bind(ente.to_owned()).push(" AND e.tipo_dovuto = ").push_bind(a.tipo_dovuto.clone());
+        q.push(" WHERE e.id_dominio = ")
+            .push_bind(ente.to_owned())
+            .push(" AND e.tipo_dovuto = ")
+            .push_bind(a.tipo_dovuto.clone());
         q.push(" AND e.bilancio IS NULL AND NOT EXISTS (SELECT 1 FROM accertamento_pagamento p JOIN accertamento x ON x.id = p.accertamento_id WHERE p.ricevuta_id = e.id AND x.stato <> 'ANNULLATO')");
-        for (col, v) in [("e.iud", &f.iud), ("e.iuv", &f.iuv), ("e.cf_pagatore", &f.cf_pagatore)] {
+        for (col, v) in [
+            ("e.iud", &f.iud),
+            ("e.iuv", &f.iuv),
+            ("e.cf_pagatore", &f.cf_pagatore),
+        ] {
             if let Some(v) = v {
                 q.push(format!(" AND {col} = ")).push_bind(v.clone());
             }
@@ -751,46 +692,116 @@ pub async fn candidati(p: &DbPool, ente: &str, id: i64, f: &FiltroCandidati, lim
         q
     };
     let mut q = build(&format!("{SEL_RICEVUTA} e"));
-    q.push(" ORDER BY e.data_esito, e.iuv, e.iud, e.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-    let rows = q.build_query_as::<RicevutaStaged>().fetch_all(&mut *c).await?;
-    let (total,): (i64,) = build("SELECT COUNT(*) FROM ricevuta e").build_query_as().fetch_one(&mut *c).await?;
+    q.push(" ORDER BY e.data_esito, e.iuv, e.iud, e.id LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows = q
+        .build_query_as::<RicevutaStaged>()
+        .fetch_all(&mut *c)
+        .await?;
+    let (total,): (i64,) = build("SELECT COUNT(*) FROM ricevuta e")
+        .build_query_as()
+        .fetch_one(&mut *c)
+        .await?;
     Ok((rows, total))
 }
 
 /// Books receipts on a chart line of the accertamento's tipo dovuto, each for its whole
 /// amount. Refused as a whole if a receipt is another tipo's, already in a live
 /// accertamento, or the chart line is missing or inactive.
-pub async fn associa(p: &DbPool, ente: &str, id: i64, a: &Associazione, utente: &str, now: OffsetDateTime) -> StoreResult<usize> {
+pub async fn associa(
+    p: &DbPool,
+    ente: &str,
+    id: i64,
+    a: &Associazione,
+    utente: &str,
+    now: OffsetDateTime,
+) -> StoreResult<usize> {
     let mut tx = begin_write(p).await?;
     let acc_row = tx_modificabile(&mut tx, ente, id).await?;
-    let ids: Vec<i64> = a.ricevute.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let ids: Vec<i64> = a
+        .ricevute
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     if ids.is_empty() {
         return Err(StoreError::Conflict("nessuna ricevuta indicata".into()));
     }
-    let rows: Vec<(i64, Option<String>, Date, i64)> = per_chiavi(&mut tx, "SELECT id, tipo_dovuto, data_esito, importo_cents FROM ricevuta", ente, "id", &ids).await?;
+    let rows: Vec<(i64, Option<String>, Date, i64)> = per_chiavi(
+        &mut tx,
+        "SELECT id, tipo_dovuto, data_esito, importo_cents FROM ricevuta",
+        ente,
+        "id",
+        &ids,
+    )
+    .await?;
     if rows.len() != ids.len() {
         let found: HashSet<i64> = rows.iter().map(|r| r.0).collect();
-        let missing: Vec<String> = ids.iter().filter(|i| !found.contains(i)).map(i64::to_string).collect();
-        return Err(StoreError::Conflict(format!("ricevute sconosciute: {}", missing.join(", "))));
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|i| !found.contains(i))
+            .map(i64::to_string)
+            .collect();
+        return Err(StoreError::Conflict(format!(
+            "ricevute sconosciute: {}",
+            missing.join(", ")
+        )));
     }
-    if let Some(r) = rows.iter().find(|r| r.1.as_deref() != Some(acc_row.tipo_dovuto.as_str())) {
-        return Err(StoreError::Conflict(format!("la ricevuta {} non è del tipo dovuto {}", r.0, acc_row.tipo_dovuto)));
+    if let Some(r) = rows
+        .iter()
+        .find(|r| r.1.as_deref() != Some(acc_row.tipo_dovuto.as_str()))
+    {
+        return Err(StoreError::Conflict(format!(
+            "la ricevuta {} non è del tipo dovuto {}",
+            r.0, acc_row.tipo_dovuto
+        )));
     }
-    let mut q = sqlx::QueryBuilder::<Db>::new("SELECT DISTINCT p.ricevuta_id FROM accertamento_pagamento p JOIN accertamento x ON x.id = p.accertamento_id WHERE x.stato <> 'ANNULLATO' AND p.ricevuta_id IN (");
+    let mut q = sqlx::QueryBuilder::<Db>::new(
+        "SELECT DISTINCT p.ricevuta_id FROM accertamento_pagamento p JOIN accertamento x ON x.id = p.accertamento_id WHERE x.stato <> 'ANNULLATO' AND p.ricevuta_id IN (",
+    );
     push_chiavi(&mut q, &ids);
     q.push(")");
     let occupate: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *tx).await?;
     if !occupate.is_empty() {
         let v: Vec<String> = occupate.iter().map(|r| r.0.to_string()).collect();
-        return Err(StoreError::Conflict(format!("ricevute già in un accertamento: {}", v.join(", "))));
+        return Err(StoreError::Conflict(format!(
+            "ricevute già in un accertamento: {}",
+            v.join(", ")
+        )));
     }
-    let cod_acc = a.cod_accertamento.clone().unwrap_or_else(|| crate::model::bilancio::NA.to_owned());
+    let cod_acc = a
+        .cod_accertamento
+        .clone()
+        .unwrap_or_else(|| crate::model::bilancio::NA.to_owned());
     let anni: BTreeSet<i32> = rows.iter().map(|r| a.anno.unwrap_or(r.2.year())).collect();
     for anno in anni {
-        match voce(&mut tx, ente, anno, &acc_row.tipo_dovuto, &a.cod_ufficio, &a.cod_capitolo, &cod_acc).await? {
+        match voce(
+            &mut tx,
+            ente,
+            anno,
+            &acc_row.tipo_dovuto,
+            &a.cod_ufficio,
+            &a.cod_capitolo,
+            &cod_acc,
+        )
+        .await?
+        {
             Some((_, true)) => {}
-            Some((_, false)) => return Err(StoreError::Conflict(format!("voce {}/{}/{cod_acc} del {anno} non attiva", a.cod_ufficio, a.cod_capitolo))),
-            None => return Err(StoreError::Conflict(format!("voce {}/{}/{cod_acc} del {anno} assente nell'anagrafica per il tipo {}", a.cod_ufficio, a.cod_capitolo, acc_row.tipo_dovuto))),
+            Some((_, false)) => {
+                return Err(StoreError::Conflict(format!(
+                    "voce {}/{}/{cod_acc} del {anno} non attiva",
+                    a.cod_ufficio, a.cod_capitolo
+                )));
+            }
+            None => {
+                return Err(StoreError::Conflict(format!(
+                    "voce {}/{}/{cod_acc} del {anno} assente nell'anagrafica per il tipo {}",
+                    a.cod_ufficio, a.cod_capitolo, acc_row.tipo_dovuto
+                )));
+            }
         }
     }
     for chunk in rows.chunks(300) {
@@ -812,13 +823,37 @@ pub async fn associa(p: &DbPool, ente: &str, id: i64, a: &Associazione, utente: 
     }
     let n = rows.len();
     let elenco: Vec<String> = ids.iter().map(i64::to_string).collect();
-    tx_storia(&mut tx, id, "PAGAMENTI_AGGIUNTI", &format!("ricevute {} su {}/{}/{cod_acc}", elenco.join(", "), a.cod_ufficio, a.cod_capitolo), utente, now).await?;
-    sqlx::query("UPDATE accertamento SET updated_at = $1, version = version + 1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
+    tx_storia(
+        &mut tx,
+        id,
+        "PAGAMENTI_AGGIUNTI",
+        &format!(
+            "ricevute {} su {}/{}/{cod_acc}",
+            elenco.join(", "),
+            a.cod_ufficio,
+            a.cod_capitolo
+        ),
+        utente,
+        now,
+    )
+    .await?;
+    sqlx::query("UPDATE accertamento SET updated_at = $1, version = version + 1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(n)
 }
 
-pub async fn rimuovi_pagamento(p: &DbPool, ente: &str, id: i64, riga: i64, utente: &str, now: OffsetDateTime) -> StoreResult<()> {
+pub async fn rimuovi_pagamento(
+    p: &DbPool,
+    ente: &str,
+    id: i64,
+    riga: i64,
+    utente: &str,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
     let mut tx = begin_write(p).await?;
     tx_modificabile(&mut tx, ente, id).await?;
     let r: Option<(i64, String, String, String)> = sqlx::query_as("DELETE FROM accertamento_pagamento WHERE id = $1 AND accertamento_id = $2 RETURNING ricevuta_id, cod_ufficio, cod_capitolo, cod_accertamento")
@@ -827,23 +862,49 @@ pub async fn rimuovi_pagamento(p: &DbPool, ente: &str, id: i64, riga: i64, utent
         .fetch_optional(&mut *tx)
         .await?;
     let (rid, u, c, a) = r.ok_or(StoreError::NotFound)?;
-    tx_storia(&mut tx, id, "PAGAMENTO_RIMOSSO", &format!("ricevuta {rid} da {u}/{c}/{a}"), utente, now).await?;
-    sqlx::query("UPDATE accertamento SET updated_at = $1, version = version + 1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
+    tx_storia(
+        &mut tx,
+        id,
+        "PAGAMENTO_RIMOSSO",
+        &format!("ricevuta {rid} da {u}/{c}/{a}"),
+        utente,
+        now,
+    )
+    .await?;
+    sqlx::query("UPDATE accertamento SET updated_at = $1, version = version + 1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// INSERITO → CHIUSO (with at least one payment) or ANNULLATO. Closing makes the payments
 /// count in the statistics: their days are marked stale in the same transaction.
-pub async fn cambia_stato_accertamento(p: &DbPool, ente: &str, id: i64, to: StatoAccertamento, utente: &str, now: OffsetDateTime) -> StoreResult<()> {
+pub async fn cambia_stato_accertamento(
+    p: &DbPool,
+    ente: &str,
+    id: i64,
+    to: StatoAccertamento,
+    utente: &str,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
     let mut tx = begin_write(p).await?;
     let a = tx_modificabile(&mut tx, ente, id).await?;
-    let da = StatoAccertamento::parse(&a.stato).ok_or_else(|| StoreError::Corrupt(a.stato.clone()))?;
+    let da =
+        StatoAccertamento::parse(&a.stato).ok_or_else(|| StoreError::Corrupt(a.stato.clone()))?;
     if !da.puo_diventare(to) {
-        return Err(StoreError::Conflict(format!("transizione {} → {} non ammessa", a.stato, to.as_str())));
+        return Err(StoreError::Conflict(format!(
+            "transizione {} → {} non ammessa",
+            a.stato,
+            to.as_str()
+        )));
     }
     if to == StatoAccertamento::Chiuso && a.pagamenti == 0 {
-        return Err(StoreError::Conflict("un accertamento si chiude con almeno un pagamento".into()));
+        return Err(StoreError::Conflict(
+            "un accertamento si chiude con almeno un pagamento".into(),
+        ));
     }
     sqlx::query("UPDATE accertamento SET stato = $1, utente = $2, updated_at = $3, version = version + 1 WHERE id = $4")
         .bind(to.as_str())
@@ -852,10 +913,28 @@ pub async fn cambia_stato_accertamento(p: &DbPool, ente: &str, id: i64, to: Stat
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    tx_storia(&mut tx, id, to.as_str(), &format!("{} → {}", a.stato, to.as_str()), utente, now).await?;
+    tx_storia(
+        &mut tx,
+        id,
+        to.as_str(),
+        &format!("{} → {}", a.stato, to.as_str()),
+        utente,
+        now,
+    )
+    .await?;
     if to == StatoAccertamento::Chiuso {
-        let ricevute: Vec<(i64,)> = sqlx::query_as("SELECT ricevuta_id FROM accertamento_pagamento WHERE accertamento_id = $1").bind(id).fetch_all(&mut *tx).await?;
-        tx_sporca_ricevute(&mut tx, ente, &ricevute.into_iter().map(|r| r.0).collect::<Vec<_>>()).await?;
+        let ricevute: Vec<(i64,)> = sqlx::query_as(
+            "SELECT ricevuta_id FROM accertamento_pagamento WHERE accertamento_id = $1",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx_sporca_ricevute(
+            &mut tx,
+            ente,
+            &ricevute.into_iter().map(|r| r.0).collect::<Vec<_>>(),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -866,51 +945,100 @@ pub async fn cambia_stato_accertamento(p: &DbPool, ente: &str, id: i64, to: Stat
 /// created CHIUSO, one per (origin, tipo dovuto), named `<origine>_<tipo>`; codes missing
 /// from the chart are added with `n/a` descriptions. A receipt already in a live
 /// accertamento is left alone, so a reload books nothing twice.
-pub async fn tx_accertamenti_automatici(c: &mut Conn, ente: &str, origine: &str, righe: &[&NuovaRicevuta], now: OffsetDateTime) -> StoreResult<()> {
-    let con_tipo: Vec<&&NuovaRicevuta> = righe.iter().filter(|r| r.tipo_dovuto.is_some() && r.fonte != "SURROGATO").collect();
+pub async fn tx_accertamenti_automatici(
+    c: &mut Conn,
+    ente: &str,
+    origine: &str,
+    righe: &[&NuovaRicevuta],
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let con_tipo: Vec<&&NuovaRicevuta> = righe
+        .iter()
+        .filter(|r| r.tipo_dovuto.is_some() && r.fonte != "SURROGATO")
+        .collect();
     if con_tipo.is_empty() {
         return Ok(());
     }
-    let chiavi: HashSet<(&str, &str, i64)> = con_tipo.iter().map(|r| (r.iuv.as_str(), r.iur.as_str(), r.indice)).collect();
-    let iuvs: Vec<String> = chiavi.iter().map(|k| k.0.to_owned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let chiavi: HashSet<(&str, &str, i64)> = con_tipo
+        .iter()
+        .map(|r| (r.iuv.as_str(), r.iur.as_str(), r.indice))
+        .collect();
+    let iuvs: Vec<String> = chiavi
+        .iter()
+        .map(|k| k.0.to_owned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut q = sqlx::QueryBuilder::<Db>::new(
         "SELECT e.id, e.iuv, e.iur, e.indice, e.tipo_dovuto, e.importo_cents, e.data_esito, e.bilancio FROM ricevuta e WHERE e.id_dominio = ",
     );
-    q.push_bind(ente.to_owned()).push(" AND e.tipo_dovuto IS NOT NULL AND e.iuv IN (");
+    q.push_bind(ente.to_owned())
+        .push(" AND e.tipo_dovuto IS NOT NULL AND e.iuv IN (");
     push_chiavi(&mut q, &iuvs);
     q.push(") AND NOT EXISTS (SELECT 1 FROM accertamento_pagamento p JOIN accertamento x ON x.id = p.accertamento_id WHERE p.ricevuta_id = e.id AND x.stato <> 'ANNULLATO')");
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, String, String, i64, String, i64, Date, Option<String>)> = q.build_query_as().fetch_all(&mut *c).await?;
+    let rows: Vec<(i64, String, String, i64, String, i64, Date, Option<String>)> =
+        q.build_query_as().fetch_all(&mut *c).await?;
     let ricevute: Vec<acc::RicevutaDaAccertare> = rows
         .into_iter()
         .filter(|r| chiavi.contains(&(r.1.as_str(), r.2.as_str(), r.3)))
-        .map(|r| acc::RicevutaDaAccertare { id: r.0, tipo_dovuto: r.4, importo_cents: r.5, data_esito: r.6, bilancio: r.7 })
+        .map(|r| acc::RicevutaDaAccertare {
+            id: r.0,
+            tipo_dovuto: r.4,
+            importo_cents: r.5,
+            data_esito: r.6,
+            bilancio: r.7,
+        })
         .collect();
     if ricevute.is_empty() {
         return Ok(());
     }
     // The chart's single active line per (tipo, year), for receipts without a bilancio.
-    let tipi: Vec<String> = ricevute.iter().map(|r| r.tipo_dovuto.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let mut q = sqlx::QueryBuilder::<Db>::new("SELECT tipo_dovuto, anno, cod_ufficio, cod_capitolo, cod_accertamento FROM capitolo WHERE attivo AND id_dominio = ");
+    let tipi: Vec<String> = ricevute
+        .iter()
+        .map(|r| r.tipo_dovuto.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut q = sqlx::QueryBuilder::<Db>::new(
+        "SELECT tipo_dovuto, anno, cod_ufficio, cod_capitolo, cod_accertamento FROM capitolo WHERE attivo AND id_dominio = ",
+    );
     q.push_bind(ente.to_owned()).push(" AND tipo_dovuto IN (");
     push_chiavi(&mut q, &tipi);
     q.push(")");
-    let chart: Vec<(String, i64, String, String, String)> = q.build_query_as().fetch_all(&mut *c).await?;
+    let chart: Vec<(String, i64, String, String, String)> =
+        q.build_query_as().fetch_all(&mut *c).await?;
     // (tipo, anno) → its active (ufficio, capitolo, accertamento) lines
     type Linee = HashMap<(String, i64), Vec<(String, String, String)>>;
     let mut linee: Linee = HashMap::new();
     for (t, a, u, cap, ac) in chart {
         linee.entry((t, a)).or_default().push((u, cap, ac));
     }
-    let piano = acc::piano_automatico(&ricevute, |t, anno| match linee.get(&(t.to_owned(), i64::from(anno))).map(Vec::as_slice) {
-        Some([unica]) => Some(unica.clone()),
-        _ => None,
+    let piano = acc::piano_automatico(&ricevute, |t, anno| {
+        match linee
+            .get(&(t.to_owned(), i64::from(anno)))
+            .map(Vec::as_slice)
+        {
+            Some([unica]) => Some(unica.clone()),
+            _ => None,
+        }
     });
     if piano.is_empty() {
         return Ok(());
     }
     // Codes the chart lacks, with placeholder descriptions (each code once, not per receipt).
-    let codici: BTreeSet<(&str, i32, &str, &str, &str)> = piano.iter().map(|v| (v.tipo_dovuto.as_str(), v.anno, v.cod_ufficio.as_str(), v.cod_capitolo.as_str(), v.cod_accertamento.as_str())).collect();
+    let codici: BTreeSet<(&str, i32, &str, &str, &str)> = piano
+        .iter()
+        .map(|v| {
+            (
+                v.tipo_dovuto.as_str(),
+                v.anno,
+                v.cod_ufficio.as_str(),
+                v.cod_capitolo.as_str(),
+                v.cod_accertamento.as_str(),
+            )
+        })
+        .collect();
     for (tipo, anno, ufficio, capitolo, accertamento) in codici {
         sqlx::query(
             "INSERT INTO capitolo (id_dominio, anno, tipo_dovuto, cod_ufficio, de_ufficio, attivo, cod_capitolo, de_capitolo, cod_accertamento, de_accertamento, automatico, created_at, updated_at)
@@ -947,7 +1075,11 @@ pub async fn tx_accertamenti_automatici(c: &mut Conn, ente: &str, origine: &str,
         .bind(now)
         .execute(&mut *c)
         .await?;
-        let (id,): (i64,) = sqlx::query_as("SELECT id FROM accertamento WHERE chiave_automatica = $1").bind(&chiave).fetch_one(&mut *c).await?;
+        let (id,): (i64,) =
+            sqlx::query_as("SELECT id FROM accertamento WHERE chiave_automatica = $1")
+                .bind(&chiave)
+                .fetch_one(&mut *c)
+                .await?;
         for chunk in voci.chunks(300) {
             let mut q = sqlx::QueryBuilder::<Db>::new(
                 "INSERT INTO accertamento_pagamento (accertamento_id, ricevuta_id, anno, cod_ufficio, cod_capitolo, cod_accertamento, importo_cents, utente, created_at) ",
@@ -966,12 +1098,32 @@ pub async fn tx_accertamenti_automatici(c: &mut Conn, ente: &str, origine: &str,
             q.push(" ON CONFLICT DO NOTHING");
             q.build().execute(&mut *c).await?;
         }
-        let n = voci.iter().map(|v| v.ricevuta_id).collect::<BTreeSet<_>>().len();
-        tx_storia(&mut *c, id, "PAGAMENTI_AGGIUNTI", &format!("{n} ricevute dal bilancio ({origine})"), "sistema", now).await?;
-        giorni.extend(voci.iter().filter_map(|v| date.get(&v.ricevuta_id).copied()));
+        let n = voci
+            .iter()
+            .map(|v| v.ricevuta_id)
+            .collect::<BTreeSet<_>>()
+            .len();
+        tx_storia(
+            &mut *c,
+            id,
+            "PAGAMENTI_AGGIUNTI",
+            &format!("{n} ricevute dal bilancio ({origine})"),
+            "sistema",
+            now,
+        )
+        .await?;
+        giorni.extend(
+            voci.iter()
+                .filter_map(|v| date.get(&v.ricevuta_id).copied()),
+        );
     }
     // The receipts' lines may already be reconciled: their dates too.
-    let ids: Vec<i64> = piano.iter().map(|v| v.ricevuta_id).collect::<BTreeSet<_>>().into_iter().collect();
+    let ids: Vec<i64> = piano
+        .iter()
+        .map(|v| v.ricevuta_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     tx_sporca_giorni(c, ente, &giorni).await?;
     tx_sporca_ricevute(c, ente, &ids).await?;
     Ok(())

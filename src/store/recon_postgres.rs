@@ -6,7 +6,13 @@
 /// ente's million rows (0.2–0.6 s a query). A handful of keys therefore goes as plain
 /// parameters, whose values the planner estimates from its statistics; large sets stay one
 /// JSON parameter (one statement for any number of keys).
-async fn per_chiavi<T, K>(c: &mut Conn, select_from: &str, ente: &str, col: &str, keys: &[K]) -> StoreResult<Vec<T>>
+async fn per_chiavi<T, K>(
+    c: &mut Conn,
+    select_from: &str,
+    ente: &str,
+    col: &str,
+    keys: &[K],
+) -> StoreResult<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
     K: Chiave + Clone + for<'q> sqlx::Encode<'q, Db> + sqlx::Type<Db> + Send + 'static,
@@ -15,13 +21,20 @@ where
         return per_chiavi_sqlx(c, select_from, ente, col, keys).await;
     }
     let mut q = sqlx::QueryBuilder::<Db>::new(select_from);
-    q.push(" WHERE id_dominio = ").push_bind(ente.to_owned()).push(" AND ").push(col).push(" IN (");
+    q.push(" WHERE id_dominio = ")
+        .push_bind(ente.to_owned())
+        .push(" AND ")
+        .push(col)
+        .push(" IN (");
     let mut keys_sql = q.separated(", ");
     for k in keys {
         keys_sql.push_bind(k.clone());
     }
     q.push(")");
-    Ok(q.build_query_as::<T>().persistent(false).fetch_all(&mut *c).await?)
+    Ok(q.build_query_as::<T>()
+        .persistent(false)
+        .fetch_all(&mut *c)
+        .await?)
 }
 
 /// Rows in COPY's text format: tab-separated fields, `\N` for NULL, backslash escapes.
@@ -80,7 +93,14 @@ impl Copia {
 
 /// A flow's payments through COPY: one round trip and no per-row binding (a flow carries up
 /// to tens of thousands of payments).
-async fn inserisci_pagamenti_flusso(c: &mut Conn, f: &NuovoFlusso, id: i64, regolamento: Date, totale: i64, validi: &[&crate::model::flusso::PagamentoFlusso]) -> StoreResult<()> {
+async fn inserisci_pagamenti_flusso(
+    c: &mut Conn,
+    f: &NuovoFlusso,
+    id: i64,
+    regolamento: Date,
+    totale: i64,
+    validi: &[&crate::model::flusso::PagamentoFlusso],
+) -> StoreResult<()> {
     let iuf_key = f.id_flusso.to_uppercase();
     let mut out = Copia::default();
     for p in validi {
@@ -116,8 +136,15 @@ where
 }
 
 /// Classified rows through COPY.
-async fn scrivi(c: &mut Conn, ente: &str, righe: &[motore::Riga<'_>], now: OffsetDateTime) -> StoreResult<()> {
-    let now = now.format(&time::format_description::well_known::Rfc3339).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+async fn scrivi(
+    c: &mut Conn,
+    ente: &str,
+    righe: &[motore::Riga<'_>],
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let now = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     // Bounded batches: a rebuild of a million rows does not build one buffer of all of them.
     for chunk in righe.chunks(20_000) {
         let mut out = Copia::default();
@@ -174,8 +201,14 @@ mod copia_tests {
     #[test]
     fn copy_rows_escape_text_mark_nulls_and_keep_empty_first_fields() {
         let mut c = Copia::default();
-        c.testo(Some("")).testo(Some("a\tb\\c\nd\re")).valore(None::<i64>).valore(Some(42)).fine();
-        c.testo(None).valore(Some(time::macros::date!(2026 - 11 - 02))).fine();
+        c.testo(Some(""))
+            .testo(Some("a\tb\\c\nd\re"))
+            .valore(None::<i64>)
+            .valore(Some(42))
+            .fine();
+        c.testo(None)
+            .valore(Some(time::macros::date!(2026 - 11 - 02)))
+            .fine();
         assert_eq!(c.0, "\ta\\tb\\\\c\\nd\\re\t\\N\t42\n\\N\t2026-11-02\n");
     }
 }

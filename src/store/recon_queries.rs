@@ -31,26 +31,50 @@ impl Chiave for i64 {
 fn push_chiavi<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
     let json = serde_json::to_string(keys).expect("keys serialize");
     if IS_POSTGRES {
-        q.push("SELECT json_array_elements_text(").push_bind(json).push("::json)");
+        q.push("SELECT json_array_elements_text(")
+            .push_bind(json)
+            .push("::json)");
         if K::NUMERICA {
             q.push("::bigint");
         }
     } else {
-        q.push("SELECT value FROM json_each(").push_bind(json).push(")");
+        q.push("SELECT value FROM json_each(")
+            .push_bind(json)
+            .push(")");
     }
 }
 
 /// Records keys an import touched, in the import's own transaction.
-pub async fn tx_accoda(c: &mut Conn, ente: &str, chiavi: &[(&str, String)], now: OffsetDateTime) -> StoreResult<()> {
+pub async fn tx_accoda(
+    c: &mut Conn,
+    ente: &str,
+    chiavi: &[(&str, String)],
+    now: OffsetDateTime,
+) -> StoreResult<()> {
     for tipo in [coda::IUV, coda::IUF, coda::IUD, coda::TESORERIA] {
-        let keys: Vec<String> = chiavi.iter().filter(|(t, _)| *t == tipo).map(|(_, k)| k.clone()).collect();
+        let keys: Vec<String> = chiavi
+            .iter()
+            .filter(|(t, _)| *t == tipo)
+            .map(|(_, k)| k.clone())
+            .collect();
         if keys.is_empty() {
             continue;
         }
-        let mut q = sqlx::QueryBuilder::<Db>::new("INSERT INTO recon_coda (id_dominio, tipo, chiave, created_at) SELECT ");
-        q.push_bind(ente).push(", ").push_bind(tipo).push(", k.value, ").push_bind(now).push(" FROM (");
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO recon_coda (id_dominio, tipo, chiave, created_at) SELECT ",
+        );
+        q.push_bind(ente)
+            .push(", ")
+            .push_bind(tipo)
+            .push(", k.value, ")
+            .push_bind(now)
+            .push(" FROM (");
         push_chiavi(&mut q, &keys);
-        q.push(if IS_POSTGRES { ") AS k (value)" } else { ") AS k" });
+        q.push(if IS_POSTGRES {
+            ") AS k (value)"
+        } else {
+            ") AS k"
+        });
         q.build().execute(&mut *c).await?;
     }
     Ok(())
@@ -58,7 +82,13 @@ pub async fn tx_accoda(c: &mut Conn, ente: &str, chiavi: &[(&str, String)], now:
 
 /// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, in one statement
 /// (through sqlx; each backend's `per_chiavi` may take a faster path).
-async fn per_chiavi_sqlx<T, K>(c: &mut Conn, select_from: &str, ente: &str, col: &str, keys: &[K]) -> StoreResult<Vec<T>>
+async fn per_chiavi_sqlx<T, K>(
+    c: &mut Conn,
+    select_from: &str,
+    ente: &str,
+    col: &str,
+    keys: &[K],
+) -> StoreResult<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
     K: Chiave,
@@ -67,7 +97,11 @@ where
         return Ok(Vec::new());
     }
     let mut q = sqlx::QueryBuilder::<Db>::new(select_from);
-    q.push(" WHERE id_dominio = ").push_bind(ente.to_owned()).push(" AND ").push(col).push(" IN (");
+    q.push(" WHERE id_dominio = ")
+        .push_bind(ente.to_owned())
+        .push(" AND ")
+        .push(col)
+        .push(" IN (");
     push_chiavi(&mut q, keys);
     q.push(")");
     Ok(q.build_query_as::<T>().fetch_all(&mut *c).await?)
@@ -86,15 +120,30 @@ fn vec_of(s: &HashSet<String>) -> Vec<String> {
 
 /// Loads what the engine needs to recompute the owners reachable from the touched keys
 /// (see recon::motore): the closure over the join keys, then the rows.
-async fn carica(c: &mut Conn, ente: &str, mut v: HashSet<String>, mut f: HashSet<String>, d: HashSet<String>, t0: HashSet<i64>) -> StoreResult<(Dati, HashSet<Proprietario>)> {
+async fn carica(
+    c: &mut Conn,
+    ente: &str,
+    mut v: HashSet<String>,
+    mut f: HashSet<String>,
+    d: HashSet<String>,
+    t0: HashSet<i64>,
+) -> StoreResult<(Dati, HashSet<Proprietario>)> {
     // Rows already reconciled through a touched IUF, IUD or treasury line: their IUVs are
     // recomputed even if the data that linked them is gone (a replaced flow, a storno).
     let t0v: Vec<i64> = t0.iter().copied().collect();
     for (col, keys) in [("iuf_key", vec_of(&f)), ("iud", vec_of(&d))] {
-        let rows: Vec<(Option<String>,)> = per_chiavi(c, "SELECT iuv FROM riconciliazione", ente, col, &keys).await?;
+        let rows: Vec<(Option<String>,)> =
+            per_chiavi(c, "SELECT iuv FROM riconciliazione", ente, col, &keys).await?;
         v.extend(rows.into_iter().filter_map(|r| r.0));
     }
-    let rows: Vec<(Option<String>,)> = per_chiavi(c, "SELECT iuv FROM riconciliazione", ente, "tesoreria_id", &t0v).await?;
+    let rows: Vec<(Option<String>,)> = per_chiavi(
+        c,
+        "SELECT iuv FROM riconciliazione",
+        ente,
+        "tesoreria_id",
+        &t0v,
+    )
+    .await?;
     v.extend(rows.into_iter().filter_map(|r| r.0));
     // Touched treasury lines bring their IUF and IUV.
     let ts: Vec<RigaT> = per_chiavi(c, SEL_T, ente, "id", &t0v).await?;
@@ -103,9 +152,17 @@ async fn carica(c: &mut Conn, ente: &str, mut v: HashSet<String>, mut f: HashSet
         v.extend(t.iuv.clone());
     }
     // Every payment of a touched flow; every receipt of a touched IUD.
-    let rows: Vec<(String,)> = per_chiavi(c, "SELECT iuv FROM rendicontazione", ente, "iuf_key", &vec_of(&f)).await?;
+    let rows: Vec<(String,)> = per_chiavi(
+        c,
+        "SELECT iuv FROM rendicontazione",
+        ente,
+        "iuf_key",
+        &vec_of(&f),
+    )
+    .await?;
     v.extend(rows.into_iter().map(|r| r.0));
-    let rows: Vec<(String,)> = per_chiavi(c, "SELECT iuv FROM ricevuta", ente, "iud", &vec_of(&d)).await?;
+    let rows: Vec<(String,)> =
+        per_chiavi(c, "SELECT iuv FROM ricevuta", ente, "iud", &vec_of(&d)).await?;
     v.extend(rows.into_iter().map(|r| r.0));
 
     let vv = vec_of(&v);
@@ -130,19 +187,66 @@ async fn carica(c: &mut Conn, ente: &str, mut v: HashSet<String>, mut f: HashSet
     owners.extend(d.iter().cloned().map(Proprietario::Iud));
     owners.extend(t0.iter().copied().map(Proprietario::Tesoreria));
     owners.extend(t.iter().map(|x| Proprietario::Tesoreria(x.id)));
-    let extra_f: HashSet<String> = t.iter().filter_map(|x| x.iuf_key.clone()).filter(|k| !f_read.contains(k)).collect();
-    let extra_v: HashSet<String> = t.iter().filter_map(|x| x.iuv.clone()).filter(|k| !v.contains(k)).collect();
-    for x in per_chiavi::<RigaT, _>(c, SEL_T, ente, "iuf_key", &vec_of(&extra_f)).await?.into_iter().chain(per_chiavi::<RigaT, _>(c, SEL_T, ente, "iuv", &vec_of(&extra_v)).await?) {
+    let extra_f: HashSet<String> = t
+        .iter()
+        .filter_map(|x| x.iuf_key.clone())
+        .filter(|k| !f_read.contains(k))
+        .collect();
+    let extra_v: HashSet<String> = t
+        .iter()
+        .filter_map(|x| x.iuv.clone())
+        .filter(|k| !v.contains(k))
+        .collect();
+    for x in per_chiavi::<RigaT, _>(c, SEL_T, ente, "iuf_key", &vec_of(&extra_f))
+        .await?
+        .into_iter()
+        .chain(per_chiavi::<RigaT, _>(c, SEL_T, ente, "iuv", &vec_of(&extra_v)).await?)
+    {
         if seen.insert(x.id) {
             t.push(x);
         }
     }
     let all_f: HashSet<String> = t.iter().filter_map(|x| x.iuf_key.clone()).collect();
     let all_v: HashSet<String> = t.iter().filter_map(|x| x.iuv.clone()).collect();
-    let iuf_rendicontati: Vec<(String,)> = per_chiavi(c, "SELECT DISTINCT iuf_key FROM rendicontazione", ente, "iuf_key", &vec_of(&all_f)).await?;
-    let mut iuv_noti: HashSet<String> = per_chiavi::<(String,), _>(c, "SELECT DISTINCT iuv FROM ricevuta", ente, "iuv", &vec_of(&all_v)).await?.into_iter().map(|r| r.0).collect();
-    iuv_noti.extend(per_chiavi::<(String,), _>(c, "SELECT DISTINCT iuv FROM rendicontazione", ente, "iuv", &vec_of(&all_v)).await?.into_iter().map(|r| r.0));
-    let dati = Dati { e, r, i, t, iuf_rendicontati: iuf_rendicontati.into_iter().map(|r| r.0).collect(), iuv_noti };
+    let iuf_rendicontati: Vec<(String,)> = per_chiavi(
+        c,
+        "SELECT DISTINCT iuf_key FROM rendicontazione",
+        ente,
+        "iuf_key",
+        &vec_of(&all_f),
+    )
+    .await?;
+    let mut iuv_noti: HashSet<String> = per_chiavi::<(String,), _>(
+        c,
+        "SELECT DISTINCT iuv FROM ricevuta",
+        ente,
+        "iuv",
+        &vec_of(&all_v),
+    )
+    .await?
+    .into_iter()
+    .map(|r| r.0)
+    .collect();
+    iuv_noti.extend(
+        per_chiavi::<(String,), _>(
+            c,
+            "SELECT DISTINCT iuv FROM rendicontazione",
+            ente,
+            "iuv",
+            &vec_of(&all_v),
+        )
+        .await?
+        .into_iter()
+        .map(|r| r.0),
+    );
+    let dati = Dati {
+        e,
+        r,
+        i,
+        t,
+        iuf_rendicontati: iuf_rendicontati.into_iter().map(|r| r.0).collect(),
+        iuv_noti,
+    };
     Ok((dati, owners))
 }
 
@@ -151,14 +255,22 @@ async fn tutte_sqlx<T>(c: &mut Conn, select_from: &str, ente: &str) -> StoreResu
 where
     T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
 {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{select_from} WHERE id_dominio = $1"))).bind(ente).fetch_all(&mut *c).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{select_from} WHERE id_dominio = $1"
+    )))
+    .bind(ente)
+    .fetch_all(&mut *c)
+    .await?)
 }
 
 /// One reclassification at a time per ente (instances share the database): on PostgreSQL a
 /// transaction-scoped advisory lock; SQLite's write transaction already serializes.
 async fn lock_ente(c: &mut Conn, ente: &str) -> StoreResult<()> {
     if IS_POSTGRES {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('recon:' || $1))").bind(ente).execute(&mut *c).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('recon:' || $1))")
+            .bind(ente)
+            .execute(&mut *c)
+            .await?;
     }
     Ok(())
 }
@@ -169,15 +281,22 @@ async fn lock_ente(c: &mut Conn, ente: &str) -> StoreResult<()> {
 pub async fn recon_elabora(p: &DbPool, ente: &str, now: OffsetDateTime) -> StoreResult<usize> {
     let mut tx = begin_write(p).await?;
     lock_ente(&mut tx, ente).await?;
-    let coda: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, tipo, chiave FROM recon_coda WHERE id_dominio = $1 ORDER BY id LIMIT 200000")
-        .bind(ente)
-        .fetch_all(&mut *tx)
-        .await?;
+    let coda: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, tipo, chiave FROM recon_coda WHERE id_dominio = $1 ORDER BY id LIMIT 200000",
+    )
+    .bind(ente)
+    .fetch_all(&mut *tx)
+    .await?;
     if coda.is_empty() {
         tx.rollback().await?;
         return Ok(0);
     }
-    let (mut v, mut f, mut d, mut t) = (HashSet::new(), HashSet::new(), HashSet::new(), HashSet::new());
+    let (mut v, mut f, mut d, mut t) = (
+        HashSet::new(),
+        HashSet::new(),
+        HashSet::new(),
+        HashSet::new(),
+    );
     for (_, tipo, k) in &coda {
         match tipo.as_str() {
             coda::IUV => {
@@ -204,7 +323,8 @@ pub async fn recon_elabora(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     // Only what changed is rewritten: the owners' stored rows are matched to the new ones by
     // digest; unmatched stored rows go, unmatched new rows come (a re-sent flow writes nothing).
     let chiavi: Vec<String> = owners.iter().map(Proprietario::chiave).collect();
-    let mut q = sqlx::QueryBuilder::<Db>::new("SELECT id, firma FROM riconciliazione WHERE id_dominio = ");
+    let mut q =
+        sqlx::QueryBuilder::<Db>::new("SELECT id, firma FROM riconciliazione WHERE id_dominio = ");
     q.push_bind(ente.to_owned()).push(" AND chiave IN (");
     push_chiavi(&mut q, &chiavi);
     q.push(")");
@@ -218,7 +338,10 @@ pub async fn recon_elabora(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
         }
     }
     let totale = righe.len();
-    let nuove: Vec<motore::Riga<'_>> = righe.into_iter().filter(|r| per_firma.get_mut(&r.firma()).and_then(Vec::pop).is_none()).collect();
+    let nuove: Vec<motore::Riga<'_>> = righe
+        .into_iter()
+        .filter(|r| per_firma.get_mut(&r.firma()).and_then(Vec::pop).is_none())
+        .collect();
     via.extend(per_firma.into_values().flatten());
     let mut tolte: Vec<(Option<Date>, Option<Date>, Option<Date>)> = Vec::new();
     if !via.is_empty() {
@@ -241,16 +364,27 @@ pub async fn recon_elabora(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     q.build().execute(&mut *tx).await?;
     tx.commit().await?;
     // Where a reclassification spends its time, for operators tuning a large ente.
-    tracing::debug!(ente, chiavi = coda.len(), proprietari = owners.len(), righe = totale, riscritte = nuove.len(),
-        carica_ms = t_carica.as_millis(), calcola_ms = (t_calcola - t_carica).as_millis(),
-        cancella_ms = (t_cancella - t_calcola).as_millis(), scrivi_ms = (t_scrivi - t_cancella).as_millis(),
-        totale_ms = t0.elapsed().as_millis(), "riclassificazione");
+    tracing::debug!(
+        ente,
+        chiavi = coda.len(),
+        proprietari = owners.len(),
+        righe = totale,
+        riscritte = nuove.len(),
+        carica_ms = t_carica.as_millis(),
+        calcola_ms = (t_calcola - t_carica).as_millis(),
+        cancella_ms = (t_cancella - t_calcola).as_millis(),
+        scrivi_ms = (t_scrivi - t_cancella).as_millis(),
+        totale_ms = t0.elapsed().as_millis(),
+        "riclassificazione"
+    );
     Ok(totale)
 }
 
 /// Enti with keys waiting (a crash between an import and its reclassification).
 pub async fn recon_in_attesa(p: &DbPool) -> StoreResult<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT id_dominio FROM recon_coda").fetch_all(p).await?;
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT id_dominio FROM recon_coda")
+        .fetch_all(p)
+        .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
@@ -264,20 +398,39 @@ pub async fn recon_ricostruisci(p: &DbPool, ente: &str, now: OffsetDateTime) -> 
     let i: Vec<RigaI> = tutte(&mut tx, SEL_I, ente).await?;
     let t: Vec<RigaT> = tutte(&mut tx, SEL_T, ente).await?;
     let t_carica = t0.elapsed();
-    let dati = Dati { e, r, i, t, ..Dati::default() };
+    let dati = Dati {
+        e,
+        r,
+        i,
+        t,
+        ..Dati::default()
+    };
     let righe = motore::calcola_tutto(&dati);
     let t_calcola = t0.elapsed();
     tx_sporca_righe(&mut tx, ente).await?;
     tx_sporca_giorni(&mut tx, ente, &giorni_di(&righe)).await?;
-    sqlx::query("DELETE FROM riconciliazione WHERE id_dominio = $1").bind(ente).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM recon_coda WHERE id_dominio = $1").bind(ente).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM riconciliazione WHERE id_dominio = $1")
+        .bind(ente)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM recon_coda WHERE id_dominio = $1")
+        .bind(ente)
+        .execute(&mut *tx)
+        .await?;
     let t_cancella = t0.elapsed();
     scrivi(&mut tx, ente, &righe, now).await?;
     let t_scrivi = t0.elapsed();
     tx.commit().await?;
-    tracing::debug!(ente, righe = righe.len(), carica_ms = t_carica.as_millis(), calcola_ms = (t_calcola - t_carica).as_millis(),
-        cancella_ms = (t_cancella - t_calcola).as_millis(), scrivi_ms = (t_scrivi - t_cancella).as_millis(),
-        totale_ms = t0.elapsed().as_millis(), "ricostruzione");
+    tracing::debug!(
+        ente,
+        righe = righe.len(),
+        carica_ms = t_carica.as_millis(),
+        calcola_ms = (t_calcola - t_carica).as_millis(),
+        cancella_ms = (t_cancella - t_calcola).as_millis(),
+        scrivi_ms = (t_scrivi - t_cancella).as_millis(),
+        totale_ms = t0.elapsed().as_millis(),
+        "ricostruzione"
+    );
     Ok(righe.len())
 }
 
@@ -288,19 +441,48 @@ pub async fn recon_ricostruisci(p: &DbPool, ente: &str, now: OffsetDateTime) -> 
 /// changes (inserted receipts, removed stand-ins) are marked stale here.
 /// `origine` names the batch (a file, the day's RTs) for the automatic accertamenti of
 /// receipts with a bilancio; stand-ins have none.
-pub async fn tx_insert_ricevute(c: &mut Conn, ente: &str, righe: &[NuovaRicevuta], origine: Option<&str>, now: OffsetDateTime) -> StoreResult<u64> {
+pub async fn tx_insert_ricevute(
+    c: &mut Conn,
+    ente: &str,
+    righe: &[NuovaRicevuta],
+    origine: Option<&str>,
+    now: OffsetDateTime,
+) -> StoreResult<u64> {
     // One statement per chunk; a receipt twice in one batch counts once (the first), as a
     // row may not be upserted twice by one statement.
     let mut seen = HashSet::new();
-    let mut uniche: Vec<&NuovaRicevuta> = righe.iter().filter(|r| seen.insert((&r.iuv, &r.iur, r.indice))).collect();
+    let mut uniche: Vec<&NuovaRicevuta> = righe
+        .iter()
+        .filter(|r| seen.insert((&r.iuv, &r.iur, r.indice)))
+        .collect();
     let mut giorni = BTreeSet::new();
-    let attestati: HashSet<&str> = uniche.iter().filter(|r| r.fonte != SURROGATO).map(|r| r.iuv.as_str()).collect();
+    let attestati: HashSet<&str> = uniche
+        .iter()
+        .filter(|r| r.fonte != SURROGATO)
+        .map(|r| r.iuv.as_str())
+        .collect();
     if uniche.iter().any(|r| r.fonte == SURROGATO) {
-        let mut iuv_surrogati: Vec<String> = uniche.iter().filter(|r| r.fonte == SURROGATO).map(|r| r.iuv.clone()).collect();
+        let mut iuv_surrogati: Vec<String> = uniche
+            .iter()
+            .filter(|r| r.fonte == SURROGATO)
+            .map(|r| r.iuv.clone())
+            .collect();
         iuv_surrogati.sort_unstable();
         iuv_surrogati.dedup();
-        let gia: Vec<(String, String)> = per_chiavi_sqlx(c, "SELECT iuv, fonte FROM ricevuta", ente, "iuv", &iuv_surrogati).await?;
-        let con_ricevuta: HashSet<&str> = gia.iter().filter(|g| g.1 != SURROGATO).map(|g| g.0.as_str()).chain(attestati.iter().copied()).collect();
+        let gia: Vec<(String, String)> = per_chiavi_sqlx(
+            c,
+            "SELECT iuv, fonte FROM ricevuta",
+            ente,
+            "iuv",
+            &iuv_surrogati,
+        )
+        .await?;
+        let con_ricevuta: HashSet<&str> = gia
+            .iter()
+            .filter(|g| g.1 != SURROGATO)
+            .map(|g| g.0.as_str())
+            .chain(attestati.iter().copied())
+            .collect();
         uniche.retain(|r| r.fonte != SURROGATO || !con_ricevuta.contains(r.iuv.as_str()));
     }
     if !attestati.is_empty() {
@@ -357,7 +539,11 @@ pub async fn tx_insert_ricevute(c: &mut Conn, ente: &str, righe: &[NuovaRicevuta
         });
         // What is staged stays: a stand-in of the same key was removed above.
         q.push(" ON CONFLICT (id_dominio, iuv, iur, indice) DO NOTHING RETURNING data_esito");
-        let nuove: Vec<(Date,)> = q.build_query_as().persistent(chunk.len() == 400).fetch_all(&mut *c).await?;
+        let nuove: Vec<(Date,)> = q
+            .build_query_as()
+            .persistent(chunk.len() == 400)
+            .fetch_all(&mut *c)
+            .await?;
         n += nuove.len() as u64;
         giorni.extend(nuove.into_iter().map(|g| g.0));
     }
@@ -382,7 +568,14 @@ pub async fn tx_insert_ricevute(c: &mut Conn, ente: &str, righe: &[NuovaRicevuta
 }
 
 /// Imports receipts from a MyPay "export pagati" file, in one transaction with its report.
-pub async fn importa_ricevute(p: &DbPool, ente: &str, righe: &[NuovaRicevuta], origine: &str, job: Option<&mut ImportJob>, now: OffsetDateTime) -> StoreResult<u64> {
+pub async fn importa_ricevute(
+    p: &DbPool,
+    ente: &str,
+    righe: &[NuovaRicevuta],
+    origine: &str,
+    job: Option<&mut ImportJob>,
+    now: OffsetDateTime,
+) -> StoreResult<u64> {
     let mut tx = begin_write(p).await?;
     let n = tx_insert_ricevute(&mut tx, ente, righe, Some(origine), now).await?;
     tx_chiudi_import(&mut tx, job, n).await?;
@@ -400,7 +593,9 @@ const SEL_RIGA: &str = "SELECT r.id, r.codici, r.iud, r.iuv, r.iur, r.indice, r.
 /// Appends the WHERE clause of a reconciliation search (every filter optional).
 fn filtro_riconciliazione(q: &mut sqlx::QueryBuilder<Db>, ente: &str, f: &FiltroRiconciliazione) {
     q.push(" WHERE r.id_dominio = ").push_bind(ente.to_owned());
-    q.push(" AND (r.codici & ").push_bind(f.codici as i64).push(") <> 0");
+    q.push(" AND (r.codici & ")
+        .push_bind(f.codici as i64)
+        .push(") <> 0");
     let eq = |q: &mut sqlx::QueryBuilder<Db>, col: &str, v: &Option<String>| {
         if let Some(v) = v {
             q.push(format!(" AND {col} = ")).push_bind(v.clone());
@@ -413,13 +608,16 @@ fn filtro_riconciliazione(q: &mut sqlx::QueryBuilder<Db>, ente: &str, f: &Filtro
     eq(q, "r.cf_pagatore", &f.cf_pagatore);
     eq(q, "r.codice_bolletta", &f.codice_bolletta);
     if let Some(v) = &f.iuf {
-        q.push(" AND r.iuf_key LIKE ").push_bind(format!("%{}%", v.to_uppercase()));
+        q.push(" AND r.iuf_key LIKE ")
+            .push_bind(format!("%{}%", v.to_uppercase()));
     }
     if let Some(v) = &f.attestante {
-        q.push(" AND r.attestante LIKE ").push_bind(format!("%{v}%"));
+        q.push(" AND r.attestante LIKE ")
+            .push_bind(format!("%{v}%"));
     }
     if let Some(v) = &f.ordinante {
-        q.push(" AND UPPER(r.ordinante) LIKE ").push_bind(format!("%{}%", v.to_uppercase()));
+        q.push(" AND UPPER(r.ordinante) LIKE ")
+            .push_bind(format!("%{}%", v.to_uppercase()));
     }
     if let Some(v) = f.anno_bolletta {
         q.push(" AND r.anno_bolletta = ").push_bind(v);
@@ -429,7 +627,11 @@ fn filtro_riconciliazione(q: &mut sqlx::QueryBuilder<Db>, ente: &str, f: &Filtro
     }
     for (col, da, a) in [
         ("r.data_esito", f.data_esito_da, f.data_esito_a),
-        ("r.data_regolamento", f.data_regolamento_da, f.data_regolamento_a),
+        (
+            "r.data_regolamento",
+            f.data_regolamento_da,
+            f.data_regolamento_a,
+        ),
         ("r.data_contabile", f.data_contabile_da, f.data_contabile_a),
         ("r.data_valuta", f.data_valuta_da, f.data_valuta_a),
     ] {
@@ -442,18 +644,31 @@ fn filtro_riconciliazione(q: &mut sqlx::QueryBuilder<Db>, ente: &str, f: &Filtro
     }
     // A line an operator hid (active note with the flag, same code and keys) shows only
     // when hidden lines are asked for.
-    q.push(if f.nascosti { " AND EXISTS" } else { " AND NOT EXISTS" });
+    q.push(if f.nascosti {
+        " AND EXISTS"
+    } else {
+        " AND NOT EXISTS"
+    });
     q.push(
         " (SELECT 1 FROM segnalazione s WHERE s.id_dominio = r.id_dominio AND s.attivo AND s.nascosto AND (r.codici & s.bit) <> 0
            AND COALESCE(s.iuf, '') = COALESCE(r.iuf, '') AND COALESCE(s.iud, '') = COALESCE(r.iud, '') AND COALESCE(s.iuv, '') = COALESCE(r.iuv, ''))",
     );
 }
 
-pub async fn cerca_riconciliazione(p: &DbPool, ente: &str, f: &FiltroRiconciliazione, limit: i64, offset: i64) -> StoreResult<(Vec<RigaRiconciliazione>, i64)> {
+pub async fn cerca_riconciliazione(
+    p: &DbPool,
+    ente: &str,
+    f: &FiltroRiconciliazione,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<RigaRiconciliazione>, i64)> {
     let mut q = sqlx::QueryBuilder::<Db>::new(SEL_RIGA);
     filtro_riconciliazione(&mut q, ente, f);
     q.push(" ORDER BY COALESCE(r.data_esito, r.data_valuta, r.data_esecuzione), r.iuv, r.iud, r.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-    let rows = q.build_query_as::<RigaRiconciliazione>().fetch_all(p).await?;
+    let rows = q
+        .build_query_as::<RigaRiconciliazione>()
+        .fetch_all(p)
+        .await?;
     let mut c = sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) FROM riconciliazione r");
     filtro_riconciliazione(&mut c, ente, f);
     let (total,): (i64,) = c.build_query_as().fetch_one(p).await?;
@@ -461,17 +676,33 @@ pub async fn cerca_riconciliazione(p: &DbPool, ente: &str, f: &FiltroRiconciliaz
 }
 
 /// The next page of an export, in id order (keyset: never an OFFSET over a large result).
-pub async fn pagina_riconciliazione(p: &DbPool, ente: &str, f: &FiltroRiconciliazione, dopo: i64, limit: i64) -> StoreResult<Vec<RigaRiconciliazione>> {
+pub async fn pagina_riconciliazione(
+    p: &DbPool,
+    ente: &str,
+    f: &FiltroRiconciliazione,
+    dopo: i64,
+    limit: i64,
+) -> StoreResult<Vec<RigaRiconciliazione>> {
     let mut q = sqlx::QueryBuilder::<Db>::new(SEL_RIGA);
     filtro_riconciliazione(&mut q, ente, f);
-    q.push(" AND r.id > ").push_bind(dopo).push(" ORDER BY r.id LIMIT ").push_bind(limit);
-    Ok(q.build_query_as::<RigaRiconciliazione>().fetch_all(p).await?)
+    q.push(" AND r.id > ")
+        .push_bind(dopo)
+        .push(" ORDER BY r.id LIMIT ")
+        .push_bind(limit);
+    Ok(q.build_query_as::<RigaRiconciliazione>()
+        .fetch_all(p)
+        .await?)
 }
 
 /// How many (visible) lines carry each code.
 pub async fn conteggi_riconciliazione(p: &DbPool, ente: &str) -> StoreResult<Vec<(u64, i64)>> {
     let mut out = Vec::new();
-    let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT codici, COUNT(*) FROM riconciliazione WHERE id_dominio = $1 GROUP BY codici").bind(ente).fetch_all(p).await?;
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT codici, COUNT(*) FROM riconciliazione WHERE id_dominio = $1 GROUP BY codici",
+    )
+    .bind(ente)
+    .fetch_all(p)
+    .await?;
     for (m, n) in rows {
         out.push((m as u64, n));
     }
@@ -479,12 +710,22 @@ pub async fn conteggi_riconciliazione(p: &DbPool, ente: &str) -> StoreResult<Vec
 }
 
 pub async fn coda_presente(p: &DbPool, ente: &str) -> StoreResult<bool> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM recon_coda WHERE id_dominio = $1 LIMIT 1").bind(ente).fetch_optional(p).await?;
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM recon_coda WHERE id_dominio = $1 LIMIT 1")
+            .bind(ente)
+            .fetch_optional(p)
+            .await?;
     Ok(row.is_some())
 }
 
 /// A note on a classified line; the previous active note of the same line is kept as history.
-pub async fn inserisci_segnalazione(p: &DbPool, ente: &str, s: &NuovaSegnalazione, utente: &str, now: OffsetDateTime) -> StoreResult<Segnalazione> {
+pub async fn inserisci_segnalazione(
+    p: &DbPool,
+    ente: &str,
+    s: &NuovaSegnalazione,
+    utente: &str,
+    now: OffsetDateTime,
+) -> StoreResult<Segnalazione> {
     let mut tx = begin_write(p).await?;
     sqlx::query(
         "UPDATE segnalazione SET attivo = FALSE WHERE id_dominio = $1 AND codice = $2 AND attivo
@@ -518,7 +759,14 @@ pub async fn inserisci_segnalazione(p: &DbPool, ente: &str, s: &NuovaSegnalazion
     Ok(row)
 }
 
-pub async fn storico_segnalazioni(p: &DbPool, ente: &str, codice: Option<&str>, solo_attive: bool, limit: i64, offset: i64) -> StoreResult<(Vec<Segnalazione>, i64)> {
+pub async fn storico_segnalazioni(
+    p: &DbPool,
+    ente: &str,
+    codice: Option<&str>,
+    solo_attive: bool,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<Segnalazione>, i64)> {
     let filter = "id_dominio = $1 AND ($2 IS NULL OR codice = $2) AND (attivo OR NOT $3)";
     let rows = sqlx::query_as::<_, Segnalazione>(sqlx::AssertSqlSafe(format!(
         "SELECT id, codice, iuf, iud, iuv, nota, nascosto, attivo, utente, created_at FROM segnalazione WHERE {filter} ORDER BY id DESC LIMIT $4 OFFSET $5"
@@ -530,27 +778,47 @@ pub async fn storico_segnalazioni(p: &DbPool, ente: &str, codice: Option<&str>, 
     .bind(offset)
     .fetch_all(p)
     .await?;
-    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM segnalazione WHERE {filter}")))
-        .bind(ente)
-        .bind(codice)
-        .bind(solo_attive)
-        .fetch_one(p)
-        .await?;
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM segnalazione WHERE {filter}"
+    )))
+    .bind(ente)
+    .bind(codice)
+    .bind(solo_attive)
+    .fetch_one(p)
+    .await?;
     Ok((rows, total))
 }
 
 /// Ricevute telematiche: the staged receipts.
-pub async fn cerca_ricevute(p: &DbPool, ente: &str, f: &FiltroRicevute, limit: i64, offset: i64) -> StoreResult<(Vec<RicevutaStaged>, i64)> {
+pub async fn cerca_ricevute(
+    p: &DbPool,
+    ente: &str,
+    f: &FiltroRicevute,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<RicevutaStaged>, i64)> {
     let build = |select: &str| {
         let mut q = sqlx::QueryBuilder::<Db>::new(select);
         q.push(" WHERE id_dominio = ").push_bind(ente.to_owned());
-        for (col, v) in [("tipo_dovuto", &f.tipo_dovuto), ("iud", &f.iud), ("iuv", &f.iuv), ("iur", &f.iur), ("cf_pagatore", &f.cf_pagatore), ("cf_versante", &f.cf_versante), ("fonte", &f.fonte)] {
+        for (col, v) in [
+            ("tipo_dovuto", &f.tipo_dovuto),
+            ("iud", &f.iud),
+            ("iuv", &f.iuv),
+            ("iur", &f.iur),
+            ("cf_pagatore", &f.cf_pagatore),
+            ("cf_versante", &f.cf_versante),
+            ("fonte", &f.fonte),
+        ] {
             if let Some(v) = v {
                 q.push(format!(" AND {col} = ")).push_bind(v.clone());
             }
         }
         if let Some(v) = &f.attestante {
-            q.push(" AND (attestante LIKE ").push_bind(format!("%{v}%")).push(" OR denominazione_attestante LIKE ").push_bind(format!("%{v}%")).push(")");
+            q.push(" AND (attestante LIKE ")
+                .push_bind(format!("%{v}%"))
+                .push(" OR denominazione_attestante LIKE ")
+                .push_bind(format!("%{v}%"))
+                .push(")");
         }
         if let Some(d) = f.data_esito_da {
             q.push(" AND data_esito >= ").push_bind(d);
@@ -561,9 +829,15 @@ pub async fn cerca_ricevute(p: &DbPool, ente: &str, f: &FiltroRicevute, limit: i
         q
     };
     let mut q = build(SEL_RICEVUTA);
-    q.push(" ORDER BY data_esito, iuv, iud, id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    q.push(" ORDER BY data_esito, iuv, iud, id LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
     let rows = q.build_query_as::<RicevutaStaged>().fetch_all(p).await?;
-    let (total,): (i64,) = build("SELECT COUNT(*) FROM ricevuta").build_query_as().fetch_one(p).await?;
+    let (total,): (i64,) = build("SELECT COUNT(*) FROM ricevuta")
+        .build_query_as()
+        .fetch_one(p)
+        .await?;
     Ok((rows, total))
 }
 
@@ -572,7 +846,16 @@ const SEL_RICEVUTA: &str = "SELECT id, iuv, iur, indice, iud, tipo_dovuto, impor
 
 /// Rendicontazione pagoPA: one line per flow (IUF) with its reported payments.
 #[allow(clippy::too_many_arguments)]
-pub async fn cerca_flussi_rendicontati(p: &DbPool, ente: &str, iuf: Option<&str>, id_regolamento: Option<&str>, da: Option<Date>, a: Option<Date>, limit: i64, offset: i64) -> StoreResult<(Vec<FlussoRendicontato>, i64)> {
+pub async fn cerca_flussi_rendicontati(
+    p: &DbPool,
+    ente: &str,
+    iuf: Option<&str>,
+    id_regolamento: Option<&str>,
+    da: Option<Date>,
+    a: Option<Date>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<FlussoRendicontato>, i64)> {
     let filter = "id_dominio = $1 AND ($2 IS NULL OR iuf_key LIKE $2) AND ($3 IS NULL OR id_regolamento = $3) AND ($4 IS NULL OR data_regolamento >= $4) AND ($5 IS NULL OR data_regolamento <= $5)";
     let like = iuf.map(|s| format!("%{}%", s.to_uppercase()));
     let rows = sqlx::query_as::<_, FlussoRendicontato>(sqlx::AssertSqlSafe(format!(
@@ -589,19 +872,25 @@ pub async fn cerca_flussi_rendicontati(p: &DbPool, ente: &str, iuf: Option<&str>
     .bind(offset)
     .fetch_all(p)
     .await?;
-    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(DISTINCT iuf) FROM rendicontazione WHERE {filter}")))
-        .bind(ente)
-        .bind(&like)
-        .bind(id_regolamento)
-        .bind(da)
-        .bind(a)
-        .fetch_one(p)
-        .await?;
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(DISTINCT iuf) FROM rendicontazione WHERE {filter}"
+    )))
+    .bind(ente)
+    .bind(&like)
+    .bind(id_regolamento)
+    .bind(da)
+    .bind(a)
+    .fetch_one(p)
+    .await?;
     Ok((rows, total))
 }
 
 /// A flow's reported payments, each with its receipt (E) when there is one.
-pub async fn pagamenti_flusso(p: &DbPool, ente: &str, iuf: &str) -> StoreResult<Vec<PagamentoRendicontato>> {
+pub async fn pagamenti_flusso(
+    p: &DbPool,
+    ente: &str,
+    iuf: &str,
+) -> StoreResult<Vec<PagamentoRendicontato>> {
     Ok(sqlx::query_as::<_, PagamentoRendicontato>(
         "SELECT r.iuv, r.iur, r.indice, r.importo_cents, r.esito, r.data_esito, e.iud, e.importo_cents AS importo_ricevuta_cents,
                 e.data_esito AS data_esito_ricevuta, e.cf_pagatore, e.fonte AS fonte_ricevuta
@@ -616,7 +905,14 @@ pub async fn pagamenti_flusso(p: &DbPool, ente: &str, iuf: &str) -> StoreResult<
 
 // ---- export jobs ----
 
-pub async fn crea_export(p: &DbPool, id: &str, ente: &str, versione: &str, filtri: &str, now: OffsetDateTime) -> StoreResult<()> {
+pub async fn crea_export(
+    p: &DbPool,
+    id: &str,
+    ente: &str,
+    versione: &str,
+    filtri: &str,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
     sqlx::query("INSERT INTO recon_export (id, id_dominio, versione, filtri, stato, righe, created_at) VALUES ($1, $2, $3, $4, 'PRENOTATO', 0, $5)")
         .bind(id)
         .bind(ente)
@@ -629,7 +925,12 @@ pub async fn crea_export(p: &DbPool, id: &str, ente: &str, versione: &str, filtr
 }
 
 /// Takes a booked export (or one whose writer died) for writing: its parts start over.
-pub async fn prendi_export(p: &DbPool, id: &str, stale: OffsetDateTime, now: OffsetDateTime) -> StoreResult<bool> {
+pub async fn prendi_export(
+    p: &DbPool,
+    id: &str,
+    stale: OffsetDateTime,
+    now: OffsetDateTime,
+) -> StoreResult<bool> {
     let mut tx = begin_write(p).await?;
     let n = sqlx::query("UPDATE recon_export SET stato = 'IN_CORSO', finished_at = $1 WHERE id = $2 AND (stato = 'PRENOTATO' OR (stato = 'IN_CORSO' AND finished_at < $3))")
         .bind(now)
@@ -639,22 +940,47 @@ pub async fn prendi_export(p: &DbPool, id: &str, stale: OffsetDateTime, now: Off
         .await?
         .rows_affected();
     if n == 1 {
-        sqlx::query("DELETE FROM recon_export_parte WHERE export_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM recon_export_parte WHERE export_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(n == 1)
 }
 
-pub async fn scrivi_parte_export(p: &DbPool, id: &str, n: i64, dati: &[u8], now: OffsetDateTime) -> StoreResult<()> {
+pub async fn scrivi_parte_export(
+    p: &DbPool,
+    id: &str,
+    n: i64,
+    dati: &[u8],
+    now: OffsetDateTime,
+) -> StoreResult<()> {
     let mut tx = begin_write(p).await?;
-    sqlx::query("INSERT INTO recon_export_parte (export_id, n, dati) VALUES ($1, $2, $3)").bind(id).bind(n).bind(dati).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO recon_export_parte (export_id, n, dati) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(n)
+        .bind(dati)
+        .execute(&mut *tx)
+        .await?;
     // The heartbeat: a writer that stops beating is taken over.
-    sqlx::query("UPDATE recon_export SET finished_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE recon_export SET finished_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn chiudi_export(p: &DbPool, id: &str, stato: &str, righe: i64, errore: Option<&str>, now: OffsetDateTime) -> StoreResult<()> {
+pub async fn chiudi_export(
+    p: &DbPool,
+    id: &str,
+    stato: &str,
+    righe: i64,
+    errore: Option<&str>,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
     sqlx::query("UPDATE recon_export SET stato = $1, righe = $2, errore = $3, finished_at = $4 WHERE id = $5")
         .bind(stato)
         .bind(righe)
@@ -676,7 +1002,12 @@ pub async fn get_export(p: &DbPool, ente: &str, id: &str) -> StoreResult<ExportR
 }
 
 pub async fn parte_export(p: &DbPool, id: &str, n: i64) -> StoreResult<Option<Vec<u8>>> {
-    let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT dati FROM recon_export_parte WHERE export_id = $1 AND n = $2").bind(id).bind(n).fetch_optional(p).await?;
+    let row: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT dati FROM recon_export_parte WHERE export_id = $1 AND n = $2")
+            .bind(id)
+            .bind(n)
+            .fetch_optional(p)
+            .await?;
     Ok(row.map(|r| r.0))
 }
 
@@ -689,7 +1020,11 @@ pub async fn export_in_attesa(p: &DbPool) -> StoreResult<Vec<ExportRiconciliazio
 
 /// Completes an import's report with the rows the import changed and writes it in the
 /// import's own transaction: a report exists exactly when its data does.
-async fn tx_chiudi_import(c: &mut Conn, job: Option<&mut ImportJob>, importate: u64) -> StoreResult<()> {
+async fn tx_chiudi_import(
+    c: &mut Conn,
+    job: Option<&mut ImportJob>,
+    importate: u64,
+) -> StoreResult<()> {
     let Some(job) = job else {
         return Ok(());
     };

@@ -1,0 +1,372 @@
+// Reporting flows, the portal's lookups and the treasury journal. Included after
+// pagamenti_queries.rs in both backend modules.
+
+// ---- reporting flows ----
+
+/// Whether this version (dataOraFlusso) of the flow is already stored.
+pub async fn flusso_presente(
+    p: &DbPool,
+    dominio: &str,
+    id_flusso: &str,
+    data_ora: &str,
+) -> StoreResult<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM flusso WHERE id_dominio = $1 AND id_flusso = $2 AND data_ora_flusso = $3",
+    )
+    .bind(dominio)
+    .bind(id_flusso)
+    .bind(data_ora)
+    .fetch_optional(p)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Stores a downloaded flow version; an existing one is left as it is (idempotent).
+pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> StoreResult<()> {
+    let mut tx = begin_write(p).await?;
+    let id: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO flusso (id_dominio, id_flusso, data_ora_flusso, raw, stato, nota, numero_pagamenti, importo_cents, created_at, psp, deviazioni)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id_dominio, id_flusso, data_ora_flusso) DO NOTHING RETURNING id",
+    )
+    .bind(&f.id_dominio)
+    .bind(&f.id_flusso)
+    .bind(&f.data_ora_flusso)
+    .bind(&f.raw)
+    .bind(f.stato)
+    .bind(&f.nota)
+    .bind(f.numero_pagamenti)
+    .bind(f.importo_cents)
+    .bind(now)
+    .bind(&f.psp)
+    .bind(&f.deviazioni)
+    .fetch_optional(&mut *tx)
+    .await?;
+    // A version older than one already stored (a late download) is kept, not applied.
+    let piu_recente: Option<(String,)> = sqlx::query_as("SELECT data_ora_flusso FROM flusso WHERE id_dominio = $1 AND id_flusso = $2 AND data_ora_flusso > $3 LIMIT 1")
+        .bind(&f.id_dominio)
+        .bind(&f.id_flusso)
+        .bind(&f.data_ora_flusso)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let (Some((id,)), Some(regolamento), None) = (id, f.data_regolamento, piu_recente) {
+        // This version's payments replace an older version's (esito 3, revoked, excluded).
+        let esito9_prima: Vec<(String, String, Option<i64>)> = sqlx::query_as("SELECT iuv, iur, indice FROM rendicontazione WHERE id_dominio = $1 AND iuf = $2 AND esito = 9")
+            .bind(&f.id_dominio)
+            .bind(&f.id_flusso)
+            .fetch_all(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM rendicontazione WHERE id_dominio = $1 AND iuf = $2")
+            .bind(&f.id_dominio)
+            .bind(&f.id_flusso)
+            .execute(&mut *tx)
+            .await?;
+        let totale = f.importo_cents.unwrap_or(0);
+        let validi: Vec<_> = f.pagamenti.iter().filter(|p| p.codice_esito != 3).collect();
+        inserisci_pagamenti_flusso(&mut tx, f, id, regolamento, totale, &validi).await?;
+        // Paid without RPT (esito 9): the reporting stands in for a receipt, as MyPivot's
+        // fabricated E row; a real receipt, if one comes, replaces it.
+        let surrogati: Vec<NuovaRicevuta> = validi
+            .iter()
+            .filter(|p| p.codice_esito == 9)
+            .map(|p| NuovaRicevuta {
+                iuv: p.iuv.to_string(),
+                iur: p.iur.clone(),
+                indice: p.indice.map_or(1, i64::from),
+                iud: None,
+                tipo_dovuto: None,
+                importo_cents: p.importo.cents(),
+                totale_cents: p.importo.cents(),
+                codice_esito: 0,
+                data_esito: p.data_esito,
+                cf_pagatore: None,
+                anagrafica_pagatore: None,
+                cf_versante: None,
+                anagrafica_versante: None,
+                attestante: None,
+                denominazione_attestante: None,
+                causale: None,
+                bilancio: None,
+                fonte: "SURROGATO",
+                rt_id: None,
+            })
+            .collect();
+        if !surrogati.is_empty() {
+            tx_insert_ricevute(&mut tx, &f.id_dominio, &surrogati, None, now).await?;
+        }
+        // A stand-in the replaced version made, for a payment this version no longer reports
+        // with esito 9 (nor does any other flow), goes with it.
+        let mut chiavi = vec![(coda::IUF, f.id_flusso.to_uppercase())];
+        let mut giorni = std::collections::BTreeSet::new();
+        for (iuv, iur, indice) in esito9_prima {
+            let indice = indice.unwrap_or(1);
+            if surrogati
+                .iter()
+                .any(|s| s.iuv == iuv && s.iur == iur && s.indice == indice)
+            {
+                continue;
+            }
+            let via: Option<(Date,)> = sqlx::query_as(
+                "DELETE FROM ricevuta WHERE id_dominio = $1 AND fonte = 'SURROGATO' AND iuv = $2 AND iur = $3 AND indice = $4
+                 AND NOT EXISTS (SELECT 1 FROM rendicontazione r WHERE r.id_dominio = $1 AND r.iuv = $2 AND r.iur = $3 AND r.esito = 9)
+                 RETURNING data_esito",
+            )
+            .bind(&f.id_dominio)
+            .bind(&iuv)
+            .bind(&iur)
+            .bind(indice)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((g,)) = via {
+                giorni.insert(g);
+                chiavi.push((coda::IUV, iuv));
+            }
+        }
+        tx_sporca_giorni(&mut tx, &f.id_dominio, &giorni).await?;
+        tx_accoda(&mut tx, &f.id_dominio, &chiavi, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list_flussi(
+    p: &DbPool,
+    dominio: Option<&str>,
+    stato: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<FlussoScaricato>, i64)> {
+    let filter = "($1 IS NULL OR id_dominio = $1) AND ($2 IS NULL OR stato = $2)";
+    let rows = sqlx::query_as::<_, FlussoScaricato>(sqlx::AssertSqlSafe(format!("SELECT id, id_dominio, id_flusso, data_ora_flusso, stato, nota, psp, deviazioni, numero_pagamenti, importo_cents, created_at FROM flusso WHERE {filter} ORDER BY id DESC LIMIT $3 OFFSET $4")))
+        .bind(dominio)
+        .bind(stato)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await?;
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM flusso WHERE {filter}"
+    )))
+    .bind(dominio)
+    .bind(stato)
+    .fetch_one(p)
+    .await?;
+    Ok((rows, total))
+}
+
+/// One `kind` job (`flussi`, `pendenti`) per active ente not asked since `since`.
+pub async fn pianifica_per_ente(
+    p: &DbPool,
+    kind: TipoJob,
+    since: OffsetDateTime,
+    now: OffsetDateTime,
+) -> StoreResult<u64> {
+    Ok(sqlx::query(
+        "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
+         SELECT $3, NULL, e.id_dominio, 'PENDING', 0, $1, $1, $1 FROM ente e
+         WHERE e.attivo AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = $3 AND o.payload = e.id_dominio AND o.created_at > $2)",
+    )
+    .bind(now)
+    .bind(since)
+    .bind(kind.as_str())
+    .execute(p)
+    .await?
+    .rows_affected())
+}
+
+// ---- portal ----
+
+/// Each RPT of a cart with its dovuto's state and its RT's esito, if any.
+pub async fn esiti_carrello(p: &DbPool, id: &str) -> StoreResult<Vec<EsitoRptCarrello>> {
+    Ok(sqlx::query_as::<_, EsitoRptCarrello>(
+        "SELECT r.id_dominio, r.iuv, r.stato AS stato_rpt, d.stato AS stato_dovuto, t.codice_esito, t.importo_cents AS importo_pagato_cents
+         FROM rpt r LEFT JOIN dovuto d ON d.id = r.dovuto_id
+         LEFT JOIN rt_ricevuta t ON t.rpt_id = r.id AND t.stato IN ('ELABORATA', 'ANOMALA')
+         WHERE r.id_carrello = $1 ORDER BY r.id",
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await?)
+}
+
+/// The latest applied RT for (dominio, IUV), with its raw bytes.
+pub async fn rt_per_iuv(
+    p: &DbPool,
+    dominio: &str,
+    iuv: &str,
+) -> StoreResult<Option<(i64, Vec<u8>)>> {
+    Ok(sqlx::query_as("SELECT id, raw FROM rt_ricevuta WHERE id_dominio = $1 AND iuv = $2 AND stato IN ('ELABORATA', 'ANOMALA') ORDER BY id DESC LIMIT 1")
+        .bind(dominio)
+        .bind(iuv)
+        .fetch_optional(p)
+        .await?)
+}
+
+// ---- treasury journal (recon) ----
+
+/// Applies one upload in one transaction: every movement added or replaced on (ente, anno,
+/// codice bolletta), every storno removing its bolletta. Returns (upserted, removed).
+pub async fn importa_tesoreria(
+    p: &DbPool,
+    ente: &str,
+    righe: &[crate::recon::giornale::RigaCassa],
+    storni: &[(u16, String)],
+    fonte: &str,
+    job: Option<&mut ImportJob>,
+    now: OffsetDateTime,
+) -> StoreResult<(u64, u64)> {
+    let mut tx = begin_write(p).await?;
+    let mut n = 0;
+    let mut chiavi = Vec::new();
+    for r in righe {
+        // The line as it was: a changed causale may move it to another IUF / IUV.
+        let prima: Option<(i64, Option<String>, Option<String>)> = sqlx::query_as("SELECT id, iuf_key, iuv FROM tesoreria WHERE id_dominio = $1 AND anno_bolletta = $2 AND codice_bolletta = $3")
+            .bind(ente)
+            .bind(i64::from(r.anno_bolletta))
+            .bind(&r.codice_bolletta)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some((_, f, v)) = prima {
+            chiavi.extend(f.map(|f| (coda::IUF, f)));
+            chiavi.extend(v.map(|v| (coda::IUV, v)));
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO tesoreria (id_dominio, anno_bolletta, codice_bolletta, data_contabile, data_valuta, importo_cents, ordinante, causale, iuf, iuv, fonte, created_at, updated_at, iuf_key, conto)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
+             ON CONFLICT (id_dominio, anno_bolletta, codice_bolletta) DO UPDATE SET
+               data_contabile = excluded.data_contabile, data_valuta = excluded.data_valuta, importo_cents = excluded.importo_cents,
+               ordinante = excluded.ordinante, causale = excluded.causale, iuf = excluded.iuf, iuv = excluded.iuv, fonte = excluded.fonte, updated_at = excluded.updated_at,
+               iuf_key = excluded.iuf_key, conto = excluded.conto
+             RETURNING id",
+        )
+        .bind(ente)
+        .bind(i64::from(r.anno_bolletta))
+        .bind(&r.codice_bolletta)
+        .bind(r.data_contabile)
+        .bind(r.data_valuta)
+        .bind(r.importo.cents())
+        .bind(&r.ordinante)
+        .bind(&r.causale)
+        .bind(&r.estratto.iuf)
+        .bind(&r.estratto.iuv)
+        .bind(fonte)
+        .bind(now)
+        .bind(r.estratto.iuf.as_ref().map(|f| f.to_uppercase()))
+        .bind(&r.conto)
+        .fetch_one(&mut *tx)
+        .await?;
+        n += 1;
+        chiavi.push((coda::TESORERIA, id.to_string()));
+    }
+    let mut removed = 0;
+    for (anno, codice) in storni {
+        let gone: Option<(i64, Option<String>, Option<String>)> = sqlx::query_as("DELETE FROM tesoreria WHERE id_dominio = $1 AND anno_bolletta = $2 AND codice_bolletta = $3 RETURNING id, iuf_key, iuv")
+            .bind(ente)
+            .bind(i64::from(*anno))
+            .bind(codice)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some((id, f, v)) = gone {
+            removed += 1;
+            chiavi.push((coda::TESORERIA, id.to_string()));
+            chiavi.extend(f.map(|f| (coda::IUF, f)));
+            chiavi.extend(v.map(|v| (coda::IUV, v)));
+        }
+    }
+    tx_accoda(&mut tx, ente, &chiavi, now).await?;
+    tx_chiudi_import(&mut tx, job, n + removed).await?;
+    tx.commit().await?;
+    Ok((n, removed))
+}
+
+pub async fn list_tesoreria(
+    p: &DbPool,
+    ente: &str,
+    iuf: Option<&str>,
+    iuv: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<RigaTesoreria>, i64)> {
+    let filter = "id_dominio = $1 AND ($2 IS NULL OR iuf = $2) AND ($3 IS NULL OR iuv = $3)";
+    let rows = sqlx::query_as::<_, RigaTesoreria>(sqlx::AssertSqlSafe(format!("SELECT id, id_dominio, anno_bolletta, codice_bolletta, data_contabile, data_valuta, importo_cents, ordinante, causale, iuf, iuv, fonte FROM tesoreria WHERE {filter} ORDER BY data_contabile DESC, id DESC LIMIT $4 OFFSET $5")))
+        .bind(ente)
+        .bind(iuf)
+        .bind(iuv)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await?;
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM tesoreria WHERE {filter}"
+    )))
+    .bind(ente)
+    .bind(iuf)
+    .bind(iuv)
+    .fetch_one(p)
+    .await?;
+    Ok((rows, total))
+}
+
+/// The reporting rows of an ente (R), for reconciliation.
+pub async fn rendicontazione_ente(p: &DbPool, ente: &str) -> StoreResult<Vec<RigaRendicontazione>> {
+    Ok(sqlx::query_as::<_, RigaRendicontazione>("SELECT iuf, iuv, iur, indice, importo_cents, esito, totale_flusso_cents FROM rendicontazione WHERE id_dominio = $1 ORDER BY id")
+        .bind(ente)
+        .fetch_all(p)
+        .await?)
+}
+
+/// Upserts notifications on (ente, IUD) in one transaction.
+pub async fn importa_notifiche(
+    p: &DbPool,
+    ente: &str,
+    righe: &[crate::recon::notifiche::Notifica],
+    job: Option<&mut ImportJob>,
+    now: OffsetDateTime,
+) -> StoreResult<u64> {
+    let mut tx = begin_write(p).await?;
+    let mut n = 0;
+    for r in righe {
+        n += sqlx::query(
+            "INSERT INTO notifica (id_dominio, iud, iuv, data_esecuzione, importo_cents, tipo_dovuto, causale, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+             ON CONFLICT (id_dominio, iud) DO UPDATE SET iuv = excluded.iuv, data_esecuzione = excluded.data_esecuzione,
+               importo_cents = excluded.importo_cents, tipo_dovuto = excluded.tipo_dovuto, causale = excluded.causale, updated_at = excluded.updated_at",
+        )
+        .bind(ente)
+        .bind(&r.iud)
+        .bind(&r.iuv)
+        .bind(r.data_esecuzione)
+        .bind(r.importo.cents())
+        .bind(&r.tipo_dovuto)
+        .bind(&r.causale)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    let chiavi: Vec<(&str, String)> = righe.iter().map(|r| (coda::IUD, r.iud.clone())).collect();
+    tx_accoda(&mut tx, ente, &chiavi, now).await?;
+    tx_chiudi_import(&mut tx, job, n).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// (IUD, amount in cents) of an ente's notifications.
+pub async fn notifiche_ente(p: &DbPool, ente: &str) -> StoreResult<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT iud, importo_cents FROM notifica WHERE id_dominio = $1 ORDER BY id")
+            .bind(ente)
+            .fetch_all(p)
+            .await?,
+    )
+}
+
+/// The applied receipts of an ente (raw) with the IUD of the dovuto they paid, if any.
+pub async fn rt_ente_iud(p: &DbPool, ente: &str) -> StoreResult<Vec<(Vec<u8>, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT t.raw, d.iud FROM rt_ricevuta t LEFT JOIN rpt r ON r.id = t.rpt_id LEFT JOIN dovuto d ON d.id = r.dovuto_id
+         WHERE t.id_dominio = $1 AND t.stato IN ('ELABORATA', 'ANOMALA') ORDER BY t.id",
+    )
+    .bind(ente)
+    .fetch_all(p)
+    .await?)
+}

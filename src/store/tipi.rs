@@ -1,0 +1,624 @@
+//! The store's public types: filters, what an operation takes and gives back, and the
+//! rows views read.
+
+use super::*;
+
+/// Filters of the enti search; `None` matches everything.
+#[derive(Debug, Default, Clone)]
+pub struct EntiFilter {
+    /// Restricts to one ente (an operator sees only their own).
+    pub id_dominio: Option<String>,
+    /// Substring of the name, codice IPA or fiscal code, case-insensitive.
+    pub q: Option<String>,
+    pub codice_ipa: Option<String>,
+    pub attivo: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct DovutiFilter {
+    pub id_dominio: Option<String>,
+    pub stato: Option<StatoDovuto>,
+    pub codice_fiscale: Option<String>,
+    pub iud: Option<String>,
+    pub iuv: Option<String>,
+    pub numero_avviso: Option<String>,
+    pub tipo_dovuto: Option<String>,
+}
+
+/// One line of a file import that was not applied.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Scarto {
+    pub riga: u64,
+    pub codice: String,
+    pub motivo: String,
+    pub riga_originale: String,
+}
+
+/// An import job and its report, kept so the operator can fetch the rejects later.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportJob {
+    pub id: String,
+    pub id_dominio: String,
+    pub tipo: String,
+    pub file_name: Option<String>,
+    pub file_sha256: String,
+    pub versione: Option<String>,
+    pub stato: String,
+    pub righe_lette: i64,
+    pub righe_importate: i64,
+    pub righe_invariate: i64,
+    pub righe_scartate: i64,
+    pub scarti: Vec<Scarto>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ImportJobRow {
+    id: String,
+    id_dominio: String,
+    tipo: String,
+    file_name: Option<String>,
+    file_sha256: String,
+    versione: Option<String>,
+    stato: String,
+    righe_lette: i64,
+    righe_importate: i64,
+    righe_invariate: i64,
+    righe_scartate: i64,
+    scarti: String,
+    created_at: OffsetDateTime,
+}
+
+impl TryFrom<ImportJobRow> for ImportJob {
+    type Error = StoreError;
+    fn try_from(r: ImportJobRow) -> StoreResult<ImportJob> {
+        Ok(ImportJob {
+            scarti: serde_json::from_str(&r.scarti).map_err(|e| corrupt("import_job.scarti", e))?,
+            id: r.id,
+            id_dominio: r.id_dominio,
+            tipo: r.tipo,
+            file_name: r.file_name,
+            file_sha256: r.file_sha256,
+            versione: r.versione,
+            stato: r.stato,
+            righe_lette: r.righe_lette,
+            righe_importate: r.righe_importate,
+            righe_invariate: r.righe_invariate,
+            righe_scartate: r.righe_scartate,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// One step of a dovuto's state history.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct StoricoStato {
+    pub stato_da: Option<String>,
+    pub stato_a: String,
+    pub motivo: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+}
+
+/// The intermediary and its station, as the Nodo knows them.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Intermediario {
+    pub id_intermediario_pa: String,
+    pub id_stazione: String,
+    /// Never returned by the API.
+    #[serde(skip_serializing)]
+    pub password: String,
+}
+
+/// An operator API key as listed (the secret itself is shown once, at creation).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ApiKey {
+    pub id: i64,
+    pub id_dominio: String,
+    pub label: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// One SOAP exchange, as the journal keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub at: OffsetDateTime,
+    /// `IN`: the Nodo called us; `OUT`: we called the Nodo.
+    pub direction: &'static str,
+    pub operation: String,
+    pub id_dominio: Option<String>,
+    pub iuv: Option<String>,
+    pub ccp: Option<String>,
+    pub id_psp: Option<String>,
+    /// `OK` or the faultCode.
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub duration_us: i64,
+    /// Shared with the HTTP layer, not copied.
+    pub request: bytes::Bytes,
+    pub response: bytes::Bytes,
+}
+
+/// A journal entry as listed (bodies omitted).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct JournalSummary {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    pub direction: String,
+    pub operation: String,
+    pub id_dominio: Option<String>,
+    pub iuv: Option<String>,
+    pub ccp: Option<String>,
+    pub id_psp: Option<String>,
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub duration_us: i64,
+}
+
+/// A journal entry with its raw bodies.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JournalFull {
+    #[sqlx(flatten)]
+    pub summary: JournalSummary,
+    pub request: Vec<u8>,
+    pub response: Vec<u8>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct JournalFilter {
+    pub id_dominio: Option<String>,
+    pub operation: Option<String>,
+    pub iuv: Option<String>,
+    pub outcome: Option<String>,
+}
+
+/// An RPT to record (created by paaAttivaRPT or for a portal payment).
+#[derive(Debug, Clone)]
+pub struct NuovaRpt {
+    pub id_dominio: String,
+    pub iuv: String,
+    pub ccp: String,
+    pub dovuto_id: Option<i64>,
+    pub importo: Importo,
+    pub xml: Vec<u8>,
+}
+
+/// A cart to create: its RPTs with the dovuti they pay (as read, for compare-and-set).
+#[derive(Debug, Clone)]
+pub struct NuovoCarrello {
+    pub id: String,
+    pub multi_beneficiario: bool,
+    pub email_login: Option<String>,
+    pub rpts: Vec<(NuovaRpt, Dovuto)>,
+}
+
+/// A cart as stored. stato: CREATO, INVIATO (the Nodo accepted it: `url`), RIFIUTATO.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Carrello {
+    pub id: String,
+    pub multi_beneficiario: bool,
+    #[sqlx(try_from = "String")]
+    pub stato: StatoCarrello,
+    pub url: Option<String>,
+    pub email_login: Option<String>,
+    pub errore: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A downloaded reporting flow to store. stato: ACQUISITO (read, totals consistent),
+/// ANOMALO (read, totals do not add up), ILLEGGIBILE, ENTE_NON_SERVITO (another
+/// istitutoRicevente), SCONOSCIUTO (listed, then PPT_ID_FLUSSO_SCONOSCIUTO: no bytes).
+#[derive(Debug, Clone)]
+pub struct NuovoFlusso {
+    pub id_dominio: String,
+    pub id_flusso: String,
+    pub data_ora_flusso: String,
+    pub raw: Vec<u8>,
+    pub stato: &'static str,
+    pub nota: Option<String>,
+    pub numero_pagamenti: Option<i64>,
+    pub importo_cents: Option<i64>,
+    /// When read: the settlement day and the payments (kept for reconciliation).
+    pub data_regolamento: Option<Date>,
+    pub id_regolamento: Option<String>,
+    pub pagamenti: Vec<crate::model::flusso::PagamentoFlusso>,
+    /// The sender (istitutoMittente's code), when read.
+    pub psp: Option<String>,
+    /// Schema facets the flow breaks but that were read leniently, `; `-separated.
+    pub deviazioni: Option<String>,
+}
+
+impl NuovoFlusso {
+    /// A flow about to be read: nothing known but its keys.
+    pub fn da_leggere(id_dominio: &str, id_flusso: &str, data_ora_flusso: &str) -> NuovoFlusso {
+        NuovoFlusso {
+            id_dominio: id_dominio.to_owned(),
+            id_flusso: id_flusso.to_owned(),
+            data_ora_flusso: data_ora_flusso.to_owned(),
+            raw: Vec::new(),
+            stato: "SCONOSCIUTO",
+            nota: None,
+            numero_pagamenti: None,
+            importo_cents: None,
+            data_regolamento: None,
+            id_regolamento: None,
+            pagamenti: Vec::new(),
+            psp: None,
+            deviazioni: None,
+        }
+    }
+}
+
+pub use crate::dominio::ricevuta::{EsitoRt, NuovaRicevuta};
+
+/// Filters of the Riconciliazione / Anomalie views (docs/riconciliazione.md §6.1); `codici`
+/// is the set of codes asked for (bits of recon::classifica::Codice).
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+pub struct FiltroRiconciliazione {
+    #[serde(default)]
+    pub codici: u64,
+    pub tipo_dovuto: Option<String>,
+    pub iud: Option<String>,
+    pub iuv: Option<String>,
+    pub iur: Option<String>,
+    pub iuf: Option<String>,
+    pub attestante: Option<String>,
+    pub cf_pagatore: Option<String>,
+    pub ordinante: Option<String>,
+    pub anno_bolletta: Option<i64>,
+    pub codice_bolletta: Option<String>,
+    pub importo_tesoreria_cents: Option<i64>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_esito_da: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_esito_a: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_regolamento_da: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_regolamento_a: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_contabile_da: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_contabile_a: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_valuta_da: Option<Date>,
+    #[serde(default, with = "iso_date::option")]
+    pub data_valuta_a: Option<Date>,
+    /// Only the lines an operator hid (instead of only the visible ones).
+    #[serde(default)]
+    pub nascosti: bool,
+}
+
+pub use crate::recon::riga::RigaRiconciliazione;
+
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct NuovaSegnalazione {
+    /// The classification code of the line.
+    pub codice: String,
+    #[serde(skip)]
+    pub bit: u64,
+    pub iuf: Option<String>,
+    pub iud: Option<String>,
+    pub iuv: Option<String>,
+    pub nota: String,
+    /// Hide the line from the default views.
+    #[serde(default)]
+    pub nascosto: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Segnalazione {
+    pub id: i64,
+    pub codice: String,
+    pub iuf: Option<String>,
+    pub iud: Option<String>,
+    pub iuv: Option<String>,
+    pub nota: String,
+    pub nascosto: bool,
+    /// False once a newer note on the same line superseded it.
+    pub attivo: bool,
+    pub utente: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FiltroRicevute {
+    pub tipo_dovuto: Option<String>,
+    pub iud: Option<String>,
+    pub iuv: Option<String>,
+    pub iur: Option<String>,
+    /// Code or name of the attesting PSP (contains).
+    pub attestante: Option<String>,
+    pub cf_pagatore: Option<String>,
+    pub cf_versante: Option<String>,
+    /// GATEWAY, PAGATI or SURROGATO.
+    pub fonte: Option<String>,
+    #[param(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_esito_da: Option<Date>,
+    #[param(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_esito_a: Option<Date>,
+}
+
+/// A staged receipt's single payment (Ricevute telematiche view).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RicevutaStaged {
+    pub id: i64,
+    pub iuv: String,
+    pub iur: String,
+    pub indice: i64,
+    pub iud: Option<String>,
+    pub tipo_dovuto: Option<String>,
+    pub importo_cents: i64,
+    pub totale_cents: i64,
+    #[schema(value_type = String, format = Date)]
+    #[serde(with = "iso_date")]
+    pub data_esito: Date,
+    pub cf_pagatore: Option<String>,
+    pub anagrafica_pagatore: Option<String>,
+    pub cf_versante: Option<String>,
+    pub anagrafica_versante: Option<String>,
+    pub attestante: Option<String>,
+    pub denominazione_attestante: Option<String>,
+    pub causale: Option<String>,
+    pub bilancio: Option<String>,
+    pub fonte: String,
+}
+
+/// A reporting flow as the Rendicontazione view lists it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct FlussoRendicontato {
+    pub iuf: String,
+    pub data_ora_flusso: Option<String>,
+    pub id_regolamento: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_regolamento: Option<Date>,
+    pub pagamenti: i64,
+    pub totale_flusso_cents: Option<i64>,
+}
+
+/// A reported payment with its receipt, if any.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct PagamentoRendicontato {
+    pub iuv: String,
+    pub iur: String,
+    pub indice: Option<i64>,
+    pub importo_cents: i64,
+    pub esito: i64,
+    #[schema(value_type = String, format = Date)]
+    #[serde(with = "iso_date")]
+    pub data_esito: Date,
+    pub iud: Option<String>,
+    pub importo_ricevuta_cents: Option<i64>,
+    #[schema(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "iso_date::option")]
+    pub data_esito_ricevuta: Option<Date>,
+    pub cf_pagatore: Option<String>,
+    pub fonte_ricevuta: Option<String>,
+}
+
+/// A booked reconciliation export.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ExportRiconciliazione {
+    pub id: String,
+    pub id_dominio: String,
+    pub versione: String,
+    /// The filters as booked (JSON).
+    pub filtri: String,
+    /// PRENOTATO, IN_CORSO, ESEGUITO, ESEGUITO_NESSUN_RECORD, ERRORE.
+    pub stato: String,
+    pub righe: i64,
+    pub errore: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// One reported payment (R).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RigaRendicontazione {
+    pub iuf: String,
+    pub iuv: String,
+    pub iur: String,
+    pub indice: Option<i64>,
+    pub importo_cents: i64,
+    pub esito: i64,
+    pub totale_flusso_cents: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct FlussoScaricato {
+    pub id: i64,
+    pub id_dominio: String,
+    pub id_flusso: String,
+    pub data_ora_flusso: String,
+    pub stato: String,
+    pub nota: Option<String>,
+    /// The sending PSP (istitutoMittente), once read.
+    pub psp: Option<String>,
+    /// Schema facets (FlussoRiversamento 1.0.4) the flow breaks but that were read
+    /// leniently: field, rule, first value, count; `; `-separated.
+    pub deviazioni: Option<String>,
+    pub numero_pagamenti: Option<i64>,
+    pub importo_cents: Option<i64>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+/// One RPT of a cart as the portal polls it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct EsitoRptCarrello {
+    pub id_dominio: String,
+    pub iuv: String,
+    pub stato_rpt: String,
+    pub stato_dovuto: Option<String>,
+    /// The RT's codiceEsitoPagamento (0 paid, 1 not paid, 2 partially paid, …) once it came.
+    pub codice_esito: Option<i64>,
+    pub importo_pagato_cents: Option<i64>,
+}
+
+/// A stored treasury journal line.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RigaTesoreria {
+    pub id: i64,
+    pub id_dominio: String,
+    pub anno_bolletta: i64,
+    pub codice_bolletta: String,
+    #[schema(value_type = String, format = Date)]
+    #[serde(with = "iso_date")]
+    pub data_contabile: Date,
+    #[schema(value_type = String, format = Date)]
+    #[serde(with = "iso_date")]
+    pub data_valuta: Date,
+    pub importo_cents: i64,
+    pub ordinante: String,
+    pub causale: String,
+    /// Flow identifier from the causale (a cumulative transfer).
+    pub iuf: Option<String>,
+    /// Payment identifier from the causale (a punctual transfer).
+    pub iuv: Option<String>,
+    /// `CSV` or `OPI`.
+    pub fonte: String,
+}
+
+/// The PSP that will collect, from paaAttivaRPT.
+#[derive(Debug, Clone)]
+pub struct PspAttiva {
+    pub id_psp: String,
+    pub id_intermediario_psp: String,
+    pub id_canale: String,
+}
+
+/// A pending piece of outbound work.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub kind: String,
+    pub ref_id: Option<i64>,
+    pub stato: String,
+    pub attempts: i64,
+}
+
+/// A queued piece of outbound work.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct OutboxJob {
+    pub id: i64,
+    /// `nodoInviaRPT`, `rtEmail`, …
+    pub kind: String,
+    pub ref_id: Option<i64>,
+    pub payload: String,
+    /// `PENDING`, `DONE` or `DEAD` (a dead letter: retry it over REST).
+    pub stato: String,
+    pub attempts: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub next_attempt_at: OffsetDateTime,
+    pub lease_owner: Option<String>,
+    pub last_error: Option<String>,
+    pub result: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RtEmailData {
+    pub raw: Vec<u8>,
+    pub email_dovuto: Option<String>,
+    pub email_login: Option<String>,
+}
+
+/// An RPT with what sending it needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RptDaInviare {
+    pub id: i64,
+    pub id_dominio: String,
+    pub iuv: String,
+    pub ccp: String,
+    pub xml: Vec<u8>,
+    #[sqlx(try_from = "String")]
+    pub stato: StatoRpt,
+    pub origine: String,
+    pub id_psp: Option<String>,
+    pub id_intermediario_psp: Option<String>,
+    pub id_canale: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RptRow {
+    pub id: i64,
+    pub id_dominio: String,
+    pub iuv: String,
+    pub ccp: String,
+    pub dovuto_id: Option<i64>,
+    pub importo_cents: i64,
+    #[sqlx(try_from = "String")]
+    pub stato: StatoRpt,
+}
+
+/// Where a freshly received RT stands after its raw bytes were committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RtStored {
+    /// Stored now (first delivery, or replacing an invalid one): process it.
+    Nuova(i64),
+    /// Already received in this state.
+    Esistente { id: i64, stato: StatoRt },
+}
+
+/// A stored receipt's key and raw bytes, for processing it again.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RtGrezza {
+    pub id: i64,
+    pub id_dominio: String,
+    pub iuv: String,
+    pub ccp: String,
+    pub raw: Vec<u8>,
+}
+
+/// A received RT as listed (raw bytes omitted).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RtRicevuta {
+    pub id: i64,
+    pub id_dominio: String,
+    pub iuv: String,
+    pub ccp: String,
+    /// RICEVUTA, ELABORATA, ANOMALA, QUARANTENA or INVALIDA.
+    pub stato: String,
+    pub codice_esito: Option<i64>,
+    pub importo_cents: Option<i64>,
+    pub rpt_id: Option<i64>,
+    pub nota: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
