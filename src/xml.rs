@@ -1,9 +1,14 @@
-//! XML plumbing shared by the SOAP layer and the pagoPA documents: a strict writer, and the
-//! guard every input passes before it is parsed (size, DOCTYPE, nesting depth, base64 size).
-//! Pure: no I/O.
+//! XML plumbing shared by the SOAP layer and the pagoPA documents: a strict writer, the
+//! guard every input passes before it is parsed (size, DOCTYPE, nesting depth, base64 size),
+//! the resolver of the entities XML allows without a DTD, and the documents' namespace.
+//! Pure: no I/O, and no dependency on `model` or `soap` (both build on it).
 
 use base64::Engine;
 use quick_xml::events::Event;
+
+/// The pagoPA documents' namespace (RPT, RT, FlussoRiversamento); the SOAP layer re-exports
+/// it as `soap::NS_PAY_I`.
+pub const NS_PAY_I: &str = "http://www.digitpa.gov.it/schemas/2011/Pagamenti/";
 
 /// Bounds for untrusted input.
 #[derive(Debug, Clone, Copy)]
@@ -110,7 +115,7 @@ fn guard_inner(xml: &[u8], limits: Limits) -> Result<&str, XmlError> {
             Event::End(_) => depth -= 1,
             Event::GeneralRef(g)
                 // Only the five predefined entities and character references exist without a DTD.
-                if crate::model::bilancio::resolve_ref(&g).is_none() => {
+                if resolve_ref(&g).is_none() => {
                     return Err(malformed(
                         r.buffer_position(),
                         format!("entità sconosciuta '&{};'", &*g),
@@ -156,6 +161,26 @@ pub struct Writer {
 /// XML 1.0 `Char`: what a document may contain, literally or as a character reference.
 pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// The five predefined entities and character references to characters XML allows;
+/// anything else would need a DTD, which is never processed.
+pub fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
+    if r.is_char_ref() {
+        return r
+            .resolve_char_ref()
+            .ok()
+            .flatten()
+            .filter(|&c| is_xml_char(c));
+    }
+    match &**r {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
+    }
 }
 
 pub fn escape_into(buf: &mut String, text: &str, attr: bool) {

@@ -3,6 +3,8 @@
 //! ufficio and accertamento are stored as `n/a`, as MyPivot does.
 
 use super::{Importo, ParseError};
+/// Moved to [`crate::xml`]; re-exported so `model::bilancio::resolve_ref` keeps working.
+pub use crate::xml::resolve_ref;
 use quick_xml::events::Event;
 
 pub const NA: &str = "n/a";
@@ -156,26 +158,6 @@ impl Bilancio {
 /// True when the open elements are exactly `names` (the element's schema position).
 fn at(path: &[String], names: &[&str]) -> bool {
     path.len() == names.len() && path.iter().zip(names).all(|(p, n)| p == n)
-}
-
-/// The five predefined entities and character references to characters XML allows;
-/// anything else would need a DTD, which is never processed.
-pub fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
-    if r.is_char_ref() {
-        return r
-            .resolve_char_ref()
-            .ok()
-            .flatten()
-            .filter(|&c| crate::xml::is_xml_char(c));
-    }
-    match &**r {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,7 @@
 
 use super::rpt::{DataOra, DocError, IdentificativoUnivoco};
 use super::{Importo, Iuv};
-use crate::soap::NS_PAY_I;
-use crate::xml::{Writer, XmlError};
+use crate::xml::{NS_PAY_I, Writer, XmlError};
 use quick_xml::events::Event;
 use std::io::BufRead;
 use time::Date;
@@ -335,7 +334,7 @@ pub fn parse_stream<R: BufRead>(
                 text.push_str(&s);
             }
             Event::CData(x) => text.push_str(&x.xml10_content()),
-            Event::GeneralRef(g) => match super::bilancio::resolve_ref(&g) {
+            Event::GeneralRef(g) => match crate::xml::resolve_ref(&g) {
                 Some(c) => text.push(c),
                 None => {
                     return Err(malformed(

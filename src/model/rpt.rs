@@ -3,8 +3,7 @@
 //! writing follows the schema's order and facets.
 
 use super::{IdDominio, Importo, Iuv, ParseError, string_newtype};
-use crate::soap::NS_PAY_I;
-use crate::xml::{Limits, Writer};
+use crate::xml::{Limits, NS_PAY_I, Writer};
 use serde::Deserialize;
 use time::Date;
 

@@ -10,6 +10,8 @@ pub mod fault;
 pub mod new_model;
 pub mod sanp2;
 
+/// Defined beside the documents that use it; kept here so `soap::NS_PAY_I` paths still work.
+pub use crate::xml::NS_PAY_I;
 pub use fault::{FaultBean, FaultCode};
 
 use crate::xml::{Limits, XmlError};
@@ -19,7 +21,6 @@ use quick_xml::name::ResolveResult;
 pub const NS_SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const NS_PPT: &str = "http://ws.pagamenti.telematici.gov/";
 pub const NS_PPTHEAD: &str = "http://ws.pagamenti.telematici.gov/ppthead";
-pub const NS_PAY_I: &str = "http://www.digitpa.gov.it/schemas/2011/Pagamenti/";
 pub const NS_PAFN: &str = "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd";
 
 /// One element cut out of the envelope: its namespace, local name and exact text.
@@ -169,7 +170,7 @@ pub fn read_envelope(bytes: &[u8], limits: Limits) -> Result<Envelope<'_>, SoapE
                 ));
             }
             Event::DocType(_) => return Err(SoapError::Xml(XmlError::Dtd)),
-            Event::GeneralRef(g) if crate::model::bilancio::resolve_ref(&g).is_none() => {
+            Event::GeneralRef(g) if crate::xml::resolve_ref(&g).is_none() => {
                 return Err(bad(
                     r.buffer_position(),
                     format!("entità sconosciuta '&{};'", &*g),

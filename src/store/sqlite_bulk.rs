@@ -113,6 +113,8 @@ impl DaRiga for (i64, Option<String>, Date, i64) {
 }
 
 /// Runs `f` on the connection's handle while sqlx's worker is kept off it.
+// The crate's one justified unsafe: rusqlite must borrow sqlx's raw SQLite handle (see SAFETY).
+#[allow(unsafe_code)]
 pub(super) async fn con_handle<R>(
     c: &mut sqlx::SqliteConnection,
     f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
