@@ -34,10 +34,14 @@ mod sqlite {
     pub type Db = sqlx::Sqlite;
     pub const IS_POSTGRES: bool = false;
     include!("queries.rs");
+    include!("dovuti_queries.rs");
+    include!("journal_queries.rs");
     include!("pagamenti_queries.rs");
     include!("flussi_queries.rs");
     include!("recon_queries.rs");
+    include!("recon_viste_queries.rs");
     include!("accertamenti_queries.rs");
+    include!("capitoli_queries.rs");
     include!("statistiche_queries.rs");
     include!("recon_sqlite.rs");
 }
@@ -46,10 +50,14 @@ mod postgres {
     pub type Db = sqlx::Postgres;
     pub const IS_POSTGRES: bool = true;
     include!("queries.rs");
+    include!("dovuti_queries.rs");
+    include!("journal_queries.rs");
     include!("pagamenti_queries.rs");
     include!("flussi_queries.rs");
     include!("recon_queries.rs");
+    include!("recon_viste_queries.rs");
     include!("accertamenti_queries.rs");
+    include!("capitoli_queries.rs");
     include!("statistiche_queries.rs");
     include!("recon_postgres.rs");
 }

@@ -1,0 +1,82 @@
+// The message journal. Included after queries.rs in both backend modules.
+
+// ---- message journal ----
+
+pub async fn insert_journal(p: &DbPool, entries: &[JournalEntry]) -> StoreResult<()> {
+    // Multi-row INSERTs: one statement per chunk instead of one per entry (12 binds per row,
+    // well under both backends' parameter limits).
+    let mut tx = begin_write(p).await?;
+    for chunk in entries.chunks(64) {
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO journal (at, direction, operation, id_dominio, iuv, ccp, id_psp, outcome, http_status, duration_us, request, response) ",
+        );
+        q.push_values(chunk, |mut b, e| {
+            b.push_bind(e.at)
+                .push_bind(e.direction)
+                .push_bind(&e.operation)
+                .push_bind(&e.id_dominio)
+                .push_bind(&e.iuv)
+                .push_bind(&e.ccp)
+                .push_bind(&e.id_psp)
+                .push_bind(&e.outcome)
+                .push_bind(e.http_status)
+                .push_bind(e.duration_us)
+                .push_bind(e.request.as_ref())
+                .push_bind(e.response.as_ref());
+        });
+        // Only the full-size statement is worth keeping prepared.
+        q.build()
+            .persistent(chunk.len() == 64)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+const JOURNAL_WHERE: &str = "($1 IS NULL OR id_dominio = $1) AND ($2 IS NULL OR operation = $2) AND ($3 IS NULL OR iuv = $3) AND ($4 IS NULL OR outcome = $4)";
+const JOURNAL_COLS: &str =
+    "id, at, direction, operation, id_dominio, iuv, ccp, id_psp, outcome, http_status, duration_us";
+
+pub async fn search_journal(
+    p: &DbPool,
+    f: &JournalFilter,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<JournalSummary>, i64)> {
+    let rows = sqlx::query_as::<_, JournalSummary>(sqlx::AssertSqlSafe(format!("SELECT {JOURNAL_COLS} FROM journal WHERE {JOURNAL_WHERE} ORDER BY id DESC LIMIT $5 OFFSET $6")))
+        .bind(&f.id_dominio)
+        .bind(&f.operation)
+        .bind(&f.iuv)
+        .bind(&f.outcome)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await?;
+    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM journal WHERE {JOURNAL_WHERE}"
+    )))
+    .bind(&f.id_dominio)
+    .bind(&f.operation)
+    .bind(&f.iuv)
+    .bind(&f.outcome)
+    .fetch_one(p)
+    .await?;
+    Ok((rows, total))
+}
+
+pub async fn journal_after(p: &DbPool, after: i64, limit: i64) -> StoreResult<Vec<JournalFull>> {
+    Ok(sqlx::query_as::<_, JournalFull>(sqlx::AssertSqlSafe(format!("SELECT {JOURNAL_COLS}, request, response FROM journal WHERE id > $1 ORDER BY id LIMIT $2")))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(p)
+        .await?)
+}
+
+pub async fn prune_journal(p: &DbPool, before: OffsetDateTime) -> StoreResult<u64> {
+    Ok(sqlx::query("DELETE FROM journal WHERE at < $1")
+        .bind(before)
+        .execute(p)
+        .await?
+        .rows_affected())
+}
