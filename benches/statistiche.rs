@@ -224,7 +224,7 @@ async fn backend(name: &str, store: &Store, url: &str, pg: bool, n: i64, runs: u
     run_sql(url, pg, setup_sql(pg)).await;
     run_sql(url, pg, seed_sql(pg, 1, n, "2026-01-01", 365)).await;
     let t = Instant::now();
-    let days = store.stat_aggiorna(ENTE).await.unwrap();
+    let days = store.stat_refresh(ENTE).await.unwrap();
     let build = t.elapsed();
     let base = rescan(url, pg).await;
     println!(
@@ -268,7 +268,7 @@ async fn backend(name: &str, store: &Store, url: &str, pg: bool, n: i64, runs: u
     let extra = (n / 365).max(10);
     run_sql(url, pg, seed_sql(pg, n + 1, n + extra, "2026-06-15", 1)).await;
     let t = Instant::now();
-    let days = store.stat_aggiorna(ENTE).await.unwrap();
+    let days = store.stat_refresh(ENTE).await.unwrap();
     let inc = t.elapsed();
     println!(
         "  refresh after {extra} new receipts ({days} days): {:.1} ms  ratio to first build {:.4}",

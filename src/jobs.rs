@@ -147,7 +147,7 @@ impl Dispatcher {
         let stato = match self.nodo.chiedi_stato_rpt(dom, iuv, ccp).await {
             Ok(s) => s.stato,
             Err(NodoError::Fault(f)) if f.fault_code == "PPT_RPT_SCONOSCIUTA" => {
-                self.store.reinvia_rpt(rpt_id).await.map_err(store_err)?;
+                self.store.resend_rpt(rpt_id).await.map_err(store_err)?;
                 tracing::warn!(dom, iuv, ccp, "RPT unknown to the Nodo: sent again");
                 return Ok(Some("RPT sconosciuta al Nodo: reinviata".into()));
             }

@@ -86,11 +86,11 @@ pub async fn riconciliazione(
     limit: i64,
     offset: i64,
 ) -> Result<Riconciliazione, StoreError> {
-    store.recon_elabora(ente).await?;
+    store.recon_process(ente).await?;
     let f = flags(store, ente).await?;
     let offerti = codici_offerti(Vista::Tutte, f);
     let (mut righe, total) = store
-        .cerca_riconciliazione(ente, filtro, limit, offset)
+        .search_riconciliazione(ente, filtro, limit, offset)
         .await?;
     for r in &mut righe {
         r.nomi_codici = nomi(r.codici as u64, offerti);
@@ -127,7 +127,7 @@ impl Esportazione {
         filtro: FiltroRiconciliazione,
         versione: crate::recon::export::Versione,
     ) -> Result<Esportazione, StoreError> {
-        store.recon_elabora(ente).await?;
+        store.recon_process(ente).await?;
         Ok(Esportazione {
             store: store.clone(),
             ente: ente.to_owned(),
@@ -169,7 +169,7 @@ pub async fn esegui_export(
     e: &crate::store::ExportRiconciliazione,
 ) -> Result<(), StoreError> {
     if !store
-        .prendi_export(&e.id, std::time::Duration::from_secs(120))
+        .take_export(&e.id, std::time::Duration::from_secs(120))
         .await?
     {
         return Ok(());
@@ -184,13 +184,13 @@ pub async fn esegui_export(
         while let Some(bytes) = x.prossima().await? {
             parte.extend_from_slice(&bytes);
             if parte.len() >= PARTE {
-                store.scrivi_parte_export(&e.id, n, &parte).await?;
+                store.write_parte_export(&e.id, n, &parte).await?;
                 parte.clear();
                 n += 1;
             }
         }
         if !parte.is_empty() {
-            store.scrivi_parte_export(&e.id, n, &parte).await?;
+            store.write_parte_export(&e.id, n, &parte).await?;
         }
         Ok::<_, StoreError>(x.righe)
     }
@@ -198,13 +198,13 @@ pub async fn esegui_export(
     match outcome {
         Ok(0) => {
             store
-                .chiudi_export(&e.id, "ESEGUITO_NESSUN_RECORD", 0, None)
+                .close_export(&e.id, "ESEGUITO_NESSUN_RECORD", 0, None)
                 .await
         }
-        Ok(n) => store.chiudi_export(&e.id, "ESEGUITO", n, None).await,
+        Ok(n) => store.close_export(&e.id, "ESEGUITO", n, None).await,
         Err(x) => {
             store
-                .chiudi_export(&e.id, "ERRORE", 0, Some(&x.to_string()))
+                .close_export(&e.id, "ERRORE", 0, Some(&x.to_string()))
                 .await?;
             Err(x)
         }
@@ -222,7 +222,7 @@ pub async fn lavoratore(store: Store) {
         match store.recon_in_attesa().await {
             Ok(enti) => {
                 for e in enti {
-                    if let Err(x) = store.recon_elabora(&e).await {
+                    if let Err(x) = store.recon_process(&e).await {
                         tracing::warn!(error = %x, ente = %e, "riclassificazione rimandata");
                     }
                 }
@@ -232,7 +232,7 @@ pub async fn lavoratore(store: Store) {
         // Statistics of the days reclassification or accertamenti touched.
         if let Ok(enti) = store.stat_in_attesa().await {
             for e in enti {
-                if let Err(x) = store.stat_aggiorna(&e).await {
+                if let Err(x) = store.stat_refresh(&e).await {
                     tracing::warn!(error = %x, ente = %e, "statistiche rimandate");
                 }
             }

@@ -377,7 +377,7 @@ pub async fn sweeper(
                 crate::model::TipoJob::Flussi,
                 crate::model::TipoJob::Pendenti,
             ] {
-                match store.pianifica_per_ente(kind, since).await {
+                match store.plan_per_ente(kind, since).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(n, %kind, "per-ente Nodo checks enqueued"),
                     Err(e) => tracing::warn!(error = %e, %kind, "planning failed"),
@@ -388,7 +388,7 @@ pub async fn sweeper(
             tracing::warn!(error = %e, "activation sweep failed");
         }
         let before = time::OffsetDateTime::now_utc() - recovery_after;
-        match store.pianifica_recuperi(before, 200).await {
+        match store.plan_recuperi(before, 200).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(n, "RPTs without RT: recovery checks enqueued"),
             Err(e) => tracing::warn!(error = %e, "recovery planning failed"),

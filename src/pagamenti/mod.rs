@@ -223,7 +223,7 @@ pub async fn checkout(
     };
     let owner = format!("checkout-{}", uuid::Uuid::new_v4().simple());
     let lease = Duration::from_secs(120);
-    let job = match store.crea_carrello(&carrello, &owner, lease).await {
+    let job = match store.create_carrello(&carrello, &owner, lease).await {
         Ok(j) => j,
         Err(StoreError::Conflict(why)) => {
             // A dovuto moved meanwhile (another payment started): nothing was stored.

@@ -78,7 +78,7 @@ async fn capitoli(
 ) -> Result<Json<Page<Capitolo>>, ApiError> {
     caller.scope(&id)?;
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
-    let (items, total) = s.store.lista_capitoli(&id, &f, limit, offset).await?;
+    let (items, total) = s.store.list_capitoli(&id, &f, limit, offset).await?;
     Ok(Json(Page {
         items,
         page: paging.page,
@@ -116,7 +116,7 @@ async fn crea_capitolo(
     ];
     let r = acc::riga_capitolo(&campi).map_err(ApiError::Validation)?;
     tipo_esistente(&s, &id, &r.tipo_dovuto).await?;
-    let cid = s.store.crea_capitolo(&id, &r).await?;
+    let cid = s.store.create_capitolo(&id, &r).await?;
     Ok((
         StatusCode::CREATED,
         Json(s.store.get_capitolo(&id, cid).await?),
@@ -144,7 +144,7 @@ async fn modifica_capitolo(
             ));
         }
     }
-    s.store.modifica_capitolo(&ente, cid, &m).await?;
+    s.store.update_capitolo(&ente, cid, &m).await?;
     Ok(Json(s.store.get_capitolo(&ente, cid).await?))
 }
 
@@ -157,7 +157,7 @@ async fn elimina_capitolo(
     Path((ente, cid)): Path<(String, i64)>,
 ) -> Result<StatusCode, ApiError> {
     caller.scope(&ente)?;
-    s.store.elimina_capitolo(&ente, cid).await?;
+    s.store.delete_capitolo(&ente, cid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -196,7 +196,7 @@ async fn importa_capitoli(
     }
     let mut job = super::riconciliazione::report(&id, "CAPITOLI", &body, 0, 0, Vec::new());
     job.file_name = q.nome_file;
-    Ok(Json(s.store.importa_capitoli(&id, &file, job).await?))
+    Ok(Json(s.store.import_capitoli(&id, &file, job).await?))
 }
 
 // ---- accertamenti ----
@@ -232,7 +232,7 @@ async fn accertamenti(
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
     let (items, total) = s
         .store
-        .lista_accertamenti(
+        .list_accertamenti(
             &id,
             f.stato.as_deref(),
             f.tipo_dovuto.as_deref(),
@@ -286,7 +286,7 @@ async fn crea_accertamento(
     tipo_esistente(&s, &id, &n.tipo_dovuto).await?;
     let aid = s
         .store
-        .crea_accertamento(
+        .create_accertamento(
             &id,
             n.nome.trim(),
             &n.tipo_dovuto,
@@ -330,7 +330,7 @@ async fn modifica_accertamento(
         tipo_esistente(&s, &ente, t).await?;
     }
     s.store
-        .modifica_accertamento(
+        .update_accertamento(
             &ente,
             aid,
             m.nome.as_deref().map(str::trim),
@@ -388,7 +388,7 @@ async fn associa(
         ));
     }
     s.store
-        .associa_pagamenti(&ente, aid, &a, &autore(&caller, &headers))
+        .associate_pagamenti(&ente, aid, &a, &autore(&caller, &headers))
         .await?;
     Ok(Json(s.store.get_accertamento(&ente, aid).await?))
 }
@@ -404,7 +404,7 @@ async fn rimuovi(
 ) -> Result<Json<AccertamentoDettaglio>, ApiError> {
     caller.scope(&ente)?;
     s.store
-        .rimuovi_pagamento(&ente, aid, riga, &autore(&caller, &headers))
+        .remove_pagamento(&ente, aid, riga, &autore(&caller, &headers))
         .await?;
     Ok(Json(s.store.get_accertamento(&ente, aid).await?))
 }
@@ -453,7 +453,7 @@ async fn cambia_stato(
 ) -> Result<Json<AccertamentoDettaglio>, ApiError> {
     caller.scope(ente)?;
     s.store
-        .cambia_stato_accertamento(ente, aid, to, &autore(caller, headers))
+        .change_stato_accertamento(ente, aid, to, &autore(caller, headers))
         .await?;
     Ok(Json(s.store.get_accertamento(ente, aid).await?))
 }
@@ -575,8 +575,8 @@ async fn statistiche(
     let csv = csv_richiesto(&q.formato)?;
     let r = richiesta(&q)?;
     s.store.get_ente(&id).await?;
-    s.store.recon_elabora(&id).await?;
-    s.store.stat_aggiorna(&id).await?;
+    s.store.recon_process(&id).await?;
+    s.store.stat_refresh(&id).await?;
     let celle = celle(&s, &id, &r).await?;
     if csv {
         return Ok((
@@ -641,7 +641,7 @@ async fn celle(s: &AppState, ente: &str, r: &RichiestaStatistica) -> Result<Vec<
         // Descriptions: the chart line of the cell's year; tipi from the registry.
         let (chart, _) = s
             .store
-            .lista_capitoli(ente, &FiltroCapitoli::default(), 100_000, 0)
+            .list_capitoli(ente, &FiltroCapitoli::default(), 100_000, 0)
             .await?;
         let mut de: HashMap<(i64, &str, String), String> = HashMap::new();
         for c in &chart {
@@ -699,8 +699,8 @@ async fn dettaglio_statistica(
     let csv = csv_richiesto(&q.formato)?;
     let r = richiesta(&q)?;
     s.store.get_ente(&id).await?;
-    s.store.recon_elabora(&id).await?;
-    s.store.stat_aggiorna(&id).await?;
+    s.store.recon_process(&id).await?;
+    s.store.stat_refresh(&id).await?;
     if csv {
         // Every receipt of the cell, read and sent a page at a time.
         let (mut tx, body) = http_body_util::channel::Channel::<Bytes, std::io::Error>::new(2);

@@ -67,7 +67,7 @@ async fn carica(
         .flusso_presente(&id_dominio, &row.id_flusso, &row.data_ora_flusso)
         .await?;
     s.store.insert_flusso(&row).await?;
-    s.store.recon_elabora(&id_dominio).await?;
+    s.store.recon_process(&id_dominio).await?;
     Ok(Json(FlussoCaricato {
         id_flusso: row.id_flusso,
         data_ora_flusso: row.data_ora_flusso,

@@ -173,7 +173,7 @@ async fn ricalcola(
     caller.scope(&id)?;
     s.store.get_ente(&id).await?;
     Ok(Json(Ricalcolo {
-        righe: s.store.recon_ricostruisci(&id).await?,
+        righe: s.store.recon_rebuild(&id).await?,
     }))
 }
 
@@ -262,7 +262,7 @@ async fn prenota_export(
     let v = serde_json::to_value(versione).map_err(|e| ApiError::Internal(e.into()))?;
     let filtri = serde_json::to_string(&filtro).map_err(|e| ApiError::Internal(e.into()))?;
     s.store
-        .crea_export(&job, &id, v.as_str().unwrap_or("1.4"), &filtri)
+        .create_export(&job, &id, v.as_str().unwrap_or("1.4"), &filtri)
         .await?;
     let e = s.store.get_export(&id, &job).await?;
     let store = s.store.clone();
@@ -352,10 +352,7 @@ async fn segnala(
         return Err(ApiError::Validation("nota: da 1 a 4000 caratteri".into()));
     }
     n.bit = c.bit();
-    let out = s
-        .store
-        .inserisci_segnalazione(&id, &n, &caller.nome())
-        .await?;
+    let out = s.store.insert_segnalazione(&id, &n, &caller.nome()).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -412,7 +409,7 @@ async fn ricevute(
 ) -> Result<Json<Page<RicevutaStaged>>, ApiError> {
     caller.scope(&id)?;
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
-    let (items, total) = s.store.cerca_ricevute(&id, &f, limit, offset).await?;
+    let (items, total) = s.store.search_ricevute(&id, &f, limit, offset).await?;
     Ok(Json(Page {
         items,
         page: paging.page,
@@ -443,9 +440,9 @@ async fn importa_ricevute(
     );
     let mut job = report(&id, "RICEVUTE_PAGATI", &body, ok.len(), 0, ko);
     s.store
-        .importa_ricevute(&id, &ok, &origine, Some(&mut job))
+        .import_ricevute(&id, &ok, &origine, Some(&mut job))
         .await?;
-    s.store.recon_elabora(&id).await?;
+    s.store.recon_process(&id).await?;
     Ok(Json(job))
 }
 
@@ -532,7 +529,7 @@ async fn flussi_rendicontati(
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
     let (items, total) = s
         .store
-        .cerca_flussi_rendicontati(
+        .search_flussi_rendicontati(
             &id,
             q.iuf.as_deref(),
             q.id_regolamento.as_deref(),

@@ -48,8 +48,8 @@ async fn notifiche(
     s.store.get_ente(&id).await?;
     let (ok, ko) = crate::recon::notifiche::leggi_csv(&body);
     let mut job = super::riconciliazione::report(&id, "NOTIFICHE", &body, ok.len(), 0, ko.clone());
-    let importate = s.store.importa_notifiche(&id, &ok, Some(&mut job)).await?;
-    s.store.recon_elabora(&id).await?;
+    let importate = s.store.import_notifiche(&id, &ok, Some(&mut job)).await?;
+    s.store.recon_process(&id).await?;
     Ok(Json(EsitoNotifiche {
         id_importazione: job.id,
         lette: ok.len() + ko.len(),
@@ -202,7 +202,7 @@ async fn importa(
     );
     let (importate, stornate) = s
         .store
-        .importa_tesoreria(
+        .import_tesoreria(
             &id,
             &righe,
             &storni,
@@ -210,7 +210,7 @@ async fn importa(
             Some(&mut job),
         )
         .await?;
-    s.store.recon_elabora(&id).await?;
+    s.store.recon_process(&id).await?;
     Ok(Json(EsitoImport {
         id_importazione: job.id,
         formato,

@@ -421,7 +421,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
                 stato(&store, ASL, "TICKET-2026-002").await == Some(StatoDovuto::PagamentoIniziato);
             // The sweep would plan this after outbox.recovery_after_minutes; the demo asks now.
             store
-                .pianifica_recuperi(
+                .plan_recuperi(
                     time::OffsetDateTime::now_utc() + Duration::from_secs(2),
                     100,
                 )
@@ -557,7 +557,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
             c.record("giornale di cassa importato", false, format!("{scarti:?}"));
         }
         store
-            .importa_tesoreria(dom, &righe, &[], "CSV", None)
+            .import_tesoreria(dom, &righe, &[], "CSV", None)
             .await?;
     }
     // The Comune's back office notifies what it saw paid (one it never saw is missing).
@@ -573,9 +573,9 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
             causale: d.causale.clone(),
         });
     }
-    store.importa_notifiche(COMUNE, &notifiche, None).await?;
+    store.import_notifiche(COMUNE, &notifiche, None).await?;
     for ente in [COMUNE, ASL] {
-        store.recon_elabora(ente).await?;
+        store.recon_process(ente).await?;
         let flags = crate::riconciliazione::flags(&store, ente).await?;
         for (k, n) in crate::riconciliazione::conteggi(&store, ente, flags).await? {
             if let Some(k) = Codice::da_nome(&k) {
@@ -605,7 +605,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     let mut pagato = (0i64, 0i64);
     let mut atteso = (0i64, 0i64);
     for ente in [COMUNE, ASL] {
-        store.stat_aggiorna(ente).await?;
+        store.stat_refresh(ente).await?;
         for a in store
             .statistiche(ente, &crate::store::RichiestaStatistica::default())
             .await?
@@ -615,7 +615,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
             pagato = (pagato.0 + a.importo_cents, pagato.1 + a.numero);
         }
         let (ricevute, _) = store
-            .cerca_ricevute(ente, &Default::default(), 10_000, 0)
+            .search_ricevute(ente, &Default::default(), 10_000, 0)
             .await?;
         atteso = (
             atteso.0 + ricevute.iter().map(|r| r.importo_cents).sum::<i64>(),

@@ -63,7 +63,7 @@ async fn tx_storia(
     Ok(())
 }
 
-pub async fn crea_accertamento(
+pub async fn create_accertamento(
     p: &DbPool,
     ente: &str,
     nome: &str,
@@ -95,7 +95,7 @@ pub async fn crea_accertamento(
     Ok(id)
 }
 
-pub async fn lista_accertamenti(
+pub async fn list_accertamenti(
     p: &DbPool,
     ente: &str,
     stato: Option<&str>,
@@ -189,7 +189,7 @@ async fn tx_modificabile(c: &mut Conn, ente: &str, id: i64) -> StoreResult<Accer
     Ok(a)
 }
 
-pub async fn modifica_accertamento(
+pub async fn update_accertamento(
     p: &DbPool,
     ente: &str,
     id: i64,
@@ -424,7 +424,7 @@ pub async fn associa(
     Ok(n)
 }
 
-pub async fn rimuovi_pagamento(
+pub async fn remove_pagamento(
     p: &DbPool,
     ente: &str,
     id: i64,
@@ -460,7 +460,7 @@ pub async fn rimuovi_pagamento(
 
 /// INSERITO → CHIUSO (with at least one payment) or ANNULLATO. Closing makes the payments
 /// count in the statistics: their days are marked stale in the same transaction.
-pub async fn cambia_stato_accertamento(
+pub async fn change_stato_accertamento(
     p: &DbPool,
     ente: &str,
     id: i64,

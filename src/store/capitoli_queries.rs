@@ -5,7 +5,7 @@
 
 const SEL_CAPITOLO: &str = "SELECT id, anno, tipo_dovuto, cod_ufficio, de_ufficio, attivo, cod_capitolo, de_capitolo, cod_accertamento, de_accertamento, automatico, updated_at FROM capitolo";
 
-pub async fn lista_capitoli(
+pub async fn list_capitoli(
     p: &DbPool,
     ente: &str,
     f: &FiltroCapitoli,
@@ -195,7 +195,7 @@ async fn capitolo_in_uso(c: &mut Conn, ente: &str, r: &RigaCapitolo) -> StoreRes
 }
 
 /// Creates one chart line (REST), under the same rules as the mass import.
-pub async fn crea_capitolo(
+pub async fn create_capitolo(
     p: &DbPool,
     ente: &str,
     r: &RigaCapitolo,
@@ -224,7 +224,7 @@ pub async fn crea_capitolo(
 }
 
 /// Changes a line's flag and descriptions; a description follows its code on every line.
-pub async fn modifica_capitolo(
+pub async fn update_capitolo(
     p: &DbPool,
     ente: &str,
     id: i64,
@@ -283,7 +283,7 @@ pub async fn modifica_capitolo(
 }
 
 /// Deletes a chart line no live accertamento books payments on.
-pub async fn elimina_capitolo(p: &DbPool, ente: &str, id: i64) -> StoreResult<()> {
+pub async fn delete_capitolo(p: &DbPool, ente: &str, id: i64) -> StoreResult<()> {
     let mut tx = begin_write(p).await?;
     let c = sqlx::query_as::<_, Capitolo>(sqlx::AssertSqlSafe(format!(
         "{SEL_CAPITOLO} WHERE id_dominio = $1 AND id = $2"
@@ -325,7 +325,7 @@ fn riga_di(c: &Capitolo, azione: AzioneCapitolo) -> RigaCapitolo {
 /// The mass import (docs/riconciliazione.md §7.2): every line checked against the ente's
 /// tipi dovuto, the stored descriptions and the lines to delete; the file is applied whole
 /// or not at all. The report is written in the same transaction.
-pub async fn importa_capitoli(
+pub async fn import_capitoli(
     p: &DbPool,
     ente: &str,
     file: &acc::FileCapitoli,

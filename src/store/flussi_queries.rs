@@ -154,7 +154,7 @@ pub async fn list_flussi(
 }
 
 /// One `kind` job (`flussi`, `pendenti`) per active ente not asked since `since`.
-pub async fn pianifica_per_ente(
+pub async fn plan_per_ente(
     p: &DbPool,
     kind: TipoJob,
     since: OffsetDateTime,
@@ -205,7 +205,7 @@ pub async fn rt_per_iuv(
 
 /// Applies one upload in one transaction: every movement added or replaced on (ente, anno,
 /// codice bolletta), every storno removing its bolletta. Returns (upserted, removed).
-pub async fn importa_tesoreria(
+pub async fn import_tesoreria(
     p: &DbPool,
     ente: &str,
     righe: &[crate::recon::giornale::RigaCassa],
@@ -315,7 +315,7 @@ pub async fn rendicontazione_ente(p: &DbPool, ente: &str) -> StoreResult<Vec<Rig
 }
 
 /// Upserts notifications on (ente, IUD) in one transaction.
-pub async fn importa_notifiche(
+pub async fn import_notifiche(
     p: &DbPool,
     ente: &str,
     righe: &[crate::recon::notifiche::Notifica],

@@ -299,7 +299,7 @@ impl Store {
         .await)
     }
     /// Returns the id of the send job, already leased to `owner` for `lease`.
-    pub async fn crea_carrello(
+    pub async fn create_carrello(
         &self,
         c: &NuovoCarrello,
         owner: &str,
@@ -307,7 +307,8 @@ impl Store {
     ) -> StoreResult<i64> {
         let now = now();
         let until = now + lease;
-        dispatch!(self, |q, p| q::crea_carrello(p, c, owner, until, now).await)
+        dispatch!(self, |q, p| q::create_carrello(p, c, owner, until, now)
+            .await)
     }
     pub async fn get_carrello(&self, id: &str) -> StoreResult<(Carrello, Vec<RptDaInviare>)> {
         dispatch!(self, |q, p| q::get_carrello(p, id).await)
@@ -325,21 +326,16 @@ impl Store {
         dispatch!(self, |q, p| q::carrelli_con_prefisso(p, prefix).await)
     }
     /// Enqueues a recovery check for RPTs sent before `before` and still without RT.
-    pub async fn pianifica_recuperi(
-        &self,
-        before: OffsetDateTime,
-        limit: i64,
-    ) -> StoreResult<usize> {
+    pub async fn plan_recuperi(&self, before: OffsetDateTime, limit: i64) -> StoreResult<usize> {
         let before = ceil_secs(before);
-        dispatch!(self, |q, p| q::pianifica_recuperi(p, before, limit, now())
-            .await)
+        dispatch!(self, |q, p| q::plan_recuperi(p, before, limit, now()).await)
     }
     pub async fn rpt_chiusa_ko(&self, rpt_id: i64, motivo: &str) -> StoreResult<bool> {
         dispatch!(self, |q, p| q::rpt_chiusa_ko(p, rpt_id, motivo, now())
             .await)
     }
-    pub async fn reinvia_rpt(&self, rpt_id: i64) -> StoreResult<bool> {
-        dispatch!(self, |q, p| q::reinvia_rpt(p, rpt_id, now()).await)
+    pub async fn resend_rpt(&self, rpt_id: i64) -> StoreResult<bool> {
+        dispatch!(self, |q, p| q::resend_rpt(p, rpt_id, now()).await)
     }
     pub async fn flusso_presente(&self, dom: &str, id: &str, data_ora: &str) -> StoreResult<bool> {
         dispatch!(self, |q, p| q::flusso_presente(p, dom, id, data_ora).await)
@@ -359,14 +355,9 @@ impl Store {
     }
     /// Enqueues a `kind` job (`flussi`, `pendenti`) for every active ente not asked
     /// since `since`.
-    pub async fn pianifica_per_ente(
-        &self,
-        kind: TipoJob,
-        since: OffsetDateTime,
-    ) -> StoreResult<u64> {
+    pub async fn plan_per_ente(&self, kind: TipoJob, since: OffsetDateTime) -> StoreResult<u64> {
         let since = ceil_secs(since);
-        dispatch!(self, |q, p| q::pianifica_per_ente(p, kind, since, now())
-            .await)
+        dispatch!(self, |q, p| q::plan_per_ente(p, kind, since, now()).await)
     }
     pub async fn esiti_carrello(&self, id: &str) -> StoreResult<Vec<EsitoRptCarrello>> {
         dispatch!(self, |q, p| q::esiti_carrello(p, id).await)
@@ -374,7 +365,7 @@ impl Store {
     pub async fn rt_per_iuv(&self, dom: &str, iuv: &str) -> StoreResult<Option<(i64, Vec<u8>)>> {
         dispatch!(self, |q, p| q::rt_per_iuv(p, dom, iuv).await)
     }
-    pub async fn importa_tesoreria(
+    pub async fn import_tesoreria(
         &self,
         ente: &str,
         righe: &[crate::recon::giornale::RigaCassa],
@@ -382,7 +373,7 @@ impl Store {
         fonte: &str,
         job: Option<&mut ImportJob>,
     ) -> StoreResult<(u64, u64)> {
-        dispatch!(self, |q, p| q::importa_tesoreria(
+        dispatch!(self, |q, p| q::import_tesoreria(
             p,
             ente,
             righe,
@@ -412,44 +403,38 @@ impl Store {
     pub async fn rt_ente(&self, ente: &str) -> StoreResult<Vec<(Vec<u8>, Option<String>)>> {
         dispatch!(self, |q, p| q::rt_ente_iud(p, ente).await)
     }
-    pub async fn importa_notifiche(
+    pub async fn import_notifiche(
         &self,
         ente: &str,
         righe: &[crate::recon::notifiche::Notifica],
         job: Option<&mut ImportJob>,
     ) -> StoreResult<u64> {
-        dispatch!(self, |q, p| q::importa_notifiche(
-            p,
-            ente,
-            righe,
-            job,
-            now()
-        )
-        .await)
+        dispatch!(self, |q, p| q::import_notifiche(p, ente, righe, job, now())
+            .await)
     }
     /// Reclassifies what the ente's imports touched since the last run (nothing to do is
     /// one read, so views call it before answering).
-    pub async fn recon_elabora(&self, ente: &str) -> StoreResult<usize> {
+    pub async fn recon_process(&self, ente: &str) -> StoreResult<usize> {
         if !dispatch!(self, |q, p| q::coda_presente(p, ente).await)? {
             return Ok(0);
         }
-        dispatch!(self, |q, p| q::recon_elabora(p, ente, now()).await)
+        dispatch!(self, |q, p| q::recon_process(p, ente, now()).await)
     }
-    pub async fn recon_ricostruisci(&self, ente: &str) -> StoreResult<usize> {
-        dispatch!(self, |q, p| q::recon_ricostruisci(p, ente, now()).await)
+    pub async fn recon_rebuild(&self, ente: &str) -> StoreResult<usize> {
+        dispatch!(self, |q, p| q::recon_rebuild(p, ente, now()).await)
     }
     pub async fn recon_in_attesa(&self) -> StoreResult<Vec<String>> {
         dispatch!(self, |q, p| q::recon_in_attesa(p).await)
     }
     /// `origine` (the file) names the automatic accertamenti its receipts' bilanci make.
-    pub async fn importa_ricevute(
+    pub async fn import_ricevute(
         &self,
         ente: &str,
         righe: &[NuovaRicevuta],
         origine: &str,
         job: Option<&mut ImportJob>,
     ) -> StoreResult<u64> {
-        dispatch!(self, |q, p| q::importa_ricevute(
+        dispatch!(self, |q, p| q::import_ricevute(
             p,
             ente,
             righe,

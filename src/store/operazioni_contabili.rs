@@ -7,11 +7,11 @@ impl Store {
     // ---- accounting: chart, accertamenti, statistics ----
 
     /// Refreshes the aggregates of the ente's stale days (nothing stale is one read).
-    pub async fn stat_aggiorna(&self, ente: &str) -> StoreResult<usize> {
+    pub async fn stat_refresh(&self, ente: &str) -> StoreResult<usize> {
         if !dispatch!(self, |q, p| q::stat_sporca_presente(p, ente).await)? {
             return Ok(0);
         }
-        dispatch!(self, |q, p| q::stat_aggiorna(p, ente).await)
+        dispatch!(self, |q, p| q::stat_refresh(p, ente).await)
     }
     pub async fn stat_in_attesa(&self) -> StoreResult<Vec<String>> {
         dispatch!(self, |q, p| q::stat_in_attesa(p).await)
@@ -36,55 +36,54 @@ impl Store {
         )
         .await)
     }
-    pub async fn lista_capitoli(
+    pub async fn list_capitoli(
         &self,
         ente: &str,
         f: &FiltroCapitoli,
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<Capitolo>, i64)> {
-        dispatch!(self, |q, p| q::lista_capitoli(p, ente, f, limit, offset)
+        dispatch!(self, |q, p| q::list_capitoli(p, ente, f, limit, offset)
             .await)
     }
     pub async fn get_capitolo(&self, ente: &str, id: i64) -> StoreResult<Capitolo> {
         dispatch!(self, |q, p| q::get_capitolo(p, ente, id).await)
     }
-    pub async fn crea_capitolo(
+    pub async fn create_capitolo(
         &self,
         ente: &str,
         r: &crate::recon::accertamenti::RigaCapitolo,
     ) -> StoreResult<i64> {
-        dispatch!(self, |q, p| q::crea_capitolo(p, ente, r, now()).await)
+        dispatch!(self, |q, p| q::create_capitolo(p, ente, r, now()).await)
     }
-    pub async fn modifica_capitolo(
+    pub async fn update_capitolo(
         &self,
         ente: &str,
         id: i64,
         m: &ModificaCapitolo,
     ) -> StoreResult<()> {
-        dispatch!(self, |q, p| q::modifica_capitolo(p, ente, id, m, now())
-            .await)
+        dispatch!(self, |q, p| q::update_capitolo(p, ente, id, m, now()).await)
     }
-    pub async fn elimina_capitolo(&self, ente: &str, id: i64) -> StoreResult<()> {
-        dispatch!(self, |q, p| q::elimina_capitolo(p, ente, id).await)
+    pub async fn delete_capitolo(&self, ente: &str, id: i64) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::delete_capitolo(p, ente, id).await)
     }
-    pub async fn importa_capitoli(
+    pub async fn import_capitoli(
         &self,
         ente: &str,
         file: &crate::recon::accertamenti::FileCapitoli,
         job: ImportJob,
     ) -> StoreResult<ImportJob> {
-        dispatch!(self, |q, p| q::importa_capitoli(p, ente, file, job, now())
+        dispatch!(self, |q, p| q::import_capitoli(p, ente, file, job, now())
             .await)
     }
-    pub async fn crea_accertamento(
+    pub async fn create_accertamento(
         &self,
         ente: &str,
         nome: &str,
         tipo: &str,
         utente: &str,
     ) -> StoreResult<i64> {
-        dispatch!(self, |q, p| q::crea_accertamento(
+        dispatch!(self, |q, p| q::create_accertamento(
             p,
             ente,
             nome,
@@ -94,7 +93,7 @@ impl Store {
         )
         .await)
     }
-    pub async fn lista_accertamenti(
+    pub async fn list_accertamenti(
         &self,
         ente: &str,
         stato: Option<&str>,
@@ -103,7 +102,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<Accertamento>, i64)> {
-        dispatch!(self, |q, p| q::lista_accertamenti(
+        dispatch!(self, |q, p| q::list_accertamenti(
             p, ente, stato, tipo, nome, limit, offset
         )
         .await)
@@ -115,7 +114,7 @@ impl Store {
     ) -> StoreResult<AccertamentoDettaglio> {
         dispatch!(self, |q, p| q::get_accertamento(p, ente, id).await)
     }
-    pub async fn modifica_accertamento(
+    pub async fn update_accertamento(
         &self,
         ente: &str,
         id: i64,
@@ -123,7 +122,7 @@ impl Store {
         tipo: Option<&str>,
         utente: &str,
     ) -> StoreResult<()> {
-        dispatch!(self, |q, p| q::modifica_accertamento(
+        dispatch!(self, |q, p| q::update_accertamento(
             p,
             ente,
             id,
@@ -145,7 +144,7 @@ impl Store {
         dispatch!(self, |q, p| q::candidati(p, ente, id, f, limit, offset)
             .await)
     }
-    pub async fn associa_pagamenti(
+    pub async fn associate_pagamenti(
         &self,
         ente: &str,
         id: i64,
@@ -154,14 +153,14 @@ impl Store {
     ) -> StoreResult<usize> {
         dispatch!(self, |q, p| q::associa(p, ente, id, a, utente, now()).await)
     }
-    pub async fn rimuovi_pagamento(
+    pub async fn remove_pagamento(
         &self,
         ente: &str,
         id: i64,
         riga: i64,
         utente: &str,
     ) -> StoreResult<()> {
-        dispatch!(self, |q, p| q::rimuovi_pagamento(
+        dispatch!(self, |q, p| q::remove_pagamento(
             p,
             ente,
             id,
@@ -171,14 +170,14 @@ impl Store {
         )
         .await)
     }
-    pub async fn cambia_stato_accertamento(
+    pub async fn change_stato_accertamento(
         &self,
         ente: &str,
         id: i64,
         to: crate::recon::accertamenti::StatoAccertamento,
         utente: &str,
     ) -> StoreResult<()> {
-        dispatch!(self, |q, p| q::cambia_stato_accertamento(
+        dispatch!(self, |q, p| q::change_stato_accertamento(
             p,
             ente,
             id,
@@ -188,14 +187,14 @@ impl Store {
         )
         .await)
     }
-    pub async fn cerca_riconciliazione(
+    pub async fn search_riconciliazione(
         &self,
         ente: &str,
         f: &FiltroRiconciliazione,
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<RigaRiconciliazione>, i64)> {
-        dispatch!(self, |q, p| q::cerca_riconciliazione(
+        dispatch!(self, |q, p| q::search_riconciliazione(
             p, ente, f, limit, offset
         )
         .await)
@@ -215,13 +214,13 @@ impl Store {
     pub async fn conteggi_riconciliazione(&self, ente: &str) -> StoreResult<Vec<(u64, i64)>> {
         dispatch!(self, |q, p| q::conteggi_riconciliazione(p, ente).await)
     }
-    pub async fn inserisci_segnalazione(
+    pub async fn insert_segnalazione(
         &self,
         ente: &str,
         s: &NuovaSegnalazione,
         utente: &str,
     ) -> StoreResult<Segnalazione> {
-        dispatch!(self, |q, p| q::inserisci_segnalazione(
+        dispatch!(self, |q, p| q::insert_segnalazione(
             p,
             ente,
             s,
@@ -248,18 +247,18 @@ impl Store {
         )
         .await)
     }
-    pub async fn cerca_ricevute(
+    pub async fn search_ricevute(
         &self,
         ente: &str,
         f: &FiltroRicevute,
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<RicevutaStaged>, i64)> {
-        dispatch!(self, |q, p| q::cerca_ricevute(p, ente, f, limit, offset)
+        dispatch!(self, |q, p| q::search_ricevute(p, ente, f, limit, offset)
             .await)
     }
     #[allow(clippy::too_many_arguments)]
-    pub async fn cerca_flussi_rendicontati(
+    pub async fn search_flussi_rendicontati(
         &self,
         ente: &str,
         iuf: Option<&str>,
@@ -269,7 +268,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<FlussoRendicontato>, i64)> {
-        dispatch!(self, |q, p| q::cerca_flussi_rendicontati(
+        dispatch!(self, |q, p| q::search_flussi_rendicontati(
             p,
             ente,
             iuf,
@@ -288,14 +287,14 @@ impl Store {
     ) -> StoreResult<Vec<PagamentoRendicontato>> {
         dispatch!(self, |q, p| q::pagamenti_flusso(p, ente, iuf).await)
     }
-    pub async fn crea_export(
+    pub async fn create_export(
         &self,
         id: &str,
         ente: &str,
         versione: &str,
         filtri: &str,
     ) -> StoreResult<()> {
-        dispatch!(self, |q, p| q::crea_export(
+        dispatch!(self, |q, p| q::create_export(
             p,
             id,
             ente,
@@ -306,22 +305,22 @@ impl Store {
         .await)
     }
     /// Takes an export to write; one not written for `stale` is taken over.
-    pub async fn prendi_export(&self, id: &str, stale: Duration) -> StoreResult<bool> {
+    pub async fn take_export(&self, id: &str, stale: Duration) -> StoreResult<bool> {
         let t = now();
-        dispatch!(self, |q, p| q::prendi_export(p, id, t - stale, t).await)
+        dispatch!(self, |q, p| q::take_export(p, id, t - stale, t).await)
     }
-    pub async fn scrivi_parte_export(&self, id: &str, n: i64, dati: &[u8]) -> StoreResult<()> {
-        dispatch!(self, |q, p| q::scrivi_parte_export(p, id, n, dati, now())
+    pub async fn write_parte_export(&self, id: &str, n: i64, dati: &[u8]) -> StoreResult<()> {
+        dispatch!(self, |q, p| q::write_parte_export(p, id, n, dati, now())
             .await)
     }
-    pub async fn chiudi_export(
+    pub async fn close_export(
         &self,
         id: &str,
         stato: &str,
         righe: i64,
         errore: Option<&str>,
     ) -> StoreResult<()> {
-        dispatch!(self, |q, p| q::chiudi_export(
+        dispatch!(self, |q, p| q::close_export(
             p,
             id,
             stato,

@@ -607,7 +607,7 @@ pub async fn rt_email_data(p: &DbPool, rt_id: i64) -> StoreResult<RtEmailData> {
 /// Creates the cart, its RPTs and the claimed send job, and moves every dovuto to
 /// PAGAMENTO_INIZIATO, all or nothing. `Conflict` when a dovuto changed state meanwhile
 /// or the cart id exists.
-pub async fn crea_carrello(
+pub async fn create_carrello(
     p: &DbPool,
     c: &NuovoCarrello,
     owner: &str,
@@ -758,7 +758,7 @@ pub async fn carrelli_con_prefisso(p: &DbPool, prefix: &str) -> StoreResult<i64>
 /// Picks RPTs sent before `before` that have no RT and were not checked since `before`,
 /// marks them checked and enqueues a `recuperoRT` job for each, in one transaction (on
 /// PostgreSQL instances skip each other's rows).
-pub async fn pianifica_recuperi(
+pub async fn plan_recuperi(
     p: &DbPool,
     before: OffsetDateTime,
     limit: i64,
@@ -829,7 +829,7 @@ pub async fn rpt_chiusa_ko(
 
 /// The Nodo does not know the RPT: send it again with the same IUV and CCP (its whole
 /// cart, for a portal payment).
-pub async fn reinvia_rpt(p: &DbPool, rpt_id: i64, now: OffsetDateTime) -> StoreResult<bool> {
+pub async fn resend_rpt(p: &DbPool, rpt_id: i64, now: OffsetDateTime) -> StoreResult<bool> {
     let mut tx = begin_write(p).await?;
     let row: Option<(Option<String>,)> =
         sqlx::query_as("SELECT id_carrello FROM rpt WHERE id = $1 AND stato = 'INVIATA'")

@@ -278,7 +278,7 @@ async fn lock_ente(c: &mut Conn, ente: &str) -> StoreResult<()> {
 /// Drains the ente's queue of touched keys: recomputes exactly the owners they reach and
 /// replaces those whose content changed, in one transaction. Returns how many rows the
 /// recomputed owners have (changed or not).
-pub async fn recon_elabora(p: &DbPool, ente: &str, now: OffsetDateTime) -> StoreResult<usize> {
+pub async fn recon_process(p: &DbPool, ente: &str, now: OffsetDateTime) -> StoreResult<usize> {
     let mut tx = begin_write(p).await?;
     lock_ente(&mut tx, ente).await?;
     let coda: Vec<(i64, String, String)> = sqlx::query_as(
@@ -389,7 +389,7 @@ pub async fn recon_in_attesa(p: &DbPool) -> StoreResult<Vec<String>> {
 }
 
 /// Rebuilds the whole reconciliation of an ente from its staged rows.
-pub async fn recon_ricostruisci(p: &DbPool, ente: &str, now: OffsetDateTime) -> StoreResult<usize> {
+pub async fn recon_rebuild(p: &DbPool, ente: &str, now: OffsetDateTime) -> StoreResult<usize> {
     let mut tx = begin_write(p).await?;
     lock_ente(&mut tx, ente).await?;
     let t0 = std::time::Instant::now();
@@ -568,7 +568,7 @@ pub async fn tx_insert_ricevute(
 }
 
 /// Imports receipts from a MyPay "export pagati" file, in one transaction with its report.
-pub async fn importa_ricevute(
+pub async fn import_ricevute(
     p: &DbPool,
     ente: &str,
     righe: &[NuovaRicevuta],

@@ -73,7 +73,7 @@ fn filtro_riconciliazione(q: &mut sqlx::QueryBuilder<Db>, ente: &str, f: &Filtro
     );
 }
 
-pub async fn cerca_riconciliazione(
+pub async fn search_riconciliazione(
     p: &DbPool,
     ente: &str,
     f: &FiltroRiconciliazione,
@@ -137,7 +137,7 @@ pub async fn coda_presente(p: &DbPool, ente: &str) -> StoreResult<bool> {
 }
 
 /// A note on a classified line; the previous active note of the same line is kept as history.
-pub async fn inserisci_segnalazione(
+pub async fn insert_segnalazione(
     p: &DbPool,
     ente: &str,
     s: &NuovaSegnalazione,
@@ -208,7 +208,7 @@ pub async fn storico_segnalazioni(
 }
 
 /// Ricevute telematiche: the staged receipts.
-pub async fn cerca_ricevute(
+pub async fn search_ricevute(
     p: &DbPool,
     ente: &str,
     f: &FiltroRicevute,
@@ -264,7 +264,7 @@ const SEL_RICEVUTA: &str = "SELECT id, iuv, iur, indice, iud, tipo_dovuto, impor
 
 /// Rendicontazione pagoPA: one line per flow (IUF) with its reported payments.
 #[allow(clippy::too_many_arguments)]
-pub async fn cerca_flussi_rendicontati(
+pub async fn search_flussi_rendicontati(
     p: &DbPool,
     ente: &str,
     iuf: Option<&str>,
@@ -323,7 +323,7 @@ pub async fn pagamenti_flusso(
 
 // ---- export jobs ----
 
-pub async fn crea_export(
+pub async fn create_export(
     p: &DbPool,
     id: &str,
     ente: &str,
@@ -343,7 +343,7 @@ pub async fn crea_export(
 }
 
 /// Takes a booked export (or one whose writer died) for writing: its parts start over.
-pub async fn prendi_export(
+pub async fn take_export(
     p: &DbPool,
     id: &str,
     stale: OffsetDateTime,
@@ -367,7 +367,7 @@ pub async fn prendi_export(
     Ok(n == 1)
 }
 
-pub async fn scrivi_parte_export(
+pub async fn write_parte_export(
     p: &DbPool,
     id: &str,
     n: i64,
@@ -391,7 +391,7 @@ pub async fn scrivi_parte_export(
     Ok(())
 }
 
-pub async fn chiudi_export(
+pub async fn close_export(
     p: &DbPool,
     id: &str,
     stato: &str,

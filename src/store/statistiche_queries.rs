@@ -140,7 +140,7 @@ async fn tx_sporca_ricevute(c: &mut Conn, ente: &str, ricevute: &[i64]) -> Store
 /// Recomputes the aggregates of the ente's stale days, in one transaction. Instances
 /// sharing the database take turns (advisory lock); a day marked again meanwhile stays
 /// marked for the next refresh.
-pub async fn stat_aggiorna(p: &DbPool, ente: &str) -> StoreResult<usize> {
+pub async fn stat_refresh(p: &DbPool, ente: &str) -> StoreResult<usize> {
     let mut tx = begin_write(p).await?;
     if IS_POSTGRES {
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('stat:' || $1))")

@@ -86,13 +86,13 @@ async fn recovery_follows_the_state_the_nodo_reports(backend: Backend) {
     }
     // Not yet due: nothing planned.
     let long_ago = time::OffsetDateTime::now_utc() - Duration::from_secs(3600);
-    assert_eq!(store.pianifica_recuperi(long_ago, 100).await.unwrap(), 0);
+    assert_eq!(store.plan_recuperi(long_ago, 100).await.unwrap(), 0);
     // Two seconds later, with a one-second recovery period: all four are due, once.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = time::OffsetDateTime::now_utc() - Duration::from_secs(1);
-    assert_eq!(store.pianifica_recuperi(before, 100).await.unwrap(), 4);
+    assert_eq!(store.plan_recuperi(before, 100).await.unwrap(), 4);
     assert_eq!(
-        store.pianifica_recuperi(before, 100).await.unwrap(),
+        store.plan_recuperi(before, 100).await.unwrap(),
         0,
         "each checked once per period"
     );
