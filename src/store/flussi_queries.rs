@@ -62,7 +62,7 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
             .await?;
         let totale = f.importo_cents.unwrap_or(0);
         let validi: Vec<_> = f.pagamenti.iter().filter(|p| p.codice_esito != 3).collect();
-        inserisci_pagamenti_flusso(&mut tx, f, id, regolamento, totale, &validi).await?;
+        insert_pagamenti_flusso(&mut tx, f, id, regolamento, totale, &validi).await?;
         // Paid without RPT (esito 9): the reporting stands in for a receipt, as MyPivot's
         // fabricated E row; a real receipt, if one comes, replaces it.
         let surrogati: Vec<NuovaRicevuta> = validi

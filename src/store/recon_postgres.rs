@@ -93,7 +93,7 @@ impl Copia {
 
 /// A flow's payments through COPY: one round trip and no per-row binding (a flow carries up
 /// to tens of thousands of payments).
-async fn inserisci_pagamenti_flusso(
+async fn insert_pagamenti_flusso(
     c: &mut Conn,
     f: &NuovoFlusso,
     id: i64,

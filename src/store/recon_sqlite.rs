@@ -31,7 +31,7 @@ where
 }
 
 /// A flow's payments with one prepared statement, inside the caller's transaction.
-async fn inserisci_pagamenti_flusso(
+async fn insert_pagamenti_flusso(
     c: &mut Conn,
     f: &NuovoFlusso,
     id: i64,
@@ -40,7 +40,7 @@ async fn inserisci_pagamenti_flusso(
     validi: &[&crate::model::flusso::PagamentoFlusso],
 ) -> StoreResult<()> {
     sqlite_bulk::con_handle(c, |db| {
-        sqlite_bulk::inserisci_pagamenti_flusso(db, f, id, regolamento, totale, validi)
+        sqlite_bulk::insert_pagamenti_flusso(db, f, id, regolamento, totale, validi)
     })
     .await?
     .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("flow payments write: {e}"))))

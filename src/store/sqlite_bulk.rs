@@ -159,7 +159,7 @@ pub(super) fn leggi<T: DaRiga>(
 }
 
 /// Inserts a flow's payments (esito 3 already left out) with one prepared statement.
-pub(super) fn inserisci_pagamenti_flusso(
+pub(super) fn insert_pagamenti_flusso(
     db: &Connection,
     f: &super::NuovoFlusso,
     id: i64,
