@@ -223,24 +223,24 @@ pub async fn lavoratore(store: Store) {
             Ok(enti) => {
                 for e in enti {
                     if let Err(x) = store.recon_process(&e).await {
-                        tracing::warn!(error = %x, ente = %e, "riclassificazione rimandata");
+                        tracing::warn!(error = %x, ente = %e, "reclassification postponed");
                     }
                 }
             }
-            Err(x) => tracing::warn!(error = %x, "coda di riconciliazione illeggibile"),
+            Err(x) => tracing::warn!(error = %x, "reconciliation queue unreadable"),
         }
         // Statistics of the days reclassification or accertamenti touched.
         if let Ok(enti) = store.stat_in_attesa().await {
             for e in enti {
                 if let Err(x) = store.stat_refresh(&e).await {
-                    tracing::warn!(error = %x, ente = %e, "statistiche rimandate");
+                    tracing::warn!(error = %x, ente = %e, "statistics refresh postponed");
                 }
             }
         }
         if let Ok(jobs) = store.export_in_attesa().await {
             for j in jobs {
                 if let Err(x) = esegui_export(&store, &j).await {
-                    tracing::warn!(error = %x, export = %j.id, "export fallito");
+                    tracing::warn!(error = %x, export = %j.id, "export failed");
                 }
             }
         }

@@ -216,7 +216,7 @@ async fn esporta_stream(
                 }
                 Ok(None) => return,
                 Err(e) => {
-                    tracing::warn!(error = %e, "export interrotto");
+                    tracing::warn!(error = %e, "export interrupted");
                     // The client sees a broken body, not a truncated file that looks complete.
                     tx.abort(std::io::Error::other(e.to_string()));
                     return;
@@ -269,7 +269,7 @@ async fn prenota_export(
     let booked = e.clone();
     tokio::spawn(async move {
         if let Err(x) = riconcilia::esegui_export(&store, &booked).await {
-            tracing::warn!(error = %x, export = %booked.id, "export fallito");
+            tracing::warn!(error = %x, export = %booked.id, "export failed");
         }
     });
     Ok((StatusCode::ACCEPTED, Json(e)))
