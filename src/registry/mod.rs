@@ -584,12 +584,29 @@ fn fifty() -> u32 {
 
 impl Paging {
     pub fn limit_offset(&self) -> Result<(i64, i64), String> {
-        if self.page == 0 || !(1..=500).contains(&self.per_page) {
-            return Err("page >= 1 e per_page in 1..500".into());
+        // The documented type is int32: a larger page is out of the schema, not an empty page.
+        if self.page == 0 || self.page > i32::MAX as u32 || !(1..=500).contains(&self.per_page) {
+            return Err("page da 1 a 2147483647 e per_page in 1..500".into());
         }
         Ok((
             i64::from(self.per_page),
             i64::from(self.page - 1) * i64::from(self.per_page),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Paging;
+
+    #[test]
+    fn paging_stays_within_its_documented_int32_range() {
+        let p = |page, per_page| Paging { page, per_page }.limit_offset();
+        assert_eq!(p(3, 50), Ok((50, 100)));
+        assert!(p(0, 50).is_err());
+        assert!(p(1, 501).is_err());
+        assert!(p(i32::MAX as u32, 500).is_ok());
+        // schemathesis sent page=3766668727 (a valid u32, not an int32) and got 200.
+        assert!(p(3_766_668_727, 50).is_err());
     }
 }
