@@ -147,15 +147,20 @@ async fn at_rate(
 async fn seed(app: &Application) -> Vec<Bytes> {
     let store = &app.state().store;
     let ente: EnteInput = serde_json::from_value(serde_json::json!({"id_dominio": ENTE, "denominazione": "Comune", "codice_ipa": "c_x", "segregation_code": 1, "ibans": ["IT60X0542811101000000123456"]})).unwrap();
-    let ente = store.insert_ente(&ente).await.unwrap();
+    let ente = store.registro().insert_ente(&ente).await.unwrap();
     let tipo: TipoDovutoInput = serde_json::from_value(serde_json::json!({"codice": "TARI", "descrizione": "Tassa", "iban": "IT60X0542811101000000123456", "dati_specifici_riscossione": "9/0101105IM/", "politica_scadenza": "RIFIUTA"})).unwrap();
-    let tipo = store.create_tipo_dovuto(ENTE, &tipo).await.unwrap();
+    let tipo = store
+        .registro()
+        .create_tipo_dovuto(ENTE, &tipo)
+        .await
+        .unwrap();
     let i = &app.state().config.intermediario;
     let mut bodies = Vec::new();
     for n in 0..DOVUTI {
         let d: NuovoDovuto = serde_json::from_value(serde_json::json!({"iud": format!("IUD{n}"), "tipo_dovuto": "TARI", "pagatore": {"tipo": "F", "codice_fiscale": "RSSMRA85T10A562S", "anagrafica": "Mario Rossi"}, "importo": "10.00", "causale": "TARI 2026"})).unwrap();
         let d = store
-            .insert_dovuto(&ente, &d.resolve(&ente, &tipo).unwrap(), "bench")
+            .dovuti()
+            .insert(&ente, &d.resolve(&ente, &tipo).unwrap(), "bench")
             .await
             .unwrap();
         let h = IntestazionePPT {

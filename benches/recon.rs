@@ -237,8 +237,8 @@ async fn incremental(
         receipts(url, pg, from, from + size - 1).await;
         let f = flusso(k, from, size);
         let t = Instant::now();
-        store.insert_flusso(&f).await.unwrap();
-        let n = store.recon_process(ENTE).await.unwrap();
+        store.riconciliazione().insert_flusso(&f).await.unwrap();
+        let n = store.riconciliazione().process(ENTE).await.unwrap();
         times.push(t.elapsed());
         assert!(n as i64 >= size, "{n} rows for a {size}-payment flow");
     }
@@ -279,10 +279,10 @@ fn main() {
         let floor_pg = timed_rollback(&pg_url, true, &floor_sql(true)).await;
         let floor_sqlite = timed_rollback(&sqlite_url, false, &floor_sql(false)).await;
         let t = Instant::now();
-        let rows_pg = pg.recon_rebuild(ENTE).await.unwrap();
+        let rows_pg = pg.riconciliazione().rebuild(ENTE).await.unwrap();
         let ours_pg = t.elapsed();
         let t = Instant::now();
-        let rows_sqlite = sqlite.recon_rebuild(ENTE).await.unwrap();
+        let rows_sqlite = sqlite.riconciliazione().rebuild(ENTE).await.unwrap();
         let ours_sqlite = t.elapsed();
         assert_eq!(rows_pg, rows_sqlite);
         println!("full reconciliation of {n} payments ({} flows, {} treasury lines) -> {rows_pg} classified lines", n / FLOW + 1, n / FLOW);

@@ -224,7 +224,7 @@ async fn backend(name: &str, store: &Store, url: &str, pg: bool, n: i64, runs: u
     run_sql(url, pg, setup_sql(pg)).await;
     run_sql(url, pg, seed_sql(pg, 1, n, "2026-01-01", 365)).await;
     let t = Instant::now();
-    let days = store.stat_refresh(ENTE).await.unwrap();
+    let days = store.contabilita().stat_refresh(ENTE).await.unwrap();
     let build = t.elapsed();
     let base = rescan(url, pg).await;
     println!(
@@ -239,7 +239,7 @@ async fn backend(name: &str, store: &Store, url: &str, pg: bool, n: i64, runs: u
         let mut v = Vec::new();
         for _ in 0..runs {
             let t = Instant::now();
-            let cells = store.statistiche(ENTE, &r).await.unwrap();
+            let cells = store.contabilita().statistiche(ENTE, &r).await.unwrap();
             v.push(t.elapsed());
             assert!(!cells.is_empty(), "{label}");
         }
@@ -257,6 +257,7 @@ async fn backend(name: &str, store: &Store, url: &str, pg: bool, n: i64, runs: u
     for _ in 0..runs {
         let t = Instant::now();
         let (rows, total) = store
+            .contabilita()
             .righe_statistica(ENTE, Misura::Incassati, &drill, 50, 0)
             .await
             .unwrap();
@@ -268,7 +269,7 @@ async fn backend(name: &str, store: &Store, url: &str, pg: bool, n: i64, runs: u
     let extra = (n / 365).max(10);
     run_sql(url, pg, seed_sql(pg, n + 1, n + extra, "2026-06-15", 1)).await;
     let t = Instant::now();
-    let days = store.stat_refresh(ENTE).await.unwrap();
+    let days = store.contabilita().stat_refresh(ENTE).await.unwrap();
     let inc = t.elapsed();
     println!(
         "  refresh after {extra} new receipts ({days} days): {:.1} ms  ratio to first build {:.4}",

@@ -96,6 +96,7 @@ impl Application {
         store.migrate().await.context("applying migrations")?;
         let i = &config.intermediario;
         store
+            .registro()
             .seed_intermediario(&Intermediario {
                 id_intermediario_pa: i.id_intermediario_pa.clone(),
                 id_stazione: i.id_stazione.clone(),

@@ -189,7 +189,7 @@ pub fn main() -> ExitCode {
                 std::fs::create_dir_all(&dir)?;
                 let (mut after, mut n) = (0i64, 0usize);
                 loop {
-                    let page = store.journal_after(after, 500).await?;
+                    let page = store.journal().after(after, 500).await?;
                     let Some(last) = page.last() else { break };
                     after = last.summary.id;
                     for e in &page {

@@ -75,7 +75,12 @@ impl Dispatcher {
     /// nodoInviaRPT for an RPT still waiting to be sent. PPT_RPT_DUPLICATA means the Nodo
     /// already holds it (an earlier attempt whose answer was lost): sent.
     async fn invia_rpt(&self, rpt_id: i64) -> JobResult {
-        let r = self.store.rpt_da_inviare(rpt_id).await.map_err(store_err)?;
+        let r = self
+            .store
+            .pagamenti()
+            .rpt_da_inviare(rpt_id)
+            .await
+            .map_err(store_err)?;
         if r.stato != StatoRpt::Creata {
             return Ok(Some(format!("RPT già in stato {}", r.stato)));
         }
@@ -97,6 +102,7 @@ impl Dispatcher {
             Err(e) => {
                 if !e.retryable() {
                     self.store
+                        .pagamenti()
                         .rpt_stato(rpt_id, StatoRpt::RifiutataNodo)
                         .await
                         .map_err(store_err)?;
@@ -105,6 +111,7 @@ impl Dispatcher {
             }
         };
         self.store
+            .pagamenti()
             .rpt_stato(rpt_id, StatoRpt::Inviata)
             .await
             .map_err(store_err)?;
@@ -113,7 +120,12 @@ impl Dispatcher {
 
     /// The RT email for a positive receipt. Nobody to write to is not an error.
     async fn rt_email(&self, rt_id: i64) -> JobResult {
-        let m = self.store.rt_email_data(rt_id).await.map_err(store_err)?;
+        let m = self
+            .store
+            .pagamenti()
+            .rt_email_data(rt_id)
+            .await
+            .map_err(store_err)?;
         let rt =
             Rt::parse(&m.raw).map_err(|e| JobError::Permanent(format!("RT illeggibile: {e}")))?;
         let to = rt
@@ -139,7 +151,12 @@ impl Dispatcher {
     /// gets a new CCP, the avviso's IUV stays); an attempt in progress is checked again
     /// after `outbox.recovery_after_minutes`.
     async fn recupero_rt(&self, rpt_id: i64) -> JobResult {
-        let r = self.store.rpt_da_inviare(rpt_id).await.map_err(store_err)?;
+        let r = self
+            .store
+            .pagamenti()
+            .rpt_da_inviare(rpt_id)
+            .await
+            .map_err(store_err)?;
         if r.stato != StatoRpt::Inviata {
             return Ok(Some(format!("RPT in stato {}", r.stato)));
         }
@@ -147,7 +164,11 @@ impl Dispatcher {
         let stato = match self.nodo.chiedi_stato_rpt(dom, iuv, ccp).await {
             Ok(s) => s.stato,
             Err(NodoError::Fault(f)) if f.fault_code == "PPT_RPT_SCONOSCIUTA" => {
-                self.store.resend_rpt(rpt_id).await.map_err(store_err)?;
+                self.store
+                    .pagamenti()
+                    .resend_rpt(rpt_id)
+                    .await
+                    .map_err(store_err)?;
                 tracing::warn!(dom, iuv, ccp, "RPT unknown to the Nodo: sent again");
                 return Ok(Some("RPT sconosciuta al Nodo: reinviata".into()));
             }
@@ -161,6 +182,7 @@ impl Dispatcher {
                 .map_err(nodo_err)?;
             let id = match self
                 .store
+                .pagamenti()
                 .store_rt_raw(dom, iuv, ccp, &raw)
                 .await
                 .map_err(store_err)?
@@ -181,6 +203,7 @@ impl Dispatcher {
         }
         if CHIUSE_KO.contains(&stato.as_str()) {
             self.store
+                .pagamenti()
                 .rpt_chiusa_ko(rpt_id, &format!("Nodo: {stato}"))
                 .await
                 .map_err(store_err)?;
@@ -201,13 +224,15 @@ impl Dispatcher {
         for p in &lista {
             match self
                 .store
+                .pagamenti()
                 .get_rpt(&p.id_dominio, &p.iuv, &p.ccp)
                 .await
                 .map_err(store_err)?
             {
                 Some(r) if r.stato == StatoRpt::Inviata => {
                     self.store
-                        .outbox_enqueue(TipoJob::RecuperoRt.as_str(), Some(r.id), "{}")
+                        .outbox()
+                        .enqueue_payload(TipoJob::RecuperoRt.as_str(), Some(r.id), "{}")
                         .await
                         .map_err(store_err)?;
                     verifiche += 1;
@@ -240,6 +265,7 @@ impl Dispatcher {
         for f in &elenco {
             let presente = self
                 .store
+                .riconciliazione()
                 .flusso_presente(dom, &f.identificativo_flusso, &f.data_ora_flusso)
                 .await
                 .map_err(store_err)?;
@@ -270,7 +296,11 @@ impl Dispatcher {
                 tracing::warn!(dom, id_flusso = %row.id_flusso, stato = row.stato, nota = ?row.nota, "reporting flow with a problem");
             }
             metrics::counter!(FLOWS, "stato" => row.stato).increment(1);
-            self.store.insert_flusso(&row).await.map_err(store_err)?;
+            self.store
+                .riconciliazione()
+                .insert_flusso(&row)
+                .await
+                .map_err(store_err)?;
             nuovi += 1;
         }
         Ok(Some(format!(

@@ -75,7 +75,7 @@ impl Journal {
                 // Retry a failing batch a few times (database restart), then give up on it.
                 let mut attempt = 0;
                 loop {
-                    match store.insert_journal(&batch).await {
+                    match store.journal().insert(&batch).await {
                         Ok(()) => {
                             metrics::counter!(WRITTEN).increment(batch.len() as u64);
                             break;
@@ -110,7 +110,7 @@ pub async fn retention(store: Store, retention_days: u32) {
     loop {
         let before =
             time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention_days));
-        match store.prune_journal(before).await {
+        match store.journal().prune(before).await {
             Ok(n) if n > 0 => tracing::info!(deleted = n, retention_days, "journal pruned"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "journal pruning failed"),

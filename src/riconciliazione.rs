@@ -55,7 +55,7 @@ pub struct Riconciliazione {
 }
 
 pub async fn flags(store: &Store, ente: &str) -> Result<Flags, StoreError> {
-    let e = store.get_ente(ente).await?;
+    let e = store.registro().get_ente(ente).await?;
     Ok(Flags {
         pagati: e.flg_pagati,
         tesoreria: e.flg_tesoreria,
@@ -70,7 +70,7 @@ pub async fn conteggi(
 ) -> Result<BTreeMap<String, i64>, StoreError> {
     let offerti = codici_offerti(Vista::Tutte, flags);
     let mut out = BTreeMap::new();
-    for (m, n) in store.conteggi_riconciliazione(ente).await? {
+    for (m, n) in store.riconciliazione().conteggi(ente).await? {
         for c in nomi(m, offerti) {
             *out.entry(c).or_insert(0) += n;
         }
@@ -86,11 +86,12 @@ pub async fn riconciliazione(
     limit: i64,
     offset: i64,
 ) -> Result<Riconciliazione, StoreError> {
-    store.recon_process(ente).await?;
+    store.riconciliazione().process(ente).await?;
     let f = flags(store, ente).await?;
     let offerti = codici_offerti(Vista::Tutte, f);
     let (mut righe, total) = store
-        .search_riconciliazione(ente, filtro, limit, offset)
+        .riconciliazione()
+        .search(ente, filtro, limit, offset)
         .await?;
     for r in &mut righe {
         r.nomi_codici = nomi(r.codici as u64, offerti);
@@ -127,7 +128,7 @@ impl Esportazione {
         filtro: FiltroRiconciliazione,
         versione: crate::recon::export::Versione,
     ) -> Result<Esportazione, StoreError> {
-        store.recon_process(ente).await?;
+        store.riconciliazione().process(ente).await?;
         Ok(Esportazione {
             store: store.clone(),
             ente: ente.to_owned(),
@@ -150,7 +151,8 @@ impl Esportazione {
         }
         let rows = self
             .store
-            .pagina_riconciliazione(&self.ente, &self.filtro, dopo, PAGINA)
+            .riconciliazione()
+            .pagina(&self.ente, &self.filtro, dopo, PAGINA)
             .await?;
         self.fine = (rows.len() as i64) < PAGINA;
         let Some(last) = rows.last() else {
@@ -169,7 +171,8 @@ pub async fn esegui_export(
     e: &crate::store::ExportRiconciliazione,
 ) -> Result<(), StoreError> {
     if !store
-        .take_export(&e.id, std::time::Duration::from_secs(120))
+        .esportazioni()
+        .take(&e.id, std::time::Duration::from_secs(120))
         .await?
     {
         return Ok(());
@@ -184,13 +187,13 @@ pub async fn esegui_export(
         while let Some(bytes) = x.prossima().await? {
             parte.extend_from_slice(&bytes);
             if parte.len() >= PARTE {
-                store.write_parte_export(&e.id, n, &parte).await?;
+                store.esportazioni().write_parte(&e.id, n, &parte).await?;
                 parte.clear();
                 n += 1;
             }
         }
         if !parte.is_empty() {
-            store.write_parte_export(&e.id, n, &parte).await?;
+            store.esportazioni().write_parte(&e.id, n, &parte).await?;
         }
         Ok::<_, StoreError>(x.righe)
     }
@@ -198,13 +201,15 @@ pub async fn esegui_export(
     match outcome {
         Ok(0) => {
             store
-                .close_export(&e.id, "ESEGUITO_NESSUN_RECORD", 0, None)
+                .esportazioni()
+                .close(&e.id, "ESEGUITO_NESSUN_RECORD", 0, None)
                 .await
         }
-        Ok(n) => store.close_export(&e.id, "ESEGUITO", n, None).await,
+        Ok(n) => store.esportazioni().close(&e.id, "ESEGUITO", n, None).await,
         Err(x) => {
             store
-                .close_export(&e.id, "ERRORE", 0, Some(&x.to_string()))
+                .esportazioni()
+                .close(&e.id, "ERRORE", 0, Some(&x.to_string()))
                 .await?;
             Err(x)
         }
@@ -219,10 +224,10 @@ pub async fn lavoratore(store: Store) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match store.recon_in_attesa().await {
+        match store.riconciliazione().in_attesa().await {
             Ok(enti) => {
                 for e in enti {
-                    if let Err(x) = store.recon_process(&e).await {
+                    if let Err(x) = store.riconciliazione().process(&e).await {
                         tracing::warn!(error = %x, ente = %e, "reclassification postponed");
                     }
                 }
@@ -230,14 +235,14 @@ pub async fn lavoratore(store: Store) {
             Err(x) => tracing::warn!(error = %x, "reconciliation queue unreadable"),
         }
         // Statistics of the days reclassification or accertamenti touched.
-        if let Ok(enti) = store.stat_in_attesa().await {
+        if let Ok(enti) = store.contabilita().stat_in_attesa().await {
             for e in enti {
-                if let Err(x) = store.stat_refresh(&e).await {
+                if let Err(x) = store.contabilita().stat_refresh(&e).await {
                     tracing::warn!(error = %x, ente = %e, "statistics refresh postponed");
                 }
             }
         }
-        if let Ok(jobs) = store.export_in_attesa().await {
+        if let Ok(jobs) = store.esportazioni().in_attesa().await {
             for j in jobs {
                 if let Err(x) = esegui_export(&store, &j).await {
                     tracing::warn!(error = %x, export = %j.id, "export failed");

@@ -97,7 +97,8 @@ impl Outbox {
     pub async fn run_once(&self, batch: i64) -> Result<usize, crate::store::StoreError> {
         let jobs = self
             .store
-            .outbox_claim(
+            .outbox()
+            .claim(
                 &self.owner,
                 self.settings.kinds.as_deref(),
                 self.settings.lease,
@@ -117,7 +118,8 @@ impl Outbox {
             Ok(result) => {
                 if !self
                     .store
-                    .outbox_done(job.id, &self.owner, result.as_deref())
+                    .outbox()
+                    .done(job.id, &self.owner, result.as_deref())
                     .await?
                 {
                     tracing::warn!(id = job.id, kind = %job.kind, "job finished after its lease was taken over");
@@ -128,14 +130,16 @@ impl Outbox {
                 let wait = backoff(self.settings.slot, attempts);
                 tracing::info!(id = job.id, kind = %job.kind, attempts, ?wait, error = %why, "job will be retried");
                 self.store
-                    .outbox_failed(job.id, &self.owner, why, Some(wait))
+                    .outbox()
+                    .failed(job.id, &self.owner, why, Some(wait))
                     .await?;
                 "retry"
             }
             Err(JobError::Retry(why) | JobError::Permanent(why)) => {
                 tracing::error!(id = job.id, kind = %job.kind, attempts, error = %why, "job is a dead letter");
                 self.store
-                    .outbox_failed(job.id, &self.owner, why, None)
+                    .outbox()
+                    .failed(job.id, &self.owner, why, None)
                     .await?;
                 "dead"
             }
@@ -183,7 +187,7 @@ impl Outbox {
     }
 
     async fn refresh_gauges(&self) {
-        let Ok(stats) = self.store.outbox_stats().await else {
+        let Ok(stats) = self.store.outbox().stats().await else {
             return;
         };
         let now = time::OffsetDateTime::now_utc();

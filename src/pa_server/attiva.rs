@@ -31,7 +31,12 @@ pub(super) async fn attiva(
     let now = time::OffsetDateTime::now_utc();
 
     // A repeat of an activation we already took: same answer, same RPT, sent again.
-    if let Some(rpt) = store.get_rpt(dom, &h.iuv, &h.ccp).await.map_err(system)? {
+    if let Some(rpt) = store
+        .pagamenti()
+        .get_rpt(dom, &h.iuv, &h.ccp)
+        .await
+        .map_err(system)?
+    {
         if rpt.stato == StatoRpt::Scaduta {
             // The position is no longer held for this activation: never answer OK for it.
             let why =
@@ -47,6 +52,7 @@ pub(super) async fn attiva(
             return Ok(importo_non_valido(dom, dati, richiesto));
         }
         store
+            .outbox()
             .enqueue(TipoJob::InviaRpt, rpt.id)
             .await
             .map_err(system)?;
@@ -75,7 +81,7 @@ pub(super) async fn attiva(
         id_intermediario_psp: msg.id_intermediario_psp.clone(),
         id_canale: msg.id_canale_psp.clone(),
     };
-    match store.attiva(&nuova, &psp, &q.dovuto).await {
+    match store.pagamenti().attiva(&nuova, &psp, &q.dovuto).await {
         Ok(_) => Ok(EsitoPaa::ok(dati).write("paaAttivaRPTRisposta")),
         // Another activation won the race for this position.
         Err(StoreError::Conflict(_)) => Err(fault(FaultCode::PaaPagamentoInCorso)),

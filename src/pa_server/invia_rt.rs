@@ -20,6 +20,7 @@ pub(super) async fn invia_rt(store: &Store, req: &Richiesta<'_>) -> Result<Strin
     let raw = msg.rt.0;
 
     let id = match store
+        .pagamenti()
         .store_rt_raw(dom, &h.iuv, &h.ccp, &raw)
         .await
         .map_err(|e| fault(dom, &h.iuv, &h.ccp, ErroreRt::Store(e)))?

@@ -324,7 +324,7 @@ pub async fn sweep(
     timeout: std::time::Duration,
 ) -> Result<usize, crate::store::StoreError> {
     let cutoff = time::OffsetDateTime::now_utc() - timeout;
-    let expired = store.expire_activations(cutoff).await?;
+    let expired = store.pagamenti().expire_activations(cutoff).await?;
     if expired > 0 {
         tracing::info!(
             expired,
@@ -333,7 +333,7 @@ pub async fn sweep(
         metrics::counter!(ACTIVATIONS_EXPIRED).increment(expired as u64);
     }
     rielabora_rt(store, std::time::Duration::from_secs(60)).await?;
-    let (quarantine, pending) = store.pa_gauges().await?;
+    let (quarantine, pending) = store.pagamenti().gauges().await?;
     metrics::gauge!(RT_QUARANTINE).set(quarantine as f64);
     metrics::gauge!(ACTIVATIONS_PENDING).set(pending as f64);
     Ok(expired)
@@ -347,7 +347,7 @@ pub async fn rielabora_rt(
     min_age: std::time::Duration,
 ) -> Result<usize, crate::store::StoreError> {
     let before = time::OffsetDateTime::now_utc() - min_age;
-    let rows = store.rt_da_elaborare(before, 100).await?;
+    let rows = store.pagamenti().rt_da_elaborare(before, 100).await?;
     for r in &rows {
         let outcome =
             crate::pagamenti::ricevute::elabora(store, r.id, &r.id_dominio, &r.iuv, &r.ccp, &r.raw)
@@ -377,7 +377,7 @@ pub async fn sweeper(
                 crate::model::TipoJob::Flussi,
                 crate::model::TipoJob::Pendenti,
             ] {
-                match store.plan_per_ente(kind, since).await {
+                match store.outbox().plan_per_ente(kind, since).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(n, %kind, "per-ente Nodo checks enqueued"),
                     Err(e) => tracing::warn!(error = %e, %kind, "planning failed"),
@@ -388,7 +388,7 @@ pub async fn sweeper(
             tracing::warn!(error = %e, "activation sweep failed");
         }
         let before = time::OffsetDateTime::now_utc() - recovery_after;
-        match store.plan_recuperi(before, 200).await {
+        match store.pagamenti().plan_recuperi(before, 200).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(n, "RPTs without RT: recovery checks enqueued"),
             Err(e) => tracing::warn!(error = %e, "recovery planning failed"),

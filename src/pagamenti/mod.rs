@@ -62,7 +62,8 @@ pub async fn quota(
     ripresa: bool,
 ) -> Result<Quota, NonQuotabile> {
     let dovuto = store
-        .get_dovuto_by_iuv(dom, iuv)
+        .dovuti()
+        .get_by_iuv(dom, iuv)
         .await?
         .ok_or(NonQuotabile::Sconosciuto)?;
     posizione::pagabile(&dovuto, ripresa).map_err(NonQuotabile::NonPagabile)?;
@@ -192,7 +193,7 @@ pub async fn checkout(
             Violazione::new("il dovuto principale di un multibeneficiario non ha numero avviso")
         })?;
         let prefix = format!("{}{}-", primary.id_dominio, avviso);
-        let n = store.carrelli_con_prefisso(&prefix).await?;
+        let n = store.carrelli().con_prefisso(&prefix).await?;
         regole::id_carrello_multi(primary.id_dominio.as_str(), avviso.as_ref(), n + 1)?
     } else {
         regole::id_carrello(now.year(), &req.dovuti[0].id_dominio)
@@ -223,7 +224,7 @@ pub async fn checkout(
     };
     let owner = format!("checkout-{}", uuid::Uuid::new_v4().simple());
     let lease = Duration::from_secs(120);
-    let job = match store.create_carrello(&carrello, &owner, lease).await {
+    let job = match store.carrelli().create(&carrello, &owner, lease).await {
         Ok(j) => j,
         Err(StoreError::Conflict(why)) => {
             // A dovuto moved meanwhile (another payment started): nothing was stored.
@@ -237,7 +238,7 @@ pub async fn checkout(
     };
     match invia(store, nodo, &id).await {
         Ok(url) => {
-            store.outbox_done(job, &owner, url.as_deref()).await?;
+            store.outbox().done(job, &owner, url.as_deref()).await?;
             Ok(EsitoCarrello {
                 id_carrello: id,
                 stato: StatoCarrello::Inviato,
@@ -245,14 +246,14 @@ pub async fn checkout(
             })
         }
         Err((JobError::Permanent(why), e)) => {
-            store.outbox_failed(job, &owner, &why, None).await?;
+            store.outbox().failed(job, &owner, &why, None).await?;
             Err(CarrelloError::Rifiutato(
                 e.unwrap_or(NodoError::Invalid(why)),
             ))
         }
         Err((JobError::Retry(why), _)) => {
             let wait = crate::outbox::backoff(nodo.slot(), 1);
-            store.outbox_failed(job, &owner, &why, Some(wait)).await?;
+            store.outbox().failed(job, &owner, &why, Some(wait)).await?;
             Ok(EsitoCarrello {
                 id_carrello: id,
                 stato: StatoCarrello::Creato,
@@ -270,7 +271,7 @@ pub async fn invia(
     id: &str,
 ) -> Result<Option<String>, (JobError, Option<NodoError>)> {
     let retry = |e: StoreError| (JobError::Retry(format!("store: {e}")), None);
-    let (c, rpts) = store.get_carrello(id).await.map_err(retry)?;
+    let (c, rpts) = store.carrelli().get(id).await.map_err(retry)?;
     if c.stato != StatoCarrello::Creato {
         return Ok(c.url);
     }
@@ -289,7 +290,8 @@ pub async fn invia(
     {
         Ok(url) => {
             store
-                .esito_carrello(id, url.as_deref(), None)
+                .carrelli()
+                .record_esito(id, url.as_deref(), None)
                 .await
                 .map_err(retry)?;
             Ok(url)
@@ -298,13 +300,18 @@ pub async fn invia(
             if f.fault_code == "PPT_ID_CARRELLO_DUPLICATO"
                 || f.fault_code == "PPT_RPT_DUPLICATA" =>
         {
-            store.esito_carrello(id, None, None).await.map_err(retry)?;
+            store
+                .carrelli()
+                .record_esito(id, None, None)
+                .await
+                .map_err(retry)?;
             Ok(None)
         }
         Err(e) if e.retryable() => Err((JobError::Retry(e.to_string()), Some(e))),
         Err(e) => {
             store
-                .esito_carrello(id, None, Some(&e.to_string()))
+                .carrelli()
+                .record_esito(id, None, Some(&e.to_string()))
                 .await
                 .map_err(retry)?;
             Err((JobError::Permanent(e.to_string()), Some(e)))
@@ -318,7 +325,7 @@ pub async fn job(store: &Store, nodo: &NodoClient, id: &str) -> JobResult {
 }
 
 pub async fn stato(store: &Store, id: &str) -> Result<Carrello, StoreError> {
-    Ok(store.get_carrello(id).await?.0)
+    Ok(store.carrelli().get(id).await?.0)
 }
 
 impl NonQuotabile {

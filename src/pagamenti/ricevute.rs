@@ -43,6 +43,7 @@ pub async fn elabora(
         Ok(rt) => rt,
         Err(e) => {
             store
+                .pagamenti()
                 .mark_rt(id, StatoRt::Invalida, None, Some(&e.to_string()))
                 .await?;
             return Err(ErroreRt::Illeggibile(e));
@@ -52,12 +53,14 @@ pub async fn elabora(
     let esito = (d.codice_esito, d.importo_totale_pagato);
     if let Err(ricevuta::ChiaveErrata(why)) = ricevuta::verifica_chiave(&rt, dom, iuv, ccp) {
         store
+            .pagamenti()
             .mark_rt(id, StatoRt::Invalida, Some(esito), Some(&why))
             .await?;
         return Err(ErroreRt::ChiaveErrata(why));
     }
-    let Some(rpt) = store.get_rpt(dom, iuv, ccp).await? else {
+    let Some(rpt) = store.pagamenti().get_rpt(dom, iuv, ccp).await? else {
         store
+            .pagamenti()
             .mark_rt(
                 id,
                 StatoRt::Quarantena,
@@ -69,7 +72,7 @@ pub async fn elabora(
     };
     let importo_rpt = Importo::from_cents(rpt.importo_cents).unwrap_or(Importo::ZERO);
     let piano = ricevuta::valuta(&rt, importo_rpt, id);
-    if store.apply_rt(id, &rpt, &piano).await? {
+    if store.pagamenti().apply_rt(id, &rpt, &piano).await? {
         Ok(())
     } else {
         // Applied meanwhile by a concurrent delivery: this one is the duplicate.

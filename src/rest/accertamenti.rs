@@ -3,15 +3,16 @@
 //! lifecycle and history (§7.3), and the statistics with drill-down and CSV (§8).
 
 use super::auth::Caller;
+use super::viste::{ImportJob, RicevutaStaged};
+use super::viste_contabili::{
+    Accertamento, AccertamentoDettaglio, Associazione, Capitolo, FiltroCandidati, FiltroCapitoli,
+    ModificaCapitolo, NuovoCapitolo, RigaStatistica,
+};
 use super::{ApiError, AppState, Problem};
 use crate::recon::accertamenti::{self as acc, StatoAccertamento};
 use crate::recon::statistiche::{self as stat, Cella, Dimensione, Granularita, Misura};
 use crate::registry::{Page, Paging};
-use crate::store::{
-    Accertamento, AccertamentoDettaglio, Associazione, Capitolo, FiltroCandidati, FiltroCapitoli,
-    ImportJob, ModificaCapitolo, NuovoCapitolo, RicevutaStaged, RichiestaStatistica,
-    RigaStatistica,
-};
+use crate::store::RichiestaStatistica;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -55,7 +56,7 @@ fn autore(c: &Caller, h: &HeaderMap) -> String {
 }
 
 async fn tipo_esistente(s: &AppState, ente: &str, tipo: &str) -> Result<(), ApiError> {
-    match s.store.get_tipo_dovuto(ente, tipo).await {
+    match s.store.registro().get_tipo_dovuto(ente, tipo).await {
         Ok(_) => Ok(()),
         Err(crate::store::StoreError::NotFound) => Err(ApiError::Validation(format!(
             "tipo dovuto {tipo} sconosciuto per l'ente"
@@ -78,9 +79,13 @@ async fn capitoli(
 ) -> Result<Json<Page<Capitolo>>, ApiError> {
     caller.scope(&id)?;
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
-    let (items, total) = s.store.list_capitoli(&id, &f, limit, offset).await?;
+    let (items, total) = s
+        .store
+        .contabilita()
+        .list_capitoli(&id, &f.into(), limit, offset)
+        .await?;
     Ok(Json(Page {
-        items,
+        items: items.into_iter().map(Into::into).collect(),
         page: paging.page,
         per_page: paging.per_page,
         total,
@@ -99,7 +104,7 @@ async fn crea_capitolo(
     Json(n): Json<NuovoCapitolo>,
 ) -> Result<(StatusCode, Json<Capitolo>), ApiError> {
     caller.scope(&id)?;
-    s.store.get_ente(&id).await?;
+    s.store.registro().get_ente(&id).await?;
     let anno = n.anno.to_string();
     let attivo = n.attivo.to_string();
     let campi = [
@@ -116,10 +121,10 @@ async fn crea_capitolo(
     ];
     let r = acc::riga_capitolo(&campi).map_err(ApiError::Validation)?;
     tipo_esistente(&s, &id, &r.tipo_dovuto).await?;
-    let cid = s.store.create_capitolo(&id, &r).await?;
+    let cid = s.store.contabilita().create_capitolo(&id, &r).await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.store.get_capitolo(&id, cid).await?),
+        Json(s.store.contabilita().get_capitolo(&id, cid).await?.into()),
     ))
 }
 
@@ -144,8 +149,13 @@ async fn modifica_capitolo(
             ));
         }
     }
-    s.store.update_capitolo(&ente, cid, &m).await?;
-    Ok(Json(s.store.get_capitolo(&ente, cid).await?))
+    s.store
+        .contabilita()
+        .update_capitolo(&ente, cid, &m.into())
+        .await?;
+    Ok(Json(
+        s.store.contabilita().get_capitolo(&ente, cid).await?.into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/enti/{id_dominio}/capitoli/{id}", tag = "accertamenti",
@@ -157,7 +167,7 @@ async fn elimina_capitolo(
     Path((ente, cid)): Path<(String, i64)>,
 ) -> Result<StatusCode, ApiError> {
     caller.scope(&ente)?;
-    s.store.delete_capitolo(&ente, cid).await?;
+    s.store.contabilita().delete_capitolo(&ente, cid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -184,7 +194,7 @@ async fn importa_capitoli(
     body: Bytes,
 ) -> Result<Json<ImportJob>, ApiError> {
     caller.scope(&id)?;
-    s.store.get_ente(&id).await?;
+    s.store.registro().get_ente(&id).await?;
     let csv = if body.starts_with(b"PK\x03\x04") {
         acc::estrai_zip(&body).map_err(ApiError::Validation)?
     } else {
@@ -196,7 +206,13 @@ async fn importa_capitoli(
     }
     let mut job = super::riconciliazione::report(&id, "CAPITOLI", &body, 0, 0, Vec::new());
     job.file_name = q.nome_file;
-    Ok(Json(s.store.import_capitoli(&id, &file, job).await?))
+    Ok(Json(
+        s.store
+            .contabilita()
+            .import_capitoli(&id, &file, job)
+            .await?
+            .into(),
+    ))
 }
 
 // ---- accertamenti ----
@@ -232,6 +248,7 @@ async fn accertamenti(
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
     let (items, total) = s
         .store
+        .contabilita()
         .list_accertamenti(
             &id,
             f.stato.as_deref(),
@@ -242,7 +259,7 @@ async fn accertamenti(
         )
         .await?;
     Ok(Json(Page {
-        items,
+        items: items.into_iter().map(Into::into).collect(),
         page: paging.page,
         per_page: paging.per_page,
         total,
@@ -281,11 +298,12 @@ async fn crea_accertamento(
     Json(n): Json<NuovoAccertamento>,
 ) -> Result<(StatusCode, Json<AccertamentoDettaglio>), ApiError> {
     caller.scope(&id)?;
-    s.store.get_ente(&id).await?;
+    s.store.registro().get_ente(&id).await?;
     nome_valido(&n.nome)?;
     tipo_esistente(&s, &id, &n.tipo_dovuto).await?;
     let aid = s
         .store
+        .contabilita()
         .create_accertamento(
             &id,
             n.nome.trim(),
@@ -295,7 +313,13 @@ async fn crea_accertamento(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(s.store.get_accertamento(&id, aid).await?),
+        Json(
+            s.store
+                .contabilita()
+                .get_accertamento(&id, aid)
+                .await?
+                .into(),
+        ),
     ))
 }
 
@@ -309,7 +333,13 @@ async fn accertamento(
     Path((ente, aid)): Path<(String, i64)>,
 ) -> Result<Json<AccertamentoDettaglio>, ApiError> {
     caller.scope(&ente)?;
-    Ok(Json(s.store.get_accertamento(&ente, aid).await?))
+    Ok(Json(
+        s.store
+            .contabilita()
+            .get_accertamento(&ente, aid)
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/enti/{id_dominio}/accertamenti/{id}", tag = "accertamenti",
@@ -330,6 +360,7 @@ async fn modifica_accertamento(
         tipo_esistente(&s, &ente, t).await?;
     }
     s.store
+        .contabilita()
         .update_accertamento(
             &ente,
             aid,
@@ -338,7 +369,13 @@ async fn modifica_accertamento(
             &autore(&caller, &headers),
         )
         .await?;
-    Ok(Json(s.store.get_accertamento(&ente, aid).await?))
+    Ok(Json(
+        s.store
+            .contabilita()
+            .get_accertamento(&ente, aid)
+            .await?
+            .into(),
+    ))
 }
 
 /// Payments that may be added: receipts of the accertamento's tipo dovuto without a
@@ -357,10 +394,11 @@ async fn candidati(
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
     let (items, total) = s
         .store
-        .candidati_accertamento(&ente, aid, &f, limit, offset)
+        .contabilita()
+        .candidati_accertamento(&ente, aid, &f.into(), limit, offset)
         .await?;
     Ok(Json(Page {
-        items,
+        items: items.into_iter().map(Into::into).collect(),
         page: paging.page,
         per_page: paging.per_page,
         total,
@@ -388,9 +426,16 @@ async fn associa(
         ));
     }
     s.store
-        .associate_pagamenti(&ente, aid, &a, &autore(&caller, &headers))
+        .contabilita()
+        .associate_pagamenti(&ente, aid, &a.into(), &autore(&caller, &headers))
         .await?;
-    Ok(Json(s.store.get_accertamento(&ente, aid).await?))
+    Ok(Json(
+        s.store
+            .contabilita()
+            .get_accertamento(&ente, aid)
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/enti/{id_dominio}/accertamenti/{id}/pagamenti/{riga}", tag = "accertamenti",
@@ -404,9 +449,16 @@ async fn rimuovi(
 ) -> Result<Json<AccertamentoDettaglio>, ApiError> {
     caller.scope(&ente)?;
     s.store
+        .contabilita()
         .remove_pagamento(&ente, aid, riga, &autore(&caller, &headers))
         .await?;
-    Ok(Json(s.store.get_accertamento(&ente, aid).await?))
+    Ok(Json(
+        s.store
+            .contabilita()
+            .get_accertamento(&ente, aid)
+            .await?
+            .into(),
+    ))
 }
 
 /// INSERITO → CHIUSO (needs at least one payment); from then on it counts in the statistics.
@@ -453,9 +505,16 @@ async fn cambia_stato(
 ) -> Result<Json<AccertamentoDettaglio>, ApiError> {
     caller.scope(ente)?;
     s.store
+        .contabilita()
         .change_stato_accertamento(ente, aid, to, &autore(caller, headers))
         .await?;
-    Ok(Json(s.store.get_accertamento(ente, aid).await?))
+    Ok(Json(
+        s.store
+            .contabilita()
+            .get_accertamento(ente, aid)
+            .await?
+            .into(),
+    ))
 }
 
 // ---- statistics ----
@@ -574,9 +633,9 @@ async fn statistiche(
     caller.scope(&id)?;
     let csv = csv_richiesto(&q.formato)?;
     let r = richiesta(&q)?;
-    s.store.get_ente(&id).await?;
-    s.store.recon_process(&id).await?;
-    s.store.stat_refresh(&id).await?;
+    s.store.registro().get_ente(&id).await?;
+    s.store.riconciliazione().process(&id).await?;
+    s.store.contabilita().stat_refresh(&id).await?;
     let celle = celle(&s, &id, &r).await?;
     if csv {
         return Ok((
@@ -601,7 +660,7 @@ async fn statistiche(
 
 /// Pivots the aggregates (one per measure) into cells and names the codes.
 async fn celle(s: &AppState, ente: &str, r: &RichiestaStatistica) -> Result<Vec<Cella>, ApiError> {
-    let agg = s.store.statistiche(ente, r).await?;
+    let agg = s.store.contabilita().statistiche(ente, r).await?;
     type Chiave = (i64, i64, Option<Date>, String, String, String, String);
     let mut per: BTreeMap<Chiave, Cella> = BTreeMap::new();
     let dims = r.dimensione.colonne();
@@ -641,7 +700,8 @@ async fn celle(s: &AppState, ente: &str, r: &RichiestaStatistica) -> Result<Vec<
         // Descriptions: the chart line of the cell's year; tipi from the registry.
         let (chart, _) = s
             .store
-            .list_capitoli(ente, &FiltroCapitoli::default(), 100_000, 0)
+            .contabilita()
+            .list_capitoli(ente, &Default::default(), 100_000, 0)
             .await?;
         let mut de: HashMap<(i64, &str, String), String> = HashMap::new();
         for c in &chart {
@@ -654,6 +714,7 @@ async fn celle(s: &AppState, ente: &str, r: &RichiestaStatistica) -> Result<Vec<
         }
         let tipi: HashMap<String, String> = s
             .store
+            .registro()
             .list_tipi_dovuto(ente)
             .await?
             .into_iter()
@@ -698,9 +759,9 @@ async fn dettaglio_statistica(
     caller.scope(&id)?;
     let csv = csv_richiesto(&q.formato)?;
     let r = richiesta(&q)?;
-    s.store.get_ente(&id).await?;
-    s.store.recon_process(&id).await?;
-    s.store.stat_refresh(&id).await?;
+    s.store.registro().get_ente(&id).await?;
+    s.store.riconciliazione().process(&id).await?;
+    s.store.contabilita().stat_refresh(&id).await?;
     if csv {
         // Every receipt of the cell, read and sent a page at a time.
         let (mut tx, body) = http_body_util::channel::Channel::<Bytes, std::io::Error>::new(2);
@@ -712,6 +773,7 @@ async fn dettaglio_statistica(
             let mut offset = 0;
             loop {
                 let rows = match store
+                    .contabilita()
                     .righe_statistica(&id, d.misura, &r, 5_000, offset)
                     .await
                 {
@@ -770,10 +832,14 @@ async fn dettaglio_statistica(
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
     let (items, total) = s
         .store
+        .contabilita()
         .righe_statistica(&id, d.misura, &r, limit, offset)
         .await?;
     Ok(Json(Page {
-        items,
+        items: items
+            .into_iter()
+            .map(RigaStatistica::from)
+            .collect::<Vec<_>>(),
         page: paging.page,
         per_page: paging.per_page,
         total,

@@ -108,7 +108,7 @@ impl FromRequestParts<AppState> for Caller {
             return Err(ApiError::Unauthorized);
         }
         let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
-        match state.store.api_key_ente(&hex).await? {
+        match state.store.registro().api_key_ente(&hex).await? {
             Some(id_dominio) => Ok(Caller::Operator { id_dominio }),
             None => Err(ApiError::Unauthorized),
         }

@@ -204,7 +204,7 @@ async fn miei_dovuti(
         stato: q.stato,
         ..Default::default()
     };
-    let (items, total) = s.store.search_dovuti(&f, limit, offset).await?;
+    let (items, total) = s.store.dovuti().search(&f, limit, offset).await?;
     Ok(Json(Page {
         items,
         page: paging.page,

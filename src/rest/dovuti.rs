@@ -2,11 +2,12 @@
 //! import of the MyPay CSV tracciato with its per-line reject report.
 
 use super::auth::Caller;
+use super::viste::{ImportJob, StoricoStato};
 use super::{ApiError, AppState, Problem};
 use crate::model::StatoDovuto;
 use crate::registry::import_csv::{self, Versione};
 use crate::registry::{Dovuto, NuovoDovuto, Page, Paging, Rifiuto};
-use crate::store::{DovutiFilter, ImportJob, StoreError, StoricoStato};
+use crate::store::{DovutiFilter, StoreError};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -34,7 +35,7 @@ async fn tipo_dovuto_of(
     ente: &str,
     codice: &str,
 ) -> Result<crate::registry::TipoDovuto, ApiError> {
-    match s.store.get_tipo_dovuto(ente, codice).await {
+    match s.store.registro().get_tipo_dovuto(ente, codice).await {
         Err(StoreError::NotFound) => Err(ApiError::Validation(format!(
             "tipo_dovuto '{codice}' inesistente per l'ente"
         ))),
@@ -78,7 +79,7 @@ async fn search_dovuti(
         numero_avviso: q.numero_avviso,
         tipo_dovuto: q.tipo_dovuto,
     };
-    let (items, total) = s.store.search_dovuti(&f, limit, offset).await?;
+    let (items, total) = s.store.dovuti().search(&f, limit, offset).await?;
     Ok(Json(Page {
         items,
         page: paging.page,
@@ -99,10 +100,10 @@ async fn create_dovuto(
     Json(d): Json<NuovoDovuto>,
 ) -> Result<(StatusCode, Json<Dovuto>), ApiError> {
     caller.scope(&id)?;
-    let ente = s.store.get_ente(&id).await?;
+    let ente = s.store.registro().get_ente(&id).await?;
     let tipo = tipo_dovuto_of(&s, &id, &d.tipo_dovuto).await?;
     let valid = d.resolve(&ente, &tipo).map_err(rifiuto)?;
-    match s.store.get_dovuto(&id, &valid.iud).await {
+    match s.store.dovuti().get(&id, &valid.iud).await {
         Ok(existing) if valid.same_as(&existing) => return Ok((StatusCode::OK, Json(existing))),
         Ok(_) => {
             return Err(ApiError::Conflict(format!(
@@ -117,7 +118,8 @@ async fn create_dovuto(
         StatusCode::CREATED,
         Json(
             s.store
-                .insert_dovuto(&ente, &valid, "creato via API")
+                .dovuti()
+                .insert(&ente, &valid, "creato via API")
                 .await?,
         ),
     ))
@@ -132,7 +134,7 @@ async fn get_dovuto(
     Path((id, iud)): Path<(String, String)>,
 ) -> Result<Json<Dovuto>, ApiError> {
     caller.scope(&id)?;
-    Ok(Json(s.store.get_dovuto(&id, &iud).await?))
+    Ok(Json(s.store.dovuti().get(&id, &iud).await?))
 }
 
 /// Modifies a dovuto nobody is paying (refused while a payment is in progress or after it).
@@ -150,8 +152,8 @@ async fn modify_dovuto(
             "iud del corpo diverso da quello del percorso".into(),
         ));
     }
-    let ente = s.store.get_ente(&id).await?;
-    let old = s.store.get_dovuto(&id, &iud).await?;
+    let ente = s.store.registro().get_ente(&id).await?;
+    let old = s.store.dovuti().get(&id, &iud).await?;
     let tipo = tipo_dovuto_of(&s, &id, &d.tipo_dovuto).await?;
     let valid = d.resolve(&ente, &tipo).map_err(rifiuto)?;
     if valid.iuv.as_ref().is_some_and(|(iuv, _)| *iuv != old.iuv) {
@@ -164,7 +166,8 @@ async fn modify_dovuto(
     }
     Ok(Json(
         s.store
-            .update_dovuto(&old, &valid, "modificato via API")
+            .dovuti()
+            .update(&old, &valid, "modificato via API")
             .await?,
     ))
 }
@@ -178,7 +181,7 @@ async fn cancel_dovuto(
     Path((id, iud)): Path<(String, String)>,
 ) -> Result<Json<Dovuto>, ApiError> {
     caller.scope(&id)?;
-    let d = s.store.get_dovuto(&id, &iud).await?;
+    let d = s.store.dovuti().get(&id, &iud).await?;
     if d.stato == StatoDovuto::Annullato {
         return Ok(Json(d));
     }
@@ -190,6 +193,7 @@ async fn cancel_dovuto(
     }
     Ok(Json(
         s.store
+            .dovuti()
             .change_stato(&d, StatoDovuto::Annullato, "annullato via API")
             .await?,
     ))
@@ -204,8 +208,16 @@ async fn storia(
     Path((id, iud)): Path<(String, String)>,
 ) -> Result<Json<Vec<StoricoStato>>, ApiError> {
     caller.scope(&id)?;
-    let d = s.store.get_dovuto(&id, &iud).await?;
-    Ok(Json(s.store.storia_dovuto(d.id).await?))
+    let d = s.store.dovuti().get(&id, &iud).await?;
+    Ok(Json(
+        s.store
+            .dovuti()
+            .storia(d.id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -231,7 +243,7 @@ async fn import_dovuti(
     body: Bytes,
 ) -> Result<Json<ImportJob>, ApiError> {
     caller.scope(&id)?;
-    let ente = s.store.get_ente(&id).await?;
+    let ente = s.store.registro().get_ente(&id).await?;
     let versione = match q.versione.as_deref() {
         None => None,
         Some(v) => Some(Versione::parse(v).ok_or_else(|| {
@@ -253,10 +265,11 @@ async fn import_dovuti(
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(ApiError::Validation)?;
-    let tipi = s.store.list_tipi_dovuto(&id).await?;
+    let tipi = s.store.registro().list_tipi_dovuto(&id).await?;
     let job = s
         .store
-        .apply_dovuti_import(&ente, &tipi, &file, q.file_name.as_deref(), &sha)
+        .dovuti()
+        .apply_import(&ente, &tipi, &file, q.file_name.as_deref(), &sha)
         .await?;
     for (outcome, n) in [
         ("imported", job.righe_importate),
@@ -266,7 +279,7 @@ async fn import_dovuti(
         metrics::counter!(crate::metrics::DOVUTI_IMPORTED, "outcome" => outcome)
             .increment(n as u64);
     }
-    Ok(Json(job))
+    Ok(Json(job.into()))
 }
 
 /// An import job with its report.
@@ -278,7 +291,7 @@ async fn get_import(
     Path((id, job)): Path<(String, String)>,
 ) -> Result<Json<ImportJob>, ApiError> {
     caller.scope(&id)?;
-    Ok(Json(s.store.get_import_job(&id, &job).await?))
+    Ok(Json(s.store.importazioni().get(&id, &job).await?.into()))
 }
 
 /// The rejects of an import as CSV (original line, code, reason), MyPay's "scarti" file.
@@ -290,7 +303,7 @@ async fn get_import_scarti(
     Path((id, job)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.scope(&id)?;
-    let job = s.store.get_import_job(&id, &job).await?;
+    let job = s.store.importazioni().get(&id, &job).await?;
     let csv = import_csv::reject_report(job.scarti.iter().map(|sc| {
         (
             sc.riga,

@@ -1,9 +1,10 @@
 //! Enti, their operators' API keys, tipi dovuto, and the intermediary.
 
 use super::auth::{Caller, digest_hex, new_api_key};
+use super::viste::{ApiKey, Intermediario};
 use super::{ApiError, AppState, Problem};
 use crate::registry::{Ente, EnteInput, Page, Paging, TipoDovuto, TipoDovutoInput};
-use crate::store::{ApiKey, EntiFilter, Intermediario};
+use crate::store::EntiFilter;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -48,7 +49,7 @@ async fn list_enti(
         codice_ipa: q.codice_ipa,
         attivo: q.attivo,
     };
-    let (items, total) = s.store.search_enti(&f, limit, offset).await?;
+    let (items, total) = s.store.registro().search_enti(&f, limit, offset).await?;
     Ok(Json(Page {
         items,
         page: paging.page,
@@ -68,7 +69,10 @@ async fn create_ente(
 ) -> Result<(StatusCode, Json<Ente>), ApiError> {
     caller.require_admin()?;
     e.check().map_err(ApiError::Validation)?;
-    Ok((StatusCode::CREATED, Json(s.store.insert_ente(&e).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.store.registro().insert_ente(&e).await?),
+    ))
 }
 
 /// One ente with its assistance contacts.
@@ -80,7 +84,7 @@ async fn get_ente(
     Path(id): Path<String>,
 ) -> Result<Json<Ente>, ApiError> {
     caller.scope(&id)?;
-    Ok(Json(s.store.get_ente(&id).await?))
+    Ok(Json(s.store.registro().get_ente(&id).await?))
 }
 
 /// Replaces an ente's data (administrator only). The segregation code is frozen once
@@ -101,7 +105,7 @@ async fn update_ente(
         ));
     }
     e.check().map_err(ApiError::Validation)?;
-    Ok(Json(s.store.update_ente(&e).await?))
+    Ok(Json(s.store.registro().update_ente(&e).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -128,8 +132,16 @@ async fn list_api_keys(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<ApiKey>>, ApiError> {
     caller.require_admin()?;
-    s.store.get_ente(&id).await?;
-    Ok(Json(s.store.list_api_keys(&id).await?))
+    s.store.registro().get_ente(&id).await?;
+    Ok(Json(
+        s.store
+            .registro()
+            .list_api_keys(&id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// Issues an operator API key for the ente (administrator only).
@@ -143,13 +155,20 @@ async fn create_api_key(
 ) -> Result<(StatusCode, Json<NewApiKey>), ApiError> {
     caller.require_admin()?;
     crate::registry::check_len("label", &input.label, 1, 100).map_err(ApiError::Validation)?;
-    s.store.get_ente(&id).await?;
+    s.store.registro().get_ente(&id).await?;
     let secret = new_api_key();
     let key = s
         .store
+        .registro()
         .insert_api_key(&id, &digest_hex(&secret), &input.label)
         .await?;
-    Ok((StatusCode::CREATED, Json(NewApiKey { key, secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(NewApiKey {
+            key: key.into(),
+            secret,
+        }),
+    ))
 }
 
 /// Revokes an operator API key (administrator only).
@@ -162,7 +181,7 @@ async fn revoke_api_key(
     Path((id, key_id)): Path<(String, i64)>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
-    s.store.revoke_api_key(&id, key_id).await?;
+    s.store.registro().revoke_api_key(&id, key_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -175,8 +194,8 @@ async fn list_tipi(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<TipoDovuto>>, ApiError> {
     caller.scope(&id)?;
-    s.store.get_ente(&id).await?;
-    Ok(Json(s.store.list_tipi_dovuto(&id).await?))
+    s.store.registro().get_ente(&id).await?;
+    Ok(Json(s.store.registro().list_tipi_dovuto(&id).await?))
 }
 
 /// Creates a tipo dovuto; its IBAN must be one of the ente's.
@@ -189,11 +208,11 @@ async fn create_tipo(
     Json(t): Json<TipoDovutoInput>,
 ) -> Result<(StatusCode, Json<TipoDovuto>), ApiError> {
     caller.scope(&id)?;
-    let ente = s.store.get_ente(&id).await?;
+    let ente = s.store.registro().get_ente(&id).await?;
     t.check(&ente).map_err(ApiError::Validation)?;
     Ok((
         StatusCode::CREATED,
-        Json(s.store.create_tipo_dovuto(&id, &t).await?),
+        Json(s.store.registro().create_tipo_dovuto(&id, &t).await?),
     ))
 }
 
@@ -207,7 +226,9 @@ async fn get_tipo(
     Path((id, codice)): Path<(String, String)>,
 ) -> Result<Json<TipoDovuto>, ApiError> {
     caller.scope(&id)?;
-    Ok(Json(s.store.get_tipo_dovuto(&id, &codice).await?))
+    Ok(Json(
+        s.store.registro().get_tipo_dovuto(&id, &codice).await?,
+    ))
 }
 
 /// Replaces a tipo dovuto.
@@ -226,9 +247,9 @@ async fn update_tipo(
             "codice del corpo diverso da quello del percorso".into(),
         ));
     }
-    let ente = s.store.get_ente(&id).await?;
+    let ente = s.store.registro().get_ente(&id).await?;
     t.check(&ente).map_err(ApiError::Validation)?;
-    Ok(Json(s.store.update_tipo_dovuto(&id, &t).await?))
+    Ok(Json(s.store.registro().update_tipo_dovuto(&id, &t).await?))
 }
 
 /// The intermediary and its station (administrator only; the password is never returned).
@@ -239,7 +260,7 @@ async fn get_intermediario(
     caller: Caller,
 ) -> Result<Json<Intermediario>, ApiError> {
     caller.require_admin()?;
-    Ok(Json(s.store.get_intermediario().await?))
+    Ok(Json(s.store.registro().get_intermediario().await?.into()))
 }
 
 /// Replaces the intermediary's identifiers and station password (administrator only).
@@ -256,6 +277,6 @@ async fn put_intermediario(
     crate::registry::check_len("id_stazione", &i.id_stazione, 1, 35)
         .map_err(ApiError::Validation)?;
     crate::registry::check_len("password", &i.password, 8, 15).map_err(ApiError::Validation)?;
-    s.store.put_intermediario(&i).await?;
-    Ok(Json(s.store.get_intermediario().await?))
+    s.store.registro().put_intermediario(&i.into()).await?;
+    Ok(Json(s.store.registro().get_intermediario().await?.into()))
 }

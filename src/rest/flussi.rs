@@ -4,9 +4,9 @@
 
 use super::auth::Caller;
 use super::outbox::Accodato;
+use super::viste::FlussoScaricato;
 use super::{ApiError, AppState, Problem};
 use crate::registry::{Page, Paging};
-use crate::store::FlussoScaricato;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -48,7 +48,7 @@ async fn carica(
     body: axum::body::Bytes,
 ) -> Result<Json<FlussoCaricato>, ApiError> {
     caller.scope(&id_dominio)?;
-    s.store.get_ente(&id_dominio).await?;
+    s.store.registro().get_ente(&id_dominio).await?;
     let f = crate::model::flusso::FlussoRiversamento::parse(&body)
         .map_err(|e| ApiError::Validation(format!("flusso illeggibile: {e}")))?;
     let t = &f.testata;
@@ -64,10 +64,11 @@ async fn carica(
     row.raw = body.to_vec();
     let nuovo = !s
         .store
+        .riconciliazione()
         .flusso_presente(&id_dominio, &row.id_flusso, &row.data_ora_flusso)
         .await?;
-    s.store.insert_flusso(&row).await?;
-    s.store.recon_process(&id_dominio).await?;
+    s.store.riconciliazione().insert_flusso(&row).await?;
+    s.store.riconciliazione().process(&id_dominio).await?;
     Ok(Json(FlussoCaricato {
         id_flusso: row.id_flusso,
         data_ora_flusso: row.data_ora_flusso,
@@ -99,10 +100,11 @@ async fn list(
     let dominio = caller.dominio_filter(q.id_dominio)?;
     let (items, total) = s
         .store
+        .riconciliazione()
         .list_flussi(dominio.as_deref(), q.stato.as_deref(), limit, offset)
         .await?;
     Ok(Json(Page {
-        items,
+        items: items.into_iter().map(Into::into).collect(),
         page: paging.page,
         per_page: paging.per_page,
         total,
@@ -118,10 +120,11 @@ async fn scarica(
     Path(id_dominio): Path<String>,
 ) -> Result<(StatusCode, Json<Accodato>), ApiError> {
     caller.scope(&id_dominio)?;
-    let ente = s.store.get_ente(&id_dominio).await?;
+    let ente = s.store.registro().get_ente(&id_dominio).await?;
     let job = s
         .store
-        .outbox_enqueue(
+        .outbox()
+        .enqueue_payload(
             crate::model::TipoJob::Flussi.as_str(),
             None,
             ente.id_dominio.as_str(),

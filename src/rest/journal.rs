@@ -2,9 +2,10 @@
 //! sees only the exchanges of their ente.
 
 use super::auth::Caller;
+use super::viste::JournalSummary;
 use super::{ApiError, AppState, Problem};
 use crate::registry::{Page, Paging};
-use crate::store::{JournalFilter, JournalSummary};
+use crate::store::JournalFilter;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
@@ -45,9 +46,9 @@ async fn search(
         iuv: q.iuv,
         outcome: q.outcome,
     };
-    let (items, total) = s.store.search_journal(&f, limit, offset).await?;
+    let (items, total) = s.store.journal().search(&f, limit, offset).await?;
     Ok(Json(Page {
-        items,
+        items: items.into_iter().map(Into::into).collect(),
         page: paging.page,
         per_page: paging.per_page,
         total,
@@ -77,7 +78,8 @@ async fn get_one(
     }
     let e = s
         .store
-        .journal_after(id - 1, 1)
+        .journal()
+        .after(id - 1, 1)
         .await?
         .into_iter()
         .find(|e| e.summary.id == id)
@@ -88,7 +90,7 @@ async fn get_one(
         return Err(ApiError::NotFound("risorsa non trovata".into()));
     }
     Ok(Json(JournalDetail {
-        summary: e.summary,
+        summary: e.summary.into(),
         request: String::from_utf8_lossy(&e.request).into_owned(),
         response: String::from_utf8_lossy(&e.response).into_owned(),
     }))

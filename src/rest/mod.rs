@@ -14,6 +14,8 @@ pub mod portale;
 mod riconciliazione;
 mod rt;
 mod tesoreria;
+mod viste;
+mod viste_contabili;
 
 pub use error::{ApiError, Problem};
 

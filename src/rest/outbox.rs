@@ -3,9 +3,9 @@
 //! Jobs span every ente (a cart may too), so operators of one ente do not see them.
 
 use super::auth::Caller;
+use super::viste::OutboxJob;
 use super::{ApiError, AppState, Problem};
 use crate::registry::{Page, Paging};
-use crate::store::OutboxJob;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
@@ -47,10 +47,11 @@ async fn list(
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
     let (items, total) = s
         .store
-        .outbox_list(q.stato.as_deref(), q.kind.as_deref(), limit, offset)
+        .outbox()
+        .list(q.stato.as_deref(), q.kind.as_deref(), limit, offset)
         .await?;
     Ok(Json(Page {
-        items,
+        items: items.into_iter().map(Into::into).collect(),
         page: paging.page,
         per_page: paging.per_page,
         total,
@@ -66,13 +67,13 @@ async fn retry(
     Path(id): Path<i64>,
 ) -> Result<Json<OutboxJob>, ApiError> {
     caller.require_admin()?;
-    let job = s.store.outbox_get(id).await?;
-    if !s.store.outbox_retry(id).await? {
+    let job = s.store.outbox().get(id).await?;
+    if !s.store.outbox().retry(id).await? {
         return Err(ApiError::Conflict(format!(
             "il job {id} è {}: si riprova solo un job DEAD",
             job.stato
         )));
     }
     tracing::info!(id, kind = %job.kind, "dead letter put back in the queue");
-    Ok(Json(s.store.outbox_get(id).await?))
+    Ok(Json(s.store.outbox().get(id).await?.into()))
 }

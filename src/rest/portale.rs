@@ -4,14 +4,15 @@
 //! notices cannot be enumerated), spontaneous payments, cart checkout through the Nodo with
 //! the outcome to poll, and the receipts.
 
+use super::viste::EsitoRptCarrello;
 use super::{ApiError, AppState, Problem};
 use crate::dominio::posizione::NonPagabile;
 use crate::model::EsitoPagamento;
 use crate::model::{CodiceFiscale, Importo, NumeroAvviso, StatoDovuto};
 use crate::pagamenti::{CarrelloError, EsitoCarrello, NonQuotabile, RichiestaCarrello};
 use crate::registry::{Contatti, Page, Paging};
+use crate::store::EntiFilter;
 use crate::store::cache::RegistryCache;
-use crate::store::{EntiFilter, EsitoRptCarrello};
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -124,7 +125,7 @@ async fn enti(
         attivo: Some(true),
         ..Default::default()
     };
-    let (items, total) = s.store.search_enti(&f, limit, offset).await?;
+    let (items, total) = s.store.registro().search_enti(&f, limit, offset).await?;
     Ok(Json(Page {
         items: items
             .into_iter()
@@ -148,11 +149,11 @@ async fn ente(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PaginaEnte>, ApiError> {
-    let e = s.store.get_ente(&id).await?;
+    let e = s.store.registro().get_ente(&id).await?;
     if !e.attivo {
         return Err(ApiError::NotFound("ente non trovato".into()));
     }
-    let tipi = s.store.list_tipi_dovuto(&id).await?;
+    let tipi = s.store.registro().list_tipi_dovuto(&id).await?;
     Ok(Json(PaginaEnte {
         ente: EntePortale {
             id_dominio: e.id_dominio.to_string(),
@@ -239,13 +240,14 @@ async fn avviso(
     let cf = q.codice_fiscale.trim().to_uppercase();
     let d = s
         .store
-        .get_dovuto_by_iuv(&q.id_dominio, &iuv)
+        .dovuti()
+        .get_by_iuv(&q.id_dominio, &iuv)
         .await?
         .ok_or_else(non_trovato)?;
     if d.pagatore.codice_fiscale.as_ref() != cf.as_str() {
         return Err(non_trovato());
     }
-    let ente = s.store.get_ente(&q.id_dominio).await?;
+    let ente = s.store.registro().get_ente(&q.id_dominio).await?;
     let now = time::OffsetDateTime::now_utc();
     let cache = RegistryCache::default();
     let (stato, importo) = match d.stato {
@@ -292,8 +294,13 @@ async fn spontaneo(
     Path(id): Path<String>,
     Json(b): Json<Spontaneo>,
 ) -> Result<(StatusCode, Json<Avviso>), ApiError> {
-    let e = s.store.get_ente(&id).await?;
-    let t = match s.store.get_tipo_dovuto(&id, &b.tipo_dovuto).await {
+    let e = s.store.registro().get_ente(&id).await?;
+    let t = match s
+        .store
+        .registro()
+        .get_tipo_dovuto(&id, &b.tipo_dovuto)
+        .await
+    {
         Ok(t) if t.attivo && t.spontaneo => t,
         Ok(_) | Err(crate::store::StoreError::NotFound) => {
             return Err(ApiError::Validation(format!(
@@ -324,7 +331,8 @@ async fn spontaneo(
         .map_err(|r| ApiError::Validation(format!("{r:?}")))?;
     let d = s
         .store
-        .insert_dovuto(&e, &valido, "pagamento spontaneo dal portale")
+        .dovuti()
+        .insert(&e, &valido, "pagamento spontaneo dal portale")
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -383,7 +391,7 @@ async fn carrello(
     Path(id): Path<String>,
 ) -> Result<Json<StatoCarrello>, ApiError> {
     let c = crate::pagamenti::stato(&s.store, &id).await?;
-    let rpt = s.store.esiti_carrello(&id).await?;
+    let rpt = s.store.carrelli().esiti(&id).await?;
     let esiti: Vec<Option<EsitoPagamento>> = rpt
         .iter()
         .map(|r| {
@@ -397,7 +405,7 @@ async fn carrello(
         id_carrello: id,
         esito,
         url: c.url,
-        rpt,
+        rpt: rpt.into_iter().map(Into::into).collect(),
     }))
 }
 
@@ -415,7 +423,12 @@ async fn rt_del_pagatore(
     cf: &str,
 ) -> Result<(crate::model::rpt::Rt, Vec<u8>), ApiError> {
     let nf = || ApiError::NotFound("ricevuta non trovata per questo codice fiscale".into());
-    let (_, raw) = s.store.rt_per_iuv(dom, iuv).await?.ok_or_else(nf)?;
+    let (_, raw) = s
+        .store
+        .pagamenti()
+        .rt_per_iuv(dom, iuv)
+        .await?
+        .ok_or_else(nf)?;
     let rt = crate::model::rpt::Rt::parse(&raw).map_err(|e| ApiError::Internal(e.into()))?;
     let cf = CodiceFiscale::parse(cf)
         .map(|c| c.to_string())

@@ -5,15 +5,17 @@
 //! full rebuild.
 
 use super::auth::Caller;
+use super::viste::{
+    ExportRiconciliazione, FiltroRicevute, FlussoRendicontato, ImportJob, NuovaSegnalazione,
+    PagamentoRendicontato, RicevutaStaged, Segnalazione,
+};
 use super::{ApiError, AppState, Problem};
 use crate::recon::classifica::Codice;
 use crate::recon::export::Versione;
 use crate::registry::{Page, Paging};
 use crate::riconciliazione::{self as riconcilia, Riconciliazione, Vista};
-use crate::store::{
-    ExportRiconciliazione, FiltroRicevute, FiltroRiconciliazione, FlussoRendicontato, ImportJob,
-    NuovaSegnalazione, PagamentoRendicontato, RicevutaStaged, Scarto, Segnalazione,
-};
+use crate::store;
+use crate::store::FiltroRiconciliazione;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -171,9 +173,9 @@ async fn ricalcola(
     Path(id): Path<String>,
 ) -> Result<Json<Ricalcolo>, ApiError> {
     caller.scope(&id)?;
-    s.store.get_ente(&id).await?;
+    s.store.registro().get_ente(&id).await?;
     Ok(Json(Ricalcolo {
-        righe: s.store.recon_rebuild(&id).await?,
+        righe: s.store.riconciliazione().rebuild(&id).await?,
     }))
 }
 
@@ -262,9 +264,10 @@ async fn prenota_export(
     let v = serde_json::to_value(versione).map_err(|e| ApiError::Internal(e.into()))?;
     let filtri = serde_json::to_string(&filtro).map_err(|e| ApiError::Internal(e.into()))?;
     s.store
-        .create_export(&job, &id, v.as_str().unwrap_or("1.4"), &filtri)
+        .esportazioni()
+        .create(&job, &id, v.as_str().unwrap_or("1.4"), &filtri)
         .await?;
-    let e = s.store.get_export(&id, &job).await?;
+    let e = s.store.esportazioni().get(&id, &job).await?;
     let store = s.store.clone();
     let booked = e.clone();
     tokio::spawn(async move {
@@ -272,7 +275,7 @@ async fn prenota_export(
             tracing::warn!(error = %x, export = %booked.id, "export failed");
         }
     });
-    Ok((StatusCode::ACCEPTED, Json(e)))
+    Ok((StatusCode::ACCEPTED, Json(e.into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/enti/{id_dominio}/riconciliazione/export/{id}", tag = "riconciliazione",
@@ -284,7 +287,7 @@ async fn stato_export(
     Path((ente, id)): Path<(String, String)>,
 ) -> Result<Json<ExportRiconciliazione>, ApiError> {
     caller.scope(&ente)?;
-    Ok(Json(s.store.get_export(&ente, &id).await?))
+    Ok(Json(s.store.esportazioni().get(&ente, &id).await?.into()))
 }
 
 /// The file of a finished export, streamed part by part.
@@ -297,7 +300,7 @@ async fn file_export(
     Path((ente, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     caller.scope(&ente)?;
-    let e = s.store.get_export(&ente, &id).await?;
+    let e = s.store.esportazioni().get(&ente, &id).await?;
     if !e.stato.starts_with("ESEGUITO") {
         return Err(ApiError::Conflict(format!("export in stato {}", e.stato)));
     }
@@ -306,7 +309,7 @@ async fn file_export(
     tokio::spawn(async move {
         let mut n = 0;
         loop {
-            match store.parte_export(&id, n).await {
+            match store.esportazioni().parte(&id, n).await {
                 Ok(Some(b)) => {
                     if tx.send_data(Bytes::from(b)).await.is_err() {
                         return;
@@ -340,7 +343,7 @@ async fn segnala(
     Json(mut n): Json<NuovaSegnalazione>,
 ) -> Result<(StatusCode, Json<Segnalazione>), ApiError> {
     caller.scope(&id)?;
-    s.store.get_ente(&id).await?;
+    s.store.registro().get_ente(&id).await?;
     let c = Codice::da_nome(&n.codice)
         .ok_or_else(|| ApiError::Validation(format!("codice '{}' sconosciuto", n.codice)))?;
     if n.iuf.is_none() && n.iud.is_none() && n.iuv.is_none() {
@@ -352,8 +355,12 @@ async fn segnala(
         return Err(ApiError::Validation("nota: da 1 a 4000 caratteri".into()));
     }
     n.bit = c.bit();
-    let out = s.store.insert_segnalazione(&id, &n, &caller.nome()).await?;
-    Ok((StatusCode::CREATED, Json(out)))
+    let out = s
+        .store
+        .riconciliazione()
+        .insert_segnalazione(&id, &n.into(), &caller.nome())
+        .await?;
+    Ok((StatusCode::CREATED, Json(out.into())))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -379,6 +386,7 @@ async fn storico(
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
     let (items, total) = s
         .store
+        .riconciliazione()
         .storico_segnalazioni(
             &id,
             q.codice.as_deref(),
@@ -388,7 +396,7 @@ async fn storico(
         )
         .await?;
     Ok(Json(Page {
-        items,
+        items: items.into_iter().map(Into::into).collect(),
         page: paging.page,
         per_page: paging.per_page,
         total,
@@ -409,9 +417,13 @@ async fn ricevute(
 ) -> Result<Json<Page<RicevutaStaged>>, ApiError> {
     caller.scope(&id)?;
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
-    let (items, total) = s.store.search_ricevute(&id, &f, limit, offset).await?;
+    let (items, total) = s
+        .store
+        .riconciliazione()
+        .search_ricevute(&id, &f.into(), limit, offset)
+        .await?;
     Ok(Json(Page {
-        items,
+        items: items.into_iter().map(Into::into).collect(),
         page: paging.page,
         per_page: paging.per_page,
         total,
@@ -431,7 +443,7 @@ async fn importa_ricevute(
     body: Bytes,
 ) -> Result<Json<ImportJob>, ApiError> {
     caller.scope(&id)?;
-    s.store.get_ente(&id).await?;
+    s.store.registro().get_ente(&id).await?;
     let (ok, ko) = crate::recon::pagati::leggi_csv(&body, &id);
     // The file's digest names its automatic accertamenti: a reload finds them again.
     let origine = format!(
@@ -440,10 +452,11 @@ async fn importa_ricevute(
     );
     let mut job = report(&id, "RICEVUTE_PAGATI", &body, ok.len(), 0, ko);
     s.store
+        .riconciliazione()
         .import_ricevute(&id, &ok, &origine, Some(&mut job))
         .await?;
-    s.store.recon_process(&id).await?;
-    Ok(Json(job))
+    s.store.riconciliazione().process(&id).await?;
+    Ok(Json(job.into()))
 }
 
 /// The report of an import: rows read, imported, unchanged (already there), rejected.
@@ -454,13 +467,13 @@ pub fn report(
     valide: usize,
     importate: u64,
     scarti: Vec<crate::recon::giornale::Scarto>,
-) -> ImportJob {
+) -> store::ImportJob {
     use sha2::Digest;
     let sha: String = sha2::Sha256::digest(body)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    ImportJob {
+    store::ImportJob {
         id: uuid::Uuid::new_v4().to_string(),
         id_dominio: ente.to_owned(),
         tipo: tipo.to_owned(),
@@ -474,7 +487,7 @@ pub fn report(
         righe_scartate: scarti.len() as i64,
         scarti: scarti
             .into_iter()
-            .map(|k| Scarto {
+            .map(|k| store::Scarto {
                 riga: k.riga,
                 codice: "SCARTO".into(),
                 motivo: k.motivo,
@@ -497,7 +510,7 @@ async fn importazione(
     Path((ente, id)): Path<(String, String)>,
 ) -> Result<Json<ImportJob>, ApiError> {
     caller.scope(&ente)?;
-    Ok(Json(s.store.get_import_job(&ente, &id).await?))
+    Ok(Json(s.store.importazioni().get(&ente, &id).await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -529,6 +542,7 @@ async fn flussi_rendicontati(
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
     let (items, total) = s
         .store
+        .riconciliazione()
         .search_flussi_rendicontati(
             &id,
             q.iuf.as_deref(),
@@ -540,7 +554,7 @@ async fn flussi_rendicontati(
         )
         .await?;
     Ok(Json(Page {
-        items,
+        items: items.into_iter().map(Into::into).collect(),
         page: paging.page,
         per_page: paging.per_page,
         total,
@@ -557,11 +571,15 @@ async fn pagamenti_flusso(
     Path((ente, iuf)): Path<(String, String)>,
 ) -> Result<Json<Vec<PagamentoRendicontato>>, ApiError> {
     caller.scope(&ente)?;
-    let v = s.store.pagamenti_flusso(&ente, &iuf).await?;
+    let v = s
+        .store
+        .riconciliazione()
+        .pagamenti_flusso(&ente, &iuf)
+        .await?;
     if v.is_empty() {
         return Err(ApiError::NotFound(format!(
             "flusso {iuf} non rendicontato per l'ente"
         )));
     }
-    Ok(Json(v))
+    Ok(Json(v.into_iter().map(Into::into).collect()))
 }

@@ -3,9 +3,9 @@
 
 use super::auth::Caller;
 use super::outbox::Accodato;
+use super::viste::RtRicevuta;
 use super::{ApiError, AppState, Problem};
 use crate::registry::{Page, Paging};
-use crate::store::RtRicevuta;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -30,7 +30,7 @@ async fn reinvia_email(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<(axum::http::StatusCode, Json<Accodato>), ApiError> {
-    let (rt, _) = s.store.get_rt(id).await?;
+    let (rt, _) = s.store.pagamenti().get_rt(id).await?;
     caller.scope(&rt.id_dominio)?;
     if !matches!(rt.codice_esito, Some(0 | 2)) {
         return Err(ApiError::Conflict(
@@ -39,7 +39,8 @@ async fn reinvia_email(
     }
     let job = s
         .store
-        .outbox_enqueue(crate::model::TipoJob::RtEmail.as_str(), Some(id), "{}")
+        .outbox()
+        .enqueue_payload(crate::model::TipoJob::RtEmail.as_str(), Some(id), "{}")
         .await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(Accodato { job })))
 }
@@ -63,12 +64,14 @@ async fn richiedi_copia(
     caller.scope(&k.id_dominio)?;
     let rpt = s
         .store
+        .pagamenti()
         .get_rpt(&k.id_dominio, &k.iuv, &k.ccp)
         .await?
         .ok_or_else(|| ApiError::NotFound("RPT non trovata".into()))?;
     let job = s
         .store
-        .outbox_enqueue(
+        .outbox()
+        .enqueue_payload(
             crate::model::TipoJob::RecuperoRt.as_str(),
             Some(rpt.id),
             "{}",
@@ -98,10 +101,11 @@ async fn list(
     let dominio = caller.dominio_filter(q.id_dominio)?;
     let (items, total) = s
         .store
+        .pagamenti()
         .list_rt(dominio.as_deref(), q.stato.as_deref(), limit, offset)
         .await?;
     Ok(Json(Page {
-        items,
+        items: items.into_iter().map(Into::into).collect(),
         page: paging.page,
         per_page: paging.per_page,
         total,
@@ -116,7 +120,7 @@ async fn raw(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (rt, raw) = s.store.get_rt(id).await?;
+    let (rt, raw) = s.store.pagamenti().get_rt(id).await?;
     caller.scope(&rt.id_dominio)?;
     Ok(([(header::CONTENT_TYPE, "application/xml")], raw))
 }

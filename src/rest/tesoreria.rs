@@ -5,11 +5,11 @@
 //! journal as stored, with the IUF / IUV read from each causale.
 
 use super::auth::Caller;
+use super::viste::RigaTesoreria;
 use super::{ApiError, AppState, Problem};
 use crate::recon::giornale::{Colonne, leggi_csv};
 use crate::recon::opi::{Operazione, leggi};
 use crate::registry::{Page, Paging};
-use crate::store::RigaTesoreria;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -45,11 +45,15 @@ async fn notifiche(
     body: Bytes,
 ) -> Result<Json<EsitoNotifiche>, ApiError> {
     caller.scope(&id)?;
-    s.store.get_ente(&id).await?;
+    s.store.registro().get_ente(&id).await?;
     let (ok, ko) = crate::recon::notifiche::leggi_csv(&body);
     let mut job = super::riconciliazione::report(&id, "NOTIFICHE", &body, ok.len(), 0, ko.clone());
-    let importate = s.store.import_notifiche(&id, &ok, Some(&mut job)).await?;
-    s.store.recon_process(&id).await?;
+    let importate = s
+        .store
+        .riconciliazione()
+        .import_notifiche(&id, &ok, Some(&mut job))
+        .await?;
+    s.store.riconciliazione().process(&id).await?;
     Ok(Json(EsitoNotifiche {
         id_importazione: job.id,
         lette: ok.len() + ko.len(),
@@ -119,7 +123,7 @@ async fn importa(
     body: Bytes,
 ) -> Result<Json<EsitoImport>, ApiError> {
     caller.scope(&id)?;
-    s.store.get_ente(&id).await?;
+    s.store.registro().get_ente(&id).await?;
     let formato = q.formato.clone().unwrap_or_else(|| "csv".into());
     let (righe, storni, scarti) = match formato.as_str() {
         "csv" => {
@@ -202,6 +206,7 @@ async fn importa(
     );
     let (importate, stornate) = s
         .store
+        .riconciliazione()
         .import_tesoreria(
             &id,
             &righe,
@@ -210,7 +215,7 @@ async fn importa(
             Some(&mut job),
         )
         .await?;
-    s.store.recon_process(&id).await?;
+    s.store.riconciliazione().process(&id).await?;
     Ok(Json(EsitoImport {
         id_importazione: job.id,
         formato,
@@ -244,10 +249,11 @@ async fn elenco(
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
     let (items, total) = s
         .store
+        .riconciliazione()
         .list_tesoreria(&id, q.iuf.as_deref(), q.iuv.as_deref(), limit, offset)
         .await?;
     Ok(Json(Page {
-        items,
+        items: items.into_iter().map(Into::into).collect(),
         page: paging.page,
         per_page: paging.per_page,
         total,

@@ -72,7 +72,7 @@ async fn until(secs: u64, mut f: impl AsyncFnMut() -> bool) -> bool {
 }
 
 async fn stato(store: &Store, ente: &str, iud: &str) -> Option<StatoDovuto> {
-    store.get_dovuto(ente, iud).await.ok().map(|d| d.stato)
+    store.dovuti().get(ente, iud).await.ok().map(|d| d.stato)
 }
 
 async fn seed(store: &Store) -> anyhow::Result<()> {
@@ -94,14 +94,14 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
         let e: EnteInput = serde_json::from_value(
             json!({"id_dominio": id, "denominazione": nome, "codice_ipa": ipa, "segregation_code": 1, "flg_tesoreria": true, "flg_pagati": true, "ibans": [iban], "contatti": {"email": format!("pagamenti@{ipa}.example.it")}}),
         )?;
-        let ente = store.insert_ente(&e).await?;
+        let ente = store.registro().insert_ente(&e).await?;
         let tipi = [
             json!({"codice": "TARI", "descrizione": "Tassa rifiuti", "iban": iban, "dati_specifici_riscossione": "9/0101105IM/", "politica_scadenza": "RIFIUTA"}),
             json!({"codice": "SANZIONE", "descrizione": "Sanzione amministrativa", "iban": iban, "dati_specifici_riscossione": "9/0302101SA/", "politica_scadenza": "ACCETTA", "mora_fissa": "5.00", "interesse_annuo_bp": 500}),
         ];
         for t in tipi {
             let t: TipoDovutoInput = serde_json::from_value(t)?;
-            store.create_tipo_dovuto(id, &t).await?;
+            store.registro().create_tipo_dovuto(id, &t).await?;
         }
         let _ = ente;
     }
@@ -119,8 +119,8 @@ async fn dovuto(
     email: &str,
     iuv: Option<&str>,
 ) -> anyhow::Result<crate::registry::Dovuto> {
-    let e = store.get_ente(ente).await?;
-    let t = store.get_tipo_dovuto(ente, tipo).await?;
+    let e = store.registro().get_ente(ente).await?;
+    let t = store.registro().get_tipo_dovuto(ente, tipo).await?;
     let mut d = json!({"iud": iud, "tipo_dovuto": tipo,
         "pagatore": {"tipo": "F", "codice_fiscale": "RSSMRA85T10A562S", "anagrafica": "Mario Rossi", "email": email},
         "importo": importo, "causale": format!("{tipo} {iud}"), "data_scadenza": scadenza.to_string()});
@@ -129,7 +129,7 @@ async fn dovuto(
     }
     let n: NuovoDovuto = serde_json::from_value(d)?;
     let v = n.resolve(&e, &t).map_err(|r| anyhow::anyhow!("{r:?}"))?;
-    Ok(store.insert_dovuto(&e, &v, "demo").await?)
+    Ok(store.dovuti().insert(&e, &v, "demo").await?)
 }
 
 /// Runs the demo; `Ok(true)` when every check passed.
@@ -421,6 +421,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
                 stato(&store, ASL, "TICKET-2026-002").await == Some(StatoDovuto::PagamentoIniziato);
             // The sweep would plan this after outbox.recovery_after_minutes; the demo asks now.
             store
+                .pagamenti()
                 .plan_recuperi(
                     time::OffsetDateTime::now_utc() + Duration::from_secs(2),
                     100,
@@ -463,7 +464,8 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
             paid(&[(COMUNE, "TARI-2026-003")]).await
                 && until(5, async || {
                     store
-                        .search_journal(&f, 10, 0)
+                        .journal()
+                        .search(&f, 10, 0)
                         .await
                         .is_ok_and(|(_, n)| n >= 1)
                 })
@@ -484,17 +486,22 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     let flussi = sim.genera_flussi(today);
     for ente in [COMUNE, ASL] {
         store
-            .outbox_enqueue(crate::model::TipoJob::Flussi.as_str(), None, ente)
+            .outbox()
+            .enqueue_payload(crate::model::TipoJob::Flussi.as_str(), None, ente)
             .await?;
     }
     let ok = until(15, async || {
         store
+            .riconciliazione()
             .list_flussi(None, None, 1, 0)
             .await
             .is_ok_and(|(_, n)| n as usize == flussi)
     })
     .await;
-    let (rows, _) = store.list_flussi(None, None, 100, 0).await?;
+    let (rows, _) = store
+        .riconciliazione()
+        .list_flussi(None, None, 100, 0)
+        .await?;
     let acquisiti = rows.iter().filter(|f| f.stato == "ACQUISITO").count();
     c.record(
         "flussi di rendicontazione scaricati",
@@ -512,7 +519,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     let dir = data.join("tesoreria");
     let mut scritti = Vec::new();
     for (dom, movimenti) in &giornale {
-        let ente = store.get_ente(dom).await?;
+        let ente = store.registro().get_ente(dom).await?;
         let t = super::tesoreria::EnteTesoreria {
             codice_fiscale: dom.clone(),
             codice_ente: ente
@@ -557,13 +564,14 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
             c.record("giornale di cassa importato", false, format!("{scarti:?}"));
         }
         store
+            .riconciliazione()
             .import_tesoreria(dom, &righe, &[], "CSV", None)
             .await?;
     }
     // The Comune's back office notifies what it saw paid (one it never saw is missing).
     let mut notifiche = Vec::new();
     for iud in ["TARI-2026-001", "TARI-2026-002", "AVVISO-2026-001"] {
-        let d = store.get_dovuto(COMUNE, iud).await?;
+        let d = store.dovuti().get(COMUNE, iud).await?;
         notifiche.push(crate::recon::notifiche::Notifica {
             iud: iud.into(),
             iuv: Some(d.iuv.to_string()),
@@ -573,9 +581,12 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
             causale: d.causale.clone(),
         });
     }
-    store.import_notifiche(COMUNE, &notifiche, None).await?;
+    store
+        .riconciliazione()
+        .import_notifiche(COMUNE, &notifiche, None)
+        .await?;
     for ente in [COMUNE, ASL] {
-        store.recon_process(ente).await?;
+        store.riconciliazione().process(ente).await?;
         let flags = crate::riconciliazione::flags(&store, ente).await?;
         for (k, n) in crate::riconciliazione::conteggi(&store, ente, flags).await? {
             if let Some(k) = Codice::da_nome(&k) {
@@ -605,8 +616,9 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     let mut pagato = (0i64, 0i64);
     let mut atteso = (0i64, 0i64);
     for ente in [COMUNE, ASL] {
-        store.stat_refresh(ente).await?;
+        store.contabilita().stat_refresh(ente).await?;
         for a in store
+            .contabilita()
             .statistiche(ente, &crate::store::RichiestaStatistica::default())
             .await?
             .into_iter()
@@ -615,6 +627,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
             pagato = (pagato.0 + a.importo_cents, pagato.1 + a.numero);
         }
         let (ricevute, _) = store
+            .riconciliazione()
             .search_ricevute(ente, &Default::default(), 10_000, 0)
             .await?;
         atteso = (
@@ -634,7 +647,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
 
     // Receipts emailed (each positive RT).
     let mail_dir = data.join("mail");
-    let (rts, _) = store.list_rt(None, None, 1000, 0).await?;
+    let (rts, _) = store.pagamenti().list_rt(None, None, 1000, 0).await?;
     let attese = rts
         .iter()
         .filter(|r| matches!(r.codice_esito, Some(0 | 2)))
@@ -651,13 +664,13 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     );
 
     // Summary.
-    let (dovuti, _) = store.search_dovuti(&Default::default(), 1000, 0).await?;
+    let (dovuti, _) = store.dovuti().search(&Default::default(), 1000, 0).await?;
     let pagati: Vec<_> = dovuti
         .iter()
         .filter(|d| d.stato == StatoDovuto::Pagato)
         .collect();
     let totale = pagati.iter().fold(0i64, |a, d| a + d.importo.cents());
-    let (rt, _) = store.list_rt(None, None, 1000, 0).await?;
+    let (rt, _) = store.pagamenti().list_rt(None, None, 1000, 0).await?;
     let incassato = rt.iter().filter_map(|r| r.importo_cents).sum::<i64>();
     let anomalie = rows.iter().filter(|f| f.stato != "ACQUISITO").count();
     println!();

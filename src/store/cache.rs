@@ -41,7 +41,7 @@ impl RegistryCache {
         {
             return Ok(i.clone());
         }
-        let i = store.get_intermediario().await?;
+        let i = store.registro().get_intermediario().await?;
         *self.intermediario.write().expect("cache lock") = Some((Instant::now(), i.clone()));
         Ok(i)
     }
@@ -51,7 +51,7 @@ impl RegistryCache {
         if let Some(v) = fresh(&self.enti, id) {
             return Ok(v);
         }
-        let v = match store.get_ente(id).await {
+        let v = match store.registro().get_ente(id).await {
             Ok(e) => Some(e),
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(e),
@@ -70,7 +70,7 @@ impl RegistryCache {
         if let Some(Some(t)) = fresh(&self.tipi, &key) {
             return Ok(t);
         }
-        let t = store.get_tipo_dovuto(ente, codice).await?;
+        let t = store.registro().get_tipo_dovuto(ente, codice).await?;
         put(&self.tipi, key, Some(t.clone()));
         Ok(t)
     }

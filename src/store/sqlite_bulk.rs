@@ -13,7 +13,7 @@ use time::{Date, OffsetDateTime};
 
 /// A row type read straight from SQLite, with the encodings sqlx writes (dates as
 /// `yyyy-MM-dd` text).
-pub(super) trait DaRiga: Sized {
+pub(crate) trait DaRiga: Sized {
     fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self>;
 }
 

@@ -1,6 +1,7 @@
 //! The store's public types: filters, what an operation takes and gives back, and the
 //! rows views read.
 
+use super::righe::corrupt;
 use super::*;
 
 /// Filters of the enti search; `None` matches everything.
@@ -26,7 +27,7 @@ pub struct DovutiFilter {
 }
 
 /// One line of a file import that was not applied.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Scarto {
     pub riga: u64,
     pub codice: String,
@@ -35,7 +36,7 @@ pub struct Scarto {
 }
 
 /// An import job and its report, kept so the operator can fetch the rejects later.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ImportJob {
     pub id: String,
     pub id_dominio: String,
@@ -49,8 +50,6 @@ pub struct ImportJob {
     pub righe_invariate: i64,
     pub righe_scartate: i64,
     pub scarti: Vec<Scarto>,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 
@@ -93,37 +92,30 @@ impl TryFrom<ImportJobRow> for ImportJob {
 }
 
 /// One step of a dovuto's state history.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoricoStato {
     pub stato_da: Option<String>,
     pub stato_a: String,
     pub motivo: String,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub at: OffsetDateTime,
 }
 
 /// The intermediary and its station, as the Nodo knows them.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Intermediario {
     pub id_intermediario_pa: String,
     pub id_stazione: String,
     /// Never returned by the API.
-    #[serde(skip_serializing)]
     pub password: String,
 }
 
 /// An operator API key as listed (the secret itself is shown once, at creation).
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiKey {
     pub id: i64,
     pub id_dominio: String,
     pub label: String,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<OffsetDateTime>,
 }
 
@@ -148,11 +140,9 @@ pub struct JournalEntry {
 }
 
 /// A journal entry as listed (bodies omitted).
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JournalSummary {
     pub id: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub at: OffsetDateTime,
     pub direction: String,
     pub operation: String,
@@ -203,7 +193,7 @@ pub struct NuovoCarrello {
 }
 
 /// A cart as stored. stato: CREATO, INVIATO (the Nodo accepted it: `url`), RIFIUTATO.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Carrello {
     pub id: String,
     pub multi_beneficiario: bool,
@@ -212,11 +202,7 @@ pub struct Carrello {
     pub url: Option<String>,
     pub email_login: Option<String>,
     pub errore: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
 
@@ -306,22 +292,20 @@ pub struct FiltroRiconciliazione {
 
 pub use crate::recon::riga::RigaRiconciliazione;
 
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct NuovaSegnalazione {
     /// The classification code of the line.
     pub codice: String,
-    #[serde(skip)]
     pub bit: u64,
     pub iuf: Option<String>,
     pub iud: Option<String>,
     pub iuv: Option<String>,
     pub nota: String,
     /// Hide the line from the default views.
-    #[serde(default)]
     pub nascosto: bool,
 }
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Segnalazione {
     pub id: i64,
     pub codice: String,
@@ -333,13 +317,10 @@ pub struct Segnalazione {
     /// False once a newer note on the same line superseded it.
     pub attivo: bool,
     pub utente: String,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Clone, Default)]
 pub struct FiltroRicevute {
     pub tipo_dovuto: Option<String>,
     pub iud: Option<String>,
@@ -351,16 +332,12 @@ pub struct FiltroRicevute {
     pub cf_versante: Option<String>,
     /// GATEWAY, PAGATI or SURROGATO.
     pub fonte: Option<String>,
-    #[param(value_type = Option<String>, format = Date)]
-    #[serde(default, with = "iso_date::option")]
     pub data_esito_da: Option<Date>,
-    #[param(value_type = Option<String>, format = Date)]
-    #[serde(default, with = "iso_date::option")]
     pub data_esito_a: Option<Date>,
 }
 
 /// A staged receipt's single payment (Ricevute telematiche view).
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RicevutaStaged {
     pub id: i64,
     pub iuv: String,
@@ -370,8 +347,6 @@ pub struct RicevutaStaged {
     pub tipo_dovuto: Option<String>,
     pub importo_cents: i64,
     pub totale_cents: i64,
-    #[schema(value_type = String, format = Date)]
-    #[serde(with = "iso_date")]
     pub data_esito: Date,
     pub cf_pagatore: Option<String>,
     pub anagrafica_pagatore: Option<String>,
@@ -385,40 +360,34 @@ pub struct RicevutaStaged {
 }
 
 /// A reporting flow as the Rendicontazione view lists it.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FlussoRendicontato {
     pub iuf: String,
     pub data_ora_flusso: Option<String>,
     pub id_regolamento: Option<String>,
-    #[schema(value_type = Option<String>, format = Date)]
-    #[serde(default, with = "iso_date::option")]
     pub data_regolamento: Option<Date>,
     pub pagamenti: i64,
     pub totale_flusso_cents: Option<i64>,
 }
 
 /// A reported payment with its receipt, if any.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PagamentoRendicontato {
     pub iuv: String,
     pub iur: String,
     pub indice: Option<i64>,
     pub importo_cents: i64,
     pub esito: i64,
-    #[schema(value_type = String, format = Date)]
-    #[serde(with = "iso_date")]
     pub data_esito: Date,
     pub iud: Option<String>,
     pub importo_ricevuta_cents: Option<i64>,
-    #[schema(value_type = Option<String>, format = Date)]
-    #[serde(default, with = "iso_date::option")]
     pub data_esito_ricevuta: Option<Date>,
     pub cf_pagatore: Option<String>,
     pub fonte_ricevuta: Option<String>,
 }
 
 /// A booked reconciliation export.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExportRiconciliazione {
     pub id: String,
     pub id_dominio: String,
@@ -429,11 +398,7 @@ pub struct ExportRiconciliazione {
     pub stato: String,
     pub righe: i64,
     pub errore: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<OffsetDateTime>,
 }
 
@@ -449,7 +414,7 @@ pub struct RigaRendicontazione {
     pub totale_flusso_cents: i64,
 }
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FlussoScaricato {
     pub id: i64,
     pub id_dominio: String,
@@ -464,13 +429,11 @@ pub struct FlussoScaricato {
     pub deviazioni: Option<String>,
     pub numero_pagamenti: Option<i64>,
     pub importo_cents: Option<i64>,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 
 /// One RPT of a cart as the portal polls it.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EsitoRptCarrello {
     pub id_dominio: String,
     pub iuv: String,
@@ -482,17 +445,13 @@ pub struct EsitoRptCarrello {
 }
 
 /// A stored treasury journal line.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RigaTesoreria {
     pub id: i64,
     pub id_dominio: String,
     pub anno_bolletta: i64,
     pub codice_bolletta: String,
-    #[schema(value_type = String, format = Date)]
-    #[serde(with = "iso_date")]
     pub data_contabile: Date,
-    #[schema(value_type = String, format = Date)]
-    #[serde(with = "iso_date")]
     pub data_valuta: Date,
     pub importo_cents: i64,
     pub ordinante: String,
@@ -524,7 +483,7 @@ pub struct OutboxRow {
 }
 
 /// A queued piece of outbound work.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxJob {
     pub id: i64,
     /// `nodoInviaRPT`, `rtEmail`, …
@@ -534,17 +493,11 @@ pub struct OutboxJob {
     /// `PENDING`, `DONE` or `DEAD` (a dead letter: retry it over REST).
     pub stato: String,
     pub attempts: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub next_attempt_at: OffsetDateTime,
     pub lease_owner: Option<String>,
     pub last_error: Option<String>,
     pub result: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
 
@@ -603,7 +556,7 @@ pub struct RtGrezza {
 }
 
 /// A received RT as listed (raw bytes omitted).
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RtRicevuta {
     pub id: i64,
     pub id_dominio: String,
@@ -615,10 +568,6 @@ pub struct RtRicevuta {
     pub importo_cents: Option<i64>,
     pub rpt_id: Option<i64>,
     pub nota: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub received_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }

@@ -74,7 +74,7 @@ async fn pay(
 }
 
 async fn stato(app: &TestApp, ente: &str, iud: &str) -> StatoDovuto {
-    app.store().get_dovuto(ente, iud).await.unwrap().stato
+    app.store().dovuti().get(ente, iud).await.unwrap().stato
 }
 
 /// The request the fake received: valid against NodoPerPa, every RPT against PagInf 6.2.0.
@@ -177,7 +177,8 @@ async fn multi_beneficiary_cart_is_sent_by_the_rules_and_violations_are_refused_
         .unwrap();
     let avviso = app
         .store()
-        .get_dovuto(A, "P")
+        .dovuti()
+        .get(A, "P")
         .await
         .unwrap()
         .numero_avviso

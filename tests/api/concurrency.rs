@@ -18,8 +18,13 @@ async fn issue_concurrently(backend: Backend, instances: usize, tasks: usize, pe
     for _ in 0..instances {
         stores.push(Store::connect(&url, 4).await.unwrap());
     }
-    let ente = app.store().get_ente(&a).await.unwrap();
-    let tipo = app.store().get_tipo_dovuto(&a, "TARI").await.unwrap();
+    let ente = app.store().registro().get_ente(&a).await.unwrap();
+    let tipo = app
+        .store()
+        .registro()
+        .get_tipo_dovuto(&a, "TARI")
+        .await
+        .unwrap();
     let mut handles = Vec::new();
     for t in 0..tasks {
         let (store, ente, tipo) = (stores[t % instances].clone(), ente.clone(), tipo.clone());
@@ -53,7 +58,7 @@ async fn issue_concurrently(backend: Backend, instances: usize, tasks: usize, pe
                 }
                 .resolve(&ente, &tipo)
                 .unwrap();
-                out.push(store.insert_dovuto(&ente, &d, "test").await.unwrap());
+                out.push(store.dovuti().insert(&ente, &d, "test").await.unwrap());
             }
             out
         }));

@@ -92,9 +92,13 @@ async fn kill_during_burst(backend: Backend) {
     {
         let store = Store::connect(&url, 2).await.unwrap();
         store.migrate().await.unwrap();
-        store.seed_intermediario(&intermediario).await.unwrap();
+        store
+            .registro()
+            .seed_intermediario(&intermediario)
+            .await
+            .unwrap();
         let ente: EnteInput = serde_json::from_value(ente_json(ENTE, "c_l736", 1)).unwrap();
-        store.insert_ente(&ente).await.unwrap();
+        store.registro().insert_ente(&ente).await.unwrap();
         for i in 0..N {
             let r = NuovaRpt {
                 id_dominio: ENTE.into(),
@@ -104,7 +108,7 @@ async fn kill_during_burst(backend: Backend) {
                 importo: Importo::from_cents(1000).unwrap(),
                 xml: b"<RPT/>".to_vec(),
             };
-            store.insert_rpt(&r).await.unwrap();
+            store.pagamenti().insert_rpt(&r).await.unwrap();
         }
         store.close().await;
     }
@@ -167,7 +171,11 @@ async fn kill_during_burst(backend: Backend) {
 
     // Every acknowledged RT is stored, byte for byte.
     let store = Store::connect(&url, 2).await.unwrap();
-    let (stored, total) = store.list_rt(Some(ENTE), None, 1_000, 0).await.unwrap();
+    let (stored, total) = store
+        .pagamenti()
+        .list_rt(Some(ENTE), None, 1_000, 0)
+        .await
+        .unwrap();
     assert!(total as usize >= ok.len());
     for iuv in &ok {
         let r = stored
@@ -176,7 +184,7 @@ async fn kill_during_burst(backend: Backend) {
             .unwrap_or_else(|| panic!("acknowledged RT {iuv} lost"));
         assert_eq!(r.stato, "ELABORATA", "{iuv}");
         assert_eq!(
-            store.get_rt(r.id).await.unwrap().1,
+            store.pagamenti().get_rt(r.id).await.unwrap().1,
             rt(iuv),
             "{iuv} stored as received"
         );
@@ -211,6 +219,7 @@ async fn kill_during_burst(backend: Backend) {
     child.wait().unwrap();
     let store = Store::connect(&url, 2).await.unwrap();
     let (_, elaborated) = store
+        .pagamenti()
         .list_rt(Some(ENTE), Some("ELABORATA"), 1, 0)
         .await
         .unwrap();

@@ -114,8 +114,9 @@ both_backends!(dovuto_in_payment_cannot_be_modified_or_cancelled, |app| {
     let base = format!("/api/v1/enti/{a}/dovuti");
     app.post(&base, ADMIN, dovuto_json("IUD-1", "10.00")).await;
     let store = app.store();
-    let d = store.get_dovuto(&a, "IUD-1").await.unwrap();
+    let d = store.dovuti().get(&a, "IUD-1").await.unwrap();
     store
+        .dovuti()
         .change_stato(&d, StatoDovuto::PagamentoIniziato, "test")
         .await
         .unwrap();
@@ -133,6 +134,7 @@ both_backends!(dovuto_in_payment_cannot_be_modified_or_cancelled, |app| {
     assert_eq!(s, StatusCode::CONFLICT);
     // The store refuses moves the state machine does not allow, and stale moves.
     let err = store
+        .dovuti()
         .change_stato(&d, StatoDovuto::PagamentoIniziato, "stale")
         .await
         .unwrap_err();
@@ -140,9 +142,10 @@ both_backends!(dovuto_in_payment_cannot_be_modified_or_cancelled, |app| {
         matches!(err, pagopa_gateway::store::StoreError::Conflict(_)),
         "{err}"
     );
-    let d = store.get_dovuto(&a, "IUD-1").await.unwrap();
+    let d = store.dovuti().get(&a, "IUD-1").await.unwrap();
     assert!(
         store
+            .dovuti()
             .change_stato(&d, StatoDovuto::Annullato, "x")
             .await
             .is_err()

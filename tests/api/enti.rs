@@ -171,7 +171,12 @@ both_backends!(
             (StatusCode::OK, Some("st_01"))
         );
         assert_eq!(
-            app.store().get_intermediario().await.unwrap().password,
+            app.store()
+                .registro()
+                .get_intermediario()
+                .await
+                .unwrap()
+                .password,
             "newPassw0rd"
         );
         let (s, _) = app.put("/api/v1/intermediario", ADMIN, json!({"id_intermediario_pa": cf11("0999999999"), "id_stazione": "st_01", "password": "short"})).await;

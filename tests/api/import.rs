@@ -242,7 +242,7 @@ both_backends!(
             .get(&format!("/api/v1/enti/{a}/dovuti/IUD-BIL"), ADMIN)
             .await;
         assert_eq!(d["bilancio"][0]["cod_capitolo"], "C1");
-        let before = app.store().get_dovuto(&a, "IUD-0999").await.unwrap();
+        let before = app.store().dovuti().get(&a, "IUD-0999").await.unwrap();
 
         let (s, job2) = import(&app, &a, ADMIN, &csv, "").await;
         assert_eq!(s, StatusCode::OK);
@@ -258,7 +258,7 @@ both_backends!(
             .get(&format!("/api/v1/enti/{a}/dovuti?per_page=1"), ADMIN)
             .await;
         assert_eq!(page["total"], 990);
-        let after = app.store().get_dovuto(&a, "IUD-0999").await.unwrap();
+        let after = app.store().dovuti().get(&a, "IUD-0999").await.unwrap();
         assert_eq!(
             (after.version, after.updated_at, after.iuv),
             (before.version, before.updated_at, before.iuv)

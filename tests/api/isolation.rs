@@ -115,7 +115,7 @@ both_backends!(
         assert_eq!(s, StatusCode::FORBIDDEN);
 
         // B is untouched.
-        let d = app.store().get_dovuto(&b, "B-1").await.unwrap();
+        let d = app.store().dovuti().get(&b, "B-1").await.unwrap();
         assert_eq!((d.version, d.importo.cents()), (1, 1000));
         let (_, page) = app.get(&format!("/api/v1/enti/{b}/dovuti"), ADMIN).await;
         assert_eq!(page["total"], 1);

@@ -69,6 +69,7 @@ async fn activated_rpt_is_sent_to_the_nodo_over_mtls_after_a_transient_fault(bac
     let store = app.store();
     assert!(
         eventually(20, async || store
+            .pagamenti()
             .get_rpt(ENTE, &iuv, CCP)
             .await
             .unwrap()
@@ -99,7 +100,7 @@ async fn activated_rpt_is_sent_to_the_nodo_over_mtls_after_a_transient_fault(bac
             ("ABCDITMM", "97735020584_03")
         );
         assert_eq!(body.password, app.config.intermediario.password);
-        let (xml, _) = store.rpt_xml(ENTE, &iuv).await.unwrap();
+        let (xml, _) = store.pagamenti().rpt_xml(ENTE, &iuv).await.unwrap();
         assert_eq!(body.rpt.0, xml);
     }
     let j = job(&app, "nodoInviaRPT").await;
@@ -158,6 +159,7 @@ async fn permanent_fault_is_a_dead_letter_and_a_retry_after_rpt_duplicata_is_don
     let store = app.store();
     assert_eq!(
         store
+            .pagamenti()
             .get_rpt(ENTE, &iuv, CCP)
             .await
             .unwrap()
@@ -300,6 +302,7 @@ async fn a_nodo_that_does_not_answer_in_time_is_asked_again_after_the_backoff(ba
     let store = app.store();
     assert!(
         eventually(20, async || store
+            .pagamenti()
             .get_rpt(ENTE, &iuv, CCP)
             .await
             .unwrap()

@@ -82,7 +82,8 @@ async fn two_instances_do_every_job_exactly_once(backend: Backend, n: i64) {
     let deadline = std::time::Instant::now() + Duration::from_secs(240);
     loop {
         let (_, done) = store
-            .outbox_list(Some("DONE"), Some("test"), 1, 0)
+            .outbox()
+            .list(Some("DONE"), Some("test"), 1, 0)
             .await
             .unwrap();
         if done == n {
@@ -103,7 +104,8 @@ async fn two_instances_do_every_job_exactly_once(backend: Backend, n: i64) {
     assert!(twice.is_empty(), "jobs run more than once: {twice:?}");
     // Both instances took part.
     let (jobs, _) = store
-        .outbox_list(Some("DONE"), Some("test"), 10_000, 0)
+        .outbox()
+        .list(Some("DONE"), Some("test"), 10_000, 0)
         .await
         .unwrap();
     let owners: std::collections::HashSet<_> =
@@ -127,16 +129,22 @@ async fn two_instances_on_one_sqlite_file_do_each_of_1000_jobs_exactly_once() {
 async fn expired_lease_is_taken_over_and_failures_end_as_dead_letters(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let store = app.store();
-    let id = store.outbox_enqueue("test", Some(1), "{}").await.unwrap();
+    let id = store
+        .outbox()
+        .enqueue_payload("test", Some(1), "{}")
+        .await
+        .unwrap();
     let kinds = vec!["test".to_owned()];
     let claimed = store
-        .outbox_claim("crashed", Some(&kinds), Duration::from_secs(1), 10)
+        .outbox()
+        .claim("crashed", Some(&kinds), Duration::from_secs(1), 10)
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
     assert!(
         store
-            .outbox_claim("other", Some(&kinds), Duration::from_secs(60), 10)
+            .outbox()
+            .claim("other", Some(&kinds), Duration::from_secs(60), 10)
             .await
             .unwrap()
             .is_empty(),
@@ -144,25 +152,27 @@ async fn expired_lease_is_taken_over_and_failures_end_as_dead_letters(backend: B
     );
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let again = store
-        .outbox_claim("other", Some(&kinds), Duration::from_secs(60), 10)
+        .outbox()
+        .claim("other", Some(&kinds), Duration::from_secs(60), 10)
         .await
         .unwrap();
     assert_eq!((again.len(), again[0].id, again[0].attempts), (1, id, 2));
     // The crashed holder can no longer complete it; the new one can.
-    assert!(!store.outbox_done(id, "crashed", None).await.unwrap());
+    assert!(!store.outbox().done(id, "crashed", None).await.unwrap());
     assert!(
         store
-            .outbox_failed(id, "other", "boom", None)
+            .outbox()
+            .failed(id, "other", "boom", None)
             .await
             .unwrap()
     );
-    let j = store.outbox_get(id).await.unwrap();
+    let j = store.outbox().get(id).await.unwrap();
     assert_eq!(
         (j.stato.as_str(), j.last_error.as_deref()),
         ("DEAD", Some("boom"))
     );
-    assert!(store.outbox_retry(id).await.unwrap());
-    assert_eq!(store.outbox_get(id).await.unwrap().stato, "PENDING");
+    assert!(store.outbox().retry(id).await.unwrap());
+    assert_eq!(store.outbox().get(id).await.unwrap().stato, "PENDING");
 }
 
 #[tokio::test]

@@ -85,16 +85,17 @@ both_backends!(
         assert_eq!(e.dati_pagamento_pa.as_ref().unwrap().iban_accredito, IBAN);
         let store = app.store();
         assert_eq!(
-            store.get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            store.dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
             StatoDovuto::PagamentoIniziato
         );
         let rpt_row = store
+            .pagamenti()
             .get_rpt(ENTE, &iuv, CCP)
             .await
             .unwrap()
             .expect("RPT stored");
         assert_eq!(rpt_row.importo_cents, 10_000);
-        let jobs = store.outbox_pending("nodoInviaRPT").await.unwrap();
+        let jobs = store.outbox().pending("nodoInviaRPT").await.unwrap();
         assert_eq!(
             jobs.iter().map(|j| j.ref_id).collect::<Vec<_>>(),
             vec![Some(rpt_row.id)]
@@ -119,10 +120,19 @@ both_backends!(
         let again = attiva(&app, &iuv, "100.00").await;
         assert_eq!(again.esito, Esito::OK);
         assert_eq!(
-            store.get_rpt(ENTE, &iuv, CCP).await.unwrap().unwrap().id,
+            store
+                .pagamenti()
+                .get_rpt(ENTE, &iuv, CCP)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
             rpt_row.id
         );
-        assert_eq!(store.outbox_pending("nodoInviaRPT").await.unwrap().len(), 2);
+        assert_eq!(
+            store.outbox().pending("nodoInviaRPT").await.unwrap().len(),
+            2
+        );
         // Meanwhile a verification sees the payment in progress.
         let i = &app.config.intermediario;
         let h = IntestazionePPT {
@@ -145,7 +155,7 @@ both_backends!(
 
 /// The stored RPT document.
 async fn stored_rpt_xml(app: &TestApp, iuv: &str) -> String {
-    let (xml, _) = app.store().rpt_xml(ENTE, iuv).await.unwrap();
+    let (xml, _) = app.store().pagamenti().rpt_xml(ENTE, iuv).await.unwrap();
     String::from_utf8(xml).unwrap()
 }
 
@@ -167,13 +177,21 @@ both_backends!(
         );
         let store = app.store();
         assert_eq!(
-            store.get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            store.dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
             StatoDovuto::DaPagare
         );
-        assert!(store.get_rpt(ENTE, &iuv, CCP).await.unwrap().is_none());
         assert!(
             store
-                .outbox_pending("nodoInviaRPT")
+                .pagamenti()
+                .get_rpt(ENTE, &iuv, CCP)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .outbox()
+                .pending("nodoInviaRPT")
                 .await
                 .unwrap()
                 .is_empty()
@@ -205,7 +223,7 @@ both_backends!(
             "{body}"
         );
         assert_eq!(
-            app.store().get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            app.store().dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
             StatoDovuto::Pagato
         );
         let (_, p) = app.get("/api/v1/rt?stato=ELABORATA", ADMIN).await;
@@ -223,7 +241,7 @@ both_backends!(
         assert_eq!(attiva(&app, &iuv, "100.00").await.esito, Esito::OK);
         let store = app.store();
         assert_eq!(
-            store.pa_gauges().await.unwrap(),
+            store.pagamenti().gauges().await.unwrap(),
             (0, 1),
             "one activation waiting for its RT"
         );
@@ -233,7 +251,7 @@ both_backends!(
             "not due yet"
         );
         assert_eq!(
-            store.get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            store.dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
             StatoDovuto::PagamentoIniziato
         );
         assert_eq!(sweep(&store, Duration::ZERO).await.unwrap(), 1);
@@ -243,10 +261,10 @@ both_backends!(
             "expires once"
         );
         assert_eq!(
-            store.get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            store.dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
             StatoDovuto::DaPagare
         );
-        assert_eq!(store.pa_gauges().await.unwrap(), (0, 0));
+        assert_eq!(store.pagamenti().gauges().await.unwrap(), (0, 0));
         // The PSP repeating the expired activation is told to activate anew, never OK.
         let again = attiva(&app, &iuv, "100.00").await;
         assert_eq!(
@@ -255,7 +273,7 @@ both_backends!(
             "{again:?}"
         );
         assert_eq!(
-            store.get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            store.dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
             StatoDovuto::DaPagare
         );
         let (_, _, metrics) = app
@@ -291,7 +309,7 @@ both_backends!(
             "{body}"
         );
         assert_eq!(
-            store.get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            store.dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
             StatoDovuto::Pagato
         );
     }

@@ -128,12 +128,14 @@ async fn setup_with(app: &mut TestApp, dovuto: serde_json::Value) -> String {
         .await;
     let iuv = d["iuv"].as_str().unwrap().to_owned();
     let store = app.store();
-    let dovuto = store.get_dovuto(ENTE, "IUD-1").await.unwrap();
+    let dovuto = store.dovuti().get(ENTE, "IUD-1").await.unwrap();
     store
+        .dovuti()
         .change_stato(&dovuto, StatoDovuto::PagamentoIniziato, "test")
         .await
         .unwrap();
     store
+        .pagamenti()
         .insert_rpt(&NuovaRpt {
             id_dominio: ENTE.into(),
             iuv: iuv.clone(),
@@ -162,7 +164,7 @@ both_backends!(
         let rt = rt_xml(&iuv, CCP, 0, &[10_000]);
         let env = envelope(&app, &iuv, CCP, rt.as_bytes());
         assert_eq!(code(&invia(&app, &env).await), "OK");
-        let d = app.store().get_dovuto(ENTE, "IUD-1").await.unwrap();
+        let d = app.store().dovuti().get(ENTE, "IUD-1").await.unwrap();
         assert_eq!(d.stato, StatoDovuto::Pagato);
         let p = received(&app, "ELABORATA").await;
         assert_eq!(
@@ -189,7 +191,12 @@ both_backends!(
         assert_eq!((e.esito, code(&e)), (Esito::KO, "PAA_RT_DUPLICATA"));
         assert_eq!(e.fault.unwrap().id, ENTE);
         assert_eq!(
-            app.store().get_dovuto(ENTE, "IUD-1").await.unwrap().version,
+            app.store()
+                .dovuti()
+                .get(ENTE, "IUD-1")
+                .await
+                .unwrap()
+                .version,
             d.version
         );
     }
@@ -249,7 +256,7 @@ both_backends!(
         let iuv = setup(&mut app).await;
         let env = envelope(&app, &iuv, CCP, rt_xml(&iuv, CCP, 2, &[6_000]).as_bytes());
         assert_eq!(code(&invia(&app, &env).await), "OK");
-        let d = app.store().get_dovuto(ENTE, "IUD-1").await.unwrap();
+        let d = app.store().dovuti().get(ENTE, "IUD-1").await.unwrap();
         assert_eq!(d.stato, StatoDovuto::Pagato);
         let p = received(&app, "ANOMALA").await;
         assert_eq!(
@@ -274,7 +281,7 @@ both_backends!(negative_rt_makes_the_dovuto_payable_again, |app| {
     let iuv = setup(&mut app).await;
     let env = envelope(&app, &iuv, CCP, rt_xml(&iuv, CCP, 1, &[]).as_bytes());
     assert_eq!(code(&invia(&app, &env).await), "OK");
-    let d = app.store().get_dovuto(ENTE, "IUD-1").await.unwrap();
+    let d = app.store().dovuti().get(ENTE, "IUD-1").await.unwrap();
     assert_eq!(d.stato, StatoDovuto::NonPagato);
     assert!(d.stato.is_payable());
 });
@@ -298,8 +305,9 @@ both_backends!(
             (Some(1), Some("ccp-unknown"))
         );
         // Once the RPT is known, the Nodo's next delivery is applied.
-        let dovuto = app.store().get_dovuto(ENTE, "IUD-1").await.unwrap();
+        let dovuto = app.store().dovuti().get(ENTE, "IUD-1").await.unwrap();
         app.store()
+            .pagamenti()
             .insert_rpt(&NuovaRpt {
                 id_dominio: ENTE.into(),
                 iuv: iuv.clone(),
@@ -313,7 +321,7 @@ both_backends!(
         assert_eq!(code(&invia(&app, &env).await), "OK");
         assert_eq!(received(&app, "QUARANTENA").await["total"], 0);
         assert_eq!(
-            app.store().get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            app.store().dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
             StatoDovuto::Pagato
         );
     }
@@ -333,7 +341,7 @@ both_backends!(
             "{p}"
         );
         assert_eq!(
-            app.store().get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            app.store().dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
             StatoDovuto::Pagato
         );
     }
@@ -368,7 +376,7 @@ both_backends!(
         );
         assert_eq!(received(&app, "INVALIDA").await["total"], 0);
         assert_eq!(
-            app.store().get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            app.store().dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
             StatoDovuto::Pagato
         );
         // Operators of another ente see none of it.
@@ -389,6 +397,7 @@ both_backends!(
         // As after a crash between the raw commit and the application: stored, RICEVUTA.
         let rt = rt_xml(&iuv, CCP, 0, &[10_000]);
         store
+            .pagamenti()
             .store_rt_raw(ENTE, &iuv, CCP, rt.as_bytes())
             .await
             .unwrap();
@@ -410,7 +419,7 @@ both_backends!(
         );
         assert_eq!(received(&app, "ELABORATA").await["total"], 1);
         assert_eq!(
-            store.get_dovuto(ENTE, "IUD-1").await.unwrap().stato,
+            store.dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
             StatoDovuto::Pagato
         );
         // Nothing left to finish; the Nodo's re-delivery is a duplicate.

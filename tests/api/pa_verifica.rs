@@ -79,7 +79,7 @@ both_backends!(
             format!("/RFB/{iuv}/100.00/TXT/TARI 2026 rata unica")
         );
         // Side-effect free: the position did not move.
-        let dovuto = app.store().get_dovuto(ENTE, "IUD-1").await.unwrap();
+        let dovuto = app.store().dovuti().get(ENTE, "IUD-1").await.unwrap();
         assert_eq!((dovuto.stato, dovuto.version), (StatoDovuto::DaPagare, 1));
     }
 );
@@ -93,8 +93,9 @@ both_backends!(verifica_answers_the_fault_of_each_state, |app| {
         (Esito::KO, ("PAA_PAGAMENTO_SCONOSCIUTO", ENTE))
     );
     let store = app.store();
-    let d = store.get_dovuto(ENTE, "IUD-1").await.unwrap();
+    let d = store.dovuti().get(ENTE, "IUD-1").await.unwrap();
     let d = store
+        .dovuti()
         .change_stato(&d, StatoDovuto::PagamentoIniziato, "test")
         .await
         .unwrap();
@@ -103,6 +104,7 @@ both_backends!(verifica_answers_the_fault_of_each_state, |app| {
         "PAA_PAGAMENTO_IN_CORSO"
     );
     store
+        .dovuti()
         .change_stato(&d, StatoDovuto::Pagato, "test")
         .await
         .unwrap();
@@ -410,7 +412,8 @@ both_backends!(
         // Retention deletes what is older than the cut.
         let deleted = app
             .store()
-            .prune_journal(time::OffsetDateTime::now_utc() + time::Duration::days(1))
+            .journal()
+            .prune(time::OffsetDateTime::now_utc() + time::Duration::days(1))
             .await
             .unwrap();
         assert_eq!(deleted, 3);

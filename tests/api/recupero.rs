@@ -86,13 +86,23 @@ async fn recovery_follows_the_state_the_nodo_reports(backend: Backend) {
     }
     // Not yet due: nothing planned.
     let long_ago = time::OffsetDateTime::now_utc() - Duration::from_secs(3600);
-    assert_eq!(store.plan_recuperi(long_ago, 100).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .pagamenti()
+            .plan_recuperi(long_ago, 100)
+            .await
+            .unwrap(),
+        0
+    );
     // Two seconds later, with a one-second recovery period: all four are due, once.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = time::OffsetDateTime::now_utc() - Duration::from_secs(1);
-    assert_eq!(store.plan_recuperi(before, 100).await.unwrap(), 4);
     assert_eq!(
-        store.plan_recuperi(before, 100).await.unwrap(),
+        store.pagamenti().plan_recuperi(before, 100).await.unwrap(),
+        4
+    );
+    assert_eq!(
+        store.pagamenti().plan_recuperi(before, 100).await.unwrap(),
         0,
         "each checked once per period"
     );
@@ -105,7 +115,7 @@ async fn recovery_follows_the_state_the_nodo_reports(backend: Backend) {
     assert!(eventually(20, done).await);
     // The lost RT, fetched and applied exactly as a delivery: paid, stored, emailed.
     assert_eq!(
-        store.get_dovuto(A, "LOST").await.unwrap().stato,
+        store.dovuti().get(A, "LOST").await.unwrap().stato,
         StatoDovuto::Pagato
     );
     let (_, rts) = app.get("/api/v1/rt?stato=ELABORATA", ADMIN).await;
@@ -136,12 +146,12 @@ async fn recovery_follows_the_state_the_nodo_reports(backend: Backend) {
     );
     // Closed without payment: payable again.
     assert_eq!(
-        store.get_dovuto(A, "KO").await.unwrap().stato,
+        store.dovuti().get(A, "KO").await.unwrap().stato,
         StatoDovuto::DaPagare
     );
     // In progress: untouched.
     assert_eq!(
-        store.get_dovuto(A, "BUSY").await.unwrap().stato,
+        store.dovuti().get(A, "BUSY").await.unwrap().stato,
         StatoDovuto::PagamentoIniziato
     );
     let copia = "/api/v1/journal?operation=nodoChiediCopiaRT";
@@ -159,10 +169,15 @@ async fn recovery_follows_the_state_the_nodo_reports(backend: Backend) {
         (A, &busy.1, &busy.2, "RPT_ACCETTATA_PSP"),
         (A, "01999999999999999", "ORFANA", "RPT_ACCETTATA_NODO"),
     ]));
-    let id = store.outbox_enqueue("pendenti", None, A).await.unwrap();
+    let id = store
+        .outbox()
+        .enqueue_payload("pendenti", None, A)
+        .await
+        .unwrap();
     assert!(
         eventually(20, async || store
-            .outbox_get(id)
+            .outbox()
+            .get(id)
             .await
             .unwrap()
             .stato
@@ -170,7 +185,7 @@ async fn recovery_follows_the_state_the_nodo_reports(backend: Backend) {
             == "DONE")
         .await
     );
-    let result = store.outbox_get(id).await.unwrap().result.unwrap();
+    let result = store.outbox().get(id).await.unwrap().result.unwrap();
     assert!(
         result.contains(&format!("orfane: [{A}/01999999999999999/ORFANA]")),
         "{result}"

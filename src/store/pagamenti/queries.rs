@@ -1,7 +1,5 @@
-// Payments: RPTs and received RTs, activation, the outbox queue, portal carts and the
-// recovery of RPTs without RT. Included after queries.rs in both backend modules.
-
-// ---- RPT and received RT ----
+// Payments: RPTs and received RTs, activation and the recovery of RPTs without RT.
+// Compiled once per backend (see the repository's mod.rs).
 
 pub async fn insert_rpt(p: &DbPool, r: &NuovaRpt, now: OffsetDateTime) -> StoreResult<i64> {
     let (id,): (i64,) = sqlx::query_as(
@@ -150,11 +148,11 @@ pub async fn apply_rt(
                 rpt.iuv,
                 rpt.ccp
             );
-            tx_change_stato(&mut tx, d.id, d.stato, to, &motivo, now).await?;
+            dovuti_q::tx_change_stato(&mut tx, d.id, d.stato, to, &motivo, now).await?;
         }
     }
     if e.email() {
-        tx_enqueue(&mut tx, TipoJob::RtEmail, rt_id, now).await?;
+        outbox_q::tx_enqueue(&mut tx, TipoJob::RtEmail, rt_id, now).await?;
     }
     if !e.ricevute.is_empty() {
         // Staged for reconciliation with the dovuto's IUD, tipo and budget split.
@@ -182,7 +180,8 @@ pub async fn apply_rt(
             .collect();
         // The day's RTs share one automatic accertamento per tipo dovuto.
         let origine = format!("RT-{}", now.date());
-        tx_insert_ricevute(&mut tx, &rpt.id_dominio, &ricevute, Some(&origine), now).await?;
+        recon_q::tx_insert_ricevute(&mut tx, &rpt.id_dominio, &ricevute, Some(&origine), now)
+            .await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -246,26 +245,6 @@ pub async fn get_rt(p: &DbPool, id: i64) -> StoreResult<(RtRicevuta, Vec<u8>)> {
     Ok((rt, raw))
 }
 
-// ---- activation and outbox ----
-
-async fn tx_enqueue(
-    c: &mut Conn,
-    kind: TipoJob,
-    ref_id: i64,
-    now: OffsetDateTime,
-) -> StoreResult<i64> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
-         VALUES ($1, $2, '{}', 'PENDING', 0, $3, $3, $3) RETURNING id",
-    )
-    .bind(kind.as_str())
-    .bind(ref_id)
-    .bind(now)
-    .fetch_one(&mut *c)
-    .await?;
-    Ok(id)
-}
-
 pub async fn attiva(
     p: &DbPool,
     r: &NuovaRpt,
@@ -292,7 +271,7 @@ pub async fn attiva(
     .await
     .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(format!("RPT {}/{}/{} già presente", r.id_dominio, r.iuv, r.ccp)) } else { e.into() })?;
     let motivo = format!("paaAttivaRPT PSP {} (CCP {})", psp.id_psp, r.ccp);
-    tx_change_stato(
+    dovuti_q::tx_change_stato(
         &mut tx,
         d.id,
         d.stato,
@@ -301,26 +280,9 @@ pub async fn attiva(
         now,
     )
     .await?;
-    tx_enqueue(&mut tx, TipoJob::InviaRpt, id, now).await?;
+    outbox_q::tx_enqueue(&mut tx, TipoJob::InviaRpt, id, now).await?;
     tx.commit().await?;
     Ok(id)
-}
-
-pub async fn enqueue(
-    p: &DbPool,
-    kind: TipoJob,
-    ref_id: i64,
-    now: OffsetDateTime,
-) -> StoreResult<i64> {
-    let mut c = p.acquire().await?;
-    tx_enqueue(&mut c, kind, ref_id, now).await
-}
-
-pub async fn outbox_pending(p: &DbPool, kind: &str) -> StoreResult<Vec<OutboxRow>> {
-    Ok(sqlx::query_as::<_, OutboxRow>("SELECT id, kind, ref_id, stato, attempts FROM outbox WHERE kind = $1 AND stato = 'PENDING' ORDER BY id")
-        .bind(kind)
-        .fetch_all(p)
-        .await?)
 }
 
 pub async fn rpt_xml(p: &DbPool, dominio: &str, iuv: &str) -> StoreResult<(Vec<u8>, i64)> {
@@ -351,7 +313,7 @@ pub async fn expire_activations(
     for (rpt_id, dovuto_id) in due {
         sqlx::query("UPDATE rpt SET stato = 'SCADUTA', updated_at = $1 WHERE id = $2 AND stato IN ('CREATA', 'INVIATA', 'RIFIUTATA_NODO')").bind(now).bind(rpt_id).execute(&mut *tx).await?;
         // Compare-and-set: another instance may have moved it already; then nothing happens.
-        match tx_change_stato(
+        match dovuti_q::tx_change_stato(
             &mut tx,
             dovuto_id,
             StatoDovuto::PagamentoIniziato,
@@ -381,170 +343,6 @@ pub async fn pa_gauges(p: &DbPool) -> StoreResult<(i64, i64)> {
     .fetch_one(p)
     .await?;
     Ok((quarantine, pending))
-}
-
-// ---- outbox workers ----
-
-const OUTBOX_COLS: &str = "id, kind, ref_id, payload, stato, attempts, next_attempt_at, lease_owner, last_error, result, created_at, updated_at";
-
-/// Claims up to `limit` due jobs for `owner` until `lease_until`. On PostgreSQL several
-/// instances claim concurrently without waiting on each other (SKIP LOCKED); SQLite has
-/// one writer and the immediate transaction serialises claims.
-pub async fn outbox_claim(
-    p: &DbPool,
-    owner: &str,
-    kinds: Option<&[String]>,
-    lease_until: OffsetDateTime,
-    limit: i64,
-    now: OffsetDateTime,
-) -> StoreResult<Vec<OutboxJob>> {
-    let mut tx = begin_write(p).await?;
-    let lock = if IS_POSTGRES {
-        "FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
-    let kinds_json = kinds.map(|k| serde_json::to_string(k).unwrap_or_default());
-    let kind_filter = if IS_POSTGRES {
-        "($5::text IS NULL OR kind IN (SELECT jsonb_array_elements_text($5::jsonb)))"
-    } else {
-        "($5 IS NULL OR kind IN (SELECT value FROM json_each($5)))"
-    };
-    let jobs = sqlx::query_as::<_, OutboxJob>(sqlx::AssertSqlSafe(format!(
-        "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
-         WHERE id IN (SELECT id FROM outbox WHERE stato = 'PENDING' AND next_attempt_at <= $3
-                        AND (lease_until IS NULL OR lease_until < $3) AND {kind_filter}
-                      ORDER BY next_attempt_at, id LIMIT $4 {lock})
-         RETURNING {OUTBOX_COLS}"
-    )))
-    .bind(owner)
-    .bind(lease_until)
-    .bind(now)
-    .bind(limit)
-    .bind(kinds_json)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(jobs)
-}
-
-/// Completes a job the caller still holds; `false` if its lease was taken over.
-pub async fn outbox_done(
-    p: &DbPool,
-    id: i64,
-    owner: &str,
-    result: Option<&str>,
-    now: OffsetDateTime,
-) -> StoreResult<bool> {
-    let n = sqlx::query("UPDATE outbox SET stato = 'DONE', result = $1, lease_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND stato = 'PENDING'")
-        .bind(result)
-        .bind(now)
-        .bind(id)
-        .bind(owner)
-        .execute(p)
-        .await?
-        .rows_affected();
-    Ok(n == 1)
-}
-
-/// A failed attempt: due again at `next` or, with `next = None`, a dead letter.
-pub async fn outbox_failed(
-    p: &DbPool,
-    id: i64,
-    owner: &str,
-    error: &str,
-    next: Option<OffsetDateTime>,
-    now: OffsetDateTime,
-) -> StoreResult<bool> {
-    let n = sqlx::query("UPDATE outbox SET stato = $1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = NULL, last_error = $3, updated_at = $4 WHERE id = $5 AND lease_owner = $6 AND stato = 'PENDING'")
-        .bind(if next.is_some() { "PENDING" } else { "DEAD" })
-        .bind(next)
-        .bind(error)
-        .bind(now)
-        .bind(id)
-        .bind(owner)
-        .execute(p)
-        .await?
-        .rows_affected();
-    Ok(n == 1)
-}
-
-/// A dead letter back in the queue with a fresh attempt count.
-pub async fn outbox_retry(p: &DbPool, id: i64, now: OffsetDateTime) -> StoreResult<bool> {
-    let n = sqlx::query("UPDATE outbox SET stato = 'PENDING', attempts = 0, next_attempt_at = $1, lease_until = NULL, updated_at = $1 WHERE id = $2 AND stato = 'DEAD'")
-        .bind(now)
-        .bind(id)
-        .execute(p)
-        .await?
-        .rows_affected();
-    Ok(n == 1)
-}
-
-pub async fn outbox_get(p: &DbPool, id: i64) -> StoreResult<OutboxJob> {
-    sqlx::query_as::<_, OutboxJob>(sqlx::AssertSqlSafe(format!(
-        "SELECT {OUTBOX_COLS} FROM outbox WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(p)
-    .await?
-    .ok_or(StoreError::NotFound)
-}
-
-pub async fn outbox_list(
-    p: &DbPool,
-    stato: Option<&str>,
-    kind: Option<&str>,
-    limit: i64,
-    offset: i64,
-) -> StoreResult<(Vec<OutboxJob>, i64)> {
-    let filter = "($1 IS NULL OR stato = $1) AND ($2 IS NULL OR kind = $2)";
-    let rows = sqlx::query_as::<_, OutboxJob>(sqlx::AssertSqlSafe(format!(
-        "SELECT {OUTBOX_COLS} FROM outbox WHERE {filter} ORDER BY id DESC LIMIT $3 OFFSET $4"
-    )))
-    .bind(stato)
-    .bind(kind)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(p)
-    .await?;
-    let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM outbox WHERE {filter}"
-    )))
-    .bind(stato)
-    .bind(kind)
-    .fetch_one(p)
-    .await?;
-    Ok((rows, total))
-}
-
-/// Per kind and state: how many jobs and when the oldest was created (for the gauges).
-pub async fn outbox_stats(
-    p: &DbPool,
-) -> StoreResult<Vec<(String, String, i64, Option<OffsetDateTime>)>> {
-    Ok(sqlx::query_as("SELECT kind, stato, COUNT(*), MIN(created_at) FROM outbox WHERE stato <> 'DONE' GROUP BY kind, stato")
-        .fetch_all(p)
-        .await?)
-}
-
-/// Enqueues a job with a payload.
-pub async fn outbox_enqueue(
-    p: &DbPool,
-    kind: &str,
-    ref_id: Option<i64>,
-    payload: &str,
-    now: OffsetDateTime,
-) -> StoreResult<i64> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
-         VALUES ($1, $2, $3, 'PENDING', 0, $4, $4, $4) RETURNING id",
-    )
-    .bind(kind)
-    .bind(ref_id)
-    .bind(payload)
-    .bind(now)
-    .fetch_one(p)
-    .await?;
-    Ok(id)
 }
 
 /// What the nodoInviaRPT job sends.
@@ -602,159 +400,6 @@ pub async fn rt_email_data(p: &DbPool, rt_id: i64) -> StoreResult<RtEmailData> {
     .ok_or(StoreError::NotFound)
 }
 
-// ---- carts (payments started at the portal) ----
-
-/// Creates the cart, its RPTs and the claimed send job, and moves every dovuto to
-/// PAGAMENTO_INIZIATO, all or nothing. `Conflict` when a dovuto changed state meanwhile
-/// or the cart id exists.
-pub async fn create_carrello(
-    p: &DbPool,
-    c: &NuovoCarrello,
-    owner: &str,
-    lease_until: OffsetDateTime,
-    now: OffsetDateTime,
-) -> StoreResult<i64> {
-    let mut tx = begin_write(p).await?;
-    sqlx::query("INSERT INTO carrello (id, multi_beneficiario, stato, email_login, created_at, updated_at) VALUES ($1, $2, 'CREATO', $3, $4, $4)")
-        .bind(&c.id)
-        .bind(c.multi_beneficiario)
-        .bind(&c.email_login)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(format!("carrello {} già presente", c.id)) } else { e.into() })?;
-    // A portal RPT is collected through WISP.
-    let wisp = crate::dominio::rpt::Psp::wisp();
-    for (r, d) in &c.rpts {
-        sqlx::query(
-            "INSERT INTO rpt (id_dominio, iuv, ccp, dovuto_id, importo_cents, xml, stato, origine, id_carrello, id_psp, id_intermediario_psp, id_canale, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'CREATA', 'PORTALE', $7, $9, $10, $11, $8, $8)",
-        )
-        .bind(&r.id_dominio)
-        .bind(&r.iuv)
-        .bind(&r.ccp)
-        .bind(r.dovuto_id)
-        .bind(r.importo.cents())
-        .bind(&r.xml)
-        .bind(&c.id)
-        .bind(now)
-        .bind(&wisp.id_psp)
-        .bind(&wisp.id_intermediario_psp)
-        .bind(&wisp.id_canale)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(format!("RPT {}/{}/{} già presente", r.id_dominio, r.iuv, r.ccp)) } else { e.into() })?;
-        tx_change_stato(
-            &mut tx,
-            d.id,
-            d.stato,
-            StatoDovuto::PagamentoIniziato,
-            &format!("carrello {}", c.id),
-            now,
-        )
-        .await?;
-    }
-    let (job,): (i64,) = sqlx::query_as(
-        "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, lease_owner, lease_until, created_at, updated_at)
-         VALUES ($5, NULL, $1, 'PENDING', 1, $2, $3, $4, $2, $2) RETURNING id",
-    )
-    .bind(&c.id)
-    .bind(now)
-    .bind(owner)
-    .bind(lease_until)
-    .bind(TipoJob::InviaCarrello.as_str())
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(job)
-}
-
-pub async fn get_carrello(p: &DbPool, id: &str) -> StoreResult<(Carrello, Vec<RptDaInviare>)> {
-    let c = sqlx::query_as::<_, Carrello>("SELECT id, multi_beneficiario, stato, url, email_login, errore, created_at, updated_at FROM carrello WHERE id = $1")
-        .bind(id)
-        .fetch_optional(p)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    let rpts = sqlx::query_as::<_, RptDaInviare>("SELECT id, id_dominio, iuv, ccp, xml, stato, origine, id_psp, id_intermediario_psp, id_canale FROM rpt WHERE id_carrello = $1 ORDER BY id")
-        .bind(id)
-        .fetch_all(p)
-        .await?;
-    Ok((c, rpts))
-}
-
-/// The cart's send outcome: INVIATO with the URL, or RIFIUTATO (its RPTs refused and the
-/// dovuti payable again). Only from CREATO.
-pub async fn esito_carrello(
-    p: &DbPool,
-    id: &str,
-    url: Option<&str>,
-    errore: Option<&str>,
-    now: OffsetDateTime,
-) -> StoreResult<bool> {
-    let mut tx = begin_write(p).await?;
-    let stato = if errore.is_some() {
-        StatoCarrello::Rifiutato
-    } else {
-        StatoCarrello::Inviato
-    };
-    let n = sqlx::query("UPDATE carrello SET stato = $1, url = $2, errore = $3, updated_at = $4 WHERE id = $5 AND stato = 'CREATO'")
-        .bind(stato.as_str())
-        .bind(url)
-        .bind(errore)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if n == 0 {
-        tx.rollback().await?;
-        return Ok(false);
-    }
-    let rpt_stato = if errore.is_some() {
-        StatoRpt::RifiutataNodo
-    } else {
-        StatoRpt::Inviata
-    };
-    sqlx::query(
-        "UPDATE rpt SET stato = $1, updated_at = $2 WHERE id_carrello = $3 AND stato = 'CREATA'",
-    )
-    .bind(rpt_stato.as_str())
-    .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    if errore.is_some() {
-        let dovuti: Vec<(i64,)> = sqlx::query_as("SELECT d.id FROM dovuto d JOIN rpt r ON r.dovuto_id = d.id WHERE r.id_carrello = $1 AND d.stato = 'PAGAMENTO_INIZIATO'")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-        for (d,) in dovuti {
-            tx_change_stato(
-                &mut tx,
-                d,
-                StatoDovuto::PagamentoIniziato,
-                StatoDovuto::DaPagare,
-                &format!("carrello {id} rifiutato dal Nodo"),
-                now,
-            )
-            .await?;
-        }
-    }
-    tx.commit().await?;
-    Ok(true)
-}
-
-pub async fn carrelli_con_prefisso(p: &DbPool, prefix: &str) -> StoreResult<i64> {
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM carrello WHERE substr(id, 1, length($1)) = $1")
-            .bind(prefix)
-            .fetch_one(p)
-            .await?;
-    Ok(n)
-}
-
-// ---- recovery of RPTs without RT ----
-
 /// Picks RPTs sent before `before` that have no RT and were not checked since `before`,
 /// marks them checked and enqueues a `recuperoRT` job for each, in one transaction (on
 /// PostgreSQL instances skip each other's rows).
@@ -781,7 +426,7 @@ pub async fn plan_recuperi(
     .fetch_all(&mut *tx)
     .await?;
     for (id,) in &ids {
-        tx_enqueue(&mut tx, TipoJob::RecuperoRt, *id, now).await?;
+        outbox_q::tx_enqueue(&mut tx, TipoJob::RecuperoRt, *id, now).await?;
     }
     tx.commit().await?;
     Ok(ids.len())
@@ -813,7 +458,7 @@ pub async fn rpt_chiusa_ko(
         .fetch_optional(&mut *tx)
         .await?;
     if let Some((d,)) = dovuto {
-        tx_change_stato(
+        dovuti_q::tx_change_stato(
             &mut tx,
             d,
             StatoDovuto::PagamentoIniziato,
@@ -861,9 +506,33 @@ pub async fn resend_rpt(p: &DbPool, rpt_id: i64, now: OffsetDateTime) -> StoreRe
                 .bind(rpt_id)
                 .execute(&mut *tx)
                 .await?;
-            tx_enqueue(&mut tx, TipoJob::InviaRpt, rpt_id, now).await?;
+            outbox_q::tx_enqueue(&mut tx, TipoJob::InviaRpt, rpt_id, now).await?;
         }
     }
     tx.commit().await?;
     Ok(true)
+}
+
+/// The latest applied RT for (dominio, IUV), with its raw bytes.
+pub async fn rt_per_iuv(
+    p: &DbPool,
+    dominio: &str,
+    iuv: &str,
+) -> StoreResult<Option<(i64, Vec<u8>)>> {
+    Ok(sqlx::query_as("SELECT id, raw FROM rt_ricevuta WHERE id_dominio = $1 AND iuv = $2 AND stato IN ('ELABORATA', 'ANOMALA') ORDER BY id DESC LIMIT 1")
+        .bind(dominio)
+        .bind(iuv)
+        .fetch_optional(p)
+        .await?)
+}
+
+/// The applied receipts of an ente (raw) with the IUD of the dovuto they paid, if any.
+pub async fn rt_ente_iud(p: &DbPool, ente: &str) -> StoreResult<Vec<(Vec<u8>, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT t.raw, d.iud FROM rt_ricevuta t LEFT JOIN rpt r ON r.id = t.rpt_id LEFT JOIN dovuto d ON d.id = r.dovuto_id
+         WHERE t.id_dominio = $1 AND t.stato IN ('ELABORATA', 'ANOMALA') ORDER BY t.id",
+    )
+    .bind(ente)
+    .fetch_all(p)
+    .await?)
 }

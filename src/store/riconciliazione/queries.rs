@@ -1,8 +1,10 @@
 // The reconciliation store (MyPivot): staged receipts, the queue of touched keys and the
-// materialized classified tuples. Included after queries.rs in both backend modules.
+// materialized classified tuples.
+// Compiled once per backend (see the repository's mod.rs).
 
 use crate::recon::motore::{self, Dati, Proprietario, RigaE, RigaI, RigaR, RigaT};
-use std::collections::HashSet;
+
+use std::collections::{BTreeSet, HashSet};
 
 /// `ricevuta.fonte` of a stand-in: a payment a flow reported with esito 9, no receipt.
 const SURROGATO: &str = "SURROGATO";
@@ -13,35 +15,6 @@ pub mod coda {
     pub const IUF: &str = "F";
     pub const IUD: &str = "D";
     pub const TESORERIA: &str = "T";
-}
-
-/// A key of a set passed as one JSON array: text or integer.
-trait Chiave: serde::Serialize {
-    const NUMERICA: bool;
-}
-impl Chiave for String {
-    const NUMERICA: bool = false;
-}
-impl Chiave for i64 {
-    const NUMERICA: bool = true;
-}
-
-/// Pushes `SELECT <each key>`: the whole set as one bound JSON array, so a statement takes
-/// any number of keys (30,000 IUVs of a flow: one statement, not sixty).
-fn push_chiavi<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
-    let json = serde_json::to_string(keys).expect("keys serialize");
-    if IS_POSTGRES {
-        q.push("SELECT json_array_elements_text(")
-            .push_bind(json)
-            .push("::json)");
-        if K::NUMERICA {
-            q.push("::bigint");
-        }
-    } else {
-        q.push("SELECT value FROM json_each(")
-            .push_bind(json)
-            .push(")");
-    }
 }
 
 /// Records keys an import touched, in the import's own transaction.
@@ -80,36 +53,12 @@ pub async fn tx_accoda(
     Ok(())
 }
 
-/// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, in one statement
-/// (through sqlx; each backend's `per_chiavi` may take a faster path).
-async fn per_chiavi_sqlx<T, K>(
-    c: &mut Conn,
-    select_from: &str,
-    ente: &str,
-    col: &str,
-    keys: &[K],
-) -> StoreResult<Vec<T>>
-where
-    T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
-    K: Chiave,
-{
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q = sqlx::QueryBuilder::<Db>::new(select_from);
-    q.push(" WHERE id_dominio = ")
-        .push_bind(ente.to_owned())
-        .push(" AND ")
-        .push(col)
-        .push(" IN (");
-    push_chiavi(&mut q, keys);
-    q.push(")");
-    Ok(q.build_query_as::<T>().fetch_all(&mut *c).await?)
-}
-
 const SEL_E: &str = "SELECT iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, data_esito, cf_pagatore, attestante FROM ricevuta";
+
 const SEL_R: &str = "SELECT id, iuf, iuf_key, iuv, iur, indice, importo_cents, esito, data_regolamento, totale_flusso_cents FROM rendicontazione";
+
 const SEL_I: &str = "SELECT iud, importo_cents, data_esecuzione, tipo_dovuto FROM notifica";
+
 const SEL_T: &str = "SELECT id, iuf, iuf_key, iuv, importo_cents, anno_bolletta, codice_bolletta, data_contabile, data_valuta, ordinante, conto FROM tesoreria";
 
 fn vec_of(s: &HashSet<String>) -> Vec<String> {
@@ -250,19 +199,6 @@ async fn carica(
     Ok((dati, owners))
 }
 
-/// `SELECT <select> FROM <from> WHERE id_dominio = ?` through sqlx.
-async fn tutte_sqlx<T>(c: &mut Conn, select_from: &str, ente: &str) -> StoreResult<Vec<T>>
-where
-    T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
-{
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{select_from} WHERE id_dominio = $1"
-    )))
-    .bind(ente)
-    .fetch_all(&mut *c)
-    .await?)
-}
-
 /// One reclassification at a time per ente (instances share the database): on PostgreSQL a
 /// transaction-scoped advisory lock; SQLite's write transaction already serializes.
 async fn lock_ente(c: &mut Conn, ente: &str) -> StoreResult<()> {
@@ -351,9 +287,9 @@ pub async fn recon_process(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
         tolte = q.build_query_as().fetch_all(&mut *tx).await?;
     }
     // The statistics of the days these rows leave and reach are stale.
-    let mut giorni = giorni_di(&nuove);
+    let mut giorni = contab_q::giorni_di(&nuove);
     giorni.extend(tolte.into_iter().flat_map(|(a, b, c)| [a, b, c]).flatten());
-    tx_sporca_giorni(&mut tx, ente, &giorni).await?;
+    contab_q::tx_sporca_giorni(&mut tx, ente, &giorni).await?;
     let t_cancella = t0.elapsed();
     scrivi(&mut tx, ente, &nuove, now).await?;
     let t_scrivi = t0.elapsed();
@@ -407,8 +343,8 @@ pub async fn recon_rebuild(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     };
     let righe = motore::calcola_tutto(&dati);
     let t_calcola = t0.elapsed();
-    tx_sporca_righe(&mut tx, ente).await?;
-    tx_sporca_giorni(&mut tx, ente, &giorni_di(&righe)).await?;
+    contab_q::tx_sporca_righe(&mut tx, ente).await?;
+    contab_q::tx_sporca_giorni(&mut tx, ente, &contab_q::giorni_di(&righe)).await?;
     sqlx::query("DELETE FROM riconciliazione WHERE id_dominio = $1")
         .bind(ente)
         .execute(&mut *tx)
@@ -547,7 +483,7 @@ pub async fn tx_insert_ricevute(
         n += nuove.len() as u64;
         giorni.extend(nuove.into_iter().map(|g| g.0));
     }
-    tx_sporca_giorni(c, ente, &giorni).await?;
+    contab_q::tx_sporca_giorni(c, ente, &giorni).await?;
     let mut chiavi: Vec<(&str, String)> = Vec::new();
     let mut queued = HashSet::new();
     for r in &uniche {
@@ -562,7 +498,7 @@ pub async fn tx_insert_ricevute(
     }
     tx_accoda(c, ente, &chiavi, now).await?;
     if let Some(o) = origine {
-        tx_accertamenti_automatici(c, ente, o, &uniche, now).await?;
+        contab_q::tx_accertamenti_automatici(c, ente, o, &uniche, now).await?;
     }
     Ok(n)
 }
@@ -578,7 +514,7 @@ pub async fn import_ricevute(
 ) -> StoreResult<u64> {
     let mut tx = begin_write(p).await?;
     let n = tx_insert_ricevute(&mut tx, ente, righe, Some(origine), now).await?;
-    tx_chiudi_import(&mut tx, job, n).await?;
+    import_q::tx_chiudi_import(&mut tx, job, n).await?;
     tx.commit().await?;
     Ok(n)
 }

@@ -1,7 +1,5 @@
-// Reporting flows, the portal's lookups and the treasury journal. Included after
-// pagamenti_queries.rs in both backend modules.
-
-// ---- reporting flows ----
+// Reporting flows, the treasury journal and payment notifications.
+// Compiled once per backend (see the repository's mod.rs).
 
 /// Whether this version (dataOraFlusso) of the flow is already stored.
 pub async fn flusso_presente(
@@ -121,7 +119,7 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
                 chiavi.push((coda::IUV, iuv));
             }
         }
-        tx_sporca_giorni(&mut tx, &f.id_dominio, &giorni).await?;
+        contab_q::tx_sporca_giorni(&mut tx, &f.id_dominio, &giorni).await?;
         tx_accoda(&mut tx, &f.id_dominio, &chiavi, now).await?;
     }
     tx.commit().await?;
@@ -152,56 +150,6 @@ pub async fn list_flussi(
     .await?;
     Ok((rows, total))
 }
-
-/// One `kind` job (`flussi`, `pendenti`) per active ente not asked since `since`.
-pub async fn plan_per_ente(
-    p: &DbPool,
-    kind: TipoJob,
-    since: OffsetDateTime,
-    now: OffsetDateTime,
-) -> StoreResult<u64> {
-    Ok(sqlx::query(
-        "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
-         SELECT $3, NULL, e.id_dominio, 'PENDING', 0, $1, $1, $1 FROM ente e
-         WHERE e.attivo AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = $3 AND o.payload = e.id_dominio AND o.created_at > $2)",
-    )
-    .bind(now)
-    .bind(since)
-    .bind(kind.as_str())
-    .execute(p)
-    .await?
-    .rows_affected())
-}
-
-// ---- portal ----
-
-/// Each RPT of a cart with its dovuto's state and its RT's esito, if any.
-pub async fn esiti_carrello(p: &DbPool, id: &str) -> StoreResult<Vec<EsitoRptCarrello>> {
-    Ok(sqlx::query_as::<_, EsitoRptCarrello>(
-        "SELECT r.id_dominio, r.iuv, r.stato AS stato_rpt, d.stato AS stato_dovuto, t.codice_esito, t.importo_cents AS importo_pagato_cents
-         FROM rpt r LEFT JOIN dovuto d ON d.id = r.dovuto_id
-         LEFT JOIN rt_ricevuta t ON t.rpt_id = r.id AND t.stato IN ('ELABORATA', 'ANOMALA')
-         WHERE r.id_carrello = $1 ORDER BY r.id",
-    )
-    .bind(id)
-    .fetch_all(p)
-    .await?)
-}
-
-/// The latest applied RT for (dominio, IUV), with its raw bytes.
-pub async fn rt_per_iuv(
-    p: &DbPool,
-    dominio: &str,
-    iuv: &str,
-) -> StoreResult<Option<(i64, Vec<u8>)>> {
-    Ok(sqlx::query_as("SELECT id, raw FROM rt_ricevuta WHERE id_dominio = $1 AND iuv = $2 AND stato IN ('ELABORATA', 'ANOMALA') ORDER BY id DESC LIMIT 1")
-        .bind(dominio)
-        .bind(iuv)
-        .fetch_optional(p)
-        .await?)
-}
-
-// ---- treasury journal (recon) ----
 
 /// Applies one upload in one transaction: every movement added or replaced on (ente, anno,
 /// codice bolletta), every storno removing its bolletta. Returns (upserted, removed).
@@ -273,7 +221,7 @@ pub async fn import_tesoreria(
         }
     }
     tx_accoda(&mut tx, ente, &chiavi, now).await?;
-    tx_chiudi_import(&mut tx, job, n + removed).await?;
+    import_q::tx_chiudi_import(&mut tx, job, n + removed).await?;
     tx.commit().await?;
     Ok((n, removed))
 }
@@ -345,7 +293,7 @@ pub async fn import_notifiche(
     }
     let chiavi: Vec<(&str, String)> = righe.iter().map(|r| (coda::IUD, r.iud.clone())).collect();
     tx_accoda(&mut tx, ente, &chiavi, now).await?;
-    tx_chiudi_import(&mut tx, job, n).await?;
+    import_q::tx_chiudi_import(&mut tx, job, n).await?;
     tx.commit().await?;
     Ok(n)
 }
@@ -358,15 +306,4 @@ pub async fn notifiche_ente(p: &DbPool, ente: &str) -> StoreResult<Vec<(String, 
             .fetch_all(p)
             .await?,
     )
-}
-
-/// The applied receipts of an ente (raw) with the IUD of the dovuto they paid, if any.
-pub async fn rt_ente_iud(p: &DbPool, ente: &str) -> StoreResult<Vec<(Vec<u8>, Option<String>)>> {
-    Ok(sqlx::query_as(
-        "SELECT t.raw, d.iud FROM rt_ricevuta t LEFT JOIN rpt r ON r.id = t.rpt_id LEFT JOIN dovuto d ON d.id = r.dovuto_id
-         WHERE t.id_dominio = $1 AND t.stato IN ('ELABORATA', 'ANOMALA') ORDER BY t.id",
-    )
-    .bind(ente)
-    .fetch_all(p)
-    .await?)
 }

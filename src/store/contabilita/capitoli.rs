@@ -1,7 +1,6 @@
 // The chart ufficio – capitolo – accertamento and its mass import (docs/riconciliazione.md
-// §7.1–§7.2). Included after accertamenti_queries.rs in both backend modules.
-
-// ---- the chart ----
+// §7.1–§7.2).
+// Compiled once per backend (see the repository's mod.rs).
 
 const SEL_CAPITOLO: &str = "SELECT id, anno, tipo_dovuto, cod_ufficio, de_ufficio, attivo, cod_capitolo, de_capitolo, cod_accertamento, de_accertamento, automatico, updated_at FROM capitolo";
 
@@ -418,7 +417,7 @@ pub async fn import_capitoli(
         job.stato = "RIFIUTATO".into();
     }
     job.scarti = scarti;
-    tx_insert_import_job(&mut tx, &job).await?;
+    import_q::tx_insert_import_job(&mut tx, &job).await?;
     tx.commit().await?;
     Ok(job)
 }

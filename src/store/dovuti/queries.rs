@@ -1,7 +1,10 @@
-// Dovuti: their life cycle, history and the MyPay CSV import. Included after queries.rs
-// in both backend modules.
+// Dovuti: their life cycle, history and the MyPay CSV import.
+// Compiled once per backend (see the repository's mod.rs).
 
-// ---- dovuti ----
+use crate::model::{Iuv, NumeroAvviso};
+use crate::registry::import_csv::{Azione, FileCsv};
+use crate::registry::{DovutoValido, Rifiuto};
+use crate::store::righe::corrupt;
 
 /// Next IUV base of the ente. The upsert locks the ente's counter row, so concurrent
 /// callers (any instance) get distinct values.
@@ -186,7 +189,7 @@ async fn tx_update_dovuto(
 
 /// Moves a dovuto from `from` to `to`, refusing moves the state machine does not allow and
 /// losing no concurrent change (the UPDATE matches the expected state).
-async fn tx_change_stato(
+pub async fn tx_change_stato(
     c: &mut Conn,
     id: i64,
     from: StatoDovuto,
@@ -347,8 +350,6 @@ pub async fn search_dovuti(
     ))
 }
 
-// ---- dovuti CSV import ----
-
 /// Applies every parsed line of a dovuti file in ONE transaction: a crash or a database
 /// error leaves nothing half-applied. Lines that break a rule are rejected one by one.
 pub async fn apply_dovuti_import(
@@ -456,17 +457,7 @@ pub async fn apply_dovuti_import(
         scarti,
         created_at: now,
     };
-    tx_insert_import_job(c, &job).await?;
+    import_q::tx_insert_import_job(c, &job).await?;
     tx.commit().await?;
     Ok(job)
-}
-
-pub async fn get_import_job(p: &DbPool, ente: &str, id: &str) -> StoreResult<ImportJob> {
-    sqlx::query_as::<_, ImportJobRow>("SELECT * FROM import_job WHERE id_dominio = $1 AND id = $2")
-        .bind(ente)
-        .bind(id)
-        .fetch_optional(p)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()
 }

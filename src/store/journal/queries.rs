@@ -1,6 +1,5 @@
-// The message journal. Included after queries.rs in both backend modules.
-
-// ---- message journal ----
+// The message journal.
+// Compiled once per backend (see the repository's mod.rs).
 
 pub async fn insert_journal(p: &DbPool, entries: &[JournalEntry]) -> StoreResult<()> {
     // Multi-row INSERTs: one statement per chunk instead of one per entry (12 binds per row,
@@ -35,6 +34,7 @@ pub async fn insert_journal(p: &DbPool, entries: &[JournalEntry]) -> StoreResult
 }
 
 const JOURNAL_WHERE: &str = "($1 IS NULL OR id_dominio = $1) AND ($2 IS NULL OR operation = $2) AND ($3 IS NULL OR iuv = $3) AND ($4 IS NULL OR outcome = $4)";
+
 const JOURNAL_COLS: &str =
     "id, at, direction, operation, id_dominio, iuv, ccp, id_psp, outcome, http_status, duration_us";
 

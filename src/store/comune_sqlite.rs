@@ -1,9 +1,9 @@
-// The reconciliation's bulk paths on SQLite (see sqlite_bulk.rs). Included in the SQLite
-// backend module last.
+// Keyed bulk reads on SQLite: through rusqlite on the transaction's own connection (see
+// sqlite_bulk.rs), falling back to sqlx for a value the fast path refuses.
 
-use super::sqlite_bulk::{self, DaRiga};
+use crate::store::sqlite_bulk::{self, DaRiga};
 
-async fn per_chiavi<T, K>(
+pub async fn per_chiavi<T, K>(
     c: &mut Conn,
     select_from: &str,
     ente: &str,
@@ -30,23 +30,7 @@ where
     }
 }
 
-/// A flow's payments with one prepared statement, inside the caller's transaction.
-async fn insert_pagamenti_flusso(
-    c: &mut Conn,
-    f: &NuovoFlusso,
-    id: i64,
-    regolamento: Date,
-    totale: i64,
-    validi: &[&crate::model::flusso::PagamentoFlusso],
-) -> StoreResult<()> {
-    sqlite_bulk::con_handle(c, |db| {
-        sqlite_bulk::insert_pagamenti_flusso(db, f, id, regolamento, totale, validi)
-    })
-    .await?
-    .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("flow payments write: {e}"))))
-}
-
-async fn tutte<T>(c: &mut Conn, select_from: &str, ente: &str) -> StoreResult<Vec<T>>
+pub async fn tutte<T>(c: &mut Conn, select_from: &str, ente: &str) -> StoreResult<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + DaRiga + Send + Unpin,
 {
@@ -58,17 +42,4 @@ where
             tutte_sqlx(c, select_from, ente).await
         }
     }
-}
-
-/// A failure here fails the caller's transaction (nothing applied), never a retry that
-/// could insert a row twice.
-async fn scrivi(
-    c: &mut Conn,
-    ente: &str,
-    righe: &[motore::Riga<'_>],
-    now: OffsetDateTime,
-) -> StoreResult<()> {
-    sqlite_bulk::con_handle(c, |db| sqlite_bulk::scrivi(db, ente, righe, now))
-        .await?
-        .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("reconciliation write: {e}"))))
 }

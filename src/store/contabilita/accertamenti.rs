@@ -1,6 +1,8 @@
 // Accertamenti (docs/riconciliazione.md §7): their life cycle and payments, the automatic
 // accertamenti of receipts with a bilancio, and the date helpers the chart and the
-// statistics share. Included after recon_viste_queries.rs in both backend modules.
+// statistics share.
+// Compiled once per backend (see the repository's mod.rs).
+use std::collections::HashSet;
 
 use crate::recon::accertamenti::{self as acc, AzioneCapitolo, RigaCapitolo, StatoAccertamento};
 use crate::recon::statistiche::{Dimensione, Granularita, Misura};
@@ -36,8 +38,6 @@ fn mese_di(col: &str) -> String {
         format!("CAST(strftime('%m', {col}) AS INTEGER)")
     }
 }
-
-// ---- accertamenti ----
 
 const SEL_ACC: &str = "SELECT a.id, a.id_dominio, a.tipo_dovuto, a.nome, a.stato, a.chiave_automatica IS NOT NULL AS automatico, a.utente,
     (SELECT COUNT(*) FROM accertamento_pagamento p WHERE p.accertamento_id = a.id) AS pagamenti,

@@ -15,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 
 const IDLE_MAX: usize = 16;
 
-pub(super) struct Reader {
+pub(in crate::store) struct Reader {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
 }
@@ -33,7 +33,7 @@ impl<E: std::fmt::Display> From<E> for Fallback {
 impl Reader {
     /// `None` for databases other connections cannot open by path (in-memory ones, which
     /// sqlx names `file:sqlx-in-memory-N`, and URI names in general).
-    pub(super) fn new(opts: &sqlx::sqlite::SqliteConnectOptions) -> Option<Reader> {
+    pub(in crate::store) fn new(opts: &sqlx::sqlite::SqliteConnectOptions) -> Option<Reader> {
         let path = opts.get_filename();
         let s = path.to_string_lossy();
         if s.is_empty() || s.starts_with("file:") || s.contains(":memory:") {
@@ -199,9 +199,13 @@ mod tests {
             .clone()
             .expect("a file database gets the fast path");
         let ente: EnteInput = serde_json::from_value(json!({"id_dominio": "80007580279", "denominazione": "Comune", "codice_ipa": "c_x", "segregation_code": 1, "ibans": ["IT60X0542811101000000123456"]})).unwrap();
-        let ente = s.insert_ente(&ente).await.unwrap();
+        let ente = s.registro().insert_ente(&ente).await.unwrap();
         let tipo: TipoDovutoInput = serde_json::from_value(json!({"codice": "TARI", "descrizione": "Tassa", "iban": "IT60X0542811101000000123456", "dati_specifici_riscossione": "9/0101105IM/", "politica_scadenza": "RIFIUTA"})).unwrap();
-        let tipo = s.create_tipo_dovuto("80007580279", &tipo).await.unwrap();
+        let tipo = s
+            .registro()
+            .create_tipo_dovuto("80007580279", &tipo)
+            .await
+            .unwrap();
         // Every optional column filled (dates, address, commission, bilancio) and a bare one.
         let full: NuovoDovuto = serde_json::from_value(json!({"iud": "FULL", "tipo_dovuto": "TARI",
             "pagatore": {"tipo": "G", "codice_fiscale": "80007580279", "anagrafica": "Ditta Srl", "indirizzo": "Via Roma", "civico": "1", "cap": "00100", "localita": "Roma", "provincia": "RM", "nazione": "IT", "email": "a@b.it"},
@@ -212,7 +216,8 @@ mod tests {
             "importo": "1.00", "causale": "x"})).unwrap();
         for d in [full, bare] {
             let d = s
-                .insert_dovuto(&ente, &d.resolve(&ente, &tipo).unwrap(), "test")
+                .dovuti()
+                .insert(&ente, &d.resolve(&ente, &tipo).unwrap(), "test")
                 .await
                 .unwrap();
             let iuv = d.iuv.to_string();

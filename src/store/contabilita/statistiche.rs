@@ -1,8 +1,8 @@
 // Statistics (docs/riconciliazione.md §8): the daily aggregates, their stale days and
-// refresh, the cells and the drill-down. Included after accertamenti_queries.rs (whose date
-// helpers it uses) in both backend modules.
+// refresh, the cells and the drill-down.
+// Compiled once per backend (see the repository's mod.rs).
 
-// ---- statistics: dirty days and their refresh ----
+use crate::recon::motore;
 
 /// Where a measure's rows live (see [`fonte`]).
 struct Fonte {
@@ -83,7 +83,7 @@ pub async fn tx_sporca_giorni(
 
 /// Marks the days of all the ente's reconciled rows, about to be rebuilt (their measures
 /// move with them). An incremental reclassification takes the days from its DELETE instead.
-async fn tx_sporca_righe(c: &mut Conn, ente: &str) -> StoreResult<()> {
+pub async fn tx_sporca_righe(c: &mut Conn, ente: &str) -> StoreResult<()> {
     let mut q = sqlx::QueryBuilder::<Db>::new(
         "INSERT INTO statistica_sporca (id_dominio, giorno) SELECT DISTINCT id_dominio, g FROM (",
     );
@@ -105,7 +105,7 @@ async fn tx_sporca_righe(c: &mut Conn, ente: &str) -> StoreResult<()> {
 }
 
 /// The days new reconciled rows bring.
-fn giorni_di(righe: &[motore::Riga<'_>]) -> BTreeSet<Date> {
+pub fn giorni_di(righe: &[motore::Riga<'_>]) -> BTreeSet<Date> {
     let mut out = BTreeSet::new();
     for r in righe {
         out.extend(r.data_esito);

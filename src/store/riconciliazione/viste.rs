@@ -1,7 +1,5 @@
-// The reconciliation's views, notes and export jobs. Included after recon_queries.rs in
-// both backend modules.
-
-// ---- views ----
+// The reconciliation's views and notes (segnalazioni).
+// Compiled once per backend (see the repository's mod.rs).
 
 const SEL_RIGA: &str = "SELECT r.id, r.codici, r.iud, r.iuv, r.iur, r.indice, r.iuf, r.tipo_dovuto, r.cf_pagatore, r.attestante,
     r.tesoreria_id, r.anno_bolletta, r.codice_bolletta, r.ordinante, r.conto, r.importo_notificato_cents, r.importo_pagato_cents,
@@ -259,9 +257,6 @@ pub async fn search_ricevute(
     Ok((rows, total))
 }
 
-/// The columns of `RicevutaStaged`.
-const SEL_RICEVUTA: &str = "SELECT id, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, data_esito, cf_pagatore, anagrafica_pagatore, cf_versante, anagrafica_versante, attestante, denominazione_attestante, causale, bilancio, fonte FROM ricevuta";
-
 /// Rendicontazione pagoPA: one line per flow (IUF) with its reported payments.
 #[allow(clippy::too_many_arguments)]
 pub async fn search_flussi_rendicontati(
@@ -319,159 +314,4 @@ pub async fn pagamenti_flusso(
     .bind(iuf)
     .fetch_all(p)
     .await?)
-}
-
-// ---- export jobs ----
-
-pub async fn create_export(
-    p: &DbPool,
-    id: &str,
-    ente: &str,
-    versione: &str,
-    filtri: &str,
-    now: OffsetDateTime,
-) -> StoreResult<()> {
-    sqlx::query("INSERT INTO recon_export (id, id_dominio, versione, filtri, stato, righe, created_at) VALUES ($1, $2, $3, $4, 'PRENOTATO', 0, $5)")
-        .bind(id)
-        .bind(ente)
-        .bind(versione)
-        .bind(filtri)
-        .bind(now)
-        .execute(p)
-        .await?;
-    Ok(())
-}
-
-/// Takes a booked export (or one whose writer died) for writing: its parts start over.
-pub async fn take_export(
-    p: &DbPool,
-    id: &str,
-    stale: OffsetDateTime,
-    now: OffsetDateTime,
-) -> StoreResult<bool> {
-    let mut tx = begin_write(p).await?;
-    let n = sqlx::query("UPDATE recon_export SET stato = 'IN_CORSO', finished_at = $1 WHERE id = $2 AND (stato = 'PRENOTATO' OR (stato = 'IN_CORSO' AND finished_at < $3))")
-        .bind(now)
-        .bind(id)
-        .bind(stale)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if n == 1 {
-        sqlx::query("DELETE FROM recon_export_parte WHERE export_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(n == 1)
-}
-
-pub async fn write_parte_export(
-    p: &DbPool,
-    id: &str,
-    n: i64,
-    dati: &[u8],
-    now: OffsetDateTime,
-) -> StoreResult<()> {
-    let mut tx = begin_write(p).await?;
-    sqlx::query("INSERT INTO recon_export_parte (export_id, n, dati) VALUES ($1, $2, $3)")
-        .bind(id)
-        .bind(n)
-        .bind(dati)
-        .execute(&mut *tx)
-        .await?;
-    // The heartbeat: a writer that stops beating is taken over.
-    sqlx::query("UPDATE recon_export SET finished_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn close_export(
-    p: &DbPool,
-    id: &str,
-    stato: &str,
-    righe: i64,
-    errore: Option<&str>,
-    now: OffsetDateTime,
-) -> StoreResult<()> {
-    sqlx::query("UPDATE recon_export SET stato = $1, righe = $2, errore = $3, finished_at = $4 WHERE id = $5")
-        .bind(stato)
-        .bind(righe)
-        .bind(errore)
-        .bind(now)
-        .bind(id)
-        .execute(p)
-        .await?;
-    Ok(())
-}
-
-pub async fn get_export(p: &DbPool, ente: &str, id: &str) -> StoreResult<ExportRiconciliazione> {
-    sqlx::query_as::<_, ExportRiconciliazione>("SELECT id, id_dominio, versione, filtri, stato, righe, errore, created_at, finished_at FROM recon_export WHERE id_dominio = $1 AND id = $2")
-        .bind(ente)
-        .bind(id)
-        .fetch_optional(p)
-        .await?
-        .ok_or(StoreError::NotFound)
-}
-
-pub async fn parte_export(p: &DbPool, id: &str, n: i64) -> StoreResult<Option<Vec<u8>>> {
-    let row: Option<(Vec<u8>,)> =
-        sqlx::query_as("SELECT dati FROM recon_export_parte WHERE export_id = $1 AND n = $2")
-            .bind(id)
-            .bind(n)
-            .fetch_optional(p)
-            .await?;
-    Ok(row.map(|r| r.0))
-}
-
-/// Exports booked and not finished (their writer may have died with its instance).
-pub async fn export_in_attesa(p: &DbPool) -> StoreResult<Vec<ExportRiconciliazione>> {
-    Ok(sqlx::query_as::<_, ExportRiconciliazione>("SELECT id, id_dominio, versione, filtri, stato, righe, errore, created_at, finished_at FROM recon_export WHERE stato IN ('PRENOTATO', 'IN_CORSO') ORDER BY created_at")
-        .fetch_all(p)
-        .await?)
-}
-
-/// Completes an import's report with the rows the import changed and writes it in the
-/// import's own transaction: a report exists exactly when its data does.
-async fn tx_chiudi_import(
-    c: &mut Conn,
-    job: Option<&mut ImportJob>,
-    importate: u64,
-) -> StoreResult<()> {
-    let Some(job) = job else {
-        return Ok(());
-    };
-    job.righe_importate = importate as i64;
-    job.righe_invariate = (job.righe_lette - job.righe_scartate - job.righe_importate).max(0);
-    tx_insert_import_job(c, job).await
-}
-
-/// Writes an import's report (in the caller's transaction, when it has one).
-async fn tx_insert_import_job(c: &mut Conn, job: &ImportJob) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO import_job (id, id_dominio, tipo, file_name, file_sha256, versione, stato, righe_lette,
-                                 righe_importate, righe_invariate, righe_scartate, scarti, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(&job.id)
-    .bind(&job.id_dominio)
-    .bind(&job.tipo)
-    .bind(&job.file_name)
-    .bind(&job.file_sha256)
-    .bind(&job.versione)
-    .bind(&job.stato)
-    .bind(job.righe_lette)
-    .bind(job.righe_importate)
-    .bind(job.righe_invariate)
-    .bind(job.righe_scartate)
-    .bind(serde_json::to_string(&job.scarti).expect("scarti serialize"))
-    .bind(job.created_at)
-    .execute(&mut *c)
-    .await?;
-    Ok(())
 }

@@ -1,33 +1,7 @@
-// Compiled twice, inside `store::sqlite` and `store::postgres` (see store/mod.rs): `Db`
-// and `IS_POSTGRES` come from the including module. Only functions live here; shared types
-// live in store/mod.rs. The SQL is the common dialect of SQLite >= 3.35 and PostgreSQL.
+// The registry: the intermediary, enti, tipi dovuto and API keys.
+// Compiled once per backend (see the repository's mod.rs).
 
-use super::*;
-use crate::model::{Iuv, NumeroAvviso};
-use crate::registry::import_csv::{Azione, FileCsv};
-use crate::registry::{DovutoValido, EnteInput, Rifiuto, TipoDovutoInput};
-
-type DbPool = sqlx::Pool<Db>;
-type Conn = <Db as sqlx::Database>::Connection;
-
-/// Starts a write transaction. On SQLite it takes the write lock at once (IMMEDIATE): a
-/// deferred transaction that reads first and writes later can fail with SQLITE_BUSY on the
-/// lock upgrade, which the busy timeout does not cover.
-async fn begin_write(p: &DbPool) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
-    p.begin_with(if IS_POSTGRES {
-        "BEGIN"
-    } else {
-        "BEGIN IMMEDIATE"
-    })
-    .await
-}
-
-pub async fn ping(p: &DbPool) -> StoreResult<()> {
-    sqlx::query("SELECT 1").execute(p).await?;
-    Ok(())
-}
-
-// ---- intermediario ----
+use crate::registry::{EnteInput, TipoDovutoInput};
 
 pub async fn seed_intermediario(
     p: &DbPool,
@@ -74,8 +48,6 @@ pub async fn get_intermediario(p: &DbPool) -> StoreResult<Intermediario> {
     .await?
     .ok_or(StoreError::NotFound)
 }
-
-// ---- enti ----
 
 fn like_pattern(q: &str) -> String {
     let escaped = q
@@ -220,8 +192,6 @@ pub async fn search_enti(
     ))
 }
 
-// ---- tipi dovuto ----
-
 pub async fn upsert_tipo_dovuto(
     p: &DbPool,
     ente: &str,
@@ -292,8 +262,6 @@ pub async fn list_tipi_dovuto(p: &DbPool, ente: &str) -> StoreResult<Vec<TipoDov
     .map(TipoDovuto::try_from)
     .collect()
 }
-
-// ---- API keys ----
 
 pub async fn insert_api_key(
     p: &DbPool,

@@ -1,41 +1,4 @@
-// The reconciliation's bulk paths on PostgreSQL: reads through sqlx, writes through COPY.
-// Included in the PostgreSQL backend module last.
-
-/// The planner guesses 100 rows for a JSON array of keys, whatever it holds: for the one IUF
-/// of a new flow that guess (100 flows of 1,000 payments) picks a sequential scan of the
-/// ente's million rows (0.2–0.6 s a query). A handful of keys therefore goes as plain
-/// parameters, whose values the planner estimates from its statistics; large sets stay one
-/// JSON parameter (one statement for any number of keys).
-async fn per_chiavi<T, K>(
-    c: &mut Conn,
-    select_from: &str,
-    ente: &str,
-    col: &str,
-    keys: &[K],
-) -> StoreResult<Vec<T>>
-where
-    T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
-    K: Chiave + Clone + for<'q> sqlx::Encode<'q, Db> + sqlx::Type<Db> + Send + 'static,
-{
-    if keys.is_empty() || keys.len() > 64 {
-        return per_chiavi_sqlx(c, select_from, ente, col, keys).await;
-    }
-    let mut q = sqlx::QueryBuilder::<Db>::new(select_from);
-    q.push(" WHERE id_dominio = ")
-        .push_bind(ente.to_owned())
-        .push(" AND ")
-        .push(col)
-        .push(" IN (");
-    let mut keys_sql = q.separated(", ");
-    for k in keys {
-        keys_sql.push_bind(k.clone());
-    }
-    q.push(")");
-    Ok(q.build_query_as::<T>()
-        .persistent(false)
-        .fetch_all(&mut *c)
-        .await?)
-}
+// The reconciliation's bulk writes on PostgreSQL: through COPY.
 
 /// Rows in COPY's text format: tab-separated fields, `\N` for NULL, backslash escapes.
 #[derive(Default)]
@@ -126,13 +89,6 @@ async fn insert_pagamenti_flusso(
            totale_flusso_cents, id_regolamento, data_ora_flusso) FROM STDIN",
     )
     .await
-}
-
-async fn tutte<T>(c: &mut Conn, select_from: &str, ente: &str) -> StoreResult<Vec<T>>
-where
-    T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
-{
-    tutte_sqlx(c, select_from, ente).await
 }
 
 /// Classified rows through COPY.

@@ -1,0 +1,101 @@
+// What every repository's SQL needs from its backend: the pool and connection types and
+// the write transaction.
+// Compiled once per backend (see the repository's mod.rs).
+
+use crate::store::StoreResult;
+
+pub type DbPool = sqlx::Pool<Db>;
+
+pub type Conn = <Db as sqlx::Database>::Connection;
+
+/// The columns of `RicevutaStaged`, read by the reconciliation's views and the
+/// accertamenti's candidates.
+pub const SEL_RICEVUTA: &str = "SELECT id, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, data_esito, cf_pagatore, anagrafica_pagatore, cf_versante, anagrafica_versante, attestante, denominazione_attestante, causale, bilancio, fonte FROM ricevuta";
+
+/// Starts a write transaction. On SQLite it takes the write lock at once (IMMEDIATE): a
+/// deferred transaction that reads first and writes later can fail with SQLITE_BUSY on the
+/// lock upgrade, which the busy timeout does not cover.
+pub async fn begin_write(p: &DbPool) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    p.begin_with(if IS_POSTGRES {
+        "BEGIN"
+    } else {
+        "BEGIN IMMEDIATE"
+    })
+    .await
+}
+
+pub async fn ping(p: &DbPool) -> StoreResult<()> {
+    sqlx::query("SELECT 1").execute(p).await?;
+    Ok(())
+}
+
+/// A key of a set passed as one JSON array: text or integer.
+pub trait Chiave: serde::Serialize {
+    const NUMERICA: bool;
+}
+
+impl Chiave for String {
+    const NUMERICA: bool = false;
+}
+
+impl Chiave for i64 {
+    const NUMERICA: bool = true;
+}
+
+/// Pushes `SELECT <each key>`: the whole set as one bound JSON array, so a statement takes
+/// any number of keys (30,000 IUVs of a flow: one statement, not sixty).
+pub fn push_chiavi<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
+    let json = serde_json::to_string(keys).expect("keys serialize");
+    if IS_POSTGRES {
+        q.push("SELECT json_array_elements_text(")
+            .push_bind(json)
+            .push("::json)");
+        if K::NUMERICA {
+            q.push("::bigint");
+        }
+    } else {
+        q.push("SELECT value FROM json_each(")
+            .push_bind(json)
+            .push(")");
+    }
+}
+
+/// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, in one statement
+/// (through sqlx; each backend's `per_chiavi` may take a faster path).
+pub async fn per_chiavi_sqlx<T, K>(
+    c: &mut Conn,
+    select_from: &str,
+    ente: &str,
+    col: &str,
+    keys: &[K],
+) -> StoreResult<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+    K: Chiave,
+{
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = sqlx::QueryBuilder::<Db>::new(select_from);
+    q.push(" WHERE id_dominio = ")
+        .push_bind(ente.to_owned())
+        .push(" AND ")
+        .push(col)
+        .push(" IN (");
+    push_chiavi(&mut q, keys);
+    q.push(")");
+    Ok(q.build_query_as::<T>().fetch_all(&mut *c).await?)
+}
+
+/// `SELECT <select> FROM <from> WHERE id_dominio = ?` through sqlx.
+pub async fn tutte_sqlx<T>(c: &mut Conn, select_from: &str, ente: &str) -> StoreResult<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+{
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{select_from} WHERE id_dominio = $1"
+    )))
+    .bind(ente)
+    .fetch_all(&mut *c)
+    .await?)
+}

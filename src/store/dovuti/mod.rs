@@ -1,0 +1,91 @@
+//! The dovuti repository: positions, their state history and the MyPay CSV import.
+
+use super::*;
+use crate::registry::DovutoValido;
+use crate::registry::import_csv::FileCsv;
+
+pub(super) mod sqlite_read;
+
+pub(in crate::store) mod sqlite {
+    use super::*;
+    use crate::store::importazioni::sqlite as import_q;
+    use crate::store::sqlite::*;
+    include!("queries.rs");
+}
+
+pub(in crate::store) mod postgres {
+    use super::*;
+    use crate::store::importazioni::postgres as import_q;
+    use crate::store::postgres::*;
+    include!("queries.rs");
+}
+
+/// Dovuti repository: see the module.
+pub struct Dovuti<'s>(pub(super) &'s Store);
+
+impl Dovuti<'_> {
+    pub async fn insert(&self, ente: &Ente, d: &DovutoValido, motivo: &str) -> StoreResult<Dovuto> {
+        dispatch!(self.0, |q, p| q::insert_dovuto(p, ente, d, motivo, now())
+            .await)
+    }
+    pub async fn update(
+        &self,
+        old: &Dovuto,
+        d: &DovutoValido,
+        motivo: &str,
+    ) -> StoreResult<Dovuto> {
+        dispatch!(self.0, |q, p| q::update_dovuto(p, old, d, motivo, now())
+            .await)
+    }
+    pub async fn change_stato(
+        &self,
+        d: &Dovuto,
+        to: StatoDovuto,
+        motivo: &str,
+    ) -> StoreResult<Dovuto> {
+        dispatch!(self.0, |q, p| q::change_stato(p, d, to, motivo, now())
+            .await)
+    }
+    pub async fn get(&self, ente: &str, iud: &str) -> StoreResult<Dovuto> {
+        dispatch!(self.0, |q, p| q::get_dovuto(p, ente, iud).await)
+    }
+    pub async fn get_by_iuv(&self, ente: &str, iuv: &str) -> StoreResult<Option<Dovuto>> {
+        if let Some(r) = &self.0.reader {
+            match r.dovuto_by_iuv(ente, iuv) {
+                Ok(found) => return found,
+                Err(why) => tracing::debug!(?why, "SQLite fast read fell back to sqlx"),
+            }
+        }
+        dispatch!(self.0, |q, p| q::get_dovuto_by_iuv(p, ente, iuv).await)
+    }
+    pub async fn storia(&self, id: i64) -> StoreResult<Vec<StoricoStato>> {
+        dispatch!(self.0, |q, p| q::storia_dovuto(p, id).await)
+    }
+    pub async fn search(
+        &self,
+        f: &DovutiFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<Dovuto>, i64)> {
+        dispatch!(self.0, |q, p| q::search_dovuti(p, f, limit, offset).await)
+    }
+    pub async fn apply_import(
+        &self,
+        ente: &Ente,
+        tipi: &[TipoDovuto],
+        file: &FileCsv,
+        file_name: Option<&str>,
+        sha256: &str,
+    ) -> StoreResult<ImportJob> {
+        let id = uuid::Uuid::new_v4().to_string();
+        dispatch!(self.0, |q, p| q::apply_dovuti_import(
+            p,
+            ente,
+            tipi,
+            file,
+            (&id, file_name, sha256),
+            now()
+        )
+        .await)
+    }
+}

@@ -1,0 +1,41 @@
+//! The message journal repository: every SOAP exchange, for audit and replay.
+
+use super::*;
+
+pub(in crate::store) mod sqlite {
+    use super::*;
+    use crate::store::sqlite::*;
+    include!("queries.rs");
+}
+
+pub(in crate::store) mod postgres {
+    use super::*;
+    use crate::store::postgres::*;
+    include!("queries.rs");
+}
+
+/// Message journal repository: see the module.
+pub struct Journal<'s>(pub(super) &'s Store);
+
+impl Journal<'_> {
+    pub async fn insert(&self, entries: &[JournalEntry]) -> StoreResult<()> {
+        dispatch!(self.0, |q, p| q::insert_journal(p, entries).await)
+    }
+    pub async fn search(
+        &self,
+        f: &JournalFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<JournalSummary>, i64)> {
+        dispatch!(self.0, |q, p| q::search_journal(p, f, limit, offset).await)
+    }
+    /// Entries with id > `after`, oldest first, bodies included.
+    pub async fn after(&self, after: i64, limit: i64) -> StoreResult<Vec<JournalFull>> {
+        dispatch!(self.0, |q, p| q::journal_after(p, after, limit).await)
+    }
+    /// Deletes entries older than `before`; returns how many.
+    pub async fn prune(&self, before: OffsetDateTime) -> StoreResult<u64> {
+        let before = ceil_secs(before);
+        dispatch!(self.0, |q, p| q::prune_journal(p, before).await)
+    }
+}

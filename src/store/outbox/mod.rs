@@ -1,0 +1,101 @@
+//! The outbox repository: typed jobs, leased to one worker at a time, retried, dead-lettered.
+
+use super::*;
+
+pub(in crate::store) mod sqlite {
+    use super::*;
+    use crate::store::sqlite::*;
+    include!("queries.rs");
+}
+
+pub(in crate::store) mod postgres {
+    use super::*;
+    use crate::store::postgres::*;
+    include!("queries.rs");
+}
+
+/// Outbox repository: see the module.
+pub struct Outbox<'s>(pub(super) &'s Store);
+
+impl Outbox<'_> {
+    /// Enqueues another nodoInviaRPT of an existing RPT (a repeated activation).
+    pub async fn enqueue(&self, kind: TipoJob, ref_id: i64) -> StoreResult<i64> {
+        dispatch!(self.0, |q, p| q::enqueue(p, kind, ref_id, now()).await)
+    }
+    pub async fn pending(&self, kind: &str) -> StoreResult<Vec<OutboxRow>> {
+        dispatch!(self.0, |q, p| q::outbox_pending(p, kind).await)
+    }
+    pub async fn claim(
+        &self,
+        owner: &str,
+        kinds: Option<&[String]>,
+        lease: std::time::Duration,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxJob>> {
+        let now = now();
+        let until = now + lease;
+        dispatch!(self.0, |q, p| q::outbox_claim(
+            p, owner, kinds, until, limit, now
+        )
+        .await)
+    }
+    pub async fn done(&self, id: i64, owner: &str, result: Option<&str>) -> StoreResult<bool> {
+        dispatch!(self.0, |q, p| q::outbox_done(p, id, owner, result, now())
+            .await)
+    }
+    /// `retry_in = None`: the job becomes a dead letter.
+    pub async fn failed(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        retry_in: Option<std::time::Duration>,
+    ) -> StoreResult<bool> {
+        let now = now();
+        let next = retry_in.map(|d| now + d);
+        dispatch!(self.0, |q, p| q::outbox_failed(
+            p, id, owner, error, next, now
+        )
+        .await)
+    }
+    pub async fn retry(&self, id: i64) -> StoreResult<bool> {
+        dispatch!(self.0, |q, p| q::outbox_retry(p, id, now()).await)
+    }
+    pub async fn get(&self, id: i64) -> StoreResult<OutboxJob> {
+        dispatch!(self.0, |q, p| q::outbox_get(p, id).await)
+    }
+    pub async fn list(
+        &self,
+        stato: Option<&str>,
+        kind: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<OutboxJob>, i64)> {
+        dispatch!(self.0, |q, p| q::outbox_list(p, stato, kind, limit, offset)
+            .await)
+    }
+    pub async fn stats(&self) -> StoreResult<Vec<(String, String, i64, Option<OffsetDateTime>)>> {
+        dispatch!(self.0, |q, p| q::outbox_stats(p).await)
+    }
+    pub async fn enqueue_payload(
+        &self,
+        kind: &str,
+        ref_id: Option<i64>,
+        payload: &str,
+    ) -> StoreResult<i64> {
+        dispatch!(self.0, |q, p| q::outbox_enqueue(
+            p,
+            kind,
+            ref_id,
+            payload,
+            now()
+        )
+        .await)
+    }
+    /// Enqueues a `kind` job (`flussi`, `pendenti`) for every active ente not asked
+    /// since `since`.
+    pub async fn plan_per_ente(&self, kind: TipoJob, since: OffsetDateTime) -> StoreResult<u64> {
+        let since = ceil_secs(since);
+        dispatch!(self.0, |q, p| q::plan_per_ente(p, kind, since, now()).await)
+    }
+}

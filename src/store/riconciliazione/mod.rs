@@ -1,0 +1,234 @@
+//! The reconciliation repository (MyPivot): reporting flows, the treasury journal,
+//! notifications and staged receipts, the classification of what they touched, and its views.
+
+use super::*;
+
+pub(in crate::store) mod sqlite {
+    use super::*;
+    use crate::store::contabilita::sqlite as contab_q;
+    use crate::store::importazioni::sqlite as import_q;
+    use crate::store::sqlite::*;
+    include!("queries.rs");
+    include!("flussi.rs");
+    include!("viste.rs");
+    include!("sqlite.rs");
+}
+
+pub(in crate::store) mod postgres {
+    use super::*;
+    use crate::store::contabilita::postgres as contab_q;
+    use crate::store::importazioni::postgres as import_q;
+    use crate::store::postgres::*;
+    include!("queries.rs");
+    include!("flussi.rs");
+    include!("viste.rs");
+    include!("postgres.rs");
+}
+
+/// Reconciliation repository (mypivot): see the module.
+pub struct Riconciliazione<'s>(pub(super) &'s Store);
+
+impl Riconciliazione<'_> {
+    pub async fn flusso_presente(&self, dom: &str, id: &str, data_ora: &str) -> StoreResult<bool> {
+        dispatch!(self.0, |q, p| q::flusso_presente(p, dom, id, data_ora)
+            .await)
+    }
+    pub async fn insert_flusso(&self, f: &NuovoFlusso) -> StoreResult<()> {
+        dispatch!(self.0, |q, p| q::insert_flusso(p, f, now()).await)
+    }
+    pub async fn list_flussi(
+        &self,
+        dom: Option<&str>,
+        stato: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<FlussoScaricato>, i64)> {
+        dispatch!(self.0, |q, p| q::list_flussi(p, dom, stato, limit, offset)
+            .await)
+    }
+    pub async fn import_tesoreria(
+        &self,
+        ente: &str,
+        righe: &[crate::recon::giornale::RigaCassa],
+        storni: &[(u16, String)],
+        fonte: &str,
+        job: Option<&mut ImportJob>,
+    ) -> StoreResult<(u64, u64)> {
+        dispatch!(self.0, |q, p| q::import_tesoreria(
+            p,
+            ente,
+            righe,
+            storni,
+            fonte,
+            job,
+            now()
+        )
+        .await)
+    }
+    pub async fn list_tesoreria(
+        &self,
+        ente: &str,
+        iuf: Option<&str>,
+        iuv: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<RigaTesoreria>, i64)> {
+        dispatch!(self.0, |q, p| q::list_tesoreria(
+            p, ente, iuf, iuv, limit, offset
+        )
+        .await)
+    }
+    pub async fn rendicontazione_ente(&self, ente: &str) -> StoreResult<Vec<RigaRendicontazione>> {
+        dispatch!(self.0, |q, p| q::rendicontazione_ente(p, ente).await)
+    }
+    pub async fn import_notifiche(
+        &self,
+        ente: &str,
+        righe: &[crate::recon::notifiche::Notifica],
+        job: Option<&mut ImportJob>,
+    ) -> StoreResult<u64> {
+        dispatch!(self.0, |q, p| q::import_notifiche(
+            p,
+            ente,
+            righe,
+            job,
+            now()
+        )
+        .await)
+    }
+    /// Reclassifies what the ente's imports touched since the last run (nothing to do is
+    /// one read, so views call it before answering).
+    pub async fn process(&self, ente: &str) -> StoreResult<usize> {
+        if !dispatch!(self.0, |q, p| q::coda_presente(p, ente).await)? {
+            return Ok(0);
+        }
+        dispatch!(self.0, |q, p| q::recon_process(p, ente, now()).await)
+    }
+    pub async fn rebuild(&self, ente: &str) -> StoreResult<usize> {
+        dispatch!(self.0, |q, p| q::recon_rebuild(p, ente, now()).await)
+    }
+    pub async fn in_attesa(&self) -> StoreResult<Vec<String>> {
+        dispatch!(self.0, |q, p| q::recon_in_attesa(p).await)
+    }
+    /// `origine` (the file) names the automatic accertamenti its receipts' bilanci make.
+    pub async fn import_ricevute(
+        &self,
+        ente: &str,
+        righe: &[NuovaRicevuta],
+        origine: &str,
+        job: Option<&mut ImportJob>,
+    ) -> StoreResult<u64> {
+        dispatch!(self.0, |q, p| q::import_ricevute(
+            p,
+            ente,
+            righe,
+            origine,
+            job,
+            now()
+        )
+        .await)
+    }
+    pub async fn search(
+        &self,
+        ente: &str,
+        f: &FiltroRiconciliazione,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<RigaRiconciliazione>, i64)> {
+        dispatch!(self.0, |q, p| q::search_riconciliazione(
+            p, ente, f, limit, offset
+        )
+        .await)
+    }
+    pub async fn pagina(
+        &self,
+        ente: &str,
+        f: &FiltroRiconciliazione,
+        dopo: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<RigaRiconciliazione>> {
+        dispatch!(self.0, |q, p| q::pagina_riconciliazione(
+            p, ente, f, dopo, limit
+        )
+        .await)
+    }
+    pub async fn conteggi(&self, ente: &str) -> StoreResult<Vec<(u64, i64)>> {
+        dispatch!(self.0, |q, p| q::conteggi_riconciliazione(p, ente).await)
+    }
+    pub async fn insert_segnalazione(
+        &self,
+        ente: &str,
+        s: &NuovaSegnalazione,
+        utente: &str,
+    ) -> StoreResult<Segnalazione> {
+        dispatch!(self.0, |q, p| q::insert_segnalazione(
+            p,
+            ente,
+            s,
+            utente,
+            now()
+        )
+        .await)
+    }
+    pub async fn storico_segnalazioni(
+        &self,
+        ente: &str,
+        codice: Option<&str>,
+        solo_attive: bool,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<Segnalazione>, i64)> {
+        dispatch!(self.0, |q, p| q::storico_segnalazioni(
+            p,
+            ente,
+            codice,
+            solo_attive,
+            limit,
+            offset
+        )
+        .await)
+    }
+    pub async fn search_ricevute(
+        &self,
+        ente: &str,
+        f: &FiltroRicevute,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<RicevutaStaged>, i64)> {
+        dispatch!(self.0, |q, p| q::search_ricevute(p, ente, f, limit, offset)
+            .await)
+    }
+    #[allow(clippy::too_many_arguments)]
+    pub async fn search_flussi_rendicontati(
+        &self,
+        ente: &str,
+        iuf: Option<&str>,
+        id_regolamento: Option<&str>,
+        da: Option<Date>,
+        a: Option<Date>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<FlussoRendicontato>, i64)> {
+        dispatch!(self.0, |q, p| q::search_flussi_rendicontati(
+            p,
+            ente,
+            iuf,
+            id_regolamento,
+            da,
+            a,
+            limit,
+            offset
+        )
+        .await)
+    }
+    pub async fn pagamenti_flusso(
+        &self,
+        ente: &str,
+        iuf: &str,
+    ) -> StoreResult<Vec<PagamentoRendicontato>> {
+        dispatch!(self.0, |q, p| q::pagamenti_flusso(p, ente, iuf).await)
+    }
+    pub async fn notifiche_ente(&self, ente: &str) -> StoreResult<Vec<(String, i64)>> {
+        dispatch!(self.0, |q, p| q::notifiche_ente(p, ente).await)
+    }
+}

@@ -1,0 +1,32 @@
+// The reconciliation's bulk writes on SQLite (see sqlite_bulk.rs).
+
+use crate::store::sqlite_bulk;
+
+/// A flow's payments with one prepared statement, inside the caller's transaction.
+async fn insert_pagamenti_flusso(
+    c: &mut Conn,
+    f: &NuovoFlusso,
+    id: i64,
+    regolamento: Date,
+    totale: i64,
+    validi: &[&crate::model::flusso::PagamentoFlusso],
+) -> StoreResult<()> {
+    sqlite_bulk::con_handle(c, |db| {
+        sqlite_bulk::insert_pagamenti_flusso(db, f, id, regolamento, totale, validi)
+    })
+    .await?
+    .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("flow payments write: {e}"))))
+}
+
+/// A failure here fails the caller's transaction (nothing applied), never a retry that
+/// could insert a row twice.
+async fn scrivi(
+    c: &mut Conn,
+    ente: &str,
+    righe: &[motore::Riga<'_>],
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    sqlite_bulk::con_handle(c, |db| sqlite_bulk::scrivi(db, ente, righe, now))
+        .await?
+        .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("reconciliation write: {e}"))))
+}
