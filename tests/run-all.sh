@@ -32,8 +32,12 @@ psql -h 127.0.0.1 -U postgres -d test -qAt -c \
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-# The backend query files are include!d twice, not modules: cargo fmt does not see them.
-rustfmt --edition 2024 --check src/store/*queries.rs src/store/recon_sqlite.rs src/store/recon_postgres.rs
+# The repositories' SQL files are include!d once per backend, not modules: cargo fmt does
+# not see them, so every file an include! names is checked here.
+included=$(grep -rl 'include!("' src/store | while read -r m; do
+  sed -nE "s|^ *include!\(\"([^\"]+)\"\);|$(dirname "$m")/\1|p" "$m"
+done | sort -u)
+rustfmt --edition 2024 --check $included
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test (SQLite and PostgreSQL)"
