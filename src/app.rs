@@ -124,7 +124,8 @@ impl Application {
         let state = AppState {
             store,
             nodo,
-            portal_limiter: Default::default(),
+            limiti: Arc::new(crate::rest::limite::Limiti::from_config(&config.rest)),
+            cache: Default::default(),
             jwt: crate::rest::cittadino::JwtConfig::from_config(&config)
                 .context("citizen tokens (rest.jwt_*)")?
                 .map(Arc::new),
@@ -218,7 +219,7 @@ impl Application {
             store: store.clone(),
             journal,
             limiter: Arc::new(tokio::sync::Semaphore::new(max_in_flight)),
-            cache: Default::default(),
+            cache: self.state.cache.clone(),
         });
         // Behind a TLS-terminating proxy: the same endpoint, trusted only from the proxies.
         let proxy = self.proxy.map(|listener| {

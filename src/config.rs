@@ -41,8 +41,14 @@ pub struct NodoConfig {
     /// Sent as `Ocp-Apim-Subscription-Key` when set (the "nuova connettività").
     pub subscription_key: Option<String>,
     pub connect_timeout_ms: u64,
-    /// How long one call may take; also the SANP retry slot (wait = slot × (2^k − 1)).
+    /// How long one call may take, connecting included; also the SANP retry slot
+    /// (wait = slot × (2^k − 1)).
     pub read_timeout_ms: u64,
+    /// A keep-alive connection unused this long is closed.
+    pub idle_timeout_seconds: u64,
+    /// HTTP(S) proxy toward the Nodo (`http://host:port`; HTTPS goes through CONNECT).
+    /// Unset: direct, whatever the environment says.
+    pub proxy: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,8 +106,13 @@ pub struct RestConfig {
     pub cors_origins: Vec<String>,
     /// Largest accepted request body (dovuti CSV uploads included).
     pub body_limit_bytes: usize,
-    /// Notice lookups (`/api/v1/portale/avvisi`) allowed per client address and minute.
+    /// Notice lookups and receipt downloads allowed per client address and minute.
     pub lookups_per_minute: u32,
+    /// Carts and spontaneous payments started per client address and minute.
+    pub carts_per_minute: u32,
+    /// Reverse proxies in front of the REST port: from these peers `X-Forwarded-For` names
+    /// the client (for the rate limits); from any other peer it is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Citizen tokens from the portal: required issuer and audience (both set to enable).
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
@@ -168,6 +179,8 @@ impl Default for Config {
                 cors_origins: Vec::new(),
                 body_limit_bytes: 64 * 1024 * 1024,
                 lookups_per_minute: 30,
+                carts_per_minute: 10,
+                trusted_proxies: Vec::new(),
                 jwt_issuer: None,
                 jwt_audience: None,
                 jwt_hs256_secret: None,
@@ -201,6 +214,8 @@ impl Default for Config {
                 subscription_key: None,
                 connect_timeout_ms: 5_000,
                 read_timeout_ms: 30_000,
+                idle_timeout_seconds: 50,
+                proxy: None,
             },
             outbox: OutboxConfig {
                 workers: 4,
@@ -374,6 +389,15 @@ impl Config {
                 "rest.jwt_issuer",
                 "citizen tokens need rest.jwt_hs256_secret or rest.jwt_rs256_public_key",
             );
+        }
+        if self.nodo.idle_timeout_seconds == 0 {
+            return bad("nodo.idle_timeout_seconds", "must be at least 1");
+        }
+        if self.rest.lookups_per_minute == 0 {
+            return bad("rest.lookups_per_minute", "must be at least 1");
+        }
+        if self.rest.carts_per_minute == 0 {
+            return bad("rest.carts_per_minute", "must be at least 1");
         }
         if self.pa_soap.max_in_flight == 0 {
             return bad("pa_soap.max_in_flight", "must be at least 1");

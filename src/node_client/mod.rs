@@ -1,8 +1,10 @@
 //! What the gateway calls on the Nodo (NodoPerPa, SANP 2.x): HTTPS with our client
 //! certificate and/or the `Ocp-Apim-Subscription-Key`, the Nodo's certificate checked
-//! against a configured CA, connect and read timeouts, keep-alive connections, and every
-//! exchange in the message journal (direction `OUT`). Retrying is the outbox's business:
-//! this layer says whether a failure is worth retrying ([`NodoError::retryable`]).
+//! against a configured CA, connect and call timeouts, pooled keep-alive connections that
+//! expire when idle, an optional HTTP(S) proxy, and every exchange in the message journal
+//! (direction `OUT`). The HTTP client is `reqwest` on our rustls configuration. Retrying is
+//! the outbox's business: this layer says whether a failure is worth retrying
+//! ([`NodoError::retryable`]).
 
 pub mod ops;
 
@@ -10,10 +12,8 @@ use crate::journal::Journal;
 use crate::soap::{FaultBean, read_envelope, write_envelope};
 use crate::store::JournalEntry;
 use crate::xml::Limits;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use rustls::pki_types::ServerName;
-use std::sync::{Arc, Mutex};
+use bytes::{Bytes, BytesMut};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const CALLS: &str = "pagopa_gateway_nodo_calls_total";
@@ -106,18 +106,14 @@ impl Chiave {
     }
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+/// Idle keep-alive connections kept per Nodo host.
+const MAX_IDLE: usize = 32;
 
 struct Inner {
-    uri: hyper::Uri,
-    authority: String,
-    host: String,
-    port: u16,
-    tls: Option<tokio_rustls::TlsConnector>,
+    url: reqwest::Url,
+    http: reqwest::Client,
     subscription_key: Option<String>,
-    connect_timeout: Duration,
     read_timeout: Duration,
-    idle: Mutex<Vec<Sender>>,
     journal: Option<Journal>,
 }
 
@@ -146,42 +142,43 @@ impl NodoClient {
         let Some(url) = &c.nodo.url else {
             return Ok(base);
         };
-        let uri: hyper::Uri = url.parse()?;
-        let https = uri.scheme_str() == Some("https");
-        let host = uri
-            .host()
-            .ok_or_else(|| anyhow::anyhow!("nodo.url has no host"))?
-            .trim_matches(['[', ']'])
-            .to_owned();
-        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let tls = if https {
-            let dev = &c.pa_soap.dev_pki_dir;
-            let ca = c.nodo.ca.clone().unwrap_or_else(|| dev.join("ca.pem"));
-            let (cert, key) = match (&c.nodo.client_cert, &c.nodo.client_key) {
-                (Some(c), Some(k)) => (c.clone(), k.clone()),
-                _ => (dev.join("client.pem"), dev.join("client.key")),
-            };
-            Some(tokio_rustls::TlsConnector::from(Arc::new(client_tls(
-                &ca, &cert, &key,
-            )?)))
-        } else {
-            None
+        let url = reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("nodo.url: {e}"))?;
+        let mut http = reqwest::Client::builder()
+            .http1_only()
+            .tcp_nodelay(true)
+            .connect_timeout(Duration::from_millis(c.nodo.connect_timeout_ms))
+            .pool_max_idle_per_host(MAX_IDLE)
+            // The Nodo's gateways drop idle connections on their own schedule; closing
+            // ours first avoids writing a request into a connection already gone.
+            .pool_idle_timeout(Duration::from_secs(c.nodo.idle_timeout_seconds))
+            .redirect(reqwest::redirect::Policy::none());
+        http = match url.scheme() {
+            "https" => {
+                let dev = &c.pa_soap.dev_pki_dir;
+                let ca = c.nodo.ca.clone().unwrap_or_else(|| dev.join("ca.pem"));
+                let (cert, key) = match (&c.nodo.client_cert, &c.nodo.client_key) {
+                    (Some(c), Some(k)) => (c.clone(), k.clone()),
+                    _ => (dev.join("client.pem"), dev.join("client.key")),
+                };
+                http.use_preconfigured_tls(client_tls(&ca, &cert, &key)?)
+                    .https_only(true)
+            }
+            "http" => http,
+            other => anyhow::bail!("nodo.url: scheme {other} is neither https nor http"),
         };
-        let authority = uri
-            .authority()
-            .map(|a| a.to_string())
-            .unwrap_or_else(|| host.clone());
+        // Only the configured proxy: never one picked up from the environment.
+        http = match &c.nodo.proxy {
+            Some(p) => http.proxy(
+                reqwest::Proxy::all(p.as_str()).map_err(|e| anyhow::anyhow!("nodo.proxy: {e}"))?,
+            ),
+            None => http.no_proxy(),
+        };
         Ok(NodoClient {
             inner: Some(Arc::new(Inner {
-                uri,
-                authority,
-                host,
-                port,
-                tls,
+                url,
+                http: http.build()?,
                 subscription_key: c.nodo.subscription_key.clone(),
-                connect_timeout: Duration::from_millis(c.nodo.connect_timeout_ms),
                 read_timeout: Duration::from_millis(c.nodo.read_timeout_ms),
-                idle: Mutex::new(Vec::new()),
                 journal,
             })),
             ..base
@@ -324,93 +321,51 @@ fn soap_fault_bean(xml: &str) -> FaultBean {
 }
 
 impl Inner {
+    /// One exchange, bounded as a whole by the read timeout (connecting included) and in
+    /// size by the SOAP message limit.
     async fn post(&self, operation: &str, body: Bytes) -> Result<(u16, Bytes), NodoError> {
-        let mut sender = self.sender().await?;
-        let mut req = hyper::Request::post(self.uri.path_and_query().map_or("/", |p| p.as_str()))
-            .header(hyper::header::HOST, &self.authority)
-            .header(hyper::header::CONTENT_TYPE, "text/xml; charset=utf-8")
-            .header("soapaction", format!("\"{operation}\""));
+        let mut req = self
+            .http
+            .post(self.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .header("soapaction", format!("\"{operation}\""))
+            .body(body);
         if let Some(k) = &self.subscription_key {
             req = req.header("ocp-apim-subscription-key", k);
         }
-        let req = req
-            .body(Full::new(body))
-            .map_err(|e| NodoError::Transport(e.to_string()))?;
         let exchange = async {
-            let resp = sender
-                .send_request(req)
-                .await
-                .map_err(|e| NodoError::Transport(e.to_string()))?;
+            let mut resp = req.send().await.map_err(transport)?;
             let status = resp.status().as_u16();
-            let bytes = Limited::new(resp.into_body(), Limits::MESSAGE.max_bytes)
-                .collect()
-                .await
-                .map_err(|e| NodoError::Transport(e.to_string()))?
-                .to_bytes();
-            Ok::<_, NodoError>((status, bytes))
+            let max = Limits::MESSAGE.max_bytes;
+            let mut buf = BytesMut::new();
+            while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+                if buf.len() + chunk.len() > max {
+                    return Err(NodoError::Transport(format!(
+                        "response larger than {max} bytes"
+                    )));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok::<_, NodoError>((status, buf.freeze()))
         };
-        let out = tokio::time::timeout(self.read_timeout, exchange)
+        tokio::time::timeout(self.read_timeout, exchange)
             .await
             .map_err(|_| {
                 NodoError::Transport(format!("no answer within {:?}", self.read_timeout))
-            })??;
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < 32
-        {
-            idle.push(sender);
-        }
-        Ok(out)
-    }
-
-    async fn sender(&self) -> Result<Sender, NodoError> {
-        loop {
-            let candidate = self.idle.lock().ok().and_then(|mut i| i.pop());
-            match candidate {
-                Some(mut s) if !s.is_closed() => {
-                    if s.ready().await.is_ok() {
-                        return Ok(s);
-                    }
-                }
-                Some(_) => {}
-                None => break,
-            }
-        }
-        tokio::time::timeout(self.connect_timeout, self.connect())
-            .await
-            .map_err(|_| {
-                NodoError::Transport(format!("connect timeout after {:?}", self.connect_timeout))
             })?
-    }
-
-    async fn connect(&self) -> Result<Sender, NodoError> {
-        let t = |e: &dyn std::fmt::Display| NodoError::Transport(e.to_string());
-        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
-            .await
-            .map_err(|e| t(&e))?;
-        tcp.set_nodelay(true).map_err(|e| t(&e))?;
-        if let Some(tls) = &self.tls {
-            let name = ServerName::try_from(self.host.clone()).map_err(|e| t(&e))?;
-            let stream = tls.connect(name, tcp).await.map_err(|e| t(&e))?;
-            handshake(hyper_util::rt::TokioIo::new(stream)).await
-        } else {
-            handshake(hyper_util::rt::TokioIo::new(tcp)).await
-        }
     }
 }
 
-async fn handshake<I>(io: I) -> Result<Sender, NodoError>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (sender, conn) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| NodoError::Transport(e.to_string()))?;
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            tracing::debug!(error = %e, "Nodo connection closed");
-        }
-    });
-    Ok(sender)
+/// The error with its causes (reqwest's own message names only the URL).
+fn transport(e: reqwest::Error) -> NodoError {
+    let mut msg = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        msg.push_str(": ");
+        msg.push_str(&c.to_string());
+        cause = c.source();
+    }
+    NodoError::Transport(msg)
 }
 
 /// Trusts only `ca` for the Nodo and presents our certificate.

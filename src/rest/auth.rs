@@ -6,7 +6,6 @@ use super::{ApiError, AppState};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
@@ -15,7 +14,7 @@ pub enum Caller {
 }
 
 pub fn digest(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
+    crate::digest::sha256(secret.as_bytes())
 }
 
 pub fn digest_hex(secret: &str) -> String {

@@ -1,7 +1,8 @@
 //! The logged-in citizen's area. The portal authenticates the citizen (SPID, CIE, CNS) and
 //! forwards the identity as a signed JWT; the gateway verifies signature (HS256 with a
 //! shared secret or RS256 with the portal's public key — never `none`), issuer, audience
-//! and expiry, and shows only the dovuti of the fiscal code in the token.
+//! and expiry with the `jsonwebtoken` crate, and shows only the dovuti of the fiscal code
+//! in the token.
 
 use super::{ApiError, AppState, Problem};
 use crate::registry::{Dovuto, Page, Paging};
@@ -9,7 +10,7 @@ use crate::store::DovutiFilter;
 use axum::Json;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
-use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,14 +35,15 @@ pub enum JwtError {
     NotConfigured,
 }
 
-/// How tokens are checked (from `rest.jwt_*`).
-#[derive(Debug, Clone)]
+/// How tokens are checked (from `rest.jwt_*`): each configured key with the one algorithm
+/// it may verify, so a token can never choose its own (no `none`, no HS/RS confusion).
+#[derive(Clone)]
 pub struct JwtConfig {
     pub issuer: String,
     pub audience: String,
-    pub hs256_secret: Option<Vec<u8>>,
-    /// DER SubjectPublicKeyInfo of the portal's RSA key.
-    pub rs256_public_key: Option<Vec<u8>>,
+    pub hs256: Option<DecodingKey>,
+    /// The portal's RSA public key.
+    pub rs256: Option<DecodingKey>,
 }
 
 impl JwtConfig {
@@ -50,107 +52,73 @@ impl JwtConfig {
         let (Some(issuer), Some(audience)) = (&r.jwt_issuer, &r.jwt_audience) else {
             return Ok(None);
         };
-        let rs = match &r.jwt_rs256_public_key {
+        let rs256 = match &r.jwt_rs256_public_key {
             Some(p) => {
-                use rustls::pki_types::SubjectPublicKeyInfoDer;
-                use rustls::pki_types::pem::PemObject;
-                Some(
-                    SubjectPublicKeyInfoDer::from_pem_file(p)
-                        .map_err(|e| {
-                            anyhow::anyhow!("rest.jwt_rs256_public_key {}: {e}", p.display())
-                        })?
-                        .to_vec(),
-                )
+                let pem = std::fs::read(p).map_err(|e| {
+                    anyhow::anyhow!("rest.jwt_rs256_public_key {}: {e}", p.display())
+                })?;
+                Some(DecodingKey::from_rsa_pem(&pem).map_err(|e| {
+                    anyhow::anyhow!("rest.jwt_rs256_public_key {}: {e}", p.display())
+                })?)
             }
+            None => None,
+        };
+        let hs256 = match &r.jwt_hs256_secret {
+            Some(s) => Some(
+                DecodingKey::from_secret(s.as_bytes())
+                    .map_err(|e| anyhow::anyhow!("rest.jwt_hs256_secret: {e}"))?,
+            ),
             None => None,
         };
         Ok(Some(JwtConfig {
             issuer: issuer.clone(),
             audience: audience.clone(),
-            hs256_secret: r.jwt_hs256_secret.as_ref().map(|s| s.as_bytes().to_vec()),
-            rs256_public_key: rs,
+            hs256,
+            rs256,
         }))
     }
 }
 
-#[derive(Deserialize)]
-struct Header {
-    alg: String,
-}
+/// Clock skew tolerated on `exp` and `nbf` between the portal and the gateway.
+pub const LEEWAY_SECS: u64 = 60;
 
 #[derive(Deserialize)]
 struct Claims {
-    iss: Option<String>,
-    aud: Option<serde_json::Value>,
-    exp: Option<i64>,
-    nbf: Option<i64>,
     /// SPID's attribute (`TINIT-<CF>`) or a plain `codice_fiscale`.
     #[serde(alias = "codice_fiscale")]
     fiscal_number: Option<String>,
 }
 
-fn b64(s: &str) -> Result<Vec<u8>, JwtError> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| JwtError::Invalid("base64"))
-}
-
-/// Verifies a compact JWS at instant `now` (unix seconds). Pure except for the crypto.
-pub fn verifica(token: &str, cfg: &JwtConfig, now: i64) -> Result<Cittadino, JwtError> {
-    let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(sig), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(JwtError::Invalid("formato"));
-    };
-    let header: Header =
-        serde_json::from_slice(&b64(h)?).map_err(|_| JwtError::Invalid("intestazione"))?;
-    let signed = &token[..h.len() + 1 + p.len()];
-    let sig = b64(sig)?;
-    match (
-        header.alg.as_str(),
-        &cfg.hs256_secret,
-        &cfg.rs256_public_key,
-    ) {
-        ("HS256", Some(secret), _) => {
-            let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
-            aws_lc_rs::hmac::verify(&key, signed.as_bytes(), &sig)
-                .map_err(|_| JwtError::Invalid("firma"))?;
-        }
-        ("RS256", _, Some(spki)) => {
-            let key = aws_lc_rs::signature::ParsedPublicKey::new(
-                &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
-                spki,
-            )
-            .map_err(|_| JwtError::Invalid("chiave pubblica"))?;
-            key.verify_sig(signed.as_bytes(), &sig)
-                .map_err(|_| JwtError::Invalid("firma"))?;
-        }
+/// Verifies a compact JWS against the wall clock: signature with the key configured for the
+/// header's algorithm, then `exp` (required), `nbf`, `iss` and `aud` (both required) with
+/// [`LEEWAY_SECS`]; the checks themselves are the `jsonwebtoken` crate's.
+pub fn verifica(token: &str, cfg: &JwtConfig) -> Result<Cittadino, JwtError> {
+    use jsonwebtoken::errors::ErrorKind as K;
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|_| JwtError::Invalid("intestazione"))?;
+    let (alg, key) = match (header.alg, &cfg.hs256, &cfg.rs256) {
+        (Algorithm::HS256, Some(k), _) => (Algorithm::HS256, k),
+        (Algorithm::RS256, _, Some(k)) => (Algorithm::RS256, k),
         _ => return Err(JwtError::Invalid("algoritmo non ammesso")),
-    }
-    let c: Claims = serde_json::from_slice(&b64(p)?).map_err(|_| JwtError::Invalid("contenuto"))?;
-    const LEEWAY: i64 = 60;
-    match c.exp {
-        Some(exp) if exp + LEEWAY >= now => {}
-        Some(_) => return Err(JwtError::Expired),
-        None => return Err(JwtError::Invalid("exp mancante")),
-    }
-    if c.nbf.is_some_and(|nbf| nbf - LEEWAY > now) {
-        return Err(JwtError::Invalid("non ancora valido"));
-    }
-    if c.iss.as_deref() != Some(cfg.issuer.as_str()) {
-        return Err(JwtError::Invalid("emittente"));
-    }
-    let aud_ok = match &c.aud {
-        Some(serde_json::Value::String(a)) => *a == cfg.audience,
-        Some(serde_json::Value::Array(a)) => {
-            a.iter().any(|v| v.as_str() == Some(cfg.audience.as_str()))
-        }
-        _ => false,
     };
-    if !aud_ok {
-        return Err(JwtError::Invalid("destinatario"));
-    }
+    let mut v = Validation::new(alg);
+    v.leeway = LEEWAY_SECS;
+    v.validate_nbf = true;
+    v.set_issuer(&[&cfg.issuer]);
+    v.set_audience(&[&cfg.audience]);
+    v.set_required_spec_claims(&["exp", "iss", "aud"]);
+    let c = jsonwebtoken::decode::<Claims>(token, key, &v)
+        .map_err(|e| match e.kind() {
+            K::ExpiredSignature => JwtError::Expired,
+            K::InvalidSignature => JwtError::Invalid("firma"),
+            K::InvalidAlgorithm => JwtError::Invalid("algoritmo non ammesso"),
+            K::InvalidIssuer => JwtError::Invalid("emittente"),
+            K::InvalidAudience => JwtError::Invalid("destinatario"),
+            K::ImmatureSignature => JwtError::Invalid("non ancora valido"),
+            K::MissingRequiredClaim(_) | K::InvalidClaimFormat(_) => JwtError::Invalid("contenuto"),
+            _ => JwtError::Invalid("formato"),
+        })?
+        .claims;
     let cf = c
         .fiscal_number
         .ok_or(JwtError::Invalid("codice fiscale mancante"))?;
@@ -175,8 +143,7 @@ impl FromRequestParts<AppState> for Cittadino {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthorized)?;
         let cfg = s.jwt.as_ref().ok_or(ApiError::Unauthorized)?;
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        verifica(token.trim(), cfg, now).map_err(|e| {
+        verifica(token.trim(), cfg).map_err(|e| {
             tracing::info!(error = %e, "citizen token refused");
             ApiError::Unauthorized
         })
@@ -216,15 +183,18 @@ async fn miei_dovuti(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
-    const NOW: i64 = 1_790_000_000;
+    fn now() -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp()
+    }
 
     fn cfg() -> JwtConfig {
         JwtConfig {
             issuer: "https://portale.example.it".into(),
             audience: "pagopa-gateway".into(),
-            hs256_secret: Some(b"0123456789abcdef0123456789abcdef".to_vec()),
-            rs256_public_key: None,
+            hs256: Some(DecodingKey::from_secret(b"0123456789abcdef0123456789abcdef").unwrap()),
+            rs256: None,
         }
     }
 
@@ -248,14 +218,14 @@ mod tests {
     }
 
     fn claims() -> serde_json::Value {
-        serde_json::json!({"iss": "https://portale.example.it", "aud": "pagopa-gateway", "exp": NOW + 300, "fiscal_number": "TINIT-RSSMRA85T10A562S"})
+        serde_json::json!({"iss": "https://portale.example.it", "aud": "pagopa-gateway", "exp": now() + 300, "fiscal_number": "TINIT-RSSMRA85T10A562S"})
     }
 
     #[test]
     fn a_valid_token_names_its_citizen() {
         let t = hs256(claims(), b"0123456789abcdef0123456789abcdef");
         assert_eq!(
-            verifica(&t, &cfg(), NOW).unwrap().codice_fiscale,
+            verifica(&t, &cfg()).unwrap().codice_fiscale,
             "RSSMRA85T10A562S"
         );
         let mut c = claims();
@@ -263,34 +233,30 @@ mod tests {
         c["codice_fiscale"] = c["fiscal_number"].take();
         c.as_object_mut().unwrap().remove("fiscal_number");
         let t = hs256(c, b"0123456789abcdef0123456789abcdef");
-        assert!(verifica(&t, &cfg(), NOW).is_ok());
+        assert!(verifica(&t, &cfg()).is_ok());
     }
 
     #[test]
     fn expired_wrongly_signed_foreign_or_unsigned_tokens_are_refused() {
         let secret = b"0123456789abcdef0123456789abcdef";
         let mut c = claims();
-        c["exp"] = serde_json::json!(NOW - 61);
-        assert_eq!(
-            verifica(&hs256(c, secret), &cfg(), NOW),
-            Err(JwtError::Expired)
-        );
+        c["exp"] = serde_json::json!(now() - 61);
+        assert_eq!(verifica(&hs256(c, secret), &cfg()), Err(JwtError::Expired));
         assert_eq!(
             verifica(
                 &hs256(claims(), b"another secret of thirty-two byt"),
-                &cfg(),
-                NOW
+                &cfg()
             ),
             Err(JwtError::Invalid("firma"))
         );
         for (k, v) in [("iss", "https://evil.example"), ("aud", "someone-else")] {
             let mut c = claims();
             c[k] = serde_json::json!(v);
-            assert!(verifica(&hs256(c, secret), &cfg(), NOW).is_err(), "{k}");
+            assert!(verifica(&hs256(c, secret), &cfg()).is_err(), "{k}");
         }
         let mut c = claims();
         c.as_object_mut().unwrap().remove("exp");
-        assert!(verifica(&hs256(c, secret), &cfg(), NOW).is_err());
+        assert!(verifica(&hs256(c, secret), &cfg()).is_err());
         // alg none, and a token whose signature was cut off.
         let none = format!(
             "{}.{}.",
@@ -298,13 +264,38 @@ mod tests {
             enc(&claims())
         );
         assert_eq!(
-            verifica(&none, &cfg(), NOW),
-            Err(JwtError::Invalid("algoritmo non ammesso"))
+            verifica(&none, &cfg()),
+            Err(JwtError::Invalid("intestazione"))
         );
         let t = hs256(claims(), secret);
         let cut = &t[..t.rfind('.').unwrap()];
-        assert!(verifica(cut, &cfg(), NOW).is_err());
-        assert!(verifica("a.b.c.d", &cfg(), NOW).is_err());
+        assert!(verifica(cut, &cfg()).is_err());
+        assert!(verifica("a.b.c.d", &cfg()).is_err());
+    }
+
+    #[test]
+    fn the_clock_leeway_is_sixty_seconds_and_iss_aud_are_required() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let with = |k: &str, v: serde_json::Value| {
+            let mut c = claims();
+            c[k] = v;
+            verifica(&hs256(c, secret), &cfg())
+        };
+        assert!(with("exp", serde_json::json!(now() - 30)).is_ok());
+        assert!(with("nbf", serde_json::json!(now() + 30)).is_ok());
+        assert_eq!(
+            with("nbf", serde_json::json!(now() + 120)),
+            Err(JwtError::Invalid("non ancora valido"))
+        );
+        for k in ["iss", "aud"] {
+            let mut c = claims();
+            c.as_object_mut().unwrap().remove(k);
+            assert_eq!(
+                verifica(&hs256(c, secret), &cfg()),
+                Err(JwtError::Invalid("contenuto")),
+                "{k}"
+            );
+        }
     }
 
     #[test]
@@ -313,9 +304,14 @@ mod tests {
         use aws_lc_rs::signature::KeyPair;
         let kp = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
         let spki = kp.public_key().as_der().unwrap();
+        // The key as the portal publishes it: a PEM SubjectPublicKeyInfo.
+        let pem = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            base64::engine::general_purpose::STANDARD.encode(spki.as_ref())
+        );
         let cfg = JwtConfig {
-            hs256_secret: None,
-            rs256_public_key: Some(spki.as_ref().to_vec()),
+            hs256: None,
+            rs256: Some(DecodingKey::from_rsa_pem(pem.as_bytes()).unwrap()),
             ..cfg()
         };
         let signed = format!(
@@ -336,13 +332,13 @@ mod tests {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&sig)
         );
         assert_eq!(
-            verifica(&t, &cfg, NOW).unwrap().codice_fiscale,
+            verifica(&t, &cfg).unwrap().codice_fiscale,
             "RSSMRA85T10A562S"
         );
         // An HS256 token signed with the public key as secret (the classic confusion) fails.
         let forged = hs256(claims(), spki.as_ref());
         assert_eq!(
-            verifica(&forged, &cfg, NOW),
+            verifica(&forged, &cfg),
             Err(JwtError::Invalid("algoritmo non ammesso"))
         );
     }

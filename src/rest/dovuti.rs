@@ -14,7 +14,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -255,10 +254,7 @@ async fn import_dovuti(
     if body.is_empty() {
         return Err(ApiError::Validation("file vuoto".into()));
     }
-    let sha: String = Sha256::digest(&body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = crate::digest::sha256_hex(&body);
     let text = import_csv::decode(&body);
     // Parsing a large file is CPU work: keep it off the async workers.
     let file = tokio::task::spawn_blocking(move || import_csv::parse(&text, versione))

@@ -9,6 +9,7 @@ mod enti;
 pub mod error;
 mod flussi;
 mod journal;
+pub mod limite;
 pub(crate) mod outbox;
 pub mod portale;
 mod riconciliazione;
@@ -41,8 +42,10 @@ pub struct AppState {
     pub store: Store,
     /// The client toward the Nodo (journaled), for portal payments.
     pub nodo: crate::node_client::NodoClient,
-    /// Per-client limit of the portal's notice lookups.
-    pub portal_limiter: Arc<portale::Limiter>,
+    /// Per-client limits of the portal's public endpoints.
+    pub limiti: Arc<limite::Limiti>,
+    /// The registry rows every payment reads, shared with the PA endpoint.
+    pub cache: Arc<crate::store::cache::RegistryCache>,
     /// How citizen tokens are verified; `None`: the citizen area answers 401.
     pub jwt: Option<Arc<cittadino::JwtConfig>>,
     pub admin_token_digest: [u8; 32],

@@ -4,6 +4,7 @@
 //! notices cannot be enumerated), spontaneous payments, cart checkout through the Nodo with
 //! the outcome to poll, and the receipts.
 
+use super::limite::{Client, Limiter};
 use super::viste::EsitoRptCarrello;
 use super::{ApiError, AppState, Problem};
 use crate::dominio::posizione::NonPagabile;
@@ -12,17 +13,11 @@ use crate::model::{CodiceFiscale, Importo, NumeroAvviso, StatoDovuto};
 use crate::pagamenti::{CarrelloError, EsitoCarrello, NonQuotabile, RichiestaCarrello};
 use crate::registry::{Contatti, Page, Paging};
 use crate::store::EntiFilter;
-use crate::store::cache::RegistryCache;
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -38,44 +33,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ricevuta_html))
         .routes(routes!(ricevuta_txt))
         .routes(routes!(ricevuta_xml))
-}
-
-/// Fixed one-minute windows per client address.
-#[derive(Default)]
-pub struct Limiter {
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
-}
-
-impl Limiter {
-    /// `true` when `client` may make one more lookup this minute.
-    pub fn allow(&self, client: &str, per_minute: u32) -> bool {
-        let mut w = self.windows.lock().expect("limiter lock");
-        if w.len() > 100_000 {
-            w.retain(|_, (t, _)| t.elapsed() < Duration::from_secs(60));
-        }
-        let e = w.entry(client.to_owned()).or_insert((Instant::now(), 0));
-        if e.0.elapsed() >= Duration::from_secs(60) {
-            *e = (Instant::now(), 0);
-        }
-        e.1 += 1;
-        e.1 <= per_minute
-    }
-}
-
-/// Who is asking, for the rate limit: the peer address (the portal's backend forwards its
-/// own traffic; put the limit on the public side too).
-pub struct Client(String);
-
-impl FromRequestParts<AppState> for Client {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Client(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string()),
-        ))
-    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -204,6 +161,16 @@ pub struct AvvisoQuery {
     codice_fiscale: String,
 }
 
+/// 429 when `client` has used up its allowance on `l`.
+fn limit(l: &Limiter, client: &Client, what: &str) -> Result<(), ApiError> {
+    if l.allow(client.0) {
+        return Ok(());
+    }
+    Err(ApiError::TooManyRequests(format!(
+        "{what}: riprovare tra un minuto"
+    )))
+}
+
 fn non_trovato() -> ApiError {
     ApiError::NotFound("avviso non trovato per questo codice fiscale".into())
 }
@@ -217,14 +184,7 @@ async fn avviso(
     client: Client,
     Query(q): Query<AvvisoQuery>,
 ) -> Result<Json<Avviso>, ApiError> {
-    if !s
-        .portal_limiter
-        .allow(&client.0, s.config.rest.lookups_per_minute)
-    {
-        return Err(ApiError::TooManyRequests(
-            "troppe ricerche di avvisi: riprovare tra un minuto".into(),
-        ));
-    }
+    limit(&s.limiti.ricerche, &client, "troppe ricerche di avvisi")?;
     let iuv = match (&q.numero_avviso, &q.iuv) {
         (Some(n), _) => NumeroAvviso::parse(n)
             .map_err(|e| ApiError::Validation(format!("numero_avviso: {}", e.0)))?
@@ -249,12 +209,12 @@ async fn avviso(
     }
     let ente = s.store.registro().get_ente(&q.id_dominio).await?;
     let now = time::OffsetDateTime::now_utc();
-    let cache = RegistryCache::default();
     let (stato, importo) = match d.stato {
         StatoDovuto::Pagato => ("PAGATO", d.importo),
         StatoDovuto::PagamentoIniziato => ("IN_CORSO", d.importo),
         StatoDovuto::Annullato => ("ANNULLATO", d.importo),
-        _ => match crate::pagamenti::quota(&s.store, &cache, &q.id_dominio, &iuv, now, false).await
+        _ => match crate::pagamenti::quota(&s.store, &s.cache, &q.id_dominio, &iuv, now, false)
+            .await
         {
             Ok(quota) => ("PAGABILE", quota.prezzo.importo),
             Err(NonQuotabile::NonPagabile(NonPagabile::Scaduto)) => ("SCADUTO", d.importo),
@@ -288,12 +248,14 @@ pub struct Spontaneo {
 /// by the tipo or entered), then pays it now (checkout) or keeps its notice.
 #[utoipa::path(post, path = "/api/v1/portale/enti/{id_dominio}/spontanei", tag = "portale", params(("id_dominio" = String, Path)),
     request_body = Spontaneo,
-    responses((status = 201, body = Avviso), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = Avviso), (status = 404, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn spontaneo(
     State(s): State<AppState>,
+    client: Client,
     Path(id): Path<String>,
     Json(b): Json<Spontaneo>,
 ) -> Result<(StatusCode, Json<Avviso>), ApiError> {
+    limit(&s.limiti.carrelli, &client, "troppi pagamenti avviati")?;
     let e = s.store.registro().get_ente(&id).await?;
     let t = match s
         .store
@@ -356,12 +318,14 @@ async fn spontaneo(
 /// retried, poll the cart.
 #[utoipa::path(post, path = "/api/v1/portale/carrelli", tag = "portale",
     request_body = RichiestaCarrello,
-    responses((status = 201, body = EsitoCarrello), (status = 409, body = Problem), (status = 422, body = Problem), (status = 502, body = Problem)))]
+    responses((status = 201, body = EsitoCarrello), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem), (status = 502, body = Problem)))]
 async fn checkout(
     State(s): State<AppState>,
+    client: Client,
     Json(req): Json<RichiestaCarrello>,
 ) -> Result<(StatusCode, Json<EsitoCarrello>), ApiError> {
-    match crate::pagamenti::checkout(&s.store, &RegistryCache::default(), &s.nodo, &req).await {
+    limit(&s.limiti.carrelli, &client, "troppi pagamenti avviati")?;
+    match crate::pagamenti::checkout(&s.store, &s.cache, &s.nodo, &req).await {
         Ok(e) => Ok((StatusCode::CREATED, Json(e))),
         Err(CarrelloError::Regola(v)) => Err(ApiError::Validation(v.0)),
         Err(e @ CarrelloError::NonPagabile { .. }) => Err(ApiError::Conflict(e.to_string())),
@@ -418,10 +382,12 @@ pub struct RicevutaQuery {
 
 async fn rt_del_pagatore(
     s: &AppState,
+    client: &Client,
     dom: &str,
     iuv: &str,
     cf: &str,
 ) -> Result<(crate::model::rpt::Rt, Vec<u8>), ApiError> {
+    limit(&s.limiti.ricerche, client, "troppe ricerche di ricevute")?;
     let nf = || ApiError::NotFound("ricevuta non trovata per questo codice fiscale".into());
     let (_, raw) = s
         .store
@@ -442,13 +408,14 @@ async fn rt_del_pagatore(
 /// The receipt of a paid notice, human-readable (HTML).
 #[utoipa::path(get, path = "/api/v1/portale/ricevute/{id_dominio}/{iuv}/ricevuta.html", tag = "portale",
     params(("id_dominio" = String, Path), ("iuv" = String, Path), RicevutaQuery),
-    responses((status = 200, content_type = "text/html", body = String), (status = 404, body = Problem)))]
+    responses((status = 200, content_type = "text/html", body = String), (status = 404, body = Problem), (status = 429, body = Problem)))]
 async fn ricevuta_html(
     State(s): State<AppState>,
+    client: Client,
     Path((dom, iuv)): Path<(String, String)>,
     Query(q): Query<RicevutaQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (rt, _) = rt_del_pagatore(&s, &dom, &iuv, &q.codice_fiscale).await?;
+    let (rt, _) = rt_del_pagatore(&s, &client, &dom, &iuv, &q.codice_fiscale).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         crate::mail::ricevuta_html(&rt),
@@ -458,13 +425,14 @@ async fn ricevuta_html(
 /// The receipt of a paid notice as plain text.
 #[utoipa::path(get, path = "/api/v1/portale/ricevute/{id_dominio}/{iuv}/ricevuta.txt", tag = "portale",
     params(("id_dominio" = String, Path), ("iuv" = String, Path), RicevutaQuery),
-    responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = Problem)))]
+    responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = Problem), (status = 429, body = Problem)))]
 async fn ricevuta_txt(
     State(s): State<AppState>,
+    client: Client,
     Path((dom, iuv)): Path<(String, String)>,
     Query(q): Query<RicevutaQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (rt, _) = rt_del_pagatore(&s, &dom, &iuv, &q.codice_fiscale).await?;
+    let (rt, _) = rt_del_pagatore(&s, &client, &dom, &iuv, &q.codice_fiscale).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         crate::mail::ricevuta_txt(&rt),
@@ -474,12 +442,13 @@ async fn ricevuta_txt(
 /// The RT exactly as received from the Nodo.
 #[utoipa::path(get, path = "/api/v1/portale/ricevute/{id_dominio}/{iuv}/rt.xml", tag = "portale",
     params(("id_dominio" = String, Path), ("iuv" = String, Path), RicevutaQuery),
-    responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = Problem)))]
+    responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = Problem), (status = 429, body = Problem)))]
 async fn ricevuta_xml(
     State(s): State<AppState>,
+    client: Client,
     Path((dom, iuv)): Path<(String, String)>,
     Query(q): Query<RicevutaQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (_, raw) = rt_del_pagatore(&s, &dom, &iuv, &q.codice_fiscale).await?;
+    let (_, raw) = rt_del_pagatore(&s, &client, &dom, &iuv, &q.codice_fiscale).await?;
     Ok(([(header::CONTENT_TYPE, "application/xml")], raw))
 }

@@ -468,11 +468,7 @@ pub fn report(
     importate: u64,
     scarti: Vec<crate::recon::giornale::Scarto>,
 ) -> store::ImportJob {
-    use sha2::Digest;
-    let sha: String = sha2::Sha256::digest(body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = crate::digest::sha256_hex(body);
     store::ImportJob {
         id: uuid::Uuid::new_v4().to_string(),
         id_dominio: ente.to_owned(),

@@ -5,7 +5,6 @@
 
 use crate::model::Importo;
 use crate::xml::Writer;
-use sha2::Digest;
 
 /// One incoming movement (a "sospeso di entrata").
 #[derive(Debug, Clone)]
@@ -106,7 +105,7 @@ pub fn opi_xml(ente: &EnteTesoreria, giorno: time::Date, movimenti: &[Movimento]
             .close("movimento_conto_evidenza");
     }
     w.close("informazioni_conto_evidenza");
-    let digest = crate::xml::encode_base64(&sha2::Sha256::digest(csv(movimenti).as_bytes()));
+    let digest = crate::xml::encode_base64(&crate::digest::sha256(csv(movimenti).as_bytes()));
     w.open_with(
         "ds:Signature",
         &[("xmlns:ds", "http://www.w3.org/2000/09/xmldsig#")],

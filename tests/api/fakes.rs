@@ -344,3 +344,49 @@ pub fn lista_pendenti(rpts: &[(&str, &str, &str, &str)]) -> String {
     s.push_str("</listaRPTPendenti></ppt:nodoChiediListaPendentiRPTRisposta>");
     s
 }
+
+/// An HTTP proxy that only tunnels (CONNECT), as intermediaries often must cross to reach
+/// pagoPA; records where each tunnel went. TLS stays end to end, so it sees no content.
+#[derive(Clone, Default)]
+pub struct FakeProxy {
+    pub tunnels: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeProxy {
+    pub async fn start() -> (FakeProxy, SocketAddr) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let proxy = FakeProxy::default();
+        let tunnels = proxy.tunnels.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = l.accept().await {
+                let tunnels = tunnels.clone();
+                tokio::spawn(async move {
+                    let mut client = BufReader::new(client);
+                    let mut line = String::new();
+                    client.read_line(&mut line).await.ok()?;
+                    let target = line.strip_prefix("CONNECT ")?.split(' ').next()?.to_owned();
+                    // The rest of the request head.
+                    loop {
+                        let mut h = String::new();
+                        if client.read_line(&mut h).await.ok()? == 0 || h == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut upstream = tokio::net::TcpStream::connect(&target).await.ok()?;
+                    tunnels.lock().unwrap().push(target);
+                    let mut client = client.into_inner();
+                    client
+                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                        .await
+                        .ok()?;
+                    tokio::io::copy_bidirectional(&mut client, &mut upstream)
+                        .await
+                        .ok();
+                    Some(())
+                });
+            }
+        });
+        (proxy, addr)
+    }
+}

@@ -332,3 +332,47 @@ async fn a_nodo_that_does_not_answer_in_time_is_asked_again_sqlite() {
 async fn a_nodo_that_does_not_answer_in_time_is_asked_again_postgres() {
     a_nodo_that_does_not_answer_in_time_is_asked_again_after_the_backoff(Backend::Postgres).await
 }
+
+async fn the_nodo_is_reached_through_the_configured_proxy(backend: Backend) {
+    let (nodo, listener, addr) = FakeNodo::bind().await;
+    let (proxy, proxy_addr) = FakeProxy::start().await;
+    let mut app = TestApp::spawn_with(backend, |c| {
+        c.nodo.url = Some(format!("https://localhost:{}/nodo", addr.port()));
+        c.nodo.proxy = Some(format!("http://{proxy_addr}"));
+        c.outbox.poll_ms = 50;
+    })
+    .await;
+    nodo.serve(listener, &app.config.pa_soap.dev_pki_dir);
+    let iuv = setup(&mut app).await;
+    attiva(&app, &iuv, "100.00").await;
+    let store = app.store();
+    assert!(
+        eventually(10, async || store
+            .pagamenti()
+            .get_rpt(ENTE, &iuv, CCP)
+            .await
+            .unwrap()
+            .unwrap()
+            .stato
+            .as_str()
+            == "INVIATA")
+        .await,
+        "sent through the proxy"
+    );
+    assert_eq!(nodo.received("nodoInviaRPT").len(), 1);
+    let tunnels = proxy.tunnels.lock().unwrap().clone();
+    let target = format!("localhost:{}", addr.port());
+    assert!(
+        !tunnels.is_empty() && tunnels.iter().all(|t| *t == target),
+        "{tunnels:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_nodo_is_reached_through_the_configured_proxy_sqlite() {
+    the_nodo_is_reached_through_the_configured_proxy(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn the_nodo_is_reached_through_the_configured_proxy_postgres() {
+    the_nodo_is_reached_through_the_configured_proxy(Backend::Postgres).await
+}

@@ -109,6 +109,77 @@ async fn enti_pages_and_notice_lookup_resist_enumeration(backend: Backend) {
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
 
+/// Receipts and carts are limited per client like notice lookups; behind a trusted proxy
+/// each forwarded client has its own allowance, and a forged leftmost hop changes nothing.
+async fn receipts_and_carts_are_limited_per_client_behind_a_trusted_proxy(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.rest.lookups_per_minute = 3;
+        c.rest.carts_per_minute = 2;
+        // The in-process test client comes from 127.0.0.1: our "proxy".
+        c.rest.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    app.seed_ente(A, "c_a", 1).await;
+    let get = |xff: &'static str| {
+        let app = &app;
+        async move {
+            let path = format!(
+                "/api/v1/portale/ricevute/{A}/01000000000000099/ricevuta.txt?codice_fiscale={CF}"
+            );
+            app.raw_with(
+                Method::GET,
+                &path,
+                None,
+                &[("x-forwarded-for", xff)],
+                "application/json",
+                Vec::new(),
+            )
+            .await
+            .0
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(get("203.0.113.1").await, StatusCode::NOT_FOUND);
+    }
+    assert_eq!(get("203.0.113.1").await, StatusCode::TOO_MANY_REQUESTS);
+    // The client cannot pass for someone else by prepending an address.
+    assert_eq!(
+        get("203.0.113.2, 203.0.113.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(get("203.0.113.2").await, StatusCode::NOT_FOUND);
+    let cart = |xff: &'static str| {
+        let app = &app;
+        async move {
+            let body = serde_json::to_vec(&json!({"dovuti": []})).unwrap();
+            app.raw_with(
+                Method::POST,
+                "/api/v1/portale/carrelli",
+                None,
+                &[("x-forwarded-for", xff)],
+                "application/json",
+                body,
+            )
+            .await
+            .0
+        }
+    };
+    for _ in 0..2 {
+        assert_eq!(cart("203.0.113.3").await, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(cart("203.0.113.3").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(cart("203.0.113.4").await, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn receipts_and_carts_are_limited_per_client_behind_a_trusted_proxy_sqlite() {
+    receipts_and_carts_are_limited_per_client_behind_a_trusted_proxy(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn receipts_and_carts_are_limited_per_client_behind_a_trusted_proxy_postgres() {
+    receipts_and_carts_are_limited_per_client_behind_a_trusted_proxy(Backend::Postgres).await
+}
+
 #[tokio::test]
 async fn enti_pages_and_notice_lookup_resist_enumeration_sqlite() {
     enti_pages_and_notice_lookup_resist_enumeration(Backend::Sqlite).await
