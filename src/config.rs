@@ -131,8 +131,9 @@ pub struct PaSoapConfig {
     pub key: Option<PathBuf>,
     /// CA bundle the Nodo's client certificate must chain to.
     pub client_ca: Option<PathBuf>,
-    /// If not empty, the client certificate subject must contain one of these strings.
-    pub client_subject_pins: Vec<String>,
+    /// If not empty, the client certificate subject must satisfy one of these
+    /// distinguished names: each of a pin's attributes among the subject's, equal in value.
+    pub client_subject_pins: Vec<crate::dn::Dn>,
     pub dev_pki_dir: PathBuf,
     /// An activation (paaAttivaRPT) without an RT after this long expires: the position
     /// becomes payable again. A later RT is still applied.
@@ -465,5 +466,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("admin_token"), "{e}");
+        // Subject pins are distinguished names, read at start.
+        let e = from_toml("[pa_soap]\nclient_subject_pins = [\"CN=a,\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("client_subject_pins"), "{e}");
+        let c =
+            from_toml("[pa_soap]\nclient_subject_pins = [\"CN=nodo\\\\, spa, O=PagoPA\"]").unwrap();
+        assert_eq!(c.pa_soap.client_subject_pins[0].attributi().len(), 2);
     }
 }

@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod digest;
+pub mod dn;
 pub mod dominio;
 pub mod jobs;
 pub mod journal;

@@ -3,6 +3,7 @@
 //! low-level-rustls example) that handshakes each connection in its own task, so a slow
 //! handshake never blocks the others, and drains open connections on shutdown.
 
+use crate::dn::Dn;
 use anyhow::Context;
 use axum::Router;
 use hyper::body::Incoming;
@@ -24,8 +25,16 @@ use tower::ServiceExt;
 /// The authenticated peer of a connection, put into every request's extensions.
 #[derive(Debug, Clone)]
 pub struct ClientIdentity {
+    /// For logs and the journal.
     pub subject: String,
     pub serial: String,
+    /// The subject as attributes, what pins are compared with.
+    pub dn: Dn,
+}
+
+/// No pins: every verified client; else one pin the subject satisfies.
+pub fn pinned(subject: &Dn, pins: &[Dn]) -> bool {
+    pins.is_empty() || pins.iter().any(|p| subject.satisfies(p))
 }
 
 pub fn install_crypto_provider() {
@@ -72,10 +81,18 @@ fn identity(cert: &CertificateDer<'_>) -> ClientIdentity {
         Ok((_, c)) => ClientIdentity {
             subject: c.subject().to_string(),
             serial: c.raw_serial_as_string(),
+            // From the certificate's own structure, never from its text form (which does not
+            // escape a comma inside a value). A value that is not a string is left out: a
+            // pin can then only fail on it, never pass.
+            dn: Dn::from_attributes(c.subject().iter_attributes().filter_map(|a| {
+                let v = a.as_str().ok()?;
+                Some((a.attr_type().to_id_string(), v.to_owned()))
+            })),
         },
         Err(_) => ClientIdentity {
             subject: String::new(),
             serial: String::new(),
+            dn: Dn::default(),
         },
     }
 }
@@ -86,7 +103,7 @@ pub async fn serve(
     listener: TcpListener,
     tls: Arc<ServerConfig>,
     router: Router,
-    subject_pins: Arc<Vec<String>>,
+    subject_pins: Arc<Vec<Dn>>,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
 ) {
@@ -137,7 +154,7 @@ pub async fn serve(
             else {
                 return; // unreachable: the verifier requires a certificate
             };
-            if !pins.is_empty() && !pins.iter().any(|p| id.subject.contains(p.as_str())) {
+            if !pinned(&id.dn, &pins) {
                 tracing::warn!(%peer, subject = %id.subject, "client certificate subject not pinned: connection closed");
                 return;
             }

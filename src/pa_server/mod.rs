@@ -278,7 +278,7 @@ async fn handle(
 pub struct ProxyTrust {
     pub trusted: std::sync::Arc<Vec<std::net::IpAddr>>,
     pub subject_header: axum::http::HeaderName,
-    pub pins: std::sync::Arc<Vec<String>>,
+    pub pins: std::sync::Arc<Vec<crate::dn::Dn>>,
 }
 
 /// Middleware of the proxy listener: the client-certificate subject header is believed
@@ -299,10 +299,16 @@ pub async fn require_trusted_proxy(
         Some("peer is not a trusted proxy")
     } else if subject.is_empty() {
         Some("no client certificate subject from the proxy")
-    } else if !t.pins.is_empty() && !t.pins.iter().any(|p| subject.contains(p.as_str())) {
-        Some("client certificate subject not pinned")
-    } else {
+    } else if t.pins.is_empty() {
         None
+    } else {
+        match crate::dn::Dn::parse(subject) {
+            Err(_) => Some("client certificate subject unreadable"),
+            Ok(dn) if !crate::tls::pinned(&dn, &t.pins) => {
+                Some("client certificate subject not pinned")
+            }
+            Ok(_) => None,
+        }
     };
     match why {
         Some(why) => {

@@ -57,15 +57,40 @@ mod trusted_proxy_with_a_pinned_subject_is_served_anything_else_refused {
         let mut app = TestApp::spawn_with(backend, |c| {
             c.pa_soap.proxy_listen = Some("127.0.0.1:0".parse().unwrap());
             c.pa_soap.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
-            c.pa_soap.client_subject_pins = vec!["CN=nodo".into()];
+            c.pa_soap.client_subject_pins = vec![
+                "CN=altro-nodo".parse().unwrap(),
+                "CN=nodo-pagopa, O=PagoPA S.p.A.".parse().unwrap(),
+            ];
         })
         .await;
         let env = verifica_envelope(&app).await;
         app.start();
         let addr = app.proxy.expect("proxy listener");
-        let (status, body) = post_plain(addr, Some("CN=nodo-pagopa,O=PagoPA S.p.A."), &env).await;
-        assert_eq!(status, 200, "{body}");
-        assert!(body.contains("<esito>OK</esito>"), "{body}");
+        for served in [
+            "CN=nodo-pagopa,O=PagoPA S.p.A.",
+            "C=IT, O=PagoPA S.p.A., CN=NODO-PAGOPA",
+        ] {
+            let (status, body) = post_plain(addr, Some(served), &env).await;
+            assert_eq!(status, 200, "{served}: {body}");
+            assert!(body.contains("<esito>OK</esito>"), "{body}");
+        }
+        // Names are compared attribute by attribute: text that merely contains the pin's
+        // (what a substring test let through) is refused.
+        for refused in [
+            "CN=nodo-pagopa.evil.example,O=PagoPA S.p.A.",
+            "O=CN=nodo-pagopa\\, O=PagoPA S.p.A.,CN=attacker",
+            "OU=CN=nodo-pagopa, O=PagoPA S.p.A.,CN=attacker",
+            "CN=altro-nodo.evil.example",
+            "CN=nodo-pagopa",
+        ] {
+            let (status, body) = post_plain(addr, Some(refused), &env).await;
+            assert!(
+                status == 403 && body.contains("not pinned"),
+                "{refused}: {body}"
+            );
+        }
+        let (status, body) = post_plain(addr, Some("CN=nodo-pagopa\\"), &env).await;
+        assert!(status == 403 && body.contains("unreadable"), "{body}");
         let (status, body) = post_plain(addr, None, &env).await;
         assert!(
             status == 403 && body.contains("no client certificate subject"),

@@ -146,7 +146,7 @@ async fn unpinned_client_subject_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database(Backend::Sqlite, dir.path()).await;
     let mut config = test_config(dir.path(), url);
-    config.pa_soap.client_subject_pins = vec!["CN=Some Other Nodo".into()];
+    config.pa_soap.client_subject_pins = vec!["CN=Some Other Nodo".parse().unwrap()];
     let app = Application::build(config).await.unwrap();
     let soap = app.soap_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -169,4 +169,47 @@ async fn unpinned_client_subject_is_refused() {
     );
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+/// A pin is compared with the certificate's subject attribute by attribute: subjects whose
+/// text merely contains the pin's (what a substring test served) are refused.
+#[tokio::test]
+async fn client_subjects_are_pinned_by_attribute_not_by_text() {
+    use rcgen::DnType::{CommonName as CN, OrganizationName as O, OrganizationalUnitName as OU};
+    pagopa_gateway::tls::install_crypto_provider();
+    let cases: [(&[(rcgen::DnType, &str)], bool); 6] = [
+        (&[(CN, "nodo.pagopa.it"), (O, "PagoPA S.p.A.")], true),
+        (&[(O, "PagoPA S.p.A."), (CN, "NODO.pagopa.it")], true),
+        (&[(CN, "nodo.pagopa.it.evil.example")], false),
+        (&[(O, "CN=nodo.pagopa.it"), (CN, "attacker")], false),
+        (&[(O, "x, CN=nodo.pagopa.it"), (CN, "attacker")], false),
+        (&[(OU, "nodo.pagopa.it"), (CN, "attacker")], false),
+    ];
+    for (subject, served) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = dir.path().join("certs");
+        pagopa_gateway::pki::write_dev_pki_for(&pki, subject).unwrap();
+        let url = fresh_database(Backend::Sqlite, dir.path()).await;
+        let mut config = test_config(dir.path(), url);
+        config.pa_soap.client_subject_pins = vec!["CN=nodo.pagopa.it".parse().unwrap()];
+        let app = Application::build(config).await.unwrap();
+        let soap = app.soap_addr();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        let r = tls_get(
+            soap,
+            client_config(
+                &pki.join("ca.pem"),
+                Some((&pki.join("client.pem"), &pki.join("client.key"))),
+            ),
+            "/",
+        )
+        .await;
+        let answered = r.as_ref().is_ok_and(|b| b.starts_with("HTTP/1.1 "));
+        assert_eq!(answered, served, "{subject:?}: {r:?}");
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+    }
 }
