@@ -59,6 +59,10 @@ pub fn router(state: PaState) -> Router {
         .route("/xsd/{file}", get(xsd))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
+        // The SOAP message limit, instead of axum's 2 MiB default.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            Limits::MESSAGE.max_bytes,
+        ))
         // A bug costs the Nodo one PAA_SYSTEM_ERROR (it retries), never the connection.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
@@ -143,10 +147,34 @@ pub(crate) struct Richiesta<'a> {
     pub body: &'a str,
 }
 
-async fn soap(State(s): State<PaState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn soap(
+    State(s): State<PaState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     let start = Instant::now();
     let mut out = Trattato::default();
-    let (status, payload) = handle(&s, &headers, &body, &mut out).await;
+    let (status, payload, body) = match body {
+        Ok(body) => {
+            let (status, payload) = handle(&s, &headers, &body, &mut out).await;
+            (status, payload, body)
+        }
+        // Over the message limit (or cut off while read): still a SOAP answer the Nodo can
+        // read, and journaled like any other exchange (without the body never read whole).
+        Err(r) => {
+            let f = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                crate::soap::SoapError::from(crate::xml::XmlError::TooLarge(
+                    Limits::MESSAGE.max_bytes,
+                ))
+                .fault(true, "")
+            } else {
+                FaultBean::new(FaultCode::PaaSystemError, "", Some(r.body_text()))
+            };
+            out.outcome = f.fault_code.clone();
+            let payload = write_soap_fault("soapenv:Client", &f.fault_string, Some(&f));
+            (StatusCode::INTERNAL_SERVER_ERROR, payload, Bytes::new())
+        }
+    };
     let elapsed = start.elapsed();
     let op = out.operation.map_or("unknown", Operazione::name);
     metrics::counter!(SOAP_REQUESTS, "operation" => op, "outcome" => out.outcome.clone())

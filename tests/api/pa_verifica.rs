@@ -2,6 +2,7 @@
 //! validated against the official schema.
 
 use crate::both_backends;
+use crate::fakes::eventually;
 use crate::helpers::*;
 use crate::xsd::{assert_valid, wsdl_schema};
 use axum::http::StatusCode;
@@ -471,3 +472,39 @@ both_backends!(overload_is_refused_at_once_with_paa_system_error, |app| {
         "admitted again once capacity frees: {body}"
     );
 });
+
+// The documented 4 MiB message limit (axum's own 2 MiB default cut it before): a 3 MiB
+// request is read, a larger one gets the SOAP fault the Nodo can read, journaled.
+both_backends!(
+    the_message_limit_is_4_mib_and_beyond_it_a_journaled_soap_fault,
+    |app| {
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        let padded = |mib: usize| {
+            let mut env = envelope(&app, ENTE, &iuv);
+            env.push_str(&"\n".repeat(mib * 1024 * 1024));
+            env
+        };
+        let e = verifica(&app, &padded(3)).await;
+        assert_eq!(e.esito, Esito::OK, "{e:?}");
+        let (status, body) = app
+            .soap_post("/pagamenti-psp", "paaVerificaRPT", &padded(5))
+            .await;
+        assert_eq!(status, 500);
+        assert!(
+            body.contains("soapenv:Fault")
+                && body.contains("<faultCode>PAA_SINTASSI_EXTRAXSD</faultCode>"),
+            "{body}"
+        );
+        assert!(
+            eventually(20, async || {
+                let (_, j) = app
+                    .get("/api/v1/journal?outcome=PAA_SINTASSI_EXTRAXSD", ADMIN)
+                    .await;
+                j["total"] == 1
+            })
+            .await,
+            "the refused request is journaled"
+        );
+    }
+);
