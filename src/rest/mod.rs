@@ -215,6 +215,7 @@ pub fn router(state: AppState) -> Router {
                 )
             },
         ))
+        .layer(middleware::from_fn(refuse_control_characters))
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(error::problemize))
         .layer(DefaultBodyLimit::max(cfg.rest.body_limit_bytes))
@@ -237,6 +238,29 @@ pub fn router(state: AppState) -> Router {
         );
     }
     app
+}
+
+/// A control character percent-encoded in the path or the query (`%00`, `%0A`…) is no
+/// valid input anywhere in this API; PostgreSQL would refuse a NUL with an error that turns
+/// into a 500. Refused here once with 400, before any handler or database sees it.
+async fn refuse_control_characters(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let bad = |s: &str| {
+        let b = s.as_bytes();
+        let hex = |c: u8| char::from(c).to_digit(16);
+        b.windows(3).any(|w| match (w[0], hex(w[1]), hex(w[2])) {
+            (b'%', Some(h), Some(l)) => h < 2 || (h == 7 && l == 0xf),
+            _ => false,
+        })
+    };
+    if bad(uri.path()) || uri.query().is_some_and(bad) {
+        return error::problem_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "caratteri di controllo non ammessi nell'indirizzo".into(),
+        );
+    }
+    next.run(req).await
 }
 
 async fn record_metrics(req: Request, next: Next) -> Response {

@@ -212,6 +212,19 @@ fn ceil_secs(t: OffsetDateTime) -> OffsetDateTime {
     }
 }
 
+/// A LIKE pattern matching `v` anywhere, its own `%`, `_` and `\\` taken literally; every
+/// LIKE using it ends with [`LIKE_ESCAPE`] (a search for `_` must not match everything).
+fn like_contains(v: &str) -> String {
+    let escaped = v
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The escape clause of [`like_contains`] patterns, the same on both backends.
+const LIKE_ESCAPE: &str = " ESCAPE '\\'";
+
 /// The repositories, each a borrowed view of the store.
 impl Store {
     /// The registry: intermediary, enti, tipi dovuto, API keys.

@@ -389,6 +389,25 @@ both_backends!(
             )
             .await;
         let id2 = r2["id"].as_i64().unwrap();
+        // The name filter matches text, its wildcards literally; a control character is a 400.
+        for (nome, trovati) in [("semestre", 1), ("%25", 0), ("_", 0), ("o", 2)] {
+            let (s, l) = app
+                .get(&format!("/api/v1/enti/{A}/accertamenti?nome={nome}"), ADMIN)
+                .await;
+            assert_eq!(
+                (s, l["total"].as_i64()),
+                (StatusCode::OK, Some(trovati)),
+                "{nome}: {l}"
+            );
+        }
+        let (s, l) = app
+            .get(&format!("/api/v1/enti/{A}/accertamenti?nome=a%00"), ADMIN)
+            .await;
+        assert_eq!(
+            (s, l["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("BAD_REQUEST")),
+            "{l}"
+        );
         let (s, r) = app
             .post(
                 &format!("/api/v1/enti/{A}/accertamenti/{id2}/pagamenti"),

@@ -115,7 +115,8 @@ pub async fn list_accertamenti(
         }
         if let Some(n) = nome {
             q.push(" AND UPPER(a.nome) LIKE ")
-                .push_bind(format!("%{}%", n.to_uppercase()));
+                .push_bind(crate::store::like_contains(&n.to_uppercase()))
+                .push(crate::store::LIKE_ESCAPE);
         }
         q
     };

@@ -49,15 +49,6 @@ pub async fn get_intermediario(p: &DbPool) -> StoreResult<Intermediario> {
     .ok_or(StoreError::NotFound)
 }
 
-fn like_pattern(q: &str) -> String {
-    let escaped = q
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 pub async fn insert_ente(p: &DbPool, e: &EnteInput, now: OffsetDateTime) -> StoreResult<()> {
     let ibans = serde_json::to_string(&e.ibans).expect("strings serialize");
     sqlx::query(
@@ -162,7 +153,9 @@ pub async fn search_enti(
     limit: i64,
     offset: i64,
 ) -> StoreResult<(Vec<Ente>, i64)> {
-    let pattern = f.q.as_deref().map(like_pattern);
+    let pattern =
+        f.q.as_deref()
+            .map(|q| crate::store::like_contains(&q.to_lowercase()));
     let sql = format!(
         "SELECT * FROM ente WHERE {ENTI_WHERE} ORDER BY denominazione, id_dominio LIMIT $5 OFFSET $6"
     );

@@ -25,15 +25,18 @@ fn filtro_riconciliazione(q: &mut sqlx::QueryBuilder<Db>, ente: &str, f: &Filtro
     eq(q, "r.codice_bolletta", &f.codice_bolletta);
     if let Some(v) = &f.iuf {
         q.push(" AND r.iuf_key LIKE ")
-            .push_bind(format!("%{}%", v.to_uppercase()));
+            .push_bind(crate::store::like_contains(&v.to_uppercase()))
+            .push(crate::store::LIKE_ESCAPE);
     }
     if let Some(v) = &f.attestante {
         q.push(" AND r.attestante LIKE ")
-            .push_bind(format!("%{v}%"));
+            .push_bind(crate::store::like_contains(v))
+            .push(crate::store::LIKE_ESCAPE);
     }
     if let Some(v) = &f.ordinante {
         q.push(" AND UPPER(r.ordinante) LIKE ")
-            .push_bind(format!("%{}%", v.to_uppercase()));
+            .push_bind(crate::store::like_contains(&v.to_uppercase()))
+            .push(crate::store::LIKE_ESCAPE);
     }
     if let Some(v) = f.anno_bolletta {
         q.push(" AND r.anno_bolletta = ").push_bind(v);
@@ -231,9 +234,11 @@ pub async fn search_ricevute(
         }
         if let Some(v) = &f.attestante {
             q.push(" AND (attestante LIKE ")
-                .push_bind(format!("%{v}%"))
+                .push_bind(crate::store::like_contains(v))
+                .push(crate::store::LIKE_ESCAPE)
                 .push(" OR denominazione_attestante LIKE ")
-                .push_bind(format!("%{v}%"))
+                .push_bind(crate::store::like_contains(v))
+                .push(crate::store::LIKE_ESCAPE)
                 .push(")");
         }
         if let Some(d) = f.data_esito_da {
@@ -269,8 +274,8 @@ pub async fn search_flussi_rendicontati(
     limit: i64,
     offset: i64,
 ) -> StoreResult<(Vec<FlussoRendicontato>, i64)> {
-    let filter = "id_dominio = $1 AND ($2 IS NULL OR iuf_key LIKE $2) AND ($3 IS NULL OR id_regolamento = $3) AND ($4 IS NULL OR data_regolamento >= $4) AND ($5 IS NULL OR data_regolamento <= $5)";
-    let like = iuf.map(|s| format!("%{}%", s.to_uppercase()));
+    let filter = "id_dominio = $1 AND ($2 IS NULL OR iuf_key LIKE $2 ESCAPE '\\') AND ($3 IS NULL OR id_regolamento = $3) AND ($4 IS NULL OR data_regolamento >= $4) AND ($5 IS NULL OR data_regolamento <= $5)";
+    let like = iuf.map(|s| crate::store::like_contains(&s.to_uppercase()));
     let rows = sqlx::query_as::<_, FlussoRendicontato>(sqlx::AssertSqlSafe(format!(
         "SELECT iuf, MAX(data_ora_flusso) AS data_ora_flusso, MAX(id_regolamento) AS id_regolamento, MAX(data_regolamento) AS data_regolamento,
                 COUNT(*) AS pagamenti, MAX(totale_flusso_cents) AS totale_flusso_cents
