@@ -363,6 +363,14 @@ impl Config {
                 "workers and lease_seconds must be at least 1",
             );
         }
+        if u64::from(self.outbox.lease_seconds) * 1000 < 2 * self.nodo.read_timeout_ms {
+            // A lease shorter than a call to the Nodo lets another worker take the job in
+            // hand and send it again; leases are renewed, but only while the holder lives.
+            return bad(
+                "outbox.lease_seconds",
+                "must be at least twice nodo.read_timeout_ms",
+            );
+        }
         if !(1..=10).contains(&self.outbox.max_attempts) {
             return bad("outbox.max_attempts", "between 1 and 10");
         }
@@ -466,6 +474,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("admin_token"), "{e}");
+        // A lease shorter than twice a Nodo call (default 30 s) would let a job in hand
+        // be taken and sent again.
+        let e = from_toml("[outbox]\nlease_seconds = 59")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("outbox.lease_seconds"), "{e}");
+        assert!(from_toml("[outbox]\nlease_seconds = 60").is_ok());
         // Subject pins are distinguished names, read at start.
         let e = from_toml("[pa_soap]\nclient_subject_pins = [\"CN=a,\"]")
             .unwrap_err()

@@ -69,9 +69,29 @@ impl Handler for Dispatcher {
             }
         })
     }
+
+    fn dead<'a>(
+        &'a self,
+        job: &'a OutboxJob,
+        why: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(self.release(job, why))
+    }
 }
 
 impl Dispatcher {
+    /// What a job gives up holding when it dies.
+    async fn release(&self, job: &OutboxJob, why: &str) -> Result<(), String> {
+        match TipoJob::parse(&job.kind) {
+            Ok(TipoJob::InviaCarrello) => {
+                crate::pagamenti::rinuncia(&self.store, &job.payload, why)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// nodoInviaRPT for an RPT still waiting to be sent. PPT_RPT_DUPLICATA means the Nodo
     /// already holds it (an earlier attempt whose answer was lost): sent.
     async fn invia_rpt(&self, rpt_id: i64) -> JobResult {

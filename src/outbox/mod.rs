@@ -32,6 +32,17 @@ pub trait Handler: Send + Sync + 'static {
         &'a self,
         job: &'a OutboxJob,
     ) -> Pin<Box<dyn Future<Output = JobResult> + Send + 'a>>;
+
+    /// The job failed for the last time: release what waits on it (a cart's dovuti), before
+    /// it becomes a dead letter. Must be idempotent: after a crash it may run again. An
+    /// error keeps the job pending, so the release is tried again after the backoff.
+    fn dead<'a>(
+        &'a self,
+        _job: &'a OutboxJob,
+        _why: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -105,10 +116,31 @@ impl Outbox {
                 batch,
             )
             .await?;
-        for job in &jobs {
-            self.run_job(job).await?;
+        if jobs.is_empty() {
+            return Ok(0);
         }
-        Ok(jobs.len())
+        // The batch is run one job at a time while its leases are renewed every third of a
+        // lease: a job waiting behind a slow one, or a call slower than the lease, is never
+        // taken by another worker and sent twice.
+        let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+        let run = async {
+            for job in &jobs {
+                self.run_job(job).await?;
+            }
+            Ok(jobs.len())
+        };
+        tokio::pin!(run);
+        let every = (self.settings.lease / 3).max(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                r = &mut run => return r,
+                () = tokio::time::sleep(every) => {
+                    if let Err(e) = self.store.outbox().renew(&ids, &self.owner, self.settings.lease).await {
+                        tracing::warn!(error = %e, "outbox lease renewal failed");
+                    }
+                }
+            }
+        }
     }
 
     async fn run_job(&self, job: &OutboxJob) -> Result<(), crate::store::StoreError> {
@@ -136,12 +168,22 @@ impl Outbox {
                 "retry"
             }
             Err(JobError::Retry(why) | JobError::Permanent(why)) => {
-                tracing::error!(id = job.id, kind = %job.kind, attempts, error = %why, "job is a dead letter");
-                self.store
-                    .outbox()
-                    .failed(job.id, &self.owner, why, None)
-                    .await?;
-                "dead"
+                if let Err(e) = self.handler.dead(job, why).await {
+                    let wait = backoff(self.settings.slot, attempts);
+                    tracing::warn!(id = job.id, kind = %job.kind, error = %e, "releasing a failed job's work failed: kept pending");
+                    self.store
+                        .outbox()
+                        .failed(job.id, &self.owner, why, Some(wait))
+                        .await?;
+                    "retry"
+                } else {
+                    tracing::error!(id = job.id, kind = %job.kind, attempts, error = %why, "job is a dead letter");
+                    self.store
+                        .outbox()
+                        .failed(job.id, &self.owner, why, None)
+                        .await?;
+                    "dead"
+                }
             }
         };
         metrics::counter!(JOBS, "kind" => job.kind.clone(), "outcome" => label).increment(1);

@@ -324,6 +324,20 @@ pub async fn job(store: &Store, nodo: &NodoClient, id: &str) -> JobResult {
     invia(store, nodo, id).await.map_err(|(e, _)| e)
 }
 
+/// The outbox gave up sending a cart: it ends RIFIUTATO and its dovuti are payable again
+/// (a cart never sent must not hold them). Nothing happens to a cart already past CREATO,
+/// so a repeat is harmless.
+pub async fn rinuncia(store: &Store, id: &str, why: &str) -> Result<(), StoreError> {
+    let why = format!("invio non riuscito dopo l'ultimo tentativo: {why}");
+    if store.carrelli().record_esito(id, None, Some(&why)).await? {
+        tracing::warn!(
+            carrello = id,
+            "cart never sent: refused, its dovuti payable again"
+        );
+    }
+    Ok(())
+}
+
 pub async fn stato(store: &Store, id: &str) -> Result<Carrello, StoreError> {
     Ok(store.carrelli().get(id).await?.0)
 }

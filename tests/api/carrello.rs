@@ -22,8 +22,17 @@ const A: &str = "80007580279";
 const B: &str = "00000000000";
 
 async fn gateway(backend: Backend, smtp_port: u16) -> (TestApp, FakeNodo) {
+    gateway_with(backend, smtp_port, |_| {}).await
+}
+
+async fn gateway_with(
+    backend: Backend,
+    smtp_port: u16,
+    tweak: impl FnOnce(&mut pagopa_gateway::config::Config),
+) -> (TestApp, FakeNodo) {
     let (nodo, listener, addr) = FakeNodo::bind().await;
     let mut app = TestApp::spawn_with(backend, |c| {
+        tweak(c);
         c.nodo.url = Some(format!("https://localhost:{}/nodo", addr.port()));
         c.nodo.read_timeout_ms = 200;
         c.outbox.poll_ms = 50;
@@ -325,4 +334,56 @@ async fn refused_cart_frees_its_dovuti_transient_fault_retried_rt_emailed_in_cc_
         Backend::Postgres,
     )
     .await
+}
+
+/// A cart whose send keeps failing transiently ends RIFIUTATO when the outbox gives up, and
+/// its dovuti are payable again (they stayed PAGAMENTO_INIZIATO, the PSP told "in corso").
+async fn a_cart_the_nodo_never_takes_ends_refused_and_frees_its_dovuti(backend: Backend) {
+    let (app, nodo) = gateway_with(backend, 1, |c| c.outbox.max_attempts = 2).await;
+    let iuv = dovuto(&app, A, "S", serde_json::json!({})).await;
+    for _ in 0..2 {
+        nodo.script
+            .lock()
+            .unwrap()
+            .push_back(carrello_fault("PPT_SYSTEM_ERROR"));
+    }
+    let esito = pay(&app, &[(A, &iuv)], false, None).await.unwrap();
+    assert_eq!(esito.stato.as_str(), "CREATO");
+    assert_eq!(stato(&app, A, "S").await, StatoDovuto::PagamentoIniziato);
+    let store = app.store();
+    let id = esito.id_carrello.clone();
+    assert!(
+        eventually(20, async || pagopa_gateway::pagamenti::stato(&store, &id)
+            .await
+            .unwrap()
+            .stato
+            .as_str()
+            == "RIFIUTATO")
+        .await,
+        "the cart ends refused"
+    );
+    assert_eq!(
+        nodo.received("nodoInviaCarrelloRPT").len(),
+        2,
+        "two attempts"
+    );
+    assert_eq!(stato(&app, A, "S").await, StatoDovuto::DaPagare);
+    let (jobs, _) = store
+        .outbox()
+        .list(Some("DEAD"), Some("nodoInviaCarrelloRPT"), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1, "a dead letter for the operator");
+    // Payable again: a new cart for the same dovuto goes through.
+    let again = pay(&app, &[(A, &iuv)], false, None).await.unwrap();
+    assert_eq!(again.stato.as_str(), "INVIATO");
+}
+
+#[tokio::test]
+async fn a_cart_the_nodo_never_takes_ends_refused_and_frees_its_dovuti_sqlite() {
+    a_cart_the_nodo_never_takes_ends_refused_and_frees_its_dovuti(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn a_cart_the_nodo_never_takes_ends_refused_and_frees_its_dovuti_postgres() {
+    a_cart_the_nodo_never_takes_ends_refused_and_frees_its_dovuti(Backend::Postgres).await
 }

@@ -183,3 +183,78 @@ async fn expired_lease_is_taken_over_and_failures_end_as_dead_letters_sqlite() {
 async fn expired_lease_is_taken_over_and_failures_end_as_dead_letters_postgres() {
     expired_lease_is_taken_over_and_failures_end_as_dead_letters(Backend::Postgres).await
 }
+
+/// A handler slower than the lease (a Nodo answering after the lease would expire).
+struct Slow {
+    runs: Mutex<HashMap<i64, u32>>,
+    takes: Duration,
+}
+
+impl Handler for Slow {
+    fn handle<'a>(
+        &'a self,
+        job: &'a OutboxJob,
+    ) -> Pin<Box<dyn Future<Output = JobResult> + Send + 'a>> {
+        Box::pin(async move {
+            *self.runs.lock().unwrap().entry(job.id).or_default() += 1;
+            tokio::time::sleep(self.takes).await;
+            Ok(None)
+        })
+    }
+}
+
+/// Two instances with a 1 s lease and jobs that take 2.5 s each: the holder renews its
+/// leases (of the job in hand and of those waiting in its batch), so no job is taken over
+/// and sent twice. Without the renewal every job ran two or three times.
+async fn a_job_slower_than_its_lease_is_not_taken_over(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let url = app.config.database.url.clone().unwrap();
+    enqueue_many(backend, &url, 3).await;
+    let slow = Arc::new(Slow {
+        runs: Mutex::default(),
+        takes: Duration::from_millis(2500),
+    });
+    let lease = Settings {
+        lease: Duration::from_secs(1),
+        ..settings(1)
+    };
+    let a = Outbox::new(app.store(), lease.clone(), slow.clone());
+    let b = Outbox::new(Store::connect(&url, 2).await.unwrap(), lease, slow.clone());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let ta = tokio::spawn(a.run(stop(stop_rx.clone())));
+    let tb = tokio::spawn(b.run(stop(stop_rx)));
+    let store = app.store();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while store
+        .outbox()
+        .list(Some("DONE"), Some("test"), 1, 0)
+        .await
+        .unwrap()
+        .1
+        < 3
+    {
+        assert!(std::time::Instant::now() < deadline, "jobs not done");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop_tx.send(true).unwrap();
+    ta.await.unwrap();
+    tb.await.unwrap();
+    let runs = slow.runs.lock().unwrap().clone();
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    assert!(
+        runs.values().all(|n| *n == 1),
+        "jobs run more than once: {runs:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_job_slower_than_its_lease_is_not_taken_over_sqlite() {
+    a_job_slower_than_its_lease_is_not_taken_over(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn a_job_slower_than_its_lease_is_not_taken_over_postgres() {
+    a_job_slower_than_its_lease_is_not_taken_over(Backend::Postgres).await
+}

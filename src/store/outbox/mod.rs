@@ -43,6 +43,19 @@ impl Outbox<'_> {
         dispatch!(self.0, |q, p| q::outbox_done(p, id, owner, result, now())
             .await)
     }
+    /// Extends the lease of the jobs among `ids` that `owner` still holds unfinished, so a
+    /// slow Nodo cannot make another worker take a job in hand; how many were extended.
+    pub async fn renew(
+        &self,
+        ids: &[i64],
+        owner: &str,
+        lease: std::time::Duration,
+    ) -> StoreResult<u64> {
+        let now = now();
+        let until = now + lease;
+        dispatch!(self.0, |q, p| q::outbox_renew(p, ids, owner, until, now)
+            .await)
+    }
     /// `retry_in = None`: the job becomes a dead letter.
     pub async fn failed(
         &self,

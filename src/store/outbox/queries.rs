@@ -98,6 +98,28 @@ pub async fn outbox_done(
     Ok(n == 1)
 }
 
+/// Extends the lease of jobs the caller still holds and has not finished; how many.
+pub async fn outbox_renew(
+    p: &DbPool,
+    ids: &[i64],
+    owner: &str,
+    until: OffsetDateTime,
+    now: OffsetDateTime,
+) -> StoreResult<u64> {
+    let mut n = 0;
+    for id in ids {
+        n += sqlx::query("UPDATE outbox SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND stato = 'PENDING' AND lease_until IS NOT NULL")
+            .bind(until)
+            .bind(now)
+            .bind(id)
+            .bind(owner)
+            .execute(p)
+            .await?
+            .rows_affected();
+    }
+    Ok(n)
+}
+
 /// A failed attempt: due again at `next` or, with `next = None`, a dead letter.
 pub async fn outbox_failed(
     p: &DbPool,
