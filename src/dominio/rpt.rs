@@ -76,7 +76,8 @@ pub fn rpt(t: Tentativo<'_>) -> Result<Rpt, String> {
         testo: Some(d.causale.clone()),
     }
     .format();
-    let stamp = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    // Italian local time without zone, as the RPT's ISODateTime is read by the Nodo.
+    let stamp = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     Ok(Rpt {
         versione_oggetto: "6.2.0".into(),
         dominio: Dominio {
@@ -85,7 +86,9 @@ pub fn rpt(t: Tentativo<'_>) -> Result<Rpt, String> {
         },
         identificativo_messaggio_richiesta: uuid::Uuid::new_v4().simple().to_string(),
         data_ora_messaggio_richiesta: DataOra::parse(
-            &t.ora.format(stamp).map_err(|e| e.to_string())?,
+            &crate::model::scadenza::ora_italiana(t.ora)
+                .format(stamp)
+                .map_err(|e| e.to_string())?,
         )
         .map_err(|e| e.0)?,
         autenticazione_soggetto: "N/A".into(),

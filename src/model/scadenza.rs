@@ -11,6 +11,12 @@ use time::{Date, Duration, Month, OffsetDateTime, UtcOffset, Weekday};
 /// Italian civil date of an instant: CET (UTC+1), CEST (UTC+2) from the last Sunday of
 /// March 01:00 UTC to the last Sunday of October 01:00 UTC (EU rule).
 pub fn data_italiana(now: OffsetDateTime) -> Date {
+    ora_italiana(now).date()
+}
+
+/// The wall-clock time in Italy (CET, CEST from the last Sunday of March to the last of
+/// October, changing at 01:00 UTC), without zone: what the SANP's local date-times carry.
+pub fn ora_italiana(now: OffsetDateTime) -> time::PrimitiveDateTime {
     let utc = now.to_offset(UtcOffset::UTC);
     let last_sunday = |m: Month| {
         let mut d = Date::from_calendar_date(utc.year(), m, 31).expect("31 March/October exists");
@@ -21,7 +27,8 @@ pub fn data_italiana(now: OffsetDateTime) -> Date {
     };
     let summer = utc >= last_sunday(Month::March) && utc < last_sunday(Month::October);
     let offset = if summer { 2 } else { 1 };
-    (utc + Duration::hours(offset)).date()
+    let local = utc + Duration::hours(offset);
+    local.date().with_time(local.time())
 }
 
 /// One part of an amount after the due date, as shown to the payer.
@@ -189,6 +196,18 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn italian_time_has_no_zone_and_follows_cet_and_cest() {
+        assert_eq!(
+            ora_italiana(datetime!(2026-01-15 10:20:30 UTC)),
+            datetime!(2026-01-15 11:20:30)
+        );
+        assert_eq!(
+            ora_italiana(datetime!(2026-07-15 10:20:30 UTC)),
+            datetime!(2026-07-15 12:20:30)
+        );
     }
 
     #[test]

@@ -136,14 +136,9 @@ pub fn verifica(token: &str, cfg: &JwtConfig) -> Result<Cittadino, JwtError> {
 impl FromRequestParts<AppState> for Cittadino {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
+        let token = super::auth::bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
         let cfg = s.jwt.as_ref().ok_or(ApiError::Unauthorized)?;
-        verifica(token.trim(), cfg).map_err(|e| {
+        verifica(token, cfg).map_err(|e| {
             tracing::info!(error = %e, "citizen token refused");
             ApiError::Unauthorized
         })

@@ -1,7 +1,7 @@
 //! Enti, their operators' API keys, tipi dovuto, and the intermediary.
 
 use super::auth::{Caller, digest_hex, new_api_key};
-use super::viste::{ApiKey, Intermediario};
+use super::viste::{ApiKey, Intermediario, NuovoIntermediario};
 use super::{ApiError, AppState, Problem};
 use crate::registry::{Ente, EnteInput, Page, Paging, TipoDovuto, TipoDovutoInput};
 use crate::store::EntiFilter;
@@ -264,12 +264,12 @@ async fn get_intermediario(
 }
 
 /// Replaces the intermediary's identifiers and station password (administrator only).
-#[utoipa::path(put, path = "/api/v1/intermediario", tag = "enti", request_body = Intermediario,
+#[utoipa::path(put, path = "/api/v1/intermediario", tag = "enti", request_body = NuovoIntermediario,
     responses((status = 200, body = Intermediario), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 async fn put_intermediario(
     State(s): State<AppState>,
     caller: Caller,
-    Json(i): Json<Intermediario>,
+    Json(i): Json<NuovoIntermediario>,
 ) -> Result<Json<Intermediario>, ApiError> {
     caller.require_admin()?;
     crate::model::IdDominio::parse(&i.id_intermediario_pa)

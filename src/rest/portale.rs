@@ -144,6 +144,7 @@ pub struct Avviso {
     pub importo: Importo,
     #[schema(value_type = String)]
     pub importo_originale: Importo,
+    #[serde(with = "crate::model::iso_date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub data_scadenza: Option<time::Date>,
     /// PAGABILE, SCADUTO (no longer payable), PAGATO, IN_CORSO, ANNULLATO.

@@ -45,13 +45,20 @@ pub struct StoricoStato {
     pub at: OffsetDateTime,
 }
 
-/// The intermediary and its station, as the Nodo knows them.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+/// The intermediary and its station, as the Nodo knows them (the password is never shown).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Intermediario {
     pub id_intermediario_pa: String,
     pub id_stazione: String,
-    /// Never returned by the API.
-    #[serde(skip_serializing)]
+}
+
+/// What replaces the intermediary: its identifiers and the station password.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct NuovoIntermediario {
+    pub id_intermediario_pa: String,
+    pub id_stazione: String,
+    /// The station's password toward the Nodo, 8 to 15 characters; written, never read back.
+    #[schema(write_only, min_length = 8, max_length = 15)]
     pub password: String,
 }
 
@@ -375,8 +382,8 @@ impl From<store::StoricoStato> for StoricoStato {
     }
 }
 
-impl From<Intermediario> for store::Intermediario {
-    fn from(x: Intermediario) -> Self {
+impl From<NuovoIntermediario> for store::Intermediario {
+    fn from(x: NuovoIntermediario) -> Self {
         store::Intermediario {
             id_intermediario_pa: x.id_intermediario_pa,
             id_stazione: x.id_stazione,
@@ -390,7 +397,6 @@ impl From<store::Intermediario> for Intermediario {
         Intermediario {
             id_intermediario_pa: x.id_intermediario_pa,
             id_stazione: x.id_stazione,
-            password: x.password,
         }
     }
 }

@@ -101,6 +101,15 @@ fn sent_cart(nodo: &FakeNodo) -> (IntestazioneCarrelloPPT, NodoInviaCarrelloRPT)
         .map(|e| String::from_utf8(e.rpt.0.clone()).unwrap())
         .collect();
     assert_valid(&xsd("PagInf_RPT_RT_6_2_0.xsd"), &rpts);
+    // Italian local time without a zone, as the Nodo reads it.
+    for r in &rpts {
+        let at = r
+            .split("<pay_i:dataOraMessaggioRichiesta>")
+            .nth(1)
+            .and_then(|t| t.split('<').next())
+            .unwrap();
+        assert_eq!(at.len(), 19, "{at}");
+    }
     (
         IntestazioneCarrelloPPT::parse(env.headers[0].xml).unwrap(),
         body,

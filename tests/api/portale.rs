@@ -87,6 +87,8 @@ async fn enti_pages_and_notice_lookup_resist_enumeration(backend: Backend) {
         (a["stato"].as_str(), a["importo_originale"].as_str()),
         (Some("PAGABILE"), Some("100.00"))
     );
+    // A date, as the OpenAPI document says (it was the pair [year, ordinal]).
+    assert_eq!(a["data_scadenza"], "2026-01-31", "{a}");
     assert!(
         a["importo"].as_str().unwrap() > "105.00",
         "fee and interest: {a}"

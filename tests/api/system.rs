@@ -59,6 +59,25 @@ both_backends!(
             (s, b["code"].as_str()),
             (StatusCode::UNAUTHORIZED, Some("UNAUTHORIZED"))
         );
+        // The scheme name is case-insensitive; another scheme is not a bearer token.
+        for (header, ok) in [
+            (format!("bearer {ADMIN}"), true),
+            (format!("BEARER  {ADMIN} "), true),
+            (format!("Basic {ADMIN}"), false),
+            ("Bearer".to_owned(), false),
+        ] {
+            let (s, _, _) = app
+                .raw_with(
+                    Method::GET,
+                    "/api/v1/enti",
+                    None,
+                    &[("authorization", header.as_str())],
+                    "application/json",
+                    Vec::new(),
+                )
+                .await;
+            assert_eq!(s == StatusCode::OK, ok, "{header}: {s}");
+        }
         let (s, _, body) = app
             .raw(
                 Method::POST,
