@@ -52,6 +52,20 @@ async fn journal_with(app: &TestApp, n: i64) -> serde_json::Value {
     app.get(path, ADMIN).await.1
 }
 
+/// Whether the RPT of `iuv` reaches INVIATA within `secs`.
+async fn rpt_sent(app: &TestApp, iuv: &str, secs: u64) -> bool {
+    let store = app.store();
+    eventually(secs, async || {
+        store
+            .pagamenti()
+            .get_rpt(ENTE, iuv, CCP)
+            .await
+            .unwrap()
+            .is_some_and(|r| r.stato.as_str() == "INVIATA")
+    })
+    .await
+}
+
 async fn job(app: &TestApp, kind: &str) -> serde_json::Value {
     let (s, p) = app.get(&format!("/api/v1/outbox?kind={kind}"), ADMIN).await;
     assert_eq!(s, StatusCode::OK, "{p}");
@@ -66,20 +80,7 @@ async fn activated_rpt_is_sent_to_the_nodo_over_mtls_after_a_transient_fault(bac
         .push_back(invia_rpt_fault("PPT_SYSTEM_ERROR"));
     let iuv = setup(&mut app).await;
     assert_eq!(attiva(&app, &iuv, "100.00").await.esito.as_str(), "OK");
-    let store = app.store();
-    assert!(
-        eventually(20, async || store
-            .pagamenti()
-            .get_rpt(ENTE, &iuv, CCP)
-            .await
-            .unwrap()
-            .unwrap()
-            .stato
-            .as_str()
-            == "INVIATA")
-        .await,
-        "RPT sent"
-    );
+    assert!(rpt_sent(&app, &iuv, 20).await, "RPT sent");
     let sent = nodo.received("nodoInviaRPT");
     assert_eq!(sent.len(), 2, "one PPT_SYSTEM_ERROR, then the retry");
     for s in &sent {
@@ -100,7 +101,7 @@ async fn activated_rpt_is_sent_to_the_nodo_over_mtls_after_a_transient_fault(bac
             ("ABCDITMM", "97735020584_03")
         );
         assert_eq!(body.password, app.config.intermediario.password);
-        let (xml, _) = store.pagamenti().rpt_xml(ENTE, &iuv).await.unwrap();
+        let (xml, _) = app.store().pagamenti().rpt_xml(ENTE, &iuv).await.unwrap();
         assert_eq!(body.rpt.0, xml);
     }
     let j = job(&app, "nodoInviaRPT").await;
@@ -299,20 +300,7 @@ async fn a_nodo_that_does_not_answer_in_time_is_asked_again_after_the_backoff(ba
     ));
     let iuv = setup(&mut app).await;
     attiva(&app, &iuv, "100.00").await;
-    let store = app.store();
-    assert!(
-        eventually(20, async || store
-            .pagamenti()
-            .get_rpt(ENTE, &iuv, CCP)
-            .await
-            .unwrap()
-            .unwrap()
-            .stato
-            .as_str()
-            == "INVIATA")
-        .await,
-        "sent on the retry"
-    );
+    assert!(rpt_sent(&app, &iuv, 20).await, "sent on the retry");
     let journal = journal_with(&app, 2).await;
     let outcomes = outcomes(&journal);
     assert!(outcomes.contains(&"TRANSPORT"), "{journal}");
@@ -345,20 +333,7 @@ async fn the_nodo_is_reached_through_the_configured_proxy(backend: Backend) {
     nodo.serve(listener, &app.config.pa_soap.dev_pki_dir);
     let iuv = setup(&mut app).await;
     attiva(&app, &iuv, "100.00").await;
-    let store = app.store();
-    assert!(
-        eventually(10, async || store
-            .pagamenti()
-            .get_rpt(ENTE, &iuv, CCP)
-            .await
-            .unwrap()
-            .unwrap()
-            .stato
-            .as_str()
-            == "INVIATA")
-        .await,
-        "sent through the proxy"
-    );
+    assert!(rpt_sent(&app, &iuv, 10).await, "sent through the proxy");
     assert_eq!(nodo.received("nodoInviaRPT").len(), 1);
     let tunnels = proxy.tunnels.lock().unwrap().clone();
     let target = format!("localhost:{}", addr.port());

@@ -140,20 +140,19 @@ async fn serve_answers_on_real_sockets_enforces_mtls_and_drains_on_shutdown() {
     );
 }
 
-#[tokio::test]
-async fn unpinned_client_subject_is_refused() {
-    pagopa_gateway::tls::install_crypto_provider();
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(Backend::Sqlite, dir.path()).await;
-    let mut config = test_config(dir.path(), url);
-    config.pa_soap.client_subject_pins = vec!["CN=Some Other Nodo".parse().unwrap()];
+/// Starts a gateway in `dir` (its dev PKI under `certs/`, made if missing) with `pins`,
+/// GETs `/` over mTLS with the dev client certificate, and stops it.
+async fn get_with_pins(dir: &Path, pins: &[&str]) -> std::io::Result<String> {
+    let url = fresh_database(Backend::Sqlite, dir).await;
+    let mut config = test_config(dir, url);
+    config.pa_soap.client_subject_pins = pins.iter().map(|p| p.parse().unwrap()).collect();
     let app = Application::build(config).await.unwrap();
     let soap = app.soap_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    let pki = dir.path().join("certs");
+    let pki = dir.join("certs");
     let r = tls_get(
         soap,
         client_config(
@@ -163,12 +162,20 @@ async fn unpinned_client_subject_is_refused() {
         "/",
     )
     .await;
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    r
+}
+
+#[tokio::test]
+async fn unpinned_client_subject_is_refused() {
+    pagopa_gateway::tls::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let r = get_with_pins(dir.path(), &["CN=Some Other Nodo"]).await;
     assert!(
         r.is_err() || r.as_ref().unwrap().is_empty(),
         "pinned subject mismatch must close: {r:?}"
     );
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
 }
 
 /// A pin is compared with the certificate's subject attribute by attribute: subjects whose
@@ -189,27 +196,8 @@ async fn client_subjects_are_pinned_by_attribute_not_by_text() {
         let dir = tempfile::tempdir().unwrap();
         let pki = dir.path().join("certs");
         pagopa_gateway::pki::write_dev_pki_for(&pki, subject).unwrap();
-        let url = fresh_database(Backend::Sqlite, dir.path()).await;
-        let mut config = test_config(dir.path(), url);
-        config.pa_soap.client_subject_pins = vec!["CN=nodo.pagopa.it".parse().unwrap()];
-        let app = Application::build(config).await.unwrap();
-        let soap = app.soap_addr();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(app.run_until(async move {
-            let _ = stopped.await;
-        }));
-        let r = tls_get(
-            soap,
-            client_config(
-                &pki.join("ca.pem"),
-                Some((&pki.join("client.pem"), &pki.join("client.key"))),
-            ),
-            "/",
-        )
-        .await;
+        let r = get_with_pins(dir.path(), &["CN=nodo.pagopa.it"]).await;
         let answered = r.as_ref().is_ok_and(|b| b.starts_with("HTTP/1.1 "));
         assert_eq!(answered, served, "{subject:?}: {r:?}");
-        stop.send(()).unwrap();
-        server.await.unwrap().unwrap();
     }
 }
