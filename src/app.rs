@@ -126,6 +126,7 @@ impl Application {
             nodo,
             limiti: Arc::new(crate::rest::limite::Limiti::from_config(&config.rest)),
             cache: Default::default(),
+            tasks: Default::default(),
             jwt: crate::rest::cittadino::JwtConfig::from_config(&config)
                 .context("citizen tokens (rest.jwt_*)")?
                 .map(Arc::new),
@@ -185,17 +186,20 @@ impl Application {
             0 => None,
             m => Some(Duration::from_secs(u64::from(m) * 60)),
         };
-        let sweeper = tokio::spawn(crate::pa_server::sweeper(
-            store.clone(),
-            timeout,
-            recovery_after,
-            flussi_every,
-        ));
-        let recon = tokio::spawn(crate::riconciliazione::lavoratore(store.clone()));
-        let retention = tokio::spawn(crate::journal::retention(
-            store.clone(),
-            self.state.config.journal.retention_days,
-        ));
+        // Supervised: a panic restarts them (logged, counted, shown in /readyz).
+        let tasks = self.state.tasks.clone();
+        let sweeper = tasks.spawn("sweeper", {
+            let store = store.clone();
+            move || crate::pa_server::sweeper(store.clone(), timeout, recovery_after, flussi_every)
+        });
+        let recon = tasks.spawn("riconciliazione", {
+            let store = store.clone();
+            move || crate::riconciliazione::lavoratore(store.clone())
+        });
+        let retention = tasks.spawn("retention", {
+            let (store, days) = (store.clone(), self.state.config.journal.retention_days);
+            move || crate::journal::retention(store.clone(), days)
+        });
         let config = &self.state.config;
         let nodo = self.state.nodo.clone();
         let mut settings = crate::outbox::Settings::from_config(config);

@@ -6,6 +6,7 @@
 //! stored synchronously by their own path before being acknowledged.
 
 use crate::store::{JournalEntry, Store};
+use futures_util::FutureExt;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -75,7 +76,17 @@ impl Journal {
                 // Retry a failing batch a few times (database restart), then give up on it.
                 let mut attempt = 0;
                 loop {
-                    match store.journal().insert(&batch).await {
+                    // A panic in the write (a bug) fails the attempt, not the writer: the
+                    // writer is the journal's only consumer, so its end would drop every
+                    // later exchange.
+                    let written = match std::panic::AssertUnwindSafe(store.journal().insert(&batch))
+                        .catch_unwind()
+                        .await
+                    {
+                        Ok(r) => r.map_err(|e| e.to_string()),
+                        Err(p) => Err(crate::supervise::panic_message(p)),
+                    };
+                    match written {
                         Ok(()) => {
                             metrics::counter!(WRITTEN).increment(batch.len() as u64);
                             break;

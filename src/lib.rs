@@ -23,5 +23,6 @@ pub mod riconciliazione;
 pub mod sim;
 pub mod soap;
 pub mod store;
+pub mod supervise;
 pub mod tls;
 pub mod xml;

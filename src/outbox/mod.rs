@@ -144,7 +144,16 @@ impl Outbox {
     }
 
     async fn run_job(&self, job: &OutboxJob) -> Result<(), crate::store::StoreError> {
-        let outcome = self.handler.handle(job).await;
+        use futures_util::FutureExt;
+        // A handler that panics fails this attempt (retried after the backoff, like any
+        // transient failure) instead of killing the worker and leaving the job to its lease.
+        let outcome = std::panic::AssertUnwindSafe(self.handler.handle(job))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|p| {
+                tracing::error!(id = job.id, kind = %job.kind, "job handler panicked");
+                Err(JobError::Retry(crate::supervise::panic_message(p)))
+            });
         let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
         let label = match &outcome {
             Ok(result) => {

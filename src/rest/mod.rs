@@ -27,6 +27,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -46,6 +47,8 @@ pub struct AppState {
     pub limiti: Arc<limite::Limiti>,
     /// The registry rows every payment reads, shared with the PA endpoint.
     pub cache: Arc<crate::store::cache::RegistryCache>,
+    /// The supervised background tasks, for `/readyz`.
+    pub tasks: crate::supervise::Supervisor,
     /// How citizen tokens are verified; `None`: the citizen area answers 401.
     pub jwt: Option<Arc<cittadino::JwtConfig>>,
     pub admin_token_digest: [u8; 32],
@@ -284,6 +287,20 @@ struct Health {
     version: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     database: Option<&'static str>,
+    /// The background tasks (sweeper, riconciliazione, retention): running, and how often
+    /// they were restarted after a panic. A task that keeps restarting is an alert
+    /// (`pagopa_gateway_task_restarts_total`), not a reason to stop serving payments.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    tasks: BTreeMap<&'static str, StatoTask>,
+}
+
+/// A background task's state.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct StatoTask {
+    running: bool,
+    restarts: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_failure: Option<String>,
 }
 
 /// Liveness: the process answers.
@@ -293,6 +310,7 @@ async fn healthz() -> Json<Health> {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
         database: None,
+        tasks: BTreeMap::new(),
     })
 }
 
@@ -303,10 +321,24 @@ async fn readyz(State(s): State<AppState>) -> Result<Json<Health>, ApiError> {
         .ping()
         .await
         .map_err(|e| ApiError::Unavailable(format!("database non raggiungibile: {e}")))?;
+    let tasks = s
+        .tasks
+        .stato()
+        .into_iter()
+        .map(|(name, t)| {
+            let view = StatoTask {
+                running: t.running,
+                restarts: t.restarts,
+                last_failure: t.last_failure,
+            };
+            (name, view)
+        })
+        .collect();
     Ok(Json(Health {
         status: "ready",
         version: env!("CARGO_PKG_VERSION"),
         database: Some(s.store.backend()),
+        tasks,
     }))
 }
 

@@ -11,10 +11,13 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Counts how often each job ran and which instance ran it.
+/// Counts how often each job ran; each run takes `takes` (none: a yield); with
+/// `panics_first` a job's first run panics.
 #[derive(Default)]
 struct Counting {
     runs: Mutex<HashMap<i64, u32>>,
+    takes: Option<Duration>,
+    panics_first: bool,
 }
 
 impl Handler for Counting {
@@ -23,8 +26,17 @@ impl Handler for Counting {
         job: &'a OutboxJob,
     ) -> Pin<Box<dyn Future<Output = JobResult> + Send + 'a>> {
         Box::pin(async move {
-            tokio::task::yield_now().await;
-            *self.runs.lock().unwrap().entry(job.id).or_default() += 1;
+            let n = {
+                let mut runs = self.runs.lock().unwrap();
+                let n = runs.entry(job.id).or_default();
+                *n += 1;
+                *n
+            };
+            assert!(!(self.panics_first && n == 1), "a bug in a job handler");
+            match self.takes {
+                Some(t) => tokio::time::sleep(t).await,
+                None => tokio::task::yield_now().await,
+            }
             Ok(None)
         })
     }
@@ -62,24 +74,16 @@ async fn enqueue_many(backend: Backend, url: &str, n: i64) {
     }
 }
 
-async fn two_instances_do_every_job_exactly_once(backend: Backend, n: i64) {
-    let app = TestApp::spawn(backend).await;
-    let url = app.config.database.url.clone().unwrap();
-    enqueue_many(backend, &url, n).await;
-    let counting = Arc::new(Counting::default());
-    // Two instances: two pools on the same database, four workers each.
-    let a = Outbox::new(app.store(), settings(4), counting.clone());
-    let other = Store::connect(&url, 5).await.unwrap();
-    let b = Outbox::new(other, settings(4), counting.clone());
-    assert_ne!(a.owner(), b.owner());
+/// Runs `a` and `b` until `n` jobs of kind `test` are done (at most `within`), then stops
+/// both and waits for them.
+async fn run_until_done(store: &Store, a: Outbox, b: Outbox, n: i64, within: Duration) {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
     let ta = tokio::spawn(a.run(stop(stop_rx.clone())));
     let tb = tokio::spawn(b.run(stop(stop_rx)));
-    let store = app.store();
-    let deadline = std::time::Instant::now() + Duration::from_secs(240);
+    let deadline = std::time::Instant::now() + within;
     loop {
         let (_, done) = store
             .outbox()
@@ -93,11 +97,25 @@ async fn two_instances_do_every_job_exactly_once(backend: Backend, n: i64) {
             std::time::Instant::now() < deadline,
             "only {done} of {n} done"
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     stop_tx.send(true).unwrap();
     ta.await.unwrap();
     tb.await.unwrap();
+}
+
+async fn two_instances_do_every_job_exactly_once(backend: Backend, n: i64) {
+    let app = TestApp::spawn(backend).await;
+    let url = app.config.database.url.clone().unwrap();
+    enqueue_many(backend, &url, n).await;
+    let counting = Arc::new(Counting::default());
+    // Two instances: two pools on the same database, four workers each.
+    let a = Outbox::new(app.store(), settings(4), counting.clone());
+    let other = Store::connect(&url, 5).await.unwrap();
+    let b = Outbox::new(other, settings(4), counting.clone());
+    assert_ne!(a.owner(), b.owner());
+    let store = app.store();
+    run_until_done(&store, a, b, n, Duration::from_secs(240)).await;
     let runs = counting.runs.lock().unwrap().clone();
     assert_eq!(runs.len() as i64, n, "every job ran");
     let twice: Vec<_> = runs.iter().filter(|(_, c)| **c != 1).collect();
@@ -184,25 +202,6 @@ async fn expired_lease_is_taken_over_and_failures_end_as_dead_letters_postgres()
     expired_lease_is_taken_over_and_failures_end_as_dead_letters(Backend::Postgres).await
 }
 
-/// A handler slower than the lease (a Nodo answering after the lease would expire).
-struct Slow {
-    runs: Mutex<HashMap<i64, u32>>,
-    takes: Duration,
-}
-
-impl Handler for Slow {
-    fn handle<'a>(
-        &'a self,
-        job: &'a OutboxJob,
-    ) -> Pin<Box<dyn Future<Output = JobResult> + Send + 'a>> {
-        Box::pin(async move {
-            *self.runs.lock().unwrap().entry(job.id).or_default() += 1;
-            tokio::time::sleep(self.takes).await;
-            Ok(None)
-        })
-    }
-}
-
 /// Two instances with a 1 s lease and jobs that take 2.5 s each: the holder renews its
 /// leases (of the job in hand and of those waiting in its batch), so no job is taken over
 /// and sent twice. Without the renewal every job ran two or three times.
@@ -210,9 +209,9 @@ async fn a_job_slower_than_its_lease_is_not_taken_over(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let url = app.config.database.url.clone().unwrap();
     enqueue_many(backend, &url, 3).await;
-    let slow = Arc::new(Slow {
-        runs: Mutex::default(),
-        takes: Duration::from_millis(2500),
+    let slow = Arc::new(Counting {
+        takes: Some(Duration::from_millis(2500)),
+        ..Counting::default()
     });
     let lease = Settings {
         lease: Duration::from_secs(1),
@@ -220,28 +219,7 @@ async fn a_job_slower_than_its_lease_is_not_taken_over(backend: Backend) {
     };
     let a = Outbox::new(app.store(), lease.clone(), slow.clone());
     let b = Outbox::new(Store::connect(&url, 2).await.unwrap(), lease, slow.clone());
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
-    let ta = tokio::spawn(a.run(stop(stop_rx.clone())));
-    let tb = tokio::spawn(b.run(stop(stop_rx)));
-    let store = app.store();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while store
-        .outbox()
-        .list(Some("DONE"), Some("test"), 1, 0)
-        .await
-        .unwrap()
-        .1
-        < 3
-    {
-        assert!(std::time::Instant::now() < deadline, "jobs not done");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    stop_tx.send(true).unwrap();
-    ta.await.unwrap();
-    tb.await.unwrap();
+    run_until_done(&app.store(), a, b, 3, Duration::from_secs(60)).await;
     let runs = slow.runs.lock().unwrap().clone();
     assert_eq!(runs.len(), 3, "{runs:?}");
     assert!(
@@ -257,4 +235,37 @@ async fn a_job_slower_than_its_lease_is_not_taken_over_sqlite() {
 #[tokio::test]
 async fn a_job_slower_than_its_lease_is_not_taken_over_postgres() {
     a_job_slower_than_its_lease_is_not_taken_over(Backend::Postgres).await
+}
+
+/// A handler that panics fails that attempt only: the job is retried after the backoff and
+/// done, and the workers (one per instance here) live on to run the other jobs.
+async fn a_panicking_handler_fails_one_attempt_not_the_worker(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let url = app.config.database.url.clone().unwrap();
+    enqueue_many(backend, &url, 3).await;
+    let flaky = Arc::new(Counting {
+        panics_first: true,
+        ..Counting::default()
+    });
+    let a = Outbox::new(app.store(), settings(1), flaky.clone());
+    let b = Outbox::new(app.store(), settings(1), flaky.clone());
+    run_until_done(&app.store(), a, b, 3, Duration::from_secs(30)).await;
+    let runs = flaky.runs.lock().unwrap().clone();
+    assert!(runs.values().all(|n| *n == 2), "{runs:?}");
+    let (jobs, _) = app
+        .store()
+        .outbox()
+        .list(Some("DONE"), Some("test"), 10, 0)
+        .await
+        .unwrap();
+    assert!(jobs.iter().all(|j| j.attempts == 2), "{jobs:?}");
+}
+
+#[tokio::test]
+async fn a_panicking_handler_fails_one_attempt_not_the_worker_sqlite() {
+    a_panicking_handler_fails_one_attempt_not_the_worker(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn a_panicking_handler_fails_one_attempt_not_the_worker_postgres() {
+    a_panicking_handler_fails_one_attempt_not_the_worker(Backend::Postgres).await
 }

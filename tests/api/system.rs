@@ -8,6 +8,19 @@ both_backends!(health_ready_and_metrics_answer, |app| {
     let (s, b) = app.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b["status"], "ready");
+    // Once started, the supervised background tasks are listed, running, never restarted.
+    let mut app = app;
+    app.start();
+    assert!(
+        crate::fakes::eventually(10, async || {
+            let (_, b) = app.call(Method::GET, "/readyz", None, None).await;
+            ["sweeper", "riconciliazione", "retention"]
+                .iter()
+                .all(|t| b["tasks"][t]["running"] == true && b["tasks"][t]["restarts"] == 0)
+        })
+        .await,
+        "tasks in /readyz"
+    );
     let (s, ct, body) = app
         .raw(Method::GET, "/metrics", None, "text/plain", vec![])
         .await;
