@@ -22,6 +22,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The largest body the portal's public routes read: a cart is 1–5 dovuti, a spontaneous
+/// payment a few fields. Anyone may call them, so the REST port's upload limit (64 MiB, for
+/// operators' files) must not apply: ten concurrent 60 MiB carts held 900 MB.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(enti))
@@ -33,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ricevuta_html))
         .routes(routes!(ricevuta_txt))
         .routes(routes!(ricevuta_xml))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

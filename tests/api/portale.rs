@@ -171,6 +171,43 @@ async fn receipts_and_carts_are_limited_per_client_behind_a_trusted_proxy(backen
     }
     assert_eq!(cart("203.0.113.3").await, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(cart("203.0.113.4").await, StatusCode::UNPROCESSABLE_ENTITY);
+    // The public routes read at most 64 KiB (a cart is 1-5 dovuti); operators' routes keep
+    // the upload limit.
+    let big = |n: usize| {
+        let mut b = b"{\"dovuti\": []".to_vec();
+        b.extend(std::iter::repeat_n(b' ', n));
+        b.push(b'}');
+        b
+    };
+    let (s, ct, body) = app
+        .raw_with(
+            Method::POST,
+            "/api/v1/portale/carrelli",
+            None,
+            &[("x-forwarded-for", "203.0.113.5")],
+            "application/json",
+            big(200 * 1024),
+        )
+        .await;
+    let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (s, ct.as_str(), p["code"].as_str()),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "application/problem+json",
+            Some("PAYLOAD_TOO_LARGE")
+        )
+    );
+    let (s, _, _) = app
+        .raw(
+            Method::POST,
+            &format!("/api/v1/enti/{A}/dovuti"),
+            Some(ADMIN),
+            "application/json",
+            big(200 * 1024),
+        )
+        .await;
+    assert_ne!(s, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]
