@@ -225,6 +225,7 @@ async fn ceiling(pki: &Path) -> SocketAddr {
         tls,
         router,
         Arc::new(vec![]),
+        pagopa_gateway::config::Config::default().pa_soap.listener(),
         std::future::pending(),
         Duration::from_secs(1),
     ));

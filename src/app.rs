@@ -85,7 +85,7 @@ impl Application {
             crate::tls::server_config(&cert, &key, &ca).context("pa_soap TLS configuration")?;
 
         let url = config.database_url();
-        let store = Store::connect(&url, config.database.max_connections)
+        let store = Store::connect_with(&url, config.database.attese())
             .await
             .with_context(|| {
                 format!(
@@ -224,6 +224,7 @@ impl Application {
             journal,
             limiter: Arc::new(tokio::sync::Semaphore::new(max_in_flight)),
             cache: self.state.cache.clone(),
+            deadline: Duration::from_millis(self.state.config.pa_soap.deadline_ms),
         });
         // Behind a TLS-terminating proxy: the same endpoint, trusted only from the proxies.
         let proxy = self.proxy.map(|listener| {
@@ -239,37 +240,42 @@ impl Application {
                 trust,
                 crate::pa_server::require_trusted_proxy,
             ));
-            axum::serve(
+            crate::listener::serve(
                 listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
+                router,
+                pa_soap.listener(),
+                wait(rx.clone()),
+                DRAIN,
             )
-            .with_graceful_shutdown(wait(rx.clone()))
         });
         let proxy = async move {
-            match proxy {
-                Some(p) => p.await,
-                None => Ok(()),
+            if let Some(p) = proxy {
+                p.await;
             }
         };
-        let rest = axum::serve(
+        let rest_limits = self.state.config.rest.listener();
+        let rest = crate::listener::serve(
             self.rest,
-            crate::rest::router(self.state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(wait(rx.clone()));
+            crate::rest::router(self.state),
+            rest_limits,
+            wait(rx.clone()),
+            DRAIN,
+        );
         let soap = crate::tls::serve(
             self.soap,
             self.tls,
             pa,
             pins,
+            pa_soap.listener(),
             wait(rx),
-            Duration::from_secs(30),
+            DRAIN,
         );
         let signal = async move {
             shutdown.await;
             tracing::info!("shutting down: draining in-flight requests");
             let _ = tx.send(true);
         };
-        let (rest_result, (), (), proxy_result) = tokio::join!(rest, soap, signal, proxy);
+        tokio::join!(rest, soap, signal, proxy);
         retention.abort();
         sweeper.abort();
         recon.abort();
@@ -284,12 +290,13 @@ impl Application {
         if !journal_writer.close(Duration::from_secs(10)).await {
             tracing::warn!("journal writer did not finish flushing in 10 s");
         }
-        rest_result.context("REST listener")?;
-        proxy_result.context("PA proxy listener")?;
         store.close().await;
         Ok(())
     }
 }
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const DRAIN: Duration = Duration::from_secs(30);
 
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {

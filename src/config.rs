@@ -96,6 +96,21 @@ pub struct DatabaseConfig {
     /// `sqlite://<data_dir>/gateway.db`.
     pub url: Option<String>,
     pub max_connections: u32,
+    /// Longest wait for a free connection of the pool.
+    pub acquire_timeout_ms: u64,
+    /// Longest wait for a lock (PostgreSQL `lock_timeout`, SQLite busy timeout); beyond it
+    /// the statement fails and the request answers 503 / PAA_SYSTEM_ERROR.
+    pub lock_timeout_ms: u64,
+}
+
+impl DatabaseConfig {
+    pub fn attese(&self) -> crate::store::Attese {
+        crate::store::Attese {
+            max_connections: self.max_connections,
+            acquire: std::time::Duration::from_millis(self.acquire_timeout_ms),
+            lock: std::time::Duration::from_millis(self.lock_timeout_ms),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -113,6 +128,11 @@ pub struct RestConfig {
     /// Reverse proxies in front of the REST port: from these peers `X-Forwarded-For` names
     /// the client (for the rate limits); from any other peer it is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Connections open at once on the REST port; beyond, new ones wait unaccepted.
+    pub max_connections: u32,
+    /// An idle connection, or one whose request headers are not all in, is closed after
+    /// this long.
+    pub header_read_timeout_ms: u64,
     /// Citizen tokens from the portal: required issuer and audience (both set to enable).
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
@@ -140,6 +160,15 @@ pub struct PaSoapConfig {
     pub activation_timeout_minutes: u32,
     /// Requests handled at once; more are refused immediately with PAA_SYSTEM_ERROR.
     pub max_in_flight: u32,
+    /// A PA request not answered within this long (the database stalled) is answered
+    /// PAA_SYSTEM_ERROR: below the Nodo's own 7 s, so it learns to retry.
+    pub deadline_ms: u64,
+    /// Connections open at once on the PA listeners (each: mTLS and proxy); beyond, new
+    /// ones wait unaccepted. Apart from the REST port's, so a flood there cannot take them.
+    pub max_connections: u32,
+    /// A TLS handshake, an idle connection, or request headers not all in, are cut after
+    /// this long.
+    pub header_read_timeout_ms: u64,
     /// Plain-HTTP listener for a TLS-terminating reverse proxy that verifies the Nodo's
     /// client certificate itself. Unset: no such listener.
     pub proxy_listen: Option<SocketAddr>,
@@ -174,6 +203,8 @@ impl Default for Config {
             database: DatabaseConfig {
                 url: None,
                 max_connections: 16,
+                acquire_timeout_ms: 3_000,
+                lock_timeout_ms: 5_000,
             },
             rest: RestConfig {
                 listen: "127.0.0.1:8080".parse().expect("literal"),
@@ -182,6 +213,8 @@ impl Default for Config {
                 lookups_per_minute: 30,
                 carts_per_minute: 10,
                 trusted_proxies: Vec::new(),
+                max_connections: 384,
+                header_read_timeout_ms: 10_000,
                 jwt_issuer: None,
                 jwt_audience: None,
                 jwt_hs256_secret: None,
@@ -196,6 +229,9 @@ impl Default for Config {
                 dev_pki_dir: PathBuf::from("./certs/dev"),
                 activation_timeout_minutes: 60,
                 max_in_flight: 512,
+                deadline_ms: 5_000,
+                max_connections: 192,
+                header_read_timeout_ms: 10_000,
                 proxy_listen: None,
                 trusted_proxies: Vec::new(),
                 client_subject_header: "x-ssl-client-s-dn".into(),
@@ -250,6 +286,24 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+impl RestConfig {
+    pub fn listener(&self) -> crate::listener::Limiti {
+        crate::listener::Limiti {
+            max_connections: self.max_connections as usize,
+            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
+        }
+    }
+}
+
+impl PaSoapConfig {
+    pub fn listener(&self) -> crate::listener::Limiti {
+        crate::listener::Limiti {
+            max_connections: self.max_connections as usize,
+            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
+        }
+    }
+}
+
 impl Config {
     /// Loads defaults, then `file` (which must exist if given), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
@@ -298,6 +352,15 @@ impl Config {
         }
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");
+        }
+        if self.database.acquire_timeout_ms == 0 || self.database.lock_timeout_ms == 0 {
+            return bad(
+                "database.acquire_timeout_ms",
+                "acquire_timeout_ms and lock_timeout_ms must be at least 1",
+            );
+        }
+        if !(100..=60_000).contains(&self.pa_soap.deadline_ms) {
+            return bad("pa_soap.deadline_ms", "between 100 and 60000");
         }
         let tls = [
             &self.pa_soap.cert,
@@ -370,6 +433,25 @@ impl Config {
                 "outbox.lease_seconds",
                 "must be at least twice nodo.read_timeout_ms",
             );
+        }
+        for (k, n, t) in [
+            (
+                "rest",
+                self.rest.max_connections,
+                self.rest.header_read_timeout_ms,
+            ),
+            (
+                "pa_soap",
+                self.pa_soap.max_connections,
+                self.pa_soap.header_read_timeout_ms,
+            ),
+        ] {
+            if n == 0 || t == 0 {
+                return bad(
+                    &format!("{k}.max_connections"),
+                    "max_connections and header_read_timeout_ms must be at least 1",
+                );
+            }
         }
         if !(1..=10).contains(&self.outbox.max_attempts) {
             return bad("outbox.max_attempts", "between 1 and 10");

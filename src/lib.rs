@@ -8,6 +8,7 @@ pub mod dn;
 pub mod dominio;
 pub mod jobs;
 pub mod journal;
+pub mod listener;
 pub mod mail;
 pub mod metrics;
 pub mod model;

@@ -7,8 +7,7 @@ use crate::dn::Dn;
 use anyhow::Context;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -104,24 +103,18 @@ pub async fn serve(
     tls: Arc<ServerConfig>,
     router: Router,
     subject_pins: Arc<Vec<Dn>>,
+    limits: crate::listener::Limiti,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
 ) {
     let acceptor = TlsAcceptor::from(tls);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let builder = Builder::new(TokioExecutor::new());
+    let builder = crate::listener::builder(limits);
+    let room = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
     loop {
-        let (tcp, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    // e.g. EMFILE: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+        let (tcp, peer, permit) = tokio::select! {
+            c = crate::listener::accept(&listener, &room) => c,
             () = &mut shutdown => break,
         };
         let (acceptor, router, builder, pins) = (
@@ -132,19 +125,24 @@ pub async fn serve(
         );
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let _ = tcp.set_nodelay(true);
-            let stream =
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(e)) => {
-                        tracing::info!(%peer, error = %e, "TLS handshake refused");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::info!(%peer, "TLS handshake timed out");
-                        return;
-                    }
-                };
+            // The connection's room is given back when this task ends, however it ends.
+            let _permit = permit;
+            let stream = match tokio::time::timeout(
+                limits.header_read_timeout,
+                acceptor.accept(tcp),
+            )
+            .await
+            {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    tracing::info!(%peer, error = %e, "TLS handshake refused");
+                    return;
+                }
+                Err(_) => {
+                    tracing::info!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
             let Some(id) = stream
                 .get_ref()
                 .1
@@ -162,11 +160,9 @@ pub async fn serve(
                 req.extensions_mut().insert(id.clone());
                 req
             });
-            let conn = builder.serve_connection_with_upgrades(
-                TokioIo::new(stream),
-                TowerToHyperService::new(svc),
-            );
-            if let Err(e) = watcher.watch(conn.into_owned()).await {
+            let conn =
+                builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
+            if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(%peer, error = %e, "connection ended with error");
             }
         });

@@ -33,6 +33,7 @@ const XSD_SAC: &str = include_str!("../../xsd/sac-common-types-1.0.xsd");
 
 pub const SOAP_REQUESTS: &str = "pagopa_gateway_pa_soap_requests_total";
 pub const SHED: &str = "pagopa_gateway_pa_soap_shed_total";
+pub const DEADLINE: &str = "pagopa_gateway_pa_soap_deadline_exceeded_total";
 pub const RT_QUARANTINE: &str = "pagopa_gateway_rt_quarantine";
 pub const ACTIVATIONS_PENDING: &str = "pagopa_gateway_activations_pending";
 pub const ACTIVATIONS_EXPIRED: &str = "pagopa_gateway_activations_expired_total";
@@ -42,13 +43,16 @@ pub const SOAP_DURATION: &str = "pagopa_gateway_pa_soap_duration_seconds";
 pub struct PaState {
     pub store: Store,
     pub journal: crate::journal::Journal,
-    /// In-flight requests beyond these permits are refused at once with PAA_SYSTEM_ERROR:
-    /// the Nodo gives up after 7 s, so a fast "retry later" beats a slow answer.
+    /// In-flight requests beyond these permits are refused at once with PAA_SYSTEM_ERROR,
+    /// before their body is read (see [`shed`]).
     pub limiter: std::sync::Arc<tokio::sync::Semaphore>,
     pub cache: std::sync::Arc<crate::store::cache::RegistryCache>,
+    /// Past this, a request is answered PAA_SYSTEM_ERROR (`pa_soap.deadline_ms`).
+    pub deadline: std::time::Duration,
 }
 
 pub fn router(state: PaState) -> Router {
+    let limiter = state.limiter.clone();
     Router::new()
         .route("/", get(|q: RawQuery| wsdl(q, WSDL_PSP)).post(soap))
         .route(
@@ -59,6 +63,7 @@ pub fn router(state: PaState) -> Router {
         .route("/xsd/{file}", get(xsd))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(limiter, shed))
         // The SOAP message limit, instead of axum's 2 MiB default.
         .layer(axum::extract::DefaultBodyLimit::max(
             Limits::MESSAGE.max_bytes,
@@ -77,6 +82,45 @@ pub fn router(state: PaState) -> Router {
                 )
             },
         ))
+}
+
+/// Load shedding, before the body is read: beyond `pa_soap.max_in_flight` requests at once
+/// a POST is answered PAA_SYSTEM_ERROR at once (the Nodo gives up after 7 s: a fast "retry
+/// later" beats a slow answer), without reading, parsing or journaling what it carries, so
+/// an overload costs as little as possible. Counted in `pagopa_gateway_pa_soap_shed_total`.
+async fn shed(
+    State(limiter): State<std::sync::Arc<tokio::sync::Semaphore>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.method() != axum::http::Method::POST {
+        return next.run(req).await;
+    }
+    let Ok(permit) = limiter.try_acquire_owned() else {
+        metrics::counter!(SHED).increment(1);
+        let f = FaultBean::new(
+            FaultCode::PaaSystemError,
+            "",
+            Some("servizio sovraccarico: riprovare".into()),
+        );
+        // The operation from SOAPAction alone: the body is not read.
+        let op = req
+            .headers()
+            .get("soapaction")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::soap::soap_action)
+            .and_then(Operazione::from_element);
+        return match op {
+            Some(op) => xml(StatusCode::OK, write_envelope(None, &op.ko(f))),
+            None => xml(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                write_soap_fault("soapenv:Server", &f.fault_string, Some(&f)),
+            ),
+        };
+    };
+    let response = next.run(req).await;
+    drop(permit);
+    response
 }
 
 fn xml(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
@@ -269,28 +313,33 @@ async fn handle(
         }
     };
     out.header = Some(header.clone());
-    let Ok(_permit) = s.limiter.clone().try_acquire_owned() else {
-        metrics::counter!(SHED).increment(1);
-        return answer(
-            out,
-            FaultBean::new(
+    let id_dominio = header.id_dominio.clone();
+    let work = async {
+        check_registry(s, &header).await?;
+        let req = Richiesta {
+            header,
+            body: env.body.xml,
+        };
+        match op {
+            Operazione::Verifica => verifica::verifica(s, &req, &mut out.id_psp).await,
+            Operazione::InviaRT => invia_rt::invia_rt(&s.store, &req).await,
+            Operazione::Attiva => attiva::attiva(s, &req, &mut out.id_psp).await,
+        }
+    };
+    // A stalled database must not keep the Nodo waiting past its own timeout: answer "retry"
+    // in time. Dropping the work rolls back its open transaction; an RT already stored raw
+    // stays stored, and the Nodo's retry finds it (every operation is idempotent).
+    let result = match tokio::time::timeout(s.deadline, work).await {
+        Ok(r) => r,
+        Err(_) => {
+            metrics::counter!(DEADLINE).increment(1);
+            tracing::warn!(operation = op.name(), deadline = ?s.deadline, "PA request past its deadline");
+            Err(FaultBean::new(
                 FaultCode::PaaSystemError,
-                &header.id_dominio,
-                Some("servizio sovraccarico: riprovare".into()),
-            ),
-        );
-    };
-    if let Err(f) = check_registry(s, &header).await {
-        return answer(out, f);
-    }
-    let req = Richiesta {
-        header,
-        body: env.body.xml,
-    };
-    let result = match op {
-        Operazione::Verifica => verifica::verifica(s, &req, &mut out.id_psp).await,
-        Operazione::InviaRT => invia_rt::invia_rt(&s.store, &req).await,
-        Operazione::Attiva => attiva::attiva(s, &req, &mut out.id_psp).await,
+                &id_dominio,
+                Some("il servizio non ha risposto in tempo: riprovare".into()),
+            ))
+        }
     };
     match result {
         Ok(payload) => {

@@ -68,6 +68,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::NotFound("risorsa non trovata".into()),
             StoreError::Conflict(m) => ApiError::Conflict(m),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::Unavailable("database non disponibile: riprovare tra poco".into())
+            }
             other => ApiError::Internal(other.into()),
         }
     }

@@ -318,7 +318,7 @@ async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "system", responses((status = 200, body = Health), (status = 503, body = Problem)))]
 async fn readyz(State(s): State<AppState>) -> Result<Json<Health>, ApiError> {
     s.store
-        .ping()
+        .ping_within(std::time::Duration::from_secs(2))
         .await
         .map_err(|e| ApiError::Unavailable(format!("database non raggiungibile: {e}")))?;
     let tasks = s

@@ -167,6 +167,7 @@ impl Simulator {
             tls,
             api,
             Arc::new(vec![]),
+            crate::listener::Limiti::default(),
             wait(rx.clone()),
             Duration::from_secs(5),
         ));

@@ -112,13 +112,81 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+impl StoreError {
+    /// The database could not be reached or did not answer in time (no connection free,
+    /// connection lost, a lock not granted within `database.lock_timeout_ms`): a "try
+    /// again later", not a bug. The one place that tells.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Db(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => true,
+            // PostgreSQL: lock_not_available, query_canceled, admin/crash shutdown, cannot
+            // connect now; SQLite: SQLITE_BUSY, SQLITE_LOCKED.
+            sqlx::Error::Database(d) => matches!(
+                d.code().as_deref(),
+                Some(
+                    "55P03"
+                        | "57014"
+                        | "57P01"
+                        | "57P02"
+                        | "57P03"
+                        | "5"
+                        | "6"
+                        | "261"
+                        | "262"
+                        | "517"
+                        | "773"
+                )
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// How long the store waits (`database.*` in the configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct Attese {
+    pub max_connections: u32,
+    /// For a free connection of the pool.
+    pub acquire: Duration,
+    /// For a lock (PostgreSQL `lock_timeout`, SQLite busy timeout).
+    pub lock: Duration,
+}
+
+impl Default for Attese {
+    fn default() -> Self {
+        Attese {
+            max_connections: 16,
+            acquire: Duration::from_secs(3),
+            lock: Duration::from_secs(5),
+        }
+    }
+}
+
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 impl Store {
-    /// Connects by URL: `sqlite://…` or `postgres://…`. SQLite files are created if missing.
+    /// Connects by URL: `sqlite://…` or `postgres://…`, with the default waits.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
+        Self::connect_with(
+            url,
+            Attese {
+                max_connections,
+                ..Attese::default()
+            },
+        )
+        .await
+    }
+
+    /// Connects by URL. SQLite files are created if missing.
+    pub async fn connect_with(url: &str, a: Attese) -> anyhow::Result<Store> {
         let pool = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -126,10 +194,11 @@ impl Store {
                 // FULL: a committed receipt survives a power cut, not only a crash.
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(a.lock);
             Pool::Sqlite(
                 SqlitePoolOptions::new()
-                    .max_connections(max_connections)
+                    .max_connections(a.max_connections)
+                    .acquire_timeout(a.acquire)
                     // A local file: the ping before every checkout would be one more hop
                     // to the connection's worker thread on every query, and proves nothing.
                     .test_before_acquire(false)
@@ -137,21 +206,19 @@ impl Store {
                     .await?,
             )
         } else {
-            let opts = PgConnectOptions::from_str(url)?;
-            Pool::Postgres(Self::pg_pool(opts, max_connections).await?)
+            // lock_timeout: a statement waiting for a lock (a table locked by hand, a long
+            // transaction) fails after it on the server too, freeing its connection.
+            let opts = PgConnectOptions::from_str(url)?
+                .options([("lock_timeout", format!("{}ms", a.lock.as_millis()))]);
+            Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(a.max_connections)
+                    .acquire_timeout(a.acquire)
+                    .connect_with(opts)
+                    .await?,
+            )
         };
         Ok(Store::from_pool(pool))
-    }
-
-    pub async fn pg_pool(
-        opts: PgConnectOptions,
-        max_connections: u32,
-    ) -> Result<PgPool, sqlx::Error> {
-        PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(opts)
-            .await
     }
 
     pub fn from_pool(pool: Pool) -> Store {
@@ -176,9 +243,25 @@ impl Store {
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match &self.pool {
             Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
-            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+            Pool::Postgres(p) => {
+                // Instances starting together wait for each other's migration lock, and a
+                // migration may wait for table locks: no lock deadline on this connection.
+                let opts = (*p.connect_options())
+                    .clone()
+                    .options([("lock_timeout", "0")]);
+                let mut c = <sqlx::PgConnection as sqlx::Connection>::connect_with(&opts).await?;
+                POSTGRES_MIGRATIONS.run(&mut c).await?;
+                sqlx::Connection::close(c).await?;
+            }
         }
         Ok(())
+    }
+
+    /// The database answers within `within`.
+    pub async fn ping_within(&self, within: Duration) -> StoreResult<()> {
+        tokio::time::timeout(within, self.ping())
+            .await
+            .unwrap_or(Err(StoreError::Db(sqlx::Error::PoolTimedOut)))
     }
 
     pub async fn ping(&self) -> StoreResult<()> {

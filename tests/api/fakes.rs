@@ -114,6 +114,7 @@ impl FakeNodo {
             tls,
             router,
             Arc::new(vec![]),
+            pagopa_gateway::listener::Limiti::default(),
             std::future::pending(),
             std::time::Duration::from_secs(1),
         ));

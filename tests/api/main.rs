@@ -27,6 +27,7 @@ mod proxy;
 mod recupero;
 mod riconciliazione;
 mod server;
+mod stalls;
 mod statistiche;
 mod system;
 mod tesoreria;

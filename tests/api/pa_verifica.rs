@@ -432,13 +432,14 @@ both_backends!(overload_is_refused_at_once_with_paa_system_error, |app| {
         )
         .await;
     let iuv = d["iuv"].as_str().unwrap().to_owned();
-    let (journal, _writer) = pagopa_gateway::journal::Journal::start(app.store());
+    let (journal, writer) = pagopa_gateway::journal::Journal::start(app.store());
     let limiter = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
     let router = pagopa_gateway::pa_server::router(pagopa_gateway::pa_server::PaState {
         store: app.store(),
         journal,
         limiter: limiter.clone(),
         cache: Default::default(),
+        deadline: std::time::Duration::from_secs(5),
     });
     let call = |router: axum::Router, env: String| async move {
         let req = axum::http::Request::post("/pagamenti-psp")
@@ -454,23 +455,44 @@ both_backends!(overload_is_refused_at_once_with_paa_system_error, |app| {
     };
     let env = envelope(&app, ENTE, &iuv);
     let busy = limiter.clone().try_acquire_owned().unwrap();
-    let body = call(router.clone(), env.clone()).await;
-    let e = read_envelope(body.as_bytes(), Limits::MESSAGE).unwrap();
+    // Shed before the body is read: a request whose body never ends is answered at once.
+    let (_never_sent, endless) =
+        http_body_util::channel::Channel::<bytes::Bytes, std::convert::Infallible>::new(1);
+    let req = axum::http::Request::post("/pagamenti-psp")
+        .header("soapaction", "\"paaVerificaRPT\"")
+        .body(axum::body::Body::new(endless))
+        .unwrap();
+    let resp = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        router.clone().oneshot(req),
+    )
+    .await
+    .expect("shed without waiting for the body")
+    .unwrap();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let e = read_envelope(&bytes, Limits::MESSAGE).unwrap();
     assert_valid(
         &wsdl_schema("PaPerNodoPagamentoPsp.wsdl", NS_PPT),
         &[e.body.xml.to_owned()],
     );
     let f = EsitoPaa::parse_verifica(e.body.xml).unwrap().fault.unwrap();
-    assert_eq!(
-        (f.fault_code.as_str(), f.id.as_str()),
-        ("PAA_SYSTEM_ERROR", ENTE)
-    );
+    assert_eq!(f.fault_code.as_str(), "PAA_SYSTEM_ERROR");
+    // A whole request is shed the same way.
+    let body = call(router.clone(), env.clone()).await;
+    assert!(body.contains("PAA_SYSTEM_ERROR"), "{body}");
     drop(busy);
     let body = call(router, env).await;
     assert!(
         body.contains("<esito>OK</esito>"),
         "admitted again once capacity frees: {body}"
     );
+    // Shed requests cost no journal entry: only the admitted one is there.
+    assert!(writer.close(std::time::Duration::from_secs(10)).await);
+    let (_, j) = app.get("/api/v1/journal", ADMIN).await;
+    assert_eq!(j["total"], 1, "{j}");
 });
 
 // The documented 4 MiB message limit (axum's own 2 MiB default cut it before): a 3 MiB

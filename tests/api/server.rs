@@ -201,3 +201,96 @@ async fn client_subjects_are_pinned_by_attribute_not_by_text() {
         assert_eq!(answered, served, "{subject:?}: {r:?}");
     }
 }
+
+/// Idle and trickling clients: a flood of idle connections on the REST port neither keeps
+/// its descriptors (closed after the header deadline) nor stops the PA endpoint, whose
+/// connections are counted apart; a REST client beyond the cap waits and is then served;
+/// a client sending its headers a line at a time over mTLS is cut at the deadline.
+#[tokio::test]
+async fn idle_and_slow_clients_are_cut_and_a_rest_flood_leaves_the_pa_endpoint_alone() {
+    pagopa_gateway::tls::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(Backend::Sqlite, dir.path()).await;
+    let mut config = test_config(dir.path(), url);
+    config.rest.max_connections = 8;
+    config.rest.header_read_timeout_ms = 700;
+    config.pa_soap.max_connections = 8;
+    config.pa_soap.header_read_timeout_ms = 700;
+    let app = Application::build(config).await.unwrap();
+    let (rest, soap) = (app.rest_addr(), app.soap_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let pki = dir.path().join("certs");
+    let nodo = || {
+        client_config(
+            &pki.join("ca.pem"),
+            Some((&pki.join("client.pem"), &pki.join("client.key"))),
+        )
+    };
+
+    // 40 idle connections on the REST port, five times its cap.
+    let mut idle = Vec::new();
+    for _ in 0..40 {
+        idle.push(TcpStream::connect(rest).await.unwrap());
+    }
+    // The PA endpoint answers meanwhile.
+    let r = tls_get(soap, nodo(), "/pagamenti-psp?wsdl").await.unwrap();
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    // A REST client beyond the cap is served once the idle ones are cut.
+    let started = std::time::Instant::now();
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        http_get(TcpStream::connect(rest).await.unwrap(), "/healthz"),
+    )
+    .await
+    .expect("served within 10 s")
+    .unwrap();
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(500));
+    // Every idle connection was closed by the server.
+    for mut c in idle {
+        let mut buf = [0u8; 1];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), c.read(&mut buf))
+            .await
+            .expect("closed by the server");
+        assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    }
+
+    // Headers a line every 200 ms over mTLS: cut at the deadline, not served.
+    let tcp = TcpStream::connect(soap).await.unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(nodo())
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    tls.write_all(b"GET /pagamenti-psp?wsdl HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    let mut cut = false;
+    for i in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if tls
+            .write_all(format!("x-trickle-{i}: 1\r\n").as_bytes())
+            .await
+            .is_err()
+        {
+            cut = true;
+            break;
+        }
+        let mut buf = [0u8; 64];
+        if let Ok(r) =
+            tokio::time::timeout(std::time::Duration::from_millis(1), tls.read(&mut buf)).await
+        {
+            assert!(!matches!(r, Ok(n) if n > 0 && buf.starts_with(b"HTTP/1.1 2")));
+            cut = true;
+            break;
+        }
+    }
+    assert!(cut, "a trickling client was never cut");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

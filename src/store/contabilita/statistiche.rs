@@ -143,6 +143,11 @@ async fn tx_sporca_ricevute(c: &mut Conn, ente: &str, ricevute: &[i64]) -> Store
 pub async fn stat_refresh(p: &DbPool, ente: &str) -> StoreResult<usize> {
     let mut tx = begin_write(p).await?;
     if IS_POSTGRES {
+        // Waiting for another instance's turn is expected (a rebuild takes seconds):
+        // no lock deadline for the rest of this transaction.
+        sqlx::query("SET LOCAL lock_timeout = 0")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('stat:' || $1))")
             .bind(ente)
             .execute(&mut *tx)

@@ -203,6 +203,11 @@ async fn carica(
 /// transaction-scoped advisory lock; SQLite's write transaction already serializes.
 async fn lock_ente(c: &mut Conn, ente: &str) -> StoreResult<()> {
     if IS_POSTGRES {
+        // Waiting for another instance's turn is expected (a rebuild takes seconds):
+        // no lock deadline for the rest of this transaction.
+        sqlx::query("SET LOCAL lock_timeout = 0")
+            .execute(&mut *c)
+            .await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('recon:' || $1))")
             .bind(ente)
             .execute(&mut *c)
