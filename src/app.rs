@@ -119,13 +119,29 @@ impl Application {
             None => None,
         };
         let (journal, journal_writer) = crate::journal::Journal::start(store.clone());
+        // The registry is the one source of the intermediary: the configuration seeds it on
+        // the first start, `PUT /api/v1/intermediario` changes it, the PA endpoint checks and
+        // the Nodo client sends what it holds.
+        let registrato = store.registro().get_intermediario().await?;
+        if registrato.id_intermediario_pa != i.id_intermediario_pa
+            || registrato.id_stazione != i.id_stazione
+            || registrato.password != i.password
+        {
+            tracing::warn!(
+                registry = %registrato.id_intermediario_pa,
+                station = %registrato.id_stazione,
+                "intermediario.* in the configuration differs from the registry, which is used: change it with PUT /api/v1/intermediario"
+            );
+        }
+        let cache: Arc<crate::store::cache::RegistryCache> = Default::default();
         let nodo = crate::node_client::NodoClient::from_config(&config, Some(journal.clone()))
-            .context("Nodo client (nodo.*)")?;
+            .context("Nodo client (nodo.*)")?
+            .with_registry(store.clone(), cache.clone());
         let state = AppState {
             store,
             nodo,
             limiti: Arc::new(crate::rest::limite::Limiti::from_config(&config.rest)),
-            cache: Default::default(),
+            cache,
             tasks: Default::default(),
             jwt: crate::rest::cittadino::JwtConfig::from_config(&config)
                 .context("citizen tokens (rest.jwt_*)")?

@@ -117,14 +117,32 @@ struct Inner {
     journal: Option<Journal>,
 }
 
+/// Who we are toward the Nodo: the intermediary, its station and the station password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stazione {
+    pub id_intermediario_pa: String,
+    pub id_stazione: String,
+    pub password: String,
+}
+
+/// Where the station comes from. The gateway reads it from the registry, the one place an
+/// operator changes it (`PUT /api/v1/intermediario`), through the 5 s cache, so every
+/// instance uses what the PA endpoint checks; a client with no store (tests, tools) uses
+/// the configuration's.
+#[derive(Clone)]
+enum FonteStazione {
+    Fissa(Stazione),
+    Registro {
+        store: crate::store::Store,
+        cache: Arc<crate::store::cache::RegistryCache>,
+    },
+}
+
 /// A cheap-to-clone client for one Nodo endpoint.
 #[derive(Clone)]
 pub struct NodoClient {
     inner: Option<Arc<Inner>>,
-    /// The station password sent in SANP 2 bodies.
-    pub password: String,
-    pub id_intermediario_pa: String,
-    pub id_stazione: String,
+    stazione: FonteStazione,
 }
 
 impl NodoClient {
@@ -135,9 +153,11 @@ impl NodoClient {
     ) -> anyhow::Result<Self> {
         let base = NodoClient {
             inner: None,
-            password: c.intermediario.password.clone(),
-            id_intermediario_pa: c.intermediario.id_intermediario_pa.clone(),
-            id_stazione: c.intermediario.id_stazione.clone(),
+            stazione: FonteStazione::Fissa(Stazione {
+                id_intermediario_pa: c.intermediario.id_intermediario_pa.clone(),
+                id_stazione: c.intermediario.id_stazione.clone(),
+                password: c.intermediario.password.clone(),
+            }),
         };
         let Some(url) = &c.nodo.url else {
             return Ok(base);
@@ -183,6 +203,35 @@ impl NodoClient {
             })),
             ..base
         })
+    }
+
+    /// The station read from the registry at each call (cached 5 s) instead of the
+    /// configuration.
+    pub fn with_registry(
+        mut self,
+        store: crate::store::Store,
+        cache: Arc<crate::store::cache::RegistryCache>,
+    ) -> Self {
+        self.stazione = FonteStazione::Registro { store, cache };
+        self
+    }
+
+    /// The station to name in the next call.
+    pub async fn stazione(&self) -> Result<Stazione, NodoError> {
+        match &self.stazione {
+            FonteStazione::Fissa(s) => Ok(s.clone()),
+            FonteStazione::Registro { store, cache } => {
+                let i = cache
+                    .intermediario(store)
+                    .await
+                    .map_err(|e| NodoError::Transport(format!("reading the intermediary: {e}")))?;
+                Ok(Stazione {
+                    id_intermediario_pa: i.id_intermediario_pa,
+                    id_stazione: i.id_stazione,
+                    password: i.password,
+                })
+            }
+        }
     }
 
     pub fn is_configured(&self) -> bool {

@@ -1,7 +1,7 @@
 //! The NodoPerPa operations the gateway uses, typed: a fault inside a response (esito KO)
 //! is an error like a SOAP Fault, so callers match on [`NodoError::Fault`] codes.
 
-use super::{Chiave, NodoClient, NodoError};
+use super::{Chiave, NodoClient, NodoError, Stazione};
 use crate::soap::sanp2::{
     Base64Doc, ElementoListaRPT, Esito, EsitoChiediStatoRPT, IdRendicontazione,
     IntestazioneCarrelloPPT, IntestazionePPT, NodoChiediCopiaRTRisposta,
@@ -50,21 +50,21 @@ fn ko(fault: Option<FaultBean>) -> NodoError {
 }
 
 impl NodoClient {
-    fn header(&self, dom: &str, iuv: &str, ccp: &str) -> IntestazionePPT {
+    fn header(st: &Stazione, dom: &str, iuv: &str, ccp: &str) -> IntestazionePPT {
         IntestazionePPT {
-            id_intermediario_pa: self.id_intermediario_pa.clone(),
-            id_stazione: self.id_stazione.clone(),
+            id_intermediario_pa: st.id_intermediario_pa.clone(),
+            id_stazione: st.id_stazione.clone(),
             id_dominio: dom.into(),
             iuv: iuv.into(),
             ccp: ccp.into(),
         }
     }
 
-    fn richiesta(&self, dom: &str, iuv: &str, ccp: &str) -> RichiestaRPT {
+    fn richiesta(st: Stazione, dom: &str, iuv: &str, ccp: &str) -> RichiestaRPT {
         RichiestaRPT {
-            id_intermediario_pa: self.id_intermediario_pa.clone(),
-            id_stazione: self.id_stazione.clone(),
-            password: self.password.clone(),
+            id_intermediario_pa: st.id_intermediario_pa,
+            id_stazione: st.id_stazione,
+            password: st.password,
             id_dominio: dom.into(),
             iuv: iuv.into(),
             ccp: ccp.into(),
@@ -80,8 +80,9 @@ impl NodoClient {
         psp: &Psp,
         rpt: &[u8],
     ) -> Result<Option<String>, NodoError> {
+        let st = self.stazione().await?;
         let body = NodoInviaRPT {
-            password: self.password.clone(),
+            password: st.password.clone(),
             id_psp: psp.id_psp.clone(),
             id_intermediario_psp: psp.id_intermediario_psp.clone(),
             id_canale: psp.id_canale.clone(),
@@ -98,7 +99,7 @@ impl NodoClient {
         let xml = self
             .call(
                 "nodoInviaRPT",
-                Some(&self.header(dom, iuv, ccp).write()),
+                Some(&Self::header(&st, dom, iuv, ccp).write()),
                 &body,
                 key,
             )
@@ -118,13 +119,14 @@ impl NodoClient {
         rpts: &[RptInCarrello],
         multi_beneficiario: bool,
     ) -> Result<Option<String>, NodoError> {
+        let st = self.stazione().await?;
         let header = IntestazioneCarrelloPPT {
-            id_intermediario_pa: self.id_intermediario_pa.clone(),
-            id_stazione: self.id_stazione.clone(),
+            id_intermediario_pa: st.id_intermediario_pa.clone(),
+            id_stazione: st.id_stazione.clone(),
             id_carrello: id_carrello.into(),
         };
         let body = NodoInviaCarrelloRPT {
-            password: self.password.clone(),
+            password: st.password.clone(),
             id_psp: psp.id_psp.clone(),
             id_intermediario_psp: psp.id_intermediario_psp.clone(),
             id_canale: psp.id_canale.clone(),
@@ -170,8 +172,9 @@ impl NodoClient {
         iuv: &str,
         ccp: &str,
     ) -> Result<EsitoChiediStatoRPT, NodoError> {
+        let st = self.stazione().await?;
         let key = Chiave::rpt(dom, iuv, ccp);
-        let body = self.richiesta(dom, iuv, ccp).write("nodoChiediStatoRPT");
+        let body = Self::richiesta(st, dom, iuv, ccp).write("nodoChiediStatoRPT");
         let xml = self.call("nodoChiediStatoRPT", None, &body, key).await?;
         let r = NodoChiediStatoRPTRisposta::parse(&xml).map_err(invalid)?;
         match (r.fault, r.esito) {
@@ -187,8 +190,9 @@ impl NodoClient {
         iuv: &str,
         ccp: &str,
     ) -> Result<Vec<u8>, NodoError> {
+        let st = self.stazione().await?;
         let key = Chiave::rpt(dom, iuv, ccp);
-        let body = self.richiesta(dom, iuv, ccp).write("nodoChiediCopiaRT");
+        let body = Self::richiesta(st, dom, iuv, ccp).write("nodoChiediCopiaRT");
         let xml = self.call("nodoChiediCopiaRT", None, &body, key).await?;
         let r = NodoChiediCopiaRTRisposta::parse(&xml).map_err(invalid)?;
         match (r.fault, r.rt) {
@@ -206,10 +210,11 @@ impl NodoClient {
         &self,
         dom: &str,
     ) -> Result<Vec<IdRendicontazione>, NodoError> {
+        let st = self.stazione().await?;
         let body = NodoChiediElencoFlussiRendicontazione {
-            id_intermediario_pa: self.id_intermediario_pa.clone(),
-            id_stazione: self.id_stazione.clone(),
-            password: self.password.clone(),
+            id_intermediario_pa: st.id_intermediario_pa.clone(),
+            id_stazione: st.id_stazione.clone(),
+            password: st.password.clone(),
             id_dominio: Some(dom.into()),
             id_psp: None,
         }
@@ -227,10 +232,11 @@ impl NodoClient {
 
     /// nodoChiediFlussoRendicontazione: the FlussoRiversamento bytes.
     pub async fn chiedi_flusso(&self, dom: &str, id_flusso: &str) -> Result<Vec<u8>, NodoError> {
+        let st = self.stazione().await?;
         let body = NodoChiediFlussoRendicontazione {
-            id_intermediario_pa: self.id_intermediario_pa.clone(),
-            id_stazione: self.id_stazione.clone(),
-            password: self.password.clone(),
+            id_intermediario_pa: st.id_intermediario_pa.clone(),
+            id_stazione: st.id_stazione.clone(),
+            password: st.password.clone(),
             id_dominio: Some(dom.into()),
             id_psp: None,
             id_flusso: id_flusso.into(),
@@ -253,10 +259,11 @@ impl NodoClient {
         dom: &str,
         dimensione: u32,
     ) -> Result<Vec<RptPendente>, NodoError> {
+        let st = self.stazione().await?;
         let body = NodoChiediListaPendentiRPT {
-            id_intermediario_pa: self.id_intermediario_pa.clone(),
-            id_stazione: self.id_stazione.clone(),
-            password: self.password.clone(),
+            id_intermediario_pa: st.id_intermediario_pa.clone(),
+            id_stazione: st.id_stazione.clone(),
+            password: st.password.clone(),
             id_dominio: Some(dom.into()),
             range_da: None,
             range_a: None,

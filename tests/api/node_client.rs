@@ -351,3 +351,40 @@ async fn the_nodo_is_reached_through_the_configured_proxy_sqlite() {
 async fn the_nodo_is_reached_through_the_configured_proxy_postgres() {
     the_nodo_is_reached_through_the_configured_proxy(Backend::Postgres).await
 }
+
+/// The registry is the one source of the intermediary: after `PUT /api/v1/intermediario`
+/// (a new station password) the Nodo client sends the new password, on every instance
+/// within the registry cache's 5 s, although the configuration still holds the old one.
+async fn the_nodo_client_sends_the_intermediary_of_the_registry(backend: Backend) {
+    let (mut app, nodo) = gateway(backend, 1).await;
+    let iuv = setup(&mut app).await;
+    let i = app.config.intermediario.clone();
+    let (s, b) = app
+        .put(
+            "/api/v1/intermediario",
+            ADMIN,
+            serde_json::json!({"id_intermediario_pa": i.id_intermediario_pa, "id_stazione": i.id_stazione, "password": "nuovaPass1"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_ne!(i.password, "nuovaPass1");
+    // Past the registry cache's time-to-live.
+    tokio::time::sleep(std::time::Duration::from_millis(5_200)).await;
+    assert_eq!(attiva(&app, &iuv, "100.00").await.esito.as_str(), "OK");
+    assert!(rpt_sent(&app, &iuv, 20).await, "RPT sent");
+    let sent = nodo.received("nodoInviaRPT");
+    let env = read_envelope(sent[0].body.as_bytes(), Limits::MESSAGE).unwrap();
+    assert_eq!(
+        NodoInviaRPT::parse(env.body.xml).unwrap().password,
+        "nuovaPass1"
+    );
+}
+
+#[tokio::test]
+async fn the_nodo_client_sends_the_intermediary_of_the_registry_sqlite() {
+    the_nodo_client_sends_the_intermediary_of_the_registry(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn the_nodo_client_sends_the_intermediary_of_the_registry_postgres() {
+    the_nodo_client_sends_the_intermediary_of_the_registry(Backend::Postgres).await
+}
