@@ -288,19 +288,13 @@ pub enum ConfigError {
 
 impl RestConfig {
     pub fn listener(&self) -> crate::listener::Limiti {
-        crate::listener::Limiti {
-            max_connections: self.max_connections as usize,
-            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
-        }
+        crate::listener::Limiti::new(self.max_connections, self.header_read_timeout_ms)
     }
 }
 
 impl PaSoapConfig {
     pub fn listener(&self) -> crate::listener::Limiti {
-        crate::listener::Limiti {
-            max_connections: self.max_connections as usize,
-            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
-        }
+        crate::listener::Limiti::new(self.max_connections, self.header_read_timeout_ms)
     }
 }
 
@@ -426,7 +420,8 @@ impl Config {
                 "workers and lease_seconds must be at least 1",
             );
         }
-        if u64::from(self.outbox.lease_seconds) * 1000 < 2 * self.nodo.read_timeout_ms {
+        if u64::from(self.outbox.lease_seconds) * 1000 < self.nodo.read_timeout_ms.saturating_mul(2)
+        {
             // A lease shorter than a call to the Nodo lets another worker take the job in
             // hand and send it again; leases are renewed, but only while the holder lives.
             return bad(

@@ -30,6 +30,16 @@ pub struct Limiti {
     pub header_read_timeout: Duration,
 }
 
+impl Limiti {
+    /// From a listener's `max_connections` and `header_read_timeout_ms` settings.
+    pub fn new(max_connections: u32, header_read_timeout_ms: u64) -> Limiti {
+        Limiti {
+            max_connections: max_connections as usize,
+            header_read_timeout: Duration::from_millis(header_read_timeout_ms),
+        }
+    }
+}
+
 impl Default for Limiti {
     /// The gateway's own listeners take theirs from the configuration; this is for the
     /// simulator and test peers.
@@ -112,6 +122,15 @@ pub async fn serve(
         });
     }
     drop(listener);
+    drain_within(graceful, drain).await;
+}
+
+/// After the listener is closed: waits up to `drain` for open connections to finish their
+/// requests, then lets them go.
+pub async fn drain_within(
+    graceful: hyper_util::server::graceful::GracefulShutdown,
+    drain: Duration,
+) {
     if tokio::time::timeout(drain, graceful.shutdown())
         .await
         .is_err()

@@ -168,10 +168,5 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(drain, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("TLS connections still open after the drain period: closing");
-    }
+    crate::listener::drain_within(graceful, drain).await;
 }

@@ -106,18 +106,23 @@ pub async fn outbox_renew(
     until: OffsetDateTime,
     now: OffsetDateTime,
 ) -> StoreResult<u64> {
-    let mut n = 0;
-    for id in ids {
-        n += sqlx::query("UPDATE outbox SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND stato = 'PENDING' AND lease_until IS NOT NULL")
-            .bind(until)
-            .bind(now)
-            .bind(id)
-            .bind(owner)
-            .execute(p)
-            .await?
-            .rows_affected();
+    if ids.is_empty() {
+        return Ok(0);
     }
-    Ok(n)
+    // One statement for the batch (at most a claim's worth of ids).
+    let mut q = sqlx::QueryBuilder::new("UPDATE outbox SET lease_until = ");
+    q.push_bind(until)
+        .push(", updated_at = ")
+        .push_bind(now)
+        .push(" WHERE lease_owner = ")
+        .push_bind(owner)
+        .push(" AND stato = 'PENDING' AND lease_until IS NOT NULL AND id IN (");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(")");
+    Ok(q.build().execute(p).await?.rows_affected())
 }
 
 /// A failed attempt: due again at `next` or, with `next = None`, a dead letter.
