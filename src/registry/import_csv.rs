@@ -312,6 +312,7 @@ fn parse_record(rec: &csv::StringRecord, v: Versione) -> Result<Riga, Rifiuto> {
             data_scadenza,
             data_validita: None,
             bilancio,
+            ente_primario: None,
         },
     })
 }

@@ -357,6 +357,11 @@ pub struct NuovoDovuto {
     pub data_validita: Option<Date>,
     #[serde(default)]
     pub bilancio: Vec<VoceBilancio>,
+    /// The secondary share of a multi-beneficiary position: the ente (id_dominio) whose
+    /// position this shares. The IUV is then that ente's, checked against its segregation
+    /// code, and the share has no numero avviso of its own.
+    #[serde(default)]
+    pub ente_primario: Option<String>,
 }
 
 /// A dovuto that passed every rule, ready to store.
@@ -405,7 +410,39 @@ pub fn check_iud(iud: &str) -> Result<(), Rifiuto> {
 impl NuovoDovuto {
     /// Applies the registry rules; `tipo` must be the tipo dovuto named by the request.
     pub fn resolve(self, ente: &Ente, tipo: &TipoDovuto) -> Result<DovutoValido, Rifiuto> {
+        self.resolve_share(ente, None, tipo)
+    }
+
+    /// [`Self::resolve`] for a dovuto that may be the secondary share of a multi-beneficiary
+    /// position: `primario` is the ente named by `ente_primario`, whose segregation code
+    /// the IUV must carry (each ente of a region has its own code).
+    pub fn resolve_share(
+        self,
+        ente: &Ente,
+        primario: Option<&Ente>,
+        tipo: &TipoDovuto,
+    ) -> Result<DovutoValido, Rifiuto> {
         check_iud(&self.iud)?;
+        let titolare = match (&self.ente_primario, primario) {
+            (None, _) => ente,
+            (Some(id), Some(p))
+                if id.as_str() == p.id_dominio.as_str() && p.id_dominio != ente.id_dominio =>
+            {
+                if self.iuv.is_none() {
+                    return Err(Rifiuto::new(
+                        "PAA_IMPORT_SINTASSI_CSV_IUV",
+                        "la quota secondaria di un multibeneficiario porta lo IUV dell'ente primario",
+                    ));
+                }
+                p
+            }
+            (Some(id), _) => {
+                return Err(Rifiuto::new(
+                    "PAA_IMPORT_SINTASSI_CSV_IUV",
+                    format!("ente primario '{id}' non valido per questa quota"),
+                ));
+            }
+        };
         if !tipo.attivo {
             return Err(Rifiuto::new(
                 "PAA_IMPORT_TIPO_DOVUTO_NON_ATTIVO_PER_ENTE",
@@ -501,7 +538,7 @@ impl NuovoDovuto {
             None => None,
             Some(iuv) => {
                 let avviso = NumeroAvviso::from_aux3_iuv(&iuv)
-                    .filter(|n| n.code() == Some(ente.segregation_code.value()));
+                    .filter(|n| n.code() == Some(titolare.segregation_code.value()));
                 if avviso.is_none()
                     && iuv.as_str().len() == 17
                     && iuv.as_str().bytes().all(|b| b.is_ascii_digit())
@@ -511,11 +548,14 @@ impl NuovoDovuto {
                     return Err(Rifiuto::new(
                         "PAA_IMPORT_SINTASSI_CSV_IUV",
                         format!(
-                            "IUV '{iuv}' non coerente con il codice di segregazione {:02} dell'ente",
-                            ente.segregation_code.value()
+                            "IUV '{iuv}' non coerente con il codice di segregazione {:02} dell'ente {}",
+                            titolare.segregation_code.value(),
+                            titolare.id_dominio
                         ),
                     ));
                 }
+                // The notice is the primary ente's: a share is paid through it, never alone.
+                let avviso = avviso.filter(|_| self.ente_primario.is_none());
                 Some((iuv, avviso))
             }
         };

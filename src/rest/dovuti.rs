@@ -6,7 +6,7 @@ use super::viste::{ImportJob, StoricoStato};
 use super::{ApiError, AppState, Problem};
 use crate::model::StatoDovuto;
 use crate::registry::import_csv::{self, Versione};
-use crate::registry::{Dovuto, NuovoDovuto, Page, Paging, Rifiuto};
+use crate::registry::{Dovuto, Ente, NuovoDovuto, Page, Paging, Rifiuto};
 use crate::store::{DovutiFilter, StoreError};
 use axum::Json;
 use axum::body::Bytes;
@@ -101,7 +101,10 @@ async fn create_dovuto(
     caller.scope(&id)?;
     let ente = s.store.registro().get_ente(&id).await?;
     let tipo = tipo_dovuto_of(&s, &id, &d.tipo_dovuto).await?;
-    let valid = d.resolve(&ente, &tipo).map_err(rifiuto)?;
+    let primario = primario_of(&s, &d).await?;
+    let valid = d
+        .resolve_share(&ente, primario.as_ref(), &tipo)
+        .map_err(rifiuto)?;
     match s.store.dovuti().get(&id, &valid.iud).await {
         Ok(existing) if valid.same_as(&existing) => return Ok((StatusCode::OK, Json(existing))),
         Ok(_) => {
@@ -122,6 +125,35 @@ async fn create_dovuto(
                 .await?,
         ),
     ))
+}
+
+/// The primary ente a secondary share names, which must hold a position with the same
+/// IUV: a share created before (or without) its position would be paid alone.
+async fn primario_of(s: &AppState, d: &NuovoDovuto) -> Result<Option<Ente>, ApiError> {
+    let Some(id) = &d.ente_primario else {
+        return Ok(None);
+    };
+    let primario = match s.store.registro().get_ente(id).await {
+        Ok(e) => e,
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::Validation(format!(
+                "ente primario {id} sconosciuto"
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let f = DovutiFilter {
+        id_dominio: Some(id.clone()),
+        iuv: d.iuv.as_ref().map(|i| i.to_string()),
+        ..Default::default()
+    };
+    if d.iuv.is_some() && s.store.dovuti().search(&f, 1, 0).await?.1 == 0 {
+        return Err(ApiError::Validation(format!(
+            "l'ente primario {id} non ha una posizione con IUV {}",
+            d.iuv.as_ref().map(|i| i.as_str()).unwrap_or_default()
+        )));
+    }
+    Ok(Some(primario))
 }
 
 /// One dovuto by IUD.
@@ -154,7 +186,10 @@ async fn modify_dovuto(
     let ente = s.store.registro().get_ente(&id).await?;
     let old = s.store.dovuti().get(&id, &iud).await?;
     let tipo = tipo_dovuto_of(&s, &id, &d.tipo_dovuto).await?;
-    let valid = d.resolve(&ente, &tipo).map_err(rifiuto)?;
+    let primario = primario_of(&s, &d).await?;
+    let valid = d
+        .resolve_share(&ente, primario.as_ref(), &tipo)
+        .map_err(rifiuto)?;
     if valid.iuv.as_ref().is_some_and(|(iuv, _)| *iuv != old.iuv) {
         return Err(ApiError::Validation(
             "lo IUV di un dovuto non si può cambiare".into(),

@@ -82,17 +82,21 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
             "Comune di Esempio",
             "c_x000",
             "IT60X0542811101000000123456",
+            1,
         ),
         (
             ASL,
             "ASL di Esempio",
             "asl_x00",
             "IT07X0542811101000000654321",
+            2,
         ),
     ];
-    for (id, nome, ipa, iban) in enti {
+    // Each ente its own segregation code, as in a region (the multi-beneficiary position
+    // then carries the primary's code in the secondary's RPT).
+    for (id, nome, ipa, iban, codice) in enti {
         let e: EnteInput = serde_json::from_value(
-            json!({"id_dominio": id, "denominazione": nome, "codice_ipa": ipa, "segregation_code": 1, "flg_tesoreria": true, "flg_pagati": true, "ibans": [iban], "contatti": {"email": format!("pagamenti@{ipa}.example.it")}}),
+            json!({"id_dominio": id, "denominazione": nome, "codice_ipa": ipa, "segregation_code": codice, "flg_tesoreria": true, "flg_pagati": true, "ibans": [iban], "contatti": {"email": format!("pagamenti@{ipa}.example.it")}}),
         )?;
         let ente = store.registro().insert_ente(&e).await?;
         let tipi = [
@@ -124,11 +128,19 @@ async fn dovuto(
     let mut d = json!({"iud": iud, "tipo_dovuto": tipo,
         "pagatore": {"tipo": "F", "codice_fiscale": "RSSMRA85T10A562S", "anagrafica": "Mario Rossi", "email": email},
         "importo": importo, "causale": format!("{tipo} {iud}"), "data_scadenza": scadenza.to_string()});
-    if let Some(i) = iuv {
-        d["iuv"] = json!(i);
-    }
+    // An IUV given is the Comune's: the dovuto is the secondary share of its position.
+    let primario = match iuv {
+        Some(i) => {
+            d["iuv"] = json!(i);
+            d["ente_primario"] = json!(COMUNE);
+            Some(store.registro().get_ente(COMUNE).await?)
+        }
+        None => None,
+    };
     let n: NuovoDovuto = serde_json::from_value(d)?;
-    let v = n.resolve(&e, &t).map_err(|r| anyhow::anyhow!("{r:?}"))?;
+    let v = n
+        .resolve_share(&e, primario.as_ref(), &t)
+        .map_err(|r| anyhow::anyhow!("{r:?}"))?;
     Ok(store.dovuti().insert(&e, &v, "demo").await?)
 }
 

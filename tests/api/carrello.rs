@@ -44,7 +44,8 @@ async fn gateway_with(
     .await;
     nodo.serve(listener, &app.config.pa_soap.dev_pki_dir);
     app.seed_ente(A, "c_a", 1).await;
-    app.seed_ente(B, "c_b", 1).await;
+    // Each ente its own segregation code, as in a region.
+    app.seed_ente(B, "c_b", 2).await;
     app.start();
     (app, nodo)
 }
@@ -184,8 +185,39 @@ async fn multi_beneficiary_cart_is_sent_by_the_rules_and_violations_are_refused_
 ) {
     let (app, nodo) = gateway(backend, 1).await;
     let iuv = dovuto(&app, A, "P", serde_json::json!({})).await;
-    let sec = dovuto(&app, B, "S", serde_json::json!({"iuv": iuv})).await;
+    // B's own segregation code is 2: A's IUV is refused as B's own, taken as a share of
+    // A's position, and a share of a position A does not hold is refused.
+    let mut d = dovuto_json("S", "10.00");
+    d["iuv"] = iuv.clone().into();
+    let (s, b) = app
+        .post(&format!("/api/v1/enti/{B}/dovuti"), ADMIN, d.clone())
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(
+        b["detail"].as_str().unwrap().contains("segregazione 02"),
+        "{b}"
+    );
+    let mut altrove = d.clone();
+    altrove["ente_primario"] = A.into();
+    let last = if iuv.ends_with('0') { '1' } else { '0' };
+    altrove["iuv"] = format!("{}{last}", &iuv[..16]).into();
+    let (s, b) = app
+        .post(&format!("/api/v1/enti/{B}/dovuti"), ADMIN, altrove)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    let sec = dovuto(
+        &app,
+        B,
+        "S",
+        serde_json::json!({"iuv": iuv, "ente_primario": A}),
+    )
+    .await;
     assert_eq!(sec, iuv);
+    let share = app.store().dovuti().get(B, "S").await.unwrap();
+    assert_eq!(
+        share.numero_avviso, None,
+        "a share is paid through A's notice"
+    );
     let other = dovuto(&app, B, "O", serde_json::json!({})).await;
     // Violations: three RPTs, two different IUVs, the same ente twice. Nothing sent.
     for bad in [

@@ -55,6 +55,7 @@ async fn issue_concurrently(backend: Backend, instances: usize, tasks: usize, pe
                     data_scadenza: None,
                     data_validita: None,
                     bilancio: vec![],
+                    ente_primario: None,
                 }
                 .resolve(&ente, &tipo)
                 .unwrap();
