@@ -6,58 +6,16 @@
 //! `cargo bench --bench pa_verifica` (PostgreSQL from PAGOPA_TEST_PG_URL, default local).
 
 mod common;
+#[path = "common/pa.rs"]
+mod pa;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use pagopa_gateway::app::Application;
-use pagopa_gateway::config::Config;
-use pagopa_gateway::registry::{EnteInput, NuovoDovuto, TipoDovutoInput};
-use pagopa_gateway::soap::sanp2::{IntestazionePPT, PaaVerificaRPT};
-use pagopa_gateway::soap::write_envelope;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use pa::{Sender, client_config, connect, gateway};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const ENTE: &str = "80007580279";
-const DOVUTI: usize = 200;
-
-fn client_config(pki: &Path) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(pki.join("ca.pem")).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let chain = CertificateDer::pem_file_iter(pki.join("client.pem"))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let key = PrivateKeyDer::from_pem_file(pki.join("client.key")).unwrap();
-    Arc::new(
-        rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_client_auth_cert(chain, key)
-            .unwrap(),
-    )
-}
-
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-
-async fn connect(addr: SocketAddr, tls: Arc<rustls::ClientConfig>) -> Sender {
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    tcp.set_nodelay(true).unwrap();
-    let stream = tokio_rustls::TlsConnector::from(tls)
-        .connect(ServerName::try_from("localhost").unwrap(), tcp)
-        .await
-        .unwrap();
-    let (sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
-    sender
-}
 
 async fn call(s: &mut Sender, body: &Bytes) -> Duration {
     let t = Instant::now();
@@ -144,65 +102,6 @@ async fn at_rate(
     (pct(0.50), pct(0.99))
 }
 
-async fn seed(app: &Application) -> Vec<Bytes> {
-    let store = &app.state().store;
-    let ente: EnteInput = serde_json::from_value(serde_json::json!({"id_dominio": ENTE, "denominazione": "Comune", "codice_ipa": "c_x", "segregation_code": 1, "ibans": ["IT60X0542811101000000123456"]})).unwrap();
-    let ente = store.registro().insert_ente(&ente).await.unwrap();
-    let tipo: TipoDovutoInput = serde_json::from_value(serde_json::json!({"codice": "TARI", "descrizione": "Tassa", "iban": "IT60X0542811101000000123456", "dati_specifici_riscossione": "9/0101105IM/", "politica_scadenza": "RIFIUTA"})).unwrap();
-    let tipo = store
-        .registro()
-        .create_tipo_dovuto(ENTE, &tipo)
-        .await
-        .unwrap();
-    let i = &app.state().config.intermediario;
-    let mut bodies = Vec::new();
-    for n in 0..DOVUTI {
-        let d: NuovoDovuto = serde_json::from_value(serde_json::json!({"iud": format!("IUD{n}"), "tipo_dovuto": "TARI", "pagatore": {"tipo": "F", "codice_fiscale": "RSSMRA85T10A562S", "anagrafica": "Mario Rossi"}, "importo": "10.00", "causale": "TARI 2026"})).unwrap();
-        let d = store
-            .dovuti()
-            .insert(&ente, &d.resolve(&ente, &tipo).unwrap(), "bench")
-            .await
-            .unwrap();
-        let h = IntestazionePPT {
-            id_intermediario_pa: i.id_intermediario_pa.clone(),
-            id_stazione: i.id_stazione.clone(),
-            id_dominio: ENTE.into(),
-            iuv: d.iuv.to_string(),
-            ccp: format!("ccp{n}"),
-        };
-        bodies.push(Bytes::from(write_envelope(
-            Some(&h.write()),
-            &PaaVerificaRPT {
-                id_psp: "ABCDITMM".into(),
-            }
-            .write(),
-        )));
-    }
-    bodies
-}
-
-#[allow(clippy::field_reassign_with_default)]
-async fn gateway(
-    dir: &Path,
-    url: String,
-) -> (SocketAddr, Vec<Bytes>, tokio::sync::oneshot::Sender<()>) {
-    let mut c = Config::default();
-    c.admin_token = Some("bench-admin-token-0123456789".into());
-    c.data_dir = dir.join("data");
-    c.database.url = Some(url);
-    c.rest.listen = "127.0.0.1:0".parse().unwrap();
-    c.pa_soap.listen = "127.0.0.1:0".parse().unwrap();
-    c.pa_soap.dev_pki_dir = dir.join("certs");
-    let app = Application::build(c).await.unwrap();
-    let bodies = seed(&app).await;
-    let addr = app.soap_addr();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(app.run_until(async move {
-        let _ = rx.await;
-    }));
-    (addr, bodies, tx)
-}
-
 /// The ceiling: the same TLS accept loop and HTTP stack, answering a fixed SOAP response.
 async fn ceiling(pki: &Path) -> SocketAddr {
     let fixed = Bytes::from(
@@ -242,14 +141,16 @@ fn main() {
         .unwrap();
     rt.block_on(async move {
         let dir = tempfile::tempdir().unwrap();
-        let (sqlite_addr, bodies, stop_sqlite) = gateway(dir.path(), format!("sqlite://{}", dir.path().join("bench.db").display())).await;
+        let g = gateway(dir.path(), format!("sqlite://{}", dir.path().join("bench.db").display()), |_| {}).await;
+        let (sqlite_addr, bodies, stop_sqlite) = (g.soap, g.bodies, g.stop);
         let pki = dir.path().join("certs");
         let tls = client_config(&pki);
         let bodies = Arc::new(bodies);
         let ceiling_addr = ceiling(&pki).await;
         let pg_dir = tempfile::tempdir().unwrap();
         let (pg_url, schema) = common::pg_schema().await;
-        let (pg_addr, pg_bodies, stop_pg) = gateway(pg_dir.path(), pg_url).await;
+        let g = gateway(pg_dir.path(), pg_url, |_| {}).await;
+        let (pg_addr, pg_bodies, stop_pg) = (g.soap, g.bodies, g.stop);
         let pg_tls = client_config(&pg_dir.path().join("certs"));
         let pg_bodies = Arc::new(pg_bodies);
 

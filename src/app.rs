@@ -118,7 +118,10 @@ impl Application {
             ),
             None => None,
         };
-        let (journal, journal_writer) = crate::journal::Journal::start(store.clone());
+        let (journal, journal_writer) = crate::journal::Journal::start_with(
+            store.clone(),
+            crate::journal::Limiti::for_store(&store, (config.journal.queue_mib as usize) << 20),
+        );
         // The registry is the one source of the intermediary: the configuration seeds it on
         // the first start, `PUT /api/v1/intermediario` changes it, the PA endpoint checks and
         // the Nodo client sends what it holds.

@@ -87,6 +87,18 @@ pub struct MailConfig {
 pub struct JournalConfig {
     /// Journal entries older than this are deleted (checked at start and every 6 hours).
     pub retention_days: u32,
+    /// Memory for entries waiting to be written (MiB); beyond it entries are dropped and
+    /// counted. At the rate the PA endpoint sustains the queue stays far below it.
+    #[serde(default = "journal_queue_mib")]
+    pub queue_mib: u32,
+}
+
+fn upload_limit_bytes() -> u64 {
+    512 << 20
+}
+
+fn journal_queue_mib() -> u32 {
+    256
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,6 +133,10 @@ pub struct RestConfig {
     pub cors_origins: Vec<String>,
     /// Largest accepted request body (dovuti CSV uploads included).
     pub body_limit_bytes: usize,
+    /// Largest file the receipts import takes: it is spooled to a temporary file
+    /// (`TMPDIR`) as it arrives and read from there, never held in memory whole.
+    #[serde(default = "upload_limit_bytes")]
+    pub upload_limit_bytes: u64,
     /// Notice lookups and receipt downloads allowed per client address and minute.
     pub lookups_per_minute: u32,
     /// Carts and spontaneous payments started per client address and minute.
@@ -210,6 +226,7 @@ impl Default for Config {
                 listen: "127.0.0.1:8080".parse().expect("literal"),
                 cors_origins: Vec::new(),
                 body_limit_bytes: 64 * 1024 * 1024,
+                upload_limit_bytes: upload_limit_bytes(),
                 lookups_per_minute: 30,
                 carts_per_minute: 10,
                 trusted_proxies: Vec::new(),
@@ -242,7 +259,10 @@ impl Default for Config {
                 id_stazione: "80012345676_01".into(),
                 password: "devPassword1".into(),
             },
-            journal: JournalConfig { retention_days: 90 },
+            journal: JournalConfig {
+                retention_days: 90,
+                queue_mib: journal_queue_mib(),
+            },
             nodo: NodoConfig {
                 url: None,
                 ca: None,
@@ -491,11 +511,17 @@ impl Config {
         if self.pa_soap.activation_timeout_minutes == 0 {
             return bad("pa_soap.activation_timeout_minutes", "must be at least 1");
         }
+        if !(1..=16_384).contains(&self.journal.queue_mib) {
+            return bad("journal.queue_mib", "must be 1 to 16384");
+        }
         if self.journal.retention_days == 0 {
             return bad("journal.retention_days", "must be at least 1");
         }
         if self.rest.body_limit_bytes < 1024 {
             return bad("rest.body_limit_bytes", "must be at least 1024");
+        }
+        if self.rest.upload_limit_bytes < 1024 {
+            return bad("rest.upload_limit_bytes", "must be at least 1024");
         }
         Ok(())
     }

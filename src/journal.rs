@@ -1,25 +1,63 @@
 //! The message journal: every SOAP exchange in both directions with its raw bodies, for
 //! operators and audits. Recording never makes a request wait on the database: entries go
-//! through a bounded channel to one writer task that commits them in batches. A full
-//! channel drops the entry and counts it (`pagopa_gateway_journal_dropped_total`) rather
-//! than slowing the Nodo down. The journal is a diagnostic record; receipts themselves are
-//! stored synchronously by their own path before being acknowledged.
+//! into a queue bounded by bytes (bodies reach 4 MiB, so a count alone bounds nothing) that
+//! writer tasks commit in batches, several batches at once on PostgreSQL. Sized so that at
+//! any rate the PA endpoint sustains the queue drains (the overload bench prints the
+//! writer's capacity against the served rate); beyond it an entry is dropped and counted
+//! (`pagopa_gateway_journal_dropped_total{reason}`) rather than slowing the Nodo down. The
+//! journal is the audit record; receipts themselves are stored synchronously by their own
+//! path before being acknowledged.
 
 use crate::store::{JournalEntry, Store};
 use futures_util::FutureExt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 pub const DROPPED: &str = "pagopa_gateway_journal_dropped_total";
 pub const WRITTEN: &str = "pagopa_gateway_journal_written_total";
-const CAPACITY: usize = 10_000;
-const BATCH: usize = 500;
+pub const QUEUED_BYTES: &str = "pagopa_gateway_journal_queued_bytes";
+/// Entries per batch: one transaction (and one WAL sync) for up to this many.
+const BATCH: usize = 1_000;
 const LINGER: Duration = Duration::from_millis(20);
+/// What an entry costs in the queue beyond its bodies (its fields and the channel slot).
+const OVERHEAD: usize = 256;
+
+/// How much the journal may hold in memory and how many batches it writes at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Limiti {
+    pub queue_bytes: usize,
+    pub writers: usize,
+}
+
+impl Limiti {
+    /// 256 MiB queued; PostgreSQL commits batches in parallel (each waits on its own WAL
+    /// flush), SQLite has one writer anyway.
+    pub fn for_store(store: &Store, queue_bytes: usize) -> Limiti {
+        Limiti {
+            queue_bytes,
+            writers: if store.backend() == "postgres" { 4 } else { 1 },
+        }
+    }
+}
+
+pub const DEFAULT_QUEUE_BYTES: usize = 256 << 20;
 
 #[derive(Clone)]
 pub struct Journal {
-    tx: mpsc::Sender<JournalEntry>,
+    tx: mpsc::UnboundedSender<(JournalEntry, usize)>,
+    conti: Arc<Conti>,
+    budget: usize,
+}
+
+/// This journal's own counts (the metrics are process-wide).
+#[derive(Default)]
+struct Conti {
+    queued: AtomicUsize,
+    written: AtomicUsize,
+    dropped: AtomicUsize,
 }
 
 /// The writer task and the switch that ends it (after writing what is queued).
@@ -37,18 +75,37 @@ impl JournalWriter {
     }
 }
 
+fn cost(e: &JournalEntry) -> usize {
+    e.request.len() + e.response.len() + e.operation.len() + OVERHEAD
+}
+
 impl Journal {
+    /// Starts the writer with the default limits.
+    pub fn start(store: Store) -> (Journal, JournalWriter) {
+        let l = Limiti::for_store(&store, DEFAULT_QUEUE_BYTES);
+        Self::start_with(store, l)
+    }
+
     /// Starts the writer; it ends, after flushing, when closed or when every `Journal`
     /// clone is dropped.
-    pub fn start(store: Store) -> (Journal, JournalWriter) {
-        let (tx, mut rx) = mpsc::channel::<JournalEntry>(CAPACITY);
+    pub fn start_with(store: Store, limiti: Limiti) -> (Journal, JournalWriter) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<(JournalEntry, usize)>();
         let (close, mut closed) = tokio::sync::oneshot::channel::<()>();
+        let conti = Arc::new(Conti::default());
+        let in_queue = conti.clone();
+        let writers = limiti.writers.max(1);
         let handle = tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(BATCH);
+            let mut writing: JoinSet<()> = JoinSet::new();
             let mut closing = false;
             loop {
+                // A writer free before taking more: the queue, not this task, holds the rest.
+                while writing.len() >= writers {
+                    writing.join_next().await;
+                }
+                let mut batch = Vec::with_capacity(BATCH);
                 let n = tokio::select! {
                     n = rx.recv_many(&mut batch, BATCH) => n,
+                    Some(_) = writing.join_next(), if !writing.is_empty() => continue,
                     r = &mut closed, if !closing => {
                         // Closed: no new entries; the queued ones are still received below.
                         // (A dropped switch closes nothing: the senders decide then.)
@@ -73,47 +130,90 @@ impl Journal {
                         }
                     }
                 }
-                // Retry a failing batch a few times (database restart), then give up on it.
-                let mut attempt = 0;
-                loop {
-                    // A panic in the write (a bug) fails the attempt, not the writer: the
-                    // writer is the journal's only consumer, so its end would drop every
-                    // later exchange.
-                    let written = match std::panic::AssertUnwindSafe(store.journal().insert(&batch))
-                        .catch_unwind()
-                        .await
-                    {
-                        Ok(r) => r.map_err(|e| e.to_string()),
-                        Err(p) => Err(crate::supervise::panic_message(p)),
-                    };
-                    match written {
-                        Ok(()) => {
-                            metrics::counter!(WRITTEN).increment(batch.len() as u64);
-                            break;
-                        }
-                        Err(e) if attempt < 3 => {
-                            attempt += 1;
-                            tracing::warn!(error = %e, attempt, "journal write failed, retrying");
-                            tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, lost = batch.len(), "journal batch not written");
-                            metrics::counter!(DROPPED).increment(batch.len() as u64);
-                            break;
-                        }
-                    }
-                }
-                batch.clear();
+                writing.spawn(write_batch(store.clone(), batch, in_queue.clone()));
             }
+            while writing.join_next().await.is_some() {}
         });
-        (Journal { tx }, JournalWriter { handle, close })
+        (
+            Journal {
+                tx,
+                conti,
+                budget: limiti.queue_bytes,
+            },
+            JournalWriter { handle, close },
+        )
     }
 
     pub fn record(&self, entry: JournalEntry) {
-        if self.tx.try_send(entry).is_err() {
-            metrics::counter!(DROPPED).increment(1);
+        let c = cost(&entry);
+        let q = &self.conti.queued;
+        let before = q.fetch_add(c, Ordering::Relaxed);
+        let reason = if before + c > self.budget {
+            "queue_full"
+        } else if self.tx.send((entry, c)).is_err() {
+            // The writer is gone (shutdown): nothing will write it.
+            "closed"
+        } else {
+            metrics::gauge!(QUEUED_BYTES).set((before + c) as f64);
+            return;
+        };
+        q.fetch_sub(c, Ordering::Relaxed);
+        self.conti.dropped.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(DROPPED, "reason" => reason).increment(1);
+    }
+
+    /// Bytes waiting to be written (entries recorded and not yet committed).
+    pub fn queued_bytes(&self) -> usize {
+        self.conti.queued.load(Ordering::Relaxed)
+    }
+
+    /// Entries this journal committed and entries it dropped, since it started.
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.conti.written.load(Ordering::Relaxed),
+            self.conti.dropped.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Writes one batch, retrying a few times (a database restart), then gives up on it; the
+/// queue's bytes are released either way.
+async fn write_batch(store: Store, batch: Vec<(JournalEntry, usize)>, conti: Arc<Conti>) {
+    let bytes: usize = batch.iter().map(|(_, c)| c).sum();
+    let entries: Vec<JournalEntry> = batch.into_iter().map(|(e, _)| e).collect();
+    let mut attempt = 0;
+    loop {
+        // A panic in the write (a bug) fails the attempt, not the writer: the writer is
+        // the journal's only consumer, so its end would drop every later exchange.
+        let written = match std::panic::AssertUnwindSafe(store.journal().insert(&entries))
+            .catch_unwind()
+            .await
+        {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(p) => Err(crate::supervise::panic_message(p)),
+        };
+        match written {
+            Ok(()) => {
+                conti.written.fetch_add(entries.len(), Ordering::Relaxed);
+                metrics::counter!(WRITTEN).increment(entries.len() as u64);
+                break;
+            }
+            Err(e) if attempt < 3 => {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "journal write failed, retrying");
+                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, lost = entries.len(), "journal batch not written");
+                conti.dropped.fetch_add(entries.len(), Ordering::Relaxed);
+                metrics::counter!(DROPPED, "reason" => "write_failed")
+                    .increment(entries.len() as u64);
+                break;
+            }
         }
     }
+    let left = conti.queued.fetch_sub(bytes, Ordering::Relaxed) - bytes;
+    metrics::gauge!(QUEUED_BYTES).set(left as f64);
 }
 
 /// Deletes entries older than `retention_days`, now and then every six hours.

@@ -124,7 +124,9 @@ fn riga(rec: &csv::StringRecord, ente: &str) -> Result<NuovaRicevuta, String> {
 }
 
 /// Reads a file for `ente`: the receipts and the rejected lines (with the physical line).
-pub fn leggi_csv(testo: &[u8], ente: &str) -> (Vec<NuovaRicevuta>, Vec<Scarto>) {
+/// Reads the file a record at a time from `testo` (a spooled upload of any size: a parsed
+/// receipt is a few hundred bytes, a "con ricevuta" line carries kilobytes of RT).
+pub fn leggi_csv(testo: impl std::io::Read, ente: &str) -> (Vec<NuovaRicevuta>, Vec<Scarto>) {
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(b';')
         .has_headers(true)
@@ -138,7 +140,7 @@ pub fn leggi_csv(testo: &[u8], ente: &str) -> (Vec<NuovaRicevuta>, Vec<Scarto>) 
                 Ok(r) => ok.push(r),
                 Err(motivo) => ko.push(Scarto {
                     riga: rec.position().map_or(n as u64 + 2, |p| p.line()),
-                    originale: rec.iter().collect::<Vec<_>>().join(";"),
+                    originale: originale(&rec),
                     motivo,
                 }),
             },
@@ -150,6 +152,22 @@ pub fn leggi_csv(testo: &[u8], ente: &str) -> (Vec<NuovaRicevuta>, Vec<Scarto>) 
         }
     }
     (ok, ko)
+}
+
+/// The rejected line for the report, cut at 2 KiB: the line number finds it in the file,
+/// and a "con ricevuta" line would otherwise put its whole RT in the report.
+fn originale(rec: &csv::StringRecord) -> String {
+    const MAX: usize = 2048;
+    let mut s = rec.iter().collect::<Vec<_>>().join(";");
+    if s.len() > MAX {
+        let mut cut = MAX;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
 }
 
 /// Writes one line of the base layout (64 columns; with `bilancio`, the 1.2 layout): for

@@ -327,7 +327,19 @@ pub fn parse_date(s: &str) -> Option<time::Date> {
 pub fn reject_report<'a>(
     rejects: impl IntoIterator<Item = (u64, &'a str, &'a str, &'a str)>,
 ) -> String {
-    let mut out = String::from("riga;cod_rifiuto;de_rifiuto;riga_originale\n");
+    let mut out = String::from(REJECT_HEADER);
+    out.push_str(&reject_lines(rejects));
+    out
+}
+
+/// The reject report's header line.
+pub const REJECT_HEADER: &str = "riga;cod_rifiuto;de_rifiuto;riga_originale\n";
+
+/// Lines of the reject report without its header, to stream a report a page at a time.
+pub fn reject_lines<'a>(
+    rejects: impl IntoIterator<Item = (u64, &'a str, &'a str, &'a str)>,
+) -> String {
+    let mut out = String::new();
     let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     for (line, code, reason, raw) in rejects {
         out.push_str(&format!("{line};{code};{};{}\n", q(reason), q(raw)));

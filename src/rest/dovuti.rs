@@ -325,7 +325,8 @@ async fn get_import(
     Ok(Json(s.store.importazioni().get(&id, &job).await?.into()))
 }
 
-/// The rejects of an import as CSV (original line, code, reason), MyPay's "scarti" file.
+/// The rejects of an import as CSV (original line, code, reason), MyPay's "scarti" file,
+/// streamed a page at a time (a report can be larger than the memory it may use).
 #[utoipa::path(get, path = "/api/v1/enti/{id_dominio}/imports/{job_id}/scarti.csv", tag = "dovuti", params(("id_dominio" = String, Path), ("job_id" = String, Path)),
     responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn get_import_scarti(
@@ -334,14 +335,48 @@ async fn get_import_scarti(
     Path((id, job)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.scope(&id)?;
-    let job = s.store.importazioni().get(&id, &job).await?;
-    let csv = import_csv::reject_report(job.scarti.iter().map(|sc| {
-        (
-            sc.riga,
-            sc.codice.as_str(),
-            sc.motivo.as_str(),
-            sc.riga_originale.as_str(),
-        )
-    }));
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv))
+    // The job must be the ente's: the pages below are read by job id alone.
+    s.store.importazioni().get(&id, &job).await?;
+    let (mut tx, body) = http_body_util::channel::Channel::<Bytes, std::io::Error>::new(2);
+    let store = s.store.clone();
+    tokio::spawn(async move {
+        if tx
+            .send_data(Bytes::from_static(import_csv::REJECT_HEADER.as_bytes()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut after = -1;
+        loop {
+            let page = match store.importazioni().scarti_after(&job, after, 1_000).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reject report interrupted");
+                    // A broken body, not a report that looks complete.
+                    tx.abort(std::io::Error::other(e.to_string()));
+                    return;
+                }
+            };
+            let Some((last, _)) = page.last() else {
+                return;
+            };
+            after = *last;
+            let lines = import_csv::reject_lines(page.iter().map(|(_, sc)| {
+                (
+                    sc.riga,
+                    sc.codice.as_str(),
+                    sc.motivo.as_str(),
+                    sc.riga_originale.as_str(),
+                )
+            }));
+            if tx.send_data(Bytes::from(lines)).await.is_err() {
+                return;
+            }
+        }
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        axum::body::Body::new(body),
+    ))
 }

@@ -15,6 +15,7 @@ pub mod portale;
 mod riconciliazione;
 mod rt;
 mod tesoreria;
+mod upload;
 mod viste;
 mod viste_contabili;
 

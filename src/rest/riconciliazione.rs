@@ -431,7 +431,9 @@ async fn ricevute(
 }
 
 /// Imports receipts from a MyPay "export pagati" CSV (1.1 / 1.2 / 1.3, plain or "con
-/// ricevuta"): valid lines in one transaction, the others in the job's reject report.
+/// ricevuta"): valid lines in one transaction, the others in the job's reject report. The
+/// file is spooled to disk as it arrives (up to `rest.upload_limit_bytes`) and read from
+/// there a record at a time.
 #[utoipa::path(post, path = "/api/v1/enti/{id_dominio}/ricevute", tag = "riconciliazione",
     params(("id_dominio" = String, Path)),
     request_body(content = String, content_type = "text/csv"),
@@ -440,17 +442,24 @@ async fn importa_ricevute(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<ImportJob>, ApiError> {
     caller.scope(&id)?;
     s.store.registro().get_ente(&id).await?;
-    let (ok, ko) = crate::recon::pagati::leggi_csv(&body, &id);
+    let file = super::upload::Upload::receive(body, s.config.rest.upload_limit_bytes).await?;
+    let sha = file.sha256_hex();
+    tracing::info!(ente = %id, bytes = file.len, "receipts export spooled");
+    let ente = id.clone();
+    let (ok, ko) = tokio::task::spawn_blocking(move || {
+        file.reader()
+            .map(|r| crate::recon::pagati::leggi_csv(r, &ente))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("reading the spooled upload")))?;
     // The file's digest names its automatic accertamenti: a reload finds them again.
-    let origine = format!(
-        "PAGATI-{}",
-        &super::auth::digest_hex(&String::from_utf8_lossy(&body))[..12]
-    );
-    let mut job = report(&id, "RICEVUTE_PAGATI", &body, ok.len(), 0, ko);
+    let origine = format!("PAGATI-{}", &sha[..12]);
+    let mut job = report_sha(&id, "RICEVUTE_PAGATI", sha, ok.len(), 0, ko);
     s.store
         .riconciliazione()
         .import_ricevute(&id, &ok, &origine, Some(&mut job))
@@ -468,7 +477,25 @@ pub fn report(
     importate: u64,
     scarti: Vec<crate::recon::giornale::Scarto>,
 ) -> store::ImportJob {
-    let sha = crate::digest::sha256_hex(body);
+    report_sha(
+        ente,
+        tipo,
+        crate::digest::sha256_hex(body),
+        valide,
+        importate,
+        scarti,
+    )
+}
+
+/// [`report`] of a file whose digest is known (a spooled upload).
+pub fn report_sha(
+    ente: &str,
+    tipo: &str,
+    sha: String,
+    valide: usize,
+    importate: u64,
+    scarti: Vec<crate::recon::giornale::Scarto>,
+) -> store::ImportJob {
     store::ImportJob {
         id: uuid::Uuid::new_v4().to_string(),
         id_dominio: ente.to_owned(),

@@ -28,6 +28,8 @@ pub struct ImportJob {
     pub righe_importate: i64,
     pub righe_invariate: i64,
     pub righe_scartate: i64,
+    /// The first 100 rejects (`righe_scartate` counts them all); the whole report is
+    /// `GET /api/v1/enti/{id_dominio}/imports/{id}/scarti.csv`.
     pub scarti: Vec<Scarto>,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -365,7 +367,13 @@ impl From<store::ImportJob> for ImportJob {
             righe_importate: x.righe_importate,
             righe_invariate: x.righe_invariate,
             righe_scartate: x.righe_scartate,
-            scarti: x.scarti.into_iter().map(Into::into).collect(),
+            // An import answers with its job: the same first page as reading it later.
+            scarti: x
+                .scarti
+                .into_iter()
+                .take(store::SCARTI_IN_VISTA as usize)
+                .map(Into::into)
+                .collect(),
             created_at: x.created_at,
         }
     }

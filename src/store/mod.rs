@@ -56,7 +56,7 @@ pub use carrelli::Carrelli;
 pub use contabilita::*;
 pub use dovuti::Dovuti;
 pub use esportazioni::Esportazioni;
-pub use importazioni::Importazioni;
+pub use importazioni::{Importazioni, SCARTI_IN_VISTA};
 pub use journal::Journal;
 pub use outbox::Outbox;
 pub use pagamenti::Pagamenti;

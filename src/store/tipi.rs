@@ -74,6 +74,7 @@ impl TryFrom<ImportJobRow> for ImportJob {
     type Error = StoreError;
     fn try_from(r: ImportJobRow) -> StoreResult<ImportJob> {
         Ok(ImportJob {
+            // Rows of import_scarto since migration 0014; an older value is still read.
             scarti: serde_json::from_str(&r.scarti).map_err(|e| corrupt("import_job.scarti", e))?,
             id: r.id,
             id_dominio: r.id_dominio,

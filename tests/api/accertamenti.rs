@@ -1108,3 +1108,84 @@ both_backends!(
         );
     }
 );
+
+/// A "con ricevuta" export line (70 columns): the base layout and six more, the RT a few
+/// kilobytes as a real export carries it.
+fn con_ricevuta(ente: &str, k: usize, rt: &str) -> String {
+    let p = Pagamento {
+        iuv: iuv(k),
+        iur: format!("IUR{k:08}"),
+        cents: 1_000,
+        giorno: 1 + (k % 28) as u8,
+    };
+    let base = riga_csv(ente, &ricevuta(&p), None);
+    format!("{};;{rt};1;;;\n", base.trim_end())
+}
+
+/// Receipts exports larger than the request body limit import (spooled to disk), past the
+/// upload limit they get 413, and a report of many rejects is paged in the job and whole
+/// in scarti.csv.
+async fn large_receipts_exports_are_spooled_and_reports_paged(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.rest.body_limit_bytes = 1 << 20;
+        c.rest.upload_limit_bytes = 4 << 20;
+    })
+    .await;
+    ente_tesoreria(&app, A, "c_a").await;
+    let rt = "R".repeat(2_500);
+    let mut file = "intestazione\n".to_owned();
+    for k in 0..1_000 {
+        file.push_str(&con_ricevuta(A, k, &rt));
+    }
+    // 300 lines of another ente: rejected, each reported with its line cut at 2 KiB.
+    for k in 0..300 {
+        file.push_str(&con_ricevuta(B, 5_000 + k, &rt));
+    }
+    assert!(file.len() > 3 << 20 && file.len() < 4 << 20);
+    let path = format!("/api/v1/enti/{A}/ricevute");
+    let (s, j) = post_body(&app, &path, ADMIN, file.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["righe_lette"], 1_300);
+    assert_eq!(j["righe_importate"], 1_000);
+    assert_eq!(j["righe_scartate"], 300);
+    let scarti = j["scarti"].as_array().unwrap();
+    assert_eq!(scarti.len(), 100, "the job carries the first 100 rejects");
+    assert_eq!(scarti[0]["riga"], 1_002);
+    let originale = scarti[0]["riga_originale"].as_str().unwrap();
+    assert!(originale.len() <= 2_051 && originale.ends_with('…'));
+    let (s, _, csv) = app
+        .raw(
+            Method::GET,
+            &format!(
+                "/api/v1/enti/{A}/imports/{}/scarti.csv",
+                j["id"].as_str().unwrap()
+            ),
+            Some(ADMIN),
+            "text/plain",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let csv = String::from_utf8(csv.to_vec()).unwrap();
+    assert_eq!(csv.lines().count(), 301, "header and every reject");
+    assert!(csv.lines().last().unwrap().starts_with("1301;"));
+    // The same file again: nothing new, the same digest.
+    let (s, again) = post_body(&app, &path, ADMIN, file.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(again["righe_importate"], 0);
+    assert_eq!(again["file_sha256"], j["file_sha256"]);
+    // Past the upload limit: 413 as a problem, nothing imported.
+    file.push_str(&file.clone());
+    let (s, p) = post_body(&app, &path, ADMIN, file).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{p}");
+    assert_eq!(p["code"], "PAYLOAD_TOO_LARGE");
+}
+
+#[tokio::test]
+async fn large_receipts_exports_are_spooled_and_reports_paged_sqlite() {
+    large_receipts_exports_are_spooled_and_reports_paged(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn large_receipts_exports_are_spooled_and_reports_paged_postgres() {
+    large_receipts_exports_are_spooled_and_reports_paged(Backend::Postgres).await
+}

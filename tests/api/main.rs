@@ -17,6 +17,7 @@ mod flussi;
 mod hostile;
 mod import;
 mod isolation;
+mod journal;
 mod node_client;
 mod outbox;
 mod pa_attiva;

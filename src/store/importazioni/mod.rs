@@ -17,8 +17,22 @@ pub(in crate::store) mod postgres {
 /// Import jobs repository: see the module.
 pub struct Importazioni<'s>(pub(super) &'s Store);
 
+/// How many rejects a job's view carries; the report has them all (`scarti_after`).
+pub const SCARTI_IN_VISTA: i64 = 100;
+
 impl Importazioni<'_> {
+    /// The job with its first [`SCARTI_IN_VISTA`] rejects.
     pub async fn get(&self, ente: &str, id: &str) -> StoreResult<ImportJob> {
         dispatch!(self.0, |q, p| q::get_import_job(p, ente, id).await)
+    }
+    /// Rejects of job `id` numbered after `after` (-1: from the first), at most `limit`,
+    /// with their numbers, to page through a report of any size.
+    pub async fn scarti_after(
+        &self,
+        id: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, Scarto)>> {
+        dispatch!(self.0, |q, p| q::scarti_after(p, id, after, limit).await)
     }
 }

@@ -1,14 +1,54 @@
 // Import jobs and their reject reports, written in the importing transaction.
 // Compiled once per backend (see the repository's mod.rs).
 
+/// The job with its first `SCARTI_IN_VISTA` rejects (the rest a page at a time).
 pub async fn get_import_job(p: &DbPool, ente: &str, id: &str) -> StoreResult<ImportJob> {
-    sqlx::query_as::<_, ImportJobRow>("SELECT * FROM import_job WHERE id_dominio = $1 AND id = $2")
-        .bind(ente)
-        .bind(id)
-        .fetch_optional(p)
+    let mut job: ImportJob = sqlx::query_as::<_, ImportJobRow>(
+        "SELECT * FROM import_job WHERE id_dominio = $1 AND id = $2",
+    )
+    .bind(ente)
+    .bind(id)
+    .fetch_optional(p)
+    .await?
+    .ok_or(StoreError::NotFound)?
+    .try_into()?;
+    job.scarti = scarti_after(p, id, -1, SCARTI_IN_VISTA)
         .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    Ok(job)
+}
+
+/// Rejects of job `id` numbered after `after`, in file order, with their numbers.
+pub async fn scarti_after(
+    p: &DbPool,
+    id: &str,
+    after: i64,
+    limit: i64,
+) -> StoreResult<Vec<(i64, Scarto)>> {
+    let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
+        "SELECT n, riga, codice, motivo, riga_originale FROM import_scarto WHERE job_id = $1 AND n > $2 ORDER BY n LIMIT $3",
+    )
+    .bind(id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(p)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(n, riga, codice, motivo, riga_originale)| {
+            (
+                n,
+                Scarto {
+                    riga: riga.max(0) as u64,
+                    codice,
+                    motivo,
+                    riga_originale,
+                },
+            )
+        })
+        .collect())
 }
 
 /// Completes an import's report with the rows the import changed and writes it in the
@@ -44,9 +84,28 @@ pub async fn tx_insert_import_job(c: &mut Conn, job: &ImportJob) -> StoreResult<
     .bind(job.righe_importate)
     .bind(job.righe_invariate)
     .bind(job.righe_scartate)
-    .bind(serde_json::to_string(&job.scarti).expect("scarti serialize"))
+    // The rejects are rows of import_scarto; the column stays for older readers.
+    .bind("[]")
     .bind(job.created_at)
     .execute(&mut *c)
     .await?;
+    // Multi-row INSERTs, 6 binds a row.
+    for (k, chunk) in job.scarti.chunks(100).enumerate() {
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO import_scarto (job_id, n, riga, codice, motivo, riga_originale) ",
+        );
+        q.push_values(chunk.iter().enumerate(), |mut b, (i, s)| {
+            b.push_bind(&job.id)
+                .push_bind((k * 100 + i) as i64)
+                .push_bind(s.riga as i64)
+                .push_bind(&s.codice)
+                .push_bind(&s.motivo)
+                .push_bind(&s.riga_originale);
+        });
+        q.build()
+            .persistent(chunk.len() == 100)
+            .execute(&mut *c)
+            .await?;
+    }
     Ok(())
 }

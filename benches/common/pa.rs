@@ -1,0 +1,128 @@
+//! What the benches that drive the PA endpoint share: a gateway on loopback seeded with
+//! dovuti and their paaVerificaRPT envelopes, and an mTLS keep-alive client.
+// Each bench uses a part of it.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use http_body_util::Full;
+use pagopa_gateway::app::Application;
+use pagopa_gateway::config::Config;
+use pagopa_gateway::registry::{EnteInput, NuovoDovuto, TipoDovutoInput};
+use pagopa_gateway::soap::sanp2::{IntestazionePPT, PaaVerificaRPT};
+use pagopa_gateway::soap::write_envelope;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+pub const ENTE: &str = "80007580279";
+pub const DOVUTI: usize = 200;
+
+pub fn client_config(pki: &Path) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(pki.join("ca.pem")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let chain = CertificateDer::pem_file_iter(pki.join("client.pem"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(pki.join("client.key")).unwrap();
+    Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(chain, key)
+            .unwrap(),
+    )
+}
+
+pub type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+pub async fn connect(addr: SocketAddr, tls: Arc<rustls::ClientConfig>) -> Sender {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let stream = tokio_rustls::TlsConnector::from(tls)
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+pub async fn seed(app: &Application) -> Vec<Bytes> {
+    let store = &app.state().store;
+    let ente: EnteInput = serde_json::from_value(serde_json::json!({"id_dominio": ENTE, "denominazione": "Comune", "codice_ipa": "c_x", "segregation_code": 1, "ibans": ["IT60X0542811101000000123456"]})).unwrap();
+    let ente = store.registro().insert_ente(&ente).await.unwrap();
+    let tipo: TipoDovutoInput = serde_json::from_value(serde_json::json!({"codice": "TARI", "descrizione": "Tassa", "iban": "IT60X0542811101000000123456", "dati_specifici_riscossione": "9/0101105IM/", "politica_scadenza": "RIFIUTA"})).unwrap();
+    let tipo = store
+        .registro()
+        .create_tipo_dovuto(ENTE, &tipo)
+        .await
+        .unwrap();
+    let i = &app.state().config.intermediario;
+    let mut bodies = Vec::new();
+    for n in 0..DOVUTI {
+        let d: NuovoDovuto = serde_json::from_value(serde_json::json!({"iud": format!("IUD{n}"), "tipo_dovuto": "TARI", "pagatore": {"tipo": "F", "codice_fiscale": "RSSMRA85T10A562S", "anagrafica": "Mario Rossi"}, "importo": "10.00", "causale": "TARI 2026"})).unwrap();
+        let d = store
+            .dovuti()
+            .insert(&ente, &d.resolve(&ente, &tipo).unwrap(), "bench")
+            .await
+            .unwrap();
+        let h = IntestazionePPT {
+            id_intermediario_pa: i.id_intermediario_pa.clone(),
+            id_stazione: i.id_stazione.clone(),
+            id_dominio: ENTE.into(),
+            iuv: d.iuv.to_string(),
+            ccp: format!("ccp{n}"),
+        };
+        bodies.push(Bytes::from(write_envelope(
+            Some(&h.write()),
+            &PaaVerificaRPT {
+                id_psp: "ABCDITMM".into(),
+            }
+            .write(),
+        )));
+    }
+    bodies
+}
+
+/// A gateway on loopback (REST and mTLS PA listeners on port 0) with `DOVUTI` dovuti.
+pub struct Gateway {
+    pub soap: SocketAddr,
+    pub rest: SocketAddr,
+    /// One paaVerificaRPT envelope per dovuto.
+    pub bodies: Vec<Bytes>,
+    pub state: pagopa_gateway::rest::AppState,
+    pub stop: tokio::sync::oneshot::Sender<()>,
+}
+
+#[allow(clippy::field_reassign_with_default)]
+pub async fn gateway(dir: &Path, url: String, tweak: impl FnOnce(&mut Config)) -> Gateway {
+    let mut c = Config::default();
+    c.admin_token = Some("bench-admin-token-0123456789".into());
+    c.data_dir = dir.join("data");
+    c.database.url = Some(url);
+    c.rest.listen = "127.0.0.1:0".parse().unwrap();
+    c.pa_soap.listen = "127.0.0.1:0".parse().unwrap();
+    c.pa_soap.dev_pki_dir = dir.join("certs");
+    tweak(&mut c);
+    let app = Application::build(c).await.unwrap();
+    let bodies = seed(&app).await;
+    let (soap, rest, state) = (app.soap_addr(), app.rest_addr(), app.state().clone());
+    let (stop, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    Gateway {
+        soap,
+        rest,
+        bodies,
+        state,
+        stop,
+    }
+}

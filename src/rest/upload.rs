@@ -1,0 +1,63 @@
+//! Large uploads spooled to disk: the body goes to an unlinked temporary file as it
+//! arrives (hashed on the way), so a 500 MiB export costs a file, not memory, and a
+//! crash leaves nothing behind (the file has no name).
+
+use super::ApiError;
+use axum::body::Body;
+use futures_util::StreamExt;
+use std::io::{Seek, SeekFrom, Write};
+
+/// A received upload: its bytes on disk, their length and SHA-256.
+pub struct Upload {
+    file: std::fs::File,
+    pub len: u64,
+    pub sha256: [u8; 32],
+}
+
+impl Upload {
+    /// Reads `body` to a temporary file, refusing (413) past `limit` bytes.
+    pub async fn receive(body: Body, limit: u64) -> Result<Upload, ApiError> {
+        let file = tokio::task::spawn_blocking(tempfile::tempfile)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?
+            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("temporary file")))?;
+        let mut file = tokio::fs::File::from_std(file);
+        let mut hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        let mut len = 0u64;
+        let mut stream = body.into_data_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::Validation(format!("corpo interrotto: {e}")))?;
+            len += chunk.len() as u64;
+            if len > limit {
+                return Err(ApiError::TooLarge(format!(
+                    "file oltre il limite di {limit} byte (rest.upload_limit_bytes)"
+                )));
+            }
+            hash.update(&chunk);
+            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+                .await
+                .map_err(|e| {
+                    ApiError::Internal(anyhow::Error::new(e).context("spooling upload"))
+                })?;
+        }
+        let mut file = file.into_std().await;
+        file.flush()
+            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("spooling upload")))?;
+        let mut sha256 = [0; 32];
+        sha256.copy_from_slice(hash.finish().as_ref());
+        Ok(Upload { file, len, sha256 })
+    }
+
+    /// Lower-case hex of the SHA-256, as import jobs record it.
+    pub fn sha256_hex(&self) -> String {
+        self.sha256.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A buffered reader from the first byte (blocking: use it off the async workers).
+    pub fn reader(&self) -> std::io::Result<std::io::BufReader<std::fs::File>> {
+        let mut f = self.file.try_clone()?;
+        f.seek(SeekFrom::Start(0))?;
+        Ok(std::io::BufReader::with_capacity(1 << 16, f))
+    }
+}
