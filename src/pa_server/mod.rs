@@ -314,23 +314,44 @@ async fn handle(
     };
     out.header = Some(header.clone());
     let id_dominio = header.id_dominio.clone();
-    let work = async {
-        check_registry(s, &header).await?;
-        let req = Richiesta {
-            header,
-            body: env.body.xml,
-        };
-        match op {
-            Operazione::Verifica => verifica::verifica(s, &req, &mut out.id_psp).await,
-            Operazione::InviaRT => invia_rt::invia_rt(&s.store, &req).await,
-            Operazione::Attiva => attiva::attiva(s, &req, &mut out.id_psp).await,
+    // The work runs in its own task, to its end: a PostgreSQL statement cut off mid-flight
+    // (sqlx's connection futures are not cancel-safe) can leave its connection waiting
+    // forever and its pool slot with it, until the pool is empty. Neither the deadline
+    // below nor a client that goes away cuts it; the database's own waits bound it.
+    let (state, body) = (s.clone(), env.body.xml.to_owned());
+    let work = tokio::spawn(tracing::Instrument::in_current_span(async move {
+        let s = &state;
+        let mut id_psp = None;
+        let r = async {
+            check_registry(s, &header).await?;
+            let req = Richiesta {
+                header,
+                body: &body,
+            };
+            match op {
+                Operazione::Verifica => verifica::verifica(s, &req, &mut id_psp).await,
+                Operazione::InviaRT => invia_rt::invia_rt(&s.store, &req).await,
+                Operazione::Attiva => attiva::attiva(s, &req, &mut id_psp).await,
+            }
         }
-    };
+        .await;
+        (r, id_psp)
+    }));
     // A stalled database must not keep the Nodo waiting past its own timeout: answer "retry"
-    // in time. Dropping the work rolls back its open transaction; an RT already stored raw
-    // stays stored, and the Nodo's retry finds it (every operation is idempotent).
+    // in time. The work goes on and may still commit; the Nodo's retry then finds it
+    // (every operation is idempotent), and an RT is stored raw before any answer says OK.
     let result = match tokio::time::timeout(s.deadline, work).await {
-        Ok(r) => r,
+        Ok(Ok((r, id_psp))) => {
+            out.id_psp = id_psp;
+            r
+        }
+        // A panic in the work is the handler's: the panic layer answers it.
+        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Ok(Err(_)) => Err(FaultBean::new(
+            FaultCode::PaaSystemError,
+            &id_dominio,
+            Some("servizio in arresto: riprovare".into()),
+        )),
         Err(_) => {
             metrics::counter!(DEADLINE).increment(1);
             tracing::warn!(operation = op.name(), deadline = ?s.deadline, "PA request past its deadline");

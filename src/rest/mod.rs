@@ -219,6 +219,7 @@ pub fn router(state: AppState) -> Router {
                 )
             },
         ))
+        .layer(middleware::from_fn(run_to_end))
         .layer(middleware::from_fn(refuse_control_characters))
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(error::problemize))
@@ -242,6 +243,21 @@ pub fn router(state: AppState) -> Router {
         );
     }
     app
+}
+
+/// A handler runs to its end in its own task, even when the client goes away (hyper then
+/// drops the request's future): sqlx's PostgreSQL statements are not cancel-safe, and one
+/// cut off mid-flight can leave its connection waiting forever with its pool slot, until
+/// the pool is empty and every request fails. The panic layer runs inside the task; the
+/// request's span follows it.
+async fn run_to_end(req: Request, next: Next) -> Response {
+    use tracing::Instrument;
+    match tokio::spawn(next.run(req).in_current_span()).await {
+        Ok(r) => r,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Cancelled: the runtime is shutting down.
+        Err(_) => ApiError::Unavailable("servizio in arresto".into()).into_response(),
+    }
 }
 
 /// A control character percent-encoded in the path or the query (`%00`, `%0A`…) is no

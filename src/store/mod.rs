@@ -257,11 +257,17 @@ impl Store {
         Ok(())
     }
 
-    /// The database answers within `within`.
+    /// The database answers within `within`. The ping itself runs to its end in its own
+    /// task: a statement cut off mid-flight can strand its connection (see `run_to_end`).
     pub async fn ping_within(&self, within: Duration) -> StoreResult<()> {
-        tokio::time::timeout(within, self.ping())
-            .await
-            .unwrap_or(Err(StoreError::Db(sqlx::Error::PoolTimedOut)))
+        let store = self.clone();
+        match tokio::time::timeout(within, tokio::spawn(async move { store.ping().await })).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(StoreError::Db(sqlx::Error::WorkerCrashed)).inspect_err(|_| {
+                tracing::error!(error = %e, "database ping task failed");
+            }),
+            Err(_) => Err(StoreError::Db(sqlx::Error::PoolTimedOut)),
+        }
     }
 
     pub async fn ping(&self) -> StoreResult<()> {

@@ -2,6 +2,7 @@
 //! PAA_SYSTEM_ERROR within its deadline and REST 503 within the lock timeout, instead of
 //! keeping the caller waiting past the Nodo's 7 s; both recover once the lock is gone.
 
+use crate::fakes::eventually;
 use crate::helpers::*;
 use crate::pa_attiva::{attiva, setup};
 use axum::http::StatusCode;
@@ -108,4 +109,61 @@ async fn a_stalled_database_is_answered_in_time_and_recovered_from_sqlite() {
 #[tokio::test]
 async fn a_stalled_database_is_answered_in_time_and_recovered_from_postgres() {
     a_stalled_database_is_answered_in_time_and_recovered_from(Backend::Postgres).await
+}
+
+/// A PA request past its deadline is answered at once, but its work is not cut off: a
+/// statement cut mid-flight can strand its PostgreSQL connection (sqlx is not cancel-safe)
+/// until the pool is empty and nothing is served. The activation answered "retry" goes on
+/// and commits once the lock is gone, and the pool is whole afterwards.
+async fn work_past_the_deadline_runs_to_its_end(backend: Backend) {
+    let mut app = TestApp::spawn_with(backend, |c| {
+        c.database.max_connections = 4;
+        c.database.lock_timeout_ms = 5_000;
+        c.database.acquire_timeout_ms = 5_000;
+        c.pa_soap.deadline_ms = 300;
+    })
+    .await;
+    let iuv = setup(&mut app).await;
+    let url = app.config.database.url.clone().unwrap();
+    let lock = lock_dovuti(backend, &url).await;
+    let t = Instant::now();
+    let e = attiva(&app, &iuv, "100.00").await;
+    assert_eq!(
+        e.fault.as_ref().map(|f| f.fault_code.as_str()),
+        Some("PAA_SYSTEM_ERROR"),
+        "{e:?}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(2));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    lock.release().await;
+    let store = app.store();
+    assert!(
+        eventually(5, async || {
+            store
+                .dovuti()
+                .get("80007580279", "IUD-1")
+                .await
+                .unwrap()
+                .stato
+                == pagopa_gateway::model::StatoDovuto::PagamentoIniziato
+        })
+        .await,
+        "the activation answered PAA_SYSTEM_ERROR was cut off instead of completed"
+    );
+    // Twice as many requests at once as the pool has connections: all served.
+    let calls = (0..8).map(|_| app.get("/api/v1/enti/80007580279/dovuti/IUD-1", ADMIN));
+    let t = Instant::now();
+    for (s, b) in futures_util::future::join_all(calls).await {
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+}
+
+#[tokio::test]
+async fn work_past_the_deadline_runs_to_its_end_sqlite() {
+    work_past_the_deadline_runs_to_its_end(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn work_past_the_deadline_runs_to_its_end_postgres() {
+    work_past_the_deadline_runs_to_its_end(Backend::Postgres).await
 }
