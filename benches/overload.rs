@@ -171,7 +171,10 @@ fn row(name: &str, m: &Misura, drops: f64) {
         rss,
         hwm,
         if m.waiting > 0 {
-            format!("  ({} clients never answered: not accepted or still waiting)", m.waiting)
+            format!(
+                "  ({} clients never answered: not accepted or still waiting)",
+                m.waiting
+            )
         } else {
             String::new()
         }
@@ -306,7 +309,7 @@ fn main() {
         let bodies = Arc::new(g.bodies.clone());
         // A second gateway that sheds: fewer requests at once than connections.
         let gs = gateway(&dir.path().join("s"), sqlite("s.db"), |c| {
-            c.pa_soap.max_in_flight = 4;
+            c.pa_soap.max_in_flight = 32;
             c.pa_soap.max_connections = 1_024;
         })
         .await;
@@ -424,7 +427,7 @@ fn main() {
         println!("    = {:.2} of the rate without the fault, p99 {:.1}x", m.served() / base.served(), Misura::p99(&m.ok) / Misura::p99(&base.ok));
         let d0 = dropped(&gs);
         let m = load(gs.soap, tls_s.clone(), bodies_s.clone(), storm, secs).await;
-        row("  same, max_in_flight 4: shedding", &m, dropped(&gs) - d0);
+        row("  same, max_in_flight 32: shedding", &m, dropped(&gs) - d0);
         println!("    = {:.2} of the rate without the fault, p99 {:.1}x, {:.0}% of answers shed", m.served() / base.served(), Misura::p99(&m.ok) / Misura::p99(&base.ok), 100.0 * m.shed as f64 / m.all.len().max(1) as f64);
 
         // Item 1: the REST port flooded with idle connections while the Nodo verifies.
