@@ -8,6 +8,7 @@ use http_body_util::Full;
 use pagopa_gateway::app::Application;
 use pagopa_gateway::config::Config;
 use pagopa_gateway::registry::{EnteInput, NuovoDovuto, TipoDovutoInput};
+use pagopa_gateway::soap::new_model::{PaVerifyPaymentNoticeReq, QrCode};
 use pagopa_gateway::soap::sanp2::{IntestazionePPT, PaaVerificaRPT};
 use pagopa_gateway::soap::write_envelope;
 use rustls::pki_types::pem::PemObject;
@@ -54,7 +55,8 @@ pub async fn connect(addr: SocketAddr, tls: Arc<rustls::ClientConfig>) -> Sender
     sender
 }
 
-pub async fn seed(app: &Application) -> Vec<Bytes> {
+/// The dovuti and, per dovuto, a paaVerificaRPT envelope and a paVerifyPaymentNotice one.
+pub async fn seed(app: &Application) -> (Vec<Bytes>, Vec<Bytes>) {
     let store = &app.state().store;
     let ente: EnteInput = serde_json::from_value(serde_json::json!({"id_dominio": ENTE, "denominazione": "Comune", "codice_ipa": "c_x", "segregation_code": 1, "ibans": ["IT60X0542811101000000123456"]})).unwrap();
     let ente = store.registro().insert_ente(&ente).await.unwrap();
@@ -65,7 +67,7 @@ pub async fn seed(app: &Application) -> Vec<Bytes> {
         .await
         .unwrap();
     let i = &app.state().config.intermediario;
-    let mut bodies = Vec::new();
+    let (mut bodies, mut notices) = (Vec::new(), Vec::new());
     for n in 0..DOVUTI {
         let d: NuovoDovuto = serde_json::from_value(serde_json::json!({"iud": format!("IUD{n}"), "tipo_dovuto": "TARI", "pagatore": {"tipo": "F", "codice_fiscale": "RSSMRA85T10A562S", "anagrafica": "Mario Rossi"}, "importo": "10.00", "causale": "TARI 2026"})).unwrap();
         let d = store
@@ -87,8 +89,18 @@ pub async fn seed(app: &Application) -> Vec<Bytes> {
             }
             .write(),
         )));
+        let req = PaVerifyPaymentNoticeReq {
+            id_pa: ENTE.into(),
+            id_broker_pa: i.id_intermediario_pa.clone(),
+            id_station: i.id_stazione.clone(),
+            qr_code: QrCode {
+                fiscal_code: ENTE.into(),
+                notice_number: d.numero_avviso.expect("aux-3 notice").to_string(),
+            },
+        };
+        notices.push(Bytes::from(write_envelope(None, &req.write())));
     }
-    bodies
+    (bodies, notices)
 }
 
 /// A gateway on loopback (REST and mTLS PA listeners on port 0) with `DOVUTI` dovuti.
@@ -97,6 +109,8 @@ pub struct Gateway {
     pub rest: SocketAddr,
     /// One paaVerificaRPT envelope per dovuto.
     pub bodies: Vec<Bytes>,
+    /// One paVerifyPaymentNotice envelope per dovuto.
+    pub notices: Vec<Bytes>,
     pub state: pagopa_gateway::rest::AppState,
     pub stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -112,7 +126,7 @@ pub async fn gateway(dir: &Path, url: String, tweak: impl FnOnce(&mut Config)) -
     c.pa_soap.dev_pki_dir = dir.join("certs");
     tweak(&mut c);
     let app = Application::build(c).await.unwrap();
-    let bodies = seed(&app).await;
+    let (bodies, notices) = seed(&app).await;
     let (soap, rest, state) = (app.soap_addr(), app.rest_addr(), app.state().clone());
     let (stop, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(app.run_until(async move {
@@ -122,6 +136,7 @@ pub async fn gateway(dir: &Path, url: String, tweak: impl FnOnce(&mut Config)) -
         soap,
         rest,
         bodies,
+        notices,
         state,
         stop,
     }

@@ -4,6 +4,9 @@
 //! element, cross-checked with SOAPAction). `GET <path>?wsdl` serves the official WSDL, and
 //! its relative imports (`../xsd/…`) resolve to `GET /xsd/<file>`.
 //!
+//! The new model (paForNode.wsdl) is answered on the same listener: paVerifyPaymentNotice,
+//! whose broker, station and creditor come in the body instead of a SOAP header.
+//!
 //! Every call: envelope and header read (→ PAA_SINTASSI_EXTRAXSD), then the intermediary,
 //! station and dominio checked against the registry (→ PAA_ID_INTERMEDIARIO_ERRATO,
 //! PAA_STAZIONE_INT_ERRATA, PAA_ID_DOMINIO_ERRATO), then the operation.
@@ -12,6 +15,8 @@ pub(crate) mod attiva;
 pub(crate) mod invia_rt;
 pub(crate) mod verifica;
 
+use crate::model::NumeroAvviso;
+use crate::soap::new_model::{Outcome, PaVerifyPaymentNoticeReq, PaVerifyPaymentNoticeRes};
 use crate::soap::sanp2::{Esito, EsitoPaa, EsitoPaaInviaRT, IntestazionePPT};
 use crate::soap::{
     FaultBean, FaultCode, NS_PPTHEAD, read_envelope, write_envelope, write_soap_fault,
@@ -153,6 +158,8 @@ enum Operazione {
     Verifica,
     Attiva,
     InviaRT,
+    /// New model: paVerifyPaymentNotice.
+    VerifyPaymentNotice,
 }
 
 impl Operazione {
@@ -161,6 +168,7 @@ impl Operazione {
             "paaVerificaRPT" => Some(Self::Verifica),
             "paaAttivaRPT" => Some(Self::Attiva),
             "paaInviaRT" => Some(Self::InviaRT),
+            "paVerifyPaymentNoticeReq" | "paVerifyPaymentNotice" => Some(Self::VerifyPaymentNotice),
             _ => None,
         }
     }
@@ -169,9 +177,11 @@ impl Operazione {
             Self::Verifica => "paaVerificaRPT",
             Self::Attiva => "paaAttivaRPT",
             Self::InviaRT => "paaInviaRT",
+            Self::VerifyPaymentNotice => "paVerifyPaymentNotice",
         }
     }
-    /// The KO answer of this operation, in its own (double-wrapped) response element.
+    /// The KO answer of this operation, in its own response element (double-wrapped in
+    /// SANP 2, `outcome` before `fault` in the new model).
     fn ko(self, fault: FaultBean) -> String {
         match self {
             Self::Verifica => EsitoPaa::ko(fault).write("paaVerificaRPTRisposta"),
@@ -181,7 +191,46 @@ impl Operazione {
                 esito: Esito::KO,
             }
             .write(),
+            Self::VerifyPaymentNotice => PaVerifyPaymentNoticeRes {
+                outcome: Outcome::KO,
+                fault: Some(fault),
+                payment_list: None,
+                payment_description: None,
+                fiscal_code_pa: None,
+                company_name: None,
+                office_name: None,
+            }
+            .write(),
         }
+    }
+}
+
+/// What a new-model request says of who calls for whom, in the shape the registry check
+/// and the journal read (the new model has no intestazionePPT header): the broker, the
+/// station, the notice's creditor and the IUV its number carries; no CCP.
+// A fault is the answer itself, built once per failed request: no point boxing it.
+#[allow(clippy::result_large_err)]
+fn new_model_header(op: Operazione, body: &str) -> Result<IntestazionePPT, FaultBean> {
+    match op {
+        Operazione::VerifyPaymentNotice => {
+            let r = PaVerifyPaymentNoticeReq::parse(body).map_err(|e| e.fault(true, ""))?;
+            let dom = r.qr_code.fiscal_code;
+            let avviso = NumeroAvviso::parse(&r.qr_code.notice_number).map_err(|e| {
+                FaultBean::new(
+                    FaultCode::PaaPagamentoSconosciuto,
+                    &dom,
+                    Some(e.to_string()),
+                )
+            })?;
+            Ok(IntestazionePPT {
+                id_intermediario_pa: r.id_broker_pa,
+                id_stazione: r.id_station,
+                id_dominio: dom,
+                iuv: avviso.iuv().to_string(),
+                ccp: String::new(),
+            })
+        }
+        _ => unreachable!("SANP 2 operations carry intestazionePPT"),
     }
 }
 
@@ -227,7 +276,12 @@ async fn soap(
     // The journal shares the request and response buffers instead of copying them.
     let payload = Bytes::from(payload);
     let (id_dominio, iuv, ccp) = match out.header {
-        Some(h) => (Some(h.id_dominio), Some(h.iuv), Some(h.ccp)),
+        // A new-model request has no CCP.
+        Some(h) => (
+            Some(h.id_dominio),
+            Some(h.iuv),
+            Some(h.ccp).filter(|c| !c.is_empty()),
+        ),
         None => (None, None, None),
     };
     s.journal.record(crate::store::JournalEntry {
@@ -295,10 +349,16 @@ async fn handle(
     if let Err(e) = crate::soap::operation(&env, action) {
         return answer(out, e.fault(true, ""));
     }
-    let header = match env
-        .header(NS_PPTHEAD, "intestazionePPT")
-        .map(|h| IntestazionePPT::parse(h.xml))
-    {
+    let sanp2_header = if op == Operazione::VerifyPaymentNotice {
+        match new_model_header(op, env.body.xml) {
+            Ok(h) => Some(Ok(h)),
+            Err(f) => return answer(out, f),
+        }
+    } else {
+        env.header(NS_PPTHEAD, "intestazionePPT")
+            .map(|h| IntestazionePPT::parse(h.xml))
+    };
+    let header = match sanp2_header {
         Some(Ok(h)) => h,
         Some(Err(e)) => return answer(out, e.fault(true, "")),
         None => {
@@ -332,6 +392,7 @@ async fn handle(
                 Operazione::Verifica => verifica::verifica(s, &req, &mut id_psp).await,
                 Operazione::InviaRT => invia_rt::invia_rt(&s.store, &req).await,
                 Operazione::Attiva => attiva::attiva(s, &req, &mut id_psp).await,
+                Operazione::VerifyPaymentNotice => verifica::verify_payment_notice(s, &req).await,
             }
         }
         .await;

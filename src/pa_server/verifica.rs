@@ -8,6 +8,9 @@ use crate::dominio::rpt::ente_beneficiario;
 use crate::model::causale::{Causale, Riferimento};
 use crate::pagamenti::{NonQuotabile, Quota};
 use crate::soap::FaultBean;
+use crate::soap::new_model::{
+    Outcome, PaVerifyPaymentNoticeRes, PaymentList, PaymentOptionDescription,
+};
 use crate::soap::sanp2::{
     DatiPagamentoPA, EsitoPaa, PaaVerificaRPT, Spezzone, SpezzoneStrutturato, Spezzoni,
 };
@@ -33,6 +36,45 @@ pub(super) async fn verifica(
     )
     .await?;
     Ok(EsitoPaa::ok(dati_pagamento(&q)).write("paaVerificaRPTRisposta"))
+}
+
+/// paVerifyPaymentNotice (new model): the same pricing and faults as paaVerificaRPT, said
+/// as one payment option of today's amount (a late notice under ACCETTA: the updated
+/// amount, its due date the original one).
+pub(super) async fn verify_payment_notice(
+    s: &super::PaState,
+    req: &Richiesta<'_>,
+) -> Result<String, FaultBean> {
+    let dom = req.header.id_dominio.as_str();
+    let q = quota(
+        s,
+        dom,
+        &req.header.iuv,
+        time::OffsetDateTime::now_utc(),
+        false,
+    )
+    .await?;
+    let text140 = |t: &str| -> String { t.chars().take(140).collect() };
+    let descrizione = text140(&q.dovuto.causale);
+    Ok(PaVerifyPaymentNoticeRes {
+        outcome: Outcome::OK,
+        fault: None,
+        payment_list: Some(PaymentList {
+            option: PaymentOptionDescription {
+                amount: q.prezzo.importo,
+                // The amount is due as it is: no partial or greater payment.
+                options: "EQ".into(),
+                due_date: q.dovuto.data_scadenza.map(|d| d.to_string()),
+                detail_description: Some(descrizione.clone()),
+                all_ccp: false,
+            },
+        }),
+        payment_description: Some(descrizione),
+        fiscal_code_pa: Some(dom.to_owned()),
+        company_name: Some(text140(&q.ente.denominazione)),
+        office_name: None,
+    }
+    .write())
 }
 
 /// The dovuto priced at `now`, or the fault that says why it cannot be paid.

@@ -4,11 +4,11 @@
 use crate::both_backends;
 use crate::fakes::eventually;
 use crate::helpers::*;
-use crate::xsd::{assert_valid, wsdl_schema};
+use crate::xsd::{assert_valid, new_model_xsd, wsdl_schema};
 use axum::http::StatusCode;
 use pagopa_gateway::model::StatoDovuto;
 use pagopa_gateway::soap::sanp2::{Esito, EsitoPaa, IntestazionePPT, PaaVerificaRPT, Spezzone};
-use pagopa_gateway::soap::{NS_PPT, read_envelope, write_envelope};
+use pagopa_gateway::soap::{NS_PPT, new_model, read_envelope, write_envelope};
 use pagopa_gateway::xml::Limits;
 use serde_json::json;
 
@@ -527,6 +527,86 @@ both_backends!(
             })
             .await,
             "the refused request is journaled"
+        );
+    }
+);
+
+/// A new-model verification (paVerifyPaymentNotice, no SOAP header) of the notice number.
+async fn verify_notice(
+    app: &TestApp,
+    station: &str,
+    notice: &str,
+) -> new_model::PaVerifyPaymentNoticeRes {
+    use pagopa_gateway::soap::new_model::{PaVerifyPaymentNoticeReq, QrCode};
+    let i = &app.config.intermediario;
+    let req = PaVerifyPaymentNoticeReq {
+        id_pa: ENTE.into(),
+        id_broker_pa: i.id_intermediario_pa.clone(),
+        id_station: station.into(),
+        qr_code: QrCode {
+            fiscal_code: ENTE.into(),
+            notice_number: notice.into(),
+        },
+    };
+    let (status, body) = app
+        .soap_post(
+            "/pagamenti-psp",
+            "paVerifyPaymentNotice",
+            &write_envelope(None, &req.write()),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let e = read_envelope(body.as_bytes(), Limits::MESSAGE).unwrap();
+    assert_eq!(e.body.name, "paVerifyPaymentNoticeRes");
+    assert_valid(&new_model_xsd(), &[e.body.xml.to_owned()]);
+    new_model::PaVerifyPaymentNoticeRes::parse(e.body.xml).unwrap()
+}
+
+both_backends!(
+    the_new_model_verification_answers_the_notice_like_paa_verifica_rpt,
+    |app| {
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        let d = app.store().dovuti().get(ENTE, "IUD-1").await.unwrap();
+        let notice = d.numero_avviso.unwrap().to_string();
+        let station = app.config.intermediario.id_stazione.clone();
+        let r = verify_notice(&app, &station, &notice).await;
+        assert_eq!(
+            (r.outcome, r.fault.as_ref()),
+            (new_model::Outcome::OK, None),
+            "{r:?}"
+        );
+        let o = r.payment_list.unwrap().option;
+        assert_eq!(
+            (o.amount.to_string().as_str(), o.options.as_str()),
+            ("100.00", "EQ")
+        );
+        assert_eq!(r.fiscal_code_pa.as_deref(), Some(ENTE));
+        assert_eq!(r.payment_description.as_deref(), Some(d.causale.as_str()));
+        assert!(r.company_name.is_some());
+        // Another notice of the same ente (valid check digits): unknown.
+        let operand = format!("301{:013}", 9_999_999_999_999u64);
+        let other = format!("{operand}{:02}", operand.parse::<u64>().unwrap() % 93);
+        let r = verify_notice(&app, &station, &other).await;
+        assert_eq!(r.outcome, new_model::Outcome::KO);
+        assert_eq!(r.fault.unwrap().fault_code, "PAA_PAGAMENTO_SCONOSCIUTO");
+        // The station is checked as for SANP 2.
+        let r = verify_notice(&app, "00000000000_99", &notice).await;
+        assert_eq!(r.fault.unwrap().fault_code, "PAA_STAZIONE_INT_ERRATA");
+        // Journaled under its own name, with the IUV the notice carries (written a moment
+        // later by the journal's writer).
+        assert!(
+            eventually(5, async || {
+                let (_, p) = app
+                    .get("/api/v1/journal?operation=paVerifyPaymentNotice", ADMIN)
+                    .await;
+                p["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["iuv"] == iuv)
+            })
+            .await
         );
     }
 );
