@@ -120,7 +120,11 @@ impl Application {
         };
         let (journal, journal_writer) = crate::journal::Journal::start_with(
             store.clone(),
-            crate::journal::Limiti::for_store(&store, (config.journal.queue_mib as usize) << 20),
+            crate::journal::Limiti::for_store(
+                &store,
+                (config.journal.queue_mib as usize) << 20,
+                config.database.max_connections,
+            ),
         );
         // The registry is the one source of the intermediary: the configuration seeds it on
         // the first start, `PUT /api/v1/intermediario` changes it, the PA endpoint checks and

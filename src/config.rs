@@ -94,7 +94,7 @@ pub struct JournalConfig {
 }
 
 fn upload_limit_bytes() -> u64 {
-    512 << 20
+    256 << 20
 }
 
 fn journal_queue_mib() -> u32 {

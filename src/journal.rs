@@ -33,12 +33,18 @@ pub struct Limiti {
 }
 
 impl Limiti {
-    /// 256 MiB queued; PostgreSQL commits batches in parallel (each waits on its own WAL
-    /// flush), SQLite has one writer anyway.
-    pub fn for_store(store: &Store, queue_bytes: usize) -> Limiti {
+    /// PostgreSQL commits batches in parallel (each waits on its own WAL flush), up to 4
+    /// and never more than a quarter of the pool, which serves the Nodo first; SQLite has
+    /// one writer anyway.
+    pub fn for_store(store: &Store, queue_bytes: usize, pool: u32) -> Limiti {
+        let writers = if store.backend() == "postgres" {
+            (pool as usize / 4).clamp(1, 4)
+        } else {
+            1
+        };
         Limiti {
             queue_bytes,
-            writers: if store.backend() == "postgres" { 4 } else { 1 },
+            writers,
         }
     }
 }
@@ -82,7 +88,7 @@ fn cost(e: &JournalEntry) -> usize {
 impl Journal {
     /// Starts the writer with the default limits.
     pub fn start(store: Store) -> (Journal, JournalWriter) {
-        let l = Limiti::for_store(&store, DEFAULT_QUEUE_BYTES);
+        let l = Limiti::for_store(&store, DEFAULT_QUEUE_BYTES, 16);
         Self::start_with(store, l)
     }
 
@@ -154,7 +160,7 @@ impl Journal {
             // The writer is gone (shutdown): nothing will write it.
             "closed"
         } else {
-            metrics::gauge!(QUEUED_BYTES).set((before + c) as f64);
+            metrics::gauge!(QUEUED_BYTES).increment(c as f64);
             return;
         };
         q.fetch_sub(c, Ordering::Relaxed);
@@ -212,8 +218,8 @@ async fn write_batch(store: Store, batch: Vec<(JournalEntry, usize)>, conti: Arc
             }
         }
     }
-    let left = conti.queued.fetch_sub(bytes, Ordering::Relaxed) - bytes;
-    metrics::gauge!(QUEUED_BYTES).set(left as f64);
+    conti.queued.fetch_sub(bytes, Ordering::Relaxed);
+    metrics::gauge!(QUEUED_BYTES).decrement(bytes as f64);
 }
 
 /// Deletes entries older than `retention_days`, now and then every six hours.

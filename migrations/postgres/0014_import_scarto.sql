@@ -11,5 +11,6 @@ CREATE TABLE import_scarto (
 );
 INSERT INTO import_scarto (job_id, n, riga, codice, motivo, riga_originale)
 SELECT j.id, s.n - 1, (s.v ->> 'riga')::BIGINT, s.v ->> 'codice', s.v ->> 'motivo', s.v ->> 'riga_originale'
-FROM import_job j, jsonb_array_elements(j.scarti::jsonb) WITH ORDINALITY AS s (v, n);
+-- JSON may escape a NUL (\u0000), which jsonb refuses: read as U+FFFD.
+FROM import_job j, jsonb_array_elements(replace(j.scarti, '\u0000', '\ufffd')::jsonb) WITH ORDINALITY AS s (v, n);
 UPDATE import_job SET scarti = '[]';

@@ -124,34 +124,64 @@ fn riga(rec: &csv::StringRecord, ente: &str) -> Result<NuovaRicevuta, String> {
 }
 
 /// Reads a file for `ente`: the receipts and the rejected lines (with the physical line).
+/// The rejects a receipts import reports line by line; beyond, they are only counted (a
+/// file of nothing but bad lines would otherwise be a report as large as the file).
+pub const SCARTI_RIPORTATI: usize = 20_000;
+
+/// What a receipts export holds: its valid receipts, the first [`SCARTI_RIPORTATI`]
+/// rejected lines, and how many lines were rejected in all.
+#[derive(Debug, Default)]
+pub struct Letti {
+    pub ricevute: Vec<NuovaRicevuta>,
+    pub scarti: Vec<Scarto>,
+    pub scartate: usize,
+}
+
 /// Reads the file a record at a time from `testo` (a spooled upload of any size: a parsed
-/// receipt is a few hundred bytes, a "con ricevuta" line carries kilobytes of RT).
-pub fn leggi_csv(testo: impl std::io::Read, ente: &str) -> (Vec<NuovaRicevuta>, Vec<Scarto>) {
+/// receipt is a few hundred bytes, a "con ricevuta" line carries kilobytes of RT). A read
+/// error of the file itself ends the import; a bad line is a reject.
+pub fn leggi_csv(testo: impl std::io::Read, ente: &str) -> std::io::Result<Letti> {
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(b';')
         .has_headers(true)
         .flexible(true)
         .from_reader(testo);
-    let (mut ok, mut ko) = (Vec::new(), Vec::new());
+    let mut out = Letti::default();
+    let scarta = |out: &mut Letti, s: Scarto| {
+        out.scartate += 1;
+        if out.scarti.len() < SCARTI_RIPORTATI {
+            out.scarti.push(s);
+        }
+    };
     for (n, rec) in rdr.records().enumerate() {
         match rec {
             Ok(rec) if rec.iter().all(|f| f.trim().is_empty()) => {}
             Ok(rec) => match riga(&rec, ente) {
-                Ok(r) => ok.push(r),
-                Err(motivo) => ko.push(Scarto {
-                    riga: rec.position().map_or(n as u64 + 2, |p| p.line()),
-                    originale: originale(&rec),
-                    motivo,
-                }),
+                Ok(r) => out.ricevute.push(r),
+                Err(motivo) => scarta(
+                    &mut out,
+                    Scarto {
+                        riga: rec.position().map_or(n as u64 + 2, |p| p.line()),
+                        originale: originale(&rec),
+                        motivo,
+                    },
+                ),
             },
-            Err(e) => ko.push(Scarto {
-                riga: n as u64 + 2,
-                originale: String::new(),
-                motivo: format!("riga CSV illeggibile: {e}"),
-            }),
+            Err(e) if e.is_io_error() => match e.into_kind() {
+                csv::ErrorKind::Io(e) => return Err(e),
+                _ => unreachable!("is_io_error"),
+            },
+            Err(e) => scarta(
+                &mut out,
+                Scarto {
+                    riga: n as u64 + 2,
+                    originale: String::new(),
+                    motivo: format!("riga CSV illeggibile: {e}"),
+                },
+            ),
         }
     }
-    (ok, ko)
+    Ok(out)
 }
 
 /// The rejected line for the report, cut at 2 KiB: the line number finds it in the file,
@@ -242,7 +272,11 @@ mod tests {
     #[test]
     fn a_written_line_reads_back_as_the_same_receipt() {
         let f = format!("{HEADER}{}", riga_csv("80000000001", &ricevuta(), None));
-        let (ok, ko) = leggi_csv(f.as_bytes(), "80000000001");
+        let Letti {
+            ricevute: ok,
+            scarti: ko,
+            ..
+        } = leggi_csv(f.as_bytes(), "80000000001").unwrap();
         assert!(ko.is_empty(), "{ko:?}");
         assert_eq!(ok, vec![ricevuta()]);
     }
@@ -254,7 +288,11 @@ mod tests {
             "{HEADER}{}",
             riga_csv("80000000001", &ricevuta(), Some(xml))
         );
-        let (ok, ko) = leggi_csv(f.as_bytes(), "80000000001");
+        let Letti {
+            ricevute: ok,
+            scarti: ko,
+            ..
+        } = leggi_csv(f.as_bytes(), "80000000001").unwrap();
         assert!(ko.is_empty(), "{ko:?}");
         assert!(ok[0].bilancio.as_deref().unwrap().contains("C1"));
         let wrong = xml.replace("12.50", "2.50");
@@ -262,7 +300,11 @@ mod tests {
             "{HEADER}{}",
             riga_csv("80000000001", &ricevuta(), Some(&wrong))
         );
-        let (ok, ko) = leggi_csv(f.as_bytes(), "80000000001");
+        let Letti {
+            ricevute: ok,
+            scarti: ko,
+            ..
+        } = leggi_csv(f.as_bytes(), "80000000001").unwrap();
         assert!(ok.is_empty());
         assert!(ko[0].motivo.contains("bilancio"), "{ko:?}");
     }
@@ -276,11 +318,28 @@ mod tests {
             riga_csv("99999999999", &ricevuta(), None),
             riga_csv("80000000001", &neg, None)
         );
-        let (ok, ko) = leggi_csv(f.as_bytes(), "80000000001");
+        let Letti {
+            ricevute: ok,
+            scarti: ko,
+            ..
+        } = leggi_csv(f.as_bytes(), "80000000001").unwrap();
         assert!(ok.is_empty());
         assert_eq!(ko.iter().map(|k| k.riga).collect::<Vec<_>>(), [2, 3, 4]);
         assert!(ko[0].motivo.contains("99999999999"));
         assert!(ko[1].motivo.contains("nessun pagamento"));
         assert!(ko[2].motivo.contains("colonne"));
+    }
+
+    #[test]
+    fn rejects_past_the_reported_ones_are_counted_not_kept() {
+        let mut f = String::from("intestazione\n");
+        for _ in 0..SCARTI_RIPORTATI + 5 {
+            f.push_str("x;y\n");
+        }
+        let l = leggi_csv(f.as_bytes(), "80000000001").unwrap();
+        assert_eq!(
+            (l.ricevute.len(), l.scarti.len(), l.scartate),
+            (0, SCARTI_RIPORTATI, SCARTI_RIPORTATI + 5)
+        );
     }
 }

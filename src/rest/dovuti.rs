@@ -101,7 +101,7 @@ async fn create_dovuto(
     caller.scope(&id)?;
     let ente = s.store.registro().get_ente(&id).await?;
     let tipo = tipo_dovuto_of(&s, &id, &d.tipo_dovuto).await?;
-    let primario = primario_of(&s, &d).await?;
+    let primario = primario_of(&s, &caller, &id, &d).await?;
     let valid = d
         .resolve_share(&ente, primario.as_ref(), &tipo)
         .map_err(rifiuto)?;
@@ -127,12 +127,21 @@ async fn create_dovuto(
     ))
 }
 
-/// The primary ente a secondary share names, which must hold a position with the same
-/// IUV: a share created before (or without) its position would be paid alone.
-async fn primario_of(s: &AppState, d: &NuovoDovuto) -> Result<Option<Ente>, ApiError> {
+/// The primary ente a secondary share names, which must hold a payable position with that
+/// IUV and its notice, shared with no third ente (a multi-beneficiary cart has exactly two
+/// RPTs): a share created before (or without) its position would be paid alone. The caller
+/// must be allowed on the primary ente too (an operator of one ente cannot probe another's
+/// positions through it).
+async fn primario_of(
+    s: &AppState,
+    caller: &Caller,
+    ente: &str,
+    d: &NuovoDovuto,
+) -> Result<Option<Ente>, ApiError> {
     let Some(id) = &d.ente_primario else {
         return Ok(None);
     };
+    caller.scope(id)?;
     let primario = match s.store.registro().get_ente(id).await {
         Ok(e) => e,
         Err(StoreError::NotFound) => {
@@ -142,15 +151,35 @@ async fn primario_of(s: &AppState, d: &NuovoDovuto) -> Result<Option<Ente>, ApiE
         }
         Err(e) => return Err(e.into()),
     };
+    let Some(iuv) = &d.iuv else {
+        // resolve_share refuses it with its own reason.
+        return Ok(Some(primario));
+    };
     let f = DovutiFilter {
-        id_dominio: Some(id.clone()),
-        iuv: d.iuv.as_ref().map(|i| i.to_string()),
+        iuv: Some(iuv.to_string()),
         ..Default::default()
     };
-    if d.iuv.is_some() && s.store.dovuti().search(&f, 1, 0).await?.1 == 0 {
-        return Err(ApiError::Validation(format!(
-            "l'ente primario {id} non ha una posizione con IUV {}",
-            d.iuv.as_ref().map(|i| i.as_str()).unwrap_or_default()
+    let (stessi, _) = s.store.dovuti().search(&f, 10, 0).await?;
+    let posizione = stessi.iter().find(|x| x.id_dominio.as_str() == id.as_str());
+    match posizione {
+        Some(p) if p.numero_avviso.is_some() && p.stato == StatoDovuto::DaPagare => {}
+        Some(_) => {
+            return Err(ApiError::Validation(format!(
+                "la posizione {iuv} dell'ente primario {id} non è pagabile con avviso"
+            )));
+        }
+        None => {
+            return Err(ApiError::Validation(format!(
+                "l'ente primario {id} non ha una posizione con IUV {iuv}"
+            )));
+        }
+    }
+    if stessi
+        .iter()
+        .any(|x| x.id_dominio.as_str() != id.as_str() && x.id_dominio.as_str() != ente)
+    {
+        return Err(ApiError::Conflict(format!(
+            "la posizione {iuv} ha già la sua quota secondaria"
         )));
     }
     Ok(Some(primario))
@@ -186,7 +215,7 @@ async fn modify_dovuto(
     let ente = s.store.registro().get_ente(&id).await?;
     let old = s.store.dovuti().get(&id, &iud).await?;
     let tipo = tipo_dovuto_of(&s, &id, &d.tipo_dovuto).await?;
-    let primario = primario_of(&s, &d).await?;
+    let primario = primario_of(&s, &caller, &id, &d).await?;
     let valid = d
         .resolve_share(&ente, primario.as_ref(), &tipo)
         .map_err(rifiuto)?;

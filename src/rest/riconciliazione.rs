@@ -446,20 +446,25 @@ async fn importa_ricevute(
 ) -> Result<Json<ImportJob>, ApiError> {
     caller.scope(&id)?;
     s.store.registro().get_ente(&id).await?;
+    let _slot = super::upload::slot()?;
     let file = super::upload::Upload::receive(body, s.config.rest.upload_limit_bytes).await?;
     let sha = file.sha256_hex();
     tracing::info!(ente = %id, bytes = file.len, "receipts export spooled");
     let ente = id.clone();
-    let (ok, ko) = tokio::task::spawn_blocking(move || {
+    let letti = tokio::task::spawn_blocking(move || {
         file.reader()
-            .map(|r| crate::recon::pagati::leggi_csv(r, &ente))
+            .and_then(|r| crate::recon::pagati::leggi_csv(r, &ente))
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?
     .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("reading the spooled upload")))?;
+    let ok = letti.ricevute;
     // The file's digest names its automatic accertamenti: a reload finds them again.
     let origine = format!("PAGATI-{}", &sha[..12]);
-    let mut job = report_sha(&id, "RICEVUTE_PAGATI", sha, ok.len(), 0, ko);
+    let mut job = report_sha(&id, "RICEVUTE_PAGATI", sha, ok.len(), 0, letti.scarti);
+    // Past the reported rejects, the others are counted.
+    job.righe_scartate = letti.scartate as i64;
+    job.righe_lette = (ok.len() + letti.scartate) as i64;
     s.store
         .riconciliazione()
         .import_ricevute(&id, &ok, &origine, Some(&mut job))

@@ -14,6 +14,23 @@ pub struct Upload {
     pub sha256: [u8; 32],
 }
 
+/// Spooled uploads at once, process-wide: each holds up to `rest.upload_limit_bytes` of
+/// temporary disk and its parsed rows in memory.
+const AT_ONCE: usize = 2;
+static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(AT_ONCE);
+
+/// The right to spool an upload, held until the import is done with it.
+pub type Slot = tokio::sync::SemaphorePermit<'static>;
+
+/// A slot, or 503 at once when [`AT_ONCE`] uploads are in progress.
+pub fn slot() -> Result<Slot, ApiError> {
+    SLOTS.try_acquire().map_err(|_| {
+        ApiError::Unavailable(format!(
+            "già {AT_ONCE} importazioni di file in corso: riprovare tra poco"
+        ))
+    })
+}
+
 impl Upload {
     /// Reads `body` to a temporary file, refusing (413) past `limit` bytes.
     pub async fn receive(body: Body, limit: u64) -> Result<Upload, ApiError> {
@@ -41,6 +58,11 @@ impl Upload {
                     ApiError::Internal(anyhow::Error::new(e).context("spooling upload"))
                 })?;
         }
+        // tokio's write_all returns before its blocking write is done: flush reports a
+        // failed last write (a full disk) instead of parsing a file cut short.
+        tokio::io::AsyncWriteExt::flush(&mut file)
+            .await
+            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("spooling upload")))?;
         let mut file = file.into_std().await;
         file.flush()
             .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("spooling upload")))?;

@@ -66,6 +66,15 @@ pub async fn tx_chiudi_import(
     tx_insert_import_job(c, job).await
 }
 
+/// PostgreSQL's TEXT refuses NUL, which a rejected line may well contain: shown as U+FFFD.
+fn senza_nul(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        std::borrow::Cow::Owned(s.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// Writes an import's report (in the caller's transaction, when it has one).
 pub async fn tx_insert_import_job(c: &mut Conn, job: &ImportJob) -> StoreResult<()> {
     sqlx::query(
@@ -99,8 +108,8 @@ pub async fn tx_insert_import_job(c: &mut Conn, job: &ImportJob) -> StoreResult<
                 .push_bind((k * 100 + i) as i64)
                 .push_bind(s.riga as i64)
                 .push_bind(&s.codice)
-                .push_bind(&s.motivo)
-                .push_bind(&s.riga_originale);
+                .push_bind(senza_nul(&s.motivo))
+                .push_bind(senza_nul(&s.riga_originale));
         });
         q.build()
             .persistent(chunk.len() == 100)
