@@ -84,13 +84,25 @@ enum CertsCmd {
     },
 }
 
-fn init_tracing(filter: &str) {
+/// Logs go to stderr (stdout is the commands' own output); colours only on a terminal, so
+/// no escape codes land in a log file.
+fn init_tracing(log: &crate::config::LogConfig) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&log.filter));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .try_init();
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    let _ = match log.format {
+        crate::config::LogFormat::Text => builder.with_target(false).try_init(),
+        crate::config::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 pub fn main() -> ExitCode {
@@ -121,7 +133,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_tracing(&config.log.filter);
+    init_tracing(&config.log);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -209,6 +209,18 @@ pub struct IntermediarioConfig {
 pub struct LogConfig {
     /// tracing filter directive, e.g. `info,sqlx=warn`. `RUST_LOG` wins when set.
     pub filter: String,
+    /// `text` (human-readable) or `json` (one object per line, with the current span's
+    /// fields, for a log collector). Either way colours only on a terminal.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Default for Config {
@@ -293,6 +305,7 @@ impl Default for Config {
             },
             log: LogConfig {
                 filter: "info,sqlx=warn".into(),
+                format: LogFormat::Text,
             },
         }
     }

@@ -147,3 +147,33 @@ async fn postgres_connection_can_use_tls() {
             .unwrap();
     assert!(ssl, "the connection is encrypted");
 }
+
+/// `log.format = json`: every log line an object a collector can read, no colour codes
+/// (stderr is not a terminal here), and the command's own output apart on stdout.
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(Backend::Sqlite, dir.path()).await;
+    let out = bin()
+        .arg("migrate")
+        .env("PAGOPA_GATEWAY_DATABASE__URL", &url)
+        .env("PAGOPA_GATEWAY_LOG__FORMAT", "json")
+        .env("PAGOPA_GATEWAY_LOG__FILTER", "debug")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("migrations applied"));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = err.lines().filter(|l| !l.is_empty()).collect();
+    assert!(!lines.is_empty(), "debug logging says something");
+    for l in lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        assert!(v["level"].is_string() && v["timestamp"].is_string(), "{l}");
+    }
+    assert!(!err.contains('\u{1b}'), "no colour codes off a terminal");
+}
