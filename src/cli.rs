@@ -59,6 +59,12 @@ enum Cmd {
         #[arg(long)]
         wrong_flow_totals: bool,
     },
+    /// A consistent copy of the embedded SQLite database into OUT, safe while `serve` runs
+    /// (restore: stop the gateway, put the copy in the database's place, start it).
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// The SOAP message journal.
     Journal {
         #[command(subcommand)]
@@ -191,6 +197,15 @@ pub fn main() -> ExitCode {
                 let store = crate::store::Store::connect(&config.database_url(), 1).await?;
                 store.migrate().await?;
                 println!("migrations applied ({})", store.backend());
+                Ok(())
+            }
+            Cmd::Backup { out } => {
+                if out.exists() {
+                    anyhow::bail!("{} exists: refusing to overwrite it", out.display());
+                }
+                let store = crate::store::Store::connect(&config.database_url(), 1).await?;
+                store.backup_into(&out).await?;
+                println!("backup written to {}", out.display());
                 Ok(())
             }
             Cmd::Journal {

@@ -270,6 +270,24 @@ impl Store {
         }
     }
 
+    /// A consistent copy of the embedded database into `out` while it serves: SQLite's
+    /// `VACUUM INTO` reads one snapshot (writers go on) and writes a compact, self-contained
+    /// file that is the database as of that snapshot. PostgreSQL has its own tools.
+    pub async fn backup_into(&self, out: &std::path::Path) -> anyhow::Result<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let path = out
+                    .to_str()
+                    .ok_or_else(|| anyhow::anyhow!("{} is not UTF-8", out.display()))?;
+                sqlx::query("VACUUM INTO $1").bind(path).execute(p).await?;
+                Ok(())
+            }
+            Pool::Postgres(_) => anyhow::bail!(
+                "PostgreSQL is backed up with its own tools: pg_dump (logical) or pg_basebackup with WAL archiving (point in time); see the README"
+            ),
+        }
+    }
+
     pub async fn ping(&self) -> StoreResult<()> {
         match &self.pool {
             Pool::Sqlite(p) => sqlite::ping(p).await,

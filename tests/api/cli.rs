@@ -177,3 +177,19 @@ async fn json_logs_are_one_object_per_line_on_stderr() {
     }
     assert!(!err.contains('\u{1b}'), "no colour codes off a terminal");
 }
+
+/// PostgreSQL is backed up with its own tools: the command says so instead of copying.
+#[tokio::test]
+async fn backup_on_postgres_points_to_its_own_tools() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(Backend::Postgres, dir.path()).await;
+    let out = bin()
+        .arg("backup")
+        .arg("--out")
+        .arg(dir.path().join("b"))
+        .env("PAGOPA_GATEWAY_DATABASE__URL", &url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+}

@@ -10,7 +10,6 @@ use pagopa_gateway::soap::{read_envelope, write_envelope};
 use pagopa_gateway::store::{Intermediario, NuovaRpt, Store};
 use pagopa_gateway::xml::Limits;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 const ENTE: &str = "80007580279";
 const N: usize = 240;
@@ -80,7 +79,18 @@ async fn wait_ready(rest: u16) {
     panic!("server did not start");
 }
 
-async fn kill_during_burst(backend: Backend) {
+/// A database with the ente and N RPTs awaiting their RT, and a server configuration.
+struct Preparato {
+    dir: tempfile::TempDir,
+    url: String,
+    intermediario: Intermediario,
+    cfg: std::path::PathBuf,
+    pki: std::path::PathBuf,
+    rest: u16,
+    soap: u16,
+}
+
+async fn prepare(backend: Backend) -> Preparato {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database(backend, dir.path()).await;
     let defaults = pagopa_gateway::config::Config::default().intermediario;
@@ -124,45 +134,92 @@ async fn kill_during_burst(backend: Backend) {
         ),
     )
     .unwrap();
+    Preparato {
+        dir,
+        url,
+        intermediario,
+        cfg,
+        pki,
+        rest,
+        soap,
+    }
+}
+
+/// 8 concurrent senders of the N RTs; each acknowledged IUV is pushed to `acked`.
+fn burst(
+    p: &Preparato,
+    acked: &Arc<std::sync::Mutex<Vec<String>>>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", p.soap).parse().unwrap();
+    (0..8)
+        .map(|t| {
+            let (acked, pki, intermediario) =
+                (acked.clone(), p.pki.clone(), p.intermediario.clone());
+            tokio::spawn(async move {
+                for i in (t..N).step_by(8) {
+                    let iuv = format!("IUV{i:05}");
+                    if let Ok((200, body)) = soap_post_to(
+                        addr,
+                        &pki,
+                        "/ricevute",
+                        "paaInviaRT",
+                        &envelope(&intermediario, &iuv),
+                    )
+                    .await
+                        && outcome(&body) == "OK"
+                    {
+                        acked.lock().unwrap().push(iuv);
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+async fn kill_during_burst(backend: Backend) {
+    let Preparato {
+        dir,
+        url,
+        intermediario,
+        cfg,
+        pki,
+        rest,
+        soap,
+    } = prepare(backend).await;
     let mut child = spawn_server(&cfg, dir.path());
     wait_ready(rest).await;
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{soap}").parse().unwrap();
 
     // 8 concurrent senders; the process is killed once a third of the RTs are acknowledged.
-    let acked = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for t in 0..8 {
-        let (acked, pki, intermediario) = (acked.clone(), pki.clone(), intermediario.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut ok = Vec::new();
-            for i in (t..N).step_by(8) {
-                let iuv = format!("IUV{i:05}");
-                if let Ok((200, body)) = soap_post_to(
-                    addr,
-                    &pki,
-                    "/ricevute",
-                    "paaInviaRT",
-                    &envelope(&intermediario, &iuv),
-                )
-                .await
-                    && outcome(&body) == "OK"
-                {
-                    acked.fetch_add(1, Ordering::SeqCst);
-                    ok.push(iuv);
-                }
-            }
-            ok
-        }));
-    }
-    while acked.load(Ordering::SeqCst) < N / 3 {
+    let p = Preparato {
+        dir,
+        url,
+        intermediario,
+        cfg,
+        pki,
+        rest,
+        soap,
+    };
+    let acked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let tasks = burst(&p, &acked);
+    while acked.lock().unwrap().len() < N / 3 {
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     child.kill().unwrap(); // SIGKILL: no drain, no flush
     child.wait().unwrap();
-    let mut ok: Vec<String> = Vec::new();
     for t in tasks {
-        ok.extend(t.await.unwrap());
+        t.await.unwrap();
     }
+    let ok: Vec<String> = acked.lock().unwrap().clone();
+    let Preparato {
+        dir,
+        url,
+        intermediario,
+        cfg,
+        pki,
+        rest,
+        soap,
+    } = p;
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{soap}").parse().unwrap();
     assert!(
         ok.len() >= N / 3 && ok.len() < N,
         "the kill must land mid-burst ({} acknowledged)",
@@ -234,4 +291,77 @@ async fn killed_during_a_burst_of_paa_invia_rt_loses_no_acknowledged_rt_sqlite()
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_during_a_burst_of_paa_invia_rt_loses_no_acknowledged_rt_postgres() {
     kill_during_burst(Backend::Postgres).await;
+}
+
+/// `backup` while a burst of paaInviaRT is being acknowledged: the copy holds every RT
+/// acknowledged before it began, byte for byte, and after a restore (the copy put in the
+/// database's place) the gateway serves from it and knows those RTs as duplicates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_taken_during_a_burst_holds_every_rt_acknowledged_before_it() {
+    let p = prepare(Backend::Sqlite).await;
+    let mut child = spawn_server(&p.cfg, p.dir.path());
+    wait_ready(p.rest).await;
+    let acked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let tasks = burst(&p, &acked);
+    while acked.lock().unwrap().len() < N / 3 {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    let before: Vec<String> = acked.lock().unwrap().clone();
+    let out = p.dir.path().join("backup.db");
+    let backup = |out: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pagopa-gateway"))
+            .arg("backup")
+            .arg("--out")
+            .arg(out)
+            .arg("--config")
+            .arg(&p.cfg)
+            .output()
+            .unwrap()
+    };
+    let b = backup(&out);
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    assert!(
+        !backup(&out).status.success(),
+        "an existing file is not overwritten"
+    );
+    for t in tasks {
+        t.await.unwrap();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // Restore: the copy in the database's place.
+    std::fs::copy(&out, p.dir.path().join("test.db")).unwrap();
+    for ext in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(p.dir.path().join(format!("test.db{ext}")));
+    }
+    let store = Store::connect(&p.url, 2).await.unwrap();
+    for iuv in &before {
+        let (stored, _) = store
+            .pagamenti()
+            .list_rt(Some(ENTE), None, 1_000, 0)
+            .await
+            .unwrap();
+        let r = stored
+            .iter()
+            .find(|r| &r.iuv == iuv)
+            .unwrap_or_else(|| panic!("RT {iuv} acknowledged before the backup is not in it"));
+        assert_eq!(store.pagamenti().get_rt(r.id).await.unwrap().1, rt(iuv));
+    }
+    store.close().await;
+    let mut child = spawn_server(&p.cfg, p.dir.path());
+    wait_ready(p.rest).await;
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", p.soap).parse().unwrap();
+    let (status, body) = soap_post_to(
+        addr,
+        &p.pki,
+        "/ricevute",
+        "paaInviaRT",
+        &envelope(&p.intermediario, &before[0]),
+    )
+    .await
+    .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!((status, outcome(&body).as_str()), (200, "PAA_RT_DUPLICATA"));
 }
