@@ -27,14 +27,7 @@ pub(super) async fn verifica(
             .map_err(|e| e.fault(true, dom))?
             .id_psp,
     );
-    let q = quota(
-        s,
-        dom,
-        &req.header.iuv,
-        time::OffsetDateTime::now_utc(),
-        false,
-    )
-    .await?;
+    let q = quota_now(s, req).await?;
     Ok(EsitoPaa::ok(dati_pagamento(&q)).write("paaVerificaRPTRisposta"))
 }
 
@@ -46,14 +39,7 @@ pub(super) async fn verify_payment_notice(
     req: &Richiesta<'_>,
 ) -> Result<String, FaultBean> {
     let dom = req.header.id_dominio.as_str();
-    let q = quota(
-        s,
-        dom,
-        &req.header.iuv,
-        time::OffsetDateTime::now_utc(),
-        false,
-    )
-    .await?;
+    let q = quota_now(s, req).await?;
     let text140 = |t: &str| -> String { t.chars().take(140).collect() };
     let descrizione = text140(&q.dovuto.causale);
     Ok(PaVerifyPaymentNoticeRes {
@@ -75,6 +61,12 @@ pub(super) async fn verify_payment_notice(
         office_name: None,
     }
     .write())
+}
+
+/// The request's position priced now (a verification, either model).
+async fn quota_now(s: &super::PaState, req: &Richiesta<'_>) -> Result<Quota, FaultBean> {
+    let now = time::OffsetDateTime::now_utc();
+    quota(s, &req.header.id_dominio, &req.header.iuv, now, false).await
 }
 
 /// The dovuto priced at `now`, or the fault that says why it cannot be paid.

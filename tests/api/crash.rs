@@ -177,28 +177,11 @@ fn burst(
 }
 
 async fn kill_during_burst(backend: Backend) {
-    let Preparato {
-        dir,
-        url,
-        intermediario,
-        cfg,
-        pki,
-        rest,
-        soap,
-    } = prepare(backend).await;
-    let mut child = spawn_server(&cfg, dir.path());
-    wait_ready(rest).await;
+    let p = prepare(backend).await;
+    let mut child = spawn_server(&p.cfg, p.dir.path());
+    wait_ready(p.rest).await;
 
     // 8 concurrent senders; the process is killed once a third of the RTs are acknowledged.
-    let p = Preparato {
-        dir,
-        url,
-        intermediario,
-        cfg,
-        pki,
-        rest,
-        soap,
-    };
     let acked = Arc::new(std::sync::Mutex::new(Vec::new()));
     let tasks = burst(&p, &acked);
     while acked.lock().unwrap().len() < N / 3 {
