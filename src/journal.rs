@@ -103,12 +103,12 @@ impl Journal {
         let handle = tokio::spawn(async move {
             let mut writing: JoinSet<()> = JoinSet::new();
             let mut closing = false;
+            let mut batch = Vec::with_capacity(BATCH);
             loop {
                 // A writer free before taking more: the queue, not this task, holds the rest.
                 while writing.len() >= writers {
                     writing.join_next().await;
                 }
-                let mut batch = Vec::with_capacity(BATCH);
                 let n = tokio::select! {
                     n = rx.recv_many(&mut batch, BATCH) => n,
                     Some(_) = writing.join_next(), if !writing.is_empty() => continue,
@@ -136,7 +136,9 @@ impl Journal {
                         }
                     }
                 }
-                writing.spawn(write_batch(store.clone(), batch, in_queue.clone()));
+                // A fresh buffer only when a batch leaves (not on every turn of the loop).
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                writing.spawn(write_batch(store.clone(), full, in_queue.clone()));
             }
             while writing.join_next().await.is_some() {}
         });

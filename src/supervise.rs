@@ -102,6 +102,22 @@ impl Supervisor {
 }
 
 /// The text a panic carries, for logs and the task's state.
+/// Runs `work` in its own task (in the current span) and waits for it; dropping the wait
+/// (a deadline, a client gone) does not cut the work, which runs to its end: sqlx's
+/// PostgreSQL statements are not cancel-safe, and one cut mid-flight can strand its pooled
+/// connection for good. A panic in `work` resumes in the caller; `None`: the runtime
+/// cancelled it (shutting down).
+pub async fn to_the_end<T: Send + 'static>(
+    work: impl Future<Output = T> + Send + 'static,
+) -> Option<T> {
+    use tracing::Instrument;
+    match tokio::spawn(work.in_current_span()).await {
+        Ok(t) => Some(t),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => None,
+    }
+}
+
 pub fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
     match p.downcast::<String>() {
         Ok(s) => format!("panic: {s}"),

@@ -210,28 +210,23 @@ impl Operazione {
 /// station, the notice's creditor and the IUV its number carries; no CCP.
 // A fault is the answer itself, built once per failed request: no point boxing it.
 #[allow(clippy::result_large_err)]
-fn new_model_header(op: Operazione, body: &str) -> Result<IntestazionePPT, FaultBean> {
-    match op {
-        Operazione::VerifyPaymentNotice => {
-            let r = PaVerifyPaymentNoticeReq::parse(body).map_err(|e| e.fault(true, ""))?;
-            let dom = r.qr_code.fiscal_code;
-            let avviso = NumeroAvviso::parse(&r.qr_code.notice_number).map_err(|e| {
-                FaultBean::new(
-                    FaultCode::PaaPagamentoSconosciuto,
-                    &dom,
-                    Some(e.to_string()),
-                )
-            })?;
-            Ok(IntestazionePPT {
-                id_intermediario_pa: r.id_broker_pa,
-                id_stazione: r.id_station,
-                id_dominio: dom,
-                iuv: avviso.iuv().to_string(),
-                ccp: String::new(),
-            })
-        }
-        _ => unreachable!("SANP 2 operations carry intestazionePPT"),
-    }
+fn new_model_header(body: &str) -> Result<IntestazionePPT, FaultBean> {
+    let r = PaVerifyPaymentNoticeReq::parse(body).map_err(|e| e.fault(true, ""))?;
+    let dom = r.qr_code.fiscal_code;
+    let avviso = NumeroAvviso::parse(&r.qr_code.notice_number).map_err(|e| {
+        FaultBean::new(
+            FaultCode::PaaPagamentoSconosciuto,
+            &dom,
+            Some(e.to_string()),
+        )
+    })?;
+    Ok(IntestazionePPT {
+        id_intermediario_pa: r.id_broker_pa,
+        id_stazione: r.id_station,
+        id_dominio: dom,
+        iuv: avviso.iuv().to_string(),
+        ccp: String::new(),
+    })
 }
 
 /// A request that passed the envelope, header and registry checks.
@@ -349,27 +344,28 @@ async fn handle(
     if let Err(e) = crate::soap::operation(&env, action) {
         return answer(out, e.fault(true, ""));
     }
-    let sanp2_header = if op == Operazione::VerifyPaymentNotice {
-        match new_model_header(op, env.body.xml) {
-            Ok(h) => Some(Ok(h)),
+    let header = if op == Operazione::VerifyPaymentNotice {
+        match new_model_header(env.body.xml) {
+            Ok(h) => h,
             Err(f) => return answer(out, f),
         }
     } else {
-        env.header(NS_PPTHEAD, "intestazionePPT")
+        match env
+            .header(NS_PPTHEAD, "intestazionePPT")
             .map(|h| IntestazionePPT::parse(h.xml))
-    };
-    let header = match sanp2_header {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => return answer(out, e.fault(true, "")),
-        None => {
-            return answer(
-                out,
-                FaultBean::new(
-                    FaultCode::PaaSintassiExtraxsd,
-                    "",
-                    Some("header intestazionePPT mancante".into()),
-                ),
-            );
+        {
+            Some(Ok(h)) => h,
+            Some(Err(e)) => return answer(out, e.fault(true, "")),
+            None => {
+                return answer(
+                    out,
+                    FaultBean::new(
+                        FaultCode::PaaSintassiExtraxsd,
+                        "",
+                        Some("header intestazionePPT mancante".into()),
+                    ),
+                );
+            }
         }
     };
     out.header = Some(header.clone());
@@ -379,7 +375,7 @@ async fn handle(
     // forever and its pool slot with it, until the pool is empty. Neither the deadline
     // below nor a client that goes away cuts it; the database's own waits bound it.
     let (state, body) = (s.clone(), env.body.xml.to_owned());
-    let work = tokio::spawn(tracing::Instrument::in_current_span(async move {
+    let work = crate::supervise::to_the_end(async move {
         let s = &state;
         let mut id_psp = None;
         let r = async {
@@ -397,18 +393,16 @@ async fn handle(
         }
         .await;
         (r, id_psp)
-    }));
+    });
     // A stalled database must not keep the Nodo waiting past its own timeout: answer "retry"
     // in time. The work goes on and may still commit; the Nodo's retry then finds it
     // (every operation is idempotent), and an RT is stored raw before any answer says OK.
     let result = match tokio::time::timeout(s.deadline, work).await {
-        Ok(Ok((r, id_psp))) => {
+        Ok(Some((r, id_psp))) => {
             out.id_psp = id_psp;
             r
         }
-        // A panic in the work is the handler's: the panic layer answers it.
-        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Ok(Err(_)) => Err(FaultBean::new(
+        Ok(None) => Err(FaultBean::new(
             FaultCode::PaaSystemError,
             &id_dominio,
             Some("servizio in arresto: riprovare".into()),

@@ -204,7 +204,7 @@ async fn importa_capitoli(
     if file.lette == 0 {
         return Err(ApiError::Validation("il file non contiene righe".into()));
     }
-    let mut job = super::riconciliazione::report(&id, "CAPITOLI", &body, 0, 0, Vec::new());
+    let mut job = super::riconciliazione::report(&id, "CAPITOLI", &body, 0, Vec::new());
     job.file_name = q.nome_file;
     Ok(Json(
         s.store

@@ -18,7 +18,7 @@ pub fn digest(secret: &str) -> [u8; 32] {
 }
 
 pub fn digest_hex(secret: &str) -> String {
-    digest(secret).iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::hex(&digest(secret))
 }
 
 /// A new operator key: `pgw_` and 32 random bytes in hex.

@@ -251,13 +251,9 @@ pub fn router(state: AppState) -> Router {
 /// the pool is empty and every request fails. The panic layer runs inside the task; the
 /// request's span follows it.
 async fn run_to_end(req: Request, next: Next) -> Response {
-    use tracing::Instrument;
-    match tokio::spawn(next.run(req).in_current_span()).await {
-        Ok(r) => r,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        // Cancelled: the runtime is shutting down.
-        Err(_) => ApiError::Unavailable("servizio in arresto".into()).into_response(),
-    }
+    crate::supervise::to_the_end(next.run(req))
+        .await
+        .unwrap_or_else(|| ApiError::Unavailable("servizio in arresto".into()).into_response())
 }
 
 /// A control character percent-encoded in the path or the query (`%00`, `%0A`…) is no

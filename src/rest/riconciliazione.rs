@@ -461,10 +461,14 @@ async fn importa_ricevute(
     let ok = letti.ricevute;
     // The file's digest names its automatic accertamenti: a reload finds them again.
     let origine = format!("PAGATI-{}", &sha[..12]);
-    let mut job = report_sha(&id, "RICEVUTE_PAGATI", sha, ok.len(), 0, letti.scarti);
-    // Past the reported rejects, the others are counted.
-    job.righe_scartate = letti.scartate as i64;
-    job.righe_lette = (ok.len() + letti.scartate) as i64;
+    let mut job = report_sha(
+        &id,
+        "RICEVUTE_PAGATI",
+        sha,
+        ok.len(),
+        letti.scarti,
+        letti.scartate,
+    );
     s.store
         .riconciliazione()
         .import_ricevute(&id, &ok, &origine, Some(&mut job))
@@ -473,33 +477,35 @@ async fn importa_ricevute(
     Ok(Json(job.into()))
 }
 
-/// The report of an import: rows read, imported, unchanged (already there), rejected.
+/// The report of an import before it is applied (what it changed is filled in by the
+/// import's own transaction): rows read, rejected.
 pub fn report(
     ente: &str,
     tipo: &str,
     body: &[u8],
     valide: usize,
-    importate: u64,
     scarti: Vec<crate::recon::giornale::Scarto>,
 ) -> store::ImportJob {
+    let scartate = scarti.len();
     report_sha(
         ente,
         tipo,
         crate::digest::sha256_hex(body),
         valide,
-        importate,
         scarti,
+        scartate,
     )
 }
 
-/// [`report`] of a file whose digest is known (a spooled upload).
+/// [`report`] of a file whose digest is known (a spooled upload); `scarti` may be the
+/// first of `scartate` rejected lines.
 pub fn report_sha(
     ente: &str,
     tipo: &str,
     sha: String,
     valide: usize,
-    importate: u64,
     scarti: Vec<crate::recon::giornale::Scarto>,
+    scartate: usize,
 ) -> store::ImportJob {
     store::ImportJob {
         id: uuid::Uuid::new_v4().to_string(),
@@ -509,10 +515,10 @@ pub fn report_sha(
         file_sha256: sha,
         versione: None,
         stato: "ESEGUITO".into(),
-        righe_lette: (valide + scarti.len()) as i64,
-        righe_importate: importate as i64,
-        righe_invariate: valide as i64 - importate as i64,
-        righe_scartate: scarti.len() as i64,
+        righe_lette: (valide + scartate) as i64,
+        righe_importate: 0,
+        righe_invariate: valide as i64,
+        righe_scartate: scartate as i64,
         scarti: scarti
             .into_iter()
             .map(|k| store::Scarto {

@@ -47,7 +47,7 @@ async fn notifiche(
     caller.scope(&id)?;
     s.store.registro().get_ente(&id).await?;
     let (ok, ko) = crate::recon::notifiche::leggi_csv(&body);
-    let mut job = super::riconciliazione::report(&id, "NOTIFICHE", &body, ok.len(), 0, ko.clone());
+    let mut job = super::riconciliazione::report(&id, "NOTIFICHE", &body, ok.len(), ko.clone());
     let importate = s
         .store
         .riconciliazione()
@@ -194,7 +194,6 @@ async fn importa(
         &format!("TESORERIA_{}", formato.to_uppercase()),
         &body,
         lette - scarti.len(),
-        0,
         scarti
             .iter()
             .map(|k| crate::recon::giornale::Scarto {

@@ -5,7 +5,7 @@
 use super::ApiError;
 use axum::body::Body;
 use futures_util::StreamExt;
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom};
 
 /// A received upload: its bytes on disk, their length and SHA-256.
 pub struct Upload {
@@ -34,12 +34,15 @@ pub fn slot() -> Result<Slot, ApiError> {
 impl Upload {
     /// Reads `body` to a temporary file, refusing (413) past `limit` bytes.
     pub async fn receive(body: Body, limit: u64) -> Result<Upload, ApiError> {
+        let io = |e: std::io::Error| {
+            ApiError::Internal(anyhow::Error::new(e).context("spooling upload"))
+        };
         let file = tokio::task::spawn_blocking(tempfile::tempfile)
             .await
             .map_err(|e| ApiError::Internal(e.into()))?
-            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("temporary file")))?;
+            .map_err(io)?;
         let mut file = tokio::fs::File::from_std(file);
-        let mut hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        let mut hash = crate::digest::Sha256::default();
         let mut len = 0u64;
         let mut stream = body.into_data_stream();
         while let Some(chunk) = stream.next().await {
@@ -54,26 +57,23 @@ impl Upload {
             hash.update(&chunk);
             tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
                 .await
-                .map_err(|e| {
-                    ApiError::Internal(anyhow::Error::new(e).context("spooling upload"))
-                })?;
+                .map_err(io)?;
         }
         // tokio's write_all returns before its blocking write is done: flush reports a
         // failed last write (a full disk) instead of parsing a file cut short.
         tokio::io::AsyncWriteExt::flush(&mut file)
             .await
-            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("spooling upload")))?;
-        let mut file = file.into_std().await;
-        file.flush()
-            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("spooling upload")))?;
-        let mut sha256 = [0; 32];
-        sha256.copy_from_slice(hash.finish().as_ref());
-        Ok(Upload { file, len, sha256 })
+            .map_err(io)?;
+        Ok(Upload {
+            file: file.into_std().await,
+            len,
+            sha256: hash.finish(),
+        })
     }
 
     /// Lower-case hex of the SHA-256, as import jobs record it.
     pub fn sha256_hex(&self) -> String {
-        self.sha256.iter().map(|b| format!("{b:02x}")).collect()
+        crate::digest::hex(&self.sha256)
     }
 
     /// A buffered reader from the first byte (blocking: use it off the async workers).

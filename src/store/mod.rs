@@ -257,15 +257,14 @@ impl Store {
         Ok(())
     }
 
-    /// The database answers within `within`. The ping itself runs to its end in its own
-    /// task: a statement cut off mid-flight can strand its connection (see `run_to_end`).
+    /// The database answers within `within`. The ping itself is never cut off (see
+    /// `supervise::to_the_end`).
     pub async fn ping_within(&self, within: Duration) -> StoreResult<()> {
         let store = self.clone();
-        match tokio::time::timeout(within, tokio::spawn(async move { store.ping().await })).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => Err(StoreError::Db(sqlx::Error::WorkerCrashed)).inspect_err(|_| {
-                tracing::error!(error = %e, "database ping task failed");
-            }),
+        let ping = crate::supervise::to_the_end(async move { store.ping().await });
+        match tokio::time::timeout(within, ping).await {
+            Ok(Some(r)) => r,
+            Ok(None) => Err(StoreError::Db(sqlx::Error::PoolClosed)),
             Err(_) => Err(StoreError::Db(sqlx::Error::PoolTimedOut)),
         }
     }

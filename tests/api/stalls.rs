@@ -51,16 +51,26 @@ impl Lock {
     }
 }
 
+/// A gateway with its waits set by `tweak`, a payable dovuto (its IUV), and the `dovuto`
+/// table locked by another session.
+async fn stalled(
+    backend: Backend,
+    tweak: impl FnOnce(&mut pagopa_gateway::config::Config),
+) -> (TestApp, String, Lock) {
+    let mut app = TestApp::spawn_with(backend, tweak).await;
+    let iuv = setup(&mut app).await;
+    let url = app.config.database.url.clone().unwrap();
+    let lock = lock_dovuti(backend, &url).await;
+    (app, iuv, lock)
+}
+
 async fn a_stalled_database_is_answered_in_time_and_recovered_from(backend: Backend) {
-    let mut app = TestApp::spawn_with(backend, |c| {
+    let (app, iuv, lock) = stalled(backend, |c| {
         c.database.lock_timeout_ms = 1_000;
         c.database.acquire_timeout_ms = 1_000;
         c.pa_soap.deadline_ms = 1_500;
     })
     .await;
-    let iuv = setup(&mut app).await;
-    let url = app.config.database.url.clone().unwrap();
-    let lock = lock_dovuti(backend, &url).await;
 
     let t = Instant::now();
     let e = attiva(&app, &iuv, "100.00").await;
@@ -116,16 +126,13 @@ async fn a_stalled_database_is_answered_in_time_and_recovered_from_postgres() {
 /// until the pool is empty and nothing is served. The activation answered "retry" goes on
 /// and commits once the lock is gone, and the pool is whole afterwards.
 async fn work_past_the_deadline_runs_to_its_end(backend: Backend) {
-    let mut app = TestApp::spawn_with(backend, |c| {
+    let (app, iuv, lock) = stalled(backend, |c| {
         c.database.max_connections = 4;
         c.database.lock_timeout_ms = 5_000;
         c.database.acquire_timeout_ms = 5_000;
         c.pa_soap.deadline_ms = 300;
     })
     .await;
-    let iuv = setup(&mut app).await;
-    let url = app.config.database.url.clone().unwrap();
-    let lock = lock_dovuti(backend, &url).await;
     let t = Instant::now();
     let e = attiva(&app, &iuv, "100.00").await;
     assert_eq!(
