@@ -226,9 +226,15 @@ impl Application {
         let config = &self.state.config;
         let nodo = self.state.nodo.clone();
         let mut settings = crate::outbox::Settings::from_config(config);
+        let fdr = crate::fdr_client::FdrClient::from_config(config, Some(journal.clone()))
+            .context("FdR client (fdr.*)")?;
         if !nodo.is_configured() {
             tracing::warn!("nodo.url not set: work for the Nodo waits in the outbox");
-            settings.kinds = Some(vec![crate::model::TipoJob::RtEmail.as_str().to_owned()]);
+            let mut kinds = vec![crate::model::TipoJob::RtEmail.as_str().to_owned()];
+            if fdr.is_configured() {
+                kinds.push(crate::model::TipoJob::Flussi.as_str().to_owned());
+            }
+            settings.kinds = Some(kinds);
         }
         let mailer = crate::mail::Mailer::from_config(config).context("mail transport (mail.*)")?;
         let outbox = crate::outbox::Outbox::new(
@@ -237,6 +243,7 @@ impl Application {
             Arc::new(crate::jobs::Dispatcher {
                 store: store.clone(),
                 nodo,
+                fdr,
                 mailer,
             }),
         );

@@ -22,6 +22,7 @@ pub struct Config {
     pub intermediario: IntermediarioConfig,
     pub journal: JournalConfig,
     pub nodo: NodoConfig,
+    pub fdr: FdrConfig,
     pub outbox: OutboxConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
@@ -49,6 +50,25 @@ pub struct NodoConfig {
     /// HTTP(S) proxy toward the Nodo (`http://host:port`; HTTPS goes through CONNECT).
     /// Unset: direct, whatever the environment says.
     pub proxy: Option<String>,
+}
+
+/// The FdR REST API (Flussi di Rendicontazione, organizations v1). Set: the reporting
+/// flows are read from it instead of the SOAP primitives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FdrConfig {
+    /// Base URL, e.g. `https://api.platform.pagopa.it/fdr-org/service/v1`.
+    pub url: Option<String>,
+    /// A private CA to trust instead of the platform's roots (the simulator's).
+    pub ca: Option<PathBuf>,
+    /// Sent as `Ocp-Apim-Subscription-Key`.
+    pub subscription_key: Option<String>,
+    /// How long one call may take.
+    pub timeout_ms: u64,
+    /// Items per page asked for (1–1,000).
+    pub page_size: u32,
+    /// A flow with more payments than this is refused (memory bound).
+    pub max_payments: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -285,6 +305,14 @@ impl Default for Config {
                 read_timeout_ms: 30_000,
                 idle_timeout_seconds: 50,
                 proxy: None,
+            },
+            fdr: FdrConfig {
+                url: None,
+                ca: None,
+                subscription_key: None,
+                timeout_ms: 30_000,
+                page_size: 1_000,
+                max_payments: 200_000,
             },
             outbox: OutboxConfig {
                 workers: 4,

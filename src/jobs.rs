@@ -3,7 +3,6 @@
 //! server maps to done / retry / dead.
 
 use crate::mail::Mailer;
-use crate::model::rpt::Rt;
 use crate::model::{StatoRpt, TipoJob};
 use crate::node_client::ops::Psp;
 use crate::node_client::{NodoClient, NodoError};
@@ -30,6 +29,8 @@ const CHIUSE_KO: [&str; 4] = [
 pub struct Dispatcher {
     pub store: Store,
     pub nodo: NodoClient,
+    /// Set: reporting flows come from FdR REST instead of the SOAP primitives.
+    pub fdr: crate::fdr_client::FdrClient,
     pub mailer: Mailer,
 }
 
@@ -105,11 +106,15 @@ impl Dispatcher {
             return Ok(Some(format!("RPT già in stato {}", r.stato)));
         }
         let psp = match (&r.id_psp, &r.id_intermediario_psp, &r.id_canale) {
-            (Some(p), Some(i), Some(c)) if r.origine == "ATTIVA" => Psp {
-                id_psp: p.clone(),
-                id_intermediario_psp: i.clone(),
-                id_canale: c.clone(),
-            },
+            (Some(p), Some(i), Some(c))
+                if r.origine == crate::model::OrigineRpt::Attiva.as_str() =>
+            {
+                Psp {
+                    id_psp: p.clone(),
+                    id_intermediario_psp: i.clone(),
+                    id_canale: c.clone(),
+                }
+            }
             _ => Psp::wisp(),
         };
         let sent = match self
@@ -146,8 +151,9 @@ impl Dispatcher {
             .rt_email_data(rt_id)
             .await
             .map_err(store_err)?;
-        let rt =
-            Rt::parse(&m.raw).map_err(|e| JobError::Permanent(format!("RT illeggibile: {e}")))?;
+        let rt = crate::dominio::ricevuta::leggi(&m.raw)
+            .map(|(rt, _)| rt)
+            .map_err(|e| JobError::Permanent(format!("RT illeggibile: {e}")))?;
         let to = rt
             .soggetto_pagatore
             .email
@@ -276,6 +282,9 @@ impl Dispatcher {
     /// version of one) not yet stored. Each flow is stored with what reading it found; one
     /// that fails does not stop the others. The Nodo unreachable: the whole job retries.
     async fn flussi(&self, dom: &str) -> JobResult {
+        if self.fdr.is_configured() {
+            return self.flussi_fdr(dom).await;
+        }
         let elenco = self
             .nodo
             .chiedi_elenco_flussi(dom)
@@ -325,6 +334,80 @@ impl Dispatcher {
         }
         Ok(Some(format!(
             "{} in elenco, {nuovi} nuovi, {segnalati} segnalati",
+            elenco.len()
+        )))
+    }
+}
+
+impl Dispatcher {
+    /// The reporting flows of one dominio from FdR REST: every published revision not yet
+    /// stored (keyed by flow id and the revision's publication instant, so a new revision
+    /// is a new row as a re-sent SOAP flow is), read with its payments page by page and
+    /// stored exactly as a SOAP flow (`leggi_flusso` on the FlussoRiversamento it maps to:
+    /// the same totals check, the same anomalies). FdR unreachable: the job retries.
+    async fn flussi_fdr(&self, dom: &str) -> JobResult {
+        use crate::fdr_client::FdrError;
+        let fdr_err = |e: FdrError| {
+            if e.retryable() {
+                JobError::Retry(e.to_string())
+            } else {
+                JobError::Permanent(e.to_string())
+            }
+        };
+        let elenco = self.fdr.pubblicati(dom).await.map_err(fdr_err)?;
+        let (mut nuovi, mut segnalati) = (0, 0);
+        for p in &elenco {
+            let chiave = p
+                .published
+                .clone()
+                .unwrap_or_else(|| format!("revisione {}", p.revision));
+            let presente = self
+                .store
+                .riconciliazione()
+                .flusso_presente(dom, &p.fdr, &chiave)
+                .await
+                .map_err(store_err)?;
+            if presente {
+                continue;
+            }
+            let mut row = crate::store::NuovoFlusso::da_leggere(dom, &p.fdr, &chiave);
+            match self.fdr.flusso(dom, p).await {
+                Ok((f, pagamenti)) => {
+                    match crate::fdr_client::modello::come_flusso(&f, &pagamenti) {
+                        Ok(x) => {
+                            let xml = x.to_xml().into_bytes();
+                            leggi_flusso(dom, &xml, &mut row);
+                            row.raw = xml;
+                        }
+                        Err(why) => {
+                            row.stato = "ILLEGGIBILE";
+                            row.nota = Some(why);
+                        }
+                    }
+                }
+                Err(FdrError::NotFound(_)) => {
+                    row.nota = Some("elencato ma non trovato su FdR".into());
+                }
+                Err(e) if e.retryable() => return Err(JobError::Retry(e.to_string())),
+                Err(e) => {
+                    row.stato = "ILLEGGIBILE";
+                    row.nota = Some(e.to_string());
+                }
+            }
+            if row.stato != "ACQUISITO" {
+                segnalati += 1;
+                tracing::warn!(dom, id_flusso = %row.id_flusso, stato = row.stato, nota = ?row.nota, "FdR flow with a problem");
+            }
+            metrics::counter!(FLOWS, "stato" => row.stato).increment(1);
+            self.store
+                .riconciliazione()
+                .insert_flusso(&row)
+                .await
+                .map_err(store_err)?;
+            nuovi += 1;
+        }
+        Ok(Some(format!(
+            "FdR: {} pubblicati, {nuovi} nuovi, {segnalati} segnalati",
             elenco.len()
         )))
     }

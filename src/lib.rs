@@ -6,6 +6,7 @@ pub mod config;
 pub mod digest;
 pub mod dn;
 pub mod dominio;
+pub mod fdr_client;
 pub mod jobs;
 pub mod journal;
 pub mod listener;

@@ -6,9 +6,11 @@
 //!   interest);
 //! - [`rpt`]: the RPT a payment attempt sends;
 //! - [`ricevuta`]: what an RT does to its RPT, its dovuto and the receipts to reconcile;
-//! - [`carrello`]: the cart rules and a cart's outcome.
+//! - [`carrello`]: the cart rules and a cart's outcome;
+//! - [`nuovo_modello`]: a position's transfers and a receipt read as an RT (paForNode).
 
 pub mod carrello;
+pub mod nuovo_modello;
 pub mod posizione;
 pub mod ricevuta;
 pub mod rpt;

@@ -3,7 +3,7 @@
 //! RPT settled, the dovuto's move, the receipt e-mail, and the receipts staged for
 //! reconciliation.
 
-use crate::model::rpt::Rt;
+use crate::model::rpt::{DocError, Rt};
 use crate::model::{EsitoPagamento, Importo, StatoDovuto, StatoRt};
 use time::Date;
 
@@ -24,6 +24,35 @@ impl EsitoRt {
     pub fn email(&self) -> bool {
         self.esito.positivo()
     }
+}
+
+/// How a stored receipt came: an RT (paaInviaRT, nodoChiediCopiaRT) or a new-model
+/// paSendRT(V2) request, stored as the whole SOAP envelope received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Formato {
+    Rt,
+    PaSendRt,
+}
+
+/// Reads a stored receipt whichever way it came, as an RT (a new-model receipt as the RT
+/// of the ente it was sent to, see `nuovo_modello::come_rt`).
+pub fn leggi(raw: &[u8]) -> Result<(Rt, Formato), DocError> {
+    match Rt::parse(raw) {
+        Err(DocError::Root { found, .. }) if found == "Envelope" => {}
+        rt => return Ok((rt?, Formato::Rt)),
+    }
+    let env = crate::soap::read_envelope(raw, crate::xml::Limits::MESSAGE)
+        .map_err(|e| DocError::Content(e.to_string()))?;
+    if !matches!(env.body.name.as_str(), "paSendRTReq" | "paSendRTV2Request") {
+        return Err(DocError::Root {
+            expected: "paSendRTV2Request",
+            found: env.body.name.clone(),
+        });
+    }
+    let req = crate::soap::new_model::PaSendRTReq::parse(env.body.xml)
+        .map_err(|e| DocError::Content(e.to_string()))?;
+    let rt = super::nuovo_modello::come_rt(&req).map_err(DocError::Content)?;
+    Ok((rt, Formato::PaSendRt))
 }
 
 /// An RT that does not belong where it was delivered.
@@ -133,7 +162,7 @@ impl NuovaRicevuta {
             .map(|(n, s)| NuovaRicevuta {
                 iuv: d.iuv.to_string(),
                 iur: s.iur.clone(),
-                indice: n as i64 + 1,
+                indice: s.indice.map_or(n as i64 + 1, i64::from),
                 iud: None,
                 tipo_dovuto: None,
                 importo_cents: s.importo.cents(),

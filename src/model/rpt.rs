@@ -320,6 +320,10 @@ pub struct DatiSingoloPagamento {
     pub commissioni_pa: Option<Importo>,
     #[serde(rename = "allegatoRicevuta", default)]
     pub allegato: Option<AllegatoRicevuta>,
+    /// Not in the RT: the `idTransfer` of a new-model receipt read as an RT, which its
+    /// reporting flow carries as the index (an RT's index is its position).
+    #[serde(skip)]
+    pub indice: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -172,6 +172,19 @@ stato_testuale! {
     }
 }
 
+stato_testuale! {
+    /// How an attempt row (`rpt.origine`) came to be.
+    pub enum OrigineRpt as "OrigineRpt" {
+        /// paaAttivaRPT (SANP 2, payment started at a PSP): an RPT we send.
+        Attiva => "ATTIVA",
+        /// A portal cart (WISP): an RPT we send.
+        Portale => "PORTALE",
+        /// paGetPayment (new model): no RPT, the Nodo holds the payment; `xml` keeps the
+        /// payment data we answered. Settled by a paSendRT.
+        NuovoModello => "NUOVO_MODELLO",
+    }
+}
+
 impl StatoRpt {
     pub fn can_become(self, to: StatoRpt) -> bool {
         use StatoRpt::*;

@@ -309,10 +309,15 @@ fn interpret(operation: &str, status: u16, body: &[u8]) -> Result<String, NodoEr
     if status != 200 {
         return Err(NodoError::Http(status));
     }
-    let expected = format!("{operation}Risposta");
-    if env.body.name != expected {
+    // SANP 2 answers `<op>Risposta`; paForNode `<op>Res` (V1) or `<op>Response` (V2).
+    let risposta = env
+        .body
+        .name
+        .strip_prefix(operation)
+        .is_some_and(|s| matches!(s, "Risposta" | "Res" | "Response"));
+    if !risposta {
         return Err(NodoError::Invalid(format!(
-            "expected {expected}, got {}",
+            "expected {operation}Risposta, got {}",
             env.body.name
         )));
     }

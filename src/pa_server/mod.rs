@@ -5,7 +5,9 @@
 //! its relative imports (`../xsd/…`) resolve to `GET /xsd/<file>`.
 //!
 //! The new model (paForNode.wsdl) is answered on the same listener: paVerifyPaymentNotice,
-//! whose broker, station and creditor come in the body instead of a SOAP header.
+//! paGetPayment and paGetPaymentV2, paSendRT and paSendRTV2 (`nuovo_modello`), whose
+//! broker, station and creditor come in the body instead of a SOAP header. Each is
+//! answered in the version it was asked in; `GET /pa-for-node?wsdl` serves paForNode.wsdl.
 //!
 //! Every call: envelope and header read (→ PAA_SINTASSI_EXTRAXSD), then the intermediary,
 //! station and dominio checked against the registry (→ PAA_ID_INTERMEDIARIO_ERRATO,
@@ -13,10 +15,13 @@
 
 pub(crate) mod attiva;
 pub(crate) mod invia_rt;
+pub(crate) mod nuovo_modello;
 pub(crate) mod verifica;
 
 use crate::model::NumeroAvviso;
-use crate::soap::new_model::{Outcome, PaVerifyPaymentNoticeReq, PaVerifyPaymentNoticeRes};
+use crate::soap::new_model::{
+    Outcome, PaGetPaymentRes, PaSendRTRes, PaVerifyPaymentNoticeRes, QrCode,
+};
 use crate::soap::sanp2::{Esito, EsitoPaa, EsitoPaaInviaRT, IntestazionePPT};
 use crate::soap::{
     FaultBean, FaultCode, NS_PPTHEAD, read_envelope, write_envelope, write_soap_fault,
@@ -35,6 +40,12 @@ const WSDL_PSP: &str = include_str!("../../wsdl/PaPerNodoPagamentoPsp.wsdl");
 const WSDL_RT: &str = include_str!("../../wsdl/PaPerNodo.wsdl");
 const XSD_PAGINF: &str = include_str!("../../xsd/PagInf_RPT_RT_6_2_0.xsd");
 const XSD_SAC: &str = include_str!("../../xsd/sac-common-types-1.0.xsd");
+const WSDL_PA_FOR_NODE: &str = include_str!("../../wsdl/new-model/wsdl/paForNode.wsdl");
+const XSD_PA_FOR_NODE: &str = include_str!("../../wsdl/new-model/wsdl/xsd/paForNode.xsd");
+const XSD_SAC_NEW_MODEL: &str =
+    include_str!("../../wsdl/new-model/xsd-common/sac-common-types-1.0.xsd");
+/// The address paForNode.wsdl is published with, replaced by the one it is served from.
+const PA_FOR_NODE_ADDRESS: &str = "http://pagopa-api.pagopa.gov.it/service/pa/paForNode";
 
 pub const SOAP_REQUESTS: &str = "pagopa_gateway_pa_soap_requests_total";
 pub const SHED: &str = "pagopa_gateway_pa_soap_shed_total";
@@ -65,7 +76,10 @@ pub fn router(state: PaState) -> Router {
             get(|q: RawQuery| wsdl(q, WSDL_PSP)).post(soap),
         )
         .route("/ricevute", get(|q: RawQuery| wsdl(q, WSDL_RT)).post(soap))
+        .route("/pa-for-node", get(wsdl_pa_for_node).post(soap))
         .route("/xsd/{file}", get(xsd))
+        // paForNode.xsd imports `../../xsd-common/…`: from `/xsd/` that is `/xsd-common/`.
+        .route("/xsd-common/{file}", get(xsd_common))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(limiter, shed))
@@ -144,8 +158,39 @@ async fn wsdl(RawQuery(q): RawQuery, doc: &'static str) -> Response {
     }
 }
 
+/// paForNode.wsdl with this endpoint's own address (`https://<Host>/pa-for-node`: the
+/// listener is TLS, or a TLS-terminating proxy's backend).
+async fn wsdl_pa_for_node(RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
+    if !q.as_deref().is_some_and(|q| q.eq_ignore_ascii_case("wsdl")) {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        });
+    match host {
+        Some(host) => xml(
+            StatusCode::OK,
+            WSDL_PA_FOR_NODE.replace(PA_FOR_NODE_ADDRESS, &format!("https://{host}/pa-for-node")),
+        ),
+        None => xml(StatusCode::OK, WSDL_PA_FOR_NODE),
+    }
+}
+
+/// The new model's common types (another schema than SANP 2's file of the same name).
+async fn xsd_common(Path(file): Path<String>) -> Response {
+    match file.as_str() {
+        "sac-common-types-1.0.xsd" => xml(StatusCode::OK, XSD_SAC_NEW_MODEL),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 async fn xsd(Path(file): Path<String>) -> Response {
     match file.as_str() {
+        "paForNode.xsd" => xml(StatusCode::OK, XSD_PA_FOR_NODE),
         "PagInf_RPT_RT_6_2_0.xsd" => xml(StatusCode::OK, XSD_PAGINF),
         "sac-common-types-1.0.xsd" => xml(StatusCode::OK, XSD_SAC),
         _ => StatusCode::NOT_FOUND.into_response(),
@@ -160,6 +205,10 @@ enum Operazione {
     InviaRT,
     /// New model: paVerifyPaymentNotice.
     VerifyPaymentNotice,
+    GetPayment,
+    GetPaymentV2,
+    SendRt,
+    SendRtV2,
 }
 
 impl Operazione {
@@ -169,6 +218,10 @@ impl Operazione {
             "paaAttivaRPT" => Some(Self::Attiva),
             "paaInviaRT" => Some(Self::InviaRT),
             "paVerifyPaymentNoticeReq" | "paVerifyPaymentNotice" => Some(Self::VerifyPaymentNotice),
+            "paGetPaymentReq" | "paGetPayment" => Some(Self::GetPayment),
+            "paGetPaymentV2Request" | "paGetPaymentV2" => Some(Self::GetPaymentV2),
+            "paSendRTReq" | "paSendRT" => Some(Self::SendRt),
+            "paSendRTV2Request" | "paSendRTV2" => Some(Self::SendRtV2),
             _ => None,
         }
     }
@@ -178,7 +231,15 @@ impl Operazione {
             Self::Attiva => "paaAttivaRPT",
             Self::InviaRT => "paaInviaRT",
             Self::VerifyPaymentNotice => "paVerifyPaymentNotice",
+            Self::GetPayment => "paGetPayment",
+            Self::GetPaymentV2 => "paGetPaymentV2",
+            Self::SendRt => "paSendRT",
+            Self::SendRtV2 => "paSendRTV2",
         }
+    }
+    /// paForNode: who calls for whom is in the body, not in an intestazionePPT header.
+    fn nuovo_modello(self) -> bool {
+        !matches!(self, Self::Verifica | Self::Attiva | Self::InviaRT)
     }
     /// The KO answer of this operation, in its own response element (double-wrapped in
     /// SANP 2, `outcome` before `fault` in the new model).
@@ -201,38 +262,102 @@ impl Operazione {
                 office_name: None,
             }
             .write(),
+            Self::GetPayment | Self::GetPaymentV2 => {
+                let r = PaGetPaymentRes {
+                    outcome: Outcome::KO,
+                    fault: Some(fault),
+                    data: None,
+                };
+                if self == Self::GetPayment {
+                    r.write()
+                } else {
+                    r.write_v2()
+                }
+            }
+            Self::SendRt | Self::SendRtV2 => {
+                let r = PaSendRTRes {
+                    outcome: Outcome::KO,
+                    fault: Some(fault),
+                };
+                if self == Self::SendRt {
+                    r.write()
+                } else {
+                    r.write_v2()
+                }
+            }
         }
     }
 }
 
+/// Who calls for whom in a new-model request, as its body says it.
+#[derive(serde::Deserialize)]
+struct Chiamante {
+    #[serde(rename = "idPA")]
+    id_pa: String,
+    #[serde(rename = "idBrokerPA")]
+    id_broker_pa: String,
+    #[serde(rename = "idStation")]
+    id_station: String,
+    #[serde(rename = "qrCode", default)]
+    qr_code: Option<QrCode>,
+    #[serde(default)]
+    receipt: Option<ChiaveRicevuta>,
+}
+
+#[derive(serde::Deserialize)]
+struct ChiaveRicevuta {
+    #[serde(rename = "receiptId")]
+    receipt_id: String,
+    #[serde(rename = "creditorReferenceId")]
+    creditor_reference_id: String,
+}
+
 /// What a new-model request says of who calls for whom, in the shape the registry check
 /// and the journal read (the new model has no intestazionePPT header): the broker, the
-/// station, the notice's creditor and the IUV its number carries; no CCP.
+/// station, and the ente with the IUV: the notice's creditor and the IUV its number
+/// carries, or for a receipt the ente it is sent to (`idPA`: each ente of a
+/// multi-beneficiary payment gets its own) with the creditorReferenceId, the receiptId in
+/// place of the CCP.
 // A fault is the answer itself, built once per failed request: no point boxing it.
 #[allow(clippy::result_large_err)]
-fn new_model_header(body: &str) -> Result<IntestazionePPT, FaultBean> {
-    let r = PaVerifyPaymentNoticeReq::parse(body).map_err(|e| e.fault(true, ""))?;
-    let dom = r.qr_code.fiscal_code;
-    let avviso = NumeroAvviso::parse(&r.qr_code.notice_number).map_err(|e| {
-        FaultBean::new(
-            FaultCode::PaaPagamentoSconosciuto,
-            &dom,
-            Some(e.to_string()),
-        )
-    })?;
+fn new_model_header(body: &str, element: &str) -> Result<IntestazionePPT, FaultBean> {
+    let r: Chiamante = crate::soap::de(element, body).map_err(|e| e.fault(true, ""))?;
+    let (id_dominio, iuv, ccp) = match (r.qr_code, r.receipt) {
+        (Some(qr), _) => {
+            let avviso = NumeroAvviso::parse(&qr.notice_number).map_err(|e| {
+                FaultBean::new(
+                    FaultCode::PaaPagamentoSconosciuto,
+                    &qr.fiscal_code,
+                    Some(e.to_string()),
+                )
+            })?;
+            (qr.fiscal_code, avviso.iuv().to_string(), String::new())
+        }
+        (None, Some(rc)) => (r.id_pa, rc.creditor_reference_id, rc.receipt_id),
+        (None, None) => {
+            return Err(FaultBean::new(
+                FaultCode::PaaSintassiXsd,
+                "",
+                Some("qrCode o receipt mancante".into()),
+            ));
+        }
+    };
     Ok(IntestazionePPT {
         id_intermediario_pa: r.id_broker_pa,
         id_stazione: r.id_station,
-        id_dominio: dom,
-        iuv: avviso.iuv().to_string(),
-        ccp: String::new(),
+        id_dominio,
+        iuv,
+        ccp,
     })
 }
 
 /// A request that passed the envelope, header and registry checks.
 pub(crate) struct Richiesta<'a> {
     pub header: IntestazionePPT,
+    /// The operation's element.
     pub body: &'a str,
+    /// The whole request as received (a receipt is stored as it came).
+    pub raw: &'a [u8],
 }
 
 async fn soap(
@@ -310,7 +435,7 @@ struct Trattato {
 async fn handle(
     s: &PaState,
     headers: &HeaderMap,
-    body: &[u8],
+    raw: &Bytes,
     out: &mut Trattato,
 ) -> (StatusCode, String) {
     let soap_fault = |out: &mut Trattato, f: FaultBean| {
@@ -321,7 +446,7 @@ async fn handle(
             write_soap_fault("soapenv:Client", &f.fault_string, Some(&f)),
         )
     };
-    let env = match read_envelope(body, Limits::MESSAGE) {
+    let env = match read_envelope(raw, Limits::MESSAGE) {
         Ok(e) => e,
         Err(e) => return soap_fault(out, e.fault(true, "")),
     };
@@ -344,8 +469,8 @@ async fn handle(
     if let Err(e) = crate::soap::operation(&env, action) {
         return answer(out, e.fault(true, ""));
     }
-    let header = if op == Operazione::VerifyPaymentNotice {
-        match new_model_header(env.body.xml) {
+    let header = if op.nuovo_modello() {
+        match new_model_header(env.body.xml, &env.body.name) {
             Ok(h) => h,
             Err(f) => return answer(out, f),
         }
@@ -374,7 +499,7 @@ async fn handle(
     // (sqlx's connection futures are not cancel-safe) can leave its connection waiting
     // forever and its pool slot with it, until the pool is empty. Neither the deadline
     // below nor a client that goes away cuts it; the database's own waits bound it.
-    let (state, body) = (s.clone(), env.body.xml.to_owned());
+    let (state, body, raw) = (s.clone(), env.body.xml.to_owned(), raw.clone());
     let work = crate::supervise::to_the_end(async move {
         let s = &state;
         let mut id_psp = None;
@@ -383,12 +508,17 @@ async fn handle(
             let req = Richiesta {
                 header,
                 body: &body,
+                raw: &raw,
             };
             match op {
                 Operazione::Verifica => verifica::verifica(s, &req, &mut id_psp).await,
                 Operazione::InviaRT => invia_rt::invia_rt(&s.store, &req).await,
                 Operazione::Attiva => attiva::attiva(s, &req, &mut id_psp).await,
                 Operazione::VerifyPaymentNotice => verifica::verify_payment_notice(s, &req).await,
+                Operazione::GetPayment => nuovo_modello::get_payment(s, &req, false).await,
+                Operazione::GetPaymentV2 => nuovo_modello::get_payment(s, &req, true).await,
+                Operazione::SendRt => nuovo_modello::send_rt(s, &req, false).await,
+                Operazione::SendRtV2 => nuovo_modello::send_rt(s, &req, true).await,
             }
         }
         .await;

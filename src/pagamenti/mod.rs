@@ -82,6 +82,44 @@ pub async fn quota(
     })
 }
 
+/// The secondary share of a multi-beneficiary position `primaria` (a dovuto of another
+/// ente we serve with the same IUV and no notice of its own), priced like its primary, if
+/// it can be paid now. A share that cannot (cancelled, paid on its own) leaves the
+/// primary to be paid alone.
+pub async fn quota_secondaria(
+    store: &Store,
+    cache: &RegistryCache,
+    primaria: &Dovuto,
+    now: time::OffsetDateTime,
+    ripresa: bool,
+) -> Result<Option<Quota>, NonQuotabile> {
+    let f = crate::store::DovutiFilter {
+        iuv: Some(primaria.iuv.to_string()),
+        ..Default::default()
+    };
+    let (stessi, _) = store.dovuti().search(&f, 10, 0).await?;
+    let Some(quota) = stessi.into_iter().find(|d| {
+        d.id_dominio != primaria.id_dominio
+            && d.numero_avviso.is_none()
+            && posizione::pagabile(d, ripresa).is_ok()
+    }) else {
+        return Ok(None);
+    };
+    let dom = quota.id_dominio.to_string();
+    let Some(ente) = cache.ente(store, &dom).await?.filter(|e| e.attivo) else {
+        return Ok(None);
+    };
+    let tipo = cache.tipo(store, &dom, &quota.tipo_dovuto).await?;
+    let prezzo = posizione::prezzo(&quota, &tipo, data_italiana(now), ripresa)
+        .map_err(NonQuotabile::NonPagabile)?;
+    Ok(Some(Quota {
+        dovuto: quota,
+        ente,
+        tipo,
+        prezzo,
+    }))
+}
+
 impl Quota {
     /// This quota's RPT for attempt `ccp` (see `dominio::rpt`).
     pub fn rpt(

@@ -4,9 +4,10 @@
 //! interrupted processings and the recovery that fetches copies from the Nodo, so a
 //! receipt means the same whichever way it came.
 
-use crate::dominio::ricevuta;
-use crate::model::rpt::{DocError, Rt};
+use crate::dominio::ricevuta::{self, Formato};
+use crate::model::rpt::DocError;
 use crate::model::{Importo, StatoRt};
+use crate::store::{NuovaRpt, RptRow};
 use crate::store::{Store, StoreError};
 
 /// Why an RT was not applied. Each adapter says it its own way (a SOAP fault for the Nodo,
@@ -39,8 +40,8 @@ pub async fn elabora(
     ccp: &str,
     raw: &[u8],
 ) -> Result<(), ErroreRt> {
-    let rt = match Rt::parse(raw) {
-        Ok(rt) => rt,
+    let (rt, formato) = match ricevuta::leggi(raw) {
+        Ok(letta) => letta,
         Err(e) => {
             store
                 .pagamenti()
@@ -58,7 +59,11 @@ pub async fn elabora(
             .await?;
         return Err(ErroreRt::ChiaveErrata(why));
     }
-    let Some(rpt) = store.pagamenti().get_rpt(dom, iuv, ccp).await? else {
+    let rpt = match formato {
+        Formato::Rt => store.pagamenti().get_rpt(dom, iuv, ccp).await?,
+        Formato::PaSendRt => attivazione(store, dom, iuv, ccp).await?,
+    };
+    let Some(rpt) = rpt else {
         store
             .pagamenti()
             .mark_rt(
@@ -78,4 +83,45 @@ pub async fn elabora(
         // Applied meanwhile by a concurrent delivery: this one is the duplicate.
         Err(ErroreRt::Duplicata)
     }
+}
+
+/// The attempt a new-model receipt settles: the position's newest paGetPayment at this
+/// ente. Without one (the Nodo collected it in stand-in, from the position as it last knew
+/// it, without asking us) the dovuto of that IUV gets its attempt now, keyed by the
+/// receiptId, holding nothing: the receipt moves the dovuto as any other would. `None`
+/// when the ente has no such position at all.
+async fn attivazione(
+    store: &Store,
+    dom: &str,
+    iuv: &str,
+    receipt_id: &str,
+) -> Result<Option<RptRow>, StoreError> {
+    if let Some(r) = store
+        .pagamenti()
+        .attivazione_nuovo_modello(dom, iuv)
+        .await?
+    {
+        return Ok(Some(r));
+    }
+    let Some(d) = store.dovuti().get_by_iuv(dom, iuv).await? else {
+        return Ok(None);
+    };
+    let riga = NuovaRpt {
+        id_dominio: dom.to_owned(),
+        iuv: iuv.to_owned(),
+        ccp: receipt_id.to_owned(),
+        dovuto_id: Some(d.id),
+        importo: d.importo,
+        xml: Vec::new(),
+    };
+    match store
+        .pagamenti()
+        .attiva_nuovo_modello(&[riga], &[], "ricevuta senza paGetPayment")
+        .await
+    {
+        // A concurrent delivery created it first: the same row either way.
+        Ok(()) | Err(StoreError::Conflict(_)) => {}
+        Err(e) => return Err(e),
+    }
+    store.pagamenti().attivazione_nuovo_modello(dom, iuv).await
 }

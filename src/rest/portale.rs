@@ -402,7 +402,8 @@ async fn rt_del_pagatore(
         .rt_per_iuv(dom, iuv)
         .await?
         .ok_or_else(nf)?;
-    let rt = crate::model::rpt::Rt::parse(&raw).map_err(|e| ApiError::Internal(e.into()))?;
+    let (rt, _) =
+        crate::dominio::ricevuta::leggi(&raw).map_err(|e| ApiError::Internal(e.into()))?;
     let cf = CodiceFiscale::parse(cf)
         .map(|c| c.to_string())
         .unwrap_or_else(|_| cf.trim().to_uppercase());

@@ -159,6 +159,13 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     config.mail.transport = "file".into();
     config.nodo.url = Some(format!("https://localhost:{nodo_port}/nodo"));
     config.nodo.read_timeout_ms = 2_000;
+    // Day X+1's flows come from the simulator's FdR service (REST), as at pagoPA today.
+    config.fdr.url = Some(format!(
+        "http://{}/fdr-org/service/v1",
+        checkout_l.local_addr()?
+    ));
+    config.fdr.ca = None;
+    config.fdr.subscription_key = Some("demo-fdr-subscription-key".into());
     config.outbox.poll_ms = 100;
     config.outbox.flussi_every_minutes = 0;
     let app = Application::build(config.clone()).await?;
@@ -408,6 +415,101 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         esito(&r),
     );
 
+    // 6b. The new model, as pagoPA routes a notice paid at a PSP today: paVerifyPaymentNotice,
+    // paGetPaymentV2, paSendRTV2 (to each ente of a multi-beneficiary position), and a late
+    // notice priced with its fee and interest. Their receipts go into day X+1's flows.
+    let mut nuovo_modello = Vec::new();
+    let avviso = |d: &crate::registry::Dovuto| {
+        d.numero_avviso
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    };
+    let nm = dovuto(
+        &store,
+        COMUNE,
+        "AVVISO-NM-001",
+        "TARI",
+        "38.00",
+        later,
+        "elena.rosa@example.it",
+        None,
+    )
+    .await?;
+    let r = sim
+        .psp_paga_avviso_nuovo_modello(COMUNE, &avviso(&nm))
+        .await;
+    let ok = r.as_ref().is_ok_and(|(i, _)| i.cents() == 3_800)
+        && paid(&[(COMUNE, "AVVISO-NM-001")]).await;
+    c.record(
+        "nuovo modello: avviso pagato (paVerifyPaymentNotice, paGetPaymentV2, paSendRTV2)",
+        ok,
+        esito_nm(&r),
+    );
+    if let Ok((_, id)) = &r {
+        nuovo_modello.push((COMUNE, id.clone()));
+    }
+    let primaria = dovuto(
+        &store,
+        COMUNE,
+        "NM-MULTI-2026",
+        "TARI",
+        "60.00",
+        later,
+        "elena.rosa@example.it",
+        None,
+    )
+    .await?;
+    dovuto(
+        &store,
+        ASL,
+        "NM-MULTI-QUOTA",
+        "TARI",
+        "25.00",
+        later,
+        "elena.rosa@example.it",
+        Some(primaria.iuv.as_ref()),
+    )
+    .await?;
+    let r = sim
+        .psp_paga_avviso_nuovo_modello(COMUNE, &avviso(&primaria))
+        .await;
+    let ok = r.as_ref().is_ok_and(|(i, _)| i.cents() == 8_500)
+        && paid(&[(COMUNE, "NM-MULTI-2026"), (ASL, "NM-MULTI-QUOTA")]).await;
+    c.record(
+        "nuovo modello: multibeneficiario (2 transfer, una ricevuta per ente)",
+        ok,
+        esito_nm(&r),
+    );
+    if let Ok((_, id)) = &r {
+        nuovo_modello.push((COMUNE, id.clone()));
+        nuovo_modello.push((ASL, id.clone()));
+    }
+    let tardi = dovuto(
+        &store,
+        COMUNE,
+        "SANZ-NM-001",
+        "SANZIONE",
+        "80.00",
+        past,
+        "paolo.gialli@example.it",
+        None,
+    )
+    .await?;
+    let r = sim
+        .psp_paga_avviso_nuovo_modello(COMUNE, &avviso(&tardi))
+        .await;
+    let ok =
+        r.as_ref().is_ok_and(|(i, _)| i.cents() > 8_500) && paid(&[(COMUNE, "SANZ-NM-001")]).await;
+    c.record(
+        "nuovo modello: avviso scaduto pagato con mora e interessi",
+        ok,
+        esito_nm(&r),
+    );
+    if let Ok((_, id)) = &r {
+        nuovo_modello.push((COMUNE, id.clone()));
+    }
+
     // 7. A lost RT, recovered with nodoChiediStatoRPT + nodoChiediCopiaRT.
     sim.faults.lock().expect("lock").lose_rt = true;
     let lost = dovuto(
@@ -516,7 +618,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         .await?;
     let acquisiti = rows.iter().filter(|f| f.stato == "ACQUISITO").count();
     c.record(
-        "flussi di rendicontazione scaricati",
+        "flussi di rendicontazione letti da FdR REST (elenco, flusso, pagamenti)",
         ok && acquisiti == flussi && flussi > 0,
         format!("{flussi} generati, {acquisiti} acquisiti"),
     );
@@ -606,6 +708,28 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
             }
         }
     }
+    // Each new-model receipt met its reporting flow (IUR = receiptId).
+    let mut riconciliate = 0;
+    for (ente, receipt_id) in &nuovo_modello {
+        let f = crate::store::FiltroRiconciliazione {
+            // Every code: any row of this receipt.
+            codici: u64::MAX,
+            iur: Some(receipt_id.clone()),
+            ..Default::default()
+        };
+        let (righe, _) = store.riconciliazione().search(ente, &f, 10, 0).await?;
+        if righe
+            .iter()
+            .any(|r| r.iuf.is_some() && r.importo_pagato_cents.is_some())
+        {
+            riconciliate += 1;
+        }
+    }
+    c.record(
+        "nuovo modello: ricevute riconciliate con i flussi",
+        riconciliate == nuovo_modello.len() && riconciliate == 4,
+        format!("{riconciliate} di {}", nuovo_modello.len()),
+    );
     let attesi = [
         Codice::RT_IUF,
         Codice::RT_IUF_TES,
@@ -724,6 +848,10 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     let _ = gateway.await;
     let _ = sim_task.await;
     Ok(failed == 0)
+}
+
+fn esito_nm(r: &Result<(Importo, String), String>) -> String {
+    esito(&r.as_ref().map(|(i, _)| *i).map_err(Clone::clone))
 }
 
 fn esito(r: &Result<Importo, String>) -> String {

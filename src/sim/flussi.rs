@@ -15,12 +15,18 @@ impl Simulator {
         let mut st = self.state.lock().expect("lock");
         let mut gruppi: HashMap<(String, String), Vec<PagamentoFlusso>> = HashMap::new();
         let mut nuove = Vec::new();
-        for (k, s) in &st.rpts {
-            let Some(raw) = &s.rt else { continue };
+        // The RTs of SANP 2 payments and the receipts of new-model ones (each ente's own
+        // receipt: a multi-beneficiary payment is reported to each ente in its own flow).
+        let consegnate = st
+            .rpts
+            .iter()
+            .filter_map(|(k, s)| Some((k, s.rt.as_deref()?, &s.id_psp)))
+            .chain(st.ricevute.iter().map(|(k, (raw, psp))| (k, &raw[..], psp)));
+        for (k, raw, id_psp) in consegnate {
             if st.rendicontate.contains(k) {
                 continue;
             }
-            let Ok(rt) = crate::model::rpt::Rt::parse(raw) else {
+            let Ok((rt, _)) = crate::dominio::ricevuta::leggi(raw) else {
                 continue;
             };
             if rt.dati_pagamento.codice_esito != 0 {
@@ -28,12 +34,12 @@ impl Simulator {
             }
             for (i, p) in rt.dati_pagamento.dati_singolo_pagamento.iter().enumerate() {
                 gruppi
-                    .entry((k.0.clone(), s.id_psp.clone()))
+                    .entry((k.0.clone(), id_psp.clone()))
                     .or_default()
                     .push(PagamentoFlusso {
                         iuv: rt.dati_pagamento.iuv.clone(),
                         iur: p.iur.clone(),
-                        indice: u8::try_from(i + 1).ok(),
+                        indice: p.indice.or(u8::try_from(i + 1).ok()),
                         importo: p.importo,
                         codice_esito: 0,
                         data_esito: giorno,

@@ -15,6 +15,7 @@
 
 mod checkout;
 pub mod demo;
+mod fdr;
 mod flussi;
 mod nodo;
 mod psp;
@@ -68,7 +69,10 @@ struct SimState {
     carrelli: std::collections::HashSet<String>,
     /// (dominio, identificativoFlusso, dataOraFlusso, xml)
     flussi: Vec<(String, String, String, Vec<u8>)>,
-    /// RTs already in a flow.
+    /// New-model receipts the PSP sent, per ente: (ente, IUV, receiptId) → (the paSendRTV2
+    /// request as sent, PSP).
+    ricevute: HashMap<Key, (Vec<u8>, String)>,
+    /// RTs and receipts already in a flow.
     rendicontate: std::collections::HashSet<Key>,
     /// Transfers the PSPs made for the flows: (dominio, IUF, money actually sent, day),
     /// waiting for the treasury journal.
@@ -136,8 +140,8 @@ impl Simulator {
         })
     }
 
-    /// Serves NodoPerPa over mutual TLS on `nodo` and the checkout page over HTTP on
-    /// `checkout`, until `shutdown`.
+    /// Serves NodoPerPa over mutual TLS on `nodo`, and the checkout page and the FdR
+    /// service (`/fdr-org/service/v1`) over HTTP on `checkout`, until `shutdown`.
     pub async fn serve(
         self,
         nodo: tokio::net::TcpListener,
@@ -157,6 +161,18 @@ impl Simulator {
         let page = axum::Router::new()
             .route("/pay", axum::routing::get(checkout::pagina))
             .route("/pay/{session}", axum::routing::post(checkout::paga))
+            .route(
+                "/fdr-org/service/v1/organizations/{org}/fdrs",
+                axum::routing::get(fdr::elenco),
+            )
+            .route(
+                "/fdr-org/service/v1/organizations/{org}/fdrs/{fdr}/revisions/{revision}/psps/{psp}",
+                axum::routing::get(fdr::flusso),
+            )
+            .route(
+                "/fdr-org/service/v1/organizations/{org}/fdrs/{fdr}/revisions/{revision}/psps/{psp}/payments",
+                axum::routing::get(fdr::pagamenti),
+            )
             .with_state(self.clone());
         let (tx, rx) = tokio::sync::watch::channel(false);
         let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

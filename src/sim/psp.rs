@@ -1,9 +1,14 @@
 //! The PSP side: a notice collected at the counter (paaVerificaRPT, paaAttivaRPT), the end
-//! of a payment with its RTs, and their delivery to the gateway (paaInviaRT).
+//! of a payment with its RTs, and their delivery to the gateway (paaInviaRT); and a notice
+//! paid through the new model (paVerifyPaymentNotice, paGetPaymentV2, paSendRTV2).
 
 use super::{Key, PSP, Simulator, rt};
 use crate::model::Importo;
 use crate::node_client::{Chiave, NodoError};
+use crate::soap::new_model::{
+    Outcome, PaGetPaymentReq, PaGetPaymentRes, PaSendRTReq, PaSendRTRes, PaVerifyPaymentNoticeReq,
+    PaVerifyPaymentNoticeRes, QrCode, Receipt,
+};
 use crate::soap::sanp2::{
     Base64Doc, DatiPagamentoPSP, EsitoPaa, IntestazionePPT, PaaAttivaRPT, PaaInviaRT,
     PaaVerificaRPT,
@@ -174,5 +179,154 @@ impl Simulator {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Err("RT non consegnata entro 10 s".into())
+    }
+}
+
+impl Simulator {
+    /// A PSP collects notice `avviso` of `dom` through the new model: paVerifyPaymentNotice,
+    /// paGetPaymentV2 (the Nodo activating the payment), then the receipt (paSendRTV2) to
+    /// every ente of the transferList, each kept for the day's reporting flows. Returns
+    /// the amount paid and the receiptId, or the fault that stopped it.
+    pub async fn psp_paga_avviso_nuovo_modello(
+        &self,
+        dom: &str,
+        avviso: &str,
+    ) -> Result<(Importo, String), String> {
+        let psp = PSP[0];
+        let qr = QrCode {
+            fiscal_code: dom.into(),
+            notice_number: avviso.into(),
+        };
+        let key = |ente: &str| Chiave {
+            id_dominio: Some(ente.into()),
+            iuv: avviso.get(1..).map(str::to_owned),
+            ccp: None,
+            id_psp: Some(psp.0.into()),
+        };
+        let err = |e: NodoError| e.to_string();
+        let ko = |f: Option<crate::soap::FaultBean>| f.map_or("KO".into(), |f| f.fault_code);
+        let verifica = PaVerifyPaymentNoticeReq {
+            id_pa: dom.into(),
+            id_broker_pa: self.id_intermediario_pa.clone(),
+            id_station: self.id_stazione.clone(),
+            qr_code: qr.clone(),
+        };
+        let v = self
+            .gateway
+            .call("paVerifyPaymentNotice", None, &verifica.write(), key(dom))
+            .await
+            .map_err(err)?;
+        let v = PaVerifyPaymentNoticeRes::parse(&v).map_err(|e| e.to_string())?;
+        if v.outcome != Outcome::OK {
+            return Err(ko(v.fault));
+        }
+        let importo = v
+            .payment_list
+            .ok_or("verifica senza importo")?
+            .option
+            .amount;
+        let get = PaGetPaymentReq {
+            id_pa: dom.into(),
+            id_broker_pa: self.id_intermediario_pa.clone(),
+            id_station: self.id_stazione.clone(),
+            qr_code: qr,
+            amount: Some(importo),
+            payment_note: None,
+            transfer_type: None,
+            due_date: None,
+        };
+        let g = self
+            .gateway
+            .call("paGetPaymentV2", None, &get.write_v2(), key(dom))
+            .await
+            .map_err(err)?;
+        let g = PaGetPaymentRes::parse(&g).map_err(|e| e.to_string())?;
+        let data = match (g.outcome, g.data) {
+            (Outcome::OK, Some(d)) => d,
+            (_, _) => return Err(ko(g.fault)),
+        };
+        let receipt_id = uuid::Uuid::new_v4().simple().to_string();
+        let now = time::OffsetDateTime::now_utc();
+        let oggi = crate::model::scadenza::data_italiana(now);
+        let receipt = Receipt {
+            receipt_id: receipt_id.clone(),
+            notice_number: avviso.into(),
+            fiscal_code: dom.into(),
+            outcome: Outcome::OK,
+            creditor_reference_id: data.creditor_reference_id.clone(),
+            payment_amount: data.payment_amount,
+            description: data.description.clone(),
+            company_name: data.company_name.clone().unwrap_or_else(|| dom.into()),
+            office_name: None,
+            debtor: data.debtor.clone(),
+            transfer_list: data.transfer_list.clone(),
+            id_psp: psp.0.into(),
+            psp_fiscal_code: None,
+            psp_partita_iva: None,
+            psp_company_name: psp.1.into(),
+            id_channel: format!("{}_01", psp.0),
+            channel_description: "app".into(),
+            payer: None,
+            payment_method: Some("creditCard".into()),
+            payment_note: None,
+            fee: Importo::from_cents(psp.2).ok(),
+            primary_ci_incurred_fee: None,
+            id_bundle: None,
+            id_ci_bundle: None,
+            payment_date_time: Some(crate::model::rpt::DataOra::from_offset(now).to_string()),
+            application_date: Some(oggi.to_string()),
+            transfer_date: Some((oggi + time::Duration::days(1)).to_string()),
+            stand_in: Some(false),
+        };
+        // The Nodo sends the receipt to each ente the payment credits.
+        let mut enti: Vec<String> = data
+            .transfer_list
+            .transfers
+            .iter()
+            .map(|t| t.fiscal_code_pa.clone())
+            .collect();
+        enti.dedup();
+        for ente in enti {
+            let body = PaSendRTReq {
+                id_pa: ente.clone(),
+                id_broker_pa: self.id_intermediario_pa.clone(),
+                id_station: self.id_stazione.clone(),
+                receipt: receipt.clone(),
+            }
+            .write_v2();
+            let mut consegnata = false;
+            for attempt in 1..=5u32 {
+                match self
+                    .gateway
+                    .call("paSendRTV2", None, &body, key(&ente))
+                    .await
+                {
+                    Ok(xml) => {
+                        let r = PaSendRTRes::parse(&xml).map_err(|e| e.to_string())?;
+                        let code = r.fault.map(|f| f.fault_code);
+                        if r.outcome != Outcome::OK
+                            && code.as_deref() != Some("PAA_RECEIPT_DUPLICATA")
+                        {
+                            return Err(code.unwrap_or_else(|| "KO".into()));
+                        }
+                        consegnata = true;
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(attempt, error = %e, "simulator: paSendRTV2 failed");
+                        tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                    }
+                }
+            }
+            if !consegnata {
+                return Err(format!("ricevuta non consegnata a {ente}"));
+            }
+            let raw = crate::soap::write_envelope(None, &body).into_bytes();
+            self.state.lock().expect("lock").ricevute.insert(
+                (ente, data.creditor_reference_id.clone(), receipt_id.clone()),
+                (raw, psp.0.into()),
+            );
+        }
+        Ok((data.payment_amount, receipt_id))
     }
 }

@@ -29,6 +29,7 @@ pub fn da_rpt(rpt: &Rpt, pagato: bool, id_psp: &str, iur: &str) -> String {
             .iter()
             .enumerate()
             .map(|(i, s)| DatiSingoloPagamento {
+                indice: None,
                 importo: s.importo,
                 esito: Some("ESEGUITO".into()),
                 data_esito: oggi,

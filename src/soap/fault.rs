@@ -49,6 +49,7 @@ fault_codes! {
     PaaRptSconosciuta = "PAA_RPT_SCONOSCIUTA", "La RPT risulta sconosciuta";
     PaaRtDuplicata = "PAA_RT_DUPLICATA", "La RT è già stata accettata";
     PaaRtSconosciuta = "PAA_RT_SCONOSCIUTA", "RT sconosciuta";
+    PaaReceiptDuplicata = "PAA_RECEIPT_DUPLICATA", "La CtReceipt è già stata accettata";
     PaaErDuplicata = "PAA_ER_DUPLICATA", "Esito Revoca duplicato";
     PaaTipofirmaSconosciuto = "PAA_TIPOFIRMA_SCONOSCIUTO", "Il campo tipoFirma non corrisponde ad alcun valore previsto";
     PaaErroreFormatoBustaFirmata = "PAA_ERRORE_FORMATO_BUSTA_FIRMATA", "Formato busta di firma errato o non corrispondente al tipoFirma";

@@ -312,6 +312,7 @@ fn rt() -> BoxedStrategy<Rt> {
     )
         .prop_map(
             |(importo, esito, data_esito, iur, causale, dsr, psp, pa, all)| DatiSingoloPagamento {
+                indice: None,
                 importo,
                 esito,
                 data_esito,

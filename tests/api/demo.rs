@@ -1,10 +1,12 @@
 //! `pagopa-gateway demo` as a process, in a fresh directory: it exits 0 with every check
 //! passed, refuses a `./data` that is not an earlier demo's, and what it leaves behind
 //! (`journal export`) validates against the official schemas: every exchanged message, both
-//! directions, and every payload carried inside one (RPTs, RTs sent and copied, reporting
-//! flows).
+//! directions (SANP 2 and the new model's paForNode), and every payload carried inside one
+//! (RPTs, RTs sent and copied, reporting flows: those read from FdR REST as the
+//! FlussoRiversamento they are stored as).
 
-use crate::xsd::{assert_valid, wsdl_schema, xsd};
+use crate::xsd::{assert_valid, new_model_xsd, wsdl_schema, xsd};
+use pagopa_gateway::fdr_client::modello::{Flusso, Pagamento, Pagina, come_flusso};
 use pagopa_gateway::soap::sanp2::{
     NodoChiediCopiaRTRisposta, NodoChiediFlussoRendicontazioneRisposta, NodoInviaCarrelloRPT,
     NodoInviaRPT, PaaInviaRT,
@@ -66,15 +68,53 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
     let mut by_wsdl: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let (mut rpts, mut rts, mut flussi) = (Vec::new(), Vec::new(), Vec::new());
     let mut ops = std::collections::BTreeSet::new();
-    for f in std::fs::read_dir(&export).unwrap() {
-        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+    let mut nuovo_modello = Vec::new();
+    // FdR REST exchanges (JSON): each flow's header with its pages of payments.
+    let mut fdr: BTreeMap<String, (Option<String>, Vec<String>)> = BTreeMap::new();
+    let mut files: Vec<_> = std::fs::read_dir(&export)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    files.sort();
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap();
         if bytes.is_empty() {
             continue; // an exchange that got no answer
+        }
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        if file.contains("-fdr") {
+            let op = file.split('-').nth(1).unwrap().to_owned();
+            ops.insert(op.clone());
+            if file.ends_with("-response.xml") && op != "fdrElencoFlussi" {
+                // The flow's id is in the request's URL: …/fdrs/<id>/revisions/…
+                let request = std::fs::read_to_string(
+                    path.with_file_name(file.replace("-response.xml", "-request.xml")),
+                )
+                .unwrap();
+                let id = request
+                    .split("/fdrs/")
+                    .nth(1)
+                    .and_then(|r| r.split('/').next())
+                    .unwrap()
+                    .to_owned();
+                let body = String::from_utf8(bytes).unwrap();
+                let e = fdr.entry(id).or_default();
+                if op == "fdrFlusso" {
+                    e.0 = Some(body);
+                } else {
+                    e.1.push(body);
+                }
+            }
+            continue;
         }
         let env = read_envelope(&bytes, Limits::MESSAGE).unwrap();
         let name = env.body.name.as_str();
         let op = name.trim_end_matches("Risposta");
         ops.insert(op.to_owned());
+        if op.starts_with("pa") && !op.starts_with("paa") {
+            nuovo_modello.push(env.body.xml.to_owned());
+            continue;
+        }
         let wsdl = match op {
             "paaVerificaRPT" | "paaAttivaRPT" => "PaPerNodoPagamentoPsp.wsdl",
             "paaInviaRT" => "PaPerNodo.wsdl",
@@ -122,8 +162,15 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
         "nodoInviaCarrelloRPT",
         "nodoChiediStatoRPT",
         "nodoChiediCopiaRT",
-        "nodoChiediElencoFlussiRendicontazione",
-        "nodoChiediFlussoRendicontazione",
+        "paVerifyPaymentNoticeReq",
+        "paVerifyPaymentNoticeRes",
+        "paGetPaymentV2Request",
+        "paGetPaymentV2Response",
+        "paSendRTV2Request",
+        "paSendRTV2Response",
+        "fdrElencoFlussi",
+        "fdrFlusso",
+        "fdrPagamenti",
     ] {
         assert!(ops.contains(op), "{op} missing from the journal: {ops:?}");
     }
@@ -132,7 +179,20 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
     }
     assert_valid(&xsd("PagInf_RPT_RT_6_2_0.xsd"), &rpts);
     assert_valid(&xsd("PagInf_RPT_RT_6_2_0.xsd"), &rts);
-    // The reporting flows the simulated Nodo handed over, as the PSPs' flows must be.
+    // The new model's messages, both directions, against paForNode.xsd.
+    assert_valid(&new_model_xsd(), &nuovo_modello);
+    // The flows read from FdR, as the FlussoRiversamento the gateway stores them as.
+    for (id, (testata, pagine)) in &fdr {
+        let testata: Flusso = serde_json::from_str(testata.as_deref().unwrap()).unwrap();
+        let pagamenti: Vec<Pagamento> = pagine
+            .iter()
+            .flat_map(|p| serde_json::from_str::<Pagina<Pagamento>>(p).unwrap().data)
+            .collect();
+        let x = come_flusso(&testata, &pagamenti).unwrap();
+        assert_eq!(&x.testata.identificativo_flusso, id);
+        flussi.push(x.to_xml());
+    }
+    // The reporting flows, as the PSPs' flows must be.
     assert!(!flussi.is_empty(), "no reporting flow in the journal");
     assert_valid(&xsd("FlussoRiversamento_1_0_4.xsd"), &flussi);
 

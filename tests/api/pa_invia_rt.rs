@@ -36,6 +36,7 @@ pub(crate) fn rt_xml(iuv: &str, ccp: &str, esito: u8, singoli_cents: &[i64]) -> 
     let singoli: Vec<DatiSingoloPagamento> = singoli_cents
         .iter()
         .map(|&c| DatiSingoloPagamento {
+            indice: None,
             importo: Importo::from_cents(c).unwrap(),
             esito: None,
             data_esito: day,

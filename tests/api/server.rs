@@ -109,6 +109,33 @@ async fn serve_answers_on_real_sockets_enforces_mtls_and_drains_on_shutdown() {
         resp.starts_with("HTTP/1.1 200") && resp.contains("ctRicevutaTelematica"),
         "{resp}"
     );
+    // The new model's WSDL, with this endpoint's address, and the schemas it imports.
+    let resp = tls_get(soap, client.clone(), "/pa-for-node?wsdl")
+        .await
+        .unwrap();
+    assert!(
+        resp.starts_with("HTTP/1.1 200")
+            && resp.contains("paGetPaymentV2")
+            && resp.contains("paSendRTV2")
+            && resp.contains("location=\"https://localhost/pa-for-node\"")
+            && resp.contains("schemaLocation=\"xsd/paForNode.xsd\""),
+        "{resp}"
+    );
+    let resp = tls_get(soap, client.clone(), "/xsd/paForNode.xsd")
+        .await
+        .unwrap();
+    assert!(
+        resp.starts_with("HTTP/1.1 200")
+            && resp.contains("../../xsd-common/sac-common-types-1.0.xsd"),
+        "{resp}"
+    );
+    let resp = tls_get(soap, client.clone(), "/xsd-common/sac-common-types-1.0.xsd")
+        .await
+        .unwrap();
+    assert!(
+        resp.starts_with("HTTP/1.1 200") && resp.contains("stPaymentToken"),
+        "{resp}"
+    );
     let resp = tls_get(soap, client, "/xsd/..%2Fsecret").await.unwrap();
     assert!(resp.starts_with("HTTP/1.1 404"), "{resp}");
     // No client certificate: refused at the handshake.

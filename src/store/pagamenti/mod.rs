@@ -34,6 +34,33 @@ impl Pagamenti<'_> {
     pub async fn attiva(&self, r: &NuovaRpt, psp: &PspAttiva, dovuto: &Dovuto) -> StoreResult<i64> {
         dispatch!(self.0, |q, p| q::attiva(p, r, psp, dovuto, now()).await)
     }
+    /// paGetPayment: the position's activation rows (one per ente, see the query) and its
+    /// dovuti moved to PAGAMENTO_INIZIATO, in one transaction; `Conflict` when another
+    /// attempt moved a dovuto first.
+    pub async fn attiva_nuovo_modello(
+        &self,
+        righe: &[NuovaRpt],
+        sposta: &[(i64, StatoDovuto)],
+        motivo: &str,
+    ) -> StoreResult<()> {
+        dispatch!(self.0, |q, p| q::attiva_nuovo_modello(
+            p,
+            righe,
+            sposta,
+            motivo,
+            now()
+        )
+        .await)
+    }
+    /// The newest new-model activation of (dominio, IUV), whatever its state.
+    pub async fn attivazione_nuovo_modello(
+        &self,
+        dominio: &str,
+        iuv: &str,
+    ) -> StoreResult<Option<RptRow>> {
+        dispatch!(self.0, |q, p| q::attivazione_nuovo_modello(p, dominio, iuv)
+            .await)
+    }
     /// The RPT document as created, by key (dominio, IUV); the newest if several CCPs.
     pub async fn rpt_xml(&self, dominio: &str, iuv: &str) -> StoreResult<(Vec<u8>, i64)> {
         dispatch!(self.0, |q, p| q::rpt_xml(p, dominio, iuv).await)

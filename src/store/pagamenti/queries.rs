@@ -285,6 +285,64 @@ pub async fn attiva(
     Ok(id)
 }
 
+/// A new-model activation (paGetPayment): one row per ente of the position, all with the
+/// same attempt key, each dovuto in `sposta` moved to PAGAMENTO_INIZIATO (compare-and-set
+/// on the state it was read in); no send job, the Nodo already holds the payment.
+pub async fn attiva_nuovo_modello(
+    p: &DbPool,
+    righe: &[NuovaRpt],
+    sposta: &[(i64, StatoDovuto)],
+    motivo: &str,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let mut tx = begin_write(p).await?;
+    for r in righe {
+        sqlx::query(
+            "INSERT INTO rpt (id_dominio, iuv, ccp, dovuto_id, importo_cents, xml, stato, origine, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(&r.id_dominio)
+        .bind(&r.iuv)
+        .bind(&r.ccp)
+        .bind(r.dovuto_id)
+        .bind(r.importo.cents())
+        .bind(&r.xml)
+        .bind(StatoRpt::Creata.as_str())
+        .bind(OrigineRpt::NuovoModello.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(format!("attivazione {}/{}/{} già presente", r.id_dominio, r.iuv, r.ccp)) } else { e.into() })?;
+    }
+    for (id, da) in sposta {
+        dovuti_q::tx_change_stato(
+            &mut tx,
+            *id,
+            *da,
+            StatoDovuto::PagamentoIniziato,
+            motivo,
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The newest new-model activation of a position at one ente, whatever its state.
+pub async fn attivazione_nuovo_modello(
+    p: &DbPool,
+    dominio: &str,
+    iuv: &str,
+) -> StoreResult<Option<RptRow>> {
+    Ok(sqlx::query_as::<_, RptRow>("SELECT id, id_dominio, iuv, ccp, dovuto_id, importo_cents, stato FROM rpt WHERE id_dominio = $1 AND iuv = $2 AND origine = $3 ORDER BY id DESC LIMIT 1")
+        .bind(dominio)
+        .bind(iuv)
+        .bind(OrigineRpt::NuovoModello.as_str())
+        .fetch_optional(p)
+        .await?)
+}
+
 pub async fn rpt_xml(p: &DbPool, dominio: &str, iuv: &str) -> StoreResult<(Vec<u8>, i64)> {
     let row: Option<(Vec<u8>, i64)> = sqlx::query_as(
         "SELECT xml, id FROM rpt WHERE id_dominio = $1 AND iuv = $2 ORDER BY id DESC LIMIT 1",
@@ -297,7 +355,7 @@ pub async fn rpt_xml(p: &DbPool, dominio: &str, iuv: &str) -> StoreResult<(Vec<u
 }
 
 const PENDING_ACTIVATIONS: &str = "FROM rpt r JOIN dovuto d ON d.id = r.dovuto_id
-     WHERE r.stato IN ('CREATA', 'INVIATA', 'RIFIUTATA_NODO') AND r.origine = 'ATTIVA' AND d.stato = 'PAGAMENTO_INIZIATO'";
+     WHERE r.stato IN ('CREATA', 'INVIATA', 'RIFIUTATA_NODO') AND r.origine IN ('ATTIVA', 'NUOVO_MODELLO') AND d.stato = 'PAGAMENTO_INIZIATO'";
 
 pub async fn expire_activations(
     p: &DbPool,
