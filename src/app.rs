@@ -144,9 +144,13 @@ impl Application {
         let nodo = crate::node_client::NodoClient::from_config(&config, Some(journal.clone()))
             .context("Nodo client (nodo.*)")?
             .with_registry(store.clone(), cache.clone());
+        let checkout =
+            crate::checkout_client::CheckoutClient::from_config(&config, Some(journal.clone()))
+                .context("Checkout client (checkout.*)")?;
         let state = AppState {
             store,
             nodo,
+            checkout,
             limiti: Arc::new(crate::rest::limite::Limiti::from_config(&config.rest)),
             cache,
             tasks: Default::default(),

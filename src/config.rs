@@ -23,6 +23,7 @@ pub struct Config {
     pub journal: JournalConfig,
     pub nodo: NodoConfig,
     pub fdr: FdrConfig,
+    pub checkout: CheckoutConfig,
     pub outbox: OutboxConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
@@ -69,6 +70,25 @@ pub struct FdrConfig {
     pub page_size: u32,
     /// A flow with more payments than this is refused (memory bound).
     pub max_payments: usize,
+}
+
+/// pagoPA Checkout (EC API v2). Set: portal carts go to Checkout (`POST /carts`) instead of
+/// WISP (nodoInviaCarrelloRPT), except for the enti listed in `enti_wisp`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutConfig {
+    /// Base URL, e.g. `https://api.platform.pagopa.it/checkout/ec/v2`.
+    pub url: Option<String>,
+    /// A private CA to trust instead of the platform's roots (the simulator's).
+    pub ca: Option<PathBuf>,
+    /// Sent as `Ocp-Apim-Subscription-Key`.
+    pub subscription_key: Option<String>,
+    pub timeout_ms: u64,
+    /// The portal page the payer comes back to; `?idCarrello=…&esito=OK|ANNULLATO|ERRORE|IN_ATTESA`
+    /// is appended.
+    pub return_url: String,
+    /// Enti whose carts still go through WISP (Checkout is the default for every other).
+    pub enti_wisp: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -313,6 +333,14 @@ impl Default for Config {
                 timeout_ms: 30_000,
                 page_size: 1_000,
                 max_payments: 200_000,
+            },
+            checkout: CheckoutConfig {
+                url: None,
+                ca: None,
+                subscription_key: None,
+                timeout_ms: 10_000,
+                return_url: "http://localhost:8080/portale/esito".into(),
+                enti_wisp: Vec::new(),
             },
             outbox: OutboxConfig {
                 workers: 4,

@@ -1,6 +1,7 @@
 //! pagopa-gateway: a pagoPA intermediario tecnologico. See README.md for the architecture.
 
 pub mod app;
+pub mod checkout_client;
 pub mod cli;
 pub mod config;
 pub mod digest;

@@ -1,6 +1,6 @@
 //! The cart rules of SANP 2.x (nodoInviaCarrelloRPT) and of the multi-beneficiary cart
-//! (SANP 2.5.1 §3.1.4), checked before anything is sent, and a cart's outcome from its
-//! RPTs' esiti. Pure functions.
+//! (SANP 2.5.1 §3.1.4), checked before anything is sent, the notices a cart asks pagoPA
+//! Checkout to collect, and a cart's outcome from its RPTs' esiti. Pure functions.
 
 use crate::model::{EsitoCarrello, EsitoPagamento, StatoCarrello};
 
@@ -24,6 +24,49 @@ impl Violazione {
     pub fn new(s: impl Into<String>) -> Self {
         Violazione(s.into())
     }
+}
+
+/// A priced dovuto of a cart going to pagoPA Checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoceCheckout {
+    pub id_dominio: String,
+    pub numero_avviso: Option<String>,
+    pub importo: crate::model::Importo,
+    pub ente: String,
+    pub causale: String,
+}
+
+/// What Checkout is asked to collect: one notice per dovuto; a multi-beneficiary position
+/// (already checked by [`verifica`]: the primary first, then the share) is the primary's one
+/// notice for the whole amount, as paGetPayment will split it into two transfers. Checkout
+/// pays notices: a dovuto without a numero avviso cannot go (but a share).
+pub fn avvisi_checkout(
+    voci: &[VoceCheckout],
+    multi: bool,
+) -> Result<Vec<VoceCheckout>, Violazione> {
+    let da_pagare = if multi {
+        &voci[..1.min(voci.len())]
+    } else {
+        voci
+    };
+    let mut out = Vec::with_capacity(da_pagare.len());
+    for v in da_pagare {
+        if v.numero_avviso.is_none() {
+            return Err(Violazione::new(format!(
+                "il dovuto {} dell'ente {} non ha numero avviso: Checkout paga avvisi",
+                v.causale, v.id_dominio
+            )));
+        }
+        let mut v = v.clone();
+        if multi {
+            v.importo = voci
+                .iter()
+                .try_fold(crate::model::Importo::ZERO, |a, x| a.checked_add(x.importo))
+                .ok_or_else(|| Violazione::new("importo del carrello fuori misura"))?;
+        }
+        out.push(v);
+    }
+    Ok(out)
 }
 
 pub fn verifica(rpts: &[RptPrevista], multi: bool) -> Result<(), Violazione> {
@@ -132,6 +175,23 @@ pub fn esito(stato: StatoCarrello, esiti: &[Option<EsitoPagamento>]) -> EsitoCar
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checkout_gets_one_notice_per_dovuto_and_one_for_a_shared_position() {
+        let voce = |dom: &str, avviso: Option<&str>, cents: i64| VoceCheckout {
+            id_dominio: dom.into(),
+            numero_avviso: avviso.map(Into::into),
+            importo: crate::model::Importo::from_cents(cents).unwrap(),
+            ente: "Ente".into(),
+            causale: "TARI".into(),
+        };
+        let due = [voce("A", Some("301"), 1_000), voce("B", Some("302"), 500)];
+        assert_eq!(avvisi_checkout(&due, false).unwrap(), due);
+        let multi = [voce("A", Some("301"), 7_000), voce("B", None, 3_000)];
+        let a = avvisi_checkout(&multi, true).unwrap();
+        assert_eq!((a.len(), a[0].importo.cents()), (1, 10_000));
+        assert!(avvisi_checkout(&[voce("A", None, 1)], false).is_err());
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -11,6 +11,7 @@ pub mod ricevute;
 /// The cart rules, kept under their old path.
 pub use crate::dominio::carrello as regole;
 
+use crate::checkout_client::CheckoutClient;
 use crate::dominio::posizione::{self, NonPagabile, Prezzo};
 use crate::dominio::rpt::{Tentativo, ente_beneficiario};
 use crate::model::scadenza::data_italiana;
@@ -184,8 +185,127 @@ pub enum CarrelloError {
     /// The Nodo refused the cart, with its fault (the dovuti are payable again).
     #[error("il Nodo ha rifiutato il carrello: {0}")]
     Rifiutato(NodoError),
+    /// pagoPA Checkout refused the cart or could not be reached (nothing was held).
+    #[error(transparent)]
+    Checkout(#[from] crate::checkout_client::CheckoutError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Starts the payment of a portal cart on the ente's route: pagoPA Checkout (`POST /carts`,
+/// the default once `checkout.url` is set) or WISP (nodoInviaCarrelloRPT, [`checkout`]) for
+/// the enti kept on it.
+pub async fn paga(
+    store: &Store,
+    cache: &RegistryCache,
+    nodo: &NodoClient,
+    pagopa: &CheckoutClient,
+    req: &RichiestaCarrello,
+) -> Result<EsitoCarrello, CarrelloError> {
+    if pagopa.per_enti(req.dovuti.iter().map(|d| d.id_dominio.as_str())) {
+        paga_con_checkout(store, cache, pagopa, req).await
+    } else {
+        checkout(store, cache, nodo, req).await
+    }
+}
+
+/// A cart through pagoPA Checkout: priced and checked as a WISP cart, stored with its
+/// dovuti (nothing is held: each position is held when the Nodo asks for it with
+/// paGetPayment), then posted; the payer goes to the page Checkout answers with. A refusal
+/// or an unreachable Checkout leaves the cart RIFIUTATO and every dovuto payable.
+async fn paga_con_checkout(
+    store: &Store,
+    cache: &RegistryCache,
+    pagopa: &CheckoutClient,
+    req: &RichiestaCarrello,
+) -> Result<EsitoCarrello, CarrelloError> {
+    let now = time::OffsetDateTime::now_utc();
+    let mut prezzati = Vec::new();
+    for d in &req.dovuti {
+        let q = quota(store, cache, &d.id_dominio, &d.iuv, now, false)
+            .await
+            .map_err(|e| CarrelloError::NonPagabile {
+                id_dominio: d.id_dominio.clone(),
+                iuv: d.iuv.clone(),
+                codice: e.fault_code().code().into(),
+            })?;
+        prezzati.push(q);
+    }
+    let previste: Vec<RptPrevista> = prezzati
+        .iter()
+        .map(|Quota { dovuto: d, .. }| RptPrevista {
+            id_dominio: d.id_dominio.to_string(),
+            iuv: d.iuv.to_string(),
+            versamenti: 1,
+            pagatore: d.pagatore.codice_fiscale.to_string(),
+            marca_bollo: false,
+        })
+        .collect();
+    regole::verifica(&previste, req.multi_beneficiario)?;
+    let voci: Vec<regole::VoceCheckout> = prezzati
+        .iter()
+        .map(|q| regole::VoceCheckout {
+            id_dominio: q.dovuto.id_dominio.to_string(),
+            numero_avviso: q.dovuto.numero_avviso.as_ref().map(ToString::to_string),
+            importo: q.prezzo.importo,
+            ente: q.ente.denominazione.clone(),
+            causale: q.dovuto.causale.clone(),
+        })
+        .collect();
+    let avvisi = regole::avvisi_checkout(&voci, req.multi_beneficiario)?;
+    let email = match &req.email_login {
+        Some(e) if e.parse::<lettre::message::Mailbox>().is_err() => {
+            return Err(Violazione::new(format!("email di login non valida: {e}")).into());
+        }
+        Some(e) => Some(e.clone()),
+        None => prezzati[0].dovuto.pagatore.email.clone(),
+    };
+    let id = regole::id_carrello(now.year(), &req.dovuti[0].id_dominio);
+    let ids: Vec<i64> = prezzati.iter().map(|q| q.dovuto.id).collect();
+    store
+        .carrelli()
+        .create_checkout(
+            &id,
+            req.multi_beneficiario,
+            req.email_login.as_deref(),
+            &ids,
+        )
+        .await?;
+    let testo = crate::dominio::nuovo_modello::testo;
+    let richiesta = crate::checkout_client::RichiestaCarrello {
+        email_notice: email,
+        payment_notices: avvisi
+            .iter()
+            .map(|a| crate::checkout_client::Avviso {
+                notice_number: a.numero_avviso.clone().unwrap_or_default(),
+                fiscal_code: a.id_dominio.clone(),
+                amount: a.importo.cents(),
+                company_name: testo(&a.ente, 140),
+                description: testo(&a.causale, 140),
+            })
+            .collect(),
+        return_urls: pagopa.return_urls(&id),
+        id_cart: id.clone(),
+        all_ccp: false,
+    };
+    match pagopa.crea_carrello(&richiesta).await {
+        Ok(url) => {
+            store.carrelli().record_esito(&id, Some(&url), None).await?;
+            Ok(EsitoCarrello {
+                id_carrello: id,
+                stato: StatoCarrello::Inviato,
+                url: Some(url),
+            })
+        }
+        Err(e) => {
+            tracing::warn!(id_carrello = %id, error = %e, "Checkout did not take the cart");
+            store
+                .carrelli()
+                .record_esito(&id, None, Some(&e.to_string()))
+                .await?;
+            Err(e.into())
+        }
+    }
 }
 
 /// Checks, stores and sends a cart; see the module documentation.

@@ -44,6 +44,8 @@ pub struct AppState {
     pub store: Store,
     /// The client toward the Nodo (journaled), for portal payments.
     pub nodo: crate::node_client::NodoClient,
+    /// pagoPA Checkout, for portal carts of enti not kept on WISP.
+    pub checkout: crate::checkout_client::CheckoutClient,
     /// Per-client limits of the portal's public endpoints.
     pub limiti: Arc<limite::Limiti>,
     /// The registry rows every payment reads, shared with the PA endpoint.

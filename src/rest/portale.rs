@@ -332,7 +332,7 @@ async fn checkout(
     Json(req): Json<RichiestaCarrello>,
 ) -> Result<(StatusCode, Json<EsitoCarrello>), ApiError> {
     limit(&s.limiti.carrelli, &client, "troppi pagamenti avviati")?;
-    match crate::pagamenti::checkout(&s.store, &s.cache, &s.nodo, &req).await {
+    match crate::pagamenti::paga(&s.store, &s.cache, &s.nodo, &s.checkout, &req).await {
         Ok(e) => Ok((StatusCode::CREATED, Json(e))),
         Err(CarrelloError::Regola(v)) => Err(ApiError::Validation(v.0)),
         Err(e @ CarrelloError::NonPagabile { .. }) => Err(ApiError::Conflict(e.to_string())),
@@ -340,6 +340,7 @@ async fn checkout(
             "il Nodo ha rifiutato il carrello ({}): {n}",
             n.fault_code().unwrap_or("errore")
         ))),
+        Err(CarrelloError::Checkout(e)) => Err(ApiError::BadGateway(e.to_string())),
         Err(CarrelloError::Store(e)) => Err(e.into()),
     }
 }

@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 const COMUNE: &str = "80007580279";
 const ASL: &str = "01234567897";
+/// An ente joined after Checkout: its portal carts go to pagoPA Checkout (the Comune and the
+/// ASL are kept on WISP by configuration).
+const UNIONE: &str = "80002220277";
 const MARKER: &str = ".pagopa-gateway-demo";
 
 /// `./data` may only be replaced when it is empty or an earlier demo's.
@@ -90,6 +93,13 @@ async fn seed(store: &Store) -> anyhow::Result<()> {
             "asl_x00",
             "IT07X0542811101000000654321",
             2,
+        ),
+        (
+            UNIONE,
+            "Unione dei Comuni di Esempio",
+            "uc_x000",
+            "IT03X0542811101000000777777",
+            3,
         ),
     ];
     // Each ente its own segregation code, as in a region (the multi-beneficiary position
@@ -166,12 +176,21 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     ));
     config.fdr.ca = None;
     config.fdr.subscription_key = Some("demo-fdr-subscription-key".into());
+    // Portal carts go to pagoPA Checkout, but for the two enti kept on WISP.
+    config.checkout.url = Some(format!(
+        "http://{}/checkout/ec/v2",
+        checkout_l.local_addr()?
+    ));
+    config.checkout.ca = None;
+    config.checkout.subscription_key = Some("demo-checkout-subscription-key".into());
+    config.checkout.enti_wisp = vec![COMUNE.into(), ASL.into()];
     config.outbox.poll_ms = 100;
     config.outbox.flussi_every_minutes = 0;
     let app = Application::build(config.clone()).await?;
     let store = app.state().store.clone();
     // The application's own client: cart sends are journaled like everything else.
     let nodo = app.state().nodo.clone();
+    let app_checkout = app.state().checkout.clone();
     let soap = app.soap_addr();
     let rest = app.rest_addr();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -180,7 +199,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     };
     let gateway = tokio::spawn(app.run_until(wait(stop_rx.clone())));
     let sim = Simulator::new(&config, &format!("https://localhost:{}/", soap.port()))?;
-    *sim.domini.lock().expect("lock") = vec![COMUNE.into(), ASL.into()];
+    *sim.domini.lock().expect("lock") = vec![COMUNE.into(), ASL.into(), UNIONE.into()];
     let sim_task = tokio::spawn(sim.clone().serve(
         nodo_l,
         checkout_l,
@@ -510,6 +529,63 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         nuovo_modello.push((COMUNE, id.clone()));
     }
 
+    // 6c. A portal cart of an ente on Checkout: POST /carts, the payer on Checkout's page,
+    // each notice then paid through the new model; the cart's outcome from its receipts.
+    let checkout_client = app_checkout.clone();
+    let mut voci = Vec::new();
+    for (iud, importo) in [("UC-2026-001", "12.00"), ("UC-2026-002", "30.50")] {
+        let d = dovuto(
+            &store,
+            UNIONE,
+            iud,
+            "TARI",
+            importo,
+            later,
+            "anna.verdi@example.it",
+            None,
+        )
+        .await?;
+        voci.push((UNIONE, d.iuv.to_string()));
+    }
+    let req = RichiestaCarrello {
+        dovuti: voci
+            .iter()
+            .map(|(d, i)| DaPagare {
+                id_dominio: (*d).into(),
+                iuv: i.clone(),
+            })
+            .collect(),
+        email_login: Some("anna.login@example.it".into()),
+        multi_beneficiario: false,
+    };
+    let ok = match crate::pagamenti::paga(&store, &cache, &nodo, &checkout_client, &req).await {
+        Ok(e) => {
+            let url = e.url.clone().unwrap_or_default();
+            let page = http_get(&url).await;
+            let r = sim.paga_checkout(&url, true).await;
+            if let Ok(pagati) = &r {
+                for (_, id) in pagati {
+                    nuovo_modello.push((UNIONE, id.clone()));
+                }
+            }
+            let esiti = store.carrelli().esiti(&e.id_carrello).await?;
+            page.contains("Checkout")
+                && r.is_ok_and(|p| p.len() == 2)
+                && paid(&[(UNIONE, "UC-2026-001"), (UNIONE, "UC-2026-002")]).await
+                && esiti.len() == 2
+                && esiti.iter().all(|x| x.codice_esito == Some(0))
+        }
+        Err(e) => {
+            c.record("carrello Checkout", false, e.to_string());
+            false
+        }
+    };
+    c.record(
+        "carrello con pagoPA Checkout (POST /carts, pagina Checkout, nuovo modello, esito dal carrello)",
+        ok,
+        "",
+    );
+
     // 7. A lost RT, recovered with nodoChiediStatoRPT + nodoChiediCopiaRT.
     sim.faults.lock().expect("lock").lose_rt = true;
     let lost = dovuto(
@@ -598,7 +674,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
 
     println!("Day X+1");
     let flussi = sim.genera_flussi(today);
-    for ente in [COMUNE, ASL] {
+    for ente in [COMUNE, ASL, UNIONE] {
         store
             .outbox()
             .enqueue_payload(crate::model::TipoJob::Flussi.as_str(), None, ente)
@@ -699,7 +775,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         .riconciliazione()
         .import_notifiche(COMUNE, &notifiche, None)
         .await?;
-    for ente in [COMUNE, ASL] {
+    for ente in [COMUNE, ASL, UNIONE] {
         store.riconciliazione().process(ente).await?;
         let flags = crate::riconciliazione::flags(&store, ente).await?;
         for (k, n) in crate::riconciliazione::conteggi(&store, ente, flags).await? {
@@ -727,7 +803,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     }
     c.record(
         "nuovo modello: ricevute riconciliate con i flussi",
-        riconciliate == nuovo_modello.len() && riconciliate == 4,
+        riconciliate == nuovo_modello.len() && riconciliate == 6,
         format!("{riconciliate} di {}", nuovo_modello.len()),
     );
     let attesi = [
@@ -751,7 +827,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     // Statistics from the daily aggregates equal the receipts they summarize.
     let mut pagato = (0i64, 0i64);
     let mut atteso = (0i64, 0i64);
-    for ente in [COMUNE, ASL] {
+    for ente in [COMUNE, ASL, UNIONE] {
         store.contabilita().stat_refresh(ente).await?;
         for a in store
             .contabilita()

@@ -1,8 +1,10 @@
 //! A pagoPA Nodo simulator for development, demos and load tests (never started by
 //! `serve`): the NodoPerPa operations the gateway uses over mutual TLS, validating requests
-//! as the Nodo does; a checkout page behind the redirect URL; a PSP that pays notices at
-//! the counter (paaVerificaRPT → paaAttivaRPT → the gateway's nodoInviaRPT → paaInviaRT);
-//! and day X+1, the reporting flows of the paid receipts. Faults are injected at run time
+//! as the Nodo does; a checkout page behind the WISP redirect URL; pagoPA Checkout
+//! (`POST /carts` and its page); a PSP that pays notices at the counter (paaVerificaRPT →
+//! paaAttivaRPT → the gateway's nodoInviaRPT → paaInviaRT) or through the new model
+//! (paVerifyPaymentNotice → paGetPaymentV2 → paSendRTV2 to each ente); and day X+1, the
+//! reporting flows of the paid receipts, also published on an FdR service. Faults are injected at run time
 //! (lost or duplicated RTs, PPT_SYSTEM_ERROR, slow answers, flows whose totals are wrong).
 //!
 //! `nodo` answers the NodoPerPa operations, `checkout` serves the payment page,
@@ -14,6 +16,7 @@
 #![allow(clippy::result_large_err)]
 
 mod checkout;
+mod checkout_pagopa;
 pub mod demo;
 mod fdr;
 mod flussi;
@@ -72,6 +75,8 @@ struct SimState {
     /// New-model receipts the PSP sent, per ente: (ente, IUV, receiptId) → (the paSendRTV2
     /// request as sent, PSP).
     ricevute: HashMap<Key, (Vec<u8>, String)>,
+    /// Carts posted to Checkout (`POST /carts`), by id.
+    checkout: HashMap<String, crate::checkout_client::RichiestaCarrello>,
     /// RTs and receipts already in a flow.
     rendicontate: std::collections::HashSet<Key>,
     /// Transfers the PSPs made for the flows: (dominio, IUF, money actually sent, day),
@@ -140,8 +145,9 @@ impl Simulator {
         })
     }
 
-    /// Serves NodoPerPa over mutual TLS on `nodo`, and the checkout page and the FdR
-    /// service (`/fdr-org/service/v1`) over HTTP on `checkout`, until `shutdown`.
+    /// Serves NodoPerPa over mutual TLS on `nodo`, and over HTTP on `checkout` the WISP
+    /// checkout page, pagoPA Checkout (`/checkout/ec/v2/carts` and its page) and the FdR
+    /// service (`/fdr-org/service/v1`), until `shutdown`.
     pub async fn serve(
         self,
         nodo: tokio::net::TcpListener,
@@ -161,6 +167,15 @@ impl Simulator {
         let page = axum::Router::new()
             .route("/pay", axum::routing::get(checkout::pagina))
             .route("/pay/{session}", axum::routing::post(checkout::paga))
+            .route(
+                "/checkout/ec/v2/carts",
+                axum::routing::post(checkout_pagopa::carts),
+            )
+            .route("/checkout/pay", axum::routing::get(checkout_pagopa::pagina))
+            .route(
+                "/checkout/pay/{id}",
+                axum::routing::post(checkout_pagopa::paga),
+            )
             .route(
                 "/fdr-org/service/v1/organizations/{org}/fdrs",
                 axum::routing::get(fdr::elenco),

@@ -5,6 +5,7 @@
 //! (RPTs, RTs sent and copied, reporting flows: those read from FdR REST as the
 //! FlussoRiversamento they are stored as).
 
+use crate::openapi::{assert_conforms, document};
 use crate::xsd::{assert_valid, new_model_xsd, wsdl_schema, xsd};
 use pagopa_gateway::fdr_client::modello::{Flusso, Pagamento, Pagina, come_flusso};
 use pagopa_gateway::soap::sanp2::{
@@ -69,6 +70,10 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
     let (mut rpts, mut rts, mut flussi) = (Vec::new(), Vec::new(), Vec::new());
     let mut ops = std::collections::BTreeSet::new();
     let mut nuovo_modello = Vec::new();
+    let (checkout_api, fdr_api) = (
+        document("checkout_v2.json"),
+        document("fdr_organization.json"),
+    );
     // FdR REST exchanges (JSON): each flow's header with its pages of payments.
     let mut fdr: BTreeMap<String, (Option<String>, Vec<String>)> = BTreeMap::new();
     let mut files: Vec<_> = std::fs::read_dir(&export)
@@ -82,9 +87,27 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
             continue; // an exchange that got no answer
         }
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        if file.contains("-checkoutCarts-") {
+            ops.insert("checkoutCarts".to_owned());
+            if file.ends_with("-request.xml") {
+                let cart: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                assert_conforms(&checkout_api, "CartRequestV2", &cart);
+            }
+            continue;
+        }
         if file.contains("-fdr") {
             let op = file.split('-').nth(1).unwrap().to_owned();
             ops.insert(op.clone());
+            if file.ends_with("-response.xml") {
+                // What the simulated FdR served, as pagoPA's FdR must.
+                let schema = match op.as_str() {
+                    "fdrElencoFlussi" => "PaginatedFlowsPublishedResponse",
+                    "fdrFlusso" => "SingleFlowResponse",
+                    _ => "PaginatedPaymentsResponse",
+                };
+                let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                assert_conforms(&fdr_api, schema, &json);
+            }
             if file.ends_with("-response.xml") && op != "fdrElencoFlussi" {
                 // The flow's id is in the request's URL: …/fdrs/<id>/revisions/…
                 let request = std::fs::read_to_string(
@@ -171,6 +194,7 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
         "fdrElencoFlussi",
         "fdrFlusso",
         "fdrPagamenti",
+        "checkoutCarts",
     ] {
         assert!(ops.contains(op), "{op} missing from the journal: {ops:?}");
     }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accertamenti;
 mod carrello;
+mod checkout;
 mod cli;
 mod concurrency;
 mod conformance;
@@ -21,6 +22,7 @@ mod isolation;
 mod journal;
 mod node_client;
 mod nuovo_modello;
+mod openapi;
 mod outbox;
 mod pa_attiva;
 mod pa_invia_rt;

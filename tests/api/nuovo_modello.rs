@@ -72,7 +72,7 @@ async fn call(app: &TestApp, action: &str, payload: &str) -> (String, String) {
     (e.body.name.clone(), e.body.xml.to_owned())
 }
 
-async fn get_payment(app: &TestApp, notice: &str, v2: bool) -> PaGetPaymentRes {
+pub(crate) async fn get_payment(app: &TestApp, notice: &str, v2: bool) -> PaGetPaymentRes {
     let i = &app.config.intermediario;
     let req = PaGetPaymentReq {
         id_pa: A.into(),
@@ -99,7 +99,7 @@ async fn get_payment(app: &TestApp, notice: &str, v2: bool) -> PaGetPaymentRes {
 }
 
 /// The receipt the Nodo sends to `id_pa` for a payment of `transfers` on `notice`.
-fn receipt(
+pub(crate) fn receipt(
     app: &TestApp,
     id_pa: &str,
     receipt_id: &str,
@@ -164,13 +164,13 @@ fn receipt(
     .write_v2()
 }
 
-async fn send_rt(app: &TestApp, payload: &str) -> PaSendRTRes {
+pub(crate) async fn send_rt(app: &TestApp, payload: &str) -> PaSendRTRes {
     let (name, xml) = call(app, "paSendRTV2", payload).await;
     assert_eq!(name, "paSendRTV2Response");
     PaSendRTRes::parse(&xml).unwrap()
 }
 
-fn fault_code(o: Outcome, f: &Option<pagopa_gateway::soap::FaultBean>) -> String {
+pub(crate) fn fault_code(o: Outcome, f: &Option<pagopa_gateway::soap::FaultBean>) -> String {
     match (o, f) {
         (Outcome::OK, None) => "OK".into(),
         (_, Some(f)) => f.fault_code.clone(),

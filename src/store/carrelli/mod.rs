@@ -1,4 +1,5 @@
-//! The carts repository: a portal cart, its RPTs and the Nodo's answer.
+//! The carts repository: a portal cart, its RPTs (WISP) or its dovuti (Checkout), and the
+//! answer it got.
 
 use super::*;
 
@@ -31,6 +32,24 @@ impl Carrelli<'_> {
         let until = now + lease;
         dispatch!(self.0, |q, p| q::create_carrello(p, c, owner, until, now)
             .await)
+    }
+    /// A cart for pagoPA Checkout: stored CREATO with the dovuti it lists (see the query).
+    pub async fn create_checkout(
+        &self,
+        id: &str,
+        multi_beneficiario: bool,
+        email_login: Option<&str>,
+        dovuti: &[i64],
+    ) -> StoreResult<()> {
+        dispatch!(self.0, |q, p| q::create_carrello_checkout(
+            p,
+            id,
+            multi_beneficiario,
+            email_login,
+            dovuti,
+            now()
+        )
+        .await)
     }
     pub async fn get(&self, id: &str) -> StoreResult<(Carrello, Vec<RptDaInviare>)> {
         dispatch!(self.0, |q, p| q::get_carrello(p, id).await)

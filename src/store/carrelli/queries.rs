@@ -150,8 +150,57 @@ pub async fn carrelli_con_prefisso(p: &DbPool, prefix: &str) -> StoreResult<i64>
     Ok(n)
 }
 
-/// Each RPT of a cart with its dovuto's state and its RT's esito, if any.
+/// A Checkout cart (percorso CHECKOUT): the cart, CREATO, and the dovuti it lists. Nothing
+/// is held: each position is held when the Nodo asks for it (paGetPayment).
+pub async fn create_carrello_checkout(
+    p: &DbPool,
+    id: &str,
+    multi_beneficiario: bool,
+    email_login: Option<&str>,
+    dovuti: &[i64],
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let mut tx = begin_write(p).await?;
+    sqlx::query("INSERT INTO carrello (id, multi_beneficiario, stato, email_login, percorso, created_at, updated_at) VALUES ($1, $2, 'CREATO', $3, 'CHECKOUT', $4, $4)")
+        .bind(id)
+        .bind(multi_beneficiario)
+        .bind(email_login)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict(format!("carrello {id} già presente")) } else { e.into() })?;
+    for d in dovuti {
+        sqlx::query("INSERT INTO carrello_voce (id_carrello, dovuto_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(d)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Each RPT of a cart with its dovuto's state and its RT's esito, if any; for a Checkout
+/// cart each dovuto, with its newest new-model attempt and that attempt's receipt.
 pub async fn esiti_carrello(p: &DbPool, id: &str) -> StoreResult<Vec<EsitoRptCarrello>> {
+    let (percorso,): (String,) = sqlx::query_as("SELECT percorso FROM carrello WHERE id = $1")
+        .bind(id)
+        .fetch_optional(p)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if percorso == "CHECKOUT" {
+        return Ok(sqlx::query_as::<_, EsitoRptCarrello>(
+            "SELECT d.id_dominio, d.iuv, COALESCE(r.stato, 'CREATA') AS stato_rpt, d.stato AS stato_dovuto, t.codice_esito, t.importo_cents AS importo_pagato_cents
+             FROM carrello_voce v JOIN dovuto d ON d.id = v.dovuto_id
+             LEFT JOIN rpt r ON r.id = (SELECT MAX(x.id) FROM rpt x WHERE x.dovuto_id = d.id AND x.origine = $2)
+             LEFT JOIN rt_ricevuta t ON t.rpt_id = r.id AND t.stato IN ('ELABORATA', 'ANOMALA')
+             WHERE v.id_carrello = $1 ORDER BY d.id",
+        )
+        .bind(id)
+        .bind(OrigineRpt::NuovoModello.as_str())
+        .fetch_all(p)
+        .await?);
+    }
     Ok(sqlx::query_as::<_, EsitoRptCarrello>(
         "SELECT r.id_dominio, r.iuv, r.stato AS stato_rpt, d.stato AS stato_dovuto, t.codice_esito, t.importo_cents AS importo_pagato_cents
          FROM rpt r LEFT JOIN dovuto d ON d.id = r.dovuto_id
