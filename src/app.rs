@@ -232,11 +232,17 @@ impl Application {
         let mut settings = crate::outbox::Settings::from_config(config);
         let fdr = crate::fdr_client::FdrClient::from_config(config, Some(journal.clone()))
             .context("FdR client (fdr.*)")?;
+        let biz =
+            crate::bizevents_client::BizEventsClient::from_config(config, Some(journal.clone()))
+                .context("Biz Events client (biz_events.*)")?;
         if !nodo.is_configured() {
             tracing::warn!("nodo.url not set: work for the Nodo waits in the outbox");
             let mut kinds = vec![crate::model::TipoJob::RtEmail.as_str().to_owned()];
             if fdr.is_configured() {
                 kinds.push(crate::model::TipoJob::Flussi.as_str().to_owned());
+            }
+            if biz.is_configured() {
+                kinds.push(crate::model::TipoJob::RecuperoRicevuta.as_str().to_owned());
             }
             settings.kinds = Some(kinds);
         }
@@ -248,6 +254,7 @@ impl Application {
                 store: store.clone(),
                 nodo,
                 fdr,
+                biz,
                 mailer,
             }),
         );

@@ -24,6 +24,7 @@ pub struct Config {
     pub nodo: NodoConfig,
     pub fdr: FdrConfig,
     pub checkout: CheckoutConfig,
+    pub biz_events: BizEventsConfig,
     pub outbox: OutboxConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
@@ -89,6 +90,18 @@ pub struct CheckoutConfig {
     pub return_url: String,
     /// Enti whose carts still go through WISP (Checkout is the default for every other).
     pub enti_wisp: Vec<String>,
+}
+
+/// pagoPA Biz Events (v1). Set: a receipt a reporting flow reports but that never arrived
+/// is asked for there, by ente, IUV and IUR.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BizEventsConfig {
+    /// Base URL, e.g. `https://api.platform.pagopa.it/bizevents/service/v1`.
+    pub url: Option<String>,
+    pub ca: Option<PathBuf>,
+    pub subscription_key: Option<String>,
+    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -341,6 +354,12 @@ impl Default for Config {
                 timeout_ms: 10_000,
                 return_url: "http://localhost:8080/portale/esito".into(),
                 enti_wisp: Vec::new(),
+            },
+            biz_events: BizEventsConfig {
+                url: None,
+                ca: None,
+                subscription_key: None,
+                timeout_ms: 15_000,
             },
             outbox: OutboxConfig {
                 workers: 4,

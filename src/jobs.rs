@@ -31,6 +31,8 @@ pub struct Dispatcher {
     pub nodo: NodoClient,
     /// Set: reporting flows come from FdR REST instead of the SOAP primitives.
     pub fdr: crate::fdr_client::FdrClient,
+    /// Set: receipts a flow reports but that never came are asked of Biz Events.
+    pub biz: crate::bizevents_client::BizEventsClient,
     pub mailer: Mailer,
 }
 
@@ -63,6 +65,7 @@ impl Handler for Dispatcher {
                     crate::pagamenti::job(&self.store, &self.nodo, &job.payload).await
                 }
                 TipoJob::Flussi => self.flussi(&job.payload).await,
+                TipoJob::RecuperoRicevuta => self.recupero_ricevuta(&job.payload).await,
                 TipoJob::Pendenti => self.pendenti(&job.payload).await,
                 TipoJob::InviaRpt => self.invia_rpt(ref_id()?).await,
                 TipoJob::RtEmail => self.rt_email(ref_id()?).await,
@@ -330,6 +333,7 @@ impl Dispatcher {
                 .insert_flusso(&row)
                 .await
                 .map_err(store_err)?;
+            self.pianifica_recuperi(dom, &row.pagamenti).await?;
             nuovi += 1;
         }
         Ok(Some(format!(
@@ -404,12 +408,105 @@ impl Dispatcher {
                 .insert_flusso(&row)
                 .await
                 .map_err(store_err)?;
+            self.pianifica_recuperi(dom, &row.pagamenti).await?;
             nuovi += 1;
         }
         Ok(Some(format!(
             "FdR: {} pubblicati, {nuovi} nuovi, {segnalati} segnalati",
             elenco.len()
         )))
+    }
+}
+
+impl Dispatcher {
+    /// After a flow is stored: each payment it reports as executed whose receipt never
+    /// came (a paSendRT lost on the way) is asked of Biz Events. Nothing without
+    /// `biz_events.url`.
+    async fn pianifica_recuperi(
+        &self,
+        dom: &str,
+        pagamenti: &[crate::model::flusso::PagamentoFlusso],
+    ) -> Result<usize, JobError> {
+        if !self.biz.is_configured() {
+            return Ok(0);
+        }
+        let mut n = 0;
+        for p in pagamenti.iter().filter(|p| p.codice_esito == 0) {
+            let iuv = p.iuv.to_string();
+            let nota = self
+                .store
+                .pagamenti()
+                .ricevuta_nota(dom, &iuv, &p.iur)
+                .await
+                .map_err(store_err)?;
+            if !nota {
+                crate::pagamenti::ricevute::accoda_recupero(&self.store, dom, &iuv, &p.iur)
+                    .await
+                    .map_err(store_err)?;
+                n += 1;
+            }
+        }
+        if n > 0 {
+            tracing::warn!(
+                dom,
+                n,
+                "payments reported without their receipt: asked of Biz Events"
+            );
+        }
+        Ok(n)
+    }
+
+    /// A receipt that never came, asked of Biz Events and then handled exactly as a
+    /// paSendRT: stored as received (with the ente it was asked for) before anything else,
+    /// then applied. None there: done, said so (the next flow or an operator may ask again).
+    async fn recupero_ricevuta(&self, payload: &str) -> JobResult {
+        let k: crate::pagamenti::ricevute::ChiaveRicevuta = serde_json::from_str(payload)
+            .map_err(|e| JobError::Permanent(format!("payload: {e}")))?;
+        let (dom, iuv, iur) = (&k.id_dominio, &k.iuv, &k.iur);
+        if self
+            .store
+            .pagamenti()
+            .ricevuta_nota(dom, iuv, iur)
+            .await
+            .map_err(store_err)?
+        {
+            return Ok(Some("ricevuta già presente".into()));
+        }
+        let body = match self.biz.ricevuta(dom, iuv, iur).await {
+            Ok(Some(b)) => b,
+            Ok(None) => return Ok(Some("nessuna ricevuta su Biz Events".into())),
+            Err(e) if e.retryable() => return Err(JobError::Retry(e.to_string())),
+            Err(e) => return Err(JobError::Permanent(e.to_string())),
+        };
+        let r: crate::model::ricevuta_biz::RicevutaBiz = serde_json::from_slice(&body)
+            .map_err(|e| JobError::Permanent(format!("ricevuta illeggibile: {e}")))?;
+        if r.creditor_reference_id != *iuv || r.receipt_id != *iur {
+            return Err(JobError::Permanent(format!(
+                "Biz Events ha risposto con la ricevuta {}/{}",
+                r.creditor_reference_id, r.receipt_id
+            )));
+        }
+        let raw = crate::model::ricevuta_biz::RicevutaRecuperata::avvolgi(dom, &body);
+        let id = match self
+            .store
+            .pagamenti()
+            .store_rt_raw(dom, iuv, iur, &raw)
+            .await
+            .map_err(store_err)?
+        {
+            crate::store::RtStored::Esistente { stato, .. } if stato.applicata() => {
+                return Ok(Some("ricevuta già presente".into()));
+            }
+            crate::store::RtStored::Esistente { id, .. } | crate::store::RtStored::Nuova(id) => id,
+        };
+        metrics::counter!(RECOVERED).increment(1);
+        match crate::pagamenti::ricevute::elabora(&self.store, id, dom, iuv, iur, &raw).await {
+            Ok(()) => Ok(Some("ricevuta recuperata da Biz Events e applicata".into())),
+            Err(ErroreRt::RptSconosciuta) => Ok(Some("ricevuta recuperata, in quarantena".into())),
+            Err(ErroreRt::Duplicata) => Ok(Some("ricevuta già applicata".into())),
+            Err(ErroreRt::Store(e)) => Err(store_err(e)),
+            Err(e) => Err(JobError::Permanent(e.to_string())),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! pagopa-gateway: a pagoPA intermediario tecnologico. See README.md for the architecture.
 
 pub mod app;
+pub mod bizevents_client;
 pub mod checkout_client;
 pub mod cli;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod digest;
 pub mod dn;
 pub mod dominio;
 pub mod fdr_client;
+pub mod http_esterno;
 pub mod jobs;
 pub mod journal;
 pub mod listener;

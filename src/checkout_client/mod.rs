@@ -96,41 +96,13 @@ impl CheckoutClient {
         };
         let carts = reqwest::Url::parse(&format!("{}/carts", url.trim_end_matches('/')))
             .map_err(|e| anyhow::anyhow!("checkout.url: {e}"))?;
-        let mut http = reqwest::Client::builder()
-            .http1_only()
-            .connect_timeout(Duration::from_millis(c.nodo.connect_timeout_ms))
-            // The 302 is the answer: its Location is where the payer goes.
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy();
-        if let Some(p) = &c.nodo.proxy {
-            http = http.proxy(
-                reqwest::Proxy::all(p.as_str()).map_err(|e| anyhow::anyhow!("nodo.proxy: {e}"))?,
-            );
-        }
-        match carts.scheme() {
-            "https" => {
-                if let Some(ca) = &k.ca {
-                    let mut roots = rustls::RootCertStore::empty();
-                    for c in crate::tls::load_certs(ca)? {
-                        roots.add(c)?;
-                    }
-                    http = http.use_preconfigured_tls(
-                        rustls::ClientConfig::builder()
-                            .with_root_certificates(roots)
-                            .with_no_client_auth(),
-                    );
-                }
-                http = http.https_only(true);
-            }
-            "http" => {}
-            other => anyhow::bail!("checkout.url: scheme {other} is neither https nor http"),
-        }
+        let http = crate::http_esterno::client(c, &carts, k.ca.as_deref(), "checkout")?;
         Ok(CheckoutClient {
             inner: Some(Arc::new(Inner {
                 carts,
                 return_url: k.return_url.clone(),
                 enti_wisp: k.enti_wisp.clone(),
-                http: http.build()?,
+                http,
                 subscription_key: k.subscription_key.clone(),
                 timeout: Duration::from_millis(k.timeout_ms),
                 journal,
@@ -177,20 +149,20 @@ impl CheckoutClient {
         }
         let started = Instant::now();
         let exchange = async {
-            let mut resp = req.send().await.map_err(transport)?;
+            let mut resp = req
+                .send()
+                .await
+                .map_err(|e| CheckoutError::Transport(crate::http_esterno::causa(&e)))?;
             let status = resp.status().as_u16();
             let location = resp
                 .headers()
                 .get(reqwest::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let mut buf = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(transport)? {
-                if buf.len() + chunk.len() > MAX_BODY {
-                    break;
-                }
-                buf.extend_from_slice(&chunk);
-            }
+            // An error body past the bound is not worth reading.
+            let buf = crate::http_esterno::corpo(&mut resp, MAX_BODY)
+                .await
+                .unwrap_or_default();
             Ok::<_, CheckoutError>((status, location, buf))
         };
         let result = match tokio::time::timeout(i.timeout, exchange).await {
@@ -249,15 +221,4 @@ impl CheckoutClient {
             (s, _) => Err(CheckoutError::Risposta(format!("HTTP {s}: {}", detail()))),
         }
     }
-}
-
-fn transport(e: reqwest::Error) -> CheckoutError {
-    let mut msg = e.to_string();
-    let mut cause = std::error::Error::source(&e);
-    while let Some(c) = cause {
-        msg.push_str(": ");
-        msg.push_str(&c.to_string());
-        cause = c.source();
-    }
-    CheckoutError::Transport(msg)
 }

@@ -5,11 +5,12 @@
 use crate::model::Importo;
 use crate::model::codice_fiscale::IdDominio;
 use crate::model::iuv::Iuv;
+use crate::model::ricevuta_biz::{RicevutaBiz, RicevutaRecuperata, SoggettoBiz, TrasferimentoBiz};
 use crate::model::rpt::{
     DataOra, DatiPagamento, DatiSingoloPagamento, Dominio, Ente, IdentificativoUnivoco, Rt,
     Soggetto,
 };
-use crate::soap::new_model::{Outcome, PaSendRTReq, Subject, Transfer, UniqueIdentifier};
+use crate::soap::new_model::{Outcome, PaSendRTReq, Receipt, Subject, Transfer, UniqueIdentifier};
 use time::Date;
 
 /// One ente's part of a position: its own IBAN, causale and taxonomy.
@@ -153,7 +154,8 @@ pub fn come_rt(req: &PaSendRTReq) -> Result<Rt, String> {
         versione_oggetto: "paSendRT".into(),
         dominio: Dominio {
             identificativo_dominio: dominio,
-            identificativo_stazione_richiedente: Some(req.id_station.clone()),
+            identificativo_stazione_richiedente: Some(req.id_station.clone())
+                .filter(|s| !s.is_empty()),
         },
         identificativo_messaggio_ricevuta: r.receipt_id.clone(),
         data_ora_messaggio_ricevuta: data_ora,
@@ -171,6 +173,145 @@ pub fn come_rt(req: &PaSendRTReq) -> Result<Rt, String> {
             dati_singolo_pagamento: singoli,
         },
     })
+}
+
+/// A receipt recovered from Biz Events as the paSendRT the Nodo would have sent the ente
+/// it was asked for (no broker or station: it did not come through one).
+pub fn da_biz_events(r: &RicevutaRecuperata) -> Result<PaSendRTReq, String> {
+    let b = &r.receipt;
+    let euro = |campo: &str, v: f64| -> Result<Importo, String> {
+        if !v.is_finite() || v < 0.0 {
+            return Err(format!("{campo}: importo non valido {v}"));
+        }
+        Importo::parse(&format!("{v:.2}")).map_err(|e| format!("{campo}: {e}"))
+    };
+    let soggetto = |s: &SoggettoBiz| Subject {
+        unique_identifier: UniqueIdentifier {
+            tipo: s.entity_unique_identifier_type.clone(),
+            value: s.entity_unique_identifier_value.clone(),
+        },
+        full_name: s.full_name.clone(),
+        street_name: s.street_name.clone(),
+        civic_number: s.civic_number.clone(),
+        postal_code: s.postal_code.clone(),
+        city: s.city.clone(),
+        state_province_region: s.state_province_region.clone(),
+        country: s.country.clone(),
+        email: s.email.clone(),
+    };
+    let transfers = b
+        .transfer_list
+        .iter()
+        .zip(1u8..)
+        .map(|(t, n)| {
+            Ok(Transfer {
+                id_transfer: t.id_transfer.unwrap_or(n),
+                amount: euro("transferAmount", t.transfer_amount)?,
+                fiscal_code_pa: t.fiscal_code_pa.clone(),
+                company_name: None,
+                iban: Some(t.iban.clone()).filter(|i| !i.is_empty()),
+                richiesta_marca_da_bollo: None,
+                mbd_attachment: Some(t.mbd_attachment.clone()).filter(|m| !m.is_empty()),
+                remittance_information: t.remittance_information.clone(),
+                transfer_category: t.transfer_category.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let outcome = match b.outcome.as_str() {
+        "OK" => Outcome::OK,
+        "KO" => Outcome::KO,
+        o => return Err(format!("outcome '{o}' non previsto")),
+    };
+    Ok(PaSendRTReq {
+        id_pa: r.organization_fiscal_code.clone(),
+        id_broker_pa: String::new(),
+        id_station: String::new(),
+        receipt: Receipt {
+            receipt_id: b.receipt_id.clone(),
+            notice_number: b.notice_number.clone(),
+            fiscal_code: b.fiscal_code.clone(),
+            outcome,
+            creditor_reference_id: b.creditor_reference_id.clone(),
+            payment_amount: euro("paymentAmount", b.payment_amount)?,
+            description: b.description.clone(),
+            company_name: b.company_name.clone(),
+            office_name: b.office_name.clone(),
+            debtor: soggetto(&b.debtor),
+            transfer_list: crate::soap::new_model::TransferList { transfers },
+            id_psp: b.id_psp.clone(),
+            psp_fiscal_code: b.psp_fiscal_code.clone(),
+            psp_partita_iva: b.psp_partita_iva.clone(),
+            psp_company_name: b.psp_company_name.clone(),
+            id_channel: b.id_channel.clone(),
+            channel_description: b.channel_description.clone().unwrap_or_default(),
+            payer: b.payer.as_ref().map(soggetto),
+            payment_method: b.payment_method.clone(),
+            payment_note: None,
+            fee: b.fee.map(|f| euro("fee", f)).transpose()?,
+            primary_ci_incurred_fee: None,
+            id_bundle: None,
+            id_ci_bundle: None,
+            payment_date_time: b.payment_date_time.clone(),
+            application_date: b.application_date.clone(),
+            transfer_date: b.transfer_date.clone(),
+            stand_in: None,
+        },
+    })
+}
+
+/// The other way, for the simulator's Biz Events service: a receipt it sent as paSendRT.
+pub fn come_biz_events(r: &crate::soap::new_model::Receipt) -> RicevutaBiz {
+    let euro = |i: Importo| i.cents() as f64 / 100.0;
+    let soggetto = |s: &Subject| SoggettoBiz {
+        entity_unique_identifier_type: s.unique_identifier.tipo.clone(),
+        entity_unique_identifier_value: s.unique_identifier.value.clone(),
+        full_name: s.full_name.clone(),
+        street_name: s.street_name.clone(),
+        civic_number: s.civic_number.clone(),
+        postal_code: s.postal_code.clone(),
+        city: s.city.clone(),
+        state_province_region: s.state_province_region.clone(),
+        country: s.country.clone(),
+        email: s.email.clone(),
+    };
+    RicevutaBiz {
+        receipt_id: r.receipt_id.clone(),
+        notice_number: r.notice_number.clone(),
+        fiscal_code: r.fiscal_code.clone(),
+        outcome: r.outcome.as_str().into(),
+        creditor_reference_id: r.creditor_reference_id.clone(),
+        payment_amount: euro(r.payment_amount),
+        description: r.description.clone(),
+        company_name: r.company_name.clone(),
+        office_name: r.office_name.clone(),
+        debtor: soggetto(&r.debtor),
+        transfer_list: r
+            .transfer_list
+            .transfers
+            .iter()
+            .map(|t| TrasferimentoBiz {
+                id_transfer: Some(t.id_transfer),
+                transfer_amount: euro(t.amount),
+                fiscal_code_pa: t.fiscal_code_pa.clone(),
+                iban: t.iban.clone().unwrap_or_default(),
+                mbd_attachment: t.mbd_attachment.clone().unwrap_or_default(),
+                remittance_information: t.remittance_information.clone(),
+                transfer_category: t.transfer_category.clone(),
+            })
+            .collect(),
+        id_psp: r.id_psp.clone(),
+        psp_fiscal_code: r.psp_fiscal_code.clone(),
+        psp_partita_iva: r.psp_partita_iva.clone(),
+        psp_company_name: r.psp_company_name.clone(),
+        id_channel: r.id_channel.clone(),
+        channel_description: Some(r.channel_description.clone()),
+        payer: r.payer.as_ref().map(soggetto),
+        payment_method: r.payment_method.clone(),
+        fee: r.fee.map(euro),
+        payment_date_time: r.payment_date_time.clone(),
+        application_date: r.application_date.clone(),
+        transfer_date: r.transfer_date.clone(),
+    }
 }
 
 fn soggetto(s: &Subject) -> Soggetto {

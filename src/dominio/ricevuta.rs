@@ -26,17 +26,26 @@ impl EsitoRt {
     }
 }
 
-/// How a stored receipt came: an RT (paaInviaRT, nodoChiediCopiaRT) or a new-model
-/// paSendRT(V2) request, stored as the whole SOAP envelope received.
+/// How a stored receipt came: an RT (paaInviaRT, nodoChiediCopiaRT), a new-model
+/// paSendRT(V2) request, stored as the whole SOAP envelope received, or a new-model receipt
+/// recovered from Biz Events (JSON, stored with the ente it was asked for).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Formato {
     Rt,
     PaSendRt,
+    BizEvents,
 }
 
 /// Reads a stored receipt whichever way it came, as an RT (a new-model receipt as the RT
 /// of the ente it was sent to, see `nuovo_modello::come_rt`).
 pub fn leggi(raw: &[u8]) -> Result<(Rt, Formato), DocError> {
+    if raw.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        let r: crate::model::ricevuta_biz::RicevutaRecuperata = serde_json::from_slice(raw)
+            .map_err(|e| DocError::Content(format!("ricevuta Biz Events: {e}")))?;
+        let req = super::nuovo_modello::da_biz_events(&r).map_err(DocError::Content)?;
+        let rt = super::nuovo_modello::come_rt(&req).map_err(DocError::Content)?;
+        return Ok((rt, Formato::BizEvents));
+    }
     match Rt::parse(raw) {
         Err(DocError::Root { found, .. }) if found == "Envelope" => {}
         rt => return Ok((rt?, Formato::Rt)),

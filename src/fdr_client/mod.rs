@@ -9,7 +9,7 @@ pub mod modello;
 
 use crate::journal::Journal;
 use crate::store::JournalEntry;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use modello::{Flusso, FlussoPubblicato, Pagamento, Pagina};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -74,41 +74,12 @@ impl FdrClient {
         let Some(url) = &f.url else {
             return Ok(Self::default());
         };
-        // A trailing slash so relative joins keep the base path.
-        let base = reqwest::Url::parse(&format!("{}/", url.trim_end_matches('/')))
-            .map_err(|e| anyhow::anyhow!("fdr.url: {e}"))?;
-        let mut http = reqwest::Client::builder()
-            .http1_only()
-            .connect_timeout(Duration::from_millis(c.nodo.connect_timeout_ms))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy();
-        if let Some(p) = &c.nodo.proxy {
-            http = http.proxy(
-                reqwest::Proxy::all(p.as_str()).map_err(|e| anyhow::anyhow!("nodo.proxy: {e}"))?,
-            );
-        }
-        match base.scheme() {
-            "https" => {
-                // A private CA (the simulator's) replaces the platform's roots.
-                if let Some(ca) = &f.ca {
-                    let mut roots = rustls::RootCertStore::empty();
-                    for c in crate::tls::load_certs(ca)? {
-                        roots.add(c)?;
-                    }
-                    let tls = rustls::ClientConfig::builder()
-                        .with_root_certificates(roots)
-                        .with_no_client_auth();
-                    http = http.use_preconfigured_tls(tls);
-                }
-                http = http.https_only(true);
-            }
-            "http" => {}
-            other => anyhow::bail!("fdr.url: scheme {other} is neither https nor http"),
-        }
+        let base = crate::http_esterno::base(url, "fdr")?;
+        let http = crate::http_esterno::client(c, &base, f.ca.as_deref(), "fdr")?;
         Ok(FdrClient {
             inner: Some(Arc::new(Inner {
                 base,
-                http: http.build()?,
+                http,
                 subscription_key: f.subscription_key.clone(),
                 timeout: Duration::from_millis(f.timeout_ms),
                 page_size: f.page_size.clamp(1, 1000),
@@ -218,18 +189,15 @@ impl Inner {
         }
         let started = Instant::now();
         let exchange = async {
-            let mut resp = req.send().await.map_err(transport)?;
+            let mut resp = req
+                .send()
+                .await
+                .map_err(|e| FdrError::Transport(crate::http_esterno::causa(&e)))?;
             let status = resp.status().as_u16();
-            let mut buf = BytesMut::new();
-            while let Some(chunk) = resp.chunk().await.map_err(transport)? {
-                if buf.len() + chunk.len() > MAX_BODY {
-                    return Err(FdrError::TroppoGrande(format!(
-                        "risposta oltre {MAX_BODY} byte"
-                    )));
-                }
-                buf.extend_from_slice(&chunk);
-            }
-            Ok::<_, FdrError>((status, buf.freeze()))
+            let body = crate::http_esterno::corpo(&mut resp, MAX_BODY)
+                .await
+                .map_err(FdrError::TroppoGrande)?;
+            Ok::<_, FdrError>((status, body))
         };
         let result = match tokio::time::timeout(self.timeout, exchange).await {
             Ok(r) => r,
@@ -280,15 +248,4 @@ impl Inner {
             }),
         }
     }
-}
-
-fn transport(e: reqwest::Error) -> FdrError {
-    let mut msg = e.to_string();
-    let mut cause = std::error::Error::source(&e);
-    while let Some(c) = cause {
-        msg.push_str(": ");
-        msg.push_str(&c.to_string());
-        cause = c.source();
-    }
-    FdrError::Transport(msg)
 }

@@ -262,6 +262,8 @@ stato_testuale! {
         Flussi => "flussi",
         /// Reconcile the RPTs the Nodo still holds as pending.
         Pendenti => "pendenti",
+        /// Ask Biz Events for a new-model receipt a flow reports but that never came.
+        RecuperoRicevuta => "recuperoRicevuta",
     }
 }
 

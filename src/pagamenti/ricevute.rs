@@ -61,7 +61,7 @@ pub async fn elabora(
     }
     let rpt = match formato {
         Formato::Rt => store.pagamenti().get_rpt(dom, iuv, ccp).await?,
-        Formato::PaSendRt => attivazione(store, dom, iuv, ccp).await?,
+        Formato::PaSendRt | Formato::BizEvents => attivazione(store, dom, iuv, ccp).await?,
     };
     let Some(rpt) = rpt else {
         store
@@ -124,4 +124,35 @@ async fn attivazione(
         Err(e) => return Err(e),
     }
     store.pagamenti().attivazione_nuovo_modello(dom, iuv).await
+}
+
+/// What a receipt recovery job names: the ente, the IUV and the IUR (the receiptId).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct ChiaveRicevuta {
+    pub id_dominio: String,
+    pub iuv: String,
+    pub iur: String,
+}
+
+/// Enqueues the recovery of the receipt of (`dom`, `iuv`, `iur`) from Biz Events.
+pub async fn accoda_recupero(
+    store: &Store,
+    dom: &str,
+    iuv: &str,
+    iur: &str,
+) -> Result<i64, StoreError> {
+    let payload = serde_json::to_string(&ChiaveRicevuta {
+        id_dominio: dom.to_owned(),
+        iuv: iuv.to_owned(),
+        iur: iur.to_owned(),
+    })
+    .unwrap_or_default();
+    store
+        .outbox()
+        .enqueue_payload(
+            crate::model::TipoJob::RecuperoRicevuta.as_str(),
+            None,
+            &payload,
+        )
+        .await
 }

@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(raw))
         .routes(routes!(reinvia_email))
         .routes(routes!(richiedi_copia))
+        .routes(routes!(recupera_ricevuta))
 }
 
 /// Sends the receipt email again (a positive RT only).
@@ -76,6 +77,40 @@ async fn richiedi_copia(
             Some(rpt.id),
             "{}",
         )
+        .await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(Accodato { job })))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ChiaveRicevuta {
+    pub id_dominio: String,
+    pub iuv: String,
+    /// The IUR the reporting flow gives: for the new model, the receiptId.
+    pub iur: String,
+}
+
+/// Asks Biz Events for a new-model receipt that never came (as the gateway does on its own
+/// for every payment a reporting flow reports without its receipt); applied like a
+/// paSendRT when found. 409 without `biz_events.url`.
+#[utoipa::path(post, path = "/api/v1/rt/recupera-ricevuta", tag = "rt", request_body = ChiaveRicevuta,
+    responses((status = 202, body = Accodato), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn recupera_ricevuta(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(k): Json<ChiaveRicevuta>,
+) -> Result<(axum::http::StatusCode, Json<Accodato>), ApiError> {
+    caller.scope(&k.id_dominio)?;
+    if s.config.biz_events.url.is_none() {
+        return Err(ApiError::Conflict(
+            "biz_events.url non configurato: nessun servizio a cui chiedere".into(),
+        ));
+    }
+    crate::model::Iuv::parse(&k.iuv).map_err(|e| ApiError::Validation(format!("iuv: {e}")))?;
+    if k.iur.is_empty() || k.iur.len() > 35 {
+        return Err(ApiError::Validation("iur: da 1 a 35 caratteri".into()));
+    }
+    s.store.registro().get_ente(&k.id_dominio).await?;
+    let job = crate::pagamenti::ricevute::accoda_recupero(&s.store, &k.id_dominio, &k.iuv, &k.iur)
         .await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(Accodato { job })))
 }

@@ -184,6 +184,12 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     config.checkout.ca = None;
     config.checkout.subscription_key = Some("demo-checkout-subscription-key".into());
     config.checkout.enti_wisp = vec![COMUNE.into(), ASL.into()];
+    // Receipts that never came are asked of the simulator's Biz Events.
+    config.biz_events.url = Some(format!(
+        "http://{}/bizevents/service/v1",
+        checkout_l.local_addr()?
+    ));
+    config.biz_events.subscription_key = Some("demo-biz-events-subscription-key".into());
     config.outbox.poll_ms = 100;
     config.outbox.flussi_every_minutes = 0;
     let app = Application::build(config.clone()).await?;
@@ -586,6 +592,33 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         "",
     );
 
+    // 6d. A new-model receipt lost on the way: the position stays in payment until day
+    // X+1, when its flow reports it and the gateway asks Biz Events for it.
+    sim.faults.lock().expect("lock").lose_rt = true;
+    let perso = dovuto(
+        &store,
+        COMUNE,
+        "AVVISO-NM-PERSO",
+        "TARI",
+        "27.00",
+        later,
+        "luca.bruni@example.it",
+        None,
+    )
+    .await?;
+    let r = sim
+        .psp_paga_avviso_nuovo_modello(COMUNE, &avviso(&perso))
+        .await;
+    sim.faults.lock().expect("lock").lose_rt = false;
+    let in_attesa =
+        stato(&store, COMUNE, "AVVISO-NM-PERSO").await == Some(StatoDovuto::PagamentoIniziato);
+    let ricevuta_persa = r.as_ref().ok().map(|(_, id)| id.clone());
+    c.record(
+        "nuovo modello: ricevuta persa, posizione in attesa",
+        r.is_ok() && in_attesa,
+        esito_nm(&r),
+    );
+
     // 7. A lost RT, recovered with nodoChiediStatoRPT + nodoChiediCopiaRT.
     sim.faults.lock().expect("lock").lose_rt = true;
     let lost = dovuto(
@@ -698,6 +731,16 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         ok && acquisiti == flussi && flussi > 0,
         format!("{flussi} generati, {acquisiti} acquisiti"),
     );
+    // The lost receipt, reported by its flow, recovered from Biz Events and applied.
+    let ok = ricevuta_persa.is_some() && paid(&[(COMUNE, "AVVISO-NM-PERSO")]).await;
+    c.record(
+        "nuovo modello: ricevuta persa recuperata da Biz Events (riportata dal flusso)",
+        ok,
+        "",
+    );
+    if let Some(id) = ricevuta_persa {
+        nuovo_modello.push((COMUNE, id));
+    }
     // The treasurer's journal of the same money, with one transfer missing and one line
     // that matches nothing (what reconciliation must flag).
     {
@@ -803,7 +846,7 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
     }
     c.record(
         "nuovo modello: ricevute riconciliate con i flussi",
-        riconciliate == nuovo_modello.len() && riconciliate == 6,
+        riconciliate == nuovo_modello.len() && riconciliate == 7,
         format!("{riconciliate} di {}", nuovo_modello.len()),
     );
     let attesi = [

@@ -1,6 +1,7 @@
 //! The FdR service (organizations API v1): the day's reporting flows, published as
-//! revision 1, listed and read page by page as pagoPA's FdR serves them. Every call needs
-//! an `Ocp-Apim-Subscription-Key`, as at pagoPA.
+//! revision 1, listed and read page by page as pagoPA's FdR serves them; and Biz Events
+//! (v1), the receipts the PSP issued, each by ente, IUR and IUV. Every call needs an
+//! `Ocp-Apim-Subscription-Key`, as at pagoPA.
 
 use super::Simulator;
 use crate::fdr_client::modello::{FlussoPubblicato, Metadata, Pagina, da_flusso};
@@ -96,6 +97,32 @@ pub(super) async fn flusso(
             Json(da_flusso(&f, 1, &published).0).into_response()
         }
         _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Biz Events: a receipt the PSP issued, by ente, IUR (the receiptId) and IUV.
+pub(super) async fn ricevuta_biz(
+    State(s): State<Simulator>,
+    Path((org, iur, iuv)): Path<(String, String, String)>,
+    h: HeaderMap,
+) -> Response {
+    if let Err(r) = autorizzata(&h) {
+        return r;
+    }
+    let raw = s
+        .state
+        .lock()
+        .expect("lock")
+        .ricevute
+        .get(&(org, iuv, iur))
+        .map(|(raw, _)| raw.clone());
+    let receipt = raw.and_then(|raw| {
+        let env = crate::soap::read_envelope(&raw, crate::xml::Limits::MESSAGE).ok()?;
+        crate::soap::new_model::PaSendRTReq::parse(env.body.xml).ok()
+    });
+    match receipt {
+        Some(r) => Json(crate::dominio::nuovo_modello::come_biz_events(&r.receipt)).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

@@ -177,6 +177,10 @@ impl Simulator {
                 axum::routing::post(checkout_pagopa::paga),
             )
             .route(
+                "/bizevents/service/v1/organizations/{org}/receipts/{iur}/paymentoptions/{iuv}",
+                axum::routing::get(fdr::ricevuta_biz),
+            )
+            .route(
                 "/fdr-org/service/v1/organizations/{org}/fdrs",
                 axum::routing::get(fdr::elenco),
             )

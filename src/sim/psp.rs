@@ -286,6 +286,9 @@ impl Simulator {
             .map(|t| t.fiscal_code_pa.clone())
             .collect();
         enti.dedup();
+        // Receipts lost on the way (a fault): kept here, so the flows report them and Biz
+        // Events has them, but never delivered.
+        let perse = self.faults.lock().expect("lock").lose_rt;
         for ente in enti {
             let body = PaSendRTReq {
                 id_pa: ente.clone(),
@@ -294,8 +297,8 @@ impl Simulator {
                 receipt: receipt.clone(),
             }
             .write_v2();
-            let mut consegnata = false;
-            for attempt in 1..=5u32 {
+            let mut consegnata = perse;
+            for attempt in (1..=5u32).filter(|_| !perse) {
                 match self
                     .gateway
                     .call("paSendRTV2", None, &body, key(&ente))

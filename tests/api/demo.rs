@@ -70,9 +70,10 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
     let (mut rpts, mut rts, mut flussi) = (Vec::new(), Vec::new(), Vec::new());
     let mut ops = std::collections::BTreeSet::new();
     let mut nuovo_modello = Vec::new();
-    let (checkout_api, fdr_api) = (
+    let (checkout_api, fdr_api, biz_api) = (
         document("checkout_v2.json"),
         document("fdr_organization.json"),
+        document("biz_events.json"),
     );
     // FdR REST exchanges (JSON): each flow's header with its pages of payments.
     let mut fdr: BTreeMap<String, (Option<String>, Vec<String>)> = BTreeMap::new();
@@ -87,6 +88,14 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
             continue; // an exchange that got no answer
         }
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        if file.contains("-bizRicevuta-") {
+            ops.insert("bizRicevuta".to_owned());
+            if file.ends_with("-response.xml") {
+                let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                assert_conforms(&biz_api, "CtReceiptModelResponse", &json);
+            }
+            continue;
+        }
         if file.contains("-checkoutCarts-") {
             ops.insert("checkoutCarts".to_owned());
             if file.ends_with("-request.xml") {
@@ -195,6 +204,7 @@ fn demo_passes_every_check_and_its_journal_validates_against_the_official_schema
         "fdrFlusso",
         "fdrPagamenti",
         "checkoutCarts",
+        "bizRicevuta",
     ] {
         assert!(ops.contains(op), "{op} missing from the journal: {ops:?}");
     }

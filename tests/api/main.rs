@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accertamenti;
+mod bizevents;
 mod carrello;
 mod checkout;
 mod cli;

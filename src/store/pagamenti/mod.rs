@@ -131,6 +131,10 @@ impl Pagamenti<'_> {
     pub async fn resend_rpt(&self, rpt_id: i64) -> StoreResult<bool> {
         dispatch!(self.0, |q, p| q::resend_rpt(p, rpt_id, now()).await)
     }
+    /// Whether a receipt of (IUV, IUR) is held (see the query).
+    pub async fn ricevuta_nota(&self, dom: &str, iuv: &str, iur: &str) -> StoreResult<bool> {
+        dispatch!(self.0, |q, p| q::ricevuta_nota(p, dom, iuv, iur).await)
+    }
     pub async fn rt_per_iuv(&self, dom: &str, iuv: &str) -> StoreResult<Option<(i64, Vec<u8>)>> {
         dispatch!(self.0, |q, p| q::rt_per_iuv(p, dom, iuv).await)
     }
