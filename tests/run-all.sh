@@ -44,3 +44,5 @@ echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --all-targets --locked
 echo "== schemathesis (REST API against its OpenAPI document)"
 tests/schemathesis.sh "$CARGO_TARGET_DIR/debug/pagopa-gateway"
+echo "== zeep (the new model from a SOAP client built on paForNode.wsdl)"
+tests/zeep.sh "$CARGO_TARGET_DIR/debug/pagopa-gateway"

@@ -2,7 +2,8 @@
 //! paVerifyPaymentNotice → paGetPaymentV2 → paSendRTV2, for one ente and for a
 //! multi-beneficiary position (one receipt to each ente), on both backends. Every answer is
 //! validated against paForNode.xsd; the receipt is kept byte for byte, the dovuto paid, the
-//! e-mail delivered to a real SMTP listener, the transfers staged for reconciliation.
+//! e-mail delivered to a real SMTP listener, the transfers staged for reconciliation and met
+//! by each ente's reporting flow.
 
 use crate::fakes::*;
 use crate::helpers::*;
@@ -320,6 +321,96 @@ async fn a_multi_beneficiary_position_pays_each_ente_on_its_own_account(backend:
         .await
         .unwrap();
     assert_eq!(rows.len(), 2, "no anomaly on either share");
+    // Day X+1: each ente's reporting flow reports its transfer (IUR = receiptId, index =
+    // idTransfer); receipt and flow meet in each ente's reconciliation.
+    for (ente, indice, cents) in [(A, 1u8, 7_000i64), (B, 2, 3_000)] {
+        let iuf = format!("2026-12-05BCITITMM-{ente}");
+        let (s, _, b) = app
+            .raw(
+                axum::http::Method::POST,
+                &format!("/api/v1/enti/{ente}/flussi"),
+                Some(ADMIN),
+                "application/xml",
+                flusso(&iuf, ente, &iuv, "token-multi", indice, cents),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+        let (_, r) = app
+            .get(
+                &format!("/api/v1/enti/{ente}/riconciliazione?per_page=50"),
+                ADMIN,
+            )
+            .await;
+        let riga = r["righe"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["iur"] == "token-multi")
+            .unwrap_or_else(|| panic!("{r}"))
+            .clone();
+        assert_eq!(
+            (
+                riga["iuf"].as_str(),
+                riga["indice"].as_i64(),
+                riga["importo_pagato_cents"].as_i64(),
+                riga["importo_rendicontato_cents"].as_i64()
+            ),
+            (
+                Some(iuf.as_str()),
+                Some(i64::from(indice)),
+                Some(cents),
+                Some(cents)
+            ),
+            "{riga}"
+        );
+        assert!(
+            riga["codici"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == "RT_IUF"),
+            "{riga}"
+        );
+    }
+}
+
+/// A reporting flow of one payment, as a PSP reports a new-model transfer.
+fn flusso(iuf: &str, ente: &str, iuv: &str, iur: &str, indice: u8, cents: i64) -> Vec<u8> {
+    use pagopa_gateway::model::Iuv;
+    use pagopa_gateway::model::flusso::*;
+    use pagopa_gateway::model::rpt::{DataOra, IdentificativoUnivoco};
+    let ist = |t: &str, c: &str| Istituto {
+        identificativo: IdentificativoUnivoco {
+            tipo: t.into(),
+            codice: c.into(),
+        },
+        denominazione: None,
+    };
+    let day = time::Date::from_calendar_date(2026, time::Month::December, 5).unwrap();
+    FlussoRiversamento {
+        testata: TestataFlusso {
+            versione_oggetto: "1.0".into(),
+            identificativo_flusso: iuf.into(),
+            data_ora_flusso: DataOra::parse("2026-12-05T07:00:00").unwrap(),
+            identificativo_univoco_regolamento: format!("TRN-{ente}"),
+            data_regolamento: day,
+            istituto_mittente: ist("B", "BCITITMM"),
+            codice_bic_banca_di_riversamento: None,
+            istituto_ricevente: ist("G", ente),
+            numero_totale_pagamenti: 1,
+            importo_totale_pagamenti: Importo::from_cents(cents).unwrap(),
+        },
+        pagamenti: vec![PagamentoFlusso {
+            iuv: Iuv::parse(iuv).unwrap(),
+            iur: iur.into(),
+            indice: Some(indice),
+            importo: Importo::from_cents(cents).unwrap(),
+            codice_esito: 0,
+            data_esito: day,
+        }],
+    }
+    .to_xml()
+    .into_bytes()
 }
 
 #[tokio::test]
