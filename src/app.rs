@@ -266,6 +266,7 @@ impl Application {
             limiter: Arc::new(tokio::sync::Semaphore::new(max_in_flight)),
             cache: self.state.cache.clone(),
             deadline: Duration::from_millis(self.state.config.pa_soap.deadline_ms),
+            servizi: Arc::new(self.state.config.pa_soap.servizi.clone()),
         });
         // Behind a TLS-terminating proxy: the same endpoint, trusted only from the proxies.
         let proxy = self.proxy.map(|listener| {

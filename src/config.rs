@@ -245,6 +245,19 @@ pub struct PaSoapConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Header in which the proxy passes the verified client certificate subject.
     pub client_subject_header: String,
+    /// The pagoPA service catalogue entries answered by paDemandPaymentNotice (a payment the
+    /// payer starts at a PSP): each `id_servizio` (5 characters) of `id_dominio` creates a
+    /// dovuto of `tipo_dovuto`, which must allow spontaneous payment and have a fixed amount.
+    pub servizi: Vec<ServizioConfig>,
+}
+
+/// One service of the catalogue (`pa_soap.servizi`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServizioConfig {
+    pub id_servizio: String,
+    pub id_dominio: String,
+    pub tipo_dovuto: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -317,6 +330,7 @@ impl Default for Config {
                 proxy_listen: None,
                 trusted_proxies: Vec::new(),
                 client_subject_header: "x-ssl-client-s-dn".into(),
+                servizi: Vec::new(),
             },
             intermediario: IntermediarioConfig {
                 // A syntactically valid fiscal code, for development only.

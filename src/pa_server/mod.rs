@@ -20,7 +20,8 @@ pub(crate) mod verifica;
 
 use crate::model::NumeroAvviso;
 use crate::soap::new_model::{
-    Outcome, PaGetPaymentRes, PaSendRTRes, PaVerifyPaymentNoticeRes, QrCode,
+    Outcome, PaDemandPaymentNoticeRes, PaGetPaymentRes, PaSendRTRes, PaVerifyPaymentNoticeRes,
+    QrCode,
 };
 use crate::soap::sanp2::{Esito, EsitoPaa, EsitoPaaInviaRT, IntestazionePPT};
 use crate::soap::{
@@ -65,6 +66,8 @@ pub struct PaState {
     pub cache: std::sync::Arc<crate::store::cache::RegistryCache>,
     /// Past this, a request is answered PAA_SYSTEM_ERROR (`pa_soap.deadline_ms`).
     pub deadline: std::time::Duration,
+    /// The service catalogue paDemandPaymentNotice answers (`pa_soap.servizi`).
+    pub servizi: std::sync::Arc<Vec<crate::config::ServizioConfig>>,
 }
 
 pub fn router(state: PaState) -> Router {
@@ -209,6 +212,7 @@ enum Operazione {
     GetPaymentV2,
     SendRt,
     SendRtV2,
+    DemandPaymentNotice,
 }
 
 impl Operazione {
@@ -222,6 +226,9 @@ impl Operazione {
             "paGetPaymentV2Request" | "paGetPaymentV2" => Some(Self::GetPaymentV2),
             "paSendRTReq" | "paSendRT" => Some(Self::SendRt),
             "paSendRTV2Request" | "paSendRTV2" => Some(Self::SendRtV2),
+            "paDemandPaymentNoticeRequest" | "paDemandPaymentNotice" => {
+                Some(Self::DemandPaymentNotice)
+            }
             _ => None,
         }
     }
@@ -235,6 +242,7 @@ impl Operazione {
             Self::GetPaymentV2 => "paGetPaymentV2",
             Self::SendRt => "paSendRT",
             Self::SendRtV2 => "paSendRTV2",
+            Self::DemandPaymentNotice => "paDemandPaymentNotice",
         }
     }
     /// paForNode: who calls for whom is in the body, not in an intestazionePPT header.
@@ -274,6 +282,7 @@ impl Operazione {
                     r.write_v2()
                 }
             }
+            Self::DemandPaymentNotice => PaDemandPaymentNoticeRes::ko(fault).write(),
             Self::SendRt | Self::SendRtV2 => {
                 let r = PaSendRTRes {
                     outcome: Outcome::KO,
@@ -334,6 +343,10 @@ fn new_model_header(body: &str, element: &str) -> Result<IntestazionePPT, FaultB
             (qr.fiscal_code, avviso.iuv().to_string(), String::new())
         }
         (None, Some(rc)) => (r.id_pa, rc.creditor_reference_id, rc.receipt_id),
+        // paDemandPaymentNotice: the position does not exist yet.
+        (None, None) if element.starts_with("paDemandPaymentNotice") => {
+            (r.id_pa, String::new(), String::new())
+        }
         (None, None) => {
             return Err(FaultBean::new(
                 FaultCode::PaaSintassiXsd,
@@ -519,6 +532,9 @@ async fn handle(
                 Operazione::GetPaymentV2 => nuovo_modello::get_payment(s, &req, true).await,
                 Operazione::SendRt => nuovo_modello::send_rt(s, &req, false).await,
                 Operazione::SendRtV2 => nuovo_modello::send_rt(s, &req, true).await,
+                Operazione::DemandPaymentNotice => {
+                    nuovo_modello::demand_payment_notice(s, &req).await
+                }
             }
         }
         .await;

@@ -1,4 +1,5 @@
-//! paGetPayment(V2) and paSendRT(V2): a notice paid at a PSP through the new model.
+//! paGetPayment(V2), paSendRT(V2) and paDemandPaymentNotice: a notice paid at a PSP through
+//! the new model, and one the payer starts there.
 //!
 //! paGetPayment prices the position as a verification does (late-notice policy included),
 //! answers its data with the transferList (for a multi-beneficiary position the secondary
@@ -23,7 +24,9 @@ use crate::model::{Importo, NumeroAvviso, StatoRpt};
 use crate::pagamenti::ricevute::{ErroreRt, elabora};
 use crate::pagamenti::{NonQuotabile, Quota};
 use crate::soap::new_model::{
-    Outcome, PaGetPaymentReq, PaGetPaymentRes, PaSendRTReq, PaSendRTRes, PaymentPA, TransferList,
+    DatiServizio, Outcome, PaDemandPaymentNoticeReq, PaDemandPaymentNoticeRes, PaGetPaymentReq,
+    PaGetPaymentRes, PaSendRTReq, PaSendRTRes, PaymentList, PaymentOptionDescription, PaymentPA,
+    QrCode, TransferList,
 };
 use crate::soap::{FaultBean, FaultCode};
 use crate::store::{NuovaRpt, RtStored, StoreError};
@@ -181,6 +184,102 @@ fn parte(q: &Quota) -> nm::Quota<'_> {
         dati_specifici_riscossione: q.dovuto.dati_specifici_riscossione.as_str(),
         importo: q.prezzo.importo,
     }
+}
+
+/// paDemandPaymentNotice: a payment the payer starts at a PSP for a service of the ente's
+/// catalogue (`pa_soap.servizi`). The service names a tipo dovuto that allows spontaneous
+/// payment at a fixed amount; the payer comes from the service's document. A dovuto is
+/// created with its notice, which the answer gives with its one payment option; the PSP
+/// then pays it as any notice (paGetPayment, paSendRT). There is no protocol key: each
+/// request is a new notice.
+pub(super) async fn demand_payment_notice(
+    s: &super::PaState,
+    req: &Richiesta<'_>,
+) -> Result<String, FaultBean> {
+    let dom = req.header.id_dominio.as_str();
+    let msg = PaDemandPaymentNoticeReq::parse(req.body).map_err(|e| e.fault(true, dom))?;
+    let semantica = |why: String| FaultBean::new(FaultCode::PaaSemantica, dom, Some(why));
+    let system = |e: StoreError| {
+        tracing::error!(error = %e, "paDemandPaymentNotice: store error");
+        FaultBean::new(FaultCode::PaaSystemError, dom, None)
+    };
+    let servizio = s
+        .servizi
+        .iter()
+        .find(|x| x.id_servizio == msg.id_servizio && x.id_dominio == dom)
+        .ok_or_else(|| {
+            semantica(format!(
+                "servizio {} non offerto dall'ente",
+                msg.id_servizio
+            ))
+        })?;
+    let dati = DatiServizio::parse(&msg.dati)
+        .map_err(|why| FaultBean::new(FaultCode::PaaSintassiXsd, dom, Some(why)))?;
+    let ente = s.store.registro().get_ente(dom).await.map_err(system)?;
+    let tipo = match s
+        .store
+        .registro()
+        .get_tipo_dovuto(dom, &servizio.tipo_dovuto)
+        .await
+    {
+        Ok(t) if t.attivo && t.spontaneo && t.importo_fisso.is_some() => t,
+        Ok(_) | Err(StoreError::NotFound) => {
+            return Err(semantica(format!(
+                "il tipo dovuto {} del servizio non ammette pagamenti spontanei a importo fisso",
+                servizio.tipo_dovuto
+            )));
+        }
+        Err(e) => return Err(system(e)),
+    };
+    let cf = dati.codice_fiscale.trim().to_uppercase();
+    let nuovo: crate::registry::NuovoDovuto = serde_json::from_value(serde_json::json!({
+        "iud": format!("PSP-{}", &uuid::Uuid::new_v4().simple().to_string()[..30]),
+        "tipo_dovuto": tipo.codice,
+        "pagatore": {
+            "tipo": if cf.len() == 11 { "G" } else { "F" },
+            "codice_fiscale": cf,
+            "anagrafica": testo(&dati.anagrafica, 70),
+            "email": dati.email,
+        },
+        "causale": testo(&tipo.descrizione, 140),
+    }))
+    .map_err(|e| semantica(e.to_string()))?;
+    let valido = nuovo
+        .resolve(&ente, &tipo)
+        .map_err(|r| semantica(format!("{r:?}")))?;
+    let d = s
+        .store
+        .dovuti()
+        .insert(&ente, &valido, "paDemandPaymentNotice")
+        .await
+        .map_err(system)?;
+    let avviso = d
+        .numero_avviso
+        .as_ref()
+        .ok_or_else(|| semantica("il dovuto creato non ha numero avviso".into()))?;
+    let descrizione = testo(&d.causale, 140);
+    Ok(PaDemandPaymentNoticeRes {
+        outcome: Outcome::OK,
+        fault: None,
+        qr_code: Some(QrCode {
+            fiscal_code: dom.to_owned(),
+            notice_number: avviso.to_string(),
+        }),
+        payment_list: Some(PaymentList {
+            option: PaymentOptionDescription {
+                amount: d.importo,
+                options: "EQ".into(),
+                due_date: d.data_scadenza.map(|x| x.to_string()),
+                detail_description: Some(descrizione.clone()),
+                all_ccp: false,
+            },
+        }),
+        payment_description: Some(descrizione),
+        fiscal_code_pa: Some(dom.to_owned()),
+        company_name: Some(testo(&ente.denominazione, 140)),
+        office_name: None,
+    }
+    .write())
 }
 
 fn fault(dom: &str, iuv: &str, receipt_id: &str, e: ErroreRt) -> FaultBean {

@@ -216,6 +216,21 @@ pub struct PaymentList {
     pub option: PaymentOptionDescription,
 }
 
+impl PaymentList {
+    fn write(&self, w: &mut Writer) {
+        let o = &self.option;
+        w.open("paymentList")
+            .open("paymentOptionDescription")
+            .leaf("amount", &o.amount.to_string())
+            .leaf("options", &o.options)
+            .leaf_opt("dueDate", o.due_date.as_deref())
+            .leaf_opt("detailDescription", o.detail_description.as_deref())
+            .leaf("allCCP", if o.all_ccp { "true" } else { "false" })
+            .close("paymentOptionDescription")
+            .close("paymentList");
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PaVerifyPaymentNoticeRes {
     pub outcome: Outcome,
@@ -242,22 +257,166 @@ impl PaVerifyPaymentNoticeRes {
         open(&mut w, "paVerifyPaymentNoticeRes");
         write_outcome_fault(&mut w, self.outcome, &self.fault);
         if let Some(p) = &self.payment_list {
-            let o = &p.option;
-            w.open("paymentList")
-                .open("paymentOptionDescription")
-                .leaf("amount", &o.amount.to_string())
-                .leaf("options", &o.options)
-                .leaf_opt("dueDate", o.due_date.as_deref())
-                .leaf_opt("detailDescription", o.detail_description.as_deref())
-                .leaf("allCCP", if o.all_ccp { "true" } else { "false" })
-                .close("paymentOptionDescription")
-                .close("paymentList");
+            p.write(&mut w);
         }
         w.leaf_opt("paymentDescription", self.payment_description.as_deref())
             .leaf_opt("fiscalCodePA", self.fiscal_code_pa.as_deref())
             .leaf_opt("companyName", self.company_name.as_deref())
             .leaf_opt("officeName", self.office_name.as_deref())
             .close(&pafn("paVerifyPaymentNoticeRes"));
+        w.finish()
+    }
+}
+
+/// paDemandPaymentNoticeRequest: a payment the payer starts at a PSP, for a service of the
+/// ente's catalogue; `dati` is the service's own document, base64 as received.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PaDemandPaymentNoticeReq {
+    #[serde(rename = "idPA")]
+    pub id_pa: String,
+    #[serde(rename = "idBrokerPA")]
+    pub id_broker_pa: String,
+    #[serde(rename = "idStation")]
+    pub id_station: String,
+    #[serde(rename = "idServizio")]
+    pub id_servizio: String,
+    #[serde(rename = "idSoggettoServizio")]
+    pub id_soggetto_servizio: String,
+    #[serde(rename = "datiSpecificiServizioRequest")]
+    pub dati: String,
+}
+
+impl PaDemandPaymentNoticeReq {
+    pub fn parse(xml: &str) -> Result<Self, SoapError> {
+        de("paDemandPaymentNoticeRequest", xml)
+    }
+    pub fn write(&self) -> String {
+        let mut w = Writer::new();
+        open(&mut w, "paDemandPaymentNoticeRequest")
+            .leaf("idPA", &self.id_pa)
+            .leaf("idBrokerPA", &self.id_broker_pa)
+            .leaf("idStation", &self.id_station)
+            .leaf("idServizio", &self.id_servizio)
+            .leaf("idSoggettoServizio", &self.id_soggetto_servizio)
+            .leaf("datiSpecificiServizioRequest", &self.dati)
+            .close(&pafn("paDemandPaymentNoticeRequest"));
+        w.finish()
+    }
+}
+
+/// Who pays, read from a service's `datiSpecificiServizioRequest` (base64 of an XML
+/// document): the first `codiceFiscale` (or `codiceIdentificativoUnivoco`,
+/// `entityUniqueIdentifierValue`), `anagrafica` (or `denominazione`, `fullName`) and
+/// `email` (or `e-mail`) elements, in any namespace. Catalogue services each have their own
+/// schema; these are the names they use for the payer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatiServizio {
+    pub codice_fiscale: String,
+    pub anagrafica: String,
+    pub email: Option<String>,
+}
+
+impl DatiServizio {
+    pub fn parse(base64: &str) -> Result<Self, String> {
+        use base64::Engine;
+        let b64 = base64.trim();
+        // Decoded, at most the SOAP message limit.
+        if b64.len() / 4 * 3 > crate::xml::Limits::MESSAGE.max_bytes {
+            return Err("datiSpecificiServizioRequest troppo grande".into());
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_bytes())
+            .map_err(|e| format!("datiSpecificiServizioRequest non è base64: {e}"))?;
+        let text = crate::xml::guard(&bytes, crate::xml::Limits::MESSAGE)
+            .map_err(|e| format!("datiSpecificiServizioRequest: {e}"))?;
+        let mut r = quick_xml::Reader::from_str(text);
+        let (mut cf, mut nome, mut email) = (None, None, None);
+        let mut current = String::new();
+        loop {
+            match r.read_event() {
+                Ok(quick_xml::events::Event::Start(e)) => {
+                    current = e.local_name().as_ref().to_owned();
+                }
+                Ok(quick_xml::events::Event::Text(t)) => {
+                    let v = t.xml10_content().trim().to_owned();
+                    if v.is_empty() {
+                        continue;
+                    }
+                    let slot = match current.as_str() {
+                        "codiceFiscale"
+                        | "codiceIdentificativoUnivoco"
+                        | "entityUniqueIdentifierValue" => &mut cf,
+                        "anagrafica" | "denominazione" | "fullName" => &mut nome,
+                        "email" | "e-mail" => &mut email,
+                        _ => continue,
+                    };
+                    slot.get_or_insert(v);
+                }
+                Ok(quick_xml::events::Event::End(_)) => current.clear(),
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => return Err(format!("datiSpecificiServizioRequest: {e}")),
+            }
+        }
+        Ok(DatiServizio {
+            codice_fiscale: cf.ok_or("datiSpecificiServizioRequest senza codice fiscale")?,
+            anagrafica: nome.ok_or("datiSpecificiServizioRequest senza anagrafica")?,
+            email,
+        })
+    }
+}
+
+/// paDemandPaymentNoticeResponse: the notice created, with its one payment option.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PaDemandPaymentNoticeRes {
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub fault: Option<FaultBean>,
+    #[serde(rename = "qrCode", default)]
+    pub qr_code: Option<QrCode>,
+    #[serde(rename = "paymentList", default)]
+    pub payment_list: Option<PaymentList>,
+    #[serde(rename = "paymentDescription", default)]
+    pub payment_description: Option<String>,
+    #[serde(rename = "fiscalCodePA", default)]
+    pub fiscal_code_pa: Option<String>,
+    #[serde(rename = "companyName", default)]
+    pub company_name: Option<String>,
+    #[serde(rename = "officeName", default)]
+    pub office_name: Option<String>,
+}
+
+impl PaDemandPaymentNoticeRes {
+    pub fn ko(fault: FaultBean) -> Self {
+        PaDemandPaymentNoticeRes {
+            outcome: Outcome::KO,
+            fault: Some(fault),
+            qr_code: None,
+            payment_list: None,
+            payment_description: None,
+            fiscal_code_pa: None,
+            company_name: None,
+            office_name: None,
+        }
+    }
+    pub fn parse(xml: &str) -> Result<Self, SoapError> {
+        de("paDemandPaymentNoticeResponse", xml)
+    }
+    pub fn write(&self) -> String {
+        let mut w = Writer::new();
+        open(&mut w, "paDemandPaymentNoticeResponse");
+        write_outcome_fault(&mut w, self.outcome, &self.fault);
+        if let Some(q) = &self.qr_code {
+            q.write(&mut w);
+        }
+        if let Some(p) = &self.payment_list {
+            p.write(&mut w);
+        }
+        w.leaf_opt("paymentDescription", self.payment_description.as_deref())
+            .leaf_opt("fiscalCodePA", self.fiscal_code_pa.as_deref())
+            .leaf_opt("companyName", self.company_name.as_deref())
+            .leaf_opt("officeName", self.office_name.as_deref())
+            .close(&pafn("paDemandPaymentNoticeResponse"));
         w.finish()
     }
 }

@@ -11,8 +11,8 @@ use crate::xsd::{assert_valid, new_model_xsd};
 use axum::http::StatusCode;
 use pagopa_gateway::model::{Importo, StatoDovuto};
 use pagopa_gateway::soap::new_model::{
-    Outcome, PaGetPaymentReq, PaGetPaymentRes, PaSendRTReq, PaSendRTRes, QrCode, Receipt, Subject,
-    Transfer, TransferList, UniqueIdentifier,
+    Outcome, PaDemandPaymentNoticeReq, PaDemandPaymentNoticeRes, PaGetPaymentReq, PaGetPaymentRes,
+    PaSendRTReq, PaSendRTRes, QrCode, Receipt, Subject, Transfer, TransferList, UniqueIdentifier,
 };
 use pagopa_gateway::soap::{read_envelope, write_envelope};
 use pagopa_gateway::xml::Limits;
@@ -524,4 +524,100 @@ async fn version_one_stand_in_and_bad_receipts_sqlite() {
 #[tokio::test]
 async fn version_one_stand_in_and_bad_receipts_postgres() {
     version_one_stand_in_and_bad_receipts(Backend::Postgres).await
+}
+
+async fn a_payment_started_at_a_psp_creates_its_notice_and_is_paid(backend: Backend) {
+    let mut app = TestApp::spawn_with(backend, |c| {
+        c.pa_soap.servizi = vec![pagopa_gateway::config::ServizioConfig {
+            id_servizio: "00042".into(),
+            id_dominio: A.into(),
+            tipo_dovuto: "CERT".into(),
+        }];
+    })
+    .await;
+    app.seed_ente(A, "c_a", 1).await;
+    let mut tipo = tipo_json("CERT");
+    tipo["descrizione"] = "Diritti di segreteria".into();
+    tipo["spontaneo"] = true.into();
+    tipo["importo_fisso"] = "16.00".into();
+    let (s, b) = app
+        .post(&format!("/api/v1/enti/{A}/tipi-dovuto"), ADMIN, tipo)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    app.start();
+    let i = &app.config.intermediario;
+    let demand = |servizio: &str, dati: &str| PaDemandPaymentNoticeReq {
+        id_pa: A.into(),
+        id_broker_pa: i.id_intermediario_pa.clone(),
+        id_station: i.id_stazione.clone(),
+        id_servizio: servizio.into(),
+        id_soggetto_servizio: "00001".into(),
+        dati: dati.into(),
+    };
+    use base64::Engine;
+    let dati = base64::engine::general_purpose::STANDARD.encode(
+        "<ds:datiSpecificiServizio xmlns:ds=\"urn:example:servizio\"><ds:codiceFiscale>RSSMRA85T10A562S</ds:codiceFiscale>\
+         <ds:anagrafica>Mario Rossi</ds:anagrafica><ds:email>mario@example.org</ds:email></ds:datiSpecificiServizio>",
+    );
+    let ask = async |req: PaDemandPaymentNoticeReq| {
+        let (name, xml) = call(&app, "paDemandPaymentNotice", &req.write()).await;
+        assert_eq!(name, "paDemandPaymentNoticeResponse");
+        PaDemandPaymentNoticeRes::parse(&xml).unwrap()
+    };
+    let r = ask(demand("00042", &dati)).await;
+    assert_eq!(fault_code(r.outcome, &r.fault), "OK", "{r:?}");
+    let notice = r.qr_code.unwrap().notice_number;
+    assert_eq!(r.payment_list.unwrap().option.amount.to_string(), "16.00");
+    assert_eq!(
+        r.payment_description.as_deref(),
+        Some("Diritti di segreteria")
+    );
+    // The notice it made is a position like any other: activated and paid.
+    let g = get_payment(&app, &notice, true).await;
+    assert_eq!(fault_code(g.outcome, &g.fault), "OK", "{g:?}");
+    let data = g.data.unwrap();
+    assert_eq!(data.debtor.unique_identifier.value, "RSSMRA85T10A562S");
+    let iuv = data.creditor_reference_id.clone();
+    let s = send_rt(
+        &app,
+        &receipt(
+            &app,
+            A,
+            "tok-demand",
+            &notice,
+            &iuv,
+            &data.transfer_list.transfers,
+        ),
+    )
+    .await;
+    assert_eq!(fault_code(s.outcome, &s.fault), "OK", "{s:?}");
+    let d = app
+        .store()
+        .dovuti()
+        .get_by_iuv(A, &iuv)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (d.stato, d.importo.to_string().as_str()),
+        (StatoDovuto::Pagato, "16.00")
+    );
+    // A service the ente does not offer, a document that is not base64, one without payer.
+    let r = ask(demand("00099", &dati)).await;
+    assert_eq!(fault_code(r.outcome, &r.fault), "PAA_SEMANTICA");
+    let r = ask(demand("00042", "non base64!")).await;
+    assert_eq!(fault_code(r.outcome, &r.fault), "PAA_SINTASSI_XSD");
+    let senza =
+        base64::engine::general_purpose::STANDARD.encode("<x><anagrafica>A</anagrafica></x>");
+    let r = ask(demand("00042", &senza)).await;
+    assert_eq!(fault_code(r.outcome, &r.fault), "PAA_SINTASSI_XSD");
+}
+
+#[tokio::test]
+async fn a_payment_started_at_a_psp_creates_its_notice_and_is_paid_sqlite() {
+    a_payment_started_at_a_psp_creates_its_notice_and_is_paid(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn a_payment_started_at_a_psp_creates_its_notice_and_is_paid_postgres() {
+    a_payment_started_at_a_psp_creates_its_notice_and_is_paid(Backend::Postgres).await
 }

@@ -440,6 +440,7 @@ both_backends!(overload_is_refused_at_once_with_paa_system_error, |app| {
         limiter: limiter.clone(),
         cache: Default::default(),
         deadline: std::time::Duration::from_secs(5),
+        servizi: Default::default(),
     });
     let call = |router: axum::Router, env: String| async move {
         let req = axum::http::Request::post("/pagamenti-psp")
