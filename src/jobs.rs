@@ -323,17 +323,9 @@ impl Dispatcher {
                     row.nota = Some(e.to_string());
                 }
             }
-            if row.stato != "ACQUISITO" {
+            if !self.conserva_flusso(dom, &row).await? {
                 segnalati += 1;
-                tracing::warn!(dom, id_flusso = %row.id_flusso, stato = row.stato, nota = ?row.nota, "reporting flow with a problem");
             }
-            metrics::counter!(FLOWS, "stato" => row.stato).increment(1);
-            self.store
-                .riconciliazione()
-                .insert_flusso(&row)
-                .await
-                .map_err(store_err)?;
-            self.pianifica_recuperi(dom, &row.pagamenti).await?;
             nuovi += 1;
         }
         Ok(Some(format!(
@@ -398,17 +390,9 @@ impl Dispatcher {
                     row.nota = Some(e.to_string());
                 }
             }
-            if row.stato != "ACQUISITO" {
+            if !self.conserva_flusso(dom, &row).await? {
                 segnalati += 1;
-                tracing::warn!(dom, id_flusso = %row.id_flusso, stato = row.stato, nota = ?row.nota, "FdR flow with a problem");
             }
-            metrics::counter!(FLOWS, "stato" => row.stato).increment(1);
-            self.store
-                .riconciliazione()
-                .insert_flusso(&row)
-                .await
-                .map_err(store_err)?;
-            self.pianifica_recuperi(dom, &row.pagamenti).await?;
             nuovi += 1;
         }
         Ok(Some(format!(
@@ -419,6 +403,27 @@ impl Dispatcher {
 }
 
 impl Dispatcher {
+    /// Stores a flow read from either source, counts it, and asks for the receipts it
+    /// reports that never came. `false` when the flow has a problem (logged).
+    async fn conserva_flusso(
+        &self,
+        dom: &str,
+        row: &crate::store::NuovoFlusso,
+    ) -> Result<bool, JobError> {
+        let ok = row.stato == "ACQUISITO";
+        if !ok {
+            tracing::warn!(dom, id_flusso = %row.id_flusso, stato = row.stato, nota = ?row.nota, "reporting flow with a problem");
+        }
+        metrics::counter!(FLOWS, "stato" => row.stato).increment(1);
+        self.store
+            .riconciliazione()
+            .insert_flusso(row)
+            .await
+            .map_err(store_err)?;
+        self.pianifica_recuperi(dom, &row.pagamenti).await?;
+        Ok(ok)
+    }
+
     /// After a flow is stored: each payment it reports as executed whose receipt never
     /// came (a paSendRT lost on the way) is asked of Biz Events. Nothing without
     /// `biz_events.url`.

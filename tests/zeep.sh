@@ -14,19 +14,8 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import zeep' 2>/dev/n
   "$venv/bin/pip" install -q "zeep>=4.2,<5"
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-work=$(mktemp -d)
-rest=$(free_port); soap=$(free_port)
-token="zeep-admin-token-$(date +%s%N)"
-(
-  cd "$work"
-  PAGOPA_GATEWAY_ADMIN_TOKEN="$token" PAGOPA_GATEWAY_REST__LISTEN="127.0.0.1:$rest" \
-  PAGOPA_GATEWAY_PA_SOAP__LISTEN="127.0.0.1:$soap" PAGOPA_GATEWAY_PA_SOAP__DEV_PKI_DIR="$work/certs" \
-  RUST_LOG=error exec "$bin" serve
-) > "$work/serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$rest/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+# shellcheck source=tests/lib/serve.sh
+source tests/lib/serve.sh
 
 api() { curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
 ente=80007580279

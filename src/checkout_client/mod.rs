@@ -1,17 +1,13 @@
 //! The Checkout client (pagoPA "Checkout - EC API" v2): `POST /carts` with 1–5 notices,
 //! answered with a 302 to pagoPA's payment page. The payer pays there; each notice then
 //! reaches the gateway as paVerifyPaymentNotice → paGetPayment → paSendRT, like a notice
-//! paid at a PSP. Bounded in time, journaled (`OUT`, operation `checkoutCarts`), with the
-//! `Ocp-Apim-Subscription-Key`.
+//! paid at a PSP. Through [`crate::http_esterno::Api`]: bounded, keyed, journaled (operation
+//! `checkoutCarts`).
 
+use crate::http_esterno::{Api, Risposta, Servizio, Voce};
 use crate::journal::Journal;
-use crate::store::JournalEntry;
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-pub const CALLS: &str = "pagopa_gateway_checkout_calls_total";
 
 /// CartRequestV2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,13 +64,9 @@ impl CheckoutError {
 }
 
 struct Inner {
-    carts: reqwest::Url,
+    api: Api,
     return_url: String,
     enti_wisp: Vec<String>,
-    http: reqwest::Client,
-    subscription_key: Option<String>,
-    timeout: Duration,
-    journal: Option<Journal>,
 }
 
 #[derive(Clone, Default)]
@@ -82,7 +74,7 @@ pub struct CheckoutClient {
     inner: Option<Arc<Inner>>,
 }
 
-/// The largest error body kept.
+/// The largest answer read (a 302, or a ProblemJson).
 const MAX_BODY: usize = 64 << 10;
 
 impl CheckoutClient {
@@ -94,18 +86,18 @@ impl CheckoutClient {
         let Some(url) = &k.url else {
             return Ok(Self::default());
         };
-        let carts = reqwest::Url::parse(&format!("{}/carts", url.trim_end_matches('/')))
-            .map_err(|e| anyhow::anyhow!("checkout.url: {e}"))?;
-        let http = crate::http_esterno::client(c, &carts, k.ca.as_deref(), "checkout")?;
+        let servizio = Servizio {
+            what: "checkout",
+            url,
+            ca: k.ca.as_deref(),
+            subscription_key: k.subscription_key.as_deref(),
+            timeout_ms: k.timeout_ms,
+        };
         Ok(CheckoutClient {
             inner: Some(Arc::new(Inner {
-                carts,
+                api: Api::new(c, &servizio, journal)?,
                 return_url: k.return_url.clone(),
                 enti_wisp: k.enti_wisp.clone(),
-                http,
-                subscription_key: k.subscription_key.clone(),
-                timeout: Duration::from_millis(k.timeout_ms),
-                journal,
             })),
         })
     }
@@ -139,72 +131,21 @@ impl CheckoutClient {
     pub async fn crea_carrello(&self, r: &RichiestaCarrello) -> Result<String, CheckoutError> {
         let i = self.inner.as_deref().ok_or(CheckoutError::NotConfigured)?;
         let body = serde_json::to_vec(r).map_err(|e| CheckoutError::Risposta(e.to_string()))?;
-        let mut req = i
-            .http
-            .post(i.carts.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.clone());
-        if let Some(k) = &i.subscription_key {
-            req = req.header("ocp-apim-subscription-key", k);
-        }
-        let started = Instant::now();
-        let exchange = async {
-            let mut resp = req
-                .send()
-                .await
-                .map_err(|e| CheckoutError::Transport(crate::http_esterno::causa(&e)))?;
-            let status = resp.status().as_u16();
-            let location = resp
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            // An error body past the bound is not worth reading.
-            let buf = crate::http_esterno::corpo(&mut resp, MAX_BODY)
-                .await
-                .unwrap_or_default();
-            Ok::<_, CheckoutError>((status, location, buf))
+        let voce = Voce {
+            operation: "checkoutCarts",
+            id_dominio: r.payment_notices.first().map(|a| a.fiscal_code.as_str()),
+            iuv: None,
+            ccp: Some(&r.id_cart),
         };
-        let result = match tokio::time::timeout(i.timeout, exchange).await {
-            Ok(r) => r,
-            Err(_) => Err(CheckoutError::Transport(format!(
-                "nessuna risposta entro {:?}",
-                i.timeout
-            ))),
-        };
-        let outcome = match &result {
-            Ok((302, Some(_), _)) => "OK".to_owned(),
-            Ok((s, _, _)) => format!("HTTP_{s}"),
-            Err(_) => "TRANSPORT".to_owned(),
-        };
-        metrics::counter!(CALLS, "outcome" => outcome.clone()).increment(1);
-        if let Some(j) = &i.journal {
-            let (status, response) = match &result {
-                Ok((s, loc, b)) => (
-                    Some(i64::from(*s)),
-                    Bytes::from(match loc {
-                        Some(l) => format!("Location: {l}\n\n{}", String::from_utf8_lossy(b)),
-                        None => String::from_utf8_lossy(b).into_owned(),
-                    }),
-                ),
-                Err(_) => (None, Bytes::new()),
-            };
-            j.record(JournalEntry {
-                at: time::OffsetDateTime::now_utc(),
-                direction: "OUT",
-                operation: "checkoutCarts".into(),
-                id_dominio: r.payment_notices.first().map(|a| a.fiscal_code.clone()),
-                iuv: None,
-                ccp: Some(r.id_cart.clone()).filter(|c| c.len() <= 35),
-                id_psp: None,
-                outcome,
-                http_status: status,
-                duration_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
-                request: Bytes::from(body),
-                response,
-            });
-        }
-        let (status, location, body) = result?;
+        let Risposta {
+            status,
+            location,
+            body,
+        } = i
+            .api
+            .post_json("carts", body, MAX_BODY, voce)
+            .await
+            .map_err(CheckoutError::Transport)?;
         let detail = || {
             serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()

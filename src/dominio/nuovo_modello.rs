@@ -128,21 +128,7 @@ pub fn come_rt(req: &PaSendRTReq) -> Result<Rt, String> {
         .iter()
         .try_fold(Importo::ZERO, |a, s| a.checked_add(s.importo))
         .ok_or("somma dei trasferimenti fuori misura")?;
-    let ente = |tipo: &str, codice: &str, denominazione: &str| Ente {
-        identificativo: IdentificativoUnivoco {
-            tipo: tipo.into(),
-            codice: codice.into(),
-        },
-        denominazione: denominazione.into(),
-        codice_unit_oper: None,
-        denom_unit_oper: None,
-        indirizzo: None,
-        civico: None,
-        cap: None,
-        localita: None,
-        provincia: None,
-        nazione: None,
-    };
+    let ente = Ente::solo;
     let proprio = r
         .transfer_list
         .transfers

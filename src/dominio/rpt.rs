@@ -33,21 +33,8 @@ impl Psp {
 
 /// The ente creditore as the RPT and paaVerificaRPT name it: its fiscal code and name.
 pub fn ente_beneficiario(dominio: &str, denominazione: &str) -> Ente {
-    Ente {
-        identificativo: IdentificativoUnivoco {
-            tipo: "G".into(),
-            codice: dominio.to_owned(),
-        },
-        denominazione: denominazione.chars().take(70).collect(),
-        codice_unit_oper: None,
-        denom_unit_oper: None,
-        indirizzo: None,
-        civico: None,
-        cap: None,
-        localita: None,
-        provincia: None,
-        nazione: None,
-    }
+    let nome: String = denominazione.chars().take(70).collect();
+    Ente::solo("G", dominio, &nome)
 }
 
 /// What an attempt's RPT is made of.

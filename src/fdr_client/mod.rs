@@ -2,19 +2,16 @@
 //! flows published for an ente, each revision's header and its payments page by page.
 //! It replaces the SOAP primitives (nodoChiediElencoFlussiRendicontazione /
 //! nodoChiediFlussoRendicontazione, deprecated since 30 June 2026) when `fdr.url` is set.
-//! Every call is bounded in time and size, sends the `Ocp-Apim-Subscription-Key`, and is
-//! journaled (`OUT`, operation `fdr…`) with the JSON it received.
+//! Every call goes through [`crate::http_esterno::Api`]: bounded, keyed, journaled
+//! (operations `fdrElencoFlussi`, `fdrFlusso`, `fdrPagamenti`).
 
 pub mod modello;
 
+use crate::http_esterno::{Api, Servizio, Voce};
 use crate::journal::Journal;
-use crate::store::JournalEntry;
 use bytes::Bytes;
 use modello::{Flusso, FlussoPubblicato, Pagamento, Pagina};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-pub const CALLS: &str = "pagopa_gateway_fdr_calls_total";
 
 /// Why an FdR call failed.
 #[derive(Debug, thiserror::Error)]
@@ -47,13 +44,9 @@ impl FdrError {
 }
 
 struct Inner {
-    base: reqwest::Url,
-    http: reqwest::Client,
-    subscription_key: Option<String>,
-    timeout: Duration,
+    api: Api,
     page_size: u32,
     max_payments: usize,
-    journal: Option<Journal>,
 }
 
 /// A cheap-to-clone FdR client; unconfigured, every call is `NotConfigured`.
@@ -74,17 +67,18 @@ impl FdrClient {
         let Some(url) = &f.url else {
             return Ok(Self::default());
         };
-        let base = crate::http_esterno::base(url, "fdr")?;
-        let http = crate::http_esterno::client(c, &base, f.ca.as_deref(), "fdr")?;
+        let servizio = Servizio {
+            what: "fdr",
+            url,
+            ca: f.ca.as_deref(),
+            subscription_key: f.subscription_key.as_deref(),
+            timeout_ms: f.timeout_ms,
+        };
         Ok(FdrClient {
             inner: Some(Arc::new(Inner {
-                base,
-                http,
-                subscription_key: f.subscription_key.clone(),
-                timeout: Duration::from_millis(f.timeout_ms),
+                api: Api::new(c, &servizio, journal)?,
                 page_size: f.page_size.clamp(1, 1000),
                 max_payments: f.max_payments,
-                journal,
             })),
         })
     }
@@ -139,7 +133,7 @@ impl Inner {
         &self,
         path: &str,
         org: &str,
-        operation: &str,
+        operation: &'static str,
         max: usize,
     ) -> Result<Vec<T>, FdrError> {
         let mut out = Vec::new();
@@ -172,79 +166,25 @@ impl Inner {
         path: &str,
         query: &[(&str, String)],
         org: &str,
-        operation: &str,
+        operation: &'static str,
     ) -> Result<Bytes, FdrError> {
-        let mut url = self
-            .base
-            .join(path)
-            .map_err(|e| FdrError::Transport(format!("{path}: {e}")))?;
-        url.query_pairs_mut()
-            .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
-        let mut req = self
-            .http
-            .get(url.clone())
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(k) = &self.subscription_key {
-            req = req.header("ocp-apim-subscription-key", k);
-        }
-        let started = Instant::now();
-        let exchange = async {
-            let mut resp = req
-                .send()
-                .await
-                .map_err(|e| FdrError::Transport(crate::http_esterno::causa(&e)))?;
-            let status = resp.status().as_u16();
-            let body = crate::http_esterno::corpo(&mut resp, MAX_BODY)
-                .await
-                .map_err(FdrError::TroppoGrande)?;
-            Ok::<_, FdrError>((status, body))
+        let voce = Voce {
+            operation,
+            id_dominio: Some(org),
+            iuv: None,
+            ccp: None,
         };
-        let result = match tokio::time::timeout(self.timeout, exchange).await {
-            Ok(r) => r,
-            Err(_) => Err(FdrError::Transport(format!(
-                "nessuna risposta entro {:?}",
-                self.timeout
-            ))),
-        };
-        let (status, body) = match &result {
-            Ok((s, b)) => (Some(i64::from(*s)), b.clone()),
-            Err(_) => (None, Bytes::new()),
-        };
-        let outcome = match (&result, status) {
-            (Ok(_), Some(200)) => "OK".to_owned(),
-            (Ok(_), Some(s)) => format!("HTTP_{s}"),
-            (Err(e), _) => format!("{e:?}")
-                .split('(')
-                .next()
-                .unwrap_or("ERR")
-                .to_owned(),
-            _ => "ERR".to_owned(),
-        };
-        metrics::counter!(CALLS, "operation" => operation.to_owned(), "outcome" => outcome.clone())
-            .increment(1);
-        if let Some(j) = &self.journal {
-            j.record(JournalEntry {
-                at: time::OffsetDateTime::now_utc(),
-                direction: "OUT",
-                operation: operation.to_owned(),
-                id_dominio: Some(org.to_owned()),
-                iuv: None,
-                ccp: None,
-                id_psp: None,
-                outcome,
-                http_status: status,
-                duration_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
-                request: Bytes::from(format!("GET {url}")),
-                response: body,
-            });
-        }
-        let (status, body) = result?;
-        match status {
-            200 => Ok(body),
+        let r = self
+            .api
+            .get(path, query, MAX_BODY, voce)
+            .await
+            .map_err(FdrError::Transport)?;
+        match r.status {
+            200 => Ok(r.body),
             404 => Err(FdrError::NotFound(path.to_owned())),
             s => Err(FdrError::Http {
                 status: s,
-                body: String::from_utf8_lossy(&body).chars().take(300).collect(),
+                body: String::from_utf8_lossy(&r.body).chars().take(300).collect(),
             }),
         }
     }

@@ -174,6 +174,25 @@ pub struct Ente {
 }
 
 impl Ente {
+    /// An institution by its identifier and name only (no unit, no address).
+    pub fn solo(tipo: &str, codice: &str, denominazione: &str) -> Ente {
+        Ente {
+            identificativo: IdentificativoUnivoco {
+                tipo: tipo.into(),
+                codice: codice.into(),
+            },
+            denominazione: denominazione.into(),
+            codice_unit_oper: None,
+            denom_unit_oper: None,
+            indirizzo: None,
+            civico: None,
+            cap: None,
+            localita: None,
+            provincia: None,
+            nazione: None,
+        }
+    }
+
     pub fn write(&self, w: &mut Writer, outer: &str, suffix: &str) {
         let n = |base: &str| format!("pay_i:{base}{suffix}");
         w.open(outer);

@@ -192,6 +192,39 @@ pub enum CarrelloError {
     Store(#[from] StoreError),
 }
 
+/// Every dovuto of a cart priced as paaVerificaRPT would (late policy included), and the
+/// cart rules checked on them: nothing is stored or sent for a cart that fails.
+async fn prezza(
+    store: &Store,
+    cache: &RegistryCache,
+    req: &RichiestaCarrello,
+    now: time::OffsetDateTime,
+) -> Result<Vec<Quota>, CarrelloError> {
+    let mut prezzati = Vec::new();
+    for d in &req.dovuti {
+        let q = quota(store, cache, &d.id_dominio, &d.iuv, now, false)
+            .await
+            .map_err(|e| CarrelloError::NonPagabile {
+                id_dominio: d.id_dominio.clone(),
+                iuv: d.iuv.clone(),
+                codice: e.fault_code().code().into(),
+            })?;
+        prezzati.push(q);
+    }
+    let previste: Vec<RptPrevista> = prezzati
+        .iter()
+        .map(|Quota { dovuto: d, .. }| RptPrevista {
+            id_dominio: d.id_dominio.to_string(),
+            iuv: d.iuv.to_string(),
+            versamenti: 1,
+            pagatore: d.pagatore.codice_fiscale.to_string(),
+            marca_bollo: false,
+        })
+        .collect();
+    regole::verifica(&previste, req.multi_beneficiario)?;
+    Ok(prezzati)
+}
+
 /// Starts the payment of a portal cart on the ente's route: pagoPA Checkout (`POST /carts`,
 /// the default once `checkout.url` is set) or WISP (nodoInviaCarrelloRPT, [`checkout`]) for
 /// the enti kept on it.
@@ -220,28 +253,7 @@ async fn paga_con_checkout(
     req: &RichiestaCarrello,
 ) -> Result<EsitoCarrello, CarrelloError> {
     let now = time::OffsetDateTime::now_utc();
-    let mut prezzati = Vec::new();
-    for d in &req.dovuti {
-        let q = quota(store, cache, &d.id_dominio, &d.iuv, now, false)
-            .await
-            .map_err(|e| CarrelloError::NonPagabile {
-                id_dominio: d.id_dominio.clone(),
-                iuv: d.iuv.clone(),
-                codice: e.fault_code().code().into(),
-            })?;
-        prezzati.push(q);
-    }
-    let previste: Vec<RptPrevista> = prezzati
-        .iter()
-        .map(|Quota { dovuto: d, .. }| RptPrevista {
-            id_dominio: d.id_dominio.to_string(),
-            iuv: d.iuv.to_string(),
-            versamenti: 1,
-            pagatore: d.pagatore.codice_fiscale.to_string(),
-            marca_bollo: false,
-        })
-        .collect();
-    regole::verifica(&previste, req.multi_beneficiario)?;
+    let prezzati = prezza(store, cache, req, now).await?;
     let voci: Vec<regole::VoceCheckout> = prezzati
         .iter()
         .map(|q| regole::VoceCheckout {
@@ -316,29 +328,7 @@ pub async fn checkout(
     req: &RichiestaCarrello,
 ) -> Result<EsitoCarrello, CarrelloError> {
     let now = time::OffsetDateTime::now_utc();
-    // Price every dovuto as paaVerificaRPT would (late policy included).
-    let mut prezzati = Vec::new();
-    for d in &req.dovuti {
-        let q = quota(store, cache, &d.id_dominio, &d.iuv, now, false)
-            .await
-            .map_err(|e| CarrelloError::NonPagabile {
-                id_dominio: d.id_dominio.clone(),
-                iuv: d.iuv.clone(),
-                codice: e.fault_code().code().into(),
-            })?;
-        prezzati.push(q);
-    }
-    let previste: Vec<RptPrevista> = prezzati
-        .iter()
-        .map(|Quota { dovuto: d, .. }| RptPrevista {
-            id_dominio: d.id_dominio.to_string(),
-            iuv: d.iuv.to_string(),
-            versamenti: 1,
-            pagatore: d.pagatore.codice_fiscale.to_string(),
-            marca_bollo: false,
-        })
-        .collect();
-    regole::verifica(&previste, req.multi_beneficiario)?;
+    let prezzati = prezza(store, cache, req, now).await?;
     if let Some(e) = &req.email_login
         && e.parse::<lettre::message::Mailbox>().is_err()
     {

@@ -2,9 +2,7 @@
 //! full) or negative (esito 1, nothing paid), valid against PagInf 6.2.0.
 
 use crate::model::Importo;
-use crate::model::rpt::{
-    DataOra, DatiPagamento, DatiSingoloPagamento, Ente, IdentificativoUnivoco, Rpt, Rt,
-};
+use crate::model::rpt::{DataOra, DatiPagamento, DatiSingoloPagamento, Ente, Rpt, Rt};
 
 pub fn da_rpt(rpt: &Rpt, pagato: bool, id_psp: &str, iur: &str) -> String {
     let now = time::OffsetDateTime::now_utc();
@@ -55,21 +53,7 @@ pub fn da_rpt(rpt: &Rpt, pagato: bool, id_psp: &str, iur: &str) -> String {
         data_ora_messaggio_ricevuta: data_ora,
         riferimento_messaggio_richiesta: rpt.identificativo_messaggio_richiesta.clone(),
         riferimento_data_richiesta: richiesta,
-        istituto_attestante: Ente {
-            identificativo: IdentificativoUnivoco {
-                tipo: "B".into(),
-                codice: id_psp.into(),
-            },
-            denominazione: psp.into(),
-            codice_unit_oper: None,
-            denom_unit_oper: None,
-            indirizzo: None,
-            civico: None,
-            cap: None,
-            localita: None,
-            provincia: None,
-            nazione: None,
-        },
+        istituto_attestante: Ente::solo("B", id_psp, psp),
         ente_beneficiario: rpt.ente_beneficiario.clone(),
         soggetto_versante: rpt.soggetto_versante.clone(),
         soggetto_pagatore: rpt.soggetto_pagatore.clone(),

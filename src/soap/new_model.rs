@@ -32,6 +32,22 @@ impl Outcome {
     }
 }
 
+/// The tail both notice answers share: paymentDescription, fiscalCodePA, companyName,
+/// officeName, each when present.
+fn write_ente(w: &mut Writer, values: [&Option<String>; 4]) {
+    for (name, v) in [
+        "paymentDescription",
+        "fiscalCodePA",
+        "companyName",
+        "officeName",
+    ]
+    .into_iter()
+    .zip(values)
+    {
+        w.leaf_opt(name, v.as_deref());
+    }
+}
+
 fn write_outcome_fault(w: &mut Writer, outcome: Outcome, fault: &Option<FaultBean>) {
     w.leaf("outcome", outcome.as_str());
     super::fault::write_fault(w, fault);
@@ -259,11 +275,16 @@ impl PaVerifyPaymentNoticeRes {
         if let Some(p) = &self.payment_list {
             p.write(&mut w);
         }
-        w.leaf_opt("paymentDescription", self.payment_description.as_deref())
-            .leaf_opt("fiscalCodePA", self.fiscal_code_pa.as_deref())
-            .leaf_opt("companyName", self.company_name.as_deref())
-            .leaf_opt("officeName", self.office_name.as_deref())
-            .close(&pafn("paVerifyPaymentNoticeRes"));
+        write_ente(
+            &mut w,
+            [
+                &self.payment_description,
+                &self.fiscal_code_pa,
+                &self.company_name,
+                &self.office_name,
+            ],
+        );
+        w.close(&pafn("paVerifyPaymentNoticeRes"));
         w.finish()
     }
 }
@@ -412,11 +433,16 @@ impl PaDemandPaymentNoticeRes {
         if let Some(p) = &self.payment_list {
             p.write(&mut w);
         }
-        w.leaf_opt("paymentDescription", self.payment_description.as_deref())
-            .leaf_opt("fiscalCodePA", self.fiscal_code_pa.as_deref())
-            .leaf_opt("companyName", self.company_name.as_deref())
-            .leaf_opt("officeName", self.office_name.as_deref())
-            .close(&pafn("paDemandPaymentNoticeResponse"));
+        write_ente(
+            &mut w,
+            [
+                &self.payment_description,
+                &self.fiscal_code_pa,
+                &self.company_name,
+                &self.office_name,
+            ],
+        );
+        w.close(&pafn("paDemandPaymentNoticeResponse"));
         w.finish()
     }
 }
