@@ -5,6 +5,7 @@ use super::auth::Caller;
 use super::outbox::Accodato;
 use super::viste::RtRicevuta;
 use super::{ApiError, AppState, Problem};
+use crate::pagamenti::ricevute::{ErroreRt, elabora};
 use crate::registry::{Page, Paging};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -21,6 +22,40 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reinvia_email))
         .routes(routes!(richiedi_copia))
         .routes(routes!(recupera_ricevuta))
+        .routes(routes!(rielabora))
+}
+
+/// Applies again a receipt kept in quarantine (its RPT or position was unknown), once the
+/// operator has created or corrected what it pays: applied as when it came (the dovuto
+/// paid, the e-mail, reconciliation), or still in quarantine (409). The receipt is the one
+/// stored, byte for byte; only a quarantined one can be processed again.
+#[utoipa::path(post, path = "/api/v1/rt/{id}/rielabora", tag = "rt", params(("id" = i64, Path)),
+    responses((status = 200, body = RtRicevuta), (status = 404, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
+async fn rielabora(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<RtRicevuta>, ApiError> {
+    let (rt, raw) = s.store.pagamenti().get_rt(id).await?;
+    caller.scope(&rt.id_dominio)?;
+    if rt.stato != crate::model::StatoRt::Quarantena.as_str() {
+        return Err(ApiError::Conflict(format!(
+            "la ricevuta è {}: solo una ricevuta in quarantena si rielabora",
+            rt.stato
+        )));
+    }
+    match elabora(&s.store, id, &rt.id_dominio, &rt.iuv, &rt.ccp, &raw).await {
+        Ok(()) | Err(ErroreRt::Duplicata) => {}
+        Err(ErroreRt::RptSconosciuta) => {
+            return Err(ApiError::Conflict(
+                "ancora nessuna posizione per questa ricevuta: resta in quarantena".into(),
+            ));
+        }
+        Err(ErroreRt::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(ApiError::Conflict(e.to_string())),
+    }
+    let (rt, _) = s.store.pagamenti().get_rt(id).await?;
+    Ok(Json(rt.into()))
 }
 
 /// Sends the receipt email again (a positive RT only).

@@ -515,6 +515,26 @@ async fn version_one_stand_in_and_bad_receipts(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(rows.len(), 1);
+    // The operator processes it again: still no position, it stays; once the position
+    // exists, it is applied as when it came.
+    let rielabora = format!("/api/v1/rt/{}/rielabora", rows[0].id);
+    let (s, p) = app.post(&rielabora, ADMIN, serde_json::json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    let mut d = dovuto_json("ORFANO", "15.00");
+    d["iuv"] = unknown[1..].into();
+    let (s, b) = app
+        .post(&format!("/api/v1/enti/{A}/dovuti"), ADMIN, d)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, p) = app.post(&rielabora, ADMIN, serde_json::json!({})).await;
+    assert_eq!(
+        (s, p["stato"].as_str()),
+        (StatusCode::OK, Some("ELABORATA")),
+        "{p}"
+    );
+    assert_eq!(stato(&app, A, "ORFANO").await, StatoDovuto::Pagato);
+    let (s, _) = app.post(&rielabora, ADMIN, serde_json::json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "only a quarantined receipt");
 }
 
 #[tokio::test]
