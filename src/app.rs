@@ -62,25 +62,14 @@ impl Application {
             }
         };
 
-        let (cert, key, ca) = match (
-            &config.pa_soap.cert,
-            &config.pa_soap.key,
-            &config.pa_soap.client_ca,
-        ) {
-            (Some(c), Some(k), Some(a)) => (c.clone(), k.clone(), a.clone()),
-            _ => {
-                let dir = &config.pa_soap.dev_pki_dir;
-                if crate::pki::ensure_dev_pki(dir)? {
-                    tracing::warn!(dir = %dir.display(), "generated a DEVELOPMENT PKI: never use it in production");
-                }
-                tracing::warn!(dir = %dir.display(), "PA SOAP endpoint uses the DEVELOPMENT PKI (set pa_soap.cert/key/client_ca in production)");
-                (
-                    dir.join("server.pem"),
-                    dir.join("server.key"),
-                    dir.join("ca.pem"),
-                )
+        let (cert, key, ca, dev) = config.pa_soap.tls_files();
+        if dev {
+            let dir = &config.pa_soap.dev_pki_dir;
+            if crate::pki::ensure_dev_pki(dir)? {
+                tracing::warn!(dir = %dir.display(), "generated a DEVELOPMENT PKI: never use it in production");
             }
-        };
+            tracing::warn!(dir = %dir.display(), "PA SOAP endpoint uses the DEVELOPMENT PKI (set pa_soap.cert/key/client_ca in production)");
+        }
         let tls =
             crate::tls::server_config(&cert, &key, &ca).context("pa_soap TLS configuration")?;
 
@@ -147,6 +136,10 @@ impl Application {
         let checkout =
             crate::checkout_client::CheckoutClient::from_config(&config, Some(journal.clone()))
                 .context("Checkout client (checkout.*)")?;
+        let sonde = Arc::new(crate::gauges::Sonde::new(
+            store.clone(),
+            config.certificati(),
+        ));
         let state = AppState {
             store,
             nodo,
@@ -159,6 +152,7 @@ impl Application {
                 .map(Arc::new),
             admin_token_digest: crate::rest::auth::digest(&admin_token),
             metrics: crate::metrics::install(),
+            sonde,
             config: Arc::new(config),
         };
         Ok(Application {
@@ -224,8 +218,9 @@ impl Application {
             move || crate::riconciliazione::lavoratore(store.clone())
         });
         let retention = tasks.spawn("retention", {
-            let (store, days) = (store.clone(), self.state.config.journal.retention_days);
-            move || crate::journal::retention(store.clone(), days)
+            let store = store.clone();
+            let politica = crate::retention::Politica::from_config(&self.state.config);
+            move || crate::retention::run(store.clone(), politica.clone())
         });
         let config = &self.state.config;
         let nodo = self.state.nodo.clone();

@@ -34,8 +34,10 @@ enum Cmd {
     /// Gateway and simulated Nodo in one process on loopback ports: seeds two enti, runs a
     /// day of payments and the next day's reporting, checks every outcome (exit 0 = all as
     /// expected). Keeps its data in `./data` (replacing only an earlier demo's).
+    #[cfg(feature = "sim")]
     Demo,
     /// The pagoPA Nodo simulator alone (development and load tests; never in production).
+    #[cfg(feature = "sim")]
     Sim {
         /// NodoPerPa endpoint (mutual TLS, dev PKI).
         #[arg(long, default_value = "127.0.0.1:9443")]
@@ -158,6 +160,7 @@ pub fn main() -> ExitCode {
                     .run_until(shutdown_signal())
                     .await
             }
+            #[cfg(feature = "sim")]
             Cmd::Demo => {
                 if crate::sim::demo::run(config).await? {
                     Ok(())
@@ -167,6 +170,7 @@ pub fn main() -> ExitCode {
                     ))
                 }
             }
+            #[cfg(feature = "sim")]
             Cmd::Sim {
                 listen,
                 checkout,
@@ -214,18 +218,16 @@ pub fn main() -> ExitCode {
                 let store = crate::store::Store::connect(&config.database_url(), 2).await?;
                 store.migrate().await?;
                 std::fs::create_dir_all(&dir)?;
-                let (mut after, mut n) = (0i64, 0usize);
-                loop {
-                    let page = store.journal().after(after, 500).await?;
-                    let Some(last) = page.last() else { break };
-                    after = last.summary.id;
-                    for e in &page {
-                        let (req, resp) =
-                            crate::journal::export_names(e.summary.id, &e.summary.operation);
-                        std::fs::write(dir.join(req), &e.request)?;
-                        std::fs::write(dir.join(resp), &e.response)?;
-                        n += 1;
-                    }
+                use futures_util::TryStreamExt;
+                let journal = store.journal();
+                let mut all = journal.all();
+                let mut n = 0usize;
+                while let Some(e) = all.try_next().await? {
+                    let (req, resp) =
+                        crate::journal::export_names(e.summary.id, &e.summary.operation);
+                    std::fs::write(dir.join(req), &e.request)?;
+                    std::fs::write(dir.join(resp), &e.response)?;
+                    n += 1;
                 }
                 println!("{n} exchanges written to {}", dir.display());
                 Ok(())

@@ -28,6 +28,44 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// How long each kind of data is kept (the journal's is `journal.retention_days`). Checked
+/// at start and every six hours; deleted in short batches so payments go on meanwhile.
+/// Unset: kept for ever. See README, "Retention", for the legal minimums.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Raw bytes of receipts applied or refused this many days ago (their parsed facts stay:
+    /// positions, reconciliation, statistics). At least [`MINIMO_LEGALE_GIORNI`].
+    pub rt_raw_days: Option<u32>,
+    /// Raw bytes of reporting flows stored this many days ago (their payments stay). At
+    /// least [`MINIMO_LEGALE_GIORNI`].
+    pub flussi_raw_days: Option<u32>,
+    /// Import jobs and their per-line reports.
+    pub import_report_days: Option<u32>,
+    /// `.eml` files written by `mail.transport = "file"`.
+    pub mail_days: Option<u32>,
+    /// Rows deleted per statement.
+    pub batch: u32,
+}
+
+/// Ten years: receipts and reporting flows are accounting records of the ente (art. 2220
+/// codice civile), and the intermediary keeps them on its behalf.
+pub const MINIMO_LEGALE_GIORNI: u32 = 3650;
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            rt_raw_days: None,
+            flussi_raw_days: None,
+            import_report_days: Some(400),
+            mail_days: Some(90),
+            batch: 1000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -396,6 +434,7 @@ impl Default for Config {
                 filter: "info,sqlx=warn".into(),
                 format: LogFormat::Text,
             },
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -415,12 +454,46 @@ impl RestConfig {
 }
 
 impl PaSoapConfig {
+    /// (server certificate, its key, the client CA), and whether they are the development
+    /// PKI under `dev_pki_dir` (used unless all three are set).
+    pub fn tls_files(&self) -> (PathBuf, PathBuf, PathBuf, bool) {
+        match (&self.cert, &self.key, &self.client_ca) {
+            (Some(c), Some(k), Some(a)) => (c.clone(), k.clone(), a.clone(), false),
+            _ => {
+                let dir = &self.dev_pki_dir;
+                let f = |n: &str| dir.join(n);
+                (f("server.pem"), f("server.key"), f("ca.pem"), true)
+            }
+        }
+    }
+
     pub fn listener(&self) -> crate::listener::Limiti {
         crate::listener::Limiti::new(self.max_connections, self.header_read_timeout_ms)
     }
 }
 
 impl Config {
+    /// The certificates whose expiry is watched (`pagopa_gateway_certificate_expiry_…`):
+    /// the PA endpoint's server certificate and client CA, and our client certificate
+    /// toward the Nodo when it is reached over HTTPS.
+    pub fn certificati(&self) -> Vec<(&'static str, PathBuf)> {
+        let (server, _, client_ca, _) = self.pa_soap.tls_files();
+        let mut out = vec![("server", server), ("client_ca", client_ca)];
+        if self
+            .nodo
+            .url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https:"))
+        {
+            let cert = self.nodo.client_cert.clone();
+            out.push((
+                "nodo_client",
+                cert.unwrap_or_else(|| self.pa_soap.dev_pki_dir.join("client.pem")),
+            ));
+        }
+        out
+    }
+
     /// Loads defaults, then `file` (which must exist if given), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
@@ -615,6 +688,26 @@ impl Config {
         }
         if !(1..=16_384).contains(&self.journal.queue_mib) {
             return bad("journal.queue_mib", "must be 1 to 16384");
+        }
+        for (k, v) in [
+            ("retention.rt_raw_days", self.retention.rt_raw_days),
+            ("retention.flussi_raw_days", self.retention.flussi_raw_days),
+        ] {
+            if v.is_some_and(|d| d < MINIMO_LEGALE_GIORNI) {
+                return bad(
+                    k,
+                    "below the legal minimum of 3650 days (10 years, art. 2220 c.c.)",
+                );
+            }
+        }
+        if self.retention.import_report_days == Some(0) || self.retention.mail_days == Some(0) {
+            return bad(
+                "retention.*_days",
+                "must be at least 1 (unset: kept for ever)",
+            );
+        }
+        if self.retention.batch == 0 || self.retention.batch > 100_000 {
+            return bad("retention.batch", "must be between 1 and 100000");
         }
         if self.journal.retention_days == 0 {
             return bad("journal.retention_days", "must be at least 1");

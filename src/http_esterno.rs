@@ -11,7 +11,7 @@ use bytes::{Bytes, BytesMut};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-pub const CALLS: &str = "pagopa_gateway_pagopa_rest_calls_total";
+pub use crate::metrics::PAGOPA_REST_CALLS as CALLS;
 
 /// One pagoPA REST service.
 pub struct Api {

@@ -12,11 +12,11 @@ use crate::store::{OutboxJob, Store, StoreError};
 use std::future::Future;
 use std::pin::Pin;
 
-pub const ORPHANS: &str = "pagopa_gateway_rpt_orphans_total";
-pub const FLOWS: &str = "pagopa_gateway_flows_downloaded_total";
 /// Schema facets broken by flows read leniently, per field (`campo`), counted per value.
-pub const FLOW_SCHEMA_DEVIATIONS: &str = "pagopa_gateway_flow_schema_deviations_total";
-pub const RECOVERED: &str = "pagopa_gateway_rt_recovered_total";
+pub use crate::metrics::FLOW_SCHEMA_DEVIATIONS;
+pub use crate::metrics::FLOWS_DOWNLOADED as FLOWS;
+pub use crate::metrics::RPT_ORPHANS as ORPHANS;
+pub use crate::metrics::RT_RECOVERED as RECOVERED;
 
 /// Closed without payment (SANP 2.1 Tab. 35): the IUV may be paid again.
 const CHIUSE_KO: [&str; 4] = [

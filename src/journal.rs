@@ -16,9 +16,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
-pub const DROPPED: &str = "pagopa_gateway_journal_dropped_total";
-pub const WRITTEN: &str = "pagopa_gateway_journal_written_total";
-pub const QUEUED_BYTES: &str = "pagopa_gateway_journal_queued_bytes";
+pub use crate::metrics::JOURNAL_DROPPED as DROPPED;
+pub use crate::metrics::JOURNAL_QUEUED_BYTES as QUEUED_BYTES;
+pub use crate::metrics::JOURNAL_WRITTEN as WRITTEN;
 /// Entries per batch: one transaction (and one WAL sync) for up to this many.
 const BATCH: usize = 1_000;
 const LINGER: Duration = Duration::from_millis(20);
@@ -222,20 +222,6 @@ async fn write_batch(store: Store, batch: Vec<(JournalEntry, usize)>, conti: Arc
     }
     conti.queued.fetch_sub(bytes, Ordering::Relaxed);
     metrics::gauge!(QUEUED_BYTES).decrement(bytes as f64);
-}
-
-/// Deletes entries older than `retention_days`, now and then every six hours.
-pub async fn retention(store: Store, retention_days: u32) {
-    loop {
-        let before =
-            time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention_days));
-        match store.journal().prune(before).await {
-            Ok(n) if n > 0 => tracing::info!(deleted = n, retention_days, "journal pruned"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "journal pruning failed"),
-        }
-        tokio::time::sleep(Duration::from_secs(6 * 3600)).await;
-    }
 }
 
 /// File names of an exported entry: `<seq>-<operation>-request.xml` / `-response.xml`.

@@ -9,6 +9,7 @@ pub mod digest;
 pub mod dn;
 pub mod dominio;
 pub mod fdr_client;
+pub mod gauges;
 pub mod http_esterno;
 pub mod jobs;
 pub mod journal;
@@ -24,7 +25,11 @@ pub mod pki;
 pub mod recon;
 pub mod registry;
 pub mod rest;
+pub mod retention;
 pub mod riconciliazione;
+/// The simulated pagoPA (Nodo, PSP, Checkout, FdR, treasury) and the demo: development and
+/// tests only; a production build leaves it out (`--no-default-features`).
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod soap;
 pub mod store;

@@ -12,7 +12,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 
-pub const SENT: &str = "pagopa_gateway_emails_total";
+pub use crate::metrics::EMAILS as SENT;
 
 #[derive(Clone)]
 enum Transport {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
-pub const RESTARTS: &str = "pagopa_gateway_task_restarts_total";
+pub use crate::metrics::TASK_RESTARTS as RESTARTS;
 
 /// A task's state as `/readyz` shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -40,9 +40,13 @@ done | sort -u)
 rustfmt --edition 2024 --check $included
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
+# The production build (no simulator, no demo) must keep compiling cleanly too.
+cargo clippy --locked --no-default-features --bin pagopa-gateway -- -D warnings
 echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --all-targets --locked
 echo "== schemathesis (REST API against its OpenAPI document)"
 tests/schemathesis.sh "$CARGO_TARGET_DIR/debug/pagopa-gateway"
 echo "== zeep (the new model from a SOAP client built on paForNode.wsdl)"
 tests/zeep.sh "$CARGO_TARGET_DIR/debug/pagopa-gateway"
+echo "== promtool (alert rules and their tests, the dashboard's queries, /metrics of the real binary)"
+tests/ops.sh "$CARGO_TARGET_DIR/debug/pagopa-gateway"

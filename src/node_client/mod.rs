@@ -16,8 +16,8 @@ use bytes::{Bytes, BytesMut};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub const CALLS: &str = "pagopa_gateway_nodo_calls_total";
-pub const LATENCY: &str = "pagopa_gateway_nodo_call_seconds";
+pub use crate::metrics::NODO_CALL_DURATION as LATENCY;
+pub use crate::metrics::NODO_CALLS as CALLS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodoError {
@@ -269,7 +269,7 @@ impl NodoClient {
             Err(e) => e.outcome(),
         };
         let elapsed = started.elapsed();
-        metrics::counter!(CALLS, "operation" => operation.to_owned(), "outcome" => outcome.clone())
+        metrics::counter!(CALLS, "operation" => operation.to_owned(), "outcome" => label_of(&outcome))
             .increment(1);
         metrics::histogram!(LATENCY, "operation" => operation.to_owned())
             .record(elapsed.as_secs_f64());
@@ -325,6 +325,20 @@ fn interpret(operation: &str, status: u16, body: &[u8]) -> Result<String, NodoEr
 }
 
 /// The faultCode of a response's `fault` child (unqualified, per the WSDL schemas).
+/// A fault code as a metric label: the Nodo's codes are a short list of upper-case words,
+/// anything else (a broken or hostile answer) is one `OTHER`, so the label set stays bounded.
+fn label_of(outcome: &str) -> String {
+    let plausible = (1..=40).contains(&outcome.len())
+        && outcome
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit());
+    if plausible {
+        outcome.to_owned()
+    } else {
+        "OTHER".to_owned()
+    }
+}
+
 fn fault_code_in(xml: &str) -> Option<String> {
     let start = xml.find("<faultCode>")? + "<faultCode>".len();
     let len = xml[start..].find("</faultCode>")?;

@@ -11,9 +11,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const JOBS: &str = "pagopa_gateway_outbox_jobs_total";
-pub const DEPTH: &str = "pagopa_gateway_outbox_depth";
-pub const OLDEST: &str = "pagopa_gateway_outbox_oldest_seconds";
+pub use crate::metrics::OUTBOX_DEPTH as DEPTH;
+pub use crate::metrics::OUTBOX_JOBS as JOBS;
+pub use crate::metrics::OUTBOX_OLDEST as OLDEST;
 
 /// Why a job did not finish.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +144,14 @@ impl Outbox {
     }
 
     async fn run_job(&self, job: &OutboxJob) -> Result<(), crate::store::StoreError> {
+        use tracing::Instrument;
+        // Every line the handler logs (a Nodo call, a flow stored, an e-mail) carries the
+        // job, so one payment is followed from its request to what was sent for it.
+        let span = tracing::info_span!("job", id = job.id, kind = %job.kind, ref_id = job.ref_id, attempt = job.attempts + 1);
+        self.run_job_in_span(job).instrument(span).await
+    }
+
+    async fn run_job_in_span(&self, job: &OutboxJob) -> Result<(), crate::store::StoreError> {
         use futures_util::FutureExt;
         // A handler that panics fails this attempt (retried after the backoff, like any
         // transient failure) instead of killing the worker and leaving the job to its lease.
@@ -196,6 +204,7 @@ impl Outbox {
             }
         };
         metrics::counter!(JOBS, "kind" => job.kind.clone(), "outcome" => label).increment(1);
+        tracing::info!(outcome = label, "job ran");
         Ok(())
     }
 
@@ -218,9 +227,6 @@ impl Outbox {
                             true
                         }
                     };
-                    if n == 0 {
-                        me.refresh_gauges().await;
-                    }
                     if idle {
                         tokio::select! {
                             _ = tokio::time::sleep(me.settings.poll) => {}
@@ -234,21 +240,6 @@ impl Outbox {
         let _ = tx.send(true);
         for t in tasks {
             let _ = t.await;
-        }
-    }
-
-    async fn refresh_gauges(&self) {
-        let Ok(stats) = self.store.outbox().stats().await else {
-            return;
-        };
-        let now = time::OffsetDateTime::now_utc();
-        for (kind, stato, count, oldest) in stats {
-            metrics::gauge!(DEPTH, "kind" => kind.clone(), "stato" => stato.clone())
-                .set(count as f64);
-            if stato == "PENDING" {
-                let age = oldest.map_or(0.0, |o| (now - o).as_seconds_f64().max(0.0));
-                metrics::gauge!(OLDEST, "kind" => kind).set(age);
-            }
         }
     }
 }

@@ -48,13 +48,13 @@ const XSD_SAC_NEW_MODEL: &str =
 /// The address paForNode.wsdl is published with, replaced by the one it is served from.
 const PA_FOR_NODE_ADDRESS: &str = "http://pagopa-api.pagopa.gov.it/service/pa/paForNode";
 
-pub const SOAP_REQUESTS: &str = "pagopa_gateway_pa_soap_requests_total";
-pub const SHED: &str = "pagopa_gateway_pa_soap_shed_total";
-pub const DEADLINE: &str = "pagopa_gateway_pa_soap_deadline_exceeded_total";
-pub const RT_QUARANTINE: &str = "pagopa_gateway_rt_quarantine";
-pub const ACTIVATIONS_PENDING: &str = "pagopa_gateway_activations_pending";
-pub const ACTIVATIONS_EXPIRED: &str = "pagopa_gateway_activations_expired_total";
-pub const SOAP_DURATION: &str = "pagopa_gateway_pa_soap_duration_seconds";
+pub use crate::metrics::ACTIVATIONS_EXPIRED;
+pub use crate::metrics::ACTIVATIONS_PENDING;
+pub use crate::metrics::PA_SOAP_DEADLINE as DEADLINE;
+pub use crate::metrics::PA_SOAP_DURATION as SOAP_DURATION;
+pub use crate::metrics::PA_SOAP_REQUESTS as SOAP_REQUESTS;
+pub use crate::metrics::PA_SOAP_SHED as SHED;
+pub use crate::metrics::RT_QUARANTINE;
 
 #[derive(Clone)]
 pub struct PaState {
@@ -378,11 +378,22 @@ async fn soap(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    use tracing::Instrument;
     let start = Instant::now();
     let mut out = Trattato::default();
+    // One span per exchange: whatever the handling logs carries the operation and keys,
+    // and the closing line below (target `exchange`) is the exchange's access log.
+    let span = tracing::info_span!(
+        "pa_soap",
+        operation = tracing::field::Empty,
+        dominio = tracing::field::Empty,
+        iuv = tracing::field::Empty,
+    );
     let (status, payload, body) = match body {
         Ok(body) => {
-            let (status, payload) = handle(&s, &headers, &body, &mut out).await;
+            let (status, payload) = handle(&s, &headers, &body, &mut out)
+                .instrument(span.clone())
+                .await;
             (status, payload, body)
         }
         // Over the message limit (or cut off while read): still a SOAP answer the Nodo can
@@ -408,6 +419,12 @@ async fn soap(
     metrics::histogram!(SOAP_DURATION, "operation" => op).record(elapsed.as_secs_f64());
     // The journal shares the request and response buffers instead of copying them.
     let payload = Bytes::from(payload);
+    if !span.is_disabled() {
+        span.record("operation", op);
+        span.in_scope(|| {
+            tracing::info!(target: "exchange", outcome = %out.outcome, status = status.as_u16(), duration_ms = elapsed.as_secs_f64() * 1e3, "pa exchange")
+        });
+    }
     let (id_dominio, iuv, ccp) = match out.header {
         // A new-model request has no CCP.
         Some(h) => (
@@ -475,6 +492,7 @@ async fn handle(
         );
     };
     out.operation = Some(op);
+    tracing::Span::current().record("operation", op.name());
     let answer = |out: &mut Trattato, f: FaultBean| {
         out.outcome = f.fault_code.clone();
         (StatusCode::OK, write_envelope(None, &op.ko(f)))
@@ -507,6 +525,9 @@ async fn handle(
         }
     };
     out.header = Some(header.clone());
+    let span = tracing::Span::current();
+    span.record("dominio", header.id_dominio.as_str());
+    span.record("iuv", header.iuv.as_str());
     let id_dominio = header.id_dominio.clone();
     // The work runs in its own task, to its end: a PostgreSQL statement cut off mid-flight
     // (sqlx's connection futures are not cancel-safe) can leave its connection waiting

@@ -42,6 +42,9 @@ pub enum ApiError {
     TooManyRequests(String),
     #[error("{0}")]
     TooLarge(String),
+    /// Existed, and was removed by the retention (`retention.*`).
+    #[error("{0}")]
+    Gone(String),
     /// The Nodo refused what we forwarded (its fault in the detail).
     #[error("{0}")]
     BadGateway(String),
@@ -60,6 +63,7 @@ impl ApiError {
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
             Self::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS"),
             Self::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            Self::Gone(_) => (StatusCode::GONE, "GONE"),
             Self::BadGateway(_) => (StatusCode::BAD_GATEWAY, "NODO_REFUSED"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         }
@@ -71,6 +75,9 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::NotFound("risorsa non trovata".into()),
             StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::Eliminato => ApiError::Gone(
+                "documento eliminato dopo il periodo di conservazione configurato".into(),
+            ),
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 ApiError::Unavailable("database non disponibile: riprovare tra poco".into())

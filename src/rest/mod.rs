@@ -56,6 +56,8 @@ pub struct AppState {
     pub jwt: Option<Arc<cittadino::JwtConfig>>,
     pub admin_token_digest: [u8; 32],
     pub metrics: PrometheusHandle,
+    /// The gauges read at each scrape (outbox, quarantine, queues, pool, certificates).
+    pub sonde: Arc<crate::gauges::Sonde>,
     pub config: Arc<crate::config::Config>,
 }
 
@@ -226,7 +228,16 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(error::problemize))
         .layer(DefaultBodyLimit::max(cfg.rest.body_limit_bytes))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state);
@@ -279,6 +290,22 @@ async fn refuse_control_characters(req: Request, next: Next) -> Response {
         );
     }
     next.run(req).await
+}
+
+/// A request's span: its id (also in the `x-request-id` response header, so a caller's
+/// report finds the log lines) and the route template. Not the URI: a query may carry a
+/// codice fiscale, which has no place in a log.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str());
+    tracing::info_span!("http", request_id = %id, method = %req.method(), route = %route)
 }
 
 async fn record_metrics(req: Request, next: Next) -> Response {
@@ -360,6 +387,7 @@ async fn readyz(State(s): State<AppState>) -> Result<Json<Health>, ApiError> {
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain", body = String)))]
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    s.sonde.refresh().await;
     (
         StatusCode::OK,
         [("content-type", "text/plain; version=0.0.4")],

@@ -184,13 +184,13 @@ async fn list(
 
 /// The RT exactly as received.
 #[utoipa::path(get, path = "/api/v1/rt/{id}/xml", tag = "rt", params(("id" = i64, Path)),
-    responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = Problem), (status = 410, body = Problem)), security(("bearer" = [])))]
 async fn raw(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (rt, raw) = s.store.pagamenti().get_rt(id).await?;
+    let (rt, raw) = s.store.pagamenti().rt_raw(id).await?;
     caller.scope(&rt.id_dominio)?;
     Ok(([(header::CONTENT_TYPE, "application/xml")], raw))
 }

@@ -108,6 +108,10 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The document's raw bytes were removed by the retention (`retention.*`): its parsed
+    /// facts remain.
+    #[error("removed by the retention policy")]
+    Eliminato,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -229,6 +233,23 @@ impl Store {
             Pool::Postgres(_) => None,
         };
         Store { pool, reader }
+    }
+
+    /// (connections open, of which idle, the pool's limit): how close this instance is to
+    /// waiting for a connection.
+    pub fn pool_usage(&self) -> (u32, u32, u32) {
+        match &self.pool {
+            Pool::Sqlite(p) => (
+                p.size(),
+                p.num_idle() as u32,
+                p.options().get_max_connections(),
+            ),
+            Pool::Postgres(p) => (
+                p.size(),
+                p.num_idle() as u32,
+                p.options().get_max_connections(),
+            ),
+        }
     }
 
     pub fn backend(&self) -> &'static str {

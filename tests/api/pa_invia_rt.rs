@@ -434,3 +434,89 @@ both_backends!(
         assert_eq!(code(&invia(&app, &env).await), "PAA_RT_DUPLICATA");
     }
 );
+
+both_backends!(
+    retention_removes_old_raw_receipts_and_import_reports_in_batches_and_keeps_what_they_decided,
+    |app| {
+        use pagopa_gateway::retention::{Politica, Tipo, pass};
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        let rt = rt_xml(&iuv, CCP, 0, &[10_000]);
+        assert_eq!(
+            code(&invia(&app, &envelope(&app, &iuv, CCP, rt.as_bytes())).await),
+            "OK"
+        );
+        let id = received(&app, "ELABORATA").await["items"][0]["id"].clone();
+        // An import report with two rejects.
+        let empty = ";".repeat(21);
+        let csv = format!("{}\r\nx{empty}\r\ny{empty}\r\n", crate::import::HEADER_1_3);
+        let (s, _, body) = app
+            .raw(
+                Method::POST,
+                &format!("/api/v1/enti/{ENTE}/dovuti/import"),
+                Some(ADMIN),
+                "text/csv",
+                csv.as_bytes().to_vec(),
+            )
+            .await;
+        let job: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (s, job["righe_scartate"].as_i64()),
+            (StatusCode::OK, Some(2)),
+            "{job}"
+        );
+        let job_path = format!(
+            "/api/v1/enti/{ENTE}/imports/{}",
+            job["id"].as_str().unwrap()
+        );
+
+        // A reporting flow as downloaded.
+        let store = app.store();
+        let mut flusso = pagopa_gateway::store::NuovoFlusso::da_leggere(
+            ENTE,
+            "2026-11-28ABI00000-S0001",
+            "2026-11-28T10:00:00",
+        );
+        flusso.raw = b"<FlussoRiversamento/>".to_vec();
+        store
+            .riconciliazione()
+            .insert_flusso(&flusso)
+            .await
+            .unwrap();
+
+        let dieci_anni = std::time::Duration::from_secs(3650 * 86_400);
+        let mut politica = Politica::from_config(&app.config);
+        politica.rt_raw = Some(dieci_anni);
+        politica.flussi_raw = Some(dieci_anni);
+        politica.import_report = Some(std::time::Duration::from_secs(400 * 86_400));
+        politica.batch = 1;
+        politica.pausa = std::time::Duration::ZERO;
+        let count = |r: &[(Tipo, u64)]| {
+            let n = |t: Tipo| r.iter().find(|(k, _)| *k == t).map(|x| x.1);
+            (n(Tipo::RtRaw), n(Tipo::FlussiRaw), n(Tipo::ImportReport))
+        };
+        // Today nothing is old enough.
+        let now = time::OffsetDateTime::now_utc();
+        let r = pass(&store, &politica, now).await;
+        assert_eq!(count(&r), (Some(0), Some(0), Some(0)));
+        assert_eq!(app.get(&job_path, ADMIN).await.0, StatusCode::OK);
+        // Eleven years on: the raw receipt, the raw flow and the report go (two rejects, then the job,
+        // one row per batch); a second pass finds nothing.
+        let later = now + time::Duration::days(11 * 365);
+        let r = pass(&store, &politica, later).await;
+        assert_eq!(count(&r), (Some(1), Some(1), Some(3)));
+        let r = pass(&store, &politica, later).await;
+        assert_eq!(count(&r), (Some(0), Some(0), Some(0)));
+        let (s, p) = app.get(&format!("/api/v1/rt/{id}/xml"), ADMIN).await;
+        assert_eq!(
+            (s, p["code"].as_str()),
+            (StatusCode::GONE, Some("GONE")),
+            "{p}"
+        );
+        assert_eq!(app.get(&job_path, ADMIN).await.0, StatusCode::NOT_FOUND);
+        // What the receipt decided stays: the dovuto paid, the receipt listed as applied.
+        let d = store.dovuti().get(ENTE, "IUD-1").await.unwrap();
+        assert_eq!(d.stato, StatoDovuto::Pagato);
+        assert_eq!(received(&app, "ELABORATA").await["total"], 1);
+    }
+);

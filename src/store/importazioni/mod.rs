@@ -21,6 +21,13 @@ pub struct Importazioni<'s>(pub(super) &'s Store);
 pub const SCARTI_IN_VISTA: i64 = 100;
 
 impl Importazioni<'_> {
+    /// One batch of the retention of import reports (jobs created before `before` and their
+    /// rejects); 0 when nothing is left to delete.
+    pub async fn prune_reports(&self, before: OffsetDateTime, batch: i64) -> StoreResult<u64> {
+        let before = ceil_secs(before);
+        dispatch!(self.0, |q, p| q::prune_import_reports(p, before, batch)
+            .await)
+    }
     /// The job with its first [`SCARTI_IN_VISTA`] rejects.
     pub async fn get(&self, ente: &str, id: &str) -> StoreResult<ImportJob> {
         dispatch!(self.0, |q, p| q::get_import_job(p, ente, id).await)

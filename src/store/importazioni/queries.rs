@@ -118,3 +118,31 @@ pub async fn tx_insert_import_job(c: &mut Conn, job: &ImportJob) -> StoreResult<
     }
     Ok(())
 }
+
+/// One batch of the retention of import reports: up to `batch` rejects of jobs created
+/// before `before`, or, once those are gone, up to `batch` such jobs. Returns how many rows.
+pub async fn prune_import_reports(
+    p: &DbPool,
+    before: OffsetDateTime,
+    batch: i64,
+) -> StoreResult<u64> {
+    let scarti = sqlx::query(
+        "DELETE FROM import_scarto WHERE (job_id, n) IN (SELECT s.job_id, s.n FROM import_scarto s JOIN import_job j ON j.id = s.job_id WHERE j.created_at < $1 LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(p)
+    .await?
+    .rows_affected();
+    if scarti > 0 {
+        return Ok(scarti);
+    }
+    Ok(sqlx::query(
+        "DELETE FROM import_job WHERE id IN (SELECT id FROM import_job j WHERE j.created_at < $1 AND NOT EXISTS (SELECT 1 FROM import_scarto s WHERE s.job_id = j.id) LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(p)
+    .await?
+    .rows_affected())
+}

@@ -29,13 +29,21 @@ impl Journal<'_> {
     ) -> StoreResult<(Vec<JournalSummary>, i64)> {
         dispatch!(self.0, |q, p| q::search_journal(p, f, limit, offset).await)
     }
+    /// Every entry, oldest first, bodies included, as one statement streams them: one
+    /// snapshot, so an export never shows a later batch while missing an earlier one
+    /// still committing (writers run in parallel on PostgreSQL), and rows are read as
+    /// they are written out, not held.
+    pub fn all(&self) -> futures_util::stream::BoxStream<'_, StoreResult<JournalFull>> {
+        dispatch!(self.0, |q, p| q::journal_all(p))
+    }
     /// Entries with id > `after`, oldest first, bodies included.
     pub async fn after(&self, after: i64, limit: i64) -> StoreResult<Vec<JournalFull>> {
         dispatch!(self.0, |q, p| q::journal_after(p, after, limit).await)
     }
-    /// Deletes entries older than `before`; returns how many.
-    pub async fn prune(&self, before: OffsetDateTime) -> StoreResult<u64> {
+    /// Deletes entries older than `before`, at most `batch` (a short transaction, so
+    /// traffic goes on between batches); returns how many.
+    pub async fn prune(&self, before: OffsetDateTime, batch: i64) -> StoreResult<u64> {
         let before = ceil_secs(before);
-        dispatch!(self.0, |q, p| q::prune_journal(p, before).await)
+        dispatch!(self.0, |q, p| q::prune_journal(p, before, batch).await)
     }
 }

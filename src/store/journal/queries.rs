@@ -65,6 +65,16 @@ pub async fn search_journal(
     Ok((rows, total))
 }
 
+pub fn journal_all(p: &DbPool) -> futures_util::stream::BoxStream<'_, StoreResult<JournalFull>> {
+    use futures_util::{StreamExt, TryStreamExt};
+    sqlx::query_as::<_, JournalFull>(sqlx::AssertSqlSafe(format!(
+        "SELECT {JOURNAL_COLS}, request, response FROM journal ORDER BY id"
+    )))
+    .fetch(p)
+    .map_err(StoreError::from)
+    .boxed()
+}
+
 pub async fn journal_after(p: &DbPool, after: i64, limit: i64) -> StoreResult<Vec<JournalFull>> {
     Ok(sqlx::query_as::<_, JournalFull>(sqlx::AssertSqlSafe(format!("SELECT {JOURNAL_COLS}, request, response FROM journal WHERE id > $1 ORDER BY id LIMIT $2")))
         .bind(after)
@@ -73,9 +83,12 @@ pub async fn journal_after(p: &DbPool, after: i64, limit: i64) -> StoreResult<Ve
         .await?)
 }
 
-pub async fn prune_journal(p: &DbPool, before: OffsetDateTime) -> StoreResult<u64> {
-    Ok(sqlx::query("DELETE FROM journal WHERE at < $1")
+pub async fn prune_journal(p: &DbPool, before: OffsetDateTime, batch: i64) -> StoreResult<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE at < $1 ORDER BY id LIMIT $2)",
+    )
         .bind(before)
+        .bind(batch)
         .execute(p)
         .await?
         .rows_affected())

@@ -136,7 +136,25 @@ impl Pagamenti<'_> {
         dispatch!(self.0, |q, p| q::ricevuta_nota(p, dom, iuv, iur).await)
     }
     pub async fn rt_per_iuv(&self, dom: &str, iuv: &str) -> StoreResult<Option<(i64, Vec<u8>)>> {
-        dispatch!(self.0, |q, p| q::rt_per_iuv(p, dom, iuv).await)
+        match dispatch!(self.0, |q, p| q::rt_per_iuv(p, dom, iuv).await)? {
+            Some((_, raw)) if raw.is_empty() => Err(StoreError::Eliminato),
+            other => Ok(other),
+        }
+    }
+    /// The RT exactly as received; [`StoreError::Eliminato`] once the retention removed it.
+    pub async fn rt_raw(&self, id: i64) -> StoreResult<(RtRicevuta, Vec<u8>)> {
+        let (rt, raw) = self.get_rt(id).await?;
+        if raw.is_empty() {
+            return Err(StoreError::Eliminato);
+        }
+        Ok((rt, raw))
+    }
+    /// Empties the raw bytes of receipts received before `before` and done with (applied or
+    /// refused; never one still to process or in quarantine), at most `batch`: their parsed
+    /// facts stay. Returns how many.
+    pub async fn prune_rt_raw(&self, before: OffsetDateTime, batch: i64) -> StoreResult<u64> {
+        let before = ceil_secs(before);
+        dispatch!(self.0, |q, p| q::prune_rt_raw(p, before, batch).await)
     }
     pub async fn rt_ente(&self, ente: &str) -> StoreResult<Vec<(Vec<u8>, Option<String>)>> {
         dispatch!(self.0, |q, p| q::rt_ente_iud(p, ente).await)

@@ -307,3 +307,36 @@ pub async fn notifiche_ente(p: &DbPool, ente: &str) -> StoreResult<Vec<(String, 
             .await?,
     )
 }
+
+/// (keys waiting in the reconciliation queue, when the oldest was queued, when the newest
+/// flow was stored). By id, not by a scan of dates: the flows' rows carry their raw bytes.
+pub async fn recon_gauges(
+    p: &DbPool,
+) -> StoreResult<(i64, Option<OffsetDateTime>, Option<OffsetDateTime>)> {
+    let (coda,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM recon_coda")
+        .fetch_one(p)
+        .await?;
+    let oldest: Option<(OffsetDateTime,)> =
+        sqlx::query_as("SELECT created_at FROM recon_coda ORDER BY id LIMIT 1")
+            .fetch_optional(p)
+            .await?;
+    let flusso: Option<(OffsetDateTime,)> =
+        sqlx::query_as("SELECT created_at FROM flusso ORDER BY id DESC LIMIT 1")
+            .fetch_optional(p)
+            .await?;
+    Ok((coda, oldest.map(|r| r.0), flusso.map(|r| r.0)))
+}
+
+/// Empties the raw bytes of flows stored before `before`, at most `batch` of them; the
+/// parsed payments stay (the reconciliation reads those). Returns how many.
+pub async fn prune_flussi_raw(p: &DbPool, before: OffsetDateTime, batch: i64) -> StoreResult<u64> {
+    Ok(sqlx::query(
+        "UPDATE flusso SET raw = $1 WHERE id IN (SELECT id FROM flusso WHERE created_at < $2 AND length(raw) > 0 ORDER BY id LIMIT $3)",
+    )
+    .bind(Vec::<u8>::new())
+    .bind(before)
+    .bind(batch)
+    .execute(p)
+    .await?
+    .rows_affected())
+}

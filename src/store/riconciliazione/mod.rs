@@ -29,6 +29,19 @@ pub(in crate::store) mod postgres {
 pub struct Riconciliazione<'s>(pub(super) &'s Store);
 
 impl Riconciliazione<'_> {
+    /// (keys waiting for the reconciliation, when the oldest was queued, when the newest
+    /// reporting flow was stored).
+    pub async fn gauges(
+        &self,
+    ) -> StoreResult<(i64, Option<OffsetDateTime>, Option<OffsetDateTime>)> {
+        dispatch!(self.0, |q, p| q::recon_gauges(p).await)
+    }
+    /// Empties the raw bytes of up to `batch` flows stored before `before` (their payments
+    /// stay); returns how many.
+    pub async fn prune_flussi_raw(&self, before: OffsetDateTime, batch: i64) -> StoreResult<u64> {
+        let before = ceil_secs(before);
+        dispatch!(self.0, |q, p| q::prune_flussi_raw(p, before, batch).await)
+    }
     pub async fn flusso_presente(&self, dom: &str, id: &str, data_ora: &str) -> StoreResult<bool> {
         dispatch!(self.0, |q, p| q::flusso_presente(p, dom, id, data_ora)
             .await)
