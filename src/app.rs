@@ -293,7 +293,9 @@ impl Application {
         let rest_limits = self.state.config.rest.listener();
         let rest = crate::listener::serve(
             self.rest,
-            crate::rest::router(self.state),
+            // The REST API and the Portale Pagamenti share the port; each keeps its own
+            // layers (problem+json and upload limits for the API, small forms for the pages).
+            crate::rest::router(self.state.clone()).merge(crate::web::router(self.state)),
             rest_limits,
             wait(rx.clone()),
             DRAIN,

@@ -1,6 +1,7 @@
 //! pagopa-gateway: a pagoPA intermediario tecnologico. See README.md for the architecture.
 
 pub mod app;
+pub mod avviso;
 pub mod bizevents_client;
 pub mod checkout_client;
 pub mod cli;
@@ -11,6 +12,8 @@ pub mod dominio;
 pub mod fdr_client;
 pub mod gauges;
 pub mod http_esterno;
+pub mod http_observe;
+pub mod identita;
 pub mod jobs;
 pub mod journal;
 pub mod listener;
@@ -35,4 +38,5 @@ pub mod soap;
 pub mod store;
 pub mod supervise;
 pub mod tls;
+pub mod web;
 pub mod xml;

@@ -7,6 +7,13 @@ pub struct Iban(String);
 string_newtype!(Iban);
 
 impl Iban {
+    /// The postal current account number of an Italian IBAN at Poste Italiane (ABI 07601):
+    /// its last 12 digits, printed on the notice's bollettino. `None` for any other bank.
+    pub fn conto_postale(&self) -> Option<&str> {
+        let e = self.0.as_str();
+        (e.starts_with("IT") && e.len() == 27 && &e[5..10] == "07601").then(|| &e[15..])
+    }
+
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let e: String = s
             .chars()
@@ -55,6 +62,14 @@ impl Iban {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_poste_iban_names_its_postal_account() {
+        let poste = Iban::parse("IT30N0760101600000012345678").unwrap();
+        assert_eq!(poste.conto_postale(), Some("000012345678"));
+        let banca = Iban::parse("IT60X0542811101000000123456").unwrap();
+        assert_eq!(banca.conto_postale(), None);
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -70,6 +70,23 @@ impl Importo {
     }
 }
 
+impl Importo {
+    /// As Italians read it: `1.234,56` (what pages and notices print; the wire format is
+    /// the `Display` one, `1234.56`).
+    pub fn italiano(self) -> String {
+        let (euro, cent) = (self.0 / 100, self.0 % 100);
+        let cifre = euro.to_string();
+        let mut out = String::new();
+        for (i, c) in cifre.chars().enumerate() {
+            if i > 0 && (cifre.len() - i) % 3 == 0 {
+                out.push('.');
+            }
+            out.push(c);
+        }
+        format!("{out},{cent:02}")
+    }
+}
+
 impl fmt::Display for Importo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
@@ -100,6 +117,15 @@ impl<'de> serde::Deserialize<'de> for Importo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn italian_format_groups_thousands_and_uses_the_comma() {
+        let i = |c| Importo::from_cents(c).unwrap().italiano();
+        assert_eq!(
+            [i(0), i(5), i(6420), i(123_456), i(100_000_000)],
+            ["0,00", "0,05", "64,20", "1.234,56", "1.000.000,00"]
+        );
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -6,6 +6,7 @@
 //! the job's lease: if it fails transiently the outbox retries it, and a re-send that
 //! finds the cart already at the Nodo counts as sent.
 
+pub mod portale;
 pub mod ricevute;
 
 /// The cart rules, kept under their old path.

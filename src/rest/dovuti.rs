@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(import_dovuti))
         .routes(routes!(get_import))
         .routes(routes!(get_import_scarti))
+        .routes(routes!(avvisi_pdf))
 }
 
 /// The tipo dovuto a request names; an unknown one is the request's fault (422).
@@ -407,5 +408,78 @@ async fn get_import_scarti(
     Ok((
         [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
         axum::body::Body::new(body),
+    ))
+}
+
+/// The dovuti whose notices to print, by IUD.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RichiestaAvvisi {
+    /// 1 to 1,000 IUDs of the ente's dovuti.
+    pub iud: Vec<String>,
+}
+
+/// Notices printed at once: a page each, a few kilobytes a page.
+pub const MAX_AVVISI: usize = 1000;
+
+/// The notices (avvisi di pagamento) of a list of dovuti as one PDF, a page each, in
+/// pagoPA's layout with the QR code (and Poste's Data Matrix for a postal account), for
+/// the ente to print or send. 422 names the dovuti without a notice (no numero avviso)
+/// or unknown.
+#[utoipa::path(post, path = "/api/v1/enti/{id_dominio}/avvisi.pdf", tag = "dovuti", params(("id_dominio" = String, Path)),
+    request_body = RichiestaAvvisi,
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn avvisi_pdf(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(r): Json<RichiestaAvvisi>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.scope(&id)?;
+    if r.iud.is_empty() || r.iud.len() > MAX_AVVISI {
+        return Err(ApiError::Validation(format!(
+            "iud: da 1 a {MAX_AVVISI} dovuti, non {}",
+            r.iud.len()
+        )));
+    }
+    let ente = s.store.registro().get_ente(&id).await?;
+    let mut tipi = std::collections::HashMap::new();
+    let (mut avvisi, mut senza) = (Vec::with_capacity(r.iud.len()), Vec::new());
+    for iud in &r.iud {
+        let d = match s.store.dovuti().get(&id, iud).await {
+            Ok(d) => d,
+            Err(StoreError::NotFound) => {
+                senza.push(format!("{iud} (sconosciuto)"));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !tipi.contains_key(&d.tipo_dovuto) {
+            let t = s
+                .store
+                .registro()
+                .get_tipo_dovuto(&id, &d.tipo_dovuto)
+                .await?;
+            tipi.insert(d.tipo_dovuto.clone(), t.iban);
+        }
+        match crate::avviso::DatiAvviso::di(&ente, &d, tipi.get(&d.tipo_dovuto)) {
+            Some(a) => avvisi.push(a),
+            None => senza.push(format!("{iud} (senza numero avviso)")),
+        }
+    }
+    if !senza.is_empty() {
+        return Err(ApiError::Validation(format!(
+            "nessun avviso per: {}",
+            senza.join(", ")
+        )));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"avvisi.pdf\"",
+            ),
+        ],
+        crate::avviso::pdf(&avvisi),
     ))
 }

@@ -70,6 +70,17 @@ impl ApiError {
     }
 }
 
+impl From<crate::pagamenti::portale::ErrorePortale> for ApiError {
+    fn from(e: crate::pagamenti::portale::ErrorePortale) -> Self {
+        use crate::pagamenti::portale::ErrorePortale as E;
+        match e {
+            E::NonTrovato | E::EnteNonTrovato => ApiError::NotFound(e.to_string()),
+            E::Validazione(m) => ApiError::Validation(m),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

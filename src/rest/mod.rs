@@ -22,7 +22,7 @@ mod viste_contabili;
 pub use error::{ApiError, Problem};
 
 use crate::store::Store;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +30,6 @@ use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -225,12 +224,12 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(run_to_end))
         .layer(middleware::from_fn(refuse_control_characters))
-        .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::from_fn(crate::http_observe::record_metrics))
         .layer(middleware::from_fn(error::problemize))
         .layer(DefaultBodyLimit::max(cfg.rest.body_limit_bytes))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(request_span)
+                .make_span_with(crate::http_observe::request_span)
                 .on_request(())
                 .on_response(
                     tower_http::trace::DefaultOnResponse::new()
@@ -290,37 +289,6 @@ async fn refuse_control_characters(req: Request, next: Next) -> Response {
         );
     }
     next.run(req).await
-}
-
-/// A request's span: its id (also in the `x-request-id` response header, so a caller's
-/// report finds the log lines) and the route template. Not the URI: a query may carry a
-/// codice fiscale, which has no place in a log.
-fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
-    let id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str());
-    tracing::info_span!("http", request_id = %id, method = %req.method(), route = %route)
-}
-
-async fn record_metrics(req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().to_string();
-    let resp = next.run(req).await;
-    let status = resp.status().as_u16().to_string();
-    metrics::counter!(crate::metrics::HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!(crate::metrics::HTTP_DURATION, "method" => method, "route" => route)
-        .record(start.elapsed().as_secs_f64());
-    resp
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

@@ -7,10 +7,9 @@
 use super::limite::{Client, Limiter};
 use super::viste::EsitoRptCarrello;
 use super::{ApiError, AppState, Problem};
-use crate::dominio::posizione::NonPagabile;
-use crate::model::EsitoPagamento;
-use crate::model::{CodiceFiscale, Importo, NumeroAvviso, StatoDovuto};
-use crate::pagamenti::{CarrelloError, EsitoCarrello, NonQuotabile, RichiestaCarrello};
+use crate::model::{CodiceFiscale, Importo};
+use crate::pagamenti::portale::{self, Spontaneo};
+use crate::pagamenti::{CarrelloError, EsitoCarrello, RichiestaCarrello};
 use crate::registry::{Contatti, Page, Paging};
 use crate::store::EntiFilter;
 use axum::Json;
@@ -178,10 +177,6 @@ fn limit(l: &Limiter, client: &Client, what: &str) -> Result<(), ApiError> {
     )))
 }
 
-fn non_trovato() -> ApiError {
-    ApiError::NotFound("avviso non trovato per questo codice fiscale".into())
-}
-
 /// Looks a notice up by numero avviso (or IUV) and the payer's fiscal code. Unknown notice
 /// and wrong fiscal code answer the same 404; lookups are rate-limited per client.
 #[utoipa::path(get, path = "/api/v1/portale/avvisi", tag = "portale", params(AvvisoQuery),
@@ -192,63 +187,27 @@ async fn avviso(
     Query(q): Query<AvvisoQuery>,
 ) -> Result<Json<Avviso>, ApiError> {
     limit(&s.limiti.ricerche, &client, "troppe ricerche di avvisi")?;
-    let iuv = match (&q.numero_avviso, &q.iuv) {
-        (Some(n), _) => NumeroAvviso::parse(n)
-            .map_err(|e| ApiError::Validation(format!("numero_avviso: {}", e.0)))?
-            .iuv()
-            .to_string(),
-        (None, Some(i)) => i.clone(),
-        (None, None) => {
-            return Err(ApiError::Validation(
-                "numero_avviso o iuv obbligatorio".into(),
-            ));
-        }
-    };
-    let cf = q.codice_fiscale.trim().to_uppercase();
-    let d = s
-        .store
-        .dovuti()
-        .get_by_iuv(&q.id_dominio, &iuv)
-        .await?
-        .ok_or_else(non_trovato)?;
-    if d.pagatore.codice_fiscale.as_ref() != cf.as_str() {
-        return Err(non_trovato());
-    }
-    let ente = s.store.registro().get_ente(&q.id_dominio).await?;
-    let now = time::OffsetDateTime::now_utc();
-    let (stato, importo) = match d.stato {
-        StatoDovuto::Pagato => ("PAGATO", d.importo),
-        StatoDovuto::PagamentoIniziato => ("IN_CORSO", d.importo),
-        StatoDovuto::Annullato => ("ANNULLATO", d.importo),
-        _ => match crate::pagamenti::quota(&s.store, &s.cache, &q.id_dominio, &iuv, now, false)
-            .await
-        {
-            Ok(quota) => ("PAGABILE", quota.prezzo.importo),
-            Err(NonQuotabile::NonPagabile(NonPagabile::Scaduto)) => ("SCADUTO", d.importo),
-            Err(_) => return Err(non_trovato()),
-        },
-    };
+    let a = portale::cerca_avviso(
+        &s.store,
+        &s.cache,
+        &q.id_dominio,
+        q.numero_avviso.as_deref(),
+        q.iuv.as_deref(),
+        &q.codice_fiscale,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok(Json(Avviso {
         id_dominio: q.id_dominio,
-        ente: ente.denominazione,
-        iuv,
-        numero_avviso: d.numero_avviso.map(|n| n.to_string()),
-        causale: d.causale,
-        importo,
-        importo_originale: d.importo,
-        data_scadenza: d.data_scadenza,
-        stato: stato.into(),
+        ente: a.ente.denominazione,
+        iuv: a.dovuto.iuv.to_string(),
+        numero_avviso: a.dovuto.numero_avviso.map(|n| n.to_string()),
+        causale: a.dovuto.causale,
+        importo: a.importo,
+        importo_originale: a.dovuto.importo,
+        data_scadenza: a.dovuto.data_scadenza,
+        stato: a.stato.as_str().into(),
     }))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct Spontaneo {
-    pub tipo_dovuto: String,
-    pub pagatore: crate::registry::Pagatore,
-    /// Required unless the tipo dovuto has a fixed amount.
-    #[schema(value_type = Option<String>)]
-    pub importo: Option<Importo>,
-    pub causale: String,
 }
 
 /// A spontaneous payment: the payer creates a dovuto of a tipo that allows it (amount fixed
@@ -263,46 +222,7 @@ async fn spontaneo(
     Json(b): Json<Spontaneo>,
 ) -> Result<(StatusCode, Json<Avviso>), ApiError> {
     limit(&s.limiti.carrelli, &client, "troppi pagamenti avviati")?;
-    let e = s.store.registro().get_ente(&id).await?;
-    let t = match s
-        .store
-        .registro()
-        .get_tipo_dovuto(&id, &b.tipo_dovuto)
-        .await
-    {
-        Ok(t) if t.attivo && t.spontaneo => t,
-        Ok(_) | Err(crate::store::StoreError::NotFound) => {
-            return Err(ApiError::Validation(format!(
-                "il tipo dovuto {} non ammette pagamenti spontanei",
-                b.tipo_dovuto
-            )));
-        }
-        Err(err) => return Err(err.into()),
-    };
-    let importo = match (t.importo_fisso, b.importo) {
-        (Some(f), Some(i)) if f != i => {
-            return Err(ApiError::Validation(format!(
-                "l'importo di {} è fisso: {f}",
-                t.codice
-            )));
-        }
-        (Some(f), _) => f,
-        (None, Some(i)) => i,
-        (None, None) => return Err(ApiError::Validation("importo obbligatorio".into())),
-    };
-    let iud = format!("SPONT-{}", &uuid::Uuid::new_v4().simple().to_string()[..29]);
-    let nuovo: crate::registry::NuovoDovuto = serde_json::from_value(serde_json::json!({
-        "iud": iud, "tipo_dovuto": t.codice, "pagatore": b.pagatore, "importo": importo.to_string(), "causale": b.causale,
-    }))
-    .map_err(|e| ApiError::Validation(e.to_string()))?;
-    let valido = nuovo
-        .resolve(&e, &t)
-        .map_err(|r| ApiError::Validation(format!("{r:?}")))?;
-    let d = s
-        .store
-        .dovuti()
-        .insert(&e, &valido, "pagamento spontaneo dal portale")
-        .await?;
+    let (e, d) = portale::crea_spontaneo(&s.store, &id, &b).await?;
     Ok((
         StatusCode::CREATED,
         Json(Avviso {
@@ -362,21 +282,11 @@ async fn carrello(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<StatoCarrello>, ApiError> {
-    let c = crate::pagamenti::stato(&s.store, &id).await?;
-    let rpt = s.store.carrelli().esiti(&id).await?;
-    let esiti: Vec<Option<EsitoPagamento>> = rpt
-        .iter()
-        .map(|r| {
-            r.codice_esito
-                .and_then(|c| u8::try_from(c).ok())
-                .and_then(|c| EsitoPagamento::da_codice(c).ok())
-        })
-        .collect();
-    let esito = crate::dominio::carrello::esito(c.stato, &esiti);
+    let (esito, url, rpt) = portale::esito_carrello(&s.store, &id).await?;
     Ok(Json(StatoCarrello {
         id_carrello: id,
         esito,
-        url: c.url,
+        url,
         rpt: rpt.into_iter().map(Into::into).collect(),
     }))
 }

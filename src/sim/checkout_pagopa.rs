@@ -120,12 +120,27 @@ pub(super) async fn paga(
     State(s): State<Simulator>,
     Path(id): Path<String>,
     Form(f): Form<Scelta>,
-) -> Html<String> {
-    match s.paga_checkout(&id, f.esito == "paga").await {
-        Ok(r) if r.is_empty() => Html("<p>Pagamento annullato</p>".into()),
-        Ok(_) => Html("<p>Pagamento eseguito</p>".into()),
-        Err(e) => Html(format!("<p>Pagamento non riuscito: {e}</p>")),
-    }
+) -> Response {
+    let urls = s
+        .state
+        .lock()
+        .expect("lock")
+        .checkout
+        .get(&id)
+        .map(|r| r.return_urls.clone());
+    let Some(u) = urls else {
+        return Html("<p>Carrello sconosciuto</p>").into_response();
+    };
+    // As Checkout does: back to the ente's page for the outcome.
+    let dest = match s.paga_checkout(&id, f.esito == "paga").await {
+        Ok(r) if r.is_empty() => u.return_cancel_url,
+        Ok(_) => u.return_ok_url,
+        Err(e) => {
+            tracing::warn!(error = %e, "simulated Checkout: payment failed");
+            u.return_error_url
+        }
+    };
+    (StatusCode::SEE_OTHER, [(header::LOCATION, dest)]).into_response()
 }
 
 impl Simulator {

@@ -2,7 +2,7 @@ use crate::both_backends;
 use crate::helpers::*;
 use axum::http::StatusCode;
 use pagopa_gateway::model::{NumeroAvviso, StatoDovuto};
-use serde_json::json;
+use serde_json::{Value, json};
 
 both_backends!(
     dovuto_gets_an_aux3_notice_and_creation_is_idempotent_on_iud,
@@ -274,3 +274,63 @@ both_backends!(dovuti_search_filters_and_paginates, |app| {
         .await;
     assert_eq!(p["items"][0]["iud"], "IUD-5");
 });
+
+both_backends!(
+    an_operator_prints_the_notices_of_a_list_of_dovuti_as_one_pdf,
+    |app| {
+        use axum::http::Method;
+        let a = cf11("8000758027");
+        let b = cf11("0012345678");
+        app.seed_ente(&a, "c_l736", 1).await;
+        app.seed_ente(&b, "c_f241", 2).await;
+        for (iud, importo) in [("AVV-1", "10.50"), ("AVV-2", "1234.56")] {
+            let (s, d) = app
+                .post(
+                    &format!("/api/v1/enti/{a}/dovuti"),
+                    ADMIN,
+                    dovuto_json(iud, importo),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{d}");
+        }
+        let key = app.operator_key(&a).await;
+        let print = async |ente: &str, token: &str, iud: Value| {
+            let body = serde_json::to_vec(&json!({ "iud": iud })).unwrap();
+            app.raw(
+                Method::POST,
+                &format!("/api/v1/enti/{ente}/avvisi.pdf"),
+                Some(token),
+                "application/json",
+                body,
+            )
+            .await
+        };
+        let (s, ct, pdf) = print(&a, &key, json!(["AVV-1", "AVV-2"])).await;
+        assert_eq!((s, ct.as_str()), (StatusCode::OK, "application/pdf"));
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(
+            pdf.starts_with(b"%PDF-1.4") && text.contains("/Count 2"),
+            "two pages"
+        );
+        assert!(
+            text.contains("(1.234,56)") && text.contains("(10,50 Euro)"),
+            "amounts as Italians read them"
+        );
+        // Unknown dovuti are named; another ente's operator is refused.
+        let (s, _, body) = print(&a, &key, json!(["AVV-1", "NOPE"])).await;
+        let p: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            p["detail"].as_str().unwrap().contains("NOPE (sconosciuto)"),
+            "{p}"
+        );
+        assert_eq!(
+            print(&b, &key, json!(["AVV-1"])).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            print(&a, &key, json!([])).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+);

@@ -334,6 +334,10 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         data.display(),
         data.join("gateway.db").display()
     );
+    println!(
+        "  Portale Pagamenti: `pagopa-gateway serve` on these data, then http://{}/portale (the demo's notices: ente 80007580279, payer RSSMRA85T10A562S)",
+        base.rest.listen
+    );
     let failed = c.passi.iter().filter(|p| !p.1).count();
     println!(
         "  checks: {} passed, {failed} failed, in {:.1} s",
