@@ -230,6 +230,21 @@ def main():
         driver.find_element(By.TAG_NAME, "body").send_keys("\ue004")
         active = driver.switch_to.active_element
         assert active.get_attribute("href").endswith("#contenuto"), active.get_attribute("outerHTML")
+        # Cancelled on Checkout: the outcome page says so.
+        driver.get(f"{BASE}/portale/avviso?id_dominio={A}&numero_avviso={numero_late}&codice_fiscale={CF}")
+        wait_text(driver, "Mensa ottobre")
+        driver.find_element(By.ID, "email").send_keys("mario@example.org")
+        driver.find_element(By.ID, "paga").click()
+        WebDriverWait(driver, 10).until(lambda d: "/checkout/pay" in d.current_url)
+        driver.find_element(By.CSS_SELECTOR, "button[value=annulla]").click()
+        WebDriverWait(driver, 20).until(lambda d: "/portale/esito" in d.current_url and "ANNULLATO" in d.current_url)
+        wait_text(driver, "Pagamento annullato")
+        accessible(driver, "13-esito-annullato")
+        print("ok   a payment cancelled on Checkout comes back as cancelled")
+        # Pages that do not exist, or notices not found, are pages too.
+        driver.get(BASE + "/portale/enti/00000000000")
+        wait_text(driver, "Pagina non trovata")
+        accessible(driver, "14-non-trovata")
         print(f"ok   axe-core finds no serious violation on {len(checked)} pages: {', '.join(checked)}")
     finally:
         driver.quit()
