@@ -28,7 +28,10 @@ pub struct EsitoNotifiche {
     /// The import's report, at /api/v1/enti/{id}/importazioni/{id_importazione}.
     pub id_importazione: String,
     pub lette: usize,
+    /// Notifications written (new or changed).
     pub importate: u64,
+    /// Notifications already held as they are: nothing written, nothing reclassified.
+    pub invariate: u64,
     pub scartate: usize,
     pub scarti: Vec<ScartoTesoreria>,
 }
@@ -58,6 +61,7 @@ async fn notifiche(
         id_importazione: job.id,
         lette: ok.len() + ko.len(),
         importate,
+        invariate: (ok.len() as u64).saturating_sub(importate),
         scartate: ko.len(),
         scarti: ko.into_iter().map(ScartoTesoreria::from).collect(),
     }))
@@ -104,7 +108,11 @@ pub struct EsitoImport {
     pub id_importazione: String,
     pub formato: String,
     pub lette: usize,
+    /// Lines written (new or changed).
     pub importate: u64,
+    /// Lines the ente's journal already held as they are: nothing written, nothing
+    /// reclassified.
+    pub invariate: u64,
     pub stornate: u64,
     pub scartate: usize,
     pub scarti: Vec<ScartoTesoreria>,
@@ -220,6 +228,7 @@ async fn importa(
         formato,
         lette,
         importate,
+        invariate: (righe.len() as u64).saturating_sub(importate),
         stornate,
         scartate: scarti.len(),
         scarti,

@@ -90,8 +90,22 @@ both_backends!(
                 .unwrap()
                 .contains("anno bolletta")
         );
-        // Again: nothing new, nothing duplicated.
-        upload(&app, ADMIN, "csv", text).await;
+        // Again: nothing new, nothing duplicated, and the report says so.
+        let (_, e) = upload(&app, ADMIN, "csv", text).await;
+        assert_eq!(
+            (e["importate"].as_u64(), e["invariate"].as_u64()),
+            (Some(0), Some(3)),
+            "{e}"
+        );
+        let job = e["id_importazione"].as_str().unwrap();
+        let (_, j) = app
+            .get(&format!("/api/v1/enti/{A}/importazioni/{job}"), ADMIN)
+            .await;
+        assert_eq!(
+            (j["righe_importate"].as_i64(), j["righe_invariate"].as_i64()),
+            (Some(0), Some(3)),
+            "{j}"
+        );
         let (_, p) = app.get(&format!("/api/v1/enti/{A}/tesoreria"), ADMIN).await;
         assert_eq!(p["total"], 3);
         let (_, p) = app
@@ -369,6 +383,17 @@ IUD 2;;F;X;a;;;;;;;;2026-11-28;1.00;;TARI;BBT;c;d\n";
     assert_eq!(
         (s, e["importate"].as_u64(), e["scartate"].as_u64()),
         (StatusCode::OK, Some(1), Some(1)),
+        "{e}"
+    );
+    // The same file again changes nothing, and its report says so.
+    let (_, e) = post_file(&app, &path, ADMIN, "text/plain", csv).await;
+    assert_eq!(
+        (
+            e["importate"].as_u64(),
+            e["invariate"].as_u64(),
+            e["scartate"].as_u64()
+        ),
+        (Some(0), Some(1), Some(1)),
         "{e}"
     );
     let (_, r) = app

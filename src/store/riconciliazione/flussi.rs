@@ -173,17 +173,24 @@ pub async fn import_tesoreria(
             .bind(&r.codice_bolletta)
             .fetch_optional(&mut *tx)
             .await?;
-        if let Some((_, f, v)) = prima {
-            chiavi.extend(f.map(|f| (coda::IUF, f)));
-            chiavi.extend(v.map(|v| (coda::IUV, v)));
-        }
-        let (id,): (i64,) = sqlx::query_as(
+        // A line the file repeats unchanged is neither written nor queued: a re-import of
+        // the same journal changes nothing and reclassifies nothing.
+        let scritta: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO tesoreria (id_dominio, anno_bolletta, codice_bolletta, data_contabile, data_valuta, importo_cents, ordinante, causale, iuf, iuv, fonte, created_at, updated_at, iuf_key, conto)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
              ON CONFLICT (id_dominio, anno_bolletta, codice_bolletta) DO UPDATE SET
                data_contabile = excluded.data_contabile, data_valuta = excluded.data_valuta, importo_cents = excluded.importo_cents,
                ordinante = excluded.ordinante, causale = excluded.causale, iuf = excluded.iuf, iuv = excluded.iuv, fonte = excluded.fonte, updated_at = excluded.updated_at,
                iuf_key = excluded.iuf_key, conto = excluded.conto
+             WHERE tesoreria.data_contabile IS DISTINCT FROM excluded.data_contabile
+                OR tesoreria.data_valuta IS DISTINCT FROM excluded.data_valuta
+                OR tesoreria.importo_cents IS DISTINCT FROM excluded.importo_cents
+                OR tesoreria.ordinante IS DISTINCT FROM excluded.ordinante
+                OR tesoreria.causale IS DISTINCT FROM excluded.causale
+                OR tesoreria.iuf IS DISTINCT FROM excluded.iuf
+                OR tesoreria.iuv IS DISTINCT FROM excluded.iuv
+                OR tesoreria.fonte IS DISTINCT FROM excluded.fonte
+                OR tesoreria.conto IS DISTINCT FROM excluded.conto
              RETURNING id",
         )
         .bind(ente)
@@ -200,8 +207,13 @@ pub async fn import_tesoreria(
         .bind(now)
         .bind(r.estratto.iuf.as_ref().map(|f| f.to_uppercase()))
         .bind(&r.conto)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some((id,)) = scritta else { continue };
+        if let Some((_, f, v)) = prima {
+            chiavi.extend(f.map(|f| (coda::IUF, f)));
+            chiavi.extend(v.map(|v| (coda::IUV, v)));
+        }
         n += 1;
         chiavi.push((coda::TESORERIA, id.to_string()));
     }
@@ -272,12 +284,20 @@ pub async fn import_notifiche(
 ) -> StoreResult<u64> {
     let mut tx = begin_write(p).await?;
     let mut n = 0;
+    let mut chiavi: Vec<(&str, String)> = Vec::new();
     for r in righe {
-        n += sqlx::query(
+        // Unchanged: not written, not queued (a re-import is nearly free).
+        let scritta: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO notifica (id_dominio, iud, iuv, data_esecuzione, importo_cents, tipo_dovuto, causale, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
              ON CONFLICT (id_dominio, iud) DO UPDATE SET iuv = excluded.iuv, data_esecuzione = excluded.data_esecuzione,
-               importo_cents = excluded.importo_cents, tipo_dovuto = excluded.tipo_dovuto, causale = excluded.causale, updated_at = excluded.updated_at",
+               importo_cents = excluded.importo_cents, tipo_dovuto = excluded.tipo_dovuto, causale = excluded.causale, updated_at = excluded.updated_at
+             WHERE notifica.iuv IS DISTINCT FROM excluded.iuv
+                OR notifica.data_esecuzione IS DISTINCT FROM excluded.data_esecuzione
+                OR notifica.importo_cents IS DISTINCT FROM excluded.importo_cents
+                OR notifica.tipo_dovuto IS DISTINCT FROM excluded.tipo_dovuto
+                OR notifica.causale IS DISTINCT FROM excluded.causale
+             RETURNING id",
         )
         .bind(ente)
         .bind(&r.iud)
@@ -287,11 +307,13 @@ pub async fn import_notifiche(
         .bind(&r.tipo_dovuto)
         .bind(&r.causale)
         .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .fetch_optional(&mut *tx)
+        .await?;
+        if scritta.is_some() {
+            n += 1;
+            chiavi.push((coda::IUD, r.iud.clone()));
+        }
     }
-    let chiavi: Vec<(&str, String)> = righe.iter().map(|r| (coda::IUD, r.iud.clone())).collect();
     tx_accoda(&mut tx, ente, &chiavi, now).await?;
     import_q::tx_chiudi_import(&mut tx, job, n).await?;
     tx.commit().await?;
