@@ -36,3 +36,18 @@ pub async fn record_metrics(req: Request, next: Next) -> Response {
         .record(start.elapsed().as_secs_f64());
     resp
 }
+
+/// Whether the path or the query carries a percent-encoded control character (`%00`,
+/// `%0A`, `%7F`…): no valid input anywhere, and PostgreSQL refuses a NUL with an error
+/// that would turn into a 500. REST and web refuse such a request with a 400 of their own.
+pub fn control_characters(uri: &axum::http::Uri) -> bool {
+    let bad = |s: &str| {
+        let b = s.as_bytes();
+        let hex = |c: u8| char::from(c).to_digit(16);
+        b.windows(3).any(|w| match (w[0], hex(w[1]), hex(w[2])) {
+            (b'%', Some(h), Some(l)) => h < 2 || (h == 7 && l == 0xf),
+            _ => false,
+        })
+    };
+    bad(uri.path()) || uri.query().is_some_and(bad)
+}

@@ -62,6 +62,10 @@ impl DatiAvviso {
     /// Poste's Data Matrix content for the bollettino PA: 256 characters of fixed fields.
     pub fn datamatrix(&self) -> Option<String> {
         let conto = self.conto_postale.as_deref()?;
+        // Ten digits of cents: a bollettino cannot carry 100 million euro or more.
+        if self.importo.cents() > 9_999_999_999 {
+            return None;
+        }
         let campo = |s: &str, n: usize| -> String {
             let mut v: String = s
                 .chars()

@@ -236,6 +236,11 @@ pub async fn paga(
     pagopa: &CheckoutClient,
     req: &RichiestaCarrello,
 ) -> Result<EsitoCarrello, CarrelloError> {
+    // The receipt goes to that address too: a PEC mailbox may refuse ordinary mail.
+    if let Some(e) = &req.email_login {
+        portale::email_per_ricevuta(e)
+            .map_err(|m| CarrelloError::Regola(crate::dominio::carrello::Violazione(m.into())))?;
+    }
     if pagopa.per_enti(req.dovuti.iter().map(|d| d.id_dominio.as_str())) {
         paga_con_checkout(store, cache, pagopa, req).await
     } else {

@@ -202,3 +202,61 @@ pub async fn esito_carrello(
     let esito = crate::dominio::carrello::esito(c.stato, &esiti);
     Ok((esito, c.url, rpt))
 }
+
+/// A PEC mailbox may refuse ordinary mail: the receipt would not arrive.
+pub fn email_per_ricevuta(email: &str) -> Result<String, &'static str> {
+    let e = email.trim().to_lowercase();
+    let Some((locale, dominio)) = e.split_once('@') else {
+        return Err("Indirizzo e-mail non valido.");
+    };
+    if locale.is_empty() || !dominio.contains('.') || e.contains(char::is_whitespace) {
+        return Err("Indirizzo e-mail non valido.");
+    }
+    let pec = dominio.starts_with("pec.")
+        || dominio.contains(".pec.")
+        || dominio.starts_with("cert.")
+        || dominio.contains(".cert.")
+        || dominio == "legalmail.it"
+        || dominio.ends_with(".legalmail.it")
+        || dominio.starts_with("postacert.");
+    if pec {
+        return Err(
+            "Indica un indirizzo e-mail ordinario, non una PEC: la ricevuta è inviata con posta ordinaria.",
+        );
+    }
+    Ok(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receipt_goes_to_an_ordinary_mailbox_not_a_pec() {
+        assert_eq!(
+            email_per_ricevuta(" Mario@Example.org ").as_deref(),
+            Ok("mario@example.org")
+        );
+        for pec in [
+            "m@pec.example.it",
+            "m@comune.pec.it",
+            "m@legalmail.it",
+            "m@cert.ordine.it",
+            "m@postacert.it",
+        ] {
+            assert!(
+                email_per_ricevuta(pec).unwrap_err().contains("PEC"),
+                "{pec}"
+            );
+        }
+        for bad in [
+            "",
+            "mario",
+            "@example.org",
+            "mario@localhost",
+            "ma rio@example.org",
+        ] {
+            assert!(email_per_ricevuta(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -480,6 +480,9 @@ async fn avvisi_pdf(
                 "attachment; filename=\"avvisi.pdf\"",
             ),
         ],
-        crate::avviso::pdf(&avvisi),
+        // A thousand pages of QR codes is CPU work: off the async workers.
+        tokio::task::spawn_blocking(move || crate::avviso::pdf(&avvisi))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?,
     ))
 }

@@ -272,16 +272,7 @@ async fn run_to_end(req: Request, next: Next) -> Response {
 /// valid input anywhere in this API; PostgreSQL would refuse a NUL with an error that turns
 /// into a 500. Refused here once with 400, before any handler or database sees it.
 async fn refuse_control_characters(req: Request, next: Next) -> Response {
-    let uri = req.uri();
-    let bad = |s: &str| {
-        let b = s.as_bytes();
-        let hex = |c: u8| char::from(c).to_digit(16);
-        b.windows(3).any(|w| match (w[0], hex(w[1]), hex(w[2])) {
-            (b'%', Some(h), Some(l)) => h < 2 || (h == 7 && l == 0xf),
-            _ => false,
-        })
-    };
-    if bad(uri.path()) || uri.query().is_some_and(bad) {
+    if crate::http_observe::control_characters(req.uri()) {
         return error::problem_response(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",

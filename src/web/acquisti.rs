@@ -159,20 +159,18 @@ pub(super) struct FormVoce {
 }
 
 pub(super) async fn aggiungi(
+    State(s): State<AppState>,
+    c: Client,
     axum::Extension(chiave): axum::Extension<Chiave>,
     headers: HeaderMap,
     Form(f): Form<FormVoce>,
-) -> Response {
+) -> Pagina {
     let mut voci = chiave.leggi(carrello::valore(&headers, carrello::NOME));
-    let v = Voce {
-        id_dominio: f.id_dominio,
-        iuv: f.iuv,
-        codice_fiscale: f.codice_fiscale.trim().to_uppercase(),
-    };
+    let v = super::verificata(&s, &c, f.id_dominio, f.iuv, &f.codice_fiscale).await?;
     if !voci.contains(&v) && voci.len() < carrello::MASSIMO {
         voci.push(v);
     }
-    al_carrello(&chiave, &voci)
+    Ok(al_carrello(&chiave, &voci))
 }
 
 #[derive(Deserialize)]
@@ -200,6 +198,7 @@ pub(super) async fn pagina_carrello(
     let now = time::OffsetDateTime::now_utc();
     let mut righe = Vec::new();
     let mut totale = 0i64;
+    let mut tutte_pagabili = true;
     for v in voci {
         match portale::cerca_avviso(
             &s.store,
@@ -213,29 +212,46 @@ pub(super) async fn pagina_carrello(
         .await
         {
             Ok(a) => {
-                totale += a.importo.cents();
+                // Only what can be paid counts, and a cart with anything else is not
+                // sent: the total is what the payer will pay.
+                let pagabile = a.stato == portale::StatoAvviso::Pagabile;
+                tutte_pagabili &= pagabile;
+                if pagabile {
+                    totale += a.importo.cents();
+                }
                 righe.push(pagine::VoceCarrello {
                     ente: a.ente.denominazione,
                     causale: a.dovuto.causale,
                     importo: a.importo.italiano(),
+                    stato: super::testo_stato(a.stato),
                 });
             }
             Err(ErrorePortale::Store(e)) => return Err(da_store(e)),
-            Err(_) => righe.push(pagine::VoceCarrello {
-                ente: v.id_dominio.clone(),
-                causale: format!("IUV {} (non più disponibile)", v.iuv),
-                importo: "-".into(),
-            }),
+            Err(_) => {
+                tutte_pagabili = false;
+                righe.push(pagine::VoceCarrello {
+                    ente: v.id_dominio.clone(),
+                    causale: format!("IUV {}", v.iuv),
+                    importo: "-".into(),
+                    stato: "Non più disponibile",
+                })
+            }
         }
     }
     let totale = crate::model::Importo::from_cents(totale)
         .map(|i| i.italiano())
         .unwrap_or_default();
+    let errore = errore_form.or_else(|| {
+        (!tutte_pagabili).then(|| {
+            "Alcuni pagamenti del carrello non si possono più pagare: rimuovili per pagare gli altri.".to_owned()
+        })
+    });
     Ok(render(&pagine::Carrello {
         voci: righe,
         totale,
         massimo: carrello::MASSIMO,
-        errore: errore_form,
+        errore,
+        pagabile: tutte_pagabili,
     }))
 }
 
@@ -265,7 +281,7 @@ pub(super) async fn paga_carrello(
     if voci.is_empty() {
         return Ok(Redirect::to("/portale/carrello").into_response());
     }
-    match email_ordinaria(&f.email) {
+    match portale::email_per_ricevuta(&f.email) {
         Ok(email) => paga(&s, &voci, email, true).await,
         Err(m) => {
             let mut r = pagina_carrello(&s, &voci, Some(m.into())).await?;

@@ -29,27 +29,63 @@ impl Chiave {
         Chiave(hmac::Key::new(hmac::HMAC_SHA256, derivata.as_ref()))
     }
 
-    pub fn firma(&self, voci: &[Voce]) -> String {
-        let json = serde_json::to_vec(voci).expect("a cart serializes");
-        let tag = hmac::sign(&self.0, &json);
+    /// `v` signed for the use `tipo` (a cart's value cannot pass for a payment's).
+    fn firma_come<T: serde::Serialize>(&self, tipo: &str, v: &T) -> String {
+        let json = serde_json::to_vec(v).expect("a cookie value serializes");
+        let tag = hmac::sign(&self.0, &[tipo.as_bytes(), b"|", &json].concat());
         format!("{}.{}", B64.encode(&json), B64.encode(tag.as_ref()))
+    }
+
+    fn leggi_come<T: serde::de::DeserializeOwned>(
+        &self,
+        tipo: &str,
+        valore: Option<&str>,
+    ) -> Option<T> {
+        let (dati, tag) = valore?.split_once('.')?;
+        let (json, tag) = (B64.decode(dati).ok()?, B64.decode(tag).ok()?);
+        hmac::verify(&self.0, &[tipo.as_bytes(), b"|", &json].concat(), &tag).ok()?;
+        serde_json::from_slice(&json).ok()
+    }
+
+    pub fn firma(&self, voci: &[Voce]) -> String {
+        self.firma_come(NOME, &voci)
     }
 
     /// The cart in `valore`, or empty if it is missing, altered or not a cart.
     pub fn leggi(&self, valore: Option<&str>) -> Vec<Voce> {
-        let Some((dati, tag)) = valore.and_then(|v| v.split_once('.')) else {
-            return Vec::new();
-        };
-        let (Ok(json), Ok(tag)) = (B64.decode(dati), B64.decode(tag)) else {
-            return Vec::new();
-        };
-        if hmac::verify(&self.0, &json, &tag).is_err() {
-            return Vec::new();
-        }
-        let mut voci: Vec<Voce> = serde_json::from_slice(&json).unwrap_or_default();
+        let mut voci: Vec<Voce> = self.leggi_come(NOME, valore).unwrap_or_default();
         voci.truncate(MASSIMO);
         voci
     }
+
+    pub fn firma_pagamento(&self, p: &Pagamento) -> String {
+        self.firma_come(PAGAMENTO, p)
+    }
+
+    pub fn leggi_pagamento(&self, valore: Option<&str>) -> Option<Pagamento> {
+        self.leggi_come(PAGAMENTO, valore)
+    }
+}
+
+pub const PAGAMENTO: &str = "pagamento";
+
+/// What this browser sent to pagoPA last: the cart's id and the dovuti with the fiscal code
+/// the payer typed. The outcome page links a receipt only from it, so knowing a cart's id
+/// (or a IUV) never shows someone else's receipt.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pagamento {
+    pub id_carrello: String,
+    pub voci: Vec<Voce>,
+    /// Paid from the cart: the cart empties once the outcome is known.
+    pub dal_carrello: bool,
+}
+
+/// The `Set-Cookie` value of the last payment (an hour: the way to Checkout and back).
+pub fn cookie_pagamento(chiave: &Chiave, p: &Pagamento) -> String {
+    format!(
+        "{PAGAMENTO}={}; Path=/portale; Max-Age=3600; HttpOnly; SameSite=Lax",
+        chiave.firma_pagamento(p)
+    )
 }
 
 /// The `Set-Cookie` value for `voci` (an empty cart expires the cookie).
@@ -97,6 +133,16 @@ mod tests {
         let altro = B64.encode(serde_json::to_vec(&[voce("99")]).unwrap());
         assert!(k.leggi(Some(&format!("{altro}.{tag}"))).is_empty());
         assert!(Chiave::da(&[8; 32]).leggi(Some(&firmato)).is_empty());
+        // A cart's value does not pass for a payment's, nor the other way round.
+        assert_eq!(k.leggi_pagamento(Some(&firmato)), None);
+        let p = Pagamento {
+            id_carrello: "c-1".into(),
+            voci: v.clone(),
+            dal_carrello: true,
+        };
+        let pagato = k.firma_pagamento(&p);
+        assert_eq!(k.leggi_pagamento(Some(&pagato)), Some(p));
+        assert!(k.leggi(Some(&pagato)).is_empty());
         assert!(k.leggi(Some(dati)).is_empty());
         assert!(k.leggi(None).is_empty());
     }

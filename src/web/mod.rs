@@ -76,6 +76,22 @@ pub fn router(state: AppState) -> Router {
             get(|| async { testo("Cookie", pagine::COOKIE) }),
         )
         .layer(axum::Extension(chiave))
+        // As for the REST API: a bug costs one request a page, a client that goes away
+        // never cuts a statement mid-flight, a control character never reaches the
+        // database; plus what a browser needs (no caching of personal pages, no framing,
+        // no cross-site form posts).
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("panic while rendering a portal page");
+                errore(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Si è verificato un errore",
+                    "L'errore è stato registrato. Riprova più tardi.",
+                )
+            },
+        ))
+        .layer(axum::middleware::from_fn(run_to_end))
+        .layer(axum::middleware::from_fn(difesa))
         .layer(axum::middleware::from_fn(
             crate::http_observe::record_metrics,
         ))
@@ -85,7 +101,77 @@ pub fn router(state: AppState) -> Router {
                 .make_span_with(crate::http_observe::request_span)
                 .on_request(()),
         )
+        .layer(tower_http::request_id::PropagateRequestIdLayer::new(
+            header::HeaderName::from_static("x-request-id"),
+        ))
+        .layer(tower_http::request_id::SetRequestIdLayer::new(
+            header::HeaderName::from_static("x-request-id"),
+            tower_http::request_id::MakeRequestUuid,
+        ))
         .with_state(state)
+}
+
+/// See `rest::run_to_end`: sqlx's PostgreSQL statements are not cancel-safe.
+async fn run_to_end(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    crate::supervise::to_the_end(next.run(req))
+        .await
+        .unwrap_or_else(|| {
+            errore(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Servizio in arresto",
+                "Riprova tra qualche minuto.",
+            )
+        })
+}
+
+/// The browser's side of safety: a form posted from another site is refused (the
+/// `Sec-Fetch-Site` header, or an `Origin` that is not this host), a control character in
+/// the address gets a 400 page, and pages carry headers that keep them out of caches and
+/// frames.
+async fn difesa(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if crate::http_observe::control_characters(req.uri()) {
+        return errore(
+            StatusCode::BAD_REQUEST,
+            "Indirizzo non valido",
+            "L'indirizzo contiene caratteri non ammessi.",
+        );
+    }
+    if req.method() == axum::http::Method::POST {
+        let h = req.headers();
+        let cross = h
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"cross-site");
+        let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+        let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let altra_origine = match (origin, host) {
+            (Some("null"), _) => true,
+            (Some(o), Some(host)) => o.split_once("://").map(|(_, rest)| rest) != Some(host),
+            _ => false,
+        };
+        if cross || altra_origine {
+            return errore(
+                StatusCode::FORBIDDEN,
+                "Richiesta non ammessa",
+                "Il modulo è stato inviato da un altro sito.",
+            );
+        }
+    }
+    let statico = req.uri().path().starts_with("/static/");
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    if !statico {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    r
 }
 
 /// A page, or a page saying what went wrong, with its status.
@@ -258,13 +344,7 @@ fn vista(a: &AvvisoTrovato, cf: &str) -> pagine::VistaAvviso {
             .iter()
             .map(|c: &Componente| (c.descrizione.to_owned(), c.importo.italiano()))
             .collect(),
-        stato: match a.stato {
-            StatoAvviso::Pagabile => "Da pagare",
-            StatoAvviso::Scaduto => "Scaduto: non più pagabile",
-            StatoAvviso::Pagato => "Pagato",
-            StatoAvviso::InCorso => "Pagamento in corso",
-            StatoAvviso::Annullato => "Annullato",
-        },
+        stato: testo_stato(a.stato),
         pagabile: a.stato == StatoAvviso::Pagabile,
         pagato: a.stato == StatoAvviso::Pagato,
         pdf: format!(
@@ -274,6 +354,17 @@ fn vista(a: &AvvisoTrovato, cf: &str) -> pagine::VistaAvviso {
             q(cf)
         ),
         ricevuta: link_ricevuta(d.id_dominio.as_ref(), d.iuv.as_ref(), cf),
+    }
+}
+
+/// A notice's state as the payer reads it.
+pub(super) fn testo_stato(s: StatoAvviso) -> &'static str {
+    match s {
+        StatoAvviso::Pagabile => "Da pagare",
+        StatoAvviso::Scaduto => "Scaduto: non più pagabile",
+        StatoAvviso::Pagato => "Pagato",
+        StatoAvviso::InCorso => "Pagamento in corso",
+        StatoAvviso::Annullato => "Annullato",
     }
 }
 
@@ -387,30 +478,6 @@ fn pdf_response(bytes: Vec<u8>, nome: &str) -> Response {
         .into_response()
 }
 
-/// A PEC mailbox may refuse ordinary mail: the receipt would not arrive.
-fn email_ordinaria(email: &str) -> Result<String, &'static str> {
-    let e = email.trim().to_lowercase();
-    let Some((locale, dominio)) = e.split_once('@') else {
-        return Err("Indirizzo e-mail non valido.");
-    };
-    if locale.is_empty() || !dominio.contains('.') || e.contains(char::is_whitespace) {
-        return Err("Indirizzo e-mail non valido.");
-    }
-    let pec = dominio.starts_with("pec.")
-        || dominio.contains(".pec.")
-        || dominio.starts_with("cert.")
-        || dominio.contains(".cert.")
-        || dominio == "legalmail.it"
-        || dominio.ends_with(".legalmail.it")
-        || dominio.starts_with("postacert.");
-    if pec {
-        return Err(
-            "Indica un indirizzo e-mail ordinario, non una PEC: la ricevuta è inviata con posta ordinaria.",
-        );
-    }
-    Ok(e)
-}
-
 #[derive(Deserialize)]
 struct PagaAvviso {
     id_dominio: String,
@@ -421,14 +488,36 @@ struct PagaAvviso {
 
 async fn paga_avviso(State(s): State<AppState>, c: Client, Form(f): Form<PagaAvviso>) -> Pagina {
     limite(&s, &s.limiti.carrelli, &c)?;
-    let email = email_ordinaria(&f.email)
+    let email = portale::email_per_ricevuta(&f.email)
         .map_err(|m| errore(StatusCode::UNPROCESSABLE_ENTITY, "Dati non validi", m))?;
-    let voce = Voce {
-        id_dominio: f.id_dominio,
-        iuv: f.iuv,
-        codice_fiscale: f.codice_fiscale.trim().to_uppercase(),
-    };
+    let voce = verificata(&s, &c, f.id_dominio, f.iuv, &f.codice_fiscale).await?;
     paga(&s, &[voce], email, false).await
+}
+
+/// A dovuto the payer may put in a cart or pay: found by ente, IUV and the fiscal code they
+/// typed (a lookup, counted against `rest.lookups_per_minute` like any other), so neither
+/// the cart nor a payment can be used to probe notices.
+pub(super) async fn verificata(
+    s: &AppState,
+    c: &Client,
+    id_dominio: String,
+    iuv: String,
+    cf: &str,
+) -> Result<Voce, Response> {
+    let cf = cf.trim().to_uppercase();
+    match trova(s, c, &id_dominio, &iuv, &cf).await {
+        Ok(a) if a.dovuto.iuv.as_ref() == iuv.as_str() => Ok(Voce {
+            id_dominio,
+            iuv,
+            codice_fiscale: cf,
+        }),
+        Ok(_) => Err(errore(
+            StatusCode::NOT_FOUND,
+            "Avviso non trovato",
+            "Controlla i dati inseriti.",
+        )),
+        Err((status, m)) => Err(errore(status, "Avviso non trovato", m)),
+    }
 }
 
 /// Sends the cart and takes the payer to pagoPA's page (or to the outcome page while the
@@ -472,13 +561,16 @@ async fn paga(s: &AppState, voci: &[Voce], email: String, dal_carrello: bool) ->
         )
     });
     let mut r = Redirect::to(&dest).into_response();
-    if dal_carrello {
-        // What was sent is no longer in the cart.
-        if let Ok(v) =
-            HeaderValue::from_str(&carrello::cookie(&Chiave::da(&s.admin_token_digest), &[]))
-        {
-            r.headers_mut().append(header::SET_COOKIE, v);
-        }
+    // What this browser paid, for the outcome page: the cart stays until the outcome is
+    // known (a payment cancelled on Checkout keeps it).
+    let pagamento = carrello::Pagamento {
+        id_carrello: e.id_carrello.clone(),
+        voci: voci.to_vec(),
+        dal_carrello,
+    };
+    let chiave = Chiave::da(&s.admin_token_digest);
+    if let Ok(v) = HeaderValue::from_str(&carrello::cookie_pagamento(&chiave, &pagamento)) {
+        r.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(r)
 }
@@ -490,8 +582,17 @@ struct RitornoCheckout {
     esito: Option<String>,
 }
 
-async fn esito(State(s): State<AppState>, Query(r): Query<RitornoCheckout>) -> Pagina {
+async fn esito(
+    State(s): State<AppState>,
+    axum::Extension(chiave): axum::Extension<Chiave>,
+    headers: HeaderMap,
+    Query(r): Query<RitornoCheckout>,
+) -> Pagina {
     use crate::model::EsitoCarrello as E;
+    // This browser's own payment, if it is this one: only then are receipts linked.
+    let mio = chiave
+        .leggi_pagamento(carrello::valore(&headers, carrello::PAGAMENTO))
+        .filter(|p| p.id_carrello == r.id_carrello);
     let (esito, _, rpt) = portale::esito_carrello(&s.store, &r.id_carrello)
         .await
         .map_err(da_store)?;
@@ -542,22 +643,40 @@ async fn esito(State(s): State<AppState>, Query(r): Query<RitornoCheckout>) -> P
         ),
     };
     let mut ricevute = Vec::new();
-    for r in rpt.iter().filter(|r| r.codice_esito.is_some()) {
-        if let Ok(Some(d)) = s.store.dovuti().get_by_iuv(&r.id_dominio, &r.iuv).await {
-            ricevute.push((
-                format!("Ricevuta di {}", d.causale),
-                link_ricevuta(&r.id_dominio, &r.iuv, d.pagatore.codice_fiscale.as_ref()),
-            ));
+    if let Some(p) = &mio {
+        for r in rpt.iter().filter(|r| r.codice_esito.is_some()) {
+            let Some(v) = p
+                .voci
+                .iter()
+                .find(|v| v.id_dominio == r.id_dominio && v.iuv == r.iuv)
+            else {
+                continue;
+            };
+            if let Ok(Some(d)) = s.store.dovuti().get_by_iuv(&r.id_dominio, &r.iuv).await {
+                ricevute.push((
+                    format!("Ricevuta di {}", d.causale),
+                    link_ricevuta(&r.id_dominio, &r.iuv, &v.codice_fiscale),
+                ));
+            }
         }
     }
-    Ok(render(&pagine::Esito {
+    let mut risposta = render(&pagine::Esito {
         esito: esito.as_str(),
         classe,
         titolo,
         spiegazione,
         in_corso,
         ricevute,
-    }))
+        altrove: mio.is_none() && !in_corso,
+    });
+    // Paid from the cart: the cart has done its job.
+    if mio.as_ref().is_some_and(|p| p.dal_carrello)
+        && matches!(esito, E::Pagato | E::ParzialmentePagato)
+        && let Ok(v) = HeaderValue::from_str(&carrello::cookie(&chiave, &[]))
+    {
+        risposta.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(risposta)
 }
 
 #[derive(Deserialize)]
@@ -580,6 +699,13 @@ async fn rt_del_pagatore(
             "Nessuna ricevuta per questo pagamento e questo codice fiscale.",
         )
     };
+    // The payer first: a receipt removed by the retention is "gone" only to its payer.
+    let cf = f.codice_fiscale.trim().to_uppercase();
+    match s.store.dovuti().get_by_iuv(&f.id_dominio, &f.iuv).await {
+        Ok(Some(d)) if d.pagatore.codice_fiscale.as_ref() != cf.as_str() => return Err(nf()),
+        Ok(_) => {}
+        Err(e) => return Err(da_store(e)),
+    }
     let (_, raw) = match s.store.pagamenti().rt_per_iuv(&f.id_dominio, &f.iuv).await {
         Ok(Some(r)) => r,
         Ok(None) => return Err(nf()),
@@ -706,35 +832,4 @@ async fn area(State(s): State<AppState>, headers: HeaderMap) -> Pagina {
         da_pagare,
         pagati,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_receipt_goes_to_an_ordinary_mailbox_not_a_pec() {
-        assert_eq!(
-            email_ordinaria(" Mario@Example.org ").as_deref(),
-            Ok("mario@example.org")
-        );
-        for pec in [
-            "m@pec.example.it",
-            "m@comune.pec.it",
-            "m@legalmail.it",
-            "m@cert.ordine.it",
-            "m@postacert.it",
-        ] {
-            assert!(email_ordinaria(pec).unwrap_err().contains("PEC"), "{pec}");
-        }
-        for bad in [
-            "",
-            "mario",
-            "@example.org",
-            "mario@localhost",
-            "ma rio@example.org",
-        ] {
-            assert!(email_ordinaria(bad).is_err(), "{bad}");
-        }
-    }
 }

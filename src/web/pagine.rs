@@ -69,6 +69,7 @@ pub struct VoceCarrello {
     pub ente: String,
     pub causale: String,
     pub importo: String,
+    pub stato: &'static str,
 }
 
 #[derive(Template)]
@@ -78,6 +79,8 @@ pub struct Carrello {
     pub totale: String,
     pub massimo: usize,
     pub errore: Option<String>,
+    /// Every item can be paid now: only then the cart can be sent.
+    pub pagabile: bool,
 }
 
 #[derive(Template)]
@@ -90,6 +93,8 @@ pub struct Esito {
     pub in_corso: bool,
     /// (label, link) of each receipt.
     pub ricevute: Vec<(String, String)>,
+    /// Not this browser's payment: its receipts are in the e-mail and the personal area.
+    pub altrove: bool,
 }
 
 pub struct VistaRicevuta {

@@ -2,7 +2,7 @@
 
 Usage: portale.py BASE_URL ADMIN_TOKEN JWT_SECRET SCREENSHOT_DIR WORK_DIR
 """
-import base64, hashlib, hmac, json, os, re, subprocess, sys, time, urllib.request
+import base64, hashlib, hmac, json, os, re, subprocess, sys, time, urllib.error, urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -206,6 +206,12 @@ def main():
         wait_text(driver, "Pagamento eseguito")
         links = driver.find_elements(By.CSS_SELECTOR, "#ricevute a")
         assert len(links) == 2, [l.text for l in links]
+        # Another browser with the same outcome address sees the outcome, not the receipts.
+        esito_url = driver.current_url
+        driver.delete_cookie("pagamento")
+        driver.get(esito_url)
+        wait_text(driver, "sono state inviate per e-mail")
+        assert not driver.find_elements(By.CSS_SELECTOR, "#ricevute a")
         driver.get(BASE + "/portale/carrello")
         wait_text(driver, "Il carrello è vuoto")
         print("ok   a cart of spontaneous payments to two enti is paid in one go")
@@ -248,6 +254,23 @@ def main():
         print(f"ok   axe-core finds no serious violation on {len(checked)} pages: {', '.join(checked)}")
     finally:
         driver.quit()
+    # Forms posted from another site are refused; a cart item needs its payer's fiscal code.
+    def post(path, fields, origin=None):
+        data = "&".join(f"{k}={v}" for k, v in fields.items()).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if origin:
+            headers["Origin"] = origin
+        req = urllib.request.Request(BASE + path, data=data, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+    iuv_late = numero_late[1:]
+    voce = {"id_dominio": A, "iuv": iuv_late, "codice_fiscale": CF}
+    assert post("/portale/carrello/aggiungi", voce, origin="http://evil.example") == 403
+    assert post("/portale/carrello/aggiungi", dict(voce, codice_fiscale="VRDLGU80A01H501U")) == 404
+    print("ok   cross-site forms are refused and the cart is no way to probe notices")
     check_notice_pdf(numero)
 
 
