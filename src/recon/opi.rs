@@ -39,6 +39,9 @@ pub struct GiornaleOpi {
     pub pagine_totali: Option<u32>,
     pub operazioni: Vec<Operazione>,
     pub scarti: Vec<ScartoOpi>,
+    /// Movements read and left aside, each with why (payments out, mandati, reversali,
+    /// regolarizzazioni…): the import report lists them, nothing is skipped silently.
+    pub ignorati: Vec<ScartoOpi>,
 }
 
 fn data(v: &str) -> Option<time::Date> {
@@ -49,19 +52,37 @@ fn data(v: &str) -> Option<time::Date> {
     .ok()
 }
 
+/// What a movement is to the reconciliation.
+enum Letto {
+    Operazione(Operazione),
+    /// Not an incoming sospeso: why it is left aside.
+    Ignorato(String),
+}
+
 fn movimento(
     m: &std::collections::HashMap<String, String>,
     esercizio: Option<u16>,
-) -> Result<Option<Operazione>, String> {
+) -> Result<Letto, String> {
     let get = |k: &str| m.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
-    if get("tipo_movimento") != Some("ENTRATA") || get("tipo_documento") != Some("SOSPESO ENTRATA")
-    {
-        return Ok(None);
+    let documento = get("tipo_documento").unwrap_or("senza tipo_documento");
+    match get("tipo_movimento") {
+        Some("ENTRATA") => {}
+        altro => {
+            return Ok(Letto::Ignorato(format!(
+                "movimento {} ({documento}): si riconciliano solo le entrate",
+                altro.unwrap_or("senza tipo_movimento")
+            )));
+        }
+    }
+    if documento != "SOSPESO ENTRATA" {
+        return Ok(Letto::Ignorato(format!(
+            "{documento}: si riconciliano solo i sospesi in entrata"
+        )));
     }
     let anno = esercizio.ok_or("esercizio mancante nella testata")?;
     let bolletta = get("numero_bolletta_quietanza").ok_or("numero_bolletta_quietanza mancante")?;
     match get("tipo_operazione") {
-        Some("STORNATO") => Ok(Some(Operazione::Storna {
+        Some("STORNATO") => Ok(Letto::Operazione(Operazione::Storna {
             anno_bolletta: anno,
             codice_bolletta: bolletta.to_owned(),
         })),
@@ -74,7 +95,7 @@ fn movimento(
             let data_movimento = get("data_movimento")
                 .and_then(data)
                 .ok_or("data_movimento mancante o non valida")?;
-            Ok(Some(Operazione::Esegui(RigaCassa {
+            Ok(Letto::Operazione(Operazione::Esegui(RigaCassa {
                 anno_bolletta: anno,
                 codice_bolletta: bolletta.to_owned(),
                 data_contabile: data_movimento,
@@ -92,8 +113,19 @@ fn movimento(
                 conto: None,
             })))
         }
-        _ => Ok(None),
+        altra => Ok(Letto::Ignorato(format!(
+            "operazione {}: contano solo ESEGUITO e STORNATO",
+            altra.unwrap_or("senza tipo_operazione")
+        ))),
     }
+}
+
+/// A page number of the header as its schema allows (1 to 9,999,999).
+fn numero_pagina(campo: &str, v: &str) -> Result<u32, String> {
+    v.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=9_999_999).contains(n))
+        .ok_or_else(|| format!("{campo} '{v}': la testata vuole un intero da 1 a 9999999"))
 }
 
 /// Reads one page of a giornale di cassa.
@@ -108,6 +140,7 @@ pub fn leggi(xml: &[u8]) -> Result<GiornaleOpi, String> {
         pagine_totali: None,
         operazioni: Vec::new(),
         scarti: Vec::new(),
+        ignorati: Vec::new(),
     };
     let mut buf = Vec::new();
     let mut stack: Vec<String> = Vec::new();
@@ -137,8 +170,11 @@ pub fn leggi(xml: &[u8]) -> Result<GiornaleOpi, String> {
                     ("movimento_conto_evidenza", _) => {
                         if let Some(m) = mov.take() {
                             match movimento(&m, out.esercizio) {
-                                Ok(Some(op)) => out.operazioni.push(op),
-                                Ok(None) => {}
+                                Ok(Letto::Operazione(op)) => out.operazioni.push(op),
+                                Ok(Letto::Ignorato(motivo)) => out.ignorati.push(ScartoOpi {
+                                    numero_movimento: m.get("numero_movimento").cloned(),
+                                    motivo,
+                                }),
                                 Err(motivo) => out.scarti.push(ScartoOpi {
                                     numero_movimento: m.get("numero_movimento").cloned(),
                                     motivo,
@@ -150,9 +186,11 @@ pub fn leggi(xml: &[u8]) -> Result<GiornaleOpi, String> {
                     ("esercizio", Some("flusso_giornale_di_cassa")) => {
                         out.esercizio = v.parse().ok()
                     }
-                    ("pagina", Some("flusso_giornale_di_cassa")) => out.pagina = v.parse().ok(),
+                    ("pagina", Some("flusso_giornale_di_cassa")) => {
+                        out.pagina = Some(numero_pagina("pagina", &v)?)
+                    }
                     ("pagine_totali", Some("flusso_giornale_di_cassa")) => {
-                        out.pagine_totali = v.parse().ok()
+                        out.pagine_totali = Some(numero_pagina("pagine_totali", &v)?)
                     }
                     ("codice_fiscale_ente", _) => out.codice_fiscale_ente = Some(v),
                     (field, _) => {
@@ -164,7 +202,14 @@ pub fn leggi(xml: &[u8]) -> Result<GiornaleOpi, String> {
                 }
                 text.clear();
             }
-            Ok(Event::Eof) => break,
+            Ok(Event::Eof) => {
+                if let (Some(p), Some(t)) = (out.pagina, out.pagine_totali)
+                    && p > t
+                {
+                    return Err(format!("pagina {p} di {t}: oltre le pagine totali"));
+                }
+                break;
+            }
             Ok(_) => {}
             Err(e) => {
                 return Err(format!(
@@ -262,6 +307,43 @@ mod tests {
                 codice_bolletta: "2".into()
             }
         );
+        // The rest is listed with why, not skipped without a word.
+        let ignorati: Vec<(&str, &str)> = g
+            .ignorati
+            .iter()
+            .map(|k| (k.numero_movimento.as_deref().unwrap(), k.motivo.as_str()))
+            .collect();
+        assert_eq!(
+            ignorati,
+            [
+                (
+                    "3",
+                    "movimento USCITA (SOSPESO USCITA): si riconciliano solo le entrate"
+                ),
+                ("4", "REVERSALE: si riconciliano solo i sospesi in entrata"),
+                (
+                    "5",
+                    "operazione REGOLARIZZATO: contano solo ESEGUITO e STORNATO"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_header_its_schema_refuses_is_an_error() {
+        let page = |p: &str, t: &str| {
+            leggi(format!("<flusso_giornale_di_cassa><esercizio>2026</esercizio><pagina>{p}</pagina><pagine_totali>{t}</pagine_totali></flusso_giornale_di_cassa>").as_bytes())
+        };
+        assert_eq!(page("2", "3").unwrap().pagina, Some(2));
+        for (p, t) in [
+            ("0", "1"),
+            ("uno", "1"),
+            ("1", "0"),
+            ("4", "3"),
+            ("10000000", "10000000"),
+        ] {
+            assert!(page(p, t).is_err(), "pagina {p} di {t}");
+        }
     }
 
     #[test]

@@ -14,12 +14,13 @@ use calamine::{Data, Reader};
 use std::collections::HashMap;
 use time::{Date, Duration, Month};
 
-/// What the file held: credits read, rejected lines, debits skipped.
+/// What the file held: credits read, rejected lines, debits left aside (each listed, with
+/// why, in the import report).
 #[derive(Debug, Default)]
 pub struct GiornaleXls {
     pub righe: Vec<RigaCassa>,
     pub scarti: Vec<Scarto>,
-    pub addebiti_ignorati: usize,
+    pub addebiti_ignorati: Vec<Scarto>,
 }
 
 fn cella(d: &Data) -> String {
@@ -141,7 +142,15 @@ pub fn leggi(bytes: &[u8]) -> Result<GiornaleXls, String> {
                 }
             };
             let contabile = data(get(c_contabile)).ok_or("DATA CONTABILE non valida")?;
-            let valuta = data(get(c_valuta)).unwrap_or(contabile);
+            // An empty DATA VALUTA is the day of the entry; one that is not a date is an error.
+            let valuta = match get(c_valuta) {
+                Data::Empty => contabile,
+                c => match data(c) {
+                    Some(d) => d,
+                    None if cella(c).is_empty() => contabile,
+                    None => return Err(format!("DATA VALUTA '{}' non è una data", cella(c))),
+                },
+            };
             let ordinante = tag(&estesa, "OR1")
                 .map(str::to_owned)
                 .or_else(|| c_descr.map(|i| cella(get(i))))
@@ -160,7 +169,11 @@ pub fn leggi(bytes: &[u8]) -> Result<GiornaleXls, String> {
         })();
         match letta {
             Ok(Some(r)) => out.righe.push(r),
-            Ok(None) => out.addebiti_ignorati += 1,
+            Ok(None) => out.addebiti_ignorati.push(Scarto {
+                riga,
+                originale,
+                motivo: "addebito (SEGNO diverso da +): si riconciliano solo gli accrediti".into(),
+            }),
             Err(motivo) => out.scarti.push(Scarto {
                 riga,
                 originale,

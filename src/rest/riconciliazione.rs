@@ -518,6 +518,7 @@ pub fn report_sha(
         righe_lette: (valide + scartate) as i64,
         righe_importate: 0,
         righe_invariate: valide as i64,
+        righe_stornate: 0,
         righe_scartate: scartate as i64,
         scarti: scarti
             .into_iter()

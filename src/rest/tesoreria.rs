@@ -116,6 +116,9 @@ pub struct EsitoImport {
     pub stornate: u64,
     pub scartate: usize,
     pub scarti: Vec<ScartoTesoreria>,
+    /// Movements read and left aside, each with why (OPI payments out, mandati, reversali,
+    /// regolarizzazioni; debits of a bank statement): not errors, not reconciled.
+    pub ignorate: Vec<ScartoTesoreria>,
 }
 
 /// Uploads a giornale di cassa (the body is the file: CSV text or OPI XML).
@@ -133,7 +136,7 @@ async fn importa(
     caller.scope(&id)?;
     s.store.registro().get_ente(&id).await?;
     let formato = q.formato.clone().unwrap_or_else(|| "csv".into());
-    let (righe, storni, scarti) = match formato.as_str() {
+    let (righe, storni, scarti, ignorate) = match formato.as_str() {
         "csv" => {
             let d = Colonne::default();
             let c = Colonne {
@@ -147,7 +150,7 @@ async fn importa(
             };
             let (ok, ko) = leggi_csv(&body, &c);
             let scarti: Vec<ScartoTesoreria> = ko.into_iter().map(ScartoTesoreria::from).collect();
-            (ok, Vec::new(), scarti)
+            (ok, Vec::new(), scarti, Vec::new())
         }
         "opi" => {
             let g = leggi(&body).map_err(ApiError::Validation)?;
@@ -168,27 +171,30 @@ async fn importa(
                     } => storni.push((anno_bolletta, codice_bolletta)),
                 }
             }
-            let scarti: Vec<ScartoTesoreria> = g
-                .scarti
-                .into_iter()
-                .map(|k| ScartoTesoreria {
-                    riga: k.numero_movimento.unwrap_or_default(),
-                    originale: String::new(),
-                    motivo: k.motivo,
-                })
-                .collect();
-            (righe, storni, scarti)
+            let per_movimento = |k: crate::recon::opi::ScartoOpi| ScartoTesoreria {
+                riga: k.numero_movimento.unwrap_or_default(),
+                originale: String::new(),
+                motivo: k.motivo,
+            };
+            let scarti: Vec<ScartoTesoreria> = g.scarti.into_iter().map(per_movimento).collect();
+            let ignorate = g.ignorati.into_iter().map(per_movimento).collect();
+            (righe, storni, scarti, ignorate)
         }
         "poste" => {
             let (ok, ko) = crate::recon::poste::leggi(&body);
             let scarti: Vec<ScartoTesoreria> = ko.into_iter().map(ScartoTesoreria::from).collect();
-            (ok, Vec::new(), scarti)
+            (ok, Vec::new(), scarti, Vec::new())
         }
         "xls" => {
             let g = crate::recon::xls::leggi(&body).map_err(ApiError::Validation)?;
             let scarti: Vec<ScartoTesoreria> =
                 g.scarti.into_iter().map(ScartoTesoreria::from).collect();
-            (g.righe, Vec::new(), scarti)
+            let ignorate = g
+                .addebiti_ignorati
+                .into_iter()
+                .map(ScartoTesoreria::from)
+                .collect();
+            (g.righe, Vec::new(), scarti, ignorate)
         }
         other => {
             return Err(ApiError::Validation(format!(
@@ -232,6 +238,7 @@ async fn importa(
         stornate,
         scartate: scarti.len(),
         scarti,
+        ignorate,
     }))
 }
 

@@ -27,6 +27,8 @@ pub struct ImportJob {
     pub righe_lette: i64,
     pub righe_importate: i64,
     pub righe_invariate: i64,
+    /// Lines that removed a treasury bolletta (OPI storni).
+    pub righe_stornate: i64,
     pub righe_scartate: i64,
     /// The first 100 rejects (`righe_scartate` counts them all); the whole report is
     /// `GET /api/v1/enti/{id_dominio}/imports/{id}/scarti.csv`.
@@ -366,6 +368,7 @@ impl From<store::ImportJob> for ImportJob {
             righe_lette: x.righe_lette,
             righe_importate: x.righe_importate,
             righe_invariate: x.righe_invariate,
+            righe_stornate: x.righe_stornate,
             righe_scartate: x.righe_scartate,
             // An import answers with its job: the same first page as reading it later.
             scarti: x

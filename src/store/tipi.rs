@@ -48,6 +48,8 @@ pub struct ImportJob {
     pub righe_lette: i64,
     pub righe_importate: i64,
     pub righe_invariate: i64,
+    /// Lines that removed a bolletta (OPI storni).
+    pub righe_stornate: i64,
     pub righe_scartate: i64,
     pub scarti: Vec<Scarto>,
     pub created_at: OffsetDateTime,
@@ -65,6 +67,7 @@ pub(crate) struct ImportJobRow {
     righe_lette: i64,
     righe_importate: i64,
     righe_invariate: i64,
+    righe_stornate: i64,
     righe_scartate: i64,
     scarti: String,
     created_at: OffsetDateTime,
@@ -86,6 +89,7 @@ impl TryFrom<ImportJobRow> for ImportJob {
             righe_lette: r.righe_lette,
             righe_importate: r.righe_importate,
             righe_invariate: r.righe_invariate,
+            righe_stornate: r.righe_stornate,
             righe_scartate: r.righe_scartate,
             created_at: r.created_at,
         })

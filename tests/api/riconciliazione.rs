@@ -645,6 +645,15 @@ async fn il_giornale_xls_riconcilia(app: &TestApp, bytes: Vec<u8>) {
         "the debit is skipped, the unreadable credit rejected: {e}"
     );
     assert!(e["scarti"][0]["motivo"].as_str().unwrap().contains("IUF"));
+    // The debit is listed as left aside, with why: nothing is skipped without a word.
+    assert_eq!(e["ignorate"].as_array().map(Vec::len), Some(1), "{e}");
+    assert_eq!(e["ignorate"][0]["riga"], "3", "{e}");
+    assert!(
+        e["ignorate"][0]["motivo"]
+            .as_str()
+            .unwrap()
+            .contains("addebito")
+    );
     let (_, j) = app
         .get(
             &format!(
@@ -750,6 +759,37 @@ both_backends!(
         }
         let bytes = wb.save_to_buffer().unwrap();
         il_giornale_xls_riconcilia(&app, bytes).await;
+        // A DATA VALUTA that is no date is a rejected line, not a silent default.
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        ws.write_string(1, 0, ":OR1:ROSSI:RI3:/RFB/01000000000000144")
+            .unwrap();
+        ws.write_number_with_format(1, 5, 46_329.0, &date).unwrap();
+        ws.write_string(1, 6, "domani").unwrap();
+        ws.write_number(1, 7, 5.0).unwrap();
+        ws.write_string(1, 8, "+").unwrap();
+        let (s, e) = post_body(
+            &app,
+            &format!("/api/v1/enti/{A}/tesoreria?formato=xls"),
+            ADMIN,
+            wb.save_to_buffer().unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (s, e["scartate"].as_u64()),
+            (StatusCode::OK, Some(1)),
+            "{e}"
+        );
+        assert!(
+            e["scarti"][0]["motivo"]
+                .as_str()
+                .unwrap()
+                .contains("DATA VALUTA 'domani'"),
+            "{e}"
+        );
     }
 );
 

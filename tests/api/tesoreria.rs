@@ -139,6 +139,20 @@ both_backends!(
             .replace("<tipo_operazione>ESEGUITO<", "<tipo_operazione>STORNATO<");
         let (_, e) = upload(&app, ADMIN, "opi", storno).await;
         assert_eq!(e["stornate"], 1, "{e}");
+        // The report says what the answer said: one storno, nothing imported.
+        let job = e["id_importazione"].as_str().unwrap();
+        let (_, j) = app
+            .get(&format!("/api/v1/enti/{A}/importazioni/{job}"), ADMIN)
+            .await;
+        assert_eq!(
+            (
+                j["righe_importate"].as_i64(),
+                j["righe_stornate"].as_i64(),
+                j["righe_invariate"].as_i64()
+            ),
+            (Some(0), Some(1), Some(0)),
+            "{j}"
+        );
         let (_, p) = app.get(&format!("/api/v1/enti/{A}/tesoreria"), ADMIN).await;
         assert_eq!(p["total"], 2);
         assert!(

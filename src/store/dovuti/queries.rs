@@ -453,6 +453,7 @@ pub async fn apply_dovuti_import(
         righe_lette: file.lines.len() as i64,
         righe_importate: imported,
         righe_invariate: unchanged,
+        righe_stornate: 0,
         righe_scartate: scarti.len() as i64,
         scarti,
         created_at: now,

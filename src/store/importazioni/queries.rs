@@ -57,12 +57,15 @@ pub async fn tx_chiudi_import(
     c: &mut Conn,
     job: Option<&mut ImportJob>,
     importate: u64,
+    stornate: u64,
 ) -> StoreResult<()> {
     let Some(job) = job else {
         return Ok(());
     };
     job.righe_importate = importate as i64;
-    job.righe_invariate = (job.righe_lette - job.righe_scartate - job.righe_importate).max(0);
+    job.righe_stornate = stornate as i64;
+    job.righe_invariate =
+        (job.righe_lette - job.righe_scartate - job.righe_importate - job.righe_stornate).max(0);
     tx_insert_import_job(c, job).await
 }
 
@@ -79,8 +82,8 @@ fn senza_nul(s: &str) -> std::borrow::Cow<'_, str> {
 pub async fn tx_insert_import_job(c: &mut Conn, job: &ImportJob) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO import_job (id, id_dominio, tipo, file_name, file_sha256, versione, stato, righe_lette,
-                                 righe_importate, righe_invariate, righe_scartate, scarti, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                 righe_importate, righe_invariate, righe_scartate, scarti, created_at, righe_stornate)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&job.id)
     .bind(&job.id_dominio)
@@ -96,6 +99,7 @@ pub async fn tx_insert_import_job(c: &mut Conn, job: &ImportJob) -> StoreResult<
     // The rejects are rows of import_scarto; the column stays for older readers.
     .bind("[]")
     .bind(job.created_at)
+    .bind(job.righe_stornate)
     .execute(&mut *c)
     .await?;
     // Multi-row INSERTs, 6 binds a row.

@@ -233,7 +233,7 @@ pub async fn import_tesoreria(
         }
     }
     tx_accoda(&mut tx, ente, &chiavi, now).await?;
-    import_q::tx_chiudi_import(&mut tx, job, n + removed).await?;
+    import_q::tx_chiudi_import(&mut tx, job, n, removed).await?;
     tx.commit().await?;
     Ok((n, removed))
 }
@@ -315,7 +315,7 @@ pub async fn import_notifiche(
         }
     }
     tx_accoda(&mut tx, ente, &chiavi, now).await?;
-    import_q::tx_chiudi_import(&mut tx, job, n).await?;
+    import_q::tx_chiudi_import(&mut tx, job, n, 0).await?;
     tx.commit().await?;
     Ok(n)
 }

@@ -519,7 +519,7 @@ pub async fn import_ricevute(
 ) -> StoreResult<u64> {
     let mut tx = begin_write(p).await?;
     let n = tx_insert_ricevute(&mut tx, ente, righe, Some(origine), now).await?;
-    import_q::tx_chiudi_import(&mut tx, job, n).await?;
+    import_q::tx_chiudi_import(&mut tx, job, n, 0).await?;
     tx.commit().await?;
     Ok(n)
 }
