@@ -78,13 +78,11 @@ pub(super) fn importo_it(s: &str) -> Option<crate::model::Importo> {
 pub(super) async fn spontaneo(
     State(s): State<AppState>,
     c: Client,
-    axum::Extension(chiave): axum::Extension<Chiave>,
-    headers: HeaderMap,
+    carrello::Corrente { chiave, mut voci }: carrello::Corrente,
     Path(id): Path<String>,
     Form(f): Form<FormSpontaneo>,
 ) -> Pagina {
     limite(&s, &s.limiti.carrelli, &c)?;
-    let mut voci = chiave.leggi(carrello::valore(&headers, carrello::NOME));
     if voci.len() >= carrello::MASSIMO {
         return pagina_ente(
             &s,
@@ -161,11 +159,9 @@ pub(super) struct FormVoce {
 pub(super) async fn aggiungi(
     State(s): State<AppState>,
     c: Client,
-    axum::Extension(chiave): axum::Extension<Chiave>,
-    headers: HeaderMap,
+    carrello::Corrente { chiave, mut voci }: carrello::Corrente,
     Form(f): Form<FormVoce>,
 ) -> Pagina {
-    let mut voci = chiave.leggi(carrello::valore(&headers, carrello::NOME));
     let v = super::verificata(&s, &c, f.id_dominio, f.iuv, &f.codice_fiscale).await?;
     if !voci.contains(&v) && voci.len() < carrello::MASSIMO {
         voci.push(v);
@@ -179,11 +175,9 @@ pub(super) struct FormIndice {
 }
 
 pub(super) async fn rimuovi(
-    axum::Extension(chiave): axum::Extension<Chiave>,
-    headers: HeaderMap,
+    carrello::Corrente { chiave, mut voci }: carrello::Corrente,
     Form(f): Form<FormIndice>,
 ) -> Response {
-    let mut voci = chiave.leggi(carrello::valore(&headers, carrello::NOME));
     if f.indice < voci.len() {
         voci.remove(f.indice);
     }
@@ -257,10 +251,8 @@ pub(super) async fn pagina_carrello(
 
 pub(super) async fn vedi_carrello(
     State(s): State<AppState>,
-    axum::Extension(chiave): axum::Extension<Chiave>,
-    headers: HeaderMap,
+    carrello::Corrente { voci, .. }: carrello::Corrente,
 ) -> Pagina {
-    let voci = chiave.leggi(carrello::valore(&headers, carrello::NOME));
     pagina_carrello(&s, &voci, None).await
 }
 
@@ -272,12 +264,10 @@ pub(super) struct FormEmail {
 pub(super) async fn paga_carrello(
     State(s): State<AppState>,
     c: Client,
-    axum::Extension(chiave): axum::Extension<Chiave>,
-    headers: HeaderMap,
+    carrello::Corrente { voci, .. }: carrello::Corrente,
     Form(f): Form<FormEmail>,
 ) -> Pagina {
     limite(&s, &s.limiti.carrelli, &c)?;
-    let voci = chiave.leggi(carrello::valore(&headers, carrello::NOME));
     if voci.is_empty() {
         return Ok(Redirect::to("/portale/carrello").into_response());
     }

@@ -88,6 +88,29 @@ pub fn cookie_pagamento(chiave: &Chiave, p: &Pagamento) -> String {
     )
 }
 
+/// The cart a request carries, with the key to sign what replaces it.
+pub struct Corrente {
+    pub chiave: Chiave,
+    pub voci: Vec<Voce>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Corrente {
+    type Rejection = axum::http::StatusCode;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        // The web router adds the key to every request.
+        let chiave = parts
+            .extensions
+            .get::<Chiave>()
+            .cloned()
+            .ok_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR)?;
+        let voci = chiave.leggi(valore(&parts.headers, NOME));
+        Ok(Corrente { chiave, voci })
+    }
+}
+
 /// The `Set-Cookie` value for `voci` (an empty cart expires the cookie).
 pub fn cookie(chiave: &Chiave, voci: &[Voce]) -> String {
     if voci.is_empty() {
