@@ -31,34 +31,33 @@ pub async fn ping(p: &DbPool) -> StoreResult<()> {
 
 /// A key of a set passed as one JSON array: text or integer.
 pub trait Chiave: serde::Serialize {
-    const NUMERICA: bool;
+    /// The set as a typed array, for a backend that binds one (PostgreSQL; SQLite takes
+    /// the JSON array).
+    #[allow(dead_code)] // called by the PostgreSQL store only
+    fn vettore(keys: &[Self]) -> Vettore
+    where
+        Self: Sized;
+}
+
+/// A set of keys as one typed array.
+#[allow(dead_code)] // built by the PostgreSQL store only
+pub enum Vettore {
+    Testi(Vec<String>),
+    Numeri(Vec<i64>),
 }
 
 impl Chiave for String {
-    const NUMERICA: bool = false;
+    fn vettore(keys: &[Self]) -> Vettore {
+        Vettore::Testi(keys.to_vec())
+    }
 }
 
 impl Chiave for i64 {
-    const NUMERICA: bool = true;
-}
-
-/// Pushes `SELECT <each key>`: the whole set as one bound JSON array, so a statement takes
-/// any number of keys (30,000 IUVs of a flow: one statement, not sixty).
-pub fn push_chiavi<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
-    let json = serde_json::to_string(keys).expect("keys serialize");
-    if IS_POSTGRES {
-        q.push("SELECT json_array_elements_text(")
-            .push_bind(json)
-            .push("::json)");
-        if K::NUMERICA {
-            q.push("::bigint");
-        }
-    } else {
-        q.push("SELECT value FROM json_each(")
-            .push_bind(json)
-            .push(")");
+    fn vettore(keys: &[Self]) -> Vettore {
+        Vettore::Numeri(keys.to_vec())
     }
 }
+
 
 /// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, in one statement
 /// (through sqlx; each backend's `per_chiavi` may take a faster path).

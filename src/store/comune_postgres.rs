@@ -42,3 +42,17 @@ where
 {
     tutte_sqlx(c, select_from, ente).await
 }
+
+/// Pushes `SELECT <each key>`: the whole set as one bound typed array (`unnest`), so a
+/// statement takes any number of keys. Not a JSON array: the planner cannot see how many
+/// elements a JSON function returns, guesses 100 and plans `IN (…)` as a nested loop that
+/// re-reads the keys for every row (quadratic: a re-import of an unchanged month took
+/// minutes); `unnest` of an array parameter is estimated from the array itself.
+pub fn push_chiavi<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
+    q.push("SELECT unnest(");
+    match K::vettore(keys) {
+        Vettore::Testi(v) => q.push_bind(v),
+        Vettore::Numeri(v) => q.push_bind(v),
+    };
+    q.push(")");
+}

@@ -324,6 +324,7 @@ both_backends!(
         // Importing everything again changes nothing; a full rebuild yields the same lines.
         importa_mese(&app, &m).await;
         assert_eq!(tutte(&app, A, ADMIN).await, lines);
+        let prima = ids(&app, A).await;
         let (s, r) = app
             .post(
                 &format!("/api/v1/enti/{A}/riconciliazione/ricalcola"),
@@ -333,8 +334,31 @@ both_backends!(
             .await;
         assert_eq!(s, StatusCode::OK, "{r}");
         assert_eq!(tutte(&app, A, ADMIN).await, lines);
+        // Lines the rebuild finds as they were keep their ids: links and notes survive it.
+        assert_eq!(ids(&app, A).await, prima);
     }
 );
+
+/// The ids of every reconciled line of `ente`, sorted.
+async fn ids(app: &TestApp, ente: &str) -> Vec<i64> {
+    let mut out = Vec::new();
+    for page in 1.. {
+        let (_, r) = app
+            .get(
+                &format!("/api/v1/enti/{ente}/riconciliazione?per_page=500&page={page}"),
+                ADMIN,
+            )
+            .await;
+        let righe = r["righe"].as_array().unwrap();
+        out.extend(righe.iter().map(|l| l["id"].as_i64().unwrap()));
+        if righe.len() < 500 {
+            break;
+        }
+    }
+    out.sort();
+    assert!(!out.is_empty());
+    out
+}
 
 both_backends!(
     a_late_transfer_and_a_storno_reclassify_only_what_they_touch,

@@ -81,29 +81,6 @@ pub async fn tx_sporca_giorni(
     Ok(())
 }
 
-/// Marks the days of all the ente's reconciled rows, about to be rebuilt (their measures
-/// move with them). An incremental reclassification takes the days from its DELETE instead.
-pub async fn tx_sporca_righe(c: &mut Conn, ente: &str) -> StoreResult<()> {
-    let mut q = sqlx::QueryBuilder::<Db>::new(
-        "INSERT INTO statistica_sporca (id_dominio, giorno) SELECT DISTINCT id_dominio, g FROM (",
-    );
-    for (n, col) in ["data_esito", "data_regolamento", "data_valuta"]
-        .iter()
-        .enumerate()
-    {
-        if n > 0 {
-            q.push(" UNION ALL ");
-        }
-        q.push(format!(
-            "SELECT id_dominio, {col} AS g FROM riconciliazione WHERE id_dominio = "
-        ))
-        .push_bind(ente.to_owned());
-    }
-    q.push(") x WHERE g IS NOT NULL ON CONFLICT DO NOTHING");
-    q.build().execute(&mut *c).await?;
-    Ok(())
-}
-
 /// The days new reconciled rows bring.
 pub fn giorni_di(righe: &[motore::Riga<'_>]) -> BTreeSet<Date> {
     let mut out = BTreeSet::new();

@@ -270,31 +270,8 @@ pub async fn recon_process(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     push_chiavi(&mut q, &chiavi);
     q.push(")");
     let presenti: Vec<(i64, Option<i64>)> = q.build_query_as().fetch_all(&mut *tx).await?;
-    let mut per_firma: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
-    let mut via = Vec::new();
-    for (id, firma) in presenti {
-        match firma {
-            Some(f) => per_firma.entry(f).or_default().push(id),
-            None => via.push(id),
-        }
-    }
     let totale = righe.len();
-    let nuove: Vec<motore::Riga<'_>> = righe
-        .into_iter()
-        .filter(|r| per_firma.get_mut(&r.firma()).and_then(Vec::pop).is_none())
-        .collect();
-    via.extend(per_firma.into_values().flatten());
-    let mut tolte: Vec<(Option<Date>, Option<Date>, Option<Date>)> = Vec::new();
-    if !via.is_empty() {
-        let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE id IN (");
-        push_chiavi(&mut q, &via);
-        q.push(") RETURNING data_esito, data_regolamento, data_valuta");
-        tolte = q.build_query_as().fetch_all(&mut *tx).await?;
-    }
-    // The statistics of the days these rows leave and reach are stale.
-    let mut giorni = contab_q::giorni_di(&nuove);
-    giorni.extend(tolte.into_iter().flat_map(|(a, b, c)| [a, b, c]).flatten());
-    contab_q::tx_sporca_giorni(&mut tx, ente, &giorni).await?;
+    let nuove = allinea(&mut tx, ente, presenti, righe).await?;
     let t_cancella = t0.elapsed();
     scrivi(&mut tx, ente, &nuove, now).await?;
     let t_scrivi = t0.elapsed();
@@ -319,6 +296,44 @@ pub async fn recon_process(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
         "riclassificazione"
     );
     Ok(totale)
+}
+
+/// Matches the stored rows `presenti` (id, digest) to the computed `righe` by digest: a
+/// stored row equal to a computed one stays as it is, with its id (links and notes keep
+/// pointing at it); unmatched stored rows are deleted; the unmatched computed rows are
+/// returned, to be written. The statistics of the days rows leave and reach are marked
+/// stale. Shared by the incremental reclassification and the full rebuild.
+async fn allinea<'a>(
+    tx: &mut Conn,
+    ente: &str,
+    presenti: Vec<(i64, Option<i64>)>,
+    righe: Vec<motore::Riga<'a>>,
+) -> StoreResult<Vec<motore::Riga<'a>>> {
+    let mut per_firma: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    let mut via = Vec::new();
+    for (id, firma) in presenti {
+        match firma {
+            Some(f) => per_firma.entry(f).or_default().push(id),
+            None => via.push(id),
+        }
+    }
+    let nuove: Vec<motore::Riga<'a>> = righe
+        .into_iter()
+        .filter(|r| per_firma.get_mut(&r.firma()).and_then(Vec::pop).is_none())
+        .collect();
+    via.extend(per_firma.into_values().flatten());
+    let mut tolte: Vec<(Option<Date>, Option<Date>, Option<Date>)> = Vec::new();
+    // In chunks: a rebuild may delete a million rows.
+    for pezzo in via.chunks(10_000) {
+        let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE id IN (");
+        push_chiavi(&mut q, pezzo);
+        q.push(") RETURNING data_esito, data_regolamento, data_valuta");
+        tolte.extend(q.build_query_as::<(Option<Date>, Option<Date>, Option<Date>)>().fetch_all(&mut *tx).await?);
+    }
+    let mut giorni = contab_q::giorni_di(&nuove);
+    giorni.extend(tolte.into_iter().flat_map(|(a, b, c)| [a, b, c]).flatten());
+    contab_q::tx_sporca_giorni(tx, ente, &giorni).await?;
+    Ok(nuove)
 }
 
 /// Enti with keys waiting (a crash between an import and its reclassification).
@@ -347,13 +362,16 @@ pub async fn recon_rebuild(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
         ..Dati::default()
     };
     let righe = motore::calcola_tutto(&dati);
+    let totale = righe.len();
     let t_calcola = t0.elapsed();
-    contab_q::tx_sporca_righe(&mut tx, ente).await?;
-    contab_q::tx_sporca_giorni(&mut tx, ente, &contab_q::giorni_di(&righe)).await?;
-    sqlx::query("DELETE FROM riconciliazione WHERE id_dominio = $1")
-        .bind(ente)
-        .execute(&mut *tx)
-        .await?;
+    // Rows the rebuild finds as they were keep their ids (links and notes survive it); only
+    // what differs is deleted and written.
+    let presenti: Vec<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT id, firma FROM riconciliazione WHERE id_dominio = $1")
+            .bind(ente)
+            .fetch_all(&mut *tx)
+            .await?;
+    let righe = allinea(&mut tx, ente, presenti, righe).await?;
     sqlx::query("DELETE FROM recon_coda WHERE id_dominio = $1")
         .bind(ente)
         .execute(&mut *tx)
@@ -364,7 +382,8 @@ pub async fn recon_rebuild(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     tx.commit().await?;
     tracing::debug!(
         ente,
-        righe = righe.len(),
+        righe = totale,
+        riscritte = righe.len(),
         carica_ms = t_carica.as_millis(),
         calcola_ms = (t_calcola - t_carica).as_millis(),
         cancella_ms = (t_cancella - t_calcola).as_millis(),
@@ -372,7 +391,7 @@ pub async fn recon_rebuild(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
         totale_ms = t0.elapsed().as_millis(),
         "ricostruzione"
     );
-    Ok(righe.len())
+    Ok(totale)
 }
 
 /// Stages receipts (E) and queues their IUVs and IUDs. A receipt already staged is kept.
