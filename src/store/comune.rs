@@ -58,7 +58,6 @@ impl Chiave for i64 {
     }
 }
 
-
 /// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, in one statement
 /// (through sqlx; each backend's `per_chiavi` may take a faster path).
 pub async fn per_chiavi_sqlx<T, K>(

@@ -328,7 +328,11 @@ async fn allinea<'a>(
         let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE id IN (");
         push_chiavi(&mut q, pezzo);
         q.push(") RETURNING data_esito, data_regolamento, data_valuta");
-        tolte.extend(q.build_query_as::<(Option<Date>, Option<Date>, Option<Date>)>().fetch_all(&mut *tx).await?);
+        tolte.extend(
+            q.build_query_as::<(Option<Date>, Option<Date>, Option<Date>)>()
+                .fetch_all(&mut *tx)
+                .await?,
+        );
     }
     let mut giorni = contab_q::giorni_di(&nuove);
     giorni.extend(tolte.into_iter().flat_map(|(a, b, c)| [a, b, c]).flatten());
