@@ -97,3 +97,23 @@ where
     .fetch_all(&mut *c)
     .await?)
 }
+
+/// The retention of raw documents: empties `raw` of at most `batch` rows of `table` that
+/// `filtro` selects (`$2` is the cut), oldest first; returns how many. The rows stay.
+pub async fn svuota_raw(
+    p: &DbPool,
+    table: &'static str,
+    filtro: &'static str,
+    before: time::OffsetDateTime,
+    batch: i64,
+) -> StoreResult<u64> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET raw = $1 WHERE id IN (SELECT id FROM {table} WHERE {filtro} AND length(raw) > 0 ORDER BY id LIMIT $3)"
+    )))
+    .bind(Vec::<u8>::new())
+    .bind(before)
+    .bind(batch)
+    .execute(p)
+    .await?
+    .rows_affected())
+}

@@ -611,13 +611,6 @@ pub async fn rt_ente_iud(p: &DbPool, ente: &str) -> StoreResult<Vec<(Vec<u8>, Op
 }
 
 pub async fn prune_rt_raw(p: &DbPool, before: OffsetDateTime, batch: i64) -> StoreResult<u64> {
-    Ok(sqlx::query(
-        "UPDATE rt_ricevuta SET raw = $1 WHERE id IN (SELECT id FROM rt_ricevuta WHERE stato IN ('ELABORATA', 'ANOMALA', 'INVALIDA') AND received_at < $2 AND length(raw) > 0 ORDER BY id LIMIT $3)",
-    )
-    .bind(Vec::<u8>::new())
-    .bind(before)
-    .bind(batch)
-    .execute(p)
-    .await?
-    .rows_affected())
+    let finite = "stato IN ('ELABORATA', 'ANOMALA', 'INVALIDA') AND received_at < $2";
+    svuota_raw(p, "rt_ricevuta", finite, before, batch).await
 }

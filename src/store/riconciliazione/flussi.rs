@@ -352,13 +352,5 @@ pub async fn recon_gauges(
 /// Empties the raw bytes of flows stored before `before`, at most `batch` of them; the
 /// parsed payments stay (the reconciliation reads those). Returns how many.
 pub async fn prune_flussi_raw(p: &DbPool, before: OffsetDateTime, batch: i64) -> StoreResult<u64> {
-    Ok(sqlx::query(
-        "UPDATE flusso SET raw = $1 WHERE id IN (SELECT id FROM flusso WHERE created_at < $2 AND length(raw) > 0 ORDER BY id LIMIT $3)",
-    )
-    .bind(Vec::<u8>::new())
-    .bind(before)
-    .bind(batch)
-    .execute(p)
-    .await?
-    .rows_affected())
+    svuota_raw(p, "flusso", "created_at < $2", before, batch).await
 }
