@@ -237,6 +237,10 @@ pub struct RestConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Connections open at once on the REST port; beyond, new ones wait unaccepted.
     pub max_connections: u32,
+    /// The Portale Pagamenti's cookies (cart, last payment) carry `Secure`: set it when the
+    /// portal is served over HTTPS (a TLS proxy in front), as in production.
+    #[serde(default)]
+    pub cookie_secure: bool,
     /// An idle connection, or one whose request headers are not all in, is closed after
     /// this long.
     pub header_read_timeout_ms: u64,
@@ -347,6 +351,7 @@ impl Default for Config {
                 carts_per_minute: 10,
                 trusted_proxies: Vec::new(),
                 max_connections: 384,
+                cookie_secure: false,
                 header_read_timeout_ms: 10_000,
                 jwt_issuer: None,
                 jwt_audience: None,

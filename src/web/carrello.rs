@@ -18,15 +18,21 @@ pub struct Voce {
     pub codice_fiscale: String,
 }
 
+/// The signing key of the portal's cookies, and whether they go over HTTPS only.
 #[derive(Clone)]
-pub struct Chiave(hmac::Key);
+pub struct Chiave(hmac::Key, bool);
 
 impl Chiave {
-    /// The cart's key, derived from the administrator token's digest.
-    pub fn da(segreto: &[u8; 32]) -> Chiave {
+    /// The cart's key, derived from the administrator token's digest; `secure`: cookies
+    /// carry the `Secure` attribute (`rest.cookie_secure`, for a portal served over HTTPS).
+    pub fn da(segreto: &[u8; 32], secure: bool) -> Chiave {
         let radice = hmac::Key::new(hmac::HMAC_SHA256, segreto);
         let derivata = hmac::sign(&radice, b"pagopa-gateway portale carrello v1");
-        Chiave(hmac::Key::new(hmac::HMAC_SHA256, derivata.as_ref()))
+        Chiave(hmac::Key::new(hmac::HMAC_SHA256, derivata.as_ref()), secure)
+    }
+
+    fn attributi(&self) -> &'static str {
+        if self.1 { "; Secure" } else { "" }
     }
 
     /// `v` signed for the use `tipo` (a cart's value cannot pass for a payment's).
@@ -83,8 +89,9 @@ pub struct Pagamento {
 /// The `Set-Cookie` value of the last payment (an hour: the way to Checkout and back).
 pub fn cookie_pagamento(chiave: &Chiave, p: &Pagamento) -> String {
     format!(
-        "{PAGAMENTO}={}; Path=/portale; Max-Age=3600; HttpOnly; SameSite=Lax",
-        chiave.firma_pagamento(p)
+        "{PAGAMENTO}={}; Path=/portale; Max-Age=3600; HttpOnly; SameSite=Lax{}",
+        chiave.firma_pagamento(p),
+        chiave.attributi()
     )
 }
 
@@ -114,11 +121,15 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Corrente {
 /// The `Set-Cookie` value for `voci` (an empty cart expires the cookie).
 pub fn cookie(chiave: &Chiave, voci: &[Voce]) -> String {
     if voci.is_empty() {
-        return format!("{NOME}=; Path=/portale; Max-Age=0; HttpOnly; SameSite=Strict");
+        return format!(
+            "{NOME}=; Path=/portale; Max-Age=0; HttpOnly; SameSite=Strict{}",
+            chiave.attributi()
+        );
     }
     format!(
-        "{NOME}={}; Path=/portale; Max-Age=86400; HttpOnly; SameSite=Strict",
-        chiave.firma(voci)
+        "{NOME}={}; Path=/portale; Max-Age=86400; HttpOnly; SameSite=Strict{}",
+        chiave.firma(voci),
+        chiave.attributi()
     )
 }
 
@@ -148,14 +159,16 @@ mod tests {
 
     #[test]
     fn a_signed_cart_reads_back_and_an_altered_one_is_empty() {
-        let k = Chiave::da(&[7; 32]);
+        let k = Chiave::da(&[7; 32], false);
         let v = vec![voce("01000000000000144")];
         let firmato = k.firma(&v);
         assert_eq!(k.leggi(Some(&firmato)), v);
         let (dati, tag) = firmato.split_once('.').unwrap();
         let altro = B64.encode(serde_json::to_vec(&[voce("99")]).unwrap());
         assert!(k.leggi(Some(&format!("{altro}.{tag}"))).is_empty());
-        assert!(Chiave::da(&[8; 32]).leggi(Some(&firmato)).is_empty());
+        assert!(Chiave::da(&[8; 32], false).leggi(Some(&firmato)).is_empty());
+        assert!(cookie(&Chiave::da(&[7; 32], true), &v).ends_with("; Secure"));
+        assert!(!cookie(&k, &v).contains("Secure"));
         // A cart's value does not pass for a payment's, nor the other way round.
         assert_eq!(k.leggi_pagamento(Some(&firmato)), None);
         let p = Pagamento {

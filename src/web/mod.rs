@@ -39,7 +39,7 @@ mod statici {
 const BODY_LIMIT: usize = 16 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let chiave = Chiave::da(&state.admin_token_digest);
+    let chiave = Chiave::da(&state.admin_token_digest, state.config.rest.cookie_secure);
     Router::new()
         .route("/", get(|| async { Redirect::to("/portale") }))
         .route("/static/{*path}", get(statico))
@@ -568,7 +568,7 @@ async fn paga(s: &AppState, voci: &[Voce], email: String, dal_carrello: bool) ->
         voci: voci.to_vec(),
         dal_carrello,
     };
-    let chiave = Chiave::da(&s.admin_token_digest);
+    let chiave = Chiave::da(&s.admin_token_digest, s.config.rest.cookie_secure);
     if let Ok(v) = HeaderValue::from_str(&carrello::cookie_pagamento(&chiave, &pagamento)) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
