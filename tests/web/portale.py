@@ -135,6 +135,16 @@ def main():
         driver.get(BASE + "/")
         assert driver.title.startswith("Paga un avviso"), driver.title
         accessible(driver, "01-home")
+        # A wrong fiscal code: the same page with the error, tied to its fields.
+        Select(driver.find_element(By.ID, "id_dominio")).select_by_value(A)
+        driver.find_element(By.ID, "numero_avviso").send_keys(numero)
+        driver.find_element(By.ID, "codice_fiscale").send_keys("VRDLGU80A01H501U")
+        driver.find_element(By.CSS_SELECTOR, "form[action='/portale/avviso'] button[type=submit]").click()
+        wait_text(driver, "controlla i dati inseriti")
+        assert driver.title.startswith("Errore:"), driver.title
+        assert driver.find_element(By.ID, "codice_fiscale").get_attribute("aria-invalid") == "true"
+        accessible(driver, "01b-home-errore")
+        driver.get(BASE + "/portale")
         Select(driver.find_element(By.ID, "id_dominio")).select_by_value(A)
         driver.find_element(By.ID, "numero_avviso").send_keys(numero)
         driver.find_element(By.ID, "codice_fiscale").send_keys(CF.lower())
