@@ -442,26 +442,31 @@ async fn avvisi_pdf(
         )));
     }
     let ente = s.store.registro().get_ente(&id).await?;
-    let mut tipi = std::collections::HashMap::new();
+    // Two reads for the whole list: the dovuti, and the tipi (their IBANs).
+    let dovuti: std::collections::HashMap<String, Dovuto> = s
+        .store
+        .dovuti()
+        .per_iud(&id, &r.iud)
+        .await?
+        .into_iter()
+        .map(|d| (d.iud.clone(), d))
+        .collect();
+    let tipi: std::collections::HashMap<String, crate::model::Iban> = s
+        .store
+        .registro()
+        .list_tipi_dovuto(&id)
+        .await?
+        .into_iter()
+        .map(|t| (t.codice, t.iban))
+        .collect();
     let (mut avvisi, mut senza) = (Vec::with_capacity(r.iud.len()), Vec::new());
     for iud in &r.iud {
-        let d = match s.store.dovuti().get(&id, iud).await {
-            Ok(d) => d,
-            Err(StoreError::NotFound) => {
-                senza.push(format!("{iud} (sconosciuto)"));
-                continue;
-            }
-            Err(e) => return Err(e.into()),
+        // In the order asked.
+        let Some(d) = dovuti.get(iud) else {
+            senza.push(format!("{iud} (sconosciuto)"));
+            continue;
         };
-        if !tipi.contains_key(&d.tipo_dovuto) {
-            let t = s
-                .store
-                .registro()
-                .get_tipo_dovuto(&id, &d.tipo_dovuto)
-                .await?;
-            tipi.insert(d.tipo_dovuto.clone(), t.iban);
-        }
-        match crate::avviso::DatiAvviso::di(&ente, &d, tipi.get(&d.tipo_dovuto)) {
+        match crate::avviso::DatiAvviso::di(&ente, d, tipi.get(&d.tipo_dovuto)) {
             Some(a) => avvisi.push(a),
             None => senza.push(format!("{iud} (senza numero avviso)")),
         }

@@ -90,11 +90,7 @@ pub(super) async fn pagamenti(demo: &Demo, c: &mut Check) -> anyhow::Result<()> 
         .await
     {
         Ok(e) => {
-            sim.paga_sessione(
-                Simulator::sessione(&e.url.unwrap_or_default()).unwrap_or(""),
-                true,
-            )
-            .await
+            demo.sul_nodo(&e, true).await
                 && demo
                     .paid(&[(COMUNE, "TARI-2026-002"), (ASL, "TICKET-2026-001")])
                     .await
@@ -135,11 +131,7 @@ pub(super) async fn pagamenti(demo: &Demo, c: &mut Check) -> anyhow::Result<()> 
         .await
     {
         Ok(e) => {
-            sim.paga_sessione(
-                Simulator::sessione(&e.url.unwrap_or_default()).unwrap_or(""),
-                true,
-            )
-            .await
+            demo.sul_nodo(&e, true).await
                 && demo
                     .paid(&[(COMUNE, "MB-2026-001"), (ASL, "MB-2026-001-ASL")])
                     .await
@@ -242,11 +234,7 @@ pub(super) async fn incidenti(demo: &Demo, c: &mut Check) -> anyhow::Result<()> 
         .await
     {
         Ok(e) => {
-            sim.paga_sessione(
-                Simulator::sessione(&e.url.unwrap_or_default()).unwrap_or(""),
-                true,
-            )
-            .await;
+            demo.sul_nodo(&e, true).await;
             sim.faults.lock().expect("lock").lose_rt = false;
             let still =
                 stato(store, ASL, "TICKET-2026-002").await == Some(StatoDovuto::PagamentoIniziato);
@@ -285,11 +273,7 @@ pub(super) async fn incidenti(demo: &Demo, c: &mut Check) -> anyhow::Result<()> 
         .await
     {
         Ok(e) => {
-            sim.paga_sessione(
-                Simulator::sessione(&e.url.unwrap_or_default()).unwrap_or(""),
-                true,
-            )
-            .await;
+            demo.sul_nodo(&e, true).await;
             sim.faults.lock().expect("lock").duplicate_rt = false;
             let f = crate::store::JournalFilter {
                 outcome: Some("PAA_RT_DUPLICATA".into()),

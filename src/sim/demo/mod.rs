@@ -63,6 +63,15 @@ impl Demo {
         crate::pagamenti::checkout(&self.store, &self.cache, &self.nodo, &req).await
     }
 
+    /// The payer on the Nodo's WISP page of a cart just sent: pays (or not) in the session
+    /// its redirect URL names.
+    async fn sul_nodo(&self, e: &crate::pagamenti::EsitoCarrello, pagato: bool) -> bool {
+        let url = e.url.as_deref().unwrap_or_default();
+        self.sim
+            .paga_sessione(Simulator::sessione(url).unwrap_or(""), pagato)
+            .await
+    }
+
     /// Every (ente, IUD) PAGATO within 15 s.
     async fn paid(&self, items: &[(&str, &str)]) -> bool {
         until(15, async || {

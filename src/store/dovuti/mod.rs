@@ -49,6 +49,10 @@ impl Dovuti<'_> {
     pub async fn get(&self, ente: &str, iud: &str) -> StoreResult<Dovuto> {
         dispatch!(self.0, |q, p| q::get_dovuto(p, ente, iud).await)
     }
+    /// The ente's dovuti among `iuds`, in one statement (those that exist, in no order).
+    pub async fn per_iud(&self, ente: &str, iuds: &[String]) -> StoreResult<Vec<Dovuto>> {
+        dispatch!(self.0, |q, p| q::dovuti_per_iud(p, ente, iuds).await)
+    }
     pub async fn get_by_iuv(&self, ente: &str, iuv: &str) -> StoreResult<Option<Dovuto>> {
         if let Some(r) = &self.0.reader {
             match r.dovuto_by_iuv(ente, iuv) {

@@ -282,6 +282,19 @@ pub async fn get_dovuto(p: &DbPool, ente: &str, iud: &str) -> StoreResult<Dovuto
         .ok_or(StoreError::NotFound)
 }
 
+pub async fn dovuti_per_iud(p: &DbPool, ente: &str, iuds: &[String]) -> StoreResult<Vec<Dovuto>> {
+    let mut q = sqlx::QueryBuilder::<Db>::new("SELECT * FROM dovuto WHERE id_dominio = ");
+    q.push_bind(ente.to_owned()).push(" AND iud IN (");
+    push_chiavi(&mut q, iuds);
+    q.push(")");
+    q.build_query_as::<DovutoRow>()
+        .fetch_all(p)
+        .await?
+        .into_iter()
+        .map(Dovuto::try_from)
+        .collect()
+}
+
 pub async fn get_dovuto_by_iuv(p: &DbPool, ente: &str, iuv: &str) -> StoreResult<Option<Dovuto>> {
     sqlx::query_as::<_, DovutoRow>("SELECT * FROM dovuto WHERE id_dominio = $1 AND iuv = $2")
         .bind(ente)
