@@ -34,7 +34,7 @@ async fn gateway_with(
     let mut app = TestApp::spawn_with(backend, |c| {
         tweak(c);
         c.nodo.url = Some(format!("https://localhost:{}/nodo", addr.port()));
-        c.nodo.read_timeout_ms = 200;
+        c.nodo.read_timeout_ms = 2_000;
         c.outbox.poll_ms = 50;
         c.mail.transport = "smtp".into();
         c.mail.smtp_host = "127.0.0.1".into();
