@@ -93,7 +93,13 @@ pub async fn riconciliazione(
         .riconciliazione()
         .search(ente, filtro, limit, offset)
         .await?;
+    // The DOPPI list shows the payments reported twice, not the treasury line their rows
+    // also carry (that belongs to the rows' other codes).
+    let solo_doppi = filtro.codici == Codice::DOPPI.bit();
     for r in &mut righe {
+        if solo_doppi {
+            *r = r.senza_tesoreria();
+        }
         r.nomi_codici = nomi(r.codici as u64, offerti);
     }
     Ok(Riconciliazione {

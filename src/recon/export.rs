@@ -289,7 +289,8 @@ pub fn intestazione(v: Versione) -> Vec<u8> {
 }
 
 /// The lines of a page of rows and how many: one per row and code of `codici` it carries.
-/// DOPPI is only in tracciati 1.0 and 1.4, as MyPivot.
+/// DOPPI is only in tracciati 1.0 and 1.4, as MyPivot, and its line carries no treasury
+/// block (DOPPI is about the payment, [`RigaRiconciliazione::senza_tesoreria`]).
 pub fn righe(v: Versione, rows: &[RigaRiconciliazione], codici: u64) -> (Vec<u8>, i64) {
     let cols = colonne(v);
     let mut w = writer();
@@ -299,6 +300,8 @@ pub fn righe(v: Versione, rows: &[RigaRiconciliazione], codici: u64) -> (Vec<u8>
             if c == Codice::DOPPI && !matches!(v, Versione::V1_0 | Versione::V1_4) {
                 continue;
             }
+            let doppio = (c == Codice::DOPPI).then(|| r.senza_tesoreria());
+            let r = doppio.as_ref().unwrap_or(r);
             let mut rec: Vec<String> = cols.iter().map(|(_, f)| f(r)).collect();
             rec.push(c.nome().to_owned());
             rec.push(r.aggiornato_at.date().to_string());
@@ -404,5 +407,30 @@ mod tests {
             rows(&righe(Versione::V1_4, &[riga(Codice::DOPPI.bit())], u64::MAX).0).len(),
             1
         );
+    }
+
+    #[test]
+    fn a_doppi_line_shows_the_payment_and_never_the_treasury_line() {
+        let (b, n) = righe(
+            Versione::V1_4,
+            &[riga(Codice::RT_IUF_TES.bit() | Codice::DOPPI.bit())],
+            u64::MAX,
+        );
+        assert_eq!(n, 2);
+        let l = rows(&b);
+        let h = &rows(&intestazione(Versione::V1_4))[0];
+        let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+        let (tes, bolletta, iuv) = (
+            col("numImportoTesoreria"),
+            col("codBollettaT"),
+            col("codRpSilinviarpIdUnivocoVersamentoE"),
+        );
+        let (rt_iuf_tes, doppi) = (&l[0], &l[1]);
+        assert_eq!(rt_iuf_tes[rt_iuf_tes.len() - 2], "RT_IUF_TES");
+        assert_eq!(doppi[doppi.len() - 2], "DOPPI");
+        assert_eq!(rt_iuf_tes[tes], "21.00");
+        assert!(!rt_iuf_tes[bolletta].is_empty());
+        assert_eq!((doppi[tes].as_str(), doppi[bolletta].as_str()), ("", ""));
+        assert_eq!(doppi[iuv], rt_iuf_tes[iuv], "the payment stays");
     }
 }

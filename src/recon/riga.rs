@@ -51,3 +51,22 @@ pub struct RigaRiconciliazione {
     #[schema(value_type = String, format = DateTime)]
     pub aggiornato_at: OffsetDateTime,
 }
+
+impl RigaRiconciliazione {
+    /// The line without its treasury part. DOPPI is a check on the reporting flows (a
+    /// payment reported twice), so a DOPPI line shows the payment only: the treasury line the
+    /// row also carries belongs to its other codes, never to DOPPI.
+    pub fn senza_tesoreria(&self) -> RigaRiconciliazione {
+        RigaRiconciliazione {
+            tesoreria_id: None,
+            anno_bolletta: None,
+            codice_bolletta: None,
+            ordinante: None,
+            conto: None,
+            importo_tesoreria_cents: None,
+            data_contabile: None,
+            data_valuta: None,
+            ..self.clone()
+        }
+    }
+}

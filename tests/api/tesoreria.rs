@@ -379,6 +379,48 @@ both_backends!(
                 .contains(&serde_json::json!("DOPPI")),
             "{single}"
         );
+        // The flow's transfer reaches the treasury: its line joins the pair's rows (their
+        // other codes), but the DOPPI list shows the payments, never the treasury line.
+        let m = Movimento {
+            numero: 7,
+            data: time::Date::from_calendar_date(2026, time::Month::November, 28).unwrap(),
+            importo: Importo::from_cents(3_000).unwrap(),
+            ordinante: "PAGOPA".into(),
+            causale: "/PUR/LGPE-RIVERSAMENTO/URI/2026-11-27ABCDITMM-S000000009".into(),
+        };
+        upload(&app, ADMIN, "csv", csv(&[m])).await;
+        let (_, tutte) = app
+            .get(&format!("/api/v1/enti/{A}/riconciliazione"), ADMIN)
+            .await;
+        let con_bolletta = tutte["righe"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["codice_bolletta"] == "7")
+            .count();
+        assert_eq!(
+            con_bolletta, 3,
+            "the line joins every row of its flow: {tutte}"
+        );
+        let (_, doppi) = app
+            .get(
+                &format!("/api/v1/enti/{A}/riconciliazione?codice=DOPPI"),
+                ADMIN,
+            )
+            .await;
+        let righe = doppi["righe"].as_array().unwrap();
+        assert_eq!(righe.len(), 2, "{doppi}");
+        for l in righe {
+            assert!(l["iuv"].is_string() && l["iur"].is_string(), "{l}");
+            for campo in [
+                "codice_bolletta",
+                "importo_tesoreria_cents",
+                "data_valuta",
+                "tesoreria_id",
+            ] {
+                assert!(l[campo].is_null(), "DOPPI carries no treasury line: {l}");
+            }
+        }
     }
 );
 
