@@ -20,6 +20,7 @@ mod checkout_pagopa;
 pub mod demo;
 mod fdr;
 mod flussi;
+pub mod mese;
 mod nodo;
 mod psp;
 mod rt;
