@@ -56,3 +56,15 @@ pub fn push_chiavi<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
     };
     q.push(")");
 }
+
+/// Pushes `<colonna> = ANY(<keys>)`: a key lookup the planner always takes through the
+/// column's index, whatever the table's statistics or dead rows (a queue table emptied and
+/// refilled by every import, with autovacuum behind, made `IN (SELECT unnest(…))` a scan).
+pub fn push_in<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, colonna: &str, keys: &[K]) {
+    q.push(colonna).push(" = ANY(");
+    match K::vettore(keys) {
+        Vettore::Testi(v) => q.push_bind(v),
+        Vettore::Numeri(v) => q.push_bind(v),
+    };
+    q.push(")");
+}

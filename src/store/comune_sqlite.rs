@@ -52,3 +52,10 @@ pub fn push_chiavi<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
         .push_bind(json)
         .push(")");
 }
+
+/// Pushes `<colonna> IN (<keys>)` (see the PostgreSQL twin).
+pub fn push_in<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, colonna: &str, keys: &[K]) {
+    q.push(colonna).push(" IN (");
+    push_chiavi(q, keys);
+    q.push(")");
+}

@@ -165,20 +165,57 @@ pub async fn import_tesoreria(
     let mut tx = begin_write(p).await?;
     let mut n = 0;
     let mut chiavi = Vec::new();
+    // A bolletta the file repeats: the last line wins, as if applied one by one.
+    let mut ultime: HashMap<(u16, &str), &crate::recon::giornale::RigaCassa> = HashMap::new();
     for r in righe {
-        // The line as it was: a changed causale may move it to another IUF / IUV.
-        let prima: Option<(i64, Option<String>, Option<String>)> = sqlx::query_as("SELECT id, iuf_key, iuv FROM tesoreria WHERE id_dominio = $1 AND anno_bolletta = $2 AND codice_bolletta = $3")
-            .bind(ente)
-            .bind(i64::from(r.anno_bolletta))
-            .bind(&r.codice_bolletta)
-            .fetch_optional(&mut *tx)
-            .await?;
+        ultime.insert((r.anno_bolletta, r.codice_bolletta.as_str()), r);
+    }
+    let mut uniche: Vec<&crate::recon::giornale::RigaCassa> = ultime.into_values().collect();
+    uniche.sort_by(|a, b| {
+        (a.anno_bolletta, &a.codice_bolletta).cmp(&(b.anno_bolletta, &b.codice_bolletta))
+    });
+    // In statements of a few hundred lines, not one round trip per line: on PostgreSQL the
+    // round trips were most of a journal's import.
+    for chunk in uniche.chunks(400) {
+        // The lines as they were: a changed causale may move one to another IUF / IUV.
+        let codici: Vec<String> = chunk.iter().map(|r| r.codice_bolletta.clone()).collect();
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "SELECT anno_bolletta, codice_bolletta, iuf_key, iuv FROM tesoreria WHERE id_dominio = ",
+        );
+        q.push_bind(ente).push(" AND codice_bolletta IN (");
+        push_chiavi(&mut q, &codici);
+        q.push(")");
+        let prima: HashMap<(i64, String), (Option<String>, Option<String>)> = q
+            .build_query_as::<(i64, String, Option<String>, Option<String>)>()
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|(a, c, f, v)| ((a, c), (f, v)))
+            .collect();
         // A line the file repeats unchanged is neither written nor queued: a re-import of
         // the same journal changes nothing and reclassifies nothing.
-        let scritta: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO tesoreria (id_dominio, anno_bolletta, codice_bolletta, data_contabile, data_valuta, importo_cents, ordinante, causale, iuf, iuv, fonte, created_at, updated_at, iuf_key, conto)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
-             ON CONFLICT (id_dominio, anno_bolletta, codice_bolletta) DO UPDATE SET
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO tesoreria (id_dominio, anno_bolletta, codice_bolletta, data_contabile, data_valuta, importo_cents, ordinante, causale, iuf, iuv, fonte, created_at, updated_at, iuf_key, conto) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(ente)
+                .push_bind(i64::from(r.anno_bolletta))
+                .push_bind(&r.codice_bolletta)
+                .push_bind(r.data_contabile)
+                .push_bind(r.data_valuta)
+                .push_bind(r.importo.cents())
+                .push_bind(&r.ordinante)
+                .push_bind(&r.causale)
+                .push_bind(&r.estratto.iuf)
+                .push_bind(&r.estratto.iuv)
+                .push_bind(fonte)
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(r.estratto.iuf.as_ref().map(|f| f.to_uppercase()))
+                .push_bind(&r.conto);
+        });
+        q.push(
+            " ON CONFLICT (id_dominio, anno_bolletta, codice_bolletta) DO UPDATE SET
                data_contabile = excluded.data_contabile, data_valuta = excluded.data_valuta, importo_cents = excluded.importo_cents,
                ordinante = excluded.ordinante, causale = excluded.causale, iuf = excluded.iuf, iuv = excluded.iuv, fonte = excluded.fonte, updated_at = excluded.updated_at,
                iuf_key = excluded.iuf_key, conto = excluded.conto
@@ -191,31 +228,17 @@ pub async fn import_tesoreria(
                 OR tesoreria.iuv IS DISTINCT FROM excluded.iuv
                 OR tesoreria.fonte IS DISTINCT FROM excluded.fonte
                 OR tesoreria.conto IS DISTINCT FROM excluded.conto
-             RETURNING id",
-        )
-        .bind(ente)
-        .bind(i64::from(r.anno_bolletta))
-        .bind(&r.codice_bolletta)
-        .bind(r.data_contabile)
-        .bind(r.data_valuta)
-        .bind(r.importo.cents())
-        .bind(&r.ordinante)
-        .bind(&r.causale)
-        .bind(&r.estratto.iuf)
-        .bind(&r.estratto.iuv)
-        .bind(fonte)
-        .bind(now)
-        .bind(r.estratto.iuf.as_ref().map(|f| f.to_uppercase()))
-        .bind(&r.conto)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((id,)) = scritta else { continue };
-        if let Some((_, f, v)) = prima {
-            chiavi.extend(f.map(|f| (coda::IUF, f)));
-            chiavi.extend(v.map(|v| (coda::IUV, v)));
+             RETURNING id, anno_bolletta, codice_bolletta",
+        );
+        let scritte: Vec<(i64, i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+        for (id, anno, codice) in scritte {
+            if let Some((f, v)) = prima.get(&(anno, codice)) {
+                chiavi.extend(f.clone().map(|f| (coda::IUF, f)));
+                chiavi.extend(v.clone().map(|v| (coda::IUV, v)));
+            }
+            n += 1;
+            chiavi.push((coda::TESORERIA, id.to_string()));
         }
-        n += 1;
-        chiavi.push((coda::TESORERIA, id.to_string()));
     }
     let mut removed = 0;
     for (anno, codice) in storni {
@@ -285,34 +308,42 @@ pub async fn import_notifiche(
     let mut tx = begin_write(p).await?;
     let mut n = 0;
     let mut chiavi: Vec<(&str, String)> = Vec::new();
+    // An IUD the file repeats: the last line wins, as if applied one by one.
+    let mut ultime: HashMap<&str, &crate::recon::notifiche::Notifica> = HashMap::new();
     for r in righe {
+        ultime.insert(r.iud.as_str(), r);
+    }
+    let mut uniche: Vec<&crate::recon::notifiche::Notifica> = ultime.into_values().collect();
+    uniche.sort_by(|a, b| a.iud.cmp(&b.iud));
+    for chunk in uniche.chunks(500) {
         // Unchanged: not written, not queued (a re-import is nearly free).
-        let scritta: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO notifica (id_dominio, iud, iuv, data_esecuzione, importo_cents, tipo_dovuto, causale, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
-             ON CONFLICT (id_dominio, iud) DO UPDATE SET iuv = excluded.iuv, data_esecuzione = excluded.data_esecuzione,
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO notifica (id_dominio, iud, iuv, data_esecuzione, importo_cents, tipo_dovuto, causale, created_at, updated_at) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(ente)
+                .push_bind(&r.iud)
+                .push_bind(&r.iuv)
+                .push_bind(r.data_esecuzione)
+                .push_bind(r.importo.cents())
+                .push_bind(&r.tipo_dovuto)
+                .push_bind(&r.causale)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        q.push(
+            " ON CONFLICT (id_dominio, iud) DO UPDATE SET iuv = excluded.iuv, data_esecuzione = excluded.data_esecuzione,
                importo_cents = excluded.importo_cents, tipo_dovuto = excluded.tipo_dovuto, causale = excluded.causale, updated_at = excluded.updated_at
              WHERE notifica.iuv IS DISTINCT FROM excluded.iuv
                 OR notifica.data_esecuzione IS DISTINCT FROM excluded.data_esecuzione
                 OR notifica.importo_cents IS DISTINCT FROM excluded.importo_cents
                 OR notifica.tipo_dovuto IS DISTINCT FROM excluded.tipo_dovuto
                 OR notifica.causale IS DISTINCT FROM excluded.causale
-             RETURNING id",
-        )
-        .bind(ente)
-        .bind(&r.iud)
-        .bind(&r.iuv)
-        .bind(r.data_esecuzione)
-        .bind(r.importo.cents())
-        .bind(&r.tipo_dovuto)
-        .bind(&r.causale)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if scritta.is_some() {
-            n += 1;
-            chiavi.push((coda::IUD, r.iud.clone()));
-        }
+             RETURNING iud",
+        );
+        let scritte: Vec<(String,)> = q.build_query_as().fetch_all(&mut *tx).await?;
+        n += scritte.len() as u64;
+        chiavi.extend(scritte.into_iter().map(|(iud,)| (coda::IUD, iud)));
     }
     tx_accoda(&mut tx, ente, &chiavi, now).await?;
     import_q::tx_chiudi_import(&mut tx, job, n, 0).await?;

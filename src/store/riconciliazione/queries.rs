@@ -4,7 +4,7 @@
 
 use crate::recon::motore::{self, Dati, Proprietario, RigaE, RigaI, RigaR, RigaT};
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// `ricevuta.fonte` of a stand-in: a payment a flow reported with esito 9, no receipt.
 const SURROGATO: &str = "SURROGATO";
@@ -276,9 +276,8 @@ pub async fn recon_process(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     scrivi(&mut tx, ente, &nuove, now).await?;
     let t_scrivi = t0.elapsed();
     let ids: Vec<i64> = coda.iter().map(|c| c.0).collect();
-    let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM recon_coda WHERE id IN (");
-    push_chiavi(&mut q, &ids);
-    q.push(")");
+    let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM recon_coda WHERE ");
+    push_in(&mut q, "id", &ids);
     q.build().execute(&mut *tx).await?;
     tx.commit().await?;
     // Where a reclassification spends its time, for operators tuning a large ente.
@@ -325,9 +324,9 @@ async fn allinea<'a>(
     let mut tolte: Vec<(Option<Date>, Option<Date>, Option<Date>)> = Vec::new();
     // In chunks: a rebuild may delete a million rows.
     for pezzo in via.chunks(10_000) {
-        let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE id IN (");
-        push_chiavi(&mut q, pezzo);
-        q.push(") RETURNING data_esito, data_regolamento, data_valuta");
+        let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE ");
+        push_in(&mut q, "id", pezzo);
+        q.push(" RETURNING data_esito, data_regolamento, data_valuta");
         tolte.extend(
             q.build_query_as::<(Option<Date>, Option<Date>, Option<Date>)>()
                 .fetch_all(&mut *tx)
