@@ -133,6 +133,8 @@ pub const SCARTI_RIPORTATI: usize = 20_000;
 #[derive(Debug, Default)]
 pub struct Letti {
     pub ricevute: Vec<NuovaRicevuta>,
+    /// Valid lines read (with the parts handed over, `ricevute` stays empty).
+    pub valide: usize,
     pub scarti: Vec<Scarto>,
     pub scartate: usize,
 }
@@ -141,12 +143,31 @@ pub struct Letti {
 /// receipt is a few hundred bytes, a "con ricevuta" line carries kilobytes of RT). A read
 /// error of the file itself ends the import; a bad line is a reject.
 pub fn leggi_csv(testo: impl std::io::Read, ente: &str) -> std::io::Result<Letti> {
+    let mut ricevute = Vec::new();
+    let mut out = leggi_csv_a_pezzi(testo, ente, usize::MAX, |mut p| {
+        ricevute.append(&mut p);
+        true
+    })?;
+    out.ricevute = ricevute;
+    Ok(out)
+}
+
+/// [`leggi_csv`] handing the valid receipts over in parts of `pezzo` as it reads, so a file
+/// of any size costs one part of memory; `consegna` returning false stops the reading (the
+/// receiver is gone). The result holds the rejects and counts, its `ricevute` empty.
+pub fn leggi_csv_a_pezzi(
+    testo: impl std::io::Read,
+    ente: &str,
+    pezzo: usize,
+    mut consegna: impl FnMut(Vec<NuovaRicevuta>) -> bool,
+) -> std::io::Result<Letti> {
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(b';')
         .has_headers(true)
         .flexible(true)
         .from_reader(testo);
     let mut out = Letti::default();
+    let mut parte = Vec::new();
     let scarta = |out: &mut Letti, s: Scarto| {
         out.scartate += 1;
         if out.scarti.len() < SCARTI_RIPORTATI {
@@ -157,7 +178,13 @@ pub fn leggi_csv(testo: impl std::io::Read, ente: &str) -> std::io::Result<Letti
         match rec {
             Ok(rec) if rec.iter().all(|f| f.trim().is_empty()) => {}
             Ok(rec) => match riga(&rec, ente) {
-                Ok(r) => out.ricevute.push(r),
+                Ok(r) => {
+                    out.valide += 1;
+                    parte.push(r);
+                    if parte.len() >= pezzo && !consegna(std::mem::take(&mut parte)) {
+                        return Ok(out);
+                    }
+                }
                 Err(motivo) => scarta(
                     &mut out,
                     Scarto {
@@ -180,6 +207,9 @@ pub fn leggi_csv(testo: impl std::io::Read, ente: &str) -> std::io::Result<Letti
                 },
             ),
         }
+    }
+    if !parte.is_empty() {
+        consegna(parte);
     }
     Ok(out)
 }
@@ -268,6 +298,36 @@ mod tests {
     }
 
     const HEADER: &str = "h\n";
+
+    #[test]
+    fn a_file_is_handed_over_in_parts_with_its_rejects_counted_once() {
+        let mut f = String::from(HEADER);
+        for k in 0..7 {
+            let mut r = ricevuta();
+            r.iur = format!("IUR-{k}");
+            f.push_str(&riga_csv("80000000001", &r, None));
+            if k == 3 {
+                f.push_str("not;a;receipt\n");
+            }
+        }
+        let mut parti = Vec::new();
+        let letti = leggi_csv_a_pezzi(f.as_bytes(), "80000000001", 3, |p| {
+            parti.push(p.len());
+            true
+        })
+        .unwrap();
+        assert_eq!(parti, vec![3, 3, 1]);
+        assert_eq!((letti.valide, letti.scartate), (7, 1));
+        assert!(letti.ricevute.is_empty());
+        // A receiver gone stops the reading at once.
+        let mut volte = 0;
+        let letti = leggi_csv_a_pezzi(f.as_bytes(), "80000000001", 2, |_| {
+            volte += 1;
+            false
+        })
+        .unwrap();
+        assert_eq!((volte, letti.valide), (1, 2));
+    }
 
     #[test]
     fn a_written_line_reads_back_as_the_same_receipt() {

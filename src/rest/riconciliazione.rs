@@ -430,6 +430,10 @@ async fn ricevute(
     }))
 }
 
+/// Receipts per part of an import: a few MB of parsed rows, and statements of a size the
+/// store already batches.
+const PEZZO_RICEVUTE: usize = 5_000;
+
 /// Imports receipts from a MyPay "export pagati" CSV (1.1 / 1.2 / 1.3, plain or "con
 /// ricevuta"): valid lines in one transaction, the others in the job's reject report. The
 /// file is spooled to disk as it arrives (up to `rest.upload_limit_bytes`) and read from
@@ -450,29 +454,48 @@ async fn importa_ricevute(
     let file = super::upload::Upload::receive(body, s.config.rest.upload_limit_bytes).await?;
     let sha = file.sha256_hex();
     tracing::info!(ente = %id, bytes = file.len, "receipts export spooled");
-    let ente = id.clone();
-    let letti = tokio::task::spawn_blocking(move || {
-        file.reader()
-            .and_then(|r| crate::recon::pagati::leggi_csv(r, &ente))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?
-    .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("reading the spooled upload")))?;
-    let ok = letti.ricevute;
     // The file's digest names its automatic accertamenti: a reload finds them again.
     let origine = format!("PAGATI-{}", &sha[..12]);
-    let mut job = report_sha(
-        &id,
-        "RICEVUTE_PAGATI",
-        sha,
-        ok.len(),
-        letti.scarti,
-        letti.scartate,
-    );
-    s.store
+    // Read and applied in parts (one transaction): the parser fills the next part while
+    // the last one is written, and a file of any size costs two parts of memory.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let ente = id.clone();
+    let lettore = tokio::task::spawn_blocking(move || {
+        let letti = file.reader().and_then(|r| {
+            crate::recon::pagati::leggi_csv_a_pezzi(r, &ente, PEZZO_RICEVUTE, |p| {
+                tx.blocking_send(store::PezzoRicevute::Ricevute(p)).is_ok()
+            })
+        });
+        match letti {
+            Ok(l) => {
+                let job = report_sha(
+                    &ente,
+                    "RICEVUTE_PAGATI",
+                    sha,
+                    l.valide,
+                    l.scarti,
+                    l.scartate,
+                );
+                let _ = tx.blocking_send(store::PezzoRicevute::Fine(Box::new(job)));
+                Ok(())
+            }
+            // Dropping the sender without a report rolls the import back.
+            Err(e) => Err(e),
+        }
+    });
+    let applicato = s
+        .store
         .riconciliazione()
-        .import_ricevute(&id, &ok, &origine, Some(&mut job))
-        .await?;
+        .import_ricevute_a_pezzi(&id, &mut rx, &origine)
+        .await;
+    drop(rx);
+    lettore
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| {
+            ApiError::Internal(anyhow::Error::new(e).context("reading the spooled upload"))
+        })?;
+    let job = applicato?;
     s.store.riconciliazione().process(&id).await?;
     Ok(Json(job.into()))
 }

@@ -576,3 +576,12 @@ pub struct RtRicevuta {
     pub received_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
+
+/// A receipts export arriving in parts (bounded memory): parts of receipts, then the
+/// report of the whole file. A channel closed before [`PezzoRicevute::Fine`] (the file
+/// could not be read) applies nothing.
+#[derive(Debug)]
+pub enum PezzoRicevute {
+    Ricevute(Vec<crate::dominio::ricevuta::NuovaRicevuta>),
+    Fine(Box<ImportJob>),
+}

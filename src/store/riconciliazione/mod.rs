@@ -124,6 +124,23 @@ impl Riconciliazione<'_> {
         dispatch!(self.0, |q, p| q::recon_in_attesa(p).await)
     }
     /// `origine` (the file) names the automatic accertamenti its receipts' bilanci make.
+    /// Receipts arriving in parts, applied in one transaction as they come (see
+    /// [`PezzoRicevute`]); the report, closed.
+    pub async fn import_ricevute_a_pezzi(
+        &self,
+        ente: &str,
+        pezzi: &mut tokio::sync::mpsc::Receiver<PezzoRicevute>,
+        origine: &str,
+    ) -> StoreResult<ImportJob> {
+        dispatch!(self.0, |q, p| q::import_ricevute_a_pezzi(
+            p,
+            ente,
+            &mut *pezzi,
+            origine,
+            now()
+        )
+        .await)
+    }
     pub async fn import_ricevute(
         &self,
         ente: &str,

@@ -530,6 +530,35 @@ pub async fn tx_insert_ricevute(
     Ok(n)
 }
 
+/// [`import_ricevute`] of parts as they are read, in one transaction: the report comes last
+/// and is closed with the count of what the parts changed.
+pub async fn import_ricevute_a_pezzi(
+    p: &DbPool,
+    ente: &str,
+    pezzi: &mut tokio::sync::mpsc::Receiver<PezzoRicevute>,
+    origine: &str,
+    now: OffsetDateTime,
+) -> StoreResult<ImportJob> {
+    let mut tx = begin_write(p).await?;
+    let mut n = 0;
+    while let Some(pezzo) = pezzi.recv().await {
+        match pezzo {
+            PezzoRicevute::Ricevute(righe) => {
+                n += tx_insert_ricevute(&mut tx, ente, &righe, Some(origine), now).await?;
+            }
+            PezzoRicevute::Fine(mut job) => {
+                import_q::tx_chiudi_import(&mut tx, Some(&mut job), n, 0).await?;
+                tx.commit().await?;
+                return Ok(*job);
+            }
+        }
+    }
+    // The reader stopped without its report: nothing of the file is applied.
+    Err(StoreError::Corrupt(
+        "lettura del file interrotta: nessuna ricevuta importata".into(),
+    ))
+}
+
 /// Imports receipts from a MyPay "export pagati" file, in one transaction with its report.
 pub async fn import_ricevute(
     p: &DbPool,
