@@ -67,8 +67,11 @@ async fn carica(
         .riconciliazione()
         .flusso_presente(&id_dominio, &row.id_flusso, &row.data_ora_flusso)
         .await?;
-    s.store.riconciliazione().insert_flusso(&row).await?;
-    s.store.riconciliazione().process(&id_dominio).await?;
+    // The same version again: nothing to store or reclassify (a re-sent month costs reads).
+    if nuovo {
+        s.store.riconciliazione().insert_flusso(&row).await?;
+        s.store.riconciliazione().process(&id_dominio).await?;
+    }
     Ok(Json(FlussoCaricato {
         id_flusso: row.id_flusso,
         data_ora_flusso: row.data_ora_flusso,
