@@ -406,12 +406,20 @@ async fn a_cart_the_nodo_never_takes_ends_refused_and_frees_its_dovuti(backend: 
         "two attempts"
     );
     assert_eq!(stato(&app, A, "S").await, StatoDovuto::DaPagare);
-    let (jobs, _) = store
-        .outbox()
-        .list(Some("DEAD"), Some("nodoInviaCarrelloRPT"), 10, 0)
-        .await
-        .unwrap();
-    assert_eq!(jobs.len(), 1, "a dead letter for the operator");
+    // The job is marked DEAD by the outbox after its handler refused the cart: wait for it.
+    let morti = async || {
+        store
+            .outbox()
+            .list(Some("DEAD"), Some("nodoInviaCarrelloRPT"), 10, 0)
+            .await
+            .unwrap()
+            .0
+            .len()
+    };
+    assert!(
+        eventually(10, async || morti().await == 1).await,
+        "a dead letter for the operator"
+    );
     // Payable again: a new cart for the same dovuto goes through.
     let again = pay(&app, &[(A, &iuv)], false, None).await.unwrap();
     assert_eq!(again.stato.as_str(), "INVIATO");
