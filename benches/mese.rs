@@ -291,27 +291,13 @@ async fn memoria(dir: &std::path::Path, mib: usize) -> (usize, f64) {
             n,
         )
         .unwrap();
-        let r = pagopa_gateway::dominio::ricevuta::NuovaRicevuta {
-            iuv: iuv.to_string(),
-            iur: format!("IUR{n:012}"),
-            indice: 1,
-            iud: Some(format!("IUD{n:012}")),
-            tipo_dovuto: Some("TARI".into()),
-            importo_cents: 1_000 + (n % 5_000) as i64,
-            totale_cents: 1_000 + (n % 5_000) as i64,
-            codice_esito: 0,
-            data_esito: time::macros::date!(2026 - 11 - 02),
-            cf_pagatore: Some("RSSMRA85T10A562S".into()),
-            anagrafica_pagatore: Some("Mario Rossi".into()),
-            cf_versante: None,
-            anagrafica_versante: None,
-            attestante: Some("ABCDITMMXXX".into()),
-            denominazione_attestante: Some("Banca".into()),
-            causale: Some("/RFB/TARI 2026 rata unica".into()),
-            bilancio: None,
-            fonte: "PAGATI",
-            rt_id: None,
-        };
+        let r = pagopa_gateway::sim::mese::ricevuta(
+            iuv.as_str(),
+            &format!("IUR{n:012}"),
+            1_000 + (n % 5_000) as i64,
+            time::macros::date!(2026 - 11 - 02),
+            Some(format!("IUD{n:012}")),
+        );
         csv.push_str(&pagopa_gateway::recon::pagati::riga_csv(id, &r, None));
     }
     let url = format!("sqlite://{}", dir.join("memoria.db").display());

@@ -52,7 +52,14 @@ pub struct Mese {
 const GIORNI: usize = 30;
 const PSP: [&str; 4] = ["ABCDITMMXXX", "BPPIITRRXXX", "UNCRITMMXXX", "BCITITMMXXX"];
 
-fn ricevuta(iuv: &str, iur: &str, cents: i64, giorno: Date, iud: Option<String>) -> NuovaRicevuta {
+/// A MyPay export's receipt of one payment (the month's, and the benchmarks' large exports).
+pub fn ricevuta(
+    iuv: &str,
+    iur: &str,
+    cents: i64,
+    giorno: Date,
+    iud: Option<String>,
+) -> NuovaRicevuta {
     NuovaRicevuta {
         iuv: iuv.to_owned(),
         iur: iur.to_owned(),
