@@ -460,28 +460,23 @@ async fn importa_ricevute(
     // the last one is written, and a file of any size costs two parts of memory.
     let (tx, mut rx) = tokio::sync::mpsc::channel(1);
     let ente = id.clone();
+    // A read error drops the sender without a report: the import rolls back.
     let lettore = tokio::task::spawn_blocking(move || {
-        let letti = file.reader().and_then(|r| {
+        let l = file.reader().and_then(|r| {
             crate::recon::pagati::leggi_csv_a_pezzi(r, &ente, PEZZO_RICEVUTE, |p| {
                 tx.blocking_send(store::PezzoRicevute::Ricevute(p)).is_ok()
             })
-        });
-        match letti {
-            Ok(l) => {
-                let job = report_sha(
-                    &ente,
-                    "RICEVUTE_PAGATI",
-                    sha,
-                    l.valide,
-                    l.scarti,
-                    l.scartate,
-                );
-                let _ = tx.blocking_send(store::PezzoRicevute::Fine(Box::new(job)));
-                Ok(())
-            }
-            // Dropping the sender without a report rolls the import back.
-            Err(e) => Err(e),
-        }
+        })?;
+        let job = report_sha(
+            &ente,
+            "RICEVUTE_PAGATI",
+            sha,
+            l.valide,
+            l.scarti,
+            l.scartate,
+        );
+        let _ = tx.blocking_send(store::PezzoRicevute::Fine(Box::new(job)));
+        Ok::<(), std::io::Error>(())
     });
     let applicato = s
         .store

@@ -50,11 +50,16 @@ where
 /// minutes); `unnest` of an array parameter is estimated from the array itself.
 pub fn push_chiavi<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
     q.push("SELECT unnest(");
+    push_vettore(q, keys);
+    q.push(")");
+}
+
+/// Binds the keys as one typed array (`text[]` or `bigint[]`).
+fn push_vettore<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
     match K::vettore(keys) {
         Vettore::Testi(v) => q.push_bind(v),
         Vettore::Numeri(v) => q.push_bind(v),
     };
-    q.push(")");
 }
 
 /// Pushes `<colonna> = ANY(<keys>)`: a key lookup the planner always takes through the
@@ -62,9 +67,6 @@ pub fn push_chiavi<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
 /// refilled by every import, with autovacuum behind, made `IN (SELECT unnest(…))` a scan).
 pub fn push_in<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, colonna: &str, keys: &[K]) {
     q.push(colonna).push(" = ANY(");
-    match K::vettore(keys) {
-        Vettore::Testi(v) => q.push_bind(v),
-        Vettore::Numeri(v) => q.push_bind(v),
-    };
+    push_vettore(q, keys);
     q.push(")");
 }

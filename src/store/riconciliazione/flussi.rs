@@ -177,21 +177,29 @@ pub async fn import_tesoreria(
     // In statements of a few hundred lines, not one round trip per line: on PostgreSQL the
     // round trips were most of a journal's import.
     for chunk in uniche.chunks(400) {
-        // The lines as they were: a changed causale may move one to another IUF / IUV.
-        let codici: Vec<String> = chunk.iter().map(|r| r.codice_bolletta.clone()).collect();
-        let mut q = sqlx::QueryBuilder::<Db>::new(
-            "SELECT anno_bolletta, codice_bolletta, iuf_key, iuv FROM tesoreria WHERE id_dominio = ",
-        );
-        q.push_bind(ente).push(" AND codice_bolletta IN (");
-        push_chiavi(&mut q, &codici);
-        q.push(")");
-        let prima: HashMap<(i64, String), (Option<String>, Option<String>)> = q
-            .build_query_as::<(i64, String, Option<String>, Option<String>)>()
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|(a, c, f, v)| ((a, c), (f, v)))
-            .collect();
+        // The lines as they were: a changed causale may move one to another IUF / IUV. Read
+        // per year (a chunk is sorted, so mostly one), through the (ente, anno, codice) key.
+        let mut per_anno: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+        for r in chunk {
+            per_anno
+                .entry(r.anno_bolletta)
+                .or_default()
+                .push(r.codice_bolletta.clone());
+        }
+        let mut prima: HashMap<(i64, String), (Option<String>, Option<String>)> = HashMap::new();
+        for (anno, codici) in per_anno {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT anno_bolletta, codice_bolletta, iuf_key, iuv FROM tesoreria WHERE id_dominio = ",
+            );
+            q.push_bind(ente)
+                .push(" AND anno_bolletta = ")
+                .push_bind(i64::from(anno))
+                .push(" AND ");
+            push_in(&mut q, "codice_bolletta", &codici);
+            let righe: Vec<(i64, String, Option<String>, Option<String>)> =
+                q.build_query_as().fetch_all(&mut *tx).await?;
+            prima.extend(righe.into_iter().map(|(a, c, f, v)| ((a, c), (f, v))));
+        }
         // A line the file repeats unchanged is neither written nor queued: a re-import of
         // the same journal changes nothing and reclassifies nothing.
         let mut q = sqlx::QueryBuilder::<Db>::new(

@@ -123,9 +123,9 @@ impl Riconciliazione<'_> {
     pub async fn in_attesa(&self) -> StoreResult<Vec<String>> {
         dispatch!(self.0, |q, p| q::recon_in_attesa(p).await)
     }
-    /// `origine` (the file) names the automatic accertamenti its receipts' bilanci make.
     /// Receipts arriving in parts, applied in one transaction as they come (see
-    /// [`PezzoRicevute`]); the report, closed.
+    /// [`PezzoRicevute`]); the report, closed. `origine` (the file) names the automatic
+    /// accertamenti its receipts' bilanci make.
     pub async fn import_ricevute_a_pezzi(
         &self,
         ente: &str,
@@ -137,23 +137,6 @@ impl Riconciliazione<'_> {
             ente,
             &mut *pezzi,
             origine,
-            now()
-        )
-        .await)
-    }
-    pub async fn import_ricevute(
-        &self,
-        ente: &str,
-        righe: &[NuovaRicevuta],
-        origine: &str,
-        job: Option<&mut ImportJob>,
-    ) -> StoreResult<u64> {
-        dispatch!(self.0, |q, p| q::import_ricevute(
-            p,
-            ente,
-            righe,
-            origine,
-            job,
             now()
         )
         .await)

@@ -4,7 +4,7 @@
 
 use crate::recon::motore::{self, Dati, Proprietario, RigaE, RigaI, RigaR, RigaT};
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// `ricevuta.fonte` of a stand-in: a payment a flow reported with esito 9, no receipt.
 const SURROGATO: &str = "SURROGATO";
@@ -530,8 +530,8 @@ pub async fn tx_insert_ricevute(
     Ok(n)
 }
 
-/// [`import_ricevute`] of parts as they are read, in one transaction: the report comes last
-/// and is closed with the count of what the parts changed.
+/// Imports receipts from a MyPay "export pagati" file, in parts as they are read, in one
+/// transaction: the report comes last and is closed with the count of what the parts changed.
 pub async fn import_ricevute_a_pezzi(
     p: &DbPool,
     ente: &str,
@@ -557,20 +557,4 @@ pub async fn import_ricevute_a_pezzi(
     Err(StoreError::Corrupt(
         "lettura del file interrotta: nessuna ricevuta importata".into(),
     ))
-}
-
-/// Imports receipts from a MyPay "export pagati" file, in one transaction with its report.
-pub async fn import_ricevute(
-    p: &DbPool,
-    ente: &str,
-    righe: &[NuovaRicevuta],
-    origine: &str,
-    job: Option<&mut ImportJob>,
-    now: OffsetDateTime,
-) -> StoreResult<u64> {
-    let mut tx = begin_write(p).await?;
-    let n = tx_insert_ricevute(&mut tx, ente, righe, Some(origine), now).await?;
-    import_q::tx_chiudi_import(&mut tx, job, n, 0).await?;
-    tx.commit().await?;
-    Ok(n)
 }
