@@ -72,6 +72,38 @@ enum Cmd {
         #[command(subcommand)]
         cmd: JournalCmd,
     },
+    /// The MyPivot console's operators.
+    Operatore {
+        #[command(subcommand)]
+        cmd: OperatoreCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OperatoreCmd {
+    /// Creates an operator (or replaces one of the same username) and prints the password
+    /// (when generated) and the TOTP secret once.
+    Crea {
+        #[arg(long)]
+        username: String,
+        /// Full name, as the console shows it.
+        #[arg(long)]
+        nome: String,
+        /// Comma-separated: amministrazione, visualizzazione, accertamenti, statistiche,
+        /// intermediario (every ente, every role, the operations page).
+        #[arg(long)]
+        ruoli: String,
+        /// Comma-separated ids (codice fiscale) of the enti the operator works on.
+        #[arg(long, value_delimiter = ',', default_value = "")]
+        enti: Vec<String>,
+        /// Generated when not given (at least 12 characters; prefer the environment to the
+        /// command line, which other users of the machine may read; not `PAGOPA_GATEWAY_*`,
+        /// which is the configuration's).
+        #[arg(long, env = "PAGOPA_OPERATORE_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Lists the operators.
+    Elenco,
 }
 
 #[derive(Debug, Subcommand)]
@@ -230,6 +262,44 @@ pub fn main() -> ExitCode {
                     n += 1;
                 }
                 println!("{n} exchanges written to {}", dir.display());
+                Ok(())
+            }
+            Cmd::Operatore { cmd } => {
+                let store = crate::store::Store::connect(&config.database_url(), 2).await?;
+                store.migrate().await?;
+                match cmd {
+                    OperatoreCmd::Crea {
+                        username,
+                        nome,
+                        ruoli,
+                        enti,
+                        password,
+                    } => {
+                        let enti: Vec<String> = enti
+                            .into_iter()
+                            .map(|e| e.trim().to_owned())
+                            .filter(|e| !e.is_empty())
+                            .collect();
+                        let c = crate::operatori::crea(
+                            &store, &username, &nome, &ruoli, &enti, password,
+                        )
+                        .await?;
+                        println!("operatore creato");
+                        c.stampa();
+                    }
+                    OperatoreCmd::Elenco => {
+                        for o in store.operatori().list().await? {
+                            println!(
+                                "{}\t{}\t{}\t{}\t{}",
+                                o.username,
+                                o.nome,
+                                o.ruoli,
+                                o.enti.join(","),
+                                if o.attivo { "attivo" } else { "disattivato" }
+                            );
+                        }
+                    }
+                }
                 Ok(())
             }
             Cmd::Certs { .. } => unreachable!("handled above"),

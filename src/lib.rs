@@ -21,6 +21,7 @@ pub mod mail;
 pub mod metrics;
 pub mod model;
 pub mod node_client;
+pub mod operatori;
 pub mod outbox;
 pub mod pa_server;
 pub mod pagamenti;

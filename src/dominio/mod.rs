@@ -7,8 +7,10 @@
 //! - [`rpt`]: the RPT a payment attempt sends;
 //! - [`ricevuta`]: what an RT does to its RPT, its dovuto and the receipts to reconcile;
 //! - [`carrello`]: the cart rules and a cart's outcome;
+//! - [`accesso`]: console operators' passwords, one-time codes and lockout;
 //! - [`nuovo_modello`]: a position's transfers and a receipt read as an RT (paForNode).
 
+pub mod accesso;
 pub mod carrello;
 pub mod nuovo_modello;
 pub mod posizione;

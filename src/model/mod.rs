@@ -9,6 +9,7 @@ pub mod flusso;
 pub mod iban;
 pub mod importo;
 pub mod iuv;
+pub mod operatore;
 pub mod ricevuta_biz;
 pub mod rpt;
 pub mod scadenza;

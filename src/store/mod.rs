@@ -44,6 +44,7 @@ mod dovuti;
 mod esportazioni;
 mod importazioni;
 mod journal;
+mod operatori;
 mod outbox;
 mod pagamenti;
 mod registro;
@@ -58,6 +59,7 @@ pub use dovuti::Dovuti;
 pub use esportazioni::Esportazioni;
 pub use importazioni::{Importazioni, SCARTI_IN_VISTA};
 pub use journal::Journal;
+pub use operatori::{Modifica, NuovoOperatore, Operatore, Operatori, Sessione};
 pub use outbox::Outbox;
 pub use pagamenti::Pagamenti;
 pub use registro::Registro;
@@ -377,6 +379,10 @@ impl Store {
     /// Portal carts.
     pub fn carrelli(&self) -> Carrelli<'_> {
         Carrelli(self)
+    }
+    /// Console operators, their sessions and the journal of changes.
+    pub fn operatori(&self) -> Operatori<'_> {
+        Operatori(self)
     }
     /// The outbox of typed jobs.
     pub fn outbox(&self) -> Outbox<'_> {

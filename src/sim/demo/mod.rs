@@ -347,6 +347,25 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         "  Portale Pagamenti: `pagopa-gateway serve` on these data, then http://{}/portale (the demo's notices: ente 80007580279, payer RSSMRA85T10A562S)",
         base.rest.listen
     );
+    // The console on these data: an operator of the demo's enti with every role.
+    let enti: Vec<String> = [COMUNE, ASL, UNIONE]
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    let cred = crate::operatori::crea(
+        &store,
+        "demo",
+        "Operatore dimostrativo",
+        "amministrazione,visualizzazione,accertamenti,statistiche,intermediario",
+        &enti,
+        None,
+    )
+    .await?;
+    println!(
+        "  MyPivot console: `pagopa-gateway serve` on these data, then http://{}/console",
+        base.rest.listen
+    );
+    cred.stampa();
     let failed = c.passi.iter().filter(|p| !p.1).count();
     println!(
         "  checks: {} passed, {failed} failed, in {:.1} s",
