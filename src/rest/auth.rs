@@ -1,16 +1,105 @@
-//! Who is calling: the administrator (bearer token from the configuration) or an operator
-//! of one ente (per-ente API key). Keys are stored only as SHA-256 digests. An operator
-//! asking for another ente's data gets 404, not 403, so ente ids cannot be probed.
+//! Who is calling: the administrator (bearer token from the configuration), a machine of
+//! one ente (per-ente API key) or a person signed in on the MyPivot console (the session
+//! cookie, after password and one-time code), with the enti and roles of their record.
+//! Keys and session tokens are stored only as SHA-256 digests. Anybody asking for another
+//! ente's data gets 404, not 403, so ente ids cannot be probed; a person without the role
+//! a route needs ([`ruolo_richiesto`], the one table of it) gets 403.
 
 use super::{ApiError, AppState};
+use crate::model::operatore::{Ruoli, Ruolo, Username};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
 use rand::RngCore;
+use std::sync::{Arc, OnceLock};
+
+/// The console's session cookie.
+pub const COOKIE_SESSIONE: &str = "console_sessione";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     Admin,
-    Operator { id_dominio: String },
+    /// A machine of one ente (API key): every role on that ente.
+    Operator {
+        id_dominio: String,
+    },
+    /// A person signed in on the console.
+    Persona(Arc<Persona>),
+}
+
+/// An operator as a session carries them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Persona {
+    pub username: Username,
+    pub nome: String,
+    pub enti: Vec<String>,
+    pub ruoli: Ruoli,
+}
+
+impl Persona {
+    pub fn intermediario(&self) -> bool {
+        self.ruoli.ha(Ruolo::Intermediario)
+    }
+    pub fn vede(&self, id_dominio: &str) -> bool {
+        self.intermediario() || self.enti.iter().any(|e| e == id_dominio)
+    }
+}
+
+/// The role a person needs for a route (its matched path template). MyPivot's menus:
+/// Statistiche, Accertamento (accertamenti and capitoli), Visualizzazione (every other
+/// read, notes and hidden lines), Amministrazione (the Flussi menu's imports and exports,
+/// and every other change). Machines (API keys) and the administrator are not asked.
+pub fn ruolo_richiesto(metodo: &Method, percorso: &str) -> Ruolo {
+    let lettura = matches!(*metodo, Method::GET | Method::HEAD);
+    if percorso.contains("/statistiche") {
+        Ruolo::Statistiche
+    } else if percorso.contains("/accertamenti") || percorso.contains("/capitoli") {
+        Ruolo::Accertamenti
+    } else if percorso.ends_with("/segnalazioni") {
+        Ruolo::Visualizzazione
+    } else if percorso.contains("/riconciliazione/export")
+        || percorso.ends_with("/riconciliazione/ricalcola")
+    {
+        Ruolo::Amministrazione
+    } else if lettura {
+        Ruolo::Visualizzazione
+    } else {
+        Ruolo::Amministrazione
+    }
+}
+
+/// Where the journal of changes learns who made one: the REST layer that records changes
+/// puts an empty slot in the request, the caller's extraction fills it.
+#[derive(Debug, Clone, Default)]
+pub struct Chi(pub Arc<OnceLock<String>>);
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, nome: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == nome)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
+/// A form or call from another site (`Sec-Fetch-Site: cross-site`, or an `Origin` that is
+/// not this host): refused when it would ride on a session cookie.
+pub fn cross_site(h: &HeaderMap) -> bool {
+    let cross = h
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site");
+    let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let altra_origine = match (origin, host) {
+        (Some("null"), _) => true,
+        (Some(o), Some(host)) => o.split_once("://").map(|(_, rest)| rest) != Some(host),
+        _ => false,
+    };
+    cross || altra_origine
 }
 
 pub fn digest(secret: &str) -> [u8; 32] {
@@ -52,7 +141,8 @@ impl Caller {
     pub fn require_admin(&self) -> Result<(), ApiError> {
         match self {
             Caller::Admin => Ok(()),
-            Caller::Operator { .. } => Err(ApiError::Forbidden(
+            Caller::Persona(p) if p.intermediario() => Ok(()),
+            _ => Err(ApiError::Forbidden(
                 "operazione riservata all'amministratore".into(),
             )),
         }
@@ -60,40 +150,87 @@ impl Caller {
 
     /// Admits the admin and the ente's own operators; anybody else gets 404.
     pub fn scope(&self, id_dominio: &str) -> Result<(), ApiError> {
+        let ok = match self {
+            Caller::Admin => true,
+            Caller::Operator { id_dominio: own } => own == id_dominio,
+            Caller::Persona(p) => p.vede(id_dominio),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError::NotFound("risorsa non trovata".into()))
+        }
+    }
+
+    /// A person without `ruolo` is refused (403); machines and the administrator pass.
+    pub fn ruolo(&self, ruolo: Ruolo) -> Result<(), ApiError> {
         match self {
-            Caller::Admin => Ok(()),
-            Caller::Operator { id_dominio: own } if own == id_dominio => Ok(()),
-            Caller::Operator { .. } => Err(ApiError::NotFound("risorsa non trovata".into())),
+            Caller::Persona(p) if !p.ruoli.ha(ruolo) => Err(ApiError::Forbidden(format!(
+                "serve il ruolo {}",
+                ruolo.as_str()
+            ))),
+            _ => Ok(()),
         }
     }
 
-    /// The ente filter of a search: the admin's choice, or the operator's own ente (asking
-    /// for another one is 404, as for every other access to it).
+    /// The ente filter of a search: the admin's choice, or one of the caller's own enti
+    /// (asking for another one is 404, as for every other access to it; a person with
+    /// several enti names one).
     pub fn dominio_filter(&self, asked: Option<String>) -> Result<Option<String>, ApiError> {
-        match (self.only_ente(), asked) {
-            (Some(own), Some(asked)) if own != asked => {
-                Err(ApiError::NotFound("risorsa non trovata".into()))
-            }
-            (Some(own), _) => Ok(Some(own)),
+        match (self.enti_visibili(), asked) {
             (None, asked) => Ok(asked),
+            (Some(own), Some(asked)) => {
+                if own.contains(&asked) {
+                    Ok(Some(asked))
+                } else {
+                    Err(ApiError::NotFound("risorsa non trovata".into()))
+                }
+            }
+            (Some(mut own), None) if own.len() == 1 => Ok(own.pop()),
+            (Some(_), None) => Err(ApiError::Validation(
+                "indicare l'ente (id_dominio) tra quelli dell'operatore".into(),
+            )),
         }
     }
 
-    /// Who acts, as histories and notes record it.
+    /// Who acts, as histories, notes and the journal of changes record it.
     pub fn nome(&self) -> String {
         match self {
             Caller::Admin => "admin".into(),
             Caller::Operator { id_dominio } => format!("operatore {id_dominio}"),
+            Caller::Persona(p) => p.username.to_string(),
         }
     }
 
-    /// The only ente an operator may see; `None` for the admin.
-    pub fn only_ente(&self) -> Option<String> {
+    /// The enti the caller may see; `None`: every one.
+    pub fn enti_visibili(&self) -> Option<Vec<String>> {
         match self {
             Caller::Admin => None,
-            Caller::Operator { id_dominio } => Some(id_dominio.clone()),
+            Caller::Operator { id_dominio } => Some(vec![id_dominio.clone()]),
+            Caller::Persona(p) if p.intermediario() => None,
+            Caller::Persona(p) => Some(p.enti.clone()),
         }
     }
+}
+
+/// The person of a console session cookie, once both factors were given.
+pub async fn persona(s: &AppState, headers: &HeaderMap) -> Result<Option<Persona>, ApiError> {
+    let Some(token) = cookie(headers, COOKIE_SESSIONE) else {
+        return Ok(None);
+    };
+    let Some(sessione) = s.store.operatori().session(&digest_hex(token)).await? else {
+        return Ok(None);
+    };
+    if !sessione.completa {
+        return Ok(None);
+    }
+    let o = sessione.operatore;
+    Ok(Some(Persona {
+        username: o.username,
+        nome: o.nome,
+        enti: o.enti,
+        ruoli: o.ruoli,
+    }))
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -103,18 +240,43 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        let d = digest(token);
-        if same(&d, &state.admin_token_digest) {
-            return Ok(Caller::Admin);
+        let caller = identify(parts, state).await?;
+        if let Caller::Persona(_) = &caller {
+            if !matches!(parts.method, Method::GET | Method::HEAD) && cross_site(&parts.headers) {
+                return Err(ApiError::Forbidden(
+                    "richiesta da un altro sito con la sessione della console".into(),
+                ));
+            }
+            let percorso = parts
+                .extensions
+                .get::<axum::extract::MatchedPath>()
+                .map_or(parts.uri.path(), |m| m.as_str());
+            caller.ruolo(ruolo_richiesto(&parts.method, percorso))?;
         }
-        if !token.starts_with("pgw_") {
-            return Err(ApiError::Unauthorized);
+        if let Some(chi) = parts.extensions.get::<Chi>() {
+            let _ = chi.0.set(caller.nome());
         }
-        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
-        match state.store.registro().api_key_ente(&hex).await? {
-            Some(id_dominio) => Ok(Caller::Operator { id_dominio }),
+        Ok(caller)
+    }
+}
+
+async fn identify(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let Some(token) = bearer(&parts.headers) else {
+        return match persona(state, &parts.headers).await? {
+            Some(p) => Ok(Caller::Persona(Arc::new(p))),
             None => Err(ApiError::Unauthorized),
-        }
+        };
+    };
+    let d = digest(token);
+    if same(&d, &state.admin_token_digest) {
+        return Ok(Caller::Admin);
+    }
+    if !token.starts_with("pgw_") {
+        return Err(ApiError::Unauthorized);
+    }
+    let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+    match state.store.registro().api_key_ente(&hex).await? {
+        Some(id_dominio) => Ok(Caller::Operator { id_dominio }),
+        None => Err(ApiError::Unauthorized),
     }
 }

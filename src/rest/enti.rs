@@ -44,7 +44,7 @@ async fn list_enti(
 ) -> Result<Json<Page<Ente>>, ApiError> {
     let (limit, offset) = paging.limit_offset().map_err(ApiError::Validation)?;
     let f = EntiFilter {
-        id_dominio: caller.only_ente(),
+        solo: caller.enti_visibili(),
         q: q.q,
         codice_ipa: q.codice_ipa,
         attivo: q.attivo,

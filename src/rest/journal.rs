@@ -84,8 +84,12 @@ async fn get_one(
         .into_iter()
         .find(|e| e.summary.id == id)
         .ok_or_else(|| ApiError::NotFound("risorsa non trovata".into()))?;
-    if let Some(own) = caller.only_ente()
-        && e.summary.id_dominio.as_deref() != Some(own.as_str())
+    if let Some(own) = caller.enti_visibili()
+        && !e
+            .summary
+            .id_dominio
+            .as_ref()
+            .is_some_and(|d| own.contains(d))
     {
         return Err(ApiError::NotFound("risorsa non trovata".into()));
     }

@@ -211,6 +211,10 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let mut app = router
         .merge(SwaggerUi::new("/swagger-ui").url("/api/v1/openapi.json", openapi))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_changes,
+        ))
         // A bug must cost one request a 500, never the connection or the process.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
@@ -255,6 +259,38 @@ pub fn router(state: AppState) -> Router {
         );
     }
     app
+}
+
+/// Every change an operator, a machine or the administrator makes (a request that is not
+/// a read) goes to the journal of changes with who made it, the route and the answer's
+/// status, refusals included. Citizens' calls (no [`auth::Caller`]) are not operators'
+/// changes and stay out.
+async fn record_changes(
+    State(s): State<AppState>,
+    mut req: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    if matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    ) {
+        return next.run(req).await;
+    }
+    let chi = auth::Chi::default();
+    req.extensions_mut().insert(chi.clone());
+    let metodo = req.method().to_string();
+    let percorso = req.uri().path().to_owned();
+    let r = next.run(req).await;
+    if let Some(nome) = chi.0.get()
+        && let Err(e) = s
+            .store
+            .operatori()
+            .record_change(nome, &metodo, &percorso, r.status().as_u16())
+            .await
+    {
+        tracing::warn!(error = %e, %percorso, "change not recorded in the journal of changes");
+    }
+    r
 }
 
 /// A handler runs to its end in its own task, even when the client goes away (hyper then

@@ -7,8 +7,8 @@ use super::*;
 /// Filters of the enti search; `None` matches everything.
 #[derive(Debug, Default, Clone)]
 pub struct EntiFilter {
-    /// Restricts to one ente (an operator sees only their own).
-    pub id_dominio: Option<String>,
+    /// Restricts to these enti (an operator sees only their own).
+    pub solo: Option<Vec<String>>,
     /// Substring of the name, codice IPA or fiscal code, case-insensitive.
     pub q: Option<String>,
     pub codice_ipa: Option<String>,

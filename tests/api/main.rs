@@ -10,6 +10,7 @@ mod checkout;
 mod cli;
 mod concurrency;
 mod conformance;
+mod console;
 mod crash;
 mod demo;
 mod dovuti;

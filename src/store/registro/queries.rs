@@ -142,7 +142,8 @@ pub async fn get_ente(p: &DbPool, id_dominio: &str) -> StoreResult<Ente> {
         .try_into()
 }
 
-const ENTI_WHERE: &str = "($1 IS NULL OR id_dominio = $1)
+// $1: the enti allowed, comma-joined (ids are digits only, so no escaping is needed).
+const ENTI_WHERE: &str = "($1 IS NULL OR (',' || $1 || ',') LIKE ('%,' || id_dominio || ',%'))
       AND ($2 IS NULL OR lower(denominazione) LIKE $2 ESCAPE '\\' OR lower(codice_ipa) LIKE $2 ESCAPE '\\' OR id_dominio LIKE $2 ESCAPE '\\')
       AND ($3 IS NULL OR codice_ipa = $3)
       AND ($4 IS NULL OR attivo = $4)";
@@ -156,11 +157,12 @@ pub async fn search_enti(
     let pattern =
         f.q.as_deref()
             .map(|q| crate::store::like_contains(&q.to_lowercase()));
+    let solo = f.solo.as_ref().map(|v| v.join(","));
     let sql = format!(
         "SELECT * FROM ente WHERE {ENTI_WHERE} ORDER BY denominazione, id_dominio LIMIT $5 OFFSET $6"
     );
     let rows = sqlx::query_as::<_, EnteRow>(sqlx::AssertSqlSafe(sql))
-        .bind(&f.id_dominio)
+        .bind(&solo)
         .bind(&pattern)
         .bind(&f.codice_ipa)
         .bind(f.attivo)
@@ -171,7 +173,7 @@ pub async fn search_enti(
     let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM ente WHERE {ENTI_WHERE}"
     )))
-    .bind(&f.id_dominio)
+    .bind(&solo)
     .bind(&pattern)
     .bind(&f.codice_ipa)
     .bind(f.attivo)

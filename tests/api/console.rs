@@ -1,0 +1,441 @@
+//! The MyPivot console's people: sign-in with password and one-time code, sessions, roles
+//! and enti enforced on pages and on the REST API alike, the journal of changes.
+
+use crate::both_backends;
+use crate::helpers::*;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use pagopa_gateway::dominio::accesso;
+use tower::ServiceExt;
+
+struct Risposta {
+    status: StatusCode,
+    location: String,
+    cookie: Option<String>,
+    body: String,
+}
+
+async fn chiama(
+    router: &axum::Router,
+    metodo: Method,
+    uri: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Risposta {
+    let mut req = Request::builder()
+        .method(metodo)
+        .uri(uri)
+        .header("host", "gw.example.it");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, format!("console_sessione={c}"));
+    }
+    if form.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let r = router
+        .clone()
+        .oneshot(req.body(Body::from(form.unwrap_or("").to_owned())).unwrap())
+        .await
+        .unwrap();
+    let h = |k| {
+        r.headers()
+            .get(k)
+            .map(|v: &axum::http::HeaderValue| v.to_str().unwrap().to_owned())
+    };
+    let location = h(header::LOCATION).unwrap_or_default();
+    let cookie = h(header::SET_COOKIE).map(|c| {
+        c.trim_start_matches("console_sessione=")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    });
+    let status = r.status();
+    let body =
+        String::from_utf8_lossy(&r.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    Risposta {
+        status,
+        location,
+        cookie,
+        body,
+    }
+}
+
+fn codice_ora(secret: &str) -> String {
+    let raw = accesso::from_base32(secret).unwrap();
+    accesso::codice(&raw, accesso::passo(time::OffsetDateTime::now_utc()))
+}
+
+/// Password, then code: the session cookie of a complete sign-in.
+async fn accedi(router: &axum::Router, user: &str, password: &str, secret: &str) -> String {
+    let r = chiama(
+        router,
+        Method::POST,
+        "/console/accesso",
+        None,
+        Some(&format!("username={user}&password={password}")),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/console/accesso/codice");
+    let meta = r.cookie.expect("first-factor cookie");
+    let r = chiama(
+        router,
+        Method::POST,
+        "/console/accesso/codice",
+        Some(&meta),
+        Some(&format!("codice={}", codice_ora(secret))),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let piena = r.cookie.expect("session cookie");
+    assert_ne!(piena, meta, "a new token once both factors are given");
+    // The first factor's token is gone.
+    let r = chiama(router, Method::GET, "/console", Some(&meta), None, &[]).await;
+    assert_eq!(r.location, "/console/accesso");
+    piena
+}
+
+both_backends!(
+    operators_sign_in_with_two_factors_and_see_only_their_roles_and_enti,
+    |app| {
+        let a = cf11("8000758027");
+        let b = cf11("0012345678");
+        app.seed_ente(&a, "c_l736", 1).await;
+        app.seed_ente(&b, "c_f241", 2).await;
+        let store = app.store();
+        let pw = "una-password-lunga".to_owned();
+        let mario = pagopa_gateway::operatori::crea(
+            &store,
+            "mario.rossi",
+            "Mario Rossi",
+            "visualizzazione,amministrazione",
+            std::slice::from_ref(&a),
+            Some(pw.clone()),
+        )
+        .await
+        .unwrap();
+        assert!(
+            mario.password.is_none(),
+            "a given password is not printed back"
+        );
+        let router = app.router.clone().merge(pagopa_gateway::web::router(
+            app.app.as_ref().unwrap().state().clone(),
+        ));
+
+        // No session: pages send to the sign-in form, the API answers 401.
+        let r = chiama(
+            &router,
+            Method::GET,
+            &format!("/console/enti/{a}/riconciliazione"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.location.as_str()),
+            (StatusCode::SEE_OTHER, "/console/accesso")
+        );
+        let r = chiama(
+            &router,
+            Method::GET,
+            &format!("/api/v1/enti/{a}"),
+            Some("nonsense"),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+        // A wrong password and an unknown user get the same answer.
+        for form in [
+            "username=mario.rossi&password=sbagliata",
+            "username=nessuno&password=sbagliata",
+        ] {
+            let r = chiama(
+                &router,
+                Method::POST,
+                "/console/accesso",
+                None,
+                Some(form),
+                &[],
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert!(
+                r.body.contains("Nome utente o password non validi"),
+                "{}",
+                r.body
+            );
+            assert!(r.cookie.is_none());
+        }
+
+        let sessione = accedi(&router, "mario.rossi", &pw, &mario.totp_secret).await;
+        // The same code cannot be used twice (here, or on another instance).
+        let r = chiama(
+            &router,
+            Method::POST,
+            "/console/accesso",
+            None,
+            Some(&format!("username=mario.rossi&password={pw}")),
+            &[],
+        )
+        .await;
+        let meta = r.cookie.unwrap();
+        let r = chiama(
+            &router,
+            Method::POST,
+            "/console/accesso/codice",
+            Some(&meta),
+            Some(&format!("codice={}", codice_ora(&mario.totp_secret))),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.body.contains("Codice non valido o già usato"),
+            "{}",
+            r.body
+        );
+
+        // Pages and API: own ente with own roles yes; statistics no (403); ente B not found.
+        let r = chiama(
+            &router,
+            Method::GET,
+            &format!("/console/enti/{a}/riconciliazione"),
+            Some(&sessione),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("Riconciliazione") && r.body.contains("Mario Rossi"));
+        let r = chiama(
+            &router,
+            Method::GET,
+            &format!("/api/v1/enti/{a}/riconciliazione"),
+            Some(&sessione),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        for uri in [
+            format!("/console/enti/{a}/statistiche"),
+            format!("/api/v1/enti/{a}/statistiche"),
+        ] {
+            let r = chiama(&router, Method::GET, &uri, Some(&sessione), None, &[]).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}: {}", r.body);
+        }
+        for uri in [
+            format!("/console/enti/{b}/riconciliazione"),
+            format!("/api/v1/enti/{b}"),
+            format!("/api/v1/enti/{b}/riconciliazione"),
+        ] {
+            let r = chiama(&router, Method::GET, &uri, Some(&sessione), None, &[]).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}: {}", r.body);
+        }
+        let r = chiama(
+            &router,
+            Method::GET,
+            "/api/v1/enti",
+            Some(&sessione),
+            None,
+            &[],
+        )
+        .await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["total"], 1, "{v}");
+        // Administrator-only routes stay so.
+        let r = chiama(
+            &router,
+            Method::GET,
+            "/console/ops",
+            Some(&sessione),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+        // A change through the console lands in the journal of changes with who made it; a
+        // form from another site riding the cookie is refused.
+        let nota = format!(
+            "codice=RT_NO_IUF&iuv=01000000000000001&nota=verificare&torna=/console/enti/{a}/anomalie"
+        );
+        let r = chiama(
+            &router,
+            Method::POST,
+            &format!("/console/enti/{a}/segnalazioni"),
+            Some(&sessione),
+            Some(&nota),
+            &[],
+        )
+        .await;
+        assert!(
+            r.status == StatusCode::SEE_OTHER || r.status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{}: {}",
+            r.status,
+            r.body
+        );
+        let r = chiama(
+            &router,
+            Method::POST,
+            &format!("/api/v1/enti/{a}/riconciliazione/ricalcola"),
+            Some(&sessione),
+            None,
+            &[("origin", "https://evil.example")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        let r = chiama(
+            &router,
+            Method::POST,
+            &format!("/api/v1/enti/{a}/riconciliazione/ricalcola"),
+            Some(&sessione),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let modifiche = store.operatori().changes(50).await.unwrap();
+        assert!(
+            modifiche.iter().any(|m| m.chi == "mario.rossi"
+                && m.percorso == format!("/api/v1/enti/{a}/riconciliazione/ricalcola")
+                && m.stato == 200),
+            "{modifiche:?}"
+        );
+        assert!(
+            modifiche
+                .iter()
+                .any(|m| m.chi == "mario.rossi" && m.percorso.ends_with("/segnalazioni")),
+            "{modifiche:?}"
+        );
+        assert!(
+            modifiche.iter().any(|m| m.chi == "mario.rossi"
+                && m.percorso == "/console/accesso"
+                && m.stato == 401)
+        );
+
+        // Signing out ends the session everywhere.
+        let r = chiama(
+            &router,
+            Method::POST,
+            "/console/esci",
+            Some(&sessione),
+            Some(""),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let r = chiama(
+            &router,
+            Method::GET,
+            &format!("/api/v1/enti/{a}"),
+            None,
+            None,
+            &[(
+                header::COOKIE.as_str(),
+                &format!("console_sessione={sessione}"),
+            )],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+        // Five failures in a row lock the account, the right password included.
+        for _ in 0..accesso::MAX_TENTATIVI {
+            chiama(
+                &router,
+                Method::POST,
+                "/console/accesso",
+                None,
+                Some("username=mario.rossi&password=sbagliata"),
+                &[],
+            )
+            .await;
+        }
+        let r = chiama(
+            &router,
+            Method::POST,
+            "/console/accesso",
+            None,
+            Some(&format!("username=mario.rossi&password={pw}")),
+            &[],
+        )
+        .await;
+        assert!(r.cookie.is_none());
+        assert!(r.body.contains("Troppi tentativi"), "{}", r.body);
+    }
+);
+
+both_backends!(
+    the_intermediary_administrator_sees_every_ente_and_the_operations_page,
+    |app| {
+        let a = cf11("8000758027");
+        app.seed_ente(&a, "c_l736", 1).await;
+        let store = app.store();
+        let c = pagopa_gateway::operatori::crea(
+            &store,
+            "admin.regione",
+            "Amministratore",
+            "intermediario",
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+        let pw = c.password.clone().expect("generated");
+        assert!(
+            pagopa_gateway::operatori::crea(
+                &store,
+                "x",
+                "X",
+                "statistiche",
+                std::slice::from_ref(&a),
+                None
+            )
+            .await
+            .is_err(),
+            "username too short"
+        );
+        assert!(
+            pagopa_gateway::operatori::crea(&store, "senza.enti", "X", "statistiche", &[], None)
+                .await
+                .is_err()
+        );
+        let router = app.router.clone().merge(pagopa_gateway::web::router(
+            app.app.as_ref().unwrap().state().clone(),
+        ));
+        let s = accedi(&router, "admin.regione", &pw, &c.totp_secret).await;
+        let r = chiama(&router, Method::GET, "/console/ops", Some(&s), None, &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        for atteso in [
+            "Outbox",
+            "RT in quarantena",
+            "Giornale dei messaggi",
+            "Registro delle modifiche",
+            "admin.regione",
+            &a,
+        ] {
+            assert!(r.body.contains(atteso), "{atteso}");
+        }
+        let r = chiama(
+            &router,
+            Method::GET,
+            &format!("/console/enti/{a}/statistiche"),
+            Some(&s),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+);
