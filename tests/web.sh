@@ -6,7 +6,9 @@
 # amount, pays a cart of spontaneous payments to two enti, reads outcome and receipts and
 # the personal area; every page is checked with axe-core in the browser (no serious or
 # critical violation); the notice PDF is read back (pdftotext) and its QR code decoded
-# (zbarimg). Screenshots go to $CARGO_TARGET_DIR/portale-screenshots/.
+# (zbarimg). Then the MyPivot console (tests/web/console.py): operators with password
+# and TOTP, imports, anomalies, accertamenti, statistics, exports, roles and enti.
+# Screenshots go to $CARGO_TARGET_DIR/portale-screenshots/.
 # Usage: tests/web.sh [BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,8 +62,14 @@ pids+=($!)
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$checkout/checkout/pay" && break; sleep 0.2; done
 
 rm -rf "$shots"; mkdir -p "$shots"
-if ! "$venv/bin/python" tests/web/portale.py "http://127.0.0.1:$rest" "$token" "$secret" "$shots" "$work"; then
+# WEB_TESTS=console runs only the console's (while working on it).
+suites="${WEB_TESTS:-portale console}"
+if [[ " $suites " == *" portale "* ]] && ! "$venv/bin/python" tests/web/portale.py "http://127.0.0.1:$rest" "$token" "$secret" "$shots" "$work"; then
   echo "--- serve.log"; tail -n 40 "$work/serve.log"; echo "--- sim.log"; tail -n 20 "$work/sim.log"
+  exit 1
+fi
+if [[ " $suites " == *" console "* ]] && ! "$venv/bin/python" tests/web/console.py "http://127.0.0.1:$rest" "$token" "$shots" "$work" "$(realpath "$bin")"; then
+  echo "--- serve.log"; tail -n 40 "$work/serve.log"
   exit 1
 fi
 echo "ok   screenshots in $shots"

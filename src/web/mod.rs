@@ -13,6 +13,7 @@
 
 mod acquisti;
 mod carrello;
+mod console;
 mod pagine;
 mod pdf_ricevuta;
 
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
             get(|| async { testo("Cookie", pagine::COOKIE) }),
         )
         .layer(axum::Extension(chiave))
+        .merge(console::router(&state))
         // As for the REST API: a bug costs one request a page, a client that goes away
         // never cuts a statement mid-flight, a control character never reaches the
         // database; plus what a browser needs (no caching of personal pages, no framing,

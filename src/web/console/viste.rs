@@ -1,0 +1,498 @@
+//! Visualizzazione: Riconciliazione and Anomalie (counts per code, the API's filters,
+//! paging, a note and hiding on every line), Ricevute telematiche, Rendicontazione pagoPA,
+//! Giornale di cassa and Storico segnalazioni.
+
+use super::*;
+use crate::recon::classifica::Codice;
+use axum::Extension;
+use axum::extract::{Form, Path, Query};
+
+type Coppie = Vec<(String, String)>;
+
+fn schede(ente: &str, attiva: &str) -> Blocco {
+    let v = [
+        ("riconciliazione", "Riconciliazione"),
+        ("anomalie", "Anomalie"),
+        ("ricevute", "Ricevute telematiche"),
+        ("rendicontazione", "Rendicontazione pagoPA"),
+        ("tesoreria", "Giornale di cassa"),
+        ("segnalazioni", "Storico segnalazioni"),
+    ];
+    Blocco::Collegamenti(
+        v.iter()
+            .map(|(p, t)| {
+                (
+                    format!("/console/enti/{ente}/{p}"),
+                    (*t).to_owned(),
+                    *p == attiva,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The ente's home: where each role leads.
+pub async fn ente(
+    Extension(api): Extension<Api>,
+    op: Operatore,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = op.ente(&id) {
+        return r;
+    }
+    let voci: Vec<_> = menu(&op, &id, "")
+        .into_iter()
+        .filter(|(_, t, _)| t != "Enti")
+        .collect();
+    let b = vec![
+        Blocco::Testo("Scegli dal menu il lavoro di oggi.".into()),
+        Blocco::Collegamenti(voci),
+    ];
+    pagina_ente(&api, &op, &id, "", "Console MyPivot", b).await
+}
+
+pub async fn riconciliazione(
+    Extension(api): Extension<Api>,
+    op: Operatore,
+    Path(id): Path<String>,
+    Query(f): Query<Coppie>,
+) -> Response {
+    vista(api, op, id, f, "riconciliazione").await
+}
+
+pub async fn anomalie(
+    Extension(api): Extension<Api>,
+    op: Operatore,
+    Path(id): Path<String>,
+    Query(f): Query<Coppie>,
+) -> Response {
+    vista(api, op, id, f, "anomalie").await
+}
+
+fn precondizioni(op: &Operatore, id: &str) -> Result<(), Response> {
+    op.richiede(Ruolo::Visualizzazione)?;
+    op.ente(id)
+}
+
+async fn vista(api: Api, op: Operatore, id: String, f: Coppie, tipo: &str) -> Response {
+    if let Err(r) = precondizioni(&op, &id) {
+        return r;
+    }
+    let filtri: Coppie = f.into_iter().filter(|(k, _)| k != "vista").collect();
+    let mut richiesta = filtri.clone();
+    richiesta.push(("vista".into(), tipo.into()));
+    let v = match api
+        .get(
+            &op,
+            &format!("/api/v1/enti/{id}/riconciliazione?{}", query(&richiesta)),
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(r) => return rifiutato(&op, r),
+    };
+    let base = format!("/console/enti/{id}/{tipo}");
+    let positivi = tipo == "riconciliazione";
+    let codice_scelto = campo(&filtri, "codice").to_owned();
+    let codici: Vec<(String, i64)> = v["conteggi"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| {
+                    Codice::da_nome(k).is_some_and(|c| {
+                        c.positivo() == positivi && (positivi || c != Codice::OTHERS)
+                    })
+                })
+                .map(|(k, n)| (k.clone(), n.as_i64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut b = vec![schede(&id, tipo)];
+    let mut conteggi = vec![(
+        base.clone(),
+        "Tutti i codici".to_owned(),
+        codice_scelto.is_empty(),
+    )];
+    conteggi.extend(codici.iter().map(|(c, n)| {
+        (
+            format!("{base}?codice={}", enc(c)),
+            format!("{c} ({n})"),
+            *c == codice_scelto,
+        )
+    }));
+    b.push(Blocco::Collegamenti(conteggi));
+    let mut scelte = vec![(String::new(), "Tutti".to_owned())];
+    scelte.extend(codici.iter().map(|(c, _)| (c.clone(), c.clone())));
+    let val = |k: &str| campo(&filtri, k).to_owned();
+    b.push(Blocco::Modulo(
+        Modulo::get("filtri", base.clone(), "Cerca")
+            .campo(Campo::new("codice", "Codice", Tipo::Scelta(scelte)).valore(val("codice")))
+            .campo(Campo::new("iuv", "IUV", Tipo::Testo).valore(val("iuv")))
+            .campo(Campo::new("iud", "IUD", Tipo::Testo).valore(val("iud")))
+            .campo(Campo::new("iuf", "Identificativo flusso", Tipo::Testo).valore(val("iuf")))
+            .campo(Campo::new("tipo_dovuto", "Tipo dovuto", Tipo::Testo).valore(val("tipo_dovuto")))
+            .campo(
+                Campo::new("cf_pagatore", "Codice fiscale del pagatore", Tipo::Testo)
+                    .valore(val("cf_pagatore")),
+            )
+            .campo(
+                Campo::new("data_esito_da", "Data esito dal", Tipo::Data)
+                    .valore(val("data_esito_da")),
+            )
+            .campo(
+                Campo::new("data_esito_a", "Data esito al", Tipo::Data).valore(val("data_esito_a")),
+            )
+            .campo(
+                Campo::new("nascosti", "Solo le righe nascoste", Tipo::Casella)
+                    .valore(val("nascosti")),
+            ),
+    ));
+    let totale = v["total"].as_i64().unwrap_or(0);
+    let torna = if filtri.is_empty() {
+        base.clone()
+    } else {
+        format!("{base}?{}", query(&filtri))
+    };
+    let colonne = [
+        ("codici", "Codici"),
+        ("iuv", "IUV"),
+        ("iud", "IUD"),
+        ("iuf", "Flusso"),
+        ("tipo_dovuto", "Tipo dovuto"),
+        ("importo_pagato_cents", "Pagato"),
+        ("importo_rendicontato_cents", "Rendicontato"),
+        ("importo_tesoreria_cents", "In tesoreria"),
+        ("data_esito", "Data esito"),
+        ("data_regolamento", "Data regolamento"),
+    ];
+    let righe = v["righe"].as_array().map_or(&[][..], Vec::as_slice);
+    let mut t = tabella(&format!("Righe trovate: {totale}"), righe, &colonne);
+    t.colonne.push("Nota".into());
+    for (i, (riga, celle)) in righe.iter().zip(t.righe.iter_mut()).enumerate() {
+        let codice = if codice_scelto.is_empty() {
+            riga["codici"][0].as_str().unwrap_or_default().to_owned()
+        } else {
+            codice_scelto.clone()
+        };
+        let s = |k: &str| riga[k].as_str().unwrap_or_default().to_owned();
+        // A note names its line by IUF, IUD or IUV: a treasury line with none of them
+        // cannot carry one.
+        if s("iuf").is_empty() && s("iud").is_empty() && s("iuv").is_empty() {
+            celle.push(Cella::Testo("—".into()));
+            continue;
+        }
+        celle.push(Cella::Modulo(
+            Modulo::post(
+                format!("nota-{i}"),
+                format!("/console/enti/{id}/segnalazioni"),
+                "Salva",
+            )
+            .in_linea()
+            .campo(Campo::nascosto("codice", codice))
+            .campo(Campo::nascosto("iuf", s("iuf")))
+            .campo(Campo::nascosto("iud", s("iud")))
+            .campo(Campo::nascosto("iuv", s("iuv")))
+            .campo(Campo::nascosto("torna", torna.clone()))
+            .campo(Campo::new("nota", "Nota", Tipo::Testo).richiesto())
+            .campo(Campo::new("nascosto", "Nascondi", Tipo::Casella)),
+        ));
+    }
+    b.push(Blocco::Tabella(t));
+    let pagina = campo(&filtri, "page").parse().unwrap_or(1);
+    let per = campo(&filtri, "per_page").parse().unwrap_or(50);
+    b.extend(paginazione(&base, &filtri, pagina, totale, per));
+    let titolo = if positivi {
+        "Riconciliazione"
+    } else {
+        "Anomalie"
+    };
+    pagina_ente(&api, &op, &id, "Visualizzazione", titolo, b).await
+}
+
+/// A note on a line, hiding it if asked; back to the view it was written on.
+pub async fn segnala(
+    Extension(api): Extension<Api>,
+    op: Operatore,
+    Path(id): Path<String>,
+    Form(f): Form<Coppie>,
+) -> Response {
+    if let Err(r) = precondizioni(&op, &id) {
+        return r;
+    }
+    let opz = |k: &str| {
+        let v = campo(&f, k).trim();
+        (!v.is_empty()).then(|| v.to_owned())
+    };
+    let body = serde_json::json!({
+        "codice": campo(&f, "codice"),
+        "iuf": opz("iuf"), "iud": opz("iud"), "iuv": opz("iuv"),
+        "nota": campo(&f, "nota"),
+        "nascosto": campo(&f, "nascosto") == "true",
+    });
+    if let Err(r) = api
+        .json(
+            &op,
+            Method::POST,
+            &format!("/api/v1/enti/{id}/segnalazioni"),
+            Some(body),
+        )
+        .await
+    {
+        return rifiutato(&op, r);
+    }
+    let torna = campo(&f, "torna");
+    if torna.starts_with(&format!("/console/enti/{id}/")) {
+        vai(torna)
+    } else {
+        vai(&format!("/console/enti/{id}/segnalazioni"))
+    }
+}
+
+/// A list view of the API with its filters forwarded.
+#[allow(clippy::too_many_arguments)]
+async fn elenco(
+    api: Api,
+    op: Operatore,
+    id: String,
+    f: Coppie,
+    scheda: &str,
+    titolo: &str,
+    api_path: &str,
+    filtri: Modulo,
+    colonne: &[(&str, &str)],
+    link: Option<(&str, &str)>,
+) -> Response {
+    if let Err(r) = precondizioni(&op, &id) {
+        return r;
+    }
+    let v = match api.get(&op, &format!("{api_path}?{}", query(&f))).await {
+        Ok(v) => v,
+        Err(r) => return rifiutato(&op, r),
+    };
+    let righe = voci(&v);
+    let totale = v["total"].as_i64().unwrap_or(righe.len() as i64);
+    let mut t = tabella(&format!("{titolo}: {totale}"), righe, colonne);
+    if let Some((chiave, base)) = link {
+        let col = colonne.iter().position(|(k, _)| *k == chiave).unwrap_or(0);
+        for (r, celle) in righe.iter().zip(t.righe.iter_mut()) {
+            let val = r[chiave].as_str().unwrap_or_default();
+            celle[col] = Cella::Link(val.into(), format!("{base}/{}", enc(val)));
+        }
+    }
+    let base = format!("/console/enti/{id}/{scheda}");
+    let mut b = vec![
+        schede(&id, scheda),
+        Blocco::Modulo(filtri),
+        Blocco::Tabella(t),
+    ];
+    let pagina = campo(&f, "page").parse().unwrap_or(1);
+    let per = campo(&f, "per_page").parse().unwrap_or(50);
+    b.extend(paginazione(&base, &f, pagina, totale, per));
+    pagina_ente(&api, &op, &id, "Visualizzazione", titolo, b).await
+}
+
+fn testo_di(f: &Coppie, k: &str, t: &str, tipo: Tipo) -> Campo {
+    Campo::new(k, t, tipo).valore(campo(f, k))
+}
+
+pub async fn ricevute(
+    Extension(api): Extension<Api>,
+    op: Operatore,
+    Path(id): Path<String>,
+    Query(f): Query<Coppie>,
+) -> Response {
+    let m = Modulo::get("filtri", format!("/console/enti/{id}/ricevute"), "Cerca")
+        .campo(testo_di(&f, "iuv", "IUV", Tipo::Testo))
+        .campo(testo_di(&f, "iud", "IUD", Tipo::Testo))
+        .campo(testo_di(
+            &f,
+            "cf_pagatore",
+            "Codice fiscale del pagatore",
+            Tipo::Testo,
+        ))
+        .campo(testo_di(&f, "data_esito_da", "Data esito dal", Tipo::Data))
+        .campo(testo_di(&f, "data_esito_a", "Data esito al", Tipo::Data));
+    let api_path = format!("/api/v1/enti/{id}/ricevute");
+    let col = [
+        ("iuv", "IUV"),
+        ("iur", "IUR"),
+        ("iud", "IUD"),
+        ("tipo_dovuto", "Tipo dovuto"),
+        ("cf_pagatore", "Pagatore"),
+        ("importo_cents", "Importo"),
+        ("data_esito", "Data esito"),
+        ("attestante", "PSP"),
+    ];
+    elenco(
+        api,
+        op,
+        id,
+        f,
+        "ricevute",
+        "Ricevute telematiche",
+        &api_path,
+        m,
+        &col,
+        None,
+    )
+    .await
+}
+
+pub async fn rendicontazione(
+    Extension(api): Extension<Api>,
+    op: Operatore,
+    Path(id): Path<String>,
+    Query(f): Query<Coppie>,
+) -> Response {
+    let m = Modulo::get(
+        "filtri",
+        format!("/console/enti/{id}/rendicontazione"),
+        "Cerca",
+    )
+    .campo(testo_di(&f, "iuf", "Identificativo flusso", Tipo::Testo));
+    let api_path = format!("/api/v1/enti/{id}/rendicontazione");
+    let col = [
+        ("iuf", "Identificativo flusso"),
+        ("data_ora_flusso", "Data e ora del flusso"),
+        ("id_regolamento", "Identificativo regolamento"),
+        ("data_regolamento", "Data regolamento"),
+        ("pagamenti", "Pagamenti"),
+        ("totale_flusso_cents", "Totale del flusso"),
+    ];
+    let base = format!("/console/enti/{id}/rendicontazione");
+    elenco(
+        api,
+        op,
+        id,
+        f,
+        "rendicontazione",
+        "Rendicontazione pagoPA",
+        &api_path,
+        m,
+        &col,
+        Some(("iuf", &base)),
+    )
+    .await
+}
+
+pub async fn flusso(
+    Extension(api): Extension<Api>,
+    op: Operatore,
+    Path((id, iuf)): Path<(String, String)>,
+) -> Response {
+    if let Err(r) = precondizioni(&op, &id) {
+        return r;
+    }
+    let v = match api
+        .get(
+            &op,
+            &format!("/api/v1/enti/{id}/rendicontazione/{}", enc(&iuf)),
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(r) => return rifiutato(&op, r),
+    };
+    let col = [
+        ("iuv", "IUV"),
+        ("iur", "IUR"),
+        ("indice", "Indice"),
+        ("importo_cents", "Importo"),
+        ("esito", "Esito"),
+        ("data_esito", "Data esito"),
+        ("iud", "IUD"),
+        ("importo_ricevuta_cents", "Importo della ricevuta"),
+    ];
+    let b = vec![
+        schede(&id, "rendicontazione"),
+        Blocco::Tabella(tabella(
+            &format!("Pagamenti del flusso {iuf}"),
+            voci(&v),
+            &col,
+        )),
+    ];
+    pagina_ente(
+        &api,
+        &op,
+        &id,
+        "Visualizzazione",
+        "Flusso di rendicontazione",
+        b,
+    )
+    .await
+}
+
+pub async fn tesoreria(
+    Extension(api): Extension<Api>,
+    op: Operatore,
+    Path(id): Path<String>,
+    Query(f): Query<Coppie>,
+) -> Response {
+    let m = Modulo::get("filtri", format!("/console/enti/{id}/tesoreria"), "Cerca")
+        .campo(testo_di(&f, "iuf", "Identificativo flusso", Tipo::Testo))
+        .campo(testo_di(&f, "iuv", "IUV", Tipo::Testo));
+    let api_path = format!("/api/v1/enti/{id}/tesoreria");
+    let col = [
+        ("anno_bolletta", "Anno"),
+        ("codice_bolletta", "Bolletta"),
+        ("data_contabile", "Data contabile"),
+        ("data_valuta", "Data valuta"),
+        ("ordinante", "Ordinante"),
+        ("causale", "Causale"),
+        ("importo_cents", "Importo"),
+        ("iuf", "Flusso"),
+        ("iuv", "IUV"),
+    ];
+    elenco(
+        api,
+        op,
+        id,
+        f,
+        "tesoreria",
+        "Giornale di cassa",
+        &api_path,
+        m,
+        &col,
+        None,
+    )
+    .await
+}
+
+pub async fn segnalazioni(
+    Extension(api): Extension<Api>,
+    op: Operatore,
+    Path(id): Path<String>,
+    Query(f): Query<Coppie>,
+) -> Response {
+    let m = Modulo::get(
+        "filtri",
+        format!("/console/enti/{id}/segnalazioni"),
+        "Cerca",
+    )
+    .campo(testo_di(&f, "codice", "Codice", Tipo::Testo));
+    let api_path = format!("/api/v1/enti/{id}/segnalazioni");
+    let col = [
+        ("created_at", "Quando"),
+        ("utente", "Chi"),
+        ("codice", "Codice"),
+        ("iuv", "IUV"),
+        ("iud", "IUD"),
+        ("iuf", "Flusso"),
+        ("nota", "Nota"),
+        ("nascosto", "Nascosta"),
+        ("attivo", "In vigore"),
+    ];
+    elenco(
+        api,
+        op,
+        id,
+        f,
+        "segnalazioni",
+        "Storico segnalazioni",
+        &api_path,
+        m,
+        &col,
+        None,
+    )
+    .await
+}
