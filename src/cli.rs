@@ -104,6 +104,12 @@ enum OperatoreCmd {
     },
     /// Lists the operators.
     Elenco,
+    /// Disables an operator (they leave, or lose their phone) and ends their sessions;
+    /// `crea` again for the same username enables them with new credentials.
+    Disattiva {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -286,6 +292,10 @@ pub fn main() -> ExitCode {
                         .await?;
                         println!("operatore creato");
                         c.stampa();
+                    }
+                    OperatoreCmd::Disattiva { username } => {
+                        store.operatori().disable(&username).await?;
+                        println!("operatore {username} disattivato, sessioni chiuse");
                     }
                     OperatoreCmd::Elenco => {
                         for o in store.operatori().list().await? {

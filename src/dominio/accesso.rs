@@ -119,14 +119,16 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// What a failed attempt does: the count of failures in a row and, at the limit, the lock.
-pub fn after_failure(tentativi: i64, now: OffsetDateTime) -> (i64, Option<OffsetDateTime>) {
-    let n = tentativi + 1;
-    if n >= MAX_TENTATIVI {
-        (0, Some(now + BLOCCO))
-    } else {
-        (n, None)
-    }
+/// Whether the failures counted so far (this one included) lock the account, and until
+/// when. The count is kept by the store, incremented in one statement so that attempts in
+/// parallel all count.
+pub fn lock_after(tentativi: i64, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    (tentativi >= MAX_TENTATIVI).then_some(now + BLOCCO)
+}
+
+/// Whether the account is locked at `now`.
+pub fn locked(bloccato_fino: Option<OffsetDateTime>, now: OffsetDateTime) -> bool {
+    bloccato_fino.is_some_and(|t| t > now)
 }
 
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -216,15 +218,16 @@ mod tests {
     }
 
     #[test]
-    fn the_fifth_failure_locks() {
+    fn the_fifth_failure_locks_for_a_quarter_of_an_hour() {
         let now = OffsetDateTime::UNIX_EPOCH;
-        let mut n = 0;
-        for _ in 1..MAX_TENTATIVI {
-            let (m, lock) = after_failure(n, now);
-            assert!(lock.is_none());
-            n = m;
+        for n in 1..MAX_TENTATIVI {
+            assert!(lock_after(n, now).is_none());
         }
-        assert_eq!(after_failure(n, now), (0, Some(now + BLOCCO)));
+        let until = lock_after(MAX_TENTATIVI, now).unwrap();
+        assert_eq!(until, now + BLOCCO);
+        assert!(locked(Some(until), now + Duration::minutes(14)));
+        assert!(!locked(Some(until), until));
+        assert!(!locked(None, now));
     }
 
     #[test]

@@ -45,17 +45,29 @@ impl Persona {
     }
 }
 
-/// The role a person needs for a route (its matched path template). MyPivot's menus:
-/// Statistiche, Accertamento (accertamenti and capitoli), Visualizzazione (every other
-/// read, notes and hidden lines), Amministrazione (the Flussi menu's imports and exports,
-/// and every other change). Machines (API keys) and the administrator are not asked.
-pub fn ruolo_richiesto(metodo: &Method, percorso: &str) -> Ruolo {
+/// The role a person needs for a route (its matched path template); `None`: any role of
+/// theirs will do. MyPivot's menus: Statistiche, Accertamento (accertamenti and capitoli),
+/// Visualizzazione (every other read, notes and hidden lines, the notices' PDF),
+/// Amministrazione (the Flussi menu's imports and exports, and every other change). The
+/// ente itself and its tipi dovuto are read by every page, whatever the role. Machines (API
+/// keys) and the administrator are not asked.
+pub fn ruolo_richiesto(metodo: &Method, percorso: &str) -> Option<Ruolo> {
     let lettura = matches!(*metodo, Method::GET | Method::HEAD);
-    if percorso.contains("/statistiche") {
+    let ente = matches!(
+        percorso,
+        "/api/v1/enti"
+            | "/api/v1/enti/{id_dominio}"
+            | "/api/v1/enti/{id_dominio}/tipi-dovuto"
+            | "/api/v1/enti/{id_dominio}/tipi-dovuto/{codice}"
+    );
+    if lettura && ente {
+        return None;
+    }
+    let r = if percorso.contains("/statistiche") {
         Ruolo::Statistiche
     } else if percorso.contains("/accertamenti") || percorso.contains("/capitoli") {
         Ruolo::Accertamenti
-    } else if percorso.ends_with("/segnalazioni") {
+    } else if percorso.ends_with("/segnalazioni") || percorso.ends_with("/avvisi.pdf") {
         Ruolo::Visualizzazione
     } else if percorso.contains("/riconciliazione/export")
         || percorso.ends_with("/riconciliazione/ricalcola")
@@ -65,7 +77,8 @@ pub fn ruolo_richiesto(metodo: &Method, percorso: &str) -> Ruolo {
         Ruolo::Visualizzazione
     } else {
         Ruolo::Amministrazione
-    }
+    };
+    Some(r)
 }
 
 /// Where the journal of changes learns who made one: the REST layer that records changes
@@ -241,6 +254,10 @@ impl FromRequestParts<AppState> for Caller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let caller = identify(parts, state).await?;
+        // Before any check: a refusal is journaled with who was refused.
+        if let Some(chi) = parts.extensions.get::<Chi>() {
+            let _ = chi.0.set(caller.nome());
+        }
         if let Caller::Persona(_) = &caller {
             if !matches!(parts.method, Method::GET | Method::HEAD) && cross_site(&parts.headers) {
                 return Err(ApiError::Forbidden(
@@ -251,10 +268,9 @@ impl FromRequestParts<AppState> for Caller {
                 .extensions
                 .get::<axum::extract::MatchedPath>()
                 .map_or(parts.uri.path(), |m| m.as_str());
-            caller.ruolo(ruolo_richiesto(&parts.method, percorso))?;
-        }
-        if let Some(chi) = parts.extensions.get::<Chi>() {
-            let _ = chi.0.set(caller.nome());
+            if let Some(r) = ruolo_richiesto(&parts.method, percorso) {
+                caller.ruolo(r)?;
+            }
         }
         Ok(caller)
     }
@@ -278,5 +294,76 @@ async fn identify(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
     match state.store.registro().api_key_ente(&hex).await? {
         Some(id_dominio) => Ok(Caller::Operator { id_dominio }),
         None => Err(ApiError::Unauthorized),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_route_asks_the_role_of_its_menu() {
+        let get = |p| ruolo_richiesto(&Method::GET, p);
+        let post = |p| ruolo_richiesto(&Method::POST, p);
+        assert_eq!(get("/api/v1/enti/{id_dominio}"), None);
+        assert_eq!(get("/api/v1/enti/{id_dominio}/tipi-dovuto"), None);
+        assert_eq!(
+            ruolo_richiesto(&Method::PUT, "/api/v1/enti/{id_dominio}"),
+            Some(Ruolo::Amministrazione)
+        );
+        assert_eq!(
+            get("/api/v1/enti/{id_dominio}/statistiche/dettaglio"),
+            Some(Ruolo::Statistiche)
+        );
+        assert_eq!(
+            post("/api/v1/enti/{id_dominio}/accertamenti/{id}/chiudi"),
+            Some(Ruolo::Accertamenti)
+        );
+        assert_eq!(
+            post("/api/v1/enti/{id_dominio}/capitoli/import"),
+            Some(Ruolo::Accertamenti)
+        );
+        assert_eq!(
+            post("/api/v1/enti/{id_dominio}/segnalazioni"),
+            Some(Ruolo::Visualizzazione)
+        );
+        assert_eq!(
+            get("/api/v1/enti/{id_dominio}/riconciliazione"),
+            Some(Ruolo::Visualizzazione)
+        );
+        assert_eq!(
+            get("/api/v1/enti/{id_dominio}/riconciliazione/export/{id}/file"),
+            Some(Ruolo::Amministrazione)
+        );
+        assert_eq!(
+            post("/api/v1/enti/{id_dominio}/tesoreria"),
+            Some(Ruolo::Amministrazione)
+        );
+        assert_eq!(
+            post("/api/v1/enti/{id_dominio}/avvisi.pdf"),
+            Some(Ruolo::Visualizzazione)
+        );
+        assert_eq!(get("/api/v1/journal"), Some(Ruolo::Visualizzazione));
+    }
+
+    #[test]
+    fn cookies_and_cross_site_requests_are_read_as_browsers_send_them() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, "a=1; console_sessione=abc".parse().unwrap());
+        h.append(header::COOKIE, "b=2".parse().unwrap());
+        assert_eq!(cookie(&h, COOKIE_SESSIONE), Some("abc"));
+        assert_eq!(cookie(&h, "b"), Some("2"));
+        assert_eq!(cookie(&h, "c"), None);
+        h.insert(header::HOST, "gw.example.it".parse().unwrap());
+        assert!(!cross_site(&h));
+        h.insert(header::ORIGIN, "https://gw.example.it".parse().unwrap());
+        assert!(!cross_site(&h));
+        h.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(cross_site(&h));
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        assert!(cross_site(&h));
+        h.remove(header::ORIGIN);
+        h.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(cross_site(&h));
     }
 }

@@ -193,3 +193,99 @@ async fn backup_on_postgres_points_to_its_own_tools() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
 }
+
+#[tokio::test]
+async fn operatore_creates_lists_and_disables_console_operators_on_both_backends() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = fresh_database(backend, dir.path()).await;
+        let cfg = dir.path().join("gateway.toml");
+        std::fs::write(&cfg, format!("[database]\nurl = \"{url}\"\n")).unwrap();
+        let run = |args: &[&str], password: Option<&str>| {
+            let mut c = bin();
+            c.args(args).arg("--config").arg(&cfg);
+            c.env_remove("PAGOPA_OPERATORE_PASSWORD");
+            if let Some(p) = password {
+                c.env("PAGOPA_OPERATORE_PASSWORD", p);
+            }
+            c.output().unwrap()
+        };
+        let crea = [
+            "operatore",
+            "crea",
+            "--username",
+            "regione.admin",
+            "--nome",
+            "Admin",
+            "--ruoli",
+            "intermediario",
+        ];
+        // A generated password is printed once, with the TOTP secret and its URI.
+        let out = run(&crea, None);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{backend:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("password: ")
+                && text.contains("otpauth://totp/MyPivot:regione.admin?secret="),
+            "{text}"
+        );
+        // A given one is not; a short one, an unknown role or an ente that does not exist is refused.
+        let out = run(&crea, Some("una-password-lunga"));
+        assert!(
+            out.status.success() && !String::from_utf8_lossy(&out.stdout).contains("password: ")
+        );
+        assert!(!run(&crea, Some("corta")).status.success());
+        let mut ruolo = crea;
+        ruolo[7] = "capo";
+        assert!(!run(&ruolo, None).status.success());
+        let out = run(
+            &[
+                "operatore",
+                "crea",
+                "--username",
+                "mario.rossi",
+                "--nome",
+                "M",
+                "--ruoli",
+                "statistiche",
+                "--enti",
+                "80007580279",
+            ],
+            None,
+        );
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("ente 80007580279 sconosciuto"),
+            "{out:?}"
+        );
+
+        let out = run(&["operatore", "elenco"], None);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            text.trim(),
+            "regione.admin\tAdmin\tintermediario\t\tattivo",
+            "{backend:?}"
+        );
+        assert!(
+            run(
+                &["operatore", "disattiva", "--username", "regione.admin"],
+                None
+            )
+            .status
+            .success()
+        );
+        assert!(
+            String::from_utf8_lossy(&run(&["operatore", "elenco"], None).stdout)
+                .contains("disattivato")
+        );
+        assert!(
+            !run(&["operatore", "disattiva", "--username", "nessuno"], None)
+                .status
+                .success()
+        );
+    }
+}

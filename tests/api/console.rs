@@ -350,7 +350,8 @@ both_backends!(
         .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
-        // Five failures in a row lock the account, the right password included.
+        // Five failures in a row lock the account, the right password included; only who
+        // gives the right password learns of the lock.
         for _ in 0..accesso::MAX_TENTATIVI {
             chiama(
                 &router,
@@ -367,12 +368,232 @@ both_backends!(
             Method::POST,
             "/console/accesso",
             None,
+            Some("username=mario.rossi&password=sbagliata"),
+            &[],
+        )
+        .await;
+        assert!(
+            r.body.contains("Nome utente o password non validi"),
+            "{}",
+            r.body
+        );
+        let r = chiama(
+            &router,
+            Method::POST,
+            "/console/accesso",
+            None,
             Some(&format!("username=mario.rossi&password={pw}")),
             &[],
         )
         .await;
         assert!(r.cookie.is_none());
         assert!(r.body.contains("Troppi tentativi"), "{}", r.body);
+    }
+);
+
+both_backends!(one_time_codes_cannot_be_guessed_past_the_lockout, |app| {
+    let a = cf11("8000758027");
+    app.seed_ente(&a, "c_l736", 1).await;
+    let store = app.store();
+    let pw = "una-password-lunga".to_owned();
+    let c = pagopa_gateway::operatori::crea(
+        &store,
+        "anna.neri",
+        "Anna Neri",
+        "visualizzazione",
+        std::slice::from_ref(&a),
+        Some(pw.clone()),
+    )
+    .await
+    .unwrap();
+    let router = app.router.clone().merge(pagopa_gateway::web::router(
+        app.app.as_ref().unwrap().state().clone(),
+    ));
+    let login = format!("username=anna.neri&password={pw}");
+    let giusto = codice_ora(&c.totp_secret);
+    let sbagliato = if giusto == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+
+    // A second password sign-in replaces the first one waiting for its code.
+    let prima = chiama(
+        &router,
+        Method::POST,
+        "/console/accesso",
+        None,
+        Some(&login),
+        &[],
+    )
+    .await
+    .cookie
+    .unwrap();
+    let seconda = chiama(
+        &router,
+        Method::POST,
+        "/console/accesso",
+        None,
+        Some(&login),
+        &[],
+    )
+    .await
+    .cookie
+    .unwrap();
+    let r = chiama(
+        &router,
+        Method::GET,
+        "/console/accesso/codice",
+        Some(&prima),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        r.location, "/console/accesso",
+        "the first half session is gone"
+    );
+
+    // Guesses all count: the fifth locks and ends the session waiting.
+    for k in 1..=accesso::MAX_TENTATIVI {
+        let r = chiama(
+            &router,
+            Method::POST,
+            "/console/accesso/codice",
+            Some(&seconda),
+            Some(&format!("codice={sbagliato}")),
+            &[],
+        )
+        .await;
+        if k < accesso::MAX_TENTATIVI {
+            assert!(r.body.contains("Codice non valido"), "{k}: {}", r.body);
+        } else {
+            assert!(r.body.contains("Troppi tentativi"), "{k}: {}", r.body);
+        }
+    }
+    let r = chiama(
+        &router,
+        Method::POST,
+        "/console/accesso/codice",
+        Some(&seconda),
+        Some(&format!("codice={giusto}")),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        r.location, "/console/accesso",
+        "no guess is left on the locked account"
+    );
+    let r = chiama(
+        &router,
+        Method::POST,
+        "/console/accesso",
+        None,
+        Some(&login),
+        &[],
+    )
+    .await;
+    assert!(
+        r.cookie.is_none() && r.body.contains("Troppi tentativi"),
+        "{}",
+        r.body
+    );
+
+    // Once the lock is over (here: moved to the past), in again; disabled, every
+    // session ends.
+    store
+        .operatori()
+        .lock("anna.neri", time::OffsetDateTime::UNIX_EPOCH)
+        .await
+        .unwrap();
+    let s = accedi(&router, "anna.neri", &pw, &c.totp_secret).await;
+    let r = chiama(
+        &router,
+        Method::GET,
+        &format!("/api/v1/enti/{a}"),
+        Some(&s),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    store.operatori().disable("anna.neri").await.unwrap();
+    let r = chiama(
+        &router,
+        Method::GET,
+        &format!("/api/v1/enti/{a}"),
+        Some(&s),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+});
+
+both_backends!(
+    a_person_with_statistics_only_works_on_statistics_and_reads_the_ente,
+    |app| {
+        let a = cf11("8000758027");
+        app.seed_ente(&a, "c_l736", 1).await;
+        let store = app.store();
+        let pw = "una-password-lunga".to_owned();
+        let c = pagopa_gateway::operatori::crea(
+            &store,
+            "paolo.gialli",
+            "Paolo Gialli",
+            "statistiche",
+            std::slice::from_ref(&a),
+            Some(pw.clone()),
+        )
+        .await
+        .unwrap();
+        let router = app.router.clone().merge(pagopa_gateway::web::router(
+            app.app.as_ref().unwrap().state().clone(),
+        ));
+        let s = accedi(&router, "paolo.gialli", &pw, &c.totp_secret).await;
+        let r = chiama(&router, Method::GET, "/console", Some(&s), None, &[]).await;
+        assert_eq!(r.location, format!("/console/enti/{a}"), "{}", r.body);
+        let r = chiama(
+            &router,
+            Method::GET,
+            &format!("/console/enti/{a}/statistiche"),
+            Some(&s),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let (_, ente) = app.get(&format!("/api/v1/enti/{a}"), ADMIN).await;
+        let nome = ente["denominazione"].as_str().unwrap();
+        assert!(r.body.contains(nome), "the header names the ente");
+        assert!(
+            !r.body.contains("<span>Visualizzazione</span>"),
+            "no menu it cannot open"
+        );
+        for uri in [
+            format!("/console/enti/{a}/riconciliazione"),
+            format!("/api/v1/enti/{a}/ricevute"),
+            format!("/console/enti/{a}/accertamenti"),
+        ] {
+            let r = chiama(&router, Method::GET, &uri, Some(&s), None, &[]).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}");
+        }
+        // A refusal is journaled with who was refused.
+        let r = chiama(
+            &router,
+            Method::POST,
+            &format!("/api/v1/enti/{a}/riconciliazione/ricalcola"),
+            Some(&s),
+            None,
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let m = store.operatori().changes(10).await.unwrap();
+        assert!(
+            m.iter().any(|m| m.chi == "paolo.gialli" && m.stato == 403),
+            "{m:?}"
+        );
     }
 );
 

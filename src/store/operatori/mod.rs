@@ -78,26 +78,27 @@ impl Operatori<'_> {
     pub async fn list(&self) -> StoreResult<Vec<Operatore>> {
         dispatch!(self.0, |q, p| q::list_operatori(p).await)
     }
-    /// Records a failed attempt as the domain decided it (count, lock).
-    pub async fn set_failures(
-        &self,
-        username: &str,
-        tentativi: i64,
-        bloccato_fino: Option<OffsetDateTime>,
-    ) -> StoreResult<()> {
-        dispatch!(self.0, |q, p| q::set_failures(
-            p,
-            username,
-            tentativi,
-            bloccato_fino
-        )
-        .await)
+    /// Counts a failed attempt (password or code) in one statement, so attempts in
+    /// parallel all count: the failures in a row so far.
+    pub async fn count_failure(&self, username: &str) -> StoreResult<i64> {
+        dispatch!(self.0, |q, p| q::count_failure(p, username).await)
+    }
+    /// Locks the account as the domain decided: the count starts again and every session
+    /// still waiting for its code ends (a lock must not leave guesses open elsewhere).
+    pub async fn lock(&self, username: &str, until: OffsetDateTime) -> StoreResult<()> {
+        dispatch!(self.0, |q, p| q::lock(p, username, until).await)
+    }
+    /// Disables an operator (they leave, or lose their phone) and ends their sessions.
+    pub async fn disable(&self, username: &str) -> StoreResult<()> {
+        dispatch!(self.0, |q, p| q::disable(p, username, now()).await)
     }
     /// Takes a TOTP step as used, if no later or equal one was: false when the code was
     /// already spent (by this or another instance).
     pub async fn use_totp_step(&self, username: &str, passo: i64) -> StoreResult<bool> {
         dispatch!(self.0, |q, p| q::use_totp_step(p, username, passo).await)
     }
+    /// A new session. One waiting for its code replaces any earlier such session of the
+    /// operator: a password gives one set of guesses at a time.
     pub async fn create_session(
         &self,
         token_hash: &str,

@@ -114,20 +114,48 @@ pub async fn list_operatori(p: &DbPool) -> StoreResult<Vec<Operatore>> {
     Ok(out)
 }
 
-pub async fn set_failures(
-    p: &DbPool,
-    username: &str,
-    tentativi: i64,
-    bloccato_fino: Option<OffsetDateTime>,
-) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE operatore SET tentativi_falliti = $2, bloccato_fino = $3 WHERE username = $1",
+pub async fn count_failure(p: &DbPool, username: &str) -> StoreResult<i64> {
+    let r: Option<(i64,)> = sqlx::query_as(
+        "UPDATE operatore SET tentativi_falliti = tentativi_falliti + 1 WHERE username = $1 RETURNING tentativi_falliti",
     )
     .bind(username)
-    .bind(tentativi)
-    .bind(bloccato_fino)
-    .execute(p)
+    .fetch_optional(p)
     .await?;
+    Ok(r.map_or(0, |(n,)| n))
+}
+
+pub async fn lock(p: &DbPool, username: &str, until: OffsetDateTime) -> StoreResult<()> {
+    let mut tx = begin_write(p).await?;
+    sqlx::query(
+        "UPDATE operatore SET tentativi_falliti = 0, bloccato_fino = $2 WHERE username = $1",
+    )
+    .bind(username)
+    .bind(until)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM sessione_console WHERE username = $1 AND completa = FALSE")
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn disable(p: &DbPool, username: &str, now: OffsetDateTime) -> StoreResult<()> {
+    let mut tx = begin_write(p).await?;
+    let r = sqlx::query("UPDATE operatore SET attivo = FALSE, updated_at = $2 WHERE username = $1")
+        .bind(username)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    sqlx::query("DELETE FROM sessione_console WHERE username = $1")
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -151,6 +179,13 @@ pub async fn create_session(
     scade_il: OffsetDateTime,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
+    let mut tx = begin_write(p).await?;
+    if !completa {
+        sqlx::query("DELETE FROM sessione_console WHERE username = $1 AND completa = FALSE")
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO sessione_console (token_hash, username, completa, scade_il, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -159,8 +194,9 @@ pub async fn create_session(
     .bind(completa)
     .bind(scade_il)
     .bind(now)
-    .execute(p)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 

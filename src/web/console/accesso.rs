@@ -83,46 +83,85 @@ pub struct Credenziali {
 }
 
 const NON_VALIDE: &str = "Nome utente o password non validi.";
+const BLOCCATO: &str = "Troppi tentativi non riusciti: l'accesso è sospeso per qualche minuto.";
+
+/// Password checks at once: Argon2id takes ~19 MiB and tens of milliseconds of CPU each,
+/// so a flood of sign-ins must queue for the cores, not pile up threads and memory.
+fn verifiche() -> &'static tokio::sync::Semaphore {
+    static S: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
+/// A failure (password or code) counted, and the lock applied when it is the one too many.
+async fn fallimento(s: &AppState, username: &str, percorso: &str) -> bool {
+    let ops = s.store.operatori();
+    let _ = ops.record_change(username, "POST", percorso, 401).await;
+    let n = ops.count_failure(username).await.unwrap_or(0);
+    match accesso::lock_after(n, OffsetDateTime::now_utc()) {
+        Some(until) => ops.lock(username, until).await.is_ok(),
+        None => false,
+    }
+}
 
 pub async fn accedi(State(s): State<AppState>, Form(c): Form<Credenziali>) -> Response {
-    let o = match Username::parse(c.username.trim()) {
-        Ok(u) => match s.store.operatori().get(u.as_str()).await {
+    let username = Username::parse(c.username.trim()).ok();
+    let o = match &username {
+        Some(u) => match s.store.operatori().get(u.as_str()).await {
             Ok(o) => o.filter(|o| o.attivo),
             Err(e) => return super::super::da_store(e),
         },
-        Err(_) => None,
+        None => None,
     };
-    let now = OffsetDateTime::now_utc();
+    // Waits at most 10 s for a core; beyond, the service is busy (not a failure counted).
+    let Ok(Ok(permesso)) =
+        tokio::time::timeout(std::time::Duration::from_secs(10), verifiche().acquire()).await
+    else {
+        return errore(
+            &None,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Troppi accessi in corso: riprova tra qualche secondo.",
+        );
+    };
     let hash = o.as_ref().map(|o| o.password_hash.clone());
     let password = c.password;
-    // Argon2 takes tens of milliseconds of CPU: off the async threads.
     let ok =
         tokio::task::spawn_blocking(move || accesso::verify_password(hash.as_deref(), &password))
             .await
             .unwrap_or(false);
+    drop(permesso);
     let Some(o) = o else {
+        // An unknown username costs the same check and the same journal line as a known
+        // one, so neither the answer nor its time tells which usernames exist.
+        if let Some(u) = &username {
+            let _ = s
+                .store
+                .operatori()
+                .record_change(u.as_str(), "POST", "/console/accesso", 401)
+                .await;
+        }
         return modulo_password(Some(NON_VALIDE));
     };
-    let ops = s.store.operatori();
-    if o.bloccato_fino.is_some_and(|t| t > now) {
-        let _ = ops
-            .record_change(o.username.as_str(), "POST", "/console/accesso", 423)
-            .await;
-        return modulo_password(Some(
-            "Troppi tentativi non riusciti: l'accesso è sospeso per qualche minuto.",
-        ));
-    }
+    let user = o.username.as_str();
     if !ok {
-        let (n, blocco) = accesso::after_failure(o.tentativi_falliti, now);
-        let _ = ops.set_failures(o.username.as_str(), n, blocco).await;
-        let _ = ops
-            .record_change(o.username.as_str(), "POST", "/console/accesso", 401)
-            .await;
+        fallimento(&s, user, "/console/accesso").await;
         return modulo_password(Some(NON_VALIDE));
     }
+    // Only who knows the password learns that the account is locked.
+    if accesso::locked(o.bloccato_fino, OffsetDateTime::now_utc()) {
+        let _ = s
+            .store
+            .operatori()
+            .record_change(user, "POST", "/console/accesso", 423)
+            .await;
+        return modulo_password(Some(BLOCCATO));
+    }
     let token = nuovo_token();
-    if let Err(e) = ops
-        .create_session(&digest_hex(&token), o.username.as_str(), false, DURATA_META)
+    if let Err(e) = s
+        .store
+        .operatori()
+        .create_session(&digest_hex(&token), user, false, DURATA_META)
         .await
     {
         return super::super::da_store(e);
@@ -186,6 +225,10 @@ pub async fn verifica_codice(
     let ops = s.store.operatori();
     let now = OffsetDateTime::now_utc();
     let user = o.username.as_str();
+    if accesso::locked(o.bloccato_fino, now) {
+        let _ = ops.end_session(&hash).await;
+        return modulo_password(Some(BLOCCATO));
+    }
     let passo = accesso::verify_totp(&o.totp_secret, &c.codice, now, o.totp_ultimo_passo);
     // The step is taken in the database: a code used on another instance meanwhile fails.
     let ok = match passo {
@@ -193,16 +236,8 @@ pub async fn verifica_codice(
         None => false,
     };
     if !ok {
-        let (n, blocco) = accesso::after_failure(o.tentativi_falliti, now);
-        let _ = ops.set_failures(user, n, blocco).await;
-        let _ = ops
-            .record_change(user, "POST", "/console/accesso/codice", 401)
-            .await;
-        if blocco.is_some() {
-            let _ = ops.end_session(&hash).await;
-            return modulo_password(Some(
-                "Troppi tentativi non riusciti: l'accesso è sospeso per qualche minuto.",
-            ));
+        if fallimento(&s, user, "/console/accesso/codice").await {
+            return modulo_password(Some(BLOCCATO));
         }
         return modulo_otp(Some("Codice non valido o già usato."));
     }

@@ -633,7 +633,14 @@ fn data(s: &str) -> Option<String> {
         return None;
     }
     let (y, m, d) = (&s[..4], &s[5..7], &s[8..10]);
-    let ora = (b.len() >= 16).then(|| format!(" {}", &s[11..16]));
+    // `THH:MM` only when it is there as digits (a note may look like a date and go on).
+    let ora = s
+        .get(11..16)
+        .filter(|h| {
+            let h = h.as_bytes();
+            h[2] == b':' && [h[0], h[1], h[3], h[4]].iter().all(u8::is_ascii_digit)
+        })
+        .map(|h| format!(" {h}"));
     Some(format!("{d}/{m}/{y}{}", ora.unwrap_or_default()))
 }
 
@@ -746,6 +753,12 @@ mod tests {
             "03/12/2026 10:15"
         );
         assert_eq!(testo("x", &Value::from("2026X")), "2026X");
+        // Looks like a date and goes on: no time read from it, no panic on a multi-byte
+        // character where the time would be.
+        assert_eq!(
+            testo("nota", &Value::from("2026-01-01Tciaoè…")),
+            "01/01/2026"
+        );
         assert_eq!(testo("x", &Value::Null), "—");
     }
 
