@@ -272,6 +272,12 @@ def main():
         WebDriverWait(driver, 10).until(lambda d: any("C100" in r for r in d.execute_script(booked)))
         righe = driver.execute_script(booked)
         assert len(righe) == 1 and "U1" in righe[0], righe
+        # A second one booked by mistake, and removed.
+        submit(driver, "associa-0")
+        WebDriverWait(driver, 10).until(lambda d: len(d.execute_script(booked)) == 2)
+        rimuovi = driver.find_elements(By.CSS_SELECTOR, "form[id^='rimuovi-']")[1].get_attribute("id")
+        submit(driver, rimuovi)
+        WebDriverWait(driver, 10).until(lambda d: len(d.execute_script(booked)) == 1)
         submit(driver, "chiudi")
         wait_text(driver, "CHIUSO")
         assert not driver.find_elements(By.ID, "chiudi")
@@ -279,7 +285,7 @@ def main():
         driver.get(f"{BASE}/console/enti/{C}/accertamenti")
         wait_text(driver, "TARI novembre")
         accessible(driver, "15-accertamenti")
-        print("ok   an accertamento is created, a receipt booked on a chart line, and closed")
+        print("ok   an accertamento is created, receipts booked on a chart line (one removed again), and closed")
 
         # Statistiche: the chart, a bar's receipts, the CSV.
         driver.get(f"{BASE}/console/enti/{C}/statistiche?anno=2026")

@@ -186,21 +186,36 @@ pub async fn accertamento(
             ("Pagamenti".into(), testo("pagamenti", &a["pagamenti"])),
             ("Totale".into(), testo("totale_cents", &a["totale_cents"])),
         ]),
-        Blocco::Tabella(tabella(
-            "Pagamenti accertati",
-            v["righe"].as_array().map_or(&[][..], Vec::as_slice),
-            &[
-                ("iuv", "IUV"),
-                ("iud", "IUD"),
-                ("data_esito", "Data esito"),
-                ("cod_ufficio", "Ufficio"),
-                ("cod_capitolo", "Capitolo"),
-                ("cod_accertamento", "Accertamento"),
-                ("importo_cents", "Importo"),
-                ("utente", "Da"),
-            ],
-        )),
     ];
+    let pagati = v["righe"].as_array().map_or(&[][..], Vec::as_slice);
+    let mut t = tabella(
+        "Pagamenti accertati",
+        pagati,
+        &[
+            ("iuv", "IUV"),
+            ("iud", "IUD"),
+            ("data_esito", "Data esito"),
+            ("cod_ufficio", "Ufficio"),
+            ("cod_capitolo", "Capitolo"),
+            ("cod_accertamento", "Accertamento"),
+            ("importo_cents", "Importo"),
+            ("utente", "Da"),
+        ],
+    );
+    if stato == "INSERITO" {
+        t.colonne.push("Azione".into());
+        for (p, r) in pagati.iter().zip(t.righe.iter_mut()) {
+            r.push(Cella::Modulo(
+                Modulo::post(
+                    format!("rimuovi-{}", p["id"]),
+                    format!("{base}/rimuovi/{}", p["id"]),
+                    "Rimuovi",
+                )
+                .in_linea(),
+            ));
+        }
+    }
+    b.push(Blocco::Tabella(t));
     if stato == "INSERITO" {
         b.push(Blocco::Modulo(Modulo::post(
             "chiudi",
@@ -349,6 +364,28 @@ pub async fn associa(
             Method::POST,
             &format!("/api/v1/enti/{id}/accertamenti/{aid}/pagamenti"),
             Some(body),
+        )
+        .await
+    {
+        Ok(_) => vai(&format!("/console/enti/{id}/accertamenti/{aid}")),
+        Err(r) => rifiutato(&op, r),
+    }
+}
+
+pub async fn rimuovi(
+    Extension(api): Extension<Api>,
+    op: Operatore,
+    Path((id, aid, riga)): Path<(String, i64, i64)>,
+) -> Response {
+    if let Err(r) = accertatore(&op, &id) {
+        return r;
+    }
+    match api
+        .json(
+            &op,
+            Method::DELETE,
+            &format!("/api/v1/enti/{id}/accertamenti/{aid}/pagamenti/{riga}"),
+            None,
         )
         .await
     {

@@ -89,6 +89,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(contabilita::associa),
         )
         .route(
+            "/console/enti/{id}/accertamenti/{aid}/rimuovi/{riga}",
+            post(contabilita::rimuovi),
+        )
+        .route(
             "/console/enti/{id}/accertamenti/{aid}/{azione}",
             post(contabilita::cambia_stato),
         )

@@ -125,27 +125,35 @@ async fn vista(api: Api, op: Operatore, id: String, f: Coppie, tipo: &str) -> Re
     scelte.extend(codici.iter().map(|(c, _)| (c.clone(), c.clone())));
     let val = |k: &str| campo(&filtri, k).to_owned();
     b.push(Blocco::Modulo(
-        Modulo::get("filtri", base.clone(), "Cerca")
-            .campo(Campo::new("codice", "Codice", Tipo::Scelta(scelte)).valore(val("codice")))
-            .campo(Campo::new("iuv", "IUV", Tipo::Testo).valore(val("iuv")))
-            .campo(Campo::new("iud", "IUD", Tipo::Testo).valore(val("iud")))
-            .campo(Campo::new("iuf", "Identificativo flusso", Tipo::Testo).valore(val("iuf")))
-            .campo(Campo::new("tipo_dovuto", "Tipo dovuto", Tipo::Testo).valore(val("tipo_dovuto")))
-            .campo(
-                Campo::new("cf_pagatore", "Codice fiscale del pagatore", Tipo::Testo)
-                    .valore(val("cf_pagatore")),
-            )
-            .campo(
-                Campo::new("data_esito_da", "Data esito dal", Tipo::Data)
-                    .valore(val("data_esito_da")),
-            )
-            .campo(
-                Campo::new("data_esito_a", "Data esito al", Tipo::Data).valore(val("data_esito_a")),
-            )
-            .campo(
-                Campo::new("nascosti", "Solo le righe nascoste", Tipo::Casella)
-                    .valore(val("nascosti")),
-            ),
+        [
+            ("iuv", "IUV", Tipo::Testo),
+            ("iud", "IUD", Tipo::Testo),
+            ("iur", "IUR", Tipo::Testo),
+            ("iuf", "Identificativo flusso", Tipo::Testo),
+            ("tipo_dovuto", "Tipo dovuto", Tipo::Testo),
+            ("cf_pagatore", "Codice fiscale del pagatore", Tipo::Testo),
+            ("attestante", "PSP attestante", Tipo::Testo),
+            ("ordinante", "Ordinante in tesoreria", Tipo::Testo),
+            ("anno_bolletta", "Anno bolletta", Tipo::Numero),
+            ("codice_bolletta", "Numero bolletta", Tipo::Testo),
+            ("data_esito_da", "Data esito dal", Tipo::Data),
+            ("data_esito_a", "Data esito al", Tipo::Data),
+            ("data_regolamento_da", "Data regolamento dal", Tipo::Data),
+            ("data_regolamento_a", "Data regolamento al", Tipo::Data),
+            ("data_contabile_da", "Data contabile dal", Tipo::Data),
+            ("data_contabile_a", "Data contabile al", Tipo::Data),
+            ("data_valuta_da", "Data valuta dal", Tipo::Data),
+            ("data_valuta_a", "Data valuta al", Tipo::Data),
+        ]
+        .into_iter()
+        .fold(
+            Modulo::get("filtri", base.clone(), "Cerca")
+                .campo(Campo::new("codice", "Codice", Tipo::Scelta(scelte)).valore(val("codice"))),
+            |m, (k, t, tipo)| m.campo(Campo::new(k, t, tipo).valore(val(k))),
+        )
+        .campo(
+            Campo::new("nascosti", "Solo le righe nascoste", Tipo::Casella).valore(val("nascosti")),
+        ),
     ));
     let totale = v["total"].as_i64().unwrap_or(0);
     let torna = if filtri.is_empty() {
