@@ -135,14 +135,7 @@ pub fn cookie(chiave: &Chiave, voci: &[Voce]) -> String {
 
 /// A cookie's value from a request's `Cookie` headers.
 pub fn valore<'h>(headers: &'h axum::http::HeaderMap, nome: &str) -> Option<&'h str> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == nome)
-        .map(|(_, v)| v)
+    crate::rest::auth::cookie(headers, nome)
 }
 
 #[cfg(test)]

@@ -138,25 +138,12 @@ async fn difesa(req: axum::extract::Request, next: axum::middleware::Next) -> Re
             "L'indirizzo contiene caratteri non ammessi.",
         );
     }
-    if req.method() == axum::http::Method::POST {
-        let h = req.headers();
-        let cross = h
-            .get("sec-fetch-site")
-            .is_some_and(|v| v.as_bytes() == b"cross-site");
-        let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
-        let origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-        let altra_origine = match (origin, host) {
-            (Some("null"), _) => true,
-            (Some(o), Some(host)) => o.split_once("://").map(|(_, rest)| rest) != Some(host),
-            _ => false,
-        };
-        if cross || altra_origine {
-            return errore(
-                StatusCode::FORBIDDEN,
-                "Richiesta non ammessa",
-                "Il modulo è stato inviato da un altro sito.",
-            );
-        }
+    if req.method() == axum::http::Method::POST && crate::rest::auth::cross_site(req.headers()) {
+        return errore(
+            StatusCode::FORBIDDEN,
+            "Richiesta non ammessa",
+            "Il modulo è stato inviato da un altro sito.",
+        );
     }
     let statico = req.uri().path().starts_with("/static/");
     let mut r = next.run(req).await;

@@ -274,15 +274,12 @@ pub async fn home(
     State(_s): State<AppState>,
     axum::Extension(api): axum::Extension<Api>,
     op: Operatore,
-) -> Response {
-    let v = match api.get(&op, "/api/v1/enti?per_page=500").await {
-        Ok(v) => v,
-        Err(r) => return rifiutato(&op, r),
-    };
+) -> Risposta {
+    let v = api.leggi(&op, "/api/v1/enti?per_page=500").await?;
     let enti = voci(&v);
     if enti.len() == 1 && !op.persona.intermediario() {
         let id = enti[0]["id_dominio"].as_str().unwrap_or_default();
-        return vai(&format!("/console/enti/{id}"));
+        return Ok(vai(&format!("/console/enti/{id}")));
     }
     let righe = enti
         .iter()
@@ -303,7 +300,7 @@ pub async fn home(
         menu.push(("/console/ops".into(), "Operazioni".into(), false));
     }
     menu.push(("/console".into(), "Enti".into(), true));
-    render(&Pagina {
+    Ok(render(&Pagina {
         titolo: "I tuoi enti".into(),
         utente: Some(op.persona.nome.clone()),
         ente: String::new(),
@@ -314,5 +311,5 @@ pub async fn home(
             colonne: vec!["Ente".into(), "Codice fiscale".into(), "Codice IPA".into()],
             righe,
         })],
-    })
+    }))
 }

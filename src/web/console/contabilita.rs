@@ -53,20 +53,14 @@ pub async fn accertamenti(
     op: Operatore,
     Path(id): Path<String>,
     Query(f): Query<Coppie>,
-) -> Response {
-    if let Err(r) = accertatore(&op, &id) {
-        return r;
-    }
-    let v = match api
-        .get(
+) -> Risposta {
+    accertatore(&op, &id)?;
+    let v = api
+        .leggi(
             &op,
             &format!("/api/v1/enti/{id}/accertamenti?{}", query(&f)),
         )
-        .await
-    {
-        Ok(v) => v,
-        Err(r) => return rifiutato(&op, r),
-    };
+        .await?;
     let righe = voci(&v);
     let col = [
         ("nome", "Nome"),
@@ -126,7 +120,7 @@ pub async fn accertamenti(
             ),
         ),
     ];
-    pagina_ente(&api, &op, &id, "Accertamento", "Accertamenti", b).await
+    Ok(pagina_ente(&api, &op, &id, "Accertamento", "Accertamenti", b).await)
 }
 
 pub async fn crea(
@@ -134,24 +128,19 @@ pub async fn crea(
     op: Operatore,
     Path(id): Path<String>,
     Form(f): Form<Coppie>,
-) -> Response {
-    if let Err(r) = accertatore(&op, &id) {
-        return r;
-    }
+) -> Risposta {
+    accertatore(&op, &id)?;
     let body =
         serde_json::json!({ "nome": campo(&f, "nome"), "tipo_dovuto": campo(&f, "tipo_dovuto") });
-    match api
-        .json(
+    let v = api
+        .invia(
             &op,
             Method::POST,
             &format!("/api/v1/enti/{id}/accertamenti"),
             Some(body),
         )
-        .await
-    {
-        Ok(v) => vai(&format!("/console/enti/{id}/accertamenti/{}", v["id"])),
-        Err(r) => rifiutato(&op, r),
-    }
+        .await?;
+    Ok(vai(&format!("/console/enti/{id}/accertamenti/{}", v["id"])))
 }
 
 pub async fn accertamento(
@@ -159,17 +148,11 @@ pub async fn accertamento(
     op: Operatore,
     Path((id, aid)): Path<(String, i64)>,
     Query(f): Query<Coppie>,
-) -> Response {
-    if let Err(r) = accertatore(&op, &id) {
-        return r;
-    }
-    let v = match api
-        .get(&op, &format!("/api/v1/enti/{id}/accertamenti/{aid}"))
-        .await
-    {
-        Ok(v) => v,
-        Err(r) => return rifiutato(&op, r),
-    };
+) -> Risposta {
+    accertatore(&op, &id)?;
+    let v = api
+        .leggi(&op, &format!("/api/v1/enti/{id}/accertamenti/{aid}"))
+        .await?;
     // The accertamento's fields are flattened beside its lines and history.
     let a = &v;
     let stato = a["stato"].as_str().unwrap_or_default().to_owned();
@@ -203,17 +186,16 @@ pub async fn accertamento(
         ],
     );
     if stato == "INSERITO" {
-        t.colonne.push("Azione".into());
-        for (p, r) in pagati.iter().zip(t.righe.iter_mut()) {
-            r.push(Cella::Modulo(
+        t = t.con_azione("Azione", pagati, |_, p| {
+            Some(
                 Modulo::post(
                     format!("rimuovi-{}", p["id"]),
                     format!("{base}/rimuovi/{}", p["id"]),
                     "Rimuovi",
                 )
                 .in_linea(),
-            ));
-        }
+            )
+        });
     }
     b.push(Blocco::Tabella(t));
     if stato == "INSERITO" {
@@ -262,7 +244,7 @@ pub async fn accertamento(
                     )
                 })
                 .collect(),
-            Err(r) => return rifiutato(&op, r),
+            Err(r) => return Err(rifiutato(&op, r)),
         };
         b.push(Blocco::Sezione("Ricevute da accertare".into()));
         if voci_piano.is_empty() {
@@ -272,21 +254,17 @@ pub async fn accertamento(
                     .into(),
             ));
         } else {
-            let c = match api
-                .get(
+            let c = api
+                .leggi(
                     &op,
                     &format!(
                         "/api/v1/enti/{id}/accertamenti/{aid}/candidati?{}",
                         query(&f)
                     ),
                 )
-                .await
-            {
-                Ok(c) => c,
-                Err(r) => return rifiutato(&op, r),
-            };
+                .await?;
             let righe = voci(&c);
-            let mut t = tabella(
+            let t = tabella(
                 &format!("Ricevute candidate: {}", c["total"]),
                 righe,
                 &[
@@ -296,10 +274,9 @@ pub async fn accertamento(
                     ("data_esito", "Data esito"),
                     ("importo_cents", "Importo"),
                 ],
-            );
-            t.colonne.push("Capitolo".into());
-            for (i, (r, celle)) in righe.iter().zip(t.righe.iter_mut()).enumerate() {
-                celle.push(Cella::Modulo(
+            )
+            .con_azione("Capitolo", righe, |i, r| {
+                Some(
                     Modulo::post(format!("associa-{i}"), format!("{base}/associa"), "Associa")
                         .in_linea()
                         .campo(Campo::nascosto("ricevuta", r["id"].to_string()))
@@ -308,8 +285,8 @@ pub async fn accertamento(
                             "Capitolo",
                             Tipo::Scelta(voci_piano.clone()),
                         )),
-                ));
-            }
+                )
+            });
             b.push(Blocco::Tabella(t));
         }
     }
@@ -323,7 +300,7 @@ pub async fn accertamento(
             ("dettaglio", "Dettaglio"),
         ],
     )));
-    pagina_ente(
+    Ok(pagina_ente(
         &api,
         &op,
         &id,
@@ -331,7 +308,7 @@ pub async fn accertamento(
         &format!("Accertamento {}", testo("nome", &a["nome"])),
         b,
     )
-    .await
+    .await)
 }
 
 pub async fn associa(
@@ -339,84 +316,70 @@ pub async fn associa(
     op: Operatore,
     Path((id, aid)): Path<(String, i64)>,
     Form(f): Form<Coppie>,
-) -> Response {
-    if let Err(r) = accertatore(&op, &id) {
-        return r;
-    }
+) -> Risposta {
+    accertatore(&op, &id)?;
     let voce: Vec<&str> = campo(&f, "voce").split('|').collect();
     let (Ok(ricevuta), [anno, ufficio, capitolo, acc]) =
         (campo(&f, "ricevuta").parse::<i64>(), voce.as_slice())
     else {
-        return errore(
+        return Err(errore(
             &Some(&op),
             StatusCode::BAD_REQUEST,
             "Scegli la ricevuta e il capitolo.",
-        );
+        ));
     };
     let body = serde_json::json!({
         "ricevute": [ricevuta],
         "anno": anno.parse::<i32>().ok(),
         "cod_ufficio": ufficio, "cod_capitolo": capitolo, "cod_accertamento": acc,
     });
-    match api
-        .json(
-            &op,
-            Method::POST,
-            &format!("/api/v1/enti/{id}/accertamenti/{aid}/pagamenti"),
-            Some(body),
-        )
-        .await
-    {
-        Ok(_) => vai(&format!("/console/enti/{id}/accertamenti/{aid}")),
-        Err(r) => rifiutato(&op, r),
-    }
+    api.invia(
+        &op,
+        Method::POST,
+        &format!("/api/v1/enti/{id}/accertamenti/{aid}/pagamenti"),
+        Some(body),
+    )
+    .await?;
+    Ok(vai(&format!("/console/enti/{id}/accertamenti/{aid}")))
 }
 
 pub async fn rimuovi(
     Extension(api): Extension<Api>,
     op: Operatore,
     Path((id, aid, riga)): Path<(String, i64, i64)>,
-) -> Response {
-    if let Err(r) = accertatore(&op, &id) {
-        return r;
-    }
-    match api
-        .json(
-            &op,
-            Method::DELETE,
-            &format!("/api/v1/enti/{id}/accertamenti/{aid}/pagamenti/{riga}"),
-            None,
-        )
-        .await
-    {
-        Ok(_) => vai(&format!("/console/enti/{id}/accertamenti/{aid}")),
-        Err(r) => rifiutato(&op, r),
-    }
+) -> Risposta {
+    accertatore(&op, &id)?;
+    api.invia(
+        &op,
+        Method::DELETE,
+        &format!("/api/v1/enti/{id}/accertamenti/{aid}/pagamenti/{riga}"),
+        None,
+    )
+    .await?;
+    Ok(vai(&format!("/console/enti/{id}/accertamenti/{aid}")))
 }
 
 pub async fn cambia_stato(
     Extension(api): Extension<Api>,
     op: Operatore,
     Path((id, aid, azione)): Path<(String, i64, String)>,
-) -> Response {
-    if let Err(r) = accertatore(&op, &id) {
-        return r;
-    }
+) -> Risposta {
+    accertatore(&op, &id)?;
     if !matches!(azione.as_str(), "chiudi" | "annulla") {
-        return errore(&Some(&op), StatusCode::NOT_FOUND, "Pagina non trovata.");
+        return Err(errore(
+            &Some(&op),
+            StatusCode::NOT_FOUND,
+            "Pagina non trovata.",
+        ));
     }
-    match api
-        .json(
-            &op,
-            Method::POST,
-            &format!("/api/v1/enti/{id}/accertamenti/{aid}/{azione}"),
-            None,
-        )
-        .await
-    {
-        Ok(_) => vai(&format!("/console/enti/{id}/accertamenti/{aid}")),
-        Err(r) => rifiutato(&op, r),
-    }
+    api.invia(
+        &op,
+        Method::POST,
+        &format!("/api/v1/enti/{id}/accertamenti/{aid}/{azione}"),
+        None,
+    )
+    .await?;
+    Ok(vai(&format!("/console/enti/{id}/accertamenti/{aid}")))
 }
 
 pub async fn capitoli(
@@ -424,17 +387,11 @@ pub async fn capitoli(
     op: Operatore,
     Path(id): Path<String>,
     Query(f): Query<Coppie>,
-) -> Response {
-    if let Err(r) = accertatore(&op, &id) {
-        return r;
-    }
-    let v = match api
-        .get(&op, &format!("/api/v1/enti/{id}/capitoli?{}", query(&f)))
-        .await
-    {
-        Ok(v) => v,
-        Err(r) => return rifiutato(&op, r),
-    };
+) -> Risposta {
+    accertatore(&op, &id)?;
+    let v = api
+        .leggi(&op, &format!("/api/v1/enti/{id}/capitoli?{}", query(&f)))
+        .await?;
     let totale = v["total"].as_i64().unwrap_or(0);
     let mut b = vec![
         schede(&id, "capitoli"),
@@ -495,7 +452,7 @@ pub async fn capitoli(
         )
         .campo(Campo::new("file", "File del piano dei capitoli", Tipo::File).richiesto()),
     ));
-    pagina_ente(&api, &op, &id, "Accertamento", "Piano dei capitoli", b).await
+    Ok(pagina_ente(&api, &op, &id, "Accertamento", "Piano dei capitoli", b).await)
 }
 
 pub async fn crea_capitolo(
@@ -503,10 +460,8 @@ pub async fn crea_capitolo(
     op: Operatore,
     Path(id): Path<String>,
     Form(f): Form<Coppie>,
-) -> Response {
-    if let Err(r) = accertatore(&op, &id) {
-        return r;
-    }
+) -> Risposta {
+    accertatore(&op, &id)?;
     let opz = |k: &str| {
         let v = campo(&f, k).trim();
         (!v.is_empty()).then(|| v.to_owned())
@@ -519,18 +474,14 @@ pub async fn crea_capitolo(
         "cod_capitolo": campo(&f, "cod_capitolo"), "de_capitolo": campo(&f, "de_capitolo"),
         "cod_accertamento": opz("cod_accertamento"), "de_accertamento": opz("de_accertamento"),
     });
-    match api
-        .json(
-            &op,
-            Method::POST,
-            &format!("/api/v1/enti/{id}/capitoli"),
-            Some(body),
-        )
-        .await
-    {
-        Ok(_) => vai(&format!("/console/enti/{id}/capitoli")),
-        Err(r) => rifiutato(&op, r),
-    }
+    api.invia(
+        &op,
+        Method::POST,
+        &format!("/api/v1/enti/{id}/capitoli"),
+        Some(body),
+    )
+    .await?;
+    Ok(vai(&format!("/console/enti/{id}/capitoli")))
 }
 
 pub async fn importa_capitoli(
@@ -538,10 +489,8 @@ pub async fn importa_capitoli(
     op: Operatore,
     Path(id): Path<String>,
     mut m: Multipart,
-) -> Response {
-    if let Err(r) = accertatore(&op, &id) {
-        return r;
-    }
+) -> Risposta {
+    accertatore(&op, &id)?;
     let mut file = None;
     loop {
         match m.next_field().await {
@@ -549,20 +498,22 @@ pub async fn importa_capitoli(
                 let nome = f.file_name().unwrap_or_default().to_owned();
                 match f.bytes().await {
                     Ok(b) => file = Some((nome, b)),
-                    Err(e) => return errore(&Some(&op), StatusCode::BAD_REQUEST, &e.body_text()),
+                    Err(e) => {
+                        return Err(errore(&Some(&op), StatusCode::BAD_REQUEST, &e.body_text()));
+                    }
                 }
             }
             Ok(Some(_)) => {}
             Ok(None) => break,
-            Err(e) => return errore(&Some(&op), StatusCode::BAD_REQUEST, &e.body_text()),
+            Err(e) => return Err(errore(&Some(&op), StatusCode::BAD_REQUEST, &e.body_text())),
         }
     }
     let Some((nome, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return errore(
+        return Err(errore(
             &Some(&op),
             StatusCode::BAD_REQUEST,
             "Scegli il file da importare.",
-        );
+        ));
     };
     let r = api
         .chiama(
@@ -575,7 +526,7 @@ pub async fn importa_capitoli(
         .await;
     let v = match leggi(r).await {
         Ok(v) => v,
-        Err(r) => return rifiutato(&op, r),
+        Err(r) => return Err(rifiutato(&op, r)),
     };
     let n = |k: &str| testo(k, &v[k]);
     let b = vec![
@@ -598,7 +549,7 @@ pub async fn importa_capitoli(
             ],
         )),
     ];
-    pagina_ente(
+    Ok(pagina_ente(
         &api,
         &op,
         &id,
@@ -606,7 +557,7 @@ pub async fn importa_capitoli(
         "Esito dell'importazione del piano",
         b,
     )
-    .await
+    .await)
 }
 
 // ---- Statistiche ----
@@ -658,21 +609,15 @@ pub async fn statistiche(
     op: Operatore,
     Path(id): Path<String>,
     Query(f): Query<Coppie>,
-) -> Response {
-    if let Err(r) = statistico(&op, &id) {
-        return r;
-    }
+) -> Risposta {
+    statistico(&op, &id)?;
     let richiesta: Coppie = f.iter().filter(|(k, _)| k != "formato").cloned().collect();
-    let v = match api
-        .get(
+    let v = api
+        .leggi(
             &op,
             &format!("/api/v1/enti/{id}/statistiche?{}", query(&richiesta)),
         )
-        .await
-    {
-        Ok(v) => v,
-        Err(r) => return rifiutato(&op, r),
-    };
+        .await?;
     let celle = v["celle"].as_array().map_or(&[][..], Vec::as_slice);
     let dim = v["dimensione"].as_str().unwrap_or("totale");
     let etichetta_dim = |c: &Value| -> Option<String> {
@@ -772,7 +717,7 @@ pub async fn statistiche(
         "Scarica in CSV".into(),
         false,
     )]));
-    pagina_ente(&api, &op, &id, "Statistiche", "Statistiche", b).await
+    Ok(pagina_ente(&api, &op, &id, "Statistiche", "Statistiche", b).await)
 }
 
 pub async fn dettaglio(
@@ -780,20 +725,14 @@ pub async fn dettaglio(
     op: Operatore,
     Path(id): Path<String>,
     Query(f): Query<Coppie>,
-) -> Response {
-    if let Err(r) = statistico(&op, &id) {
-        return r;
-    }
-    let v = match api
-        .get(
+) -> Risposta {
+    statistico(&op, &id)?;
+    let v = api
+        .leggi(
             &op,
             &format!("/api/v1/enti/{id}/statistiche/dettaglio?{}", query(&f)),
         )
-        .await
-    {
-        Ok(v) => v,
-        Err(r) => return rifiutato(&op, r),
-    };
+        .await?;
     let totale = v["total"].as_i64().unwrap_or(0);
     let mut b = vec![Blocco::Tabella(tabella(
         &format!("Ricevute: {totale}"),
@@ -824,7 +763,7 @@ pub async fn dettaglio(
         "Torna alle statistiche".into(),
         false,
     )]));
-    pagina_ente(&api, &op, &id, "Statistiche", "Ricevute del periodo", b).await
+    Ok(pagina_ente(&api, &op, &id, "Statistiche", "Ricevute del periodo", b).await)
 }
 
 pub async fn statistiche_csv(
@@ -832,30 +771,14 @@ pub async fn statistiche_csv(
     op: Operatore,
     Path(id): Path<String>,
     Query(f): Query<Coppie>,
-) -> Response {
-    if let Err(r) = statistico(&op, &id) {
-        return r;
-    }
+) -> Risposta {
+    statistico(&op, &id)?;
     let mut q: Coppie = f.into_iter().filter(|(k, _)| k != "formato").collect();
     q.push(("formato".into(), "csv".into()));
-    let mut r = api
-        .chiama(
-            &op,
-            Method::GET,
-            &format!("/api/v1/enti/{id}/statistiche?{}", query(&q)),
-            None,
-            Body::empty(),
-        )
-        .await;
-    if !r.status().is_success() {
-        return match leggi(r).await {
-            Ok(_) => errore(&Some(&op), StatusCode::BAD_GATEWAY, "Risposta inattesa."),
-            Err(e) => rifiutato(&op, e),
-        };
-    }
-    r.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        axum::http::HeaderValue::from_static("attachment; filename=\"statistiche.csv\""),
-    );
-    r
+    api.scarica(
+        &op,
+        &format!("/api/v1/enti/{id}/statistiche?{}", query(&q)),
+        "statistiche.csv",
+    )
+    .await
 }

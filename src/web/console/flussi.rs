@@ -20,10 +20,8 @@ pub async fn pagina(
     Extension(api): Extension<Api>,
     op: Operatore,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = precondizioni(&op, &id) {
-        return r;
-    }
+) -> Risposta {
+    precondizioni(&op, &id)?;
     let b = vec![
         Blocco::Sezione("Giornale di cassa".into()),
         Blocco::Modulo(
@@ -109,7 +107,7 @@ pub async fn pagina(
             .campo(Campo::new("data_esito_a", "Data esito al", Tipo::Data)),
         ),
     ];
-    pagina_ente(&api, &op, &id, "Flussi", "Flussi", b).await
+    Ok(pagina_ente(&api, &op, &id, "Flussi", "Flussi", b).await)
 }
 
 /// A form with one file: its text fields and the file's bytes (within the body limit).
@@ -177,11 +175,9 @@ pub async fn tesoreria(
     op: Operatore,
     Path(id): Path<String>,
     m: Multipart,
-) -> Response {
-    if let Err(r) = precondizioni(&op, &id) {
-        return r;
-    }
-    let (v, nome) = match carica(
+) -> Risposta {
+    precondizioni(&op, &id)?;
+    let (v, nome) = carica(
         &api,
         &op,
         m,
@@ -193,11 +189,7 @@ pub async fn tesoreria(
         },
         "application/octet-stream",
     )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    .await?;
     let n = |k: &str| testo(k, &v[k]);
     let mut b = vec![
         Blocco::Avviso("success", format!("Giornale di cassa {nome} importato.")),
@@ -235,7 +227,7 @@ pub async fn tesoreria(
             false,
         ),
     ]));
-    pagina_ente(&api, &op, &id, "Flussi", "Esito dell'importazione", b).await
+    Ok(pagina_ente(&api, &op, &id, "Flussi", "Esito dell'importazione", b).await)
 }
 
 fn rapporto_job(v: &Value) -> Vec<Blocco> {
@@ -266,25 +258,19 @@ pub async fn ricevute(
     op: Operatore,
     Path(id): Path<String>,
     m: Multipart,
-) -> Response {
-    if let Err(r) = precondizioni(&op, &id) {
-        return r;
-    }
-    let (v, nome) = match carica(
+) -> Risposta {
+    precondizioni(&op, &id)?;
+    let (v, nome) = carica(
         &api,
         &op,
         m,
         |_, _| format!("/api/v1/enti/{id}/ricevute"),
         "text/csv",
     )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    .await?;
     let mut b = vec![Blocco::Avviso("success", format!("File {nome} importato."))];
     b.extend(rapporto_job(&v));
-    pagina_ente(
+    Ok(pagina_ente(
         &api,
         &op,
         &id,
@@ -292,7 +278,7 @@ pub async fn ricevute(
         "Esito dell'importazione delle ricevute",
         b,
     )
-    .await
+    .await)
 }
 
 pub async fn rendicontazione(
@@ -300,22 +286,16 @@ pub async fn rendicontazione(
     op: Operatore,
     Path(id): Path<String>,
     m: Multipart,
-) -> Response {
-    if let Err(r) = precondizioni(&op, &id) {
-        return r;
-    }
-    let (v, _) = match carica(
+) -> Risposta {
+    precondizioni(&op, &id)?;
+    let (v, _) = carica(
         &api,
         &op,
         m,
         |_, _| format!("/api/v1/enti/{id}/flussi"),
         "application/xml",
     )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    .await?;
     let n = |k: &str| testo(k, &v[k]);
     let b = vec![
         Blocco::Avviso(
@@ -337,7 +317,7 @@ pub async fn rendicontazione(
             ("Nota".into(), n("nota")),
         ]),
     ];
-    pagina_ente(
+    Ok(pagina_ente(
         &api,
         &op,
         &id,
@@ -345,7 +325,7 @@ pub async fn rendicontazione(
         "Esito dell'importazione del flusso",
         b,
     )
-    .await
+    .await)
 }
 
 pub async fn prenota(
@@ -353,10 +333,8 @@ pub async fn prenota(
     op: Operatore,
     Path(id): Path<String>,
     axum::extract::Form(f): axum::extract::Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = precondizioni(&op, &id) {
-        return r;
-    }
+) -> Risposta {
+    precondizioni(&op, &id)?;
     let mut filtri = serde_json::Map::new();
     for k in ["vista", "data_esito_da", "data_esito_a"] {
         let v = campo(&f, k).trim();
@@ -365,21 +343,18 @@ pub async fn prenota(
         }
     }
     let body = serde_json::json!({ "versione": campo(&f, "versione"), "filtri": filtri });
-    match api
-        .json(
+    let v = api
+        .invia(
             &op,
             Method::POST,
             &format!("/api/v1/enti/{id}/riconciliazione/export"),
             Some(body),
         )
-        .await
-    {
-        Ok(v) => vai(&format!(
-            "/console/enti/{id}/export/{}",
-            enc(v["id"].as_str().unwrap_or_default())
-        )),
-        Err(r) => rifiutato(&op, r),
-    }
+        .await?;
+    Ok(vai(&format!(
+        "/console/enti/{id}/export/{}",
+        enc(v["id"].as_str().unwrap_or_default())
+    )))
 }
 
 /// The booked export: its progress while it is written (the page reloads itself), then
@@ -388,20 +363,14 @@ pub async fn export(
     Extension(api): Extension<Api>,
     op: Operatore,
     Path((id, eid)): Path<(String, String)>,
-) -> Response {
-    if let Err(r) = precondizioni(&op, &id) {
-        return r;
-    }
-    let v = match api
-        .get(
+) -> Risposta {
+    precondizioni(&op, &id)?;
+    let v = api
+        .leggi(
             &op,
             &format!("/api/v1/enti/{id}/riconciliazione/export/{}", enc(&eid)),
         )
-        .await
-    {
-        Ok(v) => v,
-        Err(r) => return rifiutato(&op, r),
-    };
+        .await?;
     let stato = v["stato"].as_str().unwrap_or_default();
     let righe = v["righe"].as_i64().unwrap_or(0);
     let mut b = vec![Blocco::Dati(vec![
@@ -438,7 +407,7 @@ pub async fn export(
     }
     // Until the job ends the page's content is refreshed every 2 seconds.
     let aggiorna = if finito { 0 } else { 2 };
-    pagina_ente_aggiornata(
+    Ok(pagina_ente_aggiornata(
         &api,
         &op,
         &id,
@@ -447,7 +416,7 @@ pub async fn export(
         b,
         aggiorna,
     )
-    .await
+    .await)
 }
 
 /// The export's file, streamed from the API as it answers.
@@ -455,34 +424,17 @@ pub async fn file(
     Extension(api): Extension<Api>,
     op: Operatore,
     Path((id, eid)): Path<(String, String)>,
-) -> Response {
-    if let Err(r) = precondizioni(&op, &id) {
-        return r;
-    }
-    let r = api
-        .chiama(
-            &op,
-            Method::GET,
-            &format!(
-                "/api/v1/enti/{id}/riconciliazione/export/{}/file",
-                enc(&eid)
-            ),
-            None,
-            Body::empty(),
-        )
-        .await;
-    if r.status().is_success() {
-        // A name the operator recognises among their downloads (ids are uuids: no quoting
-        // needed).
-        let mut r = r;
-        let nome = format!("attachment; filename=\"riconciliazione-{id}-{eid}.csv\"");
-        if let Ok(v) = axum::http::HeaderValue::from_str(&nome) {
-            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-        }
-        return r;
-    }
-    match leggi(r).await {
-        Ok(_) => errore(&Some(&op), StatusCode::BAD_GATEWAY, "Risposta inattesa."),
-        Err(e) => rifiutato(&op, e),
-    }
+) -> Risposta {
+    precondizioni(&op, &id)?;
+    let uri = format!(
+        "/api/v1/enti/{id}/riconciliazione/export/{}/file",
+        enc(&eid)
+    );
+    // Ids are digits and a uuid: a name the operator recognises among their downloads.
+    api.scarica(
+        &op,
+        &uri,
+        &format!("riconciliazione-{id}-{}.csv", enc(&eid)),
+    )
+    .await
 }

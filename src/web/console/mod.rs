@@ -194,7 +194,48 @@ impl Api {
     pub async fn get(&self, op: &Operatore, uri: &str) -> Result<Value, Rifiuto> {
         self.json(op, Method::GET, uri, None).await
     }
+
+    /// A read whose refusal is the page's answer.
+    pub async fn leggi(&self, op: &Operatore, uri: &str) -> Result<Value, Response> {
+        self.get(op, uri).await.map_err(|r| rifiutato(op, r))
+    }
+
+    /// A change whose refusal is the page's answer.
+    pub async fn invia(
+        &self,
+        op: &Operatore,
+        metodo: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Response> {
+        self.json(op, metodo, uri, body)
+            .await
+            .map_err(|r| rifiutato(op, r))
+    }
 }
+
+impl Api {
+    /// A file of the API handed to the browser as it streams, as a download named
+    /// `nome` (names made of ids and fixed words: no quoting needed).
+    pub async fn scarica(&self, op: &Operatore, uri: &str, nome: &str) -> Risposta {
+        let mut r = self.chiama(op, Method::GET, uri, None, Body::empty()).await;
+        if !r.status().is_success() {
+            return Err(match leggi(r).await {
+                Ok(_) => errore(&Some(op), StatusCode::BAD_GATEWAY, "Risposta inattesa."),
+                Err(e) => rifiutato(op, e),
+            });
+        }
+        if let Ok(v) =
+            axum::http::HeaderValue::from_str(&format!("attachment; filename=\"{nome}\""))
+        {
+            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+        Ok(r)
+    }
+}
+
+/// A page, or the page that says why not (refused, not found, not allowed).
+pub(super) type Risposta = Result<Response, Response>;
 
 /// Reads an API answer: its JSON when it succeeded, else the problem's detail.
 pub(super) async fn leggi(r: Response) -> Result<Value, Rifiuto> {
@@ -670,6 +711,26 @@ pub(super) fn tabella(didascalia: &str, righe: &[Value], colonne: &[(&str, &str)
                     .collect()
             })
             .collect(),
+    }
+}
+
+impl Tabella {
+    /// A last column with a form on each line (a note, a retry, a booking), made from the
+    /// line's JSON.
+    pub fn con_azione(
+        mut self,
+        titolo: &str,
+        righe: &[Value],
+        modulo: impl Fn(usize, &Value) -> Option<Modulo>,
+    ) -> Tabella {
+        self.colonne.push(titolo.into());
+        for (i, (r, celle)) in righe.iter().zip(self.righe.iter_mut()).enumerate() {
+            celle.push(match modulo(i, r) {
+                Some(m) => Cella::Modulo(m),
+                None => Cella::Testo("—".into()),
+            });
+        }
+        self
     }
 }
 

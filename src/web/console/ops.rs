@@ -28,10 +28,8 @@ pub async fn pagina(
     State(s): State<AppState>,
     Extension(api): Extension<Api>,
     op: Operatore,
-) -> Response {
-    if let Err(r) = amministratore(&op) {
-        return r;
-    }
+) -> Risposta {
+    amministratore(&op)?;
     let (enti, dead, quarantena, journal) = match tokio::try_join!(
         api.get(&op, "/api/v1/enti?per_page=500"),
         api.get(&op, "/api/v1/outbox?stato=DEAD&per_page=50"),
@@ -39,7 +37,7 @@ pub async fn pagina(
         api.get(&op, "/api/v1/journal?per_page=50"),
     ) {
         Ok(x) => x,
-        Err(r) => return rifiutato(&op, r),
+        Err(r) => return Err(rifiutato(&op, r)),
     };
     let mut b = Vec::new();
 
@@ -107,7 +105,7 @@ pub async fn pagina(
 
     b.push(Blocco::Sezione("Outbox: lavori non riusciti".into()));
     let righe = voci(&dead);
-    let mut t = tabella(
+    let t = tabella(
         &format!("Lavori in DEAD: {}", dead["total"]),
         righe,
         &[
@@ -118,22 +116,21 @@ pub async fn pagina(
             ("updated_at", "Aggiornato"),
         ],
     );
-    t.colonne.push("Azione".into());
-    for (j, r) in righe.iter().zip(t.righe.iter_mut()) {
-        r.push(Cella::Modulo(
+    let t = t.con_azione("Azione", righe, |_, j| {
+        Some(
             Modulo::post(
                 format!("riprova-{}", j["id"]),
                 format!("/console/ops/outbox/{}/retry", j["id"]),
                 "Riprova",
             )
             .in_linea(),
-        ));
-    }
+        )
+    });
     b.push(Blocco::Tabella(t));
 
     b.push(Blocco::Sezione("RT in quarantena".into()));
     let righe = voci(&quarantena);
-    let mut t = tabella(
+    let t = tabella(
         &format!("RT in quarantena: {}", quarantena["total"]),
         righe,
         &[
@@ -146,17 +143,16 @@ pub async fn pagina(
             ("received_at", "Ricevuta il"),
         ],
     );
-    t.colonne.push("Azione".into());
-    for (j, r) in righe.iter().zip(t.righe.iter_mut()) {
-        r.push(Cella::Modulo(
+    let t = t.con_azione("Azione", righe, |_, j| {
+        Some(
             Modulo::post(
                 format!("rielabora-{}", j["id"]),
                 format!("/console/ops/rt/{}/rielabora", j["id"]),
                 "Rielabora",
             )
             .in_linea(),
-        ));
-    }
+        )
+    });
     b.push(Blocco::Tabella(t));
 
     b.push(Blocco::Sezione("Giornale dei messaggi".into()));
@@ -203,21 +199,16 @@ pub async fn pagina(
         }
         Err(e) => b.push(Blocco::Avviso("danger", format!("Registro non letto: {e}"))),
     }
-    pagina_ops(&op, "Operazioni", b)
+    Ok(pagina_ops(&op, "Operazioni", b))
 }
 
 pub async fn messaggio(
     Extension(api): Extension<Api>,
     op: Operatore,
     Path(jid): Path<i64>,
-) -> Response {
-    if let Err(r) = amministratore(&op) {
-        return r;
-    }
-    let v = match api.get(&op, &format!("/api/v1/journal/{jid}")).await {
-        Ok(v) => v,
-        Err(r) => return rifiutato(&op, r),
-    };
+) -> Risposta {
+    amministratore(&op)?;
+    let v = api.leggi(&op, &format!("/api/v1/journal/{jid}")).await?;
     // The summary's fields are flattened beside the request and the response.
     let s = &v;
     let b = vec![
@@ -234,49 +225,37 @@ pub async fn messaggio(
         Blocco::Sezione("Risposta".into()),
         Blocco::Codice(v["response"].as_str().unwrap_or_default().into()),
     ];
-    pagina_ops(&op, &format!("Messaggio {jid}"), b)
+    Ok(pagina_ops(&op, &format!("Messaggio {jid}"), b))
 }
 
 pub async fn riprova(
     Extension(api): Extension<Api>,
     op: Operatore,
     Path(jid): Path<i64>,
-) -> Response {
-    if let Err(r) = amministratore(&op) {
-        return r;
-    }
-    match api
-        .json(
-            &op,
-            Method::POST,
-            &format!("/api/v1/outbox/{jid}/retry"),
-            None,
-        )
-        .await
-    {
-        Ok(_) => vai("/console/ops"),
-        Err(r) => rifiutato(&op, r),
-    }
+) -> Risposta {
+    amministratore(&op)?;
+    api.invia(
+        &op,
+        Method::POST,
+        &format!("/api/v1/outbox/{jid}/retry"),
+        None,
+    )
+    .await?;
+    Ok(vai("/console/ops"))
 }
 
 pub async fn rielabora(
     Extension(api): Extension<Api>,
     op: Operatore,
     Path(rid): Path<i64>,
-) -> Response {
-    if let Err(r) = amministratore(&op) {
-        return r;
-    }
-    match api
-        .json(
-            &op,
-            Method::POST,
-            &format!("/api/v1/rt/{rid}/rielabora"),
-            None,
-        )
-        .await
-    {
-        Ok(_) => vai("/console/ops"),
-        Err(r) => rifiutato(&op, r),
-    }
+) -> Risposta {
+    amministratore(&op)?;
+    api.invia(
+        &op,
+        Method::POST,
+        &format!("/api/v1/rt/{rid}/rielabora"),
+        None,
+    )
+    .await?;
+    Ok(vai("/console/ops"))
 }

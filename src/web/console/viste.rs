@@ -36,10 +36,8 @@ pub async fn ente(
     Extension(api): Extension<Api>,
     op: Operatore,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = op.ente(&id) {
-        return r;
-    }
+) -> Risposta {
+    op.ente(&id)?;
     let voci: Vec<_> = menu(&op, &id, "")
         .into_iter()
         .filter(|(_, t, _)| t != "Enti")
@@ -48,7 +46,7 @@ pub async fn ente(
         Blocco::Testo("Scegli dal menu il lavoro di oggi.".into()),
         Blocco::Collegamenti(voci),
     ];
-    pagina_ente(&api, &op, &id, "", "Console MyPivot", b).await
+    Ok(pagina_ente(&api, &op, &id, "", "Console MyPivot", b).await)
 }
 
 pub async fn riconciliazione(
@@ -56,7 +54,7 @@ pub async fn riconciliazione(
     op: Operatore,
     Path(id): Path<String>,
     Query(f): Query<Coppie>,
-) -> Response {
+) -> Risposta {
     vista(api, op, id, f, "riconciliazione").await
 }
 
@@ -65,7 +63,7 @@ pub async fn anomalie(
     op: Operatore,
     Path(id): Path<String>,
     Query(f): Query<Coppie>,
-) -> Response {
+) -> Risposta {
     vista(api, op, id, f, "anomalie").await
 }
 
@@ -74,23 +72,17 @@ fn precondizioni(op: &Operatore, id: &str) -> Result<(), Response> {
     op.ente(id)
 }
 
-async fn vista(api: Api, op: Operatore, id: String, f: Coppie, tipo: &str) -> Response {
-    if let Err(r) = precondizioni(&op, &id) {
-        return r;
-    }
+async fn vista(api: Api, op: Operatore, id: String, f: Coppie, tipo: &str) -> Risposta {
+    precondizioni(&op, &id)?;
     let filtri: Coppie = f.into_iter().filter(|(k, _)| k != "vista").collect();
     let mut richiesta = filtri.clone();
     richiesta.push(("vista".into(), tipo.into()));
-    let v = match api
-        .get(
+    let v = api
+        .leggi(
             &op,
             &format!("/api/v1/enti/{id}/riconciliazione?{}", query(&richiesta)),
         )
-        .await
-    {
-        Ok(v) => v,
-        Err(r) => return rifiutato(&op, r),
-    };
+        .await?;
     let base = format!("/console/enti/{id}/{tipo}");
     let positivi = tipo == "riconciliazione";
     let codice_scelto = campo(&filtri, "codice").to_owned();
@@ -174,9 +166,8 @@ async fn vista(api: Api, op: Operatore, id: String, f: Coppie, tipo: &str) -> Re
         ("data_regolamento", "Data regolamento"),
     ];
     let righe = v["righe"].as_array().map_or(&[][..], Vec::as_slice);
-    let mut t = tabella(&format!("Righe trovate: {totale}"), righe, &colonne);
-    t.colonne.push("Nota".into());
-    for (i, (riga, celle)) in righe.iter().zip(t.righe.iter_mut()).enumerate() {
+    let t = tabella(&format!("Righe trovate: {totale}"), righe, &colonne);
+    let t = t.con_azione("Nota", righe, |i, riga| {
         let codice = if codice_scelto.is_empty() {
             riga["codici"][0].as_str().unwrap_or_default().to_owned()
         } else {
@@ -186,10 +177,9 @@ async fn vista(api: Api, op: Operatore, id: String, f: Coppie, tipo: &str) -> Re
         // A note names its line by IUF, IUD or IUV: a treasury line with none of them
         // cannot carry one.
         if s("iuf").is_empty() && s("iud").is_empty() && s("iuv").is_empty() {
-            celle.push(Cella::Testo("—".into()));
-            continue;
+            return None;
         }
-        celle.push(Cella::Modulo(
+        Some(
             Modulo::post(
                 format!("nota-{i}"),
                 format!("/console/enti/{id}/segnalazioni"),
@@ -203,8 +193,8 @@ async fn vista(api: Api, op: Operatore, id: String, f: Coppie, tipo: &str) -> Re
             .campo(Campo::nascosto("torna", torna.clone()))
             .campo(Campo::new("nota", "Nota", Tipo::Testo).richiesto())
             .campo(Campo::new("nascosto", "Nascondi", Tipo::Casella)),
-        ));
-    }
+        )
+    });
     b.push(Blocco::Tabella(t));
     let pagina = campo(&filtri, "page").parse().unwrap_or(1);
     let per = campo(&filtri, "per_page").parse().unwrap_or(50);
@@ -214,7 +204,7 @@ async fn vista(api: Api, op: Operatore, id: String, f: Coppie, tipo: &str) -> Re
     } else {
         "Anomalie"
     };
-    pagina_ente(&api, &op, &id, "Visualizzazione", titolo, b).await
+    Ok(pagina_ente(&api, &op, &id, "Visualizzazione", titolo, b).await)
 }
 
 /// A note on a line, hiding it if asked; back to the view it was written on.
@@ -223,10 +213,8 @@ pub async fn segnala(
     op: Operatore,
     Path(id): Path<String>,
     Form(f): Form<Coppie>,
-) -> Response {
-    if let Err(r) = precondizioni(&op, &id) {
-        return r;
-    }
+) -> Risposta {
+    precondizioni(&op, &id)?;
     let opz = |k: &str| {
         let v = campo(&f, k).trim();
         (!v.is_empty()).then(|| v.to_owned())
@@ -246,14 +234,14 @@ pub async fn segnala(
         )
         .await
     {
-        return rifiutato(&op, r);
+        return Err(rifiutato(&op, r));
     }
     let torna = campo(&f, "torna");
-    if torna.starts_with(&format!("/console/enti/{id}/")) {
+    Ok(if torna.starts_with(&format!("/console/enti/{id}/")) {
         vai(torna)
     } else {
         vai(&format!("/console/enti/{id}/segnalazioni"))
-    }
+    })
 }
 
 /// A list view of the API with its filters forwarded.
@@ -269,14 +257,9 @@ async fn elenco(
     filtri: Modulo,
     colonne: &[(&str, &str)],
     link: Option<(&str, &str)>,
-) -> Response {
-    if let Err(r) = precondizioni(&op, &id) {
-        return r;
-    }
-    let v = match api.get(&op, &format!("{api_path}?{}", query(&f))).await {
-        Ok(v) => v,
-        Err(r) => return rifiutato(&op, r),
-    };
+) -> Risposta {
+    precondizioni(&op, &id)?;
+    let v = api.leggi(&op, &format!("{api_path}?{}", query(&f))).await?;
     let righe = voci(&v);
     let totale = v["total"].as_i64().unwrap_or(righe.len() as i64);
     let mut t = tabella(&format!("{titolo}: {totale}"), righe, colonne);
@@ -296,7 +279,7 @@ async fn elenco(
     let pagina = campo(&f, "page").parse().unwrap_or(1);
     let per = campo(&f, "per_page").parse().unwrap_or(50);
     b.extend(paginazione(&base, &f, pagina, totale, per));
-    pagina_ente(&api, &op, &id, "Visualizzazione", titolo, b).await
+    Ok(pagina_ente(&api, &op, &id, "Visualizzazione", titolo, b).await)
 }
 
 fn testo_di(f: &Coppie, k: &str, t: &str, tipo: Tipo) -> Campo {
@@ -308,7 +291,7 @@ pub async fn ricevute(
     op: Operatore,
     Path(id): Path<String>,
     Query(f): Query<Coppie>,
-) -> Response {
+) -> Risposta {
     let m = Modulo::get("filtri", format!("/console/enti/{id}/ricevute"), "Cerca")
         .campo(testo_di(&f, "iuv", "IUV", Tipo::Testo))
         .campo(testo_di(&f, "iud", "IUD", Tipo::Testo))
@@ -351,7 +334,7 @@ pub async fn rendicontazione(
     op: Operatore,
     Path(id): Path<String>,
     Query(f): Query<Coppie>,
-) -> Response {
+) -> Risposta {
     let m = Modulo::get(
         "filtri",
         format!("/console/enti/{id}/rendicontazione"),
@@ -387,20 +370,14 @@ pub async fn flusso(
     Extension(api): Extension<Api>,
     op: Operatore,
     Path((id, iuf)): Path<(String, String)>,
-) -> Response {
-    if let Err(r) = precondizioni(&op, &id) {
-        return r;
-    }
-    let v = match api
-        .get(
+) -> Risposta {
+    precondizioni(&op, &id)?;
+    let v = api
+        .leggi(
             &op,
             &format!("/api/v1/enti/{id}/rendicontazione/{}", enc(&iuf)),
         )
-        .await
-    {
-        Ok(v) => v,
-        Err(r) => return rifiutato(&op, r),
-    };
+        .await?;
     let col = [
         ("iuv", "IUV"),
         ("iur", "IUR"),
@@ -419,7 +396,7 @@ pub async fn flusso(
             &col,
         )),
     ];
-    pagina_ente(
+    Ok(pagina_ente(
         &api,
         &op,
         &id,
@@ -427,7 +404,7 @@ pub async fn flusso(
         "Flusso di rendicontazione",
         b,
     )
-    .await
+    .await)
 }
 
 pub async fn tesoreria(
@@ -435,7 +412,7 @@ pub async fn tesoreria(
     op: Operatore,
     Path(id): Path<String>,
     Query(f): Query<Coppie>,
-) -> Response {
+) -> Risposta {
     let m = Modulo::get("filtri", format!("/console/enti/{id}/tesoreria"), "Cerca")
         .campo(testo_di(&f, "iuf", "Identificativo flusso", Tipo::Testo))
         .campo(testo_di(&f, "iuv", "IUV", Tipo::Testo));
@@ -471,7 +448,7 @@ pub async fn segnalazioni(
     op: Operatore,
     Path(id): Path<String>,
     Query(f): Query<Coppie>,
-) -> Response {
+) -> Risposta {
     let m = Modulo::get(
         "filtri",
         format!("/console/enti/{id}/segnalazioni"),
