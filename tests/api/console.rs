@@ -66,6 +66,30 @@ async fn chiama(
     }
 }
 
+/// The REST API and the web pages, as `serve` mounts them.
+fn pagine(app: &TestApp) -> axum::Router {
+    app.router.clone().merge(pagopa_gateway::web::router(
+        app.app.as_ref().unwrap().state().clone(),
+    ))
+}
+
+const PW: &str = "una-password-lunga";
+
+/// An operator with the test password; their TOTP secret.
+async fn operatore(app: &TestApp, username: &str, ruoli: &str, ente: &str) -> String {
+    pagopa_gateway::operatori::crea(
+        &app.store(),
+        username,
+        username,
+        ruoli,
+        &[ente.to_owned()],
+        Some(PW.to_owned()),
+    )
+    .await
+    .unwrap()
+    .totp_secret
+}
+
 fn codice_ora(secret: &str) -> String {
     let raw = accesso::from_base32(secret).unwrap();
     accesso::codice(&raw, accesso::passo(time::OffsetDateTime::now_utc()))
@@ -126,9 +150,7 @@ both_backends!(
             mario.password.is_none(),
             "a given password is not printed back"
         );
-        let router = app.router.clone().merge(pagopa_gateway::web::router(
-            app.app.as_ref().unwrap().state().clone(),
-        ));
+        let router = pagine(&app);
 
         // No session: pages send to the sign-in form, the API answers 401.
         let r = chiama(
@@ -395,22 +417,11 @@ both_backends!(one_time_codes_cannot_be_guessed_past_the_lockout, |app| {
     let a = cf11("8000758027");
     app.seed_ente(&a, "c_l736", 1).await;
     let store = app.store();
-    let pw = "una-password-lunga".to_owned();
-    let c = pagopa_gateway::operatori::crea(
-        &store,
-        "anna.neri",
-        "Anna Neri",
-        "visualizzazione",
-        std::slice::from_ref(&a),
-        Some(pw.clone()),
-    )
-    .await
-    .unwrap();
-    let router = app.router.clone().merge(pagopa_gateway::web::router(
-        app.app.as_ref().unwrap().state().clone(),
-    ));
+    let pw = PW.to_owned();
+    let segreto = operatore(&app, "anna.neri", "visualizzazione", &a).await;
+    let router = pagine(&app);
     let login = format!("username=anna.neri&password={pw}");
-    let giusto = codice_ora(&c.totp_secret);
+    let giusto = codice_ora(&segreto);
     let sbagliato = if giusto == "000000" {
         "111111"
     } else {
@@ -506,7 +517,7 @@ both_backends!(one_time_codes_cannot_be_guessed_past_the_lockout, |app| {
         .lock("anna.neri", time::OffsetDateTime::UNIX_EPOCH)
         .await
         .unwrap();
-    let s = accedi(&router, "anna.neri", &pw, &c.totp_secret).await;
+    let s = accedi(&router, "anna.neri", &pw, &segreto).await;
     let r = chiama(
         &router,
         Method::GET,
@@ -536,21 +547,10 @@ both_backends!(
         let a = cf11("8000758027");
         app.seed_ente(&a, "c_l736", 1).await;
         let store = app.store();
-        let pw = "una-password-lunga".to_owned();
-        let c = pagopa_gateway::operatori::crea(
-            &store,
-            "paolo.gialli",
-            "Paolo Gialli",
-            "statistiche",
-            std::slice::from_ref(&a),
-            Some(pw.clone()),
-        )
-        .await
-        .unwrap();
-        let router = app.router.clone().merge(pagopa_gateway::web::router(
-            app.app.as_ref().unwrap().state().clone(),
-        ));
-        let s = accedi(&router, "paolo.gialli", &pw, &c.totp_secret).await;
+        let pw = PW.to_owned();
+        let segreto = operatore(&app, "paolo.gialli", "statistiche", &a).await;
+        let router = pagine(&app);
+        let s = accedi(&router, "paolo.gialli", &pw, &segreto).await;
         let r = chiama(&router, Method::GET, "/console", Some(&s), None, &[]).await;
         assert_eq!(r.location, format!("/console/enti/{a}"), "{}", r.body);
         let r = chiama(
@@ -632,9 +632,7 @@ both_backends!(
                 .await
                 .is_err()
         );
-        let router = app.router.clone().merge(pagopa_gateway::web::router(
-            app.app.as_ref().unwrap().state().clone(),
-        ));
+        let router = pagine(&app);
         let s = accedi(&router, "admin.regione", &pw, &c.totp_secret).await;
         let r = chiama(&router, Method::GET, "/console/ops", Some(&s), None, &[]).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
