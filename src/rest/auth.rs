@@ -81,6 +81,12 @@ pub fn ruolo_richiesto(metodo: &Method, percorso: &str) -> Option<Ruolo> {
     Some(r)
 }
 
+/// A person the console already signed in for this very request: the console calls the
+/// API in process with it (an extension, which no client can set), so a page costs one
+/// session lookup, not one per API call it makes.
+#[derive(Debug, Clone)]
+pub struct SessioneVerificata(pub Arc<Persona>);
+
 /// Where the journal of changes learns who made one: the REST layer that records changes
 /// puts an empty slot in the request, the caller's extraction fills it.
 #[derive(Debug, Clone, Default)]
@@ -277,6 +283,9 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 async fn identify(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    if let Some(SessioneVerificata(p)) = parts.extensions.get() {
+        return Ok(Caller::Persona(p.clone()));
+    }
     let Some(token) = bearer(&parts.headers) else {
         return match persona(state, &parts.headers).await? {
             Some(p) => Ok(Caller::Persona(Arc::new(p))),

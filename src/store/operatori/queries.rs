@@ -106,12 +106,22 @@ pub async fn list_operatori(p: &DbPool) -> StoreResult<Vec<Operatore>> {
     )))
     .fetch_all(p)
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let enti = enti_of(p, &r.0).await?;
-        out.push(operatore(r, enti)?);
+    // Every operator's enti in one read, not one per operator.
+    let legami: Vec<(String, String)> = sqlx::query_as(
+        "SELECT username, id_dominio FROM operatore_ente ORDER BY username, id_dominio",
+    )
+    .fetch_all(p)
+    .await?;
+    let mut enti: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for (u, e) in legami {
+        enti.entry(u).or_default().push(e);
     }
-    Ok(out)
+    rows.into_iter()
+        .map(|r| {
+            let e = enti.remove(&r.0).unwrap_or_default();
+            operatore(r, e)
+        })
+        .collect()
 }
 
 pub async fn count_failure(p: &DbPool, username: &str) -> StoreResult<i64> {

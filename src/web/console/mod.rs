@@ -18,7 +18,7 @@ mod viste;
 
 use crate::model::operatore::Ruolo;
 use crate::rest::AppState;
-use crate::rest::auth::{COOKIE_SESSIONE, Persona};
+use crate::rest::auth::{COOKIE_SESSIONE, Persona, SessioneVerificata};
 use askama::Template;
 use axum::Router;
 use axum::body::Body;
@@ -28,6 +28,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
+use std::sync::Arc;
 use tower::ServiceExt;
 
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -139,8 +140,7 @@ pub(super) struct Rifiuto {
 }
 
 impl Api {
-    /// Calls the API as the operator: their session cookie and the browser's origin
-    /// headers go with the request, so the API's checks apply as to a direct call.
+    /// Calls the API as the operator signed in for this page.
     pub async fn chiama(
         &self,
         op: &Operatore,
@@ -149,13 +149,13 @@ impl Api {
         tipo: Option<&str>,
         body: Body,
     ) -> Response {
-        let mut req = axum::http::Request::builder().method(metodo).uri(uri);
-        for h in [
-            header::COOKIE,
-            header::HOST,
-            header::ORIGIN,
-            header::USER_AGENT,
-        ] {
+        // The operator this page already signed in, and the browser's origin headers: the
+        // API's checks (roles, enti, cross-site) apply as to a direct call.
+        let mut req = axum::http::Request::builder()
+            .method(metodo)
+            .uri(uri)
+            .extension(SessioneVerificata(op.persona.clone()));
+        for h in [header::HOST, header::ORIGIN, header::USER_AGENT] {
             if let Some(v) = op.headers.get(&h) {
                 req = req.header(h, v);
             }
@@ -259,7 +259,7 @@ pub(super) async fn leggi(r: Response) -> Result<Value, Rifiuto> {
 /// The signed-in operator of a page (password and one-time code given). Without one the
 /// page sends to the sign-in form.
 pub(super) struct Operatore {
-    pub persona: Persona,
+    pub persona: Arc<Persona>,
     pub headers: HeaderMap,
 }
 
@@ -269,7 +269,7 @@ impl FromRequestParts<AppState> for Operatore {
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
         match crate::rest::auth::persona(s, &parts.headers).await {
             Ok(Some(persona)) => Ok(Operatore {
-                persona,
+                persona: Arc::new(persona),
                 headers: parts.headers.clone(),
             }),
             Ok(None) => Err(Redirect::to("/console/accesso").into_response()),
