@@ -1,5 +1,11 @@
 //! pagopa-gateway: a pagoPA intermediario tecnologico. See README.md for the architecture.
 
+/// mimalloc for every binary built on this crate (the server, its tests and benchmarks
+/// alike): under the Nodo's load glibc's malloc and free, with their arena locks and
+/// consolidations, took about an eighth of a verification's CPU (docs/architettura.md, section 6).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod app;
 pub mod avviso;
 pub mod bizevents_client;

@@ -534,7 +534,7 @@ async fn handle(
     // forever and its pool slot with it, until the pool is empty. Neither the deadline
     // below nor a client that goes away cuts it; the database's own waits bound it.
     let (state, body, raw) = (s.clone(), env.body.xml.to_owned(), raw.clone());
-    let work = crate::supervise::to_the_end(async move {
+    let work = async move {
         let s = &state;
         let mut id_psp = None;
         let r = async {
@@ -544,23 +544,33 @@ async fn handle(
                 body: &body,
                 raw: &raw,
             };
+            // Each operation's future on the heap: inline, the largest (a receipt's) set
+            // the size of this task for all of them, and a verification paid for moving
+            // tens of kilobytes of future state on every request (the profile showed it).
             match op {
-                Operazione::Verifica => verifica::verifica(s, &req, &mut id_psp).await,
-                Operazione::InviaRT => invia_rt::invia_rt(&s.store, &req).await,
-                Operazione::Attiva => attiva::attiva(s, &req, &mut id_psp).await,
-                Operazione::VerifyPaymentNotice => verifica::verify_payment_notice(s, &req).await,
-                Operazione::GetPayment => nuovo_modello::get_payment(s, &req, false).await,
-                Operazione::GetPaymentV2 => nuovo_modello::get_payment(s, &req, true).await,
-                Operazione::SendRt => nuovo_modello::send_rt(s, &req, false).await,
-                Operazione::SendRtV2 => nuovo_modello::send_rt(s, &req, true).await,
+                Operazione::Verifica => Box::pin(verifica::verifica(s, &req, &mut id_psp)).await,
+                Operazione::InviaRT => Box::pin(invia_rt::invia_rt(&s.store, &req)).await,
+                Operazione::Attiva => Box::pin(attiva::attiva(s, &req, &mut id_psp)).await,
+                Operazione::VerifyPaymentNotice => {
+                    Box::pin(verifica::verify_payment_notice(s, &req)).await
+                }
+                Operazione::GetPayment => {
+                    Box::pin(nuovo_modello::get_payment(s, &req, false)).await
+                }
+                Operazione::GetPaymentV2 => {
+                    Box::pin(nuovo_modello::get_payment(s, &req, true)).await
+                }
+                Operazione::SendRt => Box::pin(nuovo_modello::send_rt(s, &req, false)).await,
+                Operazione::SendRtV2 => Box::pin(nuovo_modello::send_rt(s, &req, true)).await,
                 Operazione::DemandPaymentNotice => {
-                    nuovo_modello::demand_payment_notice(s, &req).await
+                    Box::pin(nuovo_modello::demand_payment_notice(s, &req)).await
                 }
             }
         }
         .await;
         (r, id_psp)
-    });
+    };
+    let work = crate::supervise::to_the_end(work);
     // A stalled database must not keep the Nodo waiting past its own timeout: answer "retry"
     // in time. The work goes on and may still commit; the Nodo's retry then finds it
     // (every operation is idempotent), and an RT is stored raw before any answer says OK.
