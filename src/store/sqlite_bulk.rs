@@ -250,3 +250,35 @@ pub(super) fn scrivi(
     }
     Ok(())
 }
+
+/// A batch of journal entries, `at` in the RFC 3339 text sqlx writes (the retention and
+/// the listings compare and read it as such).
+pub(super) fn insert_journal(
+    db: &Connection,
+    entries: &[super::JournalEntry],
+) -> rusqlite::Result<()> {
+    let mut st = db.prepare_cached(
+        "INSERT INTO journal (at, direction, operation, id_dominio, iuv, ccp, id_psp, outcome, http_status, duration_us, request, response)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for e in entries {
+        let at =
+            e.at.format(&Rfc3339)
+                .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
+        st.execute(rusqlite::params![
+            at,
+            e.direction,
+            e.operation,
+            e.id_dominio,
+            e.iuv,
+            e.ccp,
+            e.id_psp,
+            e.outcome,
+            e.http_status,
+            e.duration_us,
+            e.request.as_ref(),
+            e.response.as_ref(),
+        ])?;
+    }
+    Ok(())
+}

@@ -6,12 +6,14 @@ pub(in crate::store) mod sqlite {
     use super::*;
     use crate::store::sqlite::*;
     include!("queries.rs");
+    include!("sqlite.rs");
 }
 
 pub(in crate::store) mod postgres {
     use super::*;
     use crate::store::postgres::*;
     include!("queries.rs");
+    include!("postgres.rs");
 }
 
 /// Message journal repository: see the module.
