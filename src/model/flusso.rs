@@ -183,6 +183,14 @@ enum Tag {
     Other,
 }
 
+/// An element whose text the reader uses (the others hold elements, or are unknown).
+fn foglia(t: Tag) -> bool {
+    !matches!(
+        t,
+        Tag::Other | Tag::Dati | Tag::Mittente | Tag::Ricevente | Tag::IdUnivoco
+    )
+}
+
 fn tag(depth: usize, parent: Tag, name: &[u8]) -> Tag {
     match (depth, parent, name) {
         (2, _, b"versioneOggetto") => Tag::Versione,
@@ -322,16 +330,22 @@ pub fn parse_stream<R: BufRead>(
                 text.clear();
             }
             Event::Text(x) => {
-                let s = x.xml10_content();
-                if s.bytes()
-                    .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+                // Checked on the raw bytes: decoding adds no control character.
+                let raw = (*x).as_bytes();
+                if raw
+                    .iter()
+                    .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
                 {
                     return Err(malformed(
                         r.buffer_position(),
                         "carattere di controllo non ammesso".into(),
                     ));
                 }
-                text.push_str(&s);
+                // Only a leaf's text is ever read: the indentation between elements (a
+                // good part of a flow's bytes) is not decoded nor kept.
+                if depth > 1 && foglia(stack[depth]) {
+                    text.push_str(&x.xml10_content());
+                }
             }
             Event::CData(x) => text.push_str(&x.xml10_content()),
             Event::GeneralRef(g) => match crate::xml::resolve_ref(&g) {
