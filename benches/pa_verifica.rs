@@ -184,7 +184,7 @@ async fn ceiling(pki: &Path) -> SocketAddr {
 
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
-    let (secs, rate_secs) = if measuring { (5.0, 5) } else { (0.3, 1) };
+    let (secs, rate_secs) = if measuring { (4.0, 5) } else { (0.3, 1) };
     pagopa_gateway::tls::install_crypto_provider();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -210,11 +210,35 @@ fn main() {
         let pg_bodies = Arc::new(pg_bodies);
 
         let conns = 16;
-        let ceiling_rps = saturate(ceiling_addr, tls.clone(), bodies.clone(), conns, secs).await;
-        let sqlite_rps = saturate(sqlite_addr, tls.clone(), bodies.clone(), conns, secs).await;
-        let pg_rps = saturate(pg_addr, pg_tls.clone(), pg_bodies.clone(), conns, secs).await;
-        let sqlite_nm = saturate(sqlite_addr, tls.clone(), notices, conns, secs).await;
-        let pg_nm = saturate(pg_addr, pg_tls.clone(), pg_notices, conns, secs).await;
+        // For a profiler: one phase alone, for 20 s (`PA_VERIFICA_SOLO=sqlite|notice|pg|ceiling`).
+        if let Ok(solo) = std::env::var("PA_VERIFICA_SOLO") {
+            let (addr, tls, b) = match solo.as_str() {
+                "ceiling" => (ceiling_addr, tls.clone(), bodies.clone()),
+                "notice" => (sqlite_addr, tls.clone(), notices.clone()),
+                "pg" => (pg_addr, pg_tls.clone(), pg_bodies.clone()),
+                _ => (sqlite_addr, tls.clone(), bodies.clone()),
+            };
+            let rps = saturate(addr, tls, b, conns, 20.0).await;
+            println!("{solo}: {rps:.0} req/s");
+            return;
+        }
+        // The ceiling swings by a quarter between runs on a shared 2-core machine: three
+        // rounds, each ceiling measured right beside the gateway's phases, medians printed.
+        let rounds = if measuring { 3 } else { 1 };
+        let (mut c, mut s, mut p, mut sn, mut pn) = (vec![], vec![], vec![], vec![], vec![]);
+        for _ in 0..rounds {
+            c.push(saturate(ceiling_addr, tls.clone(), bodies.clone(), conns, secs).await);
+            s.push(saturate(sqlite_addr, tls.clone(), bodies.clone(), conns, secs).await);
+            sn.push(saturate(sqlite_addr, tls.clone(), notices.clone(), conns, secs).await);
+            p.push(saturate(pg_addr, pg_tls.clone(), pg_bodies.clone(), conns, secs).await);
+            pn.push(saturate(pg_addr, pg_tls.clone(), pg_notices.clone(), conns, secs).await);
+        }
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (ceiling_rps, sqlite_rps, pg_rps, sqlite_nm, pg_nm) =
+            (median(c), median(s), median(p), median(sn), median(pn));
         let (s50, s99) = at_rate(sqlite_addr, tls.clone(), bodies.clone(), 1000, rate_secs).await;
         let (p50, p99) = at_rate(pg_addr, pg_tls, pg_bodies, 1000, rate_secs).await;
         let sqlite_floor = floor(sqlite_store.clone(), iuvs(&sqlite_store).await, conns, secs).await;
@@ -222,7 +246,7 @@ fn main() {
         if !measuring {
             println!("(smoke run under cargo test: debug build, numbers not meaningful; measure with cargo bench)");
         }
-        println!("paaVerificaRPT over mTLS, keep-alive, {conns} connections, {secs} s each, client and server on this machine:");
+        println!("paaVerificaRPT over mTLS, keep-alive, {conns} connections, {secs} s each, median of {rounds} rounds, client and server on this machine:");
         println!("  transport ceiling (fixed SOAP response): {ceiling_rps:>8.0} req/s");
         println!("  gateway on SQLite:                        {sqlite_rps:>8.0} verifications/s  = {:.2} of the ceiling (goal >= 0.33, >= 20000/s)", sqlite_rps / ceiling_rps);
         println!("  gateway on PostgreSQL:                    {pg_rps:>8.0} verifications/s  = {:.2} of the ceiling", pg_rps / ceiling_rps);
