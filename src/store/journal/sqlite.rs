@@ -7,7 +7,7 @@ use crate::store::sqlite_bulk;
 
 pub async fn insert_journal(p: &DbPool, entries: &[JournalEntry]) -> StoreResult<()> {
     let mut tx = begin_write(p).await?;
-    sqlite_bulk::con_handle(&mut *tx, |db| sqlite_bulk::insert_journal(db, entries))
+    sqlite_bulk::con_handle(&mut tx, |db| sqlite_bulk::insert_journal(db, entries))
         .await?
         .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("journal write: {e}"))))?;
     tx.commit().await?;
