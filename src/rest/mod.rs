@@ -281,6 +281,14 @@ async fn record_changes(
     let metodo = req.method().to_string();
     let percorso = req.uri().path().to_owned();
     let r = next.run(req).await;
+    // Answered 503: the database is stalled or gone, nothing was changed, and the record
+    // would only wait out the same lock (doubling the caller's wait) to fail in turn.
+    if r.status() == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(nome) = chi.0.get() {
+            tracing::warn!(operatore = %nome, %metodo, %percorso, "database unavailable: refused change not recorded");
+        }
+        return r;
+    }
     if let Some(nome) = chi.0.get()
         && let Err(e) = s
             .store
