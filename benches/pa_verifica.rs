@@ -216,7 +216,8 @@ fn main() {
                 "ceiling" => (ceiling_addr, tls.clone(), bodies.clone()),
                 "notice" => (sqlite_addr, tls.clone(), notices.clone()),
                 "pg" => (pg_addr, pg_tls.clone(), pg_bodies.clone()),
-                _ => (sqlite_addr, tls.clone(), bodies.clone()),
+                "sqlite" => (sqlite_addr, tls.clone(), bodies.clone()),
+                other => panic!("PA_VERIFICA_SOLO={other}: sqlite, notice, pg or ceiling"),
             };
             let rps = saturate(addr, tls, b, conns, 20.0).await;
             println!("{solo}: {rps:.0} req/s");

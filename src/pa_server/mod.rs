@@ -534,7 +534,7 @@ async fn handle(
     // forever and its pool slot with it, until the pool is empty. Neither the deadline
     // below nor a client that goes away cuts it; the database's own waits bound it.
     let (state, body, raw) = (s.clone(), env.body.xml.to_owned(), raw.clone());
-    let work = async move {
+    let work = crate::supervise::to_the_end(async move {
         let s = &state;
         let mut id_psp = None;
         let r = async {
@@ -569,8 +569,7 @@ async fn handle(
         }
         .await;
         (r, id_psp)
-    };
-    let work = crate::supervise::to_the_end(work);
+    });
     // A stalled database must not keep the Nodo waiting past its own timeout: answer "retry"
     // in time. The work goes on and may still commit; the Nodo's retry then finds it
     // (every operation is idempotent), and an RT is stored raw before any answer says OK.

@@ -27,6 +27,12 @@ fn data(r: &Row<'_>, i: usize) -> rusqlite::Result<Date> {
     })
 }
 
+/// An instant as sqlx writes it to SQLite (RFC 3339 text, compared and read as such).
+fn testo_istante(t: OffsetDateTime) -> rusqlite::Result<String> {
+    t.format(&Rfc3339)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
 fn testo_data(d: Option<Date>) -> Option<String> {
     d.and_then(|d| d.format(FORMATO_DATA).ok())
 }
@@ -208,9 +214,7 @@ pub(super) fn scrivi(
     righe: &[Riga<'_>],
     now: OffsetDateTime,
 ) -> rusqlite::Result<()> {
-    let now = now
-        .format(&Rfc3339)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let now = testo_istante(now)?;
     let mut st = db.prepare_cached(INSERT_RIGA)?;
     for r in righe {
         let t = r.tesoreria.as_ref();
@@ -251,8 +255,7 @@ pub(super) fn scrivi(
     Ok(())
 }
 
-/// A batch of journal entries, `at` in the RFC 3339 text sqlx writes (the retention and
-/// the listings compare and read it as such).
+/// A batch of journal entries with one prepared statement.
 pub(super) fn insert_journal(
     db: &Connection,
     entries: &[super::JournalEntry],
@@ -262,11 +265,8 @@ pub(super) fn insert_journal(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     for e in entries {
-        let at =
-            e.at.format(&Rfc3339)
-                .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
         st.execute(rusqlite::params![
-            at,
+            testo_istante(e.at)?,
             e.direction,
             e.operation,
             e.id_dominio,

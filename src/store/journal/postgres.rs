@@ -2,7 +2,7 @@
 
 pub async fn insert_journal(p: &DbPool, entries: &[JournalEntry]) -> StoreResult<()> {
     // Multi-row INSERTs: one statement per chunk instead of one per entry (12 binds per row,
-    // well under both backends' parameter limits).
+    // well under PostgreSQL's parameter limit).
     let mut tx = begin_write(p).await?;
     for chunk in entries.chunks(64) {
         let mut q = sqlx::QueryBuilder::new(
