@@ -5,10 +5,19 @@
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("web/static");
+    // Read when the script runs, not baked in when it is compiled: cargo may reuse a
+    // compiled build script for a checkout elsewhere (a worktree), whose directory then
+    // may be gone, and the table came out empty without a word.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("web/static");
     println!("cargo:rerun-if-changed=web/static");
     let mut files = Vec::new();
     walk(&root, &root, &mut files);
+    assert!(
+        !files.is_empty(),
+        "no static assets under {}: the web pages would have no styles or scripts",
+        root.display()
+    );
     files.sort();
     let mut out = String::from("pub static STATICI: &[(&str, &[u8])] = &[\n");
     for (rel, abs) in &files {
