@@ -51,7 +51,11 @@ pub struct Riconciliazione {
     pub conteggi: BTreeMap<String, i64>,
     /// The lines of the asked codes and filters, this page.
     pub righe: Vec<RigaRiconciliazione>,
+    /// How many lines match; with `total_esatto` false, only that there are more than this.
     pub total: i64,
+    /// False when more lines than `total` match: a filtered view is counted up to
+    /// 20,000 lines (a view of the codes alone is always counted exactly).
+    pub total_esatto: bool,
 }
 
 pub async fn flags(store: &Store, ente: &str) -> Result<Flags, StoreError> {
@@ -89,7 +93,7 @@ pub async fn riconciliazione(
     store.riconciliazione().process(ente).await?;
     let f = flags(store, ente).await?;
     let offerti = codici_offerti(Vista::Tutte, f);
-    let (mut righe, total) = store
+    let (mut righe, total, total_esatto) = store
         .riconciliazione()
         .search(ente, filtro, limit, offset)
         .await?;
@@ -106,6 +110,7 @@ pub async fn riconciliazione(
         conteggi: conteggi(store, ente, f).await?,
         righe,
         total,
+        total_esatto,
     })
 }
 

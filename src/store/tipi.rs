@@ -295,6 +295,64 @@ pub struct FiltroRiconciliazione {
     pub nascosti: bool,
 }
 
+impl FiltroRiconciliazione {
+    /// No filter but the codes (and the visible lines): what the maintained counts answer.
+    pub fn solo_codici(&self) -> bool {
+        // Destructured: a new filter does not compile until it is considered here.
+        let FiltroRiconciliazione {
+            codici: _,
+            tipo_dovuto,
+            iud,
+            iuv,
+            iur,
+            iuf,
+            attestante,
+            cf_pagatore,
+            ordinante,
+            anno_bolletta,
+            codice_bolletta,
+            importo_tesoreria_cents,
+            data_esito_da,
+            data_esito_a,
+            data_regolamento_da,
+            data_regolamento_a,
+            data_contabile_da,
+            data_contabile_a,
+            data_valuta_da,
+            data_valuta_a,
+            nascosti,
+        } = self;
+        [
+            tipo_dovuto,
+            iud,
+            iuv,
+            iur,
+            iuf,
+            attestante,
+            cf_pagatore,
+            ordinante,
+            codice_bolletta,
+        ]
+        .iter()
+        .all(|v| v.is_none())
+            && anno_bolletta.is_none()
+            && importo_tesoreria_cents.is_none()
+            && [
+                data_esito_da,
+                data_esito_a,
+                data_regolamento_da,
+                data_regolamento_a,
+                data_contabile_da,
+                data_contabile_a,
+                data_valuta_da,
+                data_valuta_a,
+            ]
+            .iter()
+            .all(|d| d.is_none())
+            && !nascosti
+    }
+}
+
 pub use crate::recon::riga::RigaRiconciliazione;
 
 #[derive(Debug, Clone)]

@@ -321,6 +321,7 @@ both_backends!(
         assert_eq!(r["conteggi"]["RT_NO_IUF"], 1);
         assert_eq!(r["conteggi"]["IUV_NO_RT"], 1);
         assert_eq!(r["total"], 11, "anomalie: 4 + 4 + 1 + 1 + the stray line");
+        conteggi_come_le_righe(&app, &lines).await;
         // Importing everything again changes nothing; a full rebuild yields the same lines.
         importa_mese(&app, &m).await;
         assert_eq!(tutte(&app, A, ADMIN).await, lines);
@@ -334,10 +335,31 @@ both_backends!(
             .await;
         assert_eq!(s, StatusCode::OK, "{r}");
         assert_eq!(tutte(&app, A, ADMIN).await, lines);
+        conteggi_come_le_righe(&app, &lines).await;
         // Lines the rebuild finds as they were keep their ids: links and notes survive it.
         assert_eq!(ids(&app, A).await, prima);
     }
 );
+
+/// The counts per code (kept by the reclassification, not counted on reading) say what
+/// the lines say.
+async fn conteggi_come_le_righe(app: &TestApp, lines: &[(String, String, String, Vec<String>)]) {
+    let mut attesi: BTreeMap<String, i64> = BTreeMap::new();
+    for (_, _, _, codes) in lines {
+        for c in codes {
+            *attesi.entry(c.clone()).or_default() += 1;
+        }
+    }
+    let (_, r) = app
+        .get(
+            &format!("/api/v1/enti/{A}/riconciliazione?per_page=1"),
+            ADMIN,
+        )
+        .await;
+    let conteggi: BTreeMap<String, i64> = serde_json::from_value(r["conteggi"].clone()).unwrap();
+    assert_eq!(conteggi, attesi);
+    assert_eq!(r["total"], lines.len());
+}
 
 /// The ids of every reconciled line of `ente`, sorted.
 async fn ids(app: &TestApp, ente: &str) -> Vec<i64> {
@@ -950,6 +972,111 @@ both_backends!(
         assert_eq!(
             r["total"], 4,
             "the receipt and the payment of IUV 3 apart: {r}"
+        );
+    }
+);
+
+/// The IUVs of a view's page, its total and whether the total is exact.
+async fn pagina_iuv(app: &TestApp, query: &str) -> (Vec<String>, i64, bool) {
+    let (s, r) = app
+        .get(&format!("/api/v1/enti/{A}/riconciliazione?{query}"), ADMIN)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let righe = r["righe"].as_array().unwrap();
+    (
+        righe
+            .iter()
+            .map(|l| l["iuv"].as_str().unwrap().to_owned())
+            .collect(),
+        r["total"].as_i64().unwrap(),
+        r["total_esatto"].as_bool().unwrap(),
+    )
+}
+
+both_backends!(
+    a_view_larger_than_its_count_bound_pages_in_the_same_order_and_says_its_total_is_a_floor,
+    |app| {
+        ente_tesoreria(&app, A, "c_a").await;
+        // Two flows not cashed, of 20,100 and 3,000 payments without receipts: one line
+        // each, none with a date, so the views' order is the IUV's.
+        const GRANDE: usize = 20_100;
+        const N: usize = GRANDE + 3_000;
+        let p: Vec<Pagamento> = (1..=N)
+            .map(|k| Pagamento {
+                iuv: iuv(k),
+                iur: format!("IUR{k}"),
+                cents: 100,
+                giorno: 1 + (k % 7) as u8,
+            })
+            .collect();
+        for (iuf, parte) in [
+            ("2026-11-08ABCDITMMXXX-GRANDE", &p[..GRANDE]),
+            ("2026-11-08ABCDITMMXXX-PICCOLO", &p[GRANDE..]),
+        ] {
+            let (s, r) = post_body(
+                &app,
+                &format!("/api/v1/enti/{A}/flussi"),
+                ADMIN,
+                flusso_xml(iuf, A, giorno(8), &parte.iter().collect::<Vec<_>>()),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{r}");
+        }
+        let tutti: Vec<String> = p.iter().map(|x| x.iuv.clone()).collect();
+        let attese = |da: usize, a: usize| tutti[da..a.min(N)].to_vec();
+        // The codes alone: counted exactly (from the maintained counts), past the bound.
+        for (page, da) in [(1, 0), (2, 50), (462, 23_050)] {
+            let (iuv, total, esatto) = pagina_iuv(&app, &format!("per_page=50&page={page}")).await;
+            assert_eq!((total, esatto), (N as i64, true));
+            assert_eq!(iuv, attese(da, da + 50), "page {page}");
+        }
+        // A filter matching more than the bound: counted up to it only, same order.
+        for (page, da) in [(1, 0), (300, 14_950), (402, 20_050)] {
+            let (iuv, total, esatto) =
+                pagina_iuv(&app, &format!("iuf=grande&per_page=50&page={page}")).await;
+            assert_eq!((total, esatto), (20_000, false));
+            assert_eq!(iuv, attese(da, (da + 50).min(GRANDE)), "iuf page {page}");
+        }
+        // A filter matching a few thousand: found through its index, counted exactly.
+        for (page, da) in [(1, 0), (60, 2_950)] {
+            let (iuv, total, esatto) =
+                pagina_iuv(&app, &format!("iuf=piccolo&per_page=50&page={page}")).await;
+            assert_eq!((total, esatto), (3_000, true));
+            assert_eq!(
+                iuv,
+                attese(GRANDE + da, GRANDE + da + 50),
+                "piccolo page {page}"
+            );
+        }
+        // A "contains" filter that matches no value, and a page past the end.
+        assert_eq!(pagina_iuv(&app, "iuf=ALTRO").await, (vec![], 0, true));
+        let (iuv, total, _) = pagina_iuv(&app, "per_page=50&page=464").await;
+        assert_eq!((iuv.len(), total), (0, N as i64));
+        // A hidden line leaves the exact total, and is what the hidden view shows.
+        let primo = tutti[0].clone();
+        let codice = {
+            let (_, r) = app
+                .get(
+                    &format!("/api/v1/enti/{A}/riconciliazione?per_page=1"),
+                    ADMIN,
+                )
+                .await;
+            r["righe"][0]["codici"][0].as_str().unwrap().to_owned()
+        };
+        let (s, n) = app
+            .post(
+                &format!("/api/v1/enti/{A}/segnalazioni"),
+                ADMIN,
+                serde_json::json!({"codice": codice, "iuv": primo, "iuf": "2026-11-08ABCDITMMXXX-GRANDE", "nota": "x", "nascosto": true}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{n}");
+        let (iuv, total, esatto) = pagina_iuv(&app, "per_page=50").await;
+        assert_eq!((total, esatto), (N as i64 - 1, true));
+        assert_eq!(iuv, attese(1, 51));
+        assert_eq!(
+            pagina_iuv(&app, "nascosti=true").await,
+            (vec![primo], 1, true)
         );
     }
 );

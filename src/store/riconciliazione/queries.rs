@@ -321,22 +321,62 @@ async fn allinea<'a>(
         .filter(|r| per_firma.get_mut(&r.firma()).and_then(Vec::pop).is_none())
         .collect();
     via.extend(per_firma.into_values().flatten());
-    let mut tolte: Vec<(Option<Date>, Option<Date>, Option<Date>)> = Vec::new();
+    // (codes, the three days whose statistics the line counted in) of each line deleted.
+    type Tolta = (i64, Option<Date>, Option<Date>, Option<Date>);
+    let mut tolte: Vec<Tolta> = Vec::new();
     // In chunks: a rebuild may delete a million rows.
     for pezzo in via.chunks(10_000) {
         let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE ");
         push_in(&mut q, "id", pezzo);
-        q.push(" RETURNING data_esito, data_regolamento, data_valuta");
-        tolte.extend(
-            q.build_query_as::<(Option<Date>, Option<Date>, Option<Date>)>()
-                .fetch_all(&mut *tx)
-                .await?,
-        );
+        q.push(" RETURNING codici, data_esito, data_regolamento, data_valuta");
+        tolte.extend(q.build_query_as::<Tolta>().fetch_all(&mut *tx).await?);
     }
+    // The lines per combination of codes move by what leaves and what comes.
+    let mut delta: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for r in &nuove {
+        *delta.entry(r.codici as i64).or_default() += 1;
+    }
+    for t in &tolte {
+        *delta.entry(t.0).or_default() -= 1;
+    }
+    delta.retain(|_, n| *n != 0);
+    tx_sposta_conteggi(tx, ente, &delta).await?;
     let mut giorni = contab_q::giorni_di(&nuove);
-    giorni.extend(tolte.into_iter().flat_map(|(a, b, c)| [a, b, c]).flatten());
+    giorni.extend(
+        tolte
+            .into_iter()
+            .flat_map(|(_, a, b, c)| [a, b, c])
+            .flatten(),
+    );
     contab_q::tx_sporca_giorni(tx, ente, &giorni).await?;
     Ok(nuove)
+}
+
+/// Adds `delta` (lines per combination of codes) to the ente's maintained counts; a
+/// combination no line carries any more is removed.
+async fn tx_sposta_conteggi(
+    tx: &mut Conn,
+    ente: &str,
+    delta: &std::collections::BTreeMap<i64, i64>,
+) -> StoreResult<()> {
+    if delta.is_empty() {
+        return Ok(());
+    }
+    let mut q = sqlx::QueryBuilder::<Db>::new(
+        "INSERT INTO riconciliazione_conteggio (id_dominio, codici, n) ",
+    );
+    q.push_values(delta, |mut b, (codici, n)| {
+        b.push_bind(ente).push_bind(*codici).push_bind(*n);
+    });
+    q.push(
+        " ON CONFLICT (id_dominio, codici) DO UPDATE SET n = riconciliazione_conteggio.n + excluded.n",
+    );
+    q.build().execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM riconciliazione_conteggio WHERE id_dominio = $1 AND n = 0")
+        .bind(ente)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// Enti with keys waiting (a crash between an import and its reclassification).

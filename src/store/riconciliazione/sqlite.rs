@@ -30,3 +30,20 @@ async fn scrivi(
         .await?
         .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("reconciliation write: {e}"))))
 }
+
+/// A view's lines in the views' order, read along the order's index (SQLite's planner,
+/// without statistics, would rather take a filter's index and sort a million lines).
+const DA_ORDINE: &str = " FROM riconciliazione r INDEXED BY riconciliazione_ordine";
+
+async fn in_ordine(
+    p: &DbPool,
+    mut q: sqlx::QueryBuilder<Db>,
+) -> StoreResult<Vec<RigaRiconciliazione>> {
+    Ok(q.build_query_as().fetch_all(p).await?)
+}
+
+/// The count of a view's matches, stopped at the bound the query carries.
+async fn conta_fino(p: &DbPool, mut q: sqlx::QueryBuilder<Db>) -> StoreResult<i64> {
+    let (n,): (i64,) = q.build_query_as().fetch_one(p).await?;
+    Ok(n)
+}

@@ -1,17 +1,82 @@
 // The reconciliation's views and notes (segnalazioni).
 // Compiled once per backend (see the repository's mod.rs).
 
-const SEL_RIGA: &str = "SELECT r.id, r.codici, r.iud, r.iuv, r.iur, r.indice, r.iuf, r.tipo_dovuto, r.cf_pagatore, r.attestante,
+macro_rules! colonne_riga {
+    () => {
+        "SELECT r.id, r.codici, r.iud, r.iuv, r.iur, r.indice, r.iuf, r.tipo_dovuto, r.cf_pagatore, r.attestante,
     r.tesoreria_id, r.anno_bolletta, r.codice_bolletta, r.ordinante, r.conto, r.importo_notificato_cents, r.importo_pagato_cents,
     r.totale_pagato_cents, r.importo_rendicontato_cents, r.totale_flusso_cents, r.importo_tesoreria_cents, r.data_esecuzione,
-    r.data_esito, r.data_regolamento, r.data_contabile, r.data_valuta, r.aggiornato_at FROM riconciliazione r";
+    r.data_esito, r.data_regolamento, r.data_contabile, r.data_valuta, r.aggiornato_at"
+    };
+}
+const COLONNE_RIGA: &str = colonne_riga!();
+const SEL_RIGA: &str = concat!(colonne_riga!(), " FROM riconciliazione r");
+/// The views' order; the same expression as the index `riconciliazione_ordine`.
+const ORDINE: &str =
+    " ORDER BY COALESCE(r.data_esito, r.data_valuta, r.data_esecuzione), r.iuv, r.iud, r.id";
+
+/// A view whose matches are more than this is "dense": its page walks the order's index
+/// (each page costs what precedes it) and its total says "more than this" instead of
+/// counting a million lines on every page. Up to this, the matches are found through their
+/// filter's own index and sorted, and counted exactly.
+pub const DENSO: i64 = 20_000;
+
+/// Which lines an operator's hidden notes concern: the hidden notes hide a line when they
+/// name its code and its keys (absent keys match absent keys). Driven from the ente's notes,
+/// few, through the index of the first key each note names (every note names one).
+fn push_ids_nascosti(q: &mut sqlx::QueryBuilder<Db>, ente: &str) {
+    const RAMI: [(&str, &str); 3] = [
+        ("h.iuv = s.iuv", "s.iuv IS NOT NULL"),
+        ("h.iud = s.iud", "s.iuv IS NULL AND s.iud IS NOT NULL"),
+        (
+            "h.iuf_key = UPPER(s.iuf)",
+            "s.iuv IS NULL AND s.iud IS NULL AND s.iuf IS NOT NULL",
+        ),
+    ];
+    for (i, (chiave, quali)) in RAMI.into_iter().enumerate() {
+        if i > 0 {
+            q.push(" UNION ALL ");
+        }
+        q.push(format!(
+            "SELECT h.id FROM segnalazione s JOIN riconciliazione h ON h.id_dominio = s.id_dominio AND {chiave}
+              WHERE s.id_dominio = "
+        ))
+        .push_bind(ente.to_owned())
+        .push(format!(
+            " AND s.attivo AND s.nascosto AND {quali} AND (h.codici & s.bit) <> 0
+              AND COALESCE(s.iuf, '') = COALESCE(h.iuf, '') AND COALESCE(s.iud, '') = COALESCE(h.iud, '') AND COALESCE(s.iuv, '') = COALESCE(h.iuv, '')"
+        ));
+    }
+}
 
 /// Appends the WHERE clause of a reconciliation search (every filter optional).
-fn filtro_riconciliazione(q: &mut sqlx::QueryBuilder<Db>, ente: &str, f: &FiltroRiconciliazione) {
+/// `nascoste`: the ente has active hidden notes (without, no line is hidden and the check
+/// is left out). `codici_in`: the combinations of codes the view's codes match, when known
+/// from the counts (an index can read them; the bit test cannot).
+fn filtro_riconciliazione(
+    q: &mut sqlx::QueryBuilder<Db>,
+    ente: &str,
+    f: &FiltroRiconciliazione,
+    nascoste: bool,
+    codici_in: Option<&[i64]>,
+    simili: &Simili,
+) {
     q.push(" WHERE r.id_dominio = ").push_bind(ente.to_owned());
-    q.push(" AND (r.codici & ")
-        .push_bind(f.codici as i64)
-        .push(") <> 0");
+    match codici_in {
+        Some(v) => {
+            q.push(" AND r.codici IN (");
+            let mut sep = q.separated(", ");
+            for c in v {
+                sep.push_bind(*c);
+            }
+            q.push(")");
+        }
+        None => {
+            q.push(" AND (r.codici & ")
+                .push_bind(f.codici as i64)
+                .push(") <> 0");
+        }
+    }
     let eq = |q: &mut sqlx::QueryBuilder<Db>, col: &str, v: &Option<String>| {
         if let Some(v) = v {
             q.push(format!(" AND {col} = ")).push_bind(v.clone());
@@ -23,20 +88,32 @@ fn filtro_riconciliazione(q: &mut sqlx::QueryBuilder<Db>, ente: &str, f: &Filtro
     eq(q, "r.iur", &f.iur);
     eq(q, "r.cf_pagatore", &f.cf_pagatore);
     eq(q, "r.codice_bolletta", &f.codice_bolletta);
-    if let Some(v) = &f.iuf {
-        q.push(" AND r.iuf_key LIKE ")
-            .push_bind(crate::store::like_contains(&v.to_uppercase()))
-            .push(crate::store::LIKE_ESCAPE);
-    }
-    if let Some(v) = &f.attestante {
-        q.push(" AND r.attestante LIKE ")
-            .push_bind(crate::store::like_contains(v))
-            .push(crate::store::LIKE_ESCAPE);
-    }
-    if let Some(v) = &f.ordinante {
-        q.push(" AND UPPER(r.ordinante) LIKE ")
-            .push_bind(crate::store::like_contains(&v.to_uppercase()))
-            .push(crate::store::LIKE_ESCAPE);
+    for (filtro, col, trovati) in [
+        (&f.iuf, "iuf_key", &simili.iuf),
+        (&f.attestante, "attestante", &simili.attestante),
+        (&f.ordinante, "ordinante", &simili.ordinante),
+    ] {
+        let Some(v) = filtro else { continue };
+        match trovati {
+            Some(valori) => {
+                q.push(format!(" AND r.{col} IN ("));
+                let mut sep = q.separated(", ");
+                for x in valori {
+                    sep.push_bind(x.clone());
+                }
+                // No value matches: an empty IN is not SQL.
+                if valori.is_empty() {
+                    q.push("NULL");
+                }
+                q.push(")");
+            }
+            None => {
+                let (espr, modello) = contiene(col, &format!("r.{col}"), v);
+                q.push(format!(" AND {espr} LIKE "))
+                    .push_bind(modello)
+                    .push(crate::store::LIKE_ESCAPE);
+            }
+        }
     }
     if let Some(v) = f.anno_bolletta {
         q.push(" AND r.anno_bolletta = ").push_bind(v);
@@ -63,35 +140,176 @@ fn filtro_riconciliazione(q: &mut sqlx::QueryBuilder<Db>, ente: &str, f: &Filtro
     }
     // A line an operator hid (active note with the flag, same code and keys) shows only
     // when hidden lines are asked for.
-    q.push(if f.nascosti {
-        " AND EXISTS"
-    } else {
-        " AND NOT EXISTS"
-    });
-    q.push(
-        " (SELECT 1 FROM segnalazione s WHERE s.id_dominio = r.id_dominio AND s.attivo AND s.nascosto AND (r.codici & s.bit) <> 0
-           AND COALESCE(s.iuf, '') = COALESCE(r.iuf, '') AND COALESCE(s.iud, '') = COALESCE(r.iud, '') AND COALESCE(s.iuv, '') = COALESCE(r.iuv, ''))",
-    );
+    if f.nascosti {
+        q.push(" AND r.id IN (");
+        push_ids_nascosti(q, ente);
+        q.push(")");
+    } else if nascoste {
+        q.push(
+            " AND NOT EXISTS (SELECT 1 FROM segnalazione s WHERE s.id_dominio = r.id_dominio AND s.attivo AND s.nascosto AND (r.codici & s.bit) <> 0
+               AND COALESCE(s.iuf, '') = COALESCE(r.iuf, '') AND COALESCE(s.iud, '') = COALESCE(r.iud, '') AND COALESCE(s.iuv, '') = COALESCE(r.iuv, ''))",
+        );
+    }
 }
 
+/// The "contains" filters (IUF, attestante, ordinante), turned into the list of the
+/// column's values that match, when the column has few distinct values: an index then
+/// finds their lines, where the pattern would read every line of the ente. `None`: the
+/// column has too many values to list, the pattern stays.
+#[derive(Default)]
+struct Simili {
+    iuf: Option<Vec<String>>,
+    attestante: Option<Vec<String>>,
+    ordinante: Option<Vec<String>>,
+}
+
+/// Distinct values listed at most (each costs one probe of the column's index).
+const VALORI_DISTINTI: i64 = 5_000;
+
+/// The expression over `valore` and the pattern of a "contains" filter on `col`.
+fn contiene(col: &str, valore: &str, v: &str) -> (String, String) {
+    match col {
+        // The IUF is searched whatever its case (iuf_key is upper case).
+        "iuf_key" => (
+            valore.to_owned(),
+            crate::store::like_contains(&v.to_uppercase()),
+        ),
+        "ordinante" => (
+            format!("UPPER({valore})"),
+            crate::store::like_contains(&v.to_uppercase()),
+        ),
+        _ => (valore.to_owned(), crate::store::like_contains(v)),
+    }
+}
+
+async fn simili(p: &DbPool, ente: &str, f: &FiltroRiconciliazione) -> StoreResult<Simili> {
+    Ok(Simili {
+        iuf: valori_simili(p, ente, "iuf_key", f.iuf.as_deref()).await?,
+        attestante: valori_simili(p, ente, "attestante", f.attestante.as_deref()).await?,
+        ordinante: valori_simili(p, ente, "ordinante", f.ordinante.as_deref()).await?,
+    })
+}
+
+/// The values of `col` (indexed with the ente first) that contain `v`, walking the index
+/// from one distinct value to the next; `None` past [`VALORI_DISTINTI`] values.
+async fn valori_simili(
+    p: &DbPool,
+    ente: &str,
+    col: &str,
+    v: Option<&str>,
+) -> StoreResult<Option<Vec<String>>> {
+    let Some(v) = v else { return Ok(None) };
+    let (espr, modello) = contiene(col, "x", v);
+    let sql = format!(
+        "WITH RECURSIVE v(x, k) AS (
+           SELECT (SELECT MIN({col}) FROM riconciliazione WHERE id_dominio = $1), 1
+           UNION ALL
+           SELECT (SELECT MIN({col}) FROM riconciliazione WHERE id_dominio = $1 AND {col} > v.x), k + 1
+             FROM v WHERE v.x IS NOT NULL AND k <= $3
+         )
+         SELECT x, k > $3 FROM v WHERE k > $3 OR {} LIKE $2{}",
+        espr,
+        crate::store::LIKE_ESCAPE
+    );
+    let righe: Vec<(Option<String>, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(ente)
+        .bind(modello)
+        .bind(VALORI_DISTINTI)
+        .fetch_all(p)
+        .await?;
+    if righe.iter().any(|r| r.1) {
+        return Ok(None);
+    }
+    Ok(Some(righe.into_iter().filter_map(|r| r.0).collect()))
+}
+
+/// Whether the ente has any active hidden note (most have none).
+async fn ha_nascoste(p: &DbPool, ente: &str) -> StoreResult<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM segnalazione WHERE id_dominio = $1 AND attivo AND nascosto LIMIT 1",
+    )
+    .bind(ente)
+    .fetch_optional(p)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// A page of the view and its total; `false` with the total when there are more than
+/// [`DENSO`] lines and the total says only that.
 pub async fn search_riconciliazione(
     p: &DbPool,
     ente: &str,
     f: &FiltroRiconciliazione,
     limit: i64,
     offset: i64,
-) -> StoreResult<(Vec<RigaRiconciliazione>, i64)> {
-    let mut q = sqlx::QueryBuilder::<Db>::new(SEL_RIGA);
-    filtro_riconciliazione(&mut q, ente, f);
-    q.push(" ORDER BY COALESCE(r.data_esito, r.data_valuta, r.data_esecuzione), r.iuv, r.iud, r.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-    let rows = q
-        .build_query_as::<RigaRiconciliazione>()
-        .fetch_all(p)
-        .await?;
-    let mut c = sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) FROM riconciliazione r");
-    filtro_riconciliazione(&mut c, ente, f);
-    let (total,): (i64,) = c.build_query_as().fetch_one(p).await?;
-    Ok((rows, total))
+) -> StoreResult<(Vec<RigaRiconciliazione>, i64, bool)> {
+    let nascoste = ha_nascoste(p, ente).await?;
+    if f.nascosti && !nascoste {
+        return Ok((Vec::new(), 0, true));
+    }
+    let simili = simili(p, ente, f).await?;
+    // Only the codes asked: the total is the maintained counts' (less the hidden lines).
+    let (total, esatto, codici_in) = if f.solo_codici() {
+        let scelti: Vec<(u64, i64)> = conteggi_riconciliazione(p, ente)
+            .await?
+            .into_iter()
+            .filter(|(m, _)| m & f.codici != 0)
+            .collect();
+        let mut total: i64 = scelti.iter().map(|(_, n)| n).sum();
+        if nascoste && total > 0 {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT COUNT(*) FROM riconciliazione r WHERE r.id IN (",
+            );
+            push_ids_nascosti(&mut q, ente);
+            q.push(") AND (r.codici & ")
+                .push_bind(f.codici as i64)
+                .push(") <> 0");
+            let (n,): (i64,) = q.build_query_as().fetch_one(p).await?;
+            total -= n;
+        }
+        let v: Vec<i64> = scelti.iter().map(|(m, _)| *m as i64).collect();
+        (total, true, Some(v))
+    } else {
+        let mut q =
+            sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) FROM (SELECT 1 FROM riconciliazione r");
+        filtro_riconciliazione(&mut q, ente, f, nascoste, None, &simili);
+        q.push(" LIMIT ").push_bind(DENSO + 1).push(") m");
+        let n = conta_fino(p, q).await?;
+        (n.min(DENSO), n <= DENSO, None)
+    };
+    if total == 0 || (esatto && offset >= total) {
+        return Ok((Vec::new(), total, esatto));
+    }
+    let righe = if esatto && total <= DENSO {
+        // Few: found through their filter's index (no ORDER BY inside the fence to tempt a
+        // planner onto the order's index), then sorted.
+        let mut q = sqlx::QueryBuilder::<Db>::new("WITH m AS MATERIALIZED (");
+        q.push(SEL_RIGA);
+        filtro_riconciliazione(&mut q, ente, f, nascoste, codici_in.as_deref(), &simili);
+        q.push(" LIMIT ")
+            .push_bind(DENSO + 1)
+            .push(") SELECT r.* FROM m r")
+            .push(ORDINE)
+            .push(" LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+        q.build_query_as::<RigaRiconciliazione>()
+            .fetch_all(p)
+            .await?
+    } else {
+        // Many: the order's index walked, the filters checked on the way.
+        let mut q = sqlx::QueryBuilder::<Db>::new(COLONNE_RIGA);
+        q.push(DA_ORDINE);
+        filtro_riconciliazione(&mut q, ente, f, nascoste, None, &simili);
+        q.push(ORDINE)
+            .push(" LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+        in_ordine(p, q).await?
+    };
+    Ok((righe, total, esatto))
 }
 
 /// The next page of an export, in id order (keyset: never an OFFSET over a large result).
@@ -102,8 +320,9 @@ pub async fn pagina_riconciliazione(
     dopo: i64,
     limit: i64,
 ) -> StoreResult<Vec<RigaRiconciliazione>> {
+    let nascoste = ha_nascoste(p, ente).await?;
     let mut q = sqlx::QueryBuilder::<Db>::new(SEL_RIGA);
-    filtro_riconciliazione(&mut q, ente, f);
+    filtro_riconciliazione(&mut q, ente, f, nascoste, None, &Simili::default());
     q.push(" AND r.id > ")
         .push_bind(dopo)
         .push(" ORDER BY r.id LIMIT ")
@@ -113,11 +332,11 @@ pub async fn pagina_riconciliazione(
         .await?)
 }
 
-/// How many (visible) lines carry each code.
+/// How many lines (hidden ones too) carry each combination of codes: the maintained counts.
 pub async fn conteggi_riconciliazione(p: &DbPool, ente: &str) -> StoreResult<Vec<(u64, i64)>> {
     let mut out = Vec::new();
     let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT codici, COUNT(*) FROM riconciliazione WHERE id_dominio = $1 GROUP BY codici",
+        "SELECT codici, n FROM riconciliazione_conteggio WHERE id_dominio = $1 AND n > 0",
     )
     .bind(ente)
     .fetch_all(p)

@@ -774,6 +774,27 @@ pub(super) fn paginazione(
     if pagine <= 1 {
         return None;
     }
+    collegamenti_pagine(base, filtri, pagina, Some(pagine), pagina < pagine)
+}
+
+/// Previous and next page links of a result whose total is not known (only that it is
+/// more than a page can tell): "Pagina N", the next one offered while pages come full.
+pub(super) fn paginazione_aperta(
+    base: &str,
+    filtri: &[(String, String)],
+    pagina: u32,
+    pagina_piena: bool,
+) -> Option<Blocco> {
+    collegamenti_pagine(base, filtri, pagina, None, pagina_piena)
+}
+
+fn collegamenti_pagine(
+    base: &str,
+    filtri: &[(String, String)],
+    pagina: u32,
+    pagine: Option<u32>,
+    successiva: bool,
+) -> Option<Blocco> {
     let link = |p: u32| {
         let mut f: Vec<_> = filtri
             .iter()
@@ -787,8 +808,12 @@ pub(super) fn paginazione(
     if pagina > 1 {
         v.push((link(pagina - 1), "Pagina precedente".into(), false));
     }
-    v.push((link(pagina), format!("Pagina {pagina} di {pagine}"), true));
-    if pagina < pagine {
+    let questa = match pagine {
+        Some(n) => format!("Pagina {pagina} di {n}"),
+        None => format!("Pagina {pagina}"),
+    };
+    v.push((link(pagina), questa, true));
+    if successiva {
         v.push((link(pagina + 1), "Pagina successiva".into(), false));
     }
     Some(Blocco::Collegamenti(v))

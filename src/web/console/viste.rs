@@ -166,7 +166,13 @@ async fn vista(api: Api, op: Operatore, id: String, f: Coppie, tipo: &str) -> Ri
         ("data_regolamento", "Data regolamento"),
     ];
     let righe = v["righe"].as_array().map_or(&[][..], Vec::as_slice);
-    let t = tabella(&format!("Righe trovate: {totale}"), righe, &colonne);
+    let esatto = v["total_esatto"].as_bool().unwrap_or(true);
+    let trovate = if esatto {
+        format!("Righe trovate: {totale}")
+    } else {
+        format!("Righe trovate: più di {totale} (restringi i filtri per il conteggio esatto)")
+    };
+    let t = tabella(&trovate, righe, &colonne);
     let t = t.con_azione("Nota", righe, |i, riga| {
         let codice = if codice_scelto.is_empty() {
             riga["codici"][0].as_str().unwrap_or_default().to_owned()
@@ -198,7 +204,12 @@ async fn vista(api: Api, op: Operatore, id: String, f: Coppie, tipo: &str) -> Ri
     b.push(Blocco::Tabella(t));
     let pagina = campo(&filtri, "page").parse().unwrap_or(1);
     let per = campo(&filtri, "per_page").parse().unwrap_or(50);
-    b.extend(paginazione(&base, &filtri, pagina, totale, per));
+    let piena = righe.len() as u32 >= per;
+    b.extend(if esatto {
+        paginazione(&base, &filtri, pagina, totale, per)
+    } else {
+        paginazione_aperta(&base, &filtri, pagina, piena)
+    });
     let titolo = if positivi {
         "Riconciliazione"
     } else {
