@@ -29,3 +29,7 @@ CREATE INDEX riconciliazione_contabile ON riconciliazione (id_dominio, data_cont
 -- The "contains" filters list the matching values of these columns through their index.
 CREATE INDEX riconciliazione_attestante ON riconciliazione (id_dominio, attestante);
 CREATE INDEX riconciliazione_ordinante ON riconciliazione (id_dominio, ordinante);
+
+-- A note's blank key is an absent one (the REST API now stores it so); the views find a
+-- note's lines through the first key it names.
+UPDATE segnalazione SET iuf = NULLIF(iuf, ''), iud = NULLIF(iud, ''), iuv = NULLIF(iuv, '');

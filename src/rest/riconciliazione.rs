@@ -346,6 +346,14 @@ async fn segnala(
     s.store.registro().get_ente(&id).await?;
     let c = Codice::da_nome(&n.codice)
         .ok_or_else(|| ApiError::Validation(format!("codice '{}' sconosciuto", n.codice)))?;
+    // A blank key is no key: stored as absent, as the views compare it (an empty string
+    // and an absent key name the same lines).
+    for k in [&mut n.iuf, &mut n.iud, &mut n.iuv] {
+        *k = k
+            .take()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+    }
     if n.iuf.is_none() && n.iud.is_none() && n.iuv.is_none() {
         return Err(ApiError::Validation(
             "almeno una chiave tra iuf, iud e iuv".into(),

@@ -1071,6 +1071,15 @@ both_backends!(
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{n}");
+        // A blank key is no key (a note must name its line).
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/enti/{A}/segnalazioni"),
+                ADMIN,
+                serde_json::json!({"codice": codice, "iuv": " ", "iud": "", "nota": "x", "nascosto": true}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         let (iuv, total, esatto) = pagina_iuv(&app, "per_page=50").await;
         assert_eq!((total, esatto), (N as i64 - 1, true));
         assert_eq!(iuv, attese(1, 51));

@@ -421,6 +421,19 @@ pub async fn recon_rebuild(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
         .await?;
     let t_cancella = t0.elapsed();
     scrivi(&mut tx, ente, &righe, now).await?;
+    // The rebuild is the operators' repair: the counts per code are recounted from the
+    // lines, whatever had moved them before.
+    sqlx::query("DELETE FROM riconciliazione_conteggio WHERE id_dominio = $1")
+        .bind(ente)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO riconciliazione_conteggio (id_dominio, codici, n)
+         SELECT id_dominio, codici, COUNT(*) FROM riconciliazione WHERE id_dominio = $1 GROUP BY id_dominio, codici",
+    )
+    .bind(ente)
+    .execute(&mut *tx)
+    .await?;
     let t_scrivi = t0.elapsed();
     tx.commit().await?;
     tracing::debug!(

@@ -23,7 +23,9 @@ pub const DENSO: i64 = 20_000;
 
 /// Which lines an operator's hidden notes concern: the hidden notes hide a line when they
 /// name its code and its keys (absent keys match absent keys). Driven from the ente's notes,
-/// few, through the index of the first key each note names (every note names one).
+/// few, through the index of the first key each note names (every note names one, never
+/// blank). An IUF is ASCII (the flow's and the causale's grammar), so SQL's UPPER gives the
+/// same key as the one written.
 fn push_ids_nascosti(q: &mut sqlx::QueryBuilder<Db>, ente: &str) {
     const RAMI: [(&str, &str); 3] = [
         ("h.iuv = s.iuv", "s.iuv IS NOT NULL"),
@@ -248,14 +250,22 @@ pub async fn search_riconciliazione(
         return Ok((Vec::new(), 0, true));
     }
     let simili = simili(p, ente, f).await?;
+    let scelti: Vec<(u64, i64)> = conteggi_riconciliazione(p, ente)
+        .await?
+        .into_iter()
+        .filter(|(m, _)| m & f.codici != 0)
+        .collect();
+    let dei_codici: i64 = scelti.iter().map(|(_, n)| n).sum();
+    // The combinations of codes asked, for an index to read, where they are selective
+    // (an anomaly's few lines under a broad filter); the bit test otherwise.
+    let codici_in: Option<Vec<i64>> =
+        (dei_codici <= DENSO).then(|| scelti.iter().map(|(m, _)| *m as i64).collect());
+    if dei_codici == 0 {
+        return Ok((Vec::new(), 0, true));
+    }
     // Only the codes asked: the total is the maintained counts' (less the hidden lines).
-    let (total, esatto, codici_in) = if f.solo_codici() {
-        let scelti: Vec<(u64, i64)> = conteggi_riconciliazione(p, ente)
-            .await?
-            .into_iter()
-            .filter(|(m, _)| m & f.codici != 0)
-            .collect();
-        let mut total: i64 = scelti.iter().map(|(_, n)| n).sum();
+    let (total, esatto) = if f.solo_codici() {
+        let mut total = dei_codici;
         if nascoste && total > 0 {
             let mut q = sqlx::QueryBuilder::<Db>::new(
                 "SELECT COUNT(*) FROM riconciliazione r WHERE r.id IN (",
@@ -267,15 +277,14 @@ pub async fn search_riconciliazione(
             let (n,): (i64,) = q.build_query_as().fetch_one(p).await?;
             total -= n;
         }
-        let v: Vec<i64> = scelti.iter().map(|(m, _)| *m as i64).collect();
-        (total, true, Some(v))
+        (total, true)
     } else {
         let mut q =
             sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) FROM (SELECT 1 FROM riconciliazione r");
-        filtro_riconciliazione(&mut q, ente, f, nascoste, None, &simili);
+        filtro_riconciliazione(&mut q, ente, f, nascoste, codici_in.as_deref(), &simili);
         q.push(" LIMIT ").push_bind(DENSO + 1).push(") m");
         let n = conta_fino(p, q).await?;
-        (n.min(DENSO), n <= DENSO, None)
+        (n.min(DENSO), n <= DENSO)
     };
     if total == 0 || (esatto && offset >= total) {
         return Ok((Vec::new(), total, esatto));
