@@ -464,7 +464,7 @@ fn main() {
             pg.close().await;
             if std::env::var_os("RECON_BENCH_KEEP").is_some() {
                 println!("kept: PostgreSQL schema {schema}, SQLite {sqlite_url}");
-                std::mem::forget(dir);
+                let _ = dir.keep();
             } else {
                 common::drop_schema(&schema).await;
             }

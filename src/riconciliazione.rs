@@ -72,14 +72,23 @@ pub async fn conteggi(
     ente: &str,
     flags: Flags,
 ) -> Result<BTreeMap<String, i64>, StoreError> {
+    Ok(per_codice(
+        store.riconciliazione().conteggi(ente).await?,
+        flags,
+    ))
+}
+
+/// Lines per combination of codes, as lines per code offered by `flags` (a line with
+/// several codes counts in each).
+fn per_codice(conteggi: Vec<(u64, i64)>, flags: Flags) -> BTreeMap<String, i64> {
     let offerti = codici_offerti(Vista::Tutte, flags);
     let mut out = BTreeMap::new();
-    for (m, n) in store.riconciliazione().conteggi(ente).await? {
+    for (m, n) in conteggi {
         for c in nomi(m, offerti) {
             *out.entry(c).or_insert(0) += n;
         }
     }
-    Ok(out)
+    out
 }
 
 /// A page of the reconciliation, `filtro.codici` already restricted to what is offered.
@@ -93,10 +102,11 @@ pub async fn riconciliazione(
     store.riconciliazione().process(ente).await?;
     let f = flags(store, ente).await?;
     let offerti = codici_offerti(Vista::Tutte, f);
-    let (mut righe, total, total_esatto) = store
+    let pagina = store
         .riconciliazione()
         .search(ente, filtro, limit, offset)
         .await?;
+    let mut righe = pagina.righe;
     // The DOPPI list shows the payments reported twice, not the treasury line their rows
     // also carry (that belongs to the rows' other codes).
     let solo_doppi = filtro.codici == Codice::DOPPI.bit();
@@ -107,10 +117,10 @@ pub async fn riconciliazione(
         r.nomi_codici = nomi(r.codici as u64, offerti);
     }
     Ok(Riconciliazione {
-        conteggi: conteggi(store, ente, f).await?,
+        conteggi: per_codice(pagina.conteggi, f),
         righe,
-        total,
-        total_esatto,
+        total: pagina.total,
+        total_esatto: pagina.total_esatto,
     })
 }
 

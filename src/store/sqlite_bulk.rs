@@ -149,6 +149,18 @@ pub(super) async fn con_handle<R>(
     Ok(r)
 }
 
+/// A bulk write on the connection's handle, inside the caller's transaction; a failure
+/// (named by `cosa`) fails that transaction, nothing applied, never retried row by row.
+pub(super) async fn scrivi_con<R>(
+    c: &mut sqlx::SqliteConnection,
+    cosa: &str,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+) -> crate::store::StoreResult<R> {
+    con_handle(c, f)
+        .await?
+        .map_err(|e| crate::store::StoreError::Db(sqlx::Error::Protocol(format!("{cosa}: {e}"))))
+}
+
 /// Every row of `select` (which takes the ente as `?1` and, optionally, a JSON array as `?2`).
 pub(super) fn leggi<T: DaRiga>(
     db: &Connection,

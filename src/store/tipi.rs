@@ -259,7 +259,7 @@ pub use crate::dominio::ricevuta::{EsitoRt, NuovaRicevuta};
 
 /// Filters of the Riconciliazione / Anomalie views (docs/riconciliazione.md §6.1); `codici`
 /// is the set of codes asked for (bits of recon::classifica::Codice).
-#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
 pub struct FiltroRiconciliazione {
     #[serde(default)]
     pub codici: u64,
@@ -297,60 +297,25 @@ pub struct FiltroRiconciliazione {
 
 impl FiltroRiconciliazione {
     /// No filter but the codes (and the visible lines): what the maintained counts answer.
+    /// Any other field set, today's or one added later, makes it differ from the default.
     pub fn solo_codici(&self) -> bool {
-        // Destructured: a new filter does not compile until it is considered here.
-        let FiltroRiconciliazione {
-            codici: _,
-            tipo_dovuto,
-            iud,
-            iuv,
-            iur,
-            iuf,
-            attestante,
-            cf_pagatore,
-            ordinante,
-            anno_bolletta,
-            codice_bolletta,
-            importo_tesoreria_cents,
-            data_esito_da,
-            data_esito_a,
-            data_regolamento_da,
-            data_regolamento_a,
-            data_contabile_da,
-            data_contabile_a,
-            data_valuta_da,
-            data_valuta_a,
-            nascosti,
-        } = self;
-        [
-            tipo_dovuto,
-            iud,
-            iuv,
-            iur,
-            iuf,
-            attestante,
-            cf_pagatore,
-            ordinante,
-            codice_bolletta,
-        ]
-        .iter()
-        .all(|v| v.is_none())
-            && anno_bolletta.is_none()
-            && importo_tesoreria_cents.is_none()
-            && [
-                data_esito_da,
-                data_esito_a,
-                data_regolamento_da,
-                data_regolamento_a,
-                data_contabile_da,
-                data_contabile_a,
-                data_valuta_da,
-                data_valuta_a,
-            ]
-            .iter()
-            .all(|d| d.is_none())
-            && !nascosti
+        *self
+            == FiltroRiconciliazione {
+                codici: self.codici,
+                ..FiltroRiconciliazione::default()
+            }
     }
+}
+
+/// A page of the reconciliation as the store read it.
+#[derive(Debug)]
+pub struct PaginaRiconciliazione {
+    pub righe: Vec<RigaRiconciliazione>,
+    /// How many lines match; only a floor when `total_esatto` is false.
+    pub total: i64,
+    pub total_esatto: bool,
+    /// The counts per combination of codes the page was read with (hidden lines too).
+    pub conteggi: Vec<(u64, i64)>,
 }
 
 pub use crate::recon::riga::RigaRiconciliazione;

@@ -146,7 +146,7 @@ pub(super) async fn riconciliazione(demo: &Demo, c: &mut Check, r: Ricevute) -> 
             iur: Some(receipt_id.clone()),
             ..Default::default()
         };
-        let (righe, ..) = store.riconciliazione().search(ente, &f, 10, 0).await?;
+        let righe = store.riconciliazione().search(ente, &f, 10, 0).await?.righe;
         if righe
             .iter()
             .any(|r| r.iuf.is_some() && r.importo_pagato_cents.is_some())

@@ -8,9 +8,10 @@ use crate::store::sqlite_bulk;
 
 pub async fn insert_journal(p: &DbPool, entries: &[JournalEntry]) -> StoreResult<()> {
     let mut tx = begin_write(p).await?;
-    sqlite_bulk::con_handle(&mut tx, |db| sqlite_bulk::insert_journal(db, entries))
-        .await?
-        .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("journal write: {e}"))))?;
+    sqlite_bulk::scrivi_con(&mut tx, "journal write", |db| {
+        sqlite_bulk::insert_journal(db, entries)
+    })
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -147,7 +147,7 @@ impl Riconciliazione<'_> {
         f: &FiltroRiconciliazione,
         limit: i64,
         offset: i64,
-    ) -> StoreResult<(Vec<RigaRiconciliazione>, i64, bool)> {
+    ) -> StoreResult<PaginaRiconciliazione> {
         dispatch!(self.0, |q, p| q::search_riconciliazione(
             p, ente, f, limit, offset
         )

@@ -150,18 +150,26 @@ async fn scrivi(
     Ok(())
 }
 
+/// A read transaction with one planner setting for its statements: the view queries that
+/// must not hang on how fresh the statistics are.
+async fn leggi_con(
+    p: &DbPool,
+    set_local: &'static str,
+) -> StoreResult<sqlx::Transaction<'static, Db>> {
+    let mut tx = p.begin().await?;
+    sqlx::query(set_local).execute(&mut *tx).await?;
+    Ok(tx)
+}
+
 /// A view's lines in the views' order, read along the order's index: sorting is switched
-/// off for the statement, so the plan does not hang on how fresh the statistics are.
+/// off for the statement.
 const DA_ORDINE: &str = " FROM riconciliazione r";
 
 async fn in_ordine(
     p: &DbPool,
     mut q: sqlx::QueryBuilder<Db>,
 ) -> StoreResult<Vec<RigaRiconciliazione>> {
-    let mut tx = p.begin().await?;
-    sqlx::query("SET LOCAL enable_sort = off")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = leggi_con(p, "SET LOCAL enable_sort = off").await?;
     let righe = q.build_query_as().fetch_all(&mut *tx).await?;
     tx.commit().await?;
     Ok(righe)
@@ -171,10 +179,7 @@ async fn in_ordine(
 /// scans: a bitmap reads every match before the first is counted, and statistics older
 /// than a bulk load (seen: 11 rows expected, a million found) would choose one.
 async fn conta_fino(p: &DbPool, mut q: sqlx::QueryBuilder<Db>) -> StoreResult<i64> {
-    let mut tx = p.begin().await?;
-    sqlx::query("SET LOCAL enable_bitmapscan = off")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = leggi_con(p, "SET LOCAL enable_bitmapscan = off").await?;
     let (n,): (i64,) = q.build_query_as().fetch_one(&mut *tx).await?;
     tx.commit().await?;
     Ok(n)

@@ -11,24 +11,23 @@ async fn insert_pagamenti_flusso(
     totale: i64,
     validi: &[&crate::model::flusso::PagamentoFlusso],
 ) -> StoreResult<()> {
-    sqlite_bulk::con_handle(c, |db| {
+    sqlite_bulk::scrivi_con(c, "flow payments write", |db| {
         sqlite_bulk::insert_pagamenti_flusso(db, f, id, regolamento, totale, validi)
     })
-    .await?
-    .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("flow payments write: {e}"))))
+    .await
 }
 
-/// A failure here fails the caller's transaction (nothing applied), never a retry that
-/// could insert a row twice.
+/// Classified rows with one prepared statement, inside the caller's transaction.
 async fn scrivi(
     c: &mut Conn,
     ente: &str,
     righe: &[motore::Riga<'_>],
     now: OffsetDateTime,
 ) -> StoreResult<()> {
-    sqlite_bulk::con_handle(c, |db| sqlite_bulk::scrivi(db, ente, righe, now))
-        .await?
-        .map_err(|e| StoreError::Db(sqlx::Error::Protocol(format!("reconciliation write: {e}"))))
+    sqlite_bulk::scrivi_con(c, "reconciliation write", |db| {
+        sqlite_bulk::scrivi(db, ente, righe, now)
+    })
+    .await
 }
 
 /// A view's lines in the views' order, read along the order's index (SQLite's planner,

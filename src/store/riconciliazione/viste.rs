@@ -27,6 +27,7 @@ pub const DENSO: i64 = 20_000;
 /// blank). An IUF is ASCII (the flow's and the causale's grammar), so SQL's UPPER gives the
 /// same key as the one written.
 fn push_ids_nascosti(q: &mut sqlx::QueryBuilder<Db>, ente: &str) {
+    let nasconde = nota_nasconde("h");
     const RAMI: [(&str, &str); 3] = [
         ("h.iuv = s.iuv", "s.iuv IS NOT NULL"),
         ("h.iud = s.iud", "s.iuv IS NULL AND s.iud IS NOT NULL"),
@@ -44,27 +45,41 @@ fn push_ids_nascosti(q: &mut sqlx::QueryBuilder<Db>, ente: &str) {
               WHERE s.id_dominio = "
         ))
         .push_bind(ente.to_owned())
-        .push(format!(
-            " AND s.attivo AND s.nascosto AND {quali} AND (h.codici & s.bit) <> 0
-              AND COALESCE(s.iuf, '') = COALESCE(h.iuf, '') AND COALESCE(s.iud, '') = COALESCE(h.iud, '') AND COALESCE(s.iuv, '') = COALESCE(h.iuv, '')"
-        ));
+        .push(format!(" AND {quali} AND {nasconde}"));
     }
 }
 
+/// An active hidden note `s` hides the line `riga`: it names one of the line's codes and the
+/// line's keys (an absent key matches an absent key).
+fn nota_nasconde(riga: &str) -> String {
+    format!(
+        "s.attivo AND s.nascosto AND ({riga}.codici & s.bit) <> 0
+         AND COALESCE(s.iuf, '') = COALESCE({riga}.iuf, '') AND COALESCE(s.iud, '') = COALESCE({riga}.iud, '')
+         AND COALESCE(s.iuv, '') = COALESCE({riga}.iuv, '')"
+    )
+}
+
+/// What a search learns before it reads lines, and its filters then use.
+#[derive(Default)]
+struct Piano {
+    /// The ente has active hidden notes (without, no line is hidden: no check).
+    nascoste: bool,
+    /// The combinations of codes asked, when they are few enough lines for an index on the
+    /// codes to read (the bit test cannot use one).
+    codici_in: Option<Vec<i64>>,
+    simili: Simili,
+}
+
 /// Appends the WHERE clause of a reconciliation search (every filter optional).
-/// `nascoste`: the ente has active hidden notes (without, no line is hidden and the check
-/// is left out). `codici_in`: the combinations of codes the view's codes match, when known
-/// from the counts (an index can read them; the bit test cannot).
 fn filtro_riconciliazione(
     q: &mut sqlx::QueryBuilder<Db>,
     ente: &str,
     f: &FiltroRiconciliazione,
-    nascoste: bool,
-    codici_in: Option<&[i64]>,
-    simili: &Simili,
+    piano: &Piano,
 ) {
+    let simili = &piano.simili;
     q.push(" WHERE r.id_dominio = ").push_bind(ente.to_owned());
-    match codici_in {
+    match &piano.codici_in {
         Some(v) => {
             q.push(" AND r.codici IN (");
             let mut sep = q.separated(", ");
@@ -146,11 +161,11 @@ fn filtro_riconciliazione(
         q.push(" AND r.id IN (");
         push_ids_nascosti(q, ente);
         q.push(")");
-    } else if nascoste {
-        q.push(
-            " AND NOT EXISTS (SELECT 1 FROM segnalazione s WHERE s.id_dominio = r.id_dominio AND s.attivo AND s.nascosto AND (r.codici & s.bit) <> 0
-               AND COALESCE(s.iuf, '') = COALESCE(r.iuf, '') AND COALESCE(s.iud, '') = COALESCE(r.iud, '') AND COALESCE(s.iuv, '') = COALESCE(r.iuv, ''))",
-        );
+    } else if piano.nascoste {
+        q.push(format!(
+            " AND NOT EXISTS (SELECT 1 FROM segnalazione s WHERE s.id_dominio = r.id_dominio AND {})",
+            nota_nasconde("r")
+        ));
     }
 }
 
@@ -236,37 +251,41 @@ async fn ha_nascoste(p: &DbPool, ente: &str) -> StoreResult<bool> {
     Ok(row.is_some())
 }
 
-/// A page of the view and its total; `false` with the total when there are more than
-/// [`DENSO`] lines and the total says only that.
+/// A page of the view, its total (a floor past [`DENSO`] filtered lines) and the counts
+/// per code it was read with.
 pub async fn search_riconciliazione(
     p: &DbPool,
     ente: &str,
     f: &FiltroRiconciliazione,
     limit: i64,
     offset: i64,
-) -> StoreResult<(Vec<RigaRiconciliazione>, i64, bool)> {
+) -> StoreResult<PaginaRiconciliazione> {
+    let conteggi = conteggi_riconciliazione(p, ente).await?;
+    let pagina = |righe, total, total_esatto| PaginaRiconciliazione {
+        righe,
+        total,
+        total_esatto,
+        conteggi: conteggi.clone(),
+    };
     let nascoste = ha_nascoste(p, ente).await?;
-    if f.nascosti && !nascoste {
-        return Ok((Vec::new(), 0, true));
+    let (mut scelti, mut dei_codici) = (Vec::new(), 0);
+    for (m, n) in conteggi.iter().filter(|(m, _)| m & f.codici != 0) {
+        scelti.push(*m as i64);
+        dei_codici += n;
     }
-    let simili = simili(p, ente, f).await?;
-    let scelti: Vec<(u64, i64)> = conteggi_riconciliazione(p, ente)
-        .await?
-        .into_iter()
-        .filter(|(m, _)| m & f.codici != 0)
-        .collect();
-    let dei_codici: i64 = scelti.iter().map(|(_, n)| n).sum();
-    // The combinations of codes asked, for an index to read, where they are selective
-    // (an anomaly's few lines under a broad filter); the bit test otherwise.
-    let codici_in: Option<Vec<i64>> =
-        (dei_codici <= DENSO).then(|| scelti.iter().map(|(m, _)| *m as i64).collect());
-    if dei_codici == 0 {
-        return Ok((Vec::new(), 0, true));
+    if dei_codici == 0 || (f.nascosti && !nascoste) {
+        return Ok(pagina(Vec::new(), 0, true));
     }
+    let piano = Piano {
+        nascoste,
+        // Where the codes are selective (an anomaly's few lines under a broad filter).
+        codici_in: (dei_codici <= DENSO).then_some(scelti),
+        simili: simili(p, ente, f).await?,
+    };
     // Only the codes asked: the total is the maintained counts' (less the hidden lines).
     let (total, esatto) = if f.solo_codici() {
         let mut total = dei_codici;
-        if nascoste && total > 0 {
+        if nascoste {
             let mut q = sqlx::QueryBuilder::<Db>::new(
                 "SELECT COUNT(*) FROM riconciliazione r WHERE r.id IN (",
             );
@@ -281,20 +300,20 @@ pub async fn search_riconciliazione(
     } else {
         let mut q =
             sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) FROM (SELECT 1 FROM riconciliazione r");
-        filtro_riconciliazione(&mut q, ente, f, nascoste, codici_in.as_deref(), &simili);
+        filtro_riconciliazione(&mut q, ente, f, &piano);
         q.push(" LIMIT ").push_bind(DENSO + 1).push(") m");
         let n = conta_fino(p, q).await?;
         (n.min(DENSO), n <= DENSO)
     };
     if total == 0 || (esatto && offset >= total) {
-        return Ok((Vec::new(), total, esatto));
+        return Ok(pagina(Vec::new(), total, esatto));
     }
     let righe = if esatto && total <= DENSO {
         // Few: found through their filter's index (no ORDER BY inside the fence to tempt a
         // planner onto the order's index), then sorted.
         let mut q = sqlx::QueryBuilder::<Db>::new("WITH m AS MATERIALIZED (");
         q.push(SEL_RIGA);
-        filtro_riconciliazione(&mut q, ente, f, nascoste, codici_in.as_deref(), &simili);
+        filtro_riconciliazione(&mut q, ente, f, &piano);
         q.push(" LIMIT ")
             .push_bind(DENSO + 1)
             .push(") SELECT r.* FROM m r")
@@ -307,10 +326,11 @@ pub async fn search_riconciliazione(
             .fetch_all(p)
             .await?
     } else {
-        // Many: the order's index walked, the filters checked on the way.
+        // Many: the order's index walked, the filters checked on the way (the codes are
+        // not selective here: `codici_in` is unset).
         let mut q = sqlx::QueryBuilder::<Db>::new(COLONNE_RIGA);
         q.push(DA_ORDINE);
-        filtro_riconciliazione(&mut q, ente, f, nascoste, None, &simili);
+        filtro_riconciliazione(&mut q, ente, f, &piano);
         q.push(ORDINE)
             .push(" LIMIT ")
             .push_bind(limit)
@@ -318,7 +338,7 @@ pub async fn search_riconciliazione(
             .push_bind(offset);
         in_ordine(p, q).await?
     };
-    Ok((righe, total, esatto))
+    Ok(pagina(righe, total, esatto))
 }
 
 /// The next page of an export, in id order (keyset: never an OFFSET over a large result).
@@ -329,9 +349,12 @@ pub async fn pagina_riconciliazione(
     dopo: i64,
     limit: i64,
 ) -> StoreResult<Vec<RigaRiconciliazione>> {
-    let nascoste = ha_nascoste(p, ente).await?;
+    let piano = Piano {
+        nascoste: ha_nascoste(p, ente).await?,
+        ..Piano::default()
+    };
     let mut q = sqlx::QueryBuilder::<Db>::new(SEL_RIGA);
-    filtro_riconciliazione(&mut q, ente, f, nascoste, None, &Simili::default());
+    filtro_riconciliazione(&mut q, ente, f, &piano);
     q.push(" AND r.id > ")
         .push_bind(dopo)
         .push(" ORDER BY r.id LIMIT ")
