@@ -15,13 +15,47 @@ pub const SEL_RICEVUTA: &str = "SELECT id, iuv, iur, indice, iud, tipo_dovuto, i
 /// Starts a write transaction. On SQLite it takes the write lock at once (IMMEDIATE): a
 /// deferred transaction that reads first and writes later can fail with SQLITE_BUSY on the
 /// lock upgrade, which the busy timeout does not cover.
-pub async fn begin_write(p: &DbPool) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
-    p.begin_with(if IS_POSTGRES {
-        "BEGIN"
-    } else {
-        "BEGIN IMMEDIATE"
-    })
-    .await
+pub async fn begin_write(p: &DbPool) -> Result<Scrittura, sqlx::Error> {
+    // The turn before the connection: a writer waiting in line holds no connection.
+    let turno = turno_di_scrittura(p).await?;
+    let tx = p
+        .begin_with(if IS_POSTGRES {
+            "BEGIN"
+        } else {
+            "BEGIN IMMEDIATE"
+        })
+        .await?;
+    Ok(Scrittura { tx, _turno: turno })
+}
+
+/// A write transaction from [`begin_write`], used as the connection it runs on; it ends
+/// with `commit` or `rollback` (or, dropped, rolls back).
+pub struct Scrittura {
+    tx: sqlx::Transaction<'static, Db>,
+    /// SQLite: this process's turn at the database's single writer, until the end.
+    _turno: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl std::ops::Deref for Scrittura {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Scrittura {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.tx
+    }
+}
+
+impl Scrittura {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
 }
 
 pub async fn ping(p: &DbPool) -> StoreResult<()> {

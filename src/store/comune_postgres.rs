@@ -70,3 +70,10 @@ pub fn push_in<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, colonna: &str, keys: &
     push_vettore(q, keys);
     q.push(")");
 }
+
+/// PostgreSQL takes many writers at once: no turn to wait for.
+async fn turno_di_scrittura(
+    _p: &DbPool,
+) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, sqlx::Error> {
+    Ok(None)
+}

@@ -59,3 +59,117 @@ pub fn push_in<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, colonna: &str, keys: &
     push_chiavi(q, keys);
     q.push(")");
 }
+
+/// This process's turn at the single writer a SQLite database has. Without it, writers that
+/// meet at `BEGIN IMMEDIATE` are refused and poll the lock with SQLite's busy handler, which
+/// sleeps 1, 2, 5, 10… ms between tries: eight activations arriving together took 5 ms at
+/// the median and 80 ms at p99 for half a millisecond of work each. In line for a semaphore
+/// (fair, first come first served) each is woken the moment the one before it commits.
+/// Shared by every pool of the process on the same file; waited for as long as a pool
+/// connection is (`database.acquire_timeout_ms`). Writers in other processes, and single
+/// statements outside a write transaction, still meet the busy handler.
+async fn turno_di_scrittura(
+    p: &DbPool,
+) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, sqlx::Error> {
+    use std::sync::{Arc, Mutex, OnceLock, Weak};
+    use tokio::sync::Semaphore;
+    type Turni = Mutex<std::collections::HashMap<std::path::PathBuf, Weak<Semaphore>>>;
+    static TURNI: OnceLock<Turni> = OnceLock::new();
+    let semaforo = {
+        let mut turni = TURNI
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let opzioni = p.connect_options();
+        let file = opzioni.get_filename();
+        match turni.get(file).and_then(Weak::upgrade) {
+            Some(s) => s,
+            None => {
+                // A semaphore nobody holds is as good as a new one: forget those.
+                turni.retain(|_, w| w.strong_count() > 0);
+                let s = Arc::new(Semaphore::new(1));
+                turni.insert(file.to_owned(), Arc::downgrade(&s));
+                s
+            }
+        }
+    };
+    match tokio::time::timeout(p.options().get_acquire_timeout(), semaforo.acquire_owned()).await {
+        Ok(Ok(turno)) => Ok(Some(turno)),
+        Ok(Err(_closed)) => Err(sqlx::Error::PoolClosed),
+        Err(_elapsed) => Err(sqlx::Error::PoolTimedOut),
+    }
+}
+
+#[cfg(test)]
+mod turno_tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    async fn pool(file: &std::path::Path, acquire_ms: u64) -> DbPool {
+        let attese = crate::store::Attese {
+            max_connections: 4,
+            acquire: Duration::from_millis(acquire_ms),
+            lock: Duration::from_secs(5),
+        };
+        let url = format!("sqlite://{}", file.display());
+        match crate::store::Store::connect_with(&url, attese)
+            .await
+            .unwrap()
+            .pool
+        {
+            crate::store::Pool::Sqlite(p) => p,
+            crate::store::Pool::Postgres(_) => unreachable!(),
+        }
+    }
+
+    /// Writers of one process on one file, through two pools, take their turns in the order
+    /// they came; one that waits past its pool's acquire timeout gets a "try again later"
+    /// error then, not SQLite's busy error after the lock timeout.
+    #[tokio::test]
+    async fn writers_take_turns_in_order_within_a_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("turni.db");
+        let (a, b) = (pool(&f, 3_000).await, pool(&f, 3_000).await);
+        sqlx::query("CREATE TABLE ordine (n INTEGER)")
+            .execute(&a)
+            .await
+            .unwrap();
+        let primo = begin_write(&a).await.unwrap();
+        let mut in_fila = Vec::new();
+        for n in 1..=4i64 {
+            let p = if n % 2 == 0 { a.clone() } else { b.clone() };
+            in_fila.push(tokio::spawn(async move {
+                let mut tx = begin_write(&p).await.unwrap();
+                sqlx::query("INSERT INTO ordine (n) VALUES ($1)")
+                    .bind(n)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            }));
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        primo.commit().await.unwrap();
+        for w in in_fila {
+            w.await.unwrap();
+        }
+        let ordine: Vec<(i64,)> = sqlx::query_as("SELECT n FROM ordine ORDER BY rowid")
+            .fetch_all(&a)
+            .await
+            .unwrap();
+        assert_eq!(ordine, vec![(1,), (2,), (3,), (4,)]);
+
+        let breve = pool(&f, 200).await;
+        let tenuto = begin_write(&a).await.unwrap();
+        let t = Instant::now();
+        let e = begin_write(&breve)
+            .await
+            .err()
+            .expect("no turn while another holds it");
+        assert!(matches!(e, sqlx::Error::PoolTimedOut), "{e}");
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        tenuto.rollback().await.unwrap();
+        begin_write(&breve).await.unwrap().commit().await.unwrap();
+    }
+}
