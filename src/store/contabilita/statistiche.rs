@@ -98,18 +98,16 @@ async fn tx_sporca_ricevute(c: &mut Conn, ente: &str, ricevute: &[i64]) -> Store
         return Ok(());
     }
     let mut q = sqlx::QueryBuilder::<Db>::new(
-        "INSERT INTO statistica_sporca (id_dominio, giorno) SELECT DISTINCT id_dominio, g FROM (SELECT e.id_dominio, e.data_esito AS g FROM ricevuta e WHERE e.id IN (",
+        "INSERT INTO statistica_sporca (id_dominio, giorno) SELECT DISTINCT id_dominio, g FROM (SELECT e.id_dominio, e.data_esito AS g FROM ricevuta e WHERE ",
     );
-    push_chiavi(&mut q, ricevute);
-    q.push(")");
+    push_in(&mut q, "e.id", ricevute);
     for col in ["data_regolamento", "data_valuta"] {
         // CROSS JOIN fixes SQLite's join order: from the import's own receipts (by rowid)
         // to their lines, never a scan of the ente's lines probing each receipt (20 s on
         // a region's month when the receipts come after the flows). PostgreSQL plans it as
         // an inner join.
-        q.push(format!(" UNION ALL SELECT r.id_dominio, r.{col} AS g FROM ricevuta e CROSS JOIN riconciliazione r WHERE r.id_dominio = e.id_dominio AND r.iuv = e.iuv AND r.iur = e.iur AND r.indice = e.indice AND e.id IN ("));
-        push_chiavi(&mut q, ricevute);
-        q.push(")");
+        q.push(format!(" UNION ALL SELECT r.id_dominio, r.{col} AS g FROM ricevuta e CROSS JOIN riconciliazione r WHERE r.id_dominio = e.id_dominio AND r.iuv = e.iuv AND r.iur = e.iur AND r.indice = e.indice AND "));
+        push_in(&mut q, "e.id", ricevute);
     }
     q.push(") x WHERE g IS NOT NULL AND id_dominio = ")
         .push_bind(ente.to_owned())

@@ -284,9 +284,8 @@ pub async fn get_dovuto(p: &DbPool, ente: &str, iud: &str) -> StoreResult<Dovuto
 
 pub async fn dovuti_per_iud(p: &DbPool, ente: &str, iuds: &[String]) -> StoreResult<Vec<Dovuto>> {
     let mut q = sqlx::QueryBuilder::<Db>::new("SELECT * FROM dovuto WHERE id_dominio = ");
-    q.push_bind(ente.to_owned()).push(" AND iud IN (");
-    push_chiavi(&mut q, iuds);
-    q.push(")");
+    q.push_bind(ente.to_owned()).push(" AND ");
+    push_in(&mut q, "iud", iuds);
     q.build_query_as::<DovutoRow>()
         .fetch_all(p)
         .await?

@@ -516,9 +516,8 @@ pub async fn tx_insert_ricevute(
             })
             .collect();
         if !via.is_empty() {
-            let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM ricevuta WHERE id IN (");
-            push_chiavi(&mut q, &via);
-            q.push(")");
+            let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM ricevuta WHERE ");
+            push_in(&mut q, "id", &via);
             q.build().execute(&mut *c).await?;
         }
     }
