@@ -137,16 +137,7 @@ async fn load(
 
 /// Resident and peak resident memory of this process (client and server), MiB.
 fn rss() -> (f64, f64) {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = |k: &str| {
-        s.lines()
-            .find(|l| l.starts_with(k))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-            / 1024.0
-    };
-    (kb("VmRSS:"), kb("VmHWM:"))
+    pa::memoria_mib("self")
 }
 
 /// Journal entries dropped so far, process-wide (the metric both gateways feed).

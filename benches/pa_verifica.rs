@@ -1,7 +1,10 @@
 //! paaVerificaRPT throughput and latency over mutual TLS with keep-alive, against the real
 //! server on SQLite and on PostgreSQL, and in the same run against a minimal mTLS server
 //! answering a fixed SOAP response through the same accept loop (the transport ceiling).
-//! Prints verifications/s, the ratio to the ceiling, and p50/p99 at a fixed 1,000 req/s.
+//! Prints verifications/s, the ratio to the ceiling, and p50/p99 at a fixed 1,000 req/s;
+//! p50/p99 of paaAttivaRPT and paaInviaRT at 200 req/s, each for its own new payment (the
+//! RT issued for the RPT the activation stored); and the memory of the `serve` binary in
+//! its own process, idle, at 1,000 verifications/s and saturated.
 //!
 //! `cargo bench --bench pa_verifica` (PostgreSQL from PAGOPA_TEST_PG_URL, default local).
 
@@ -17,17 +20,24 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The SOAPAction of a verification envelope, and the bytes of its OK answer.
-fn action(body: &Bytes) -> (&'static str, &'static [u8]) {
-    if body.windows(9).any(|w| w == b"qrCode><f") {
+/// What one kind of envelope is: its SOAPAction and the bytes of its OK answer.
+type Kind = (&'static str, &'static [u8]);
+
+/// The kind of `body`, found once per phase (not per call: the client shares the cores).
+fn kind(body: &Bytes) -> Kind {
+    let has = |s: &[u8]| body.windows(s.len()).any(|w| w == s);
+    if has(b"qrCode><f") {
         ("paVerifyPaymentNotice", b"<outcome>OK<")
+    } else if has(b"paaAttivaRPT>") {
+        ("paaAttivaRPT", b"<esito>OK</es")
+    } else if has(b"paaInviaRT>") {
+        ("paaInviaRT", b"<esito>OK</es")
     } else {
         ("paaVerificaRPT", b"<esito>OK</es")
     }
 }
 
-async fn call(s: &mut Sender, body: &Bytes) -> Duration {
-    let (soap_action, ok) = action(body);
+async fn call(s: &mut Sender, body: &Bytes, (soap_action, ok): Kind) -> Duration {
     let t = Instant::now();
     let req = hyper::Request::post("/pagamenti-psp")
         .header("soapaction", soap_action)
@@ -40,7 +50,7 @@ async fn call(s: &mut Sender, body: &Bytes) -> Duration {
     let b = resp.into_body().collect().await.unwrap().to_bytes();
     assert!(
         b.windows(ok.len()).any(|w| w == ok),
-        "{}",
+        "{soap_action}: {}",
         String::from_utf8_lossy(&b)
     );
     t.elapsed()
@@ -55,6 +65,7 @@ async fn saturate(
     secs: f64,
 ) -> f64 {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let k = kind(&bodies[0]);
     let mut tasks = Vec::new();
     for c in 0..conns {
         let (tls, bodies) = (tls.clone(), bodies.clone());
@@ -62,7 +73,7 @@ async fn saturate(
             let mut s = connect(addr, tls).await;
             let mut n = 0usize;
             while Instant::now() < deadline {
-                call(&mut s, &bodies[(c + n) % bodies.len()]).await;
+                call(&mut s, &bodies[(c + n) % bodies.len()], k).await;
                 n += 1;
             }
             n
@@ -117,7 +128,9 @@ async fn iuvs(store: &pagopa_gateway::store::Store) -> Arc<Vec<String>> {
     Arc::new(dovuti.into_iter().map(|d| d.iuv.to_string()).collect())
 }
 
-/// A fixed rate over a few connections: (p50, p99) latency in milliseconds.
+/// A fixed rate over a few connections: (p50, p99) latency in milliseconds. Each body is
+/// sent at most once while there are enough of them (activations and receipts are each
+/// for their own payment).
 async fn at_rate(
     addr: SocketAddr,
     tls: Arc<rustls::ClientConfig>,
@@ -127,18 +140,23 @@ async fn at_rate(
 ) -> (f64, f64) {
     let conns = 8u32;
     let per_conn_interval = Duration::from_secs_f64(f64::from(conns) / f64::from(rate));
+    let k = kind(&bodies[0]);
     let mut tasks = Vec::new();
     for c in 0..conns {
         let (tls, bodies) = (tls.clone(), bodies.clone());
         tasks.push(tokio::spawn(async move {
             let mut s = connect(addr, tls).await;
+            // The connections' requests spread over the interval, as arrivals from many
+            // PSPs are (not in a burst of eight every interval).
+            tokio::time::sleep(per_conn_interval * c / conns).await;
             let mut tick = tokio::time::interval(per_conn_interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
             let mut lat = Vec::new();
             let n = rate * secs / conns;
             for i in 0..n {
                 tick.tick().await;
-                lat.push(call(&mut s, &bodies[(c as usize + i as usize) % bodies.len()]).await);
+                let b = &bodies[(c + i * conns) as usize % bodies.len()];
+                lat.push(call(&mut s, b, k).await);
             }
             lat
         }));
@@ -182,6 +200,70 @@ async fn ceiling(pki: &Path) -> SocketAddr {
     addr
 }
 
+/// The memory of `serve` as an operator runs it (the release binary, its own process, on a
+/// SQLite file this bench seeded): idle, then its peak over 1,000 verifications/s and over
+/// `conns` connections sending back to back. (idle, peak at rate, peak saturated) in MiB.
+async fn serve_memory(rate_secs: u32, conns: usize, secs: f64) -> (f64, f64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("serve.db").display());
+    // Seed through the library, then let go of the file before the binary opens it.
+    let g = gateway(dir.path(), url.clone(), |_| {}).await;
+    let bodies = Arc::new(g.bodies);
+    let _ = g.stop.send(());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pagopa-gateway"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("PAGOPA_GATEWAY_ADMIN_TOKEN", "bench-admin-token-0123456789")
+        .env("PAGOPA_GATEWAY_DATA_DIR", dir.path().join("data"))
+        .env("PAGOPA_GATEWAY_DATABASE__URL", &url)
+        .env("PAGOPA_GATEWAY_REST__LISTEN", "127.0.0.1:0")
+        .env("PAGOPA_GATEWAY_PA_SOAP__LISTEN", "127.0.0.1:0")
+        .env(
+            "PAGOPA_GATEWAY_PA_SOAP__DEV_PKI_DIR",
+            dir.path().join("certs"),
+        )
+        .env("PAGOPA_GATEWAY_LOG__FORMAT", "text")
+        .env("RUST_LOG", "warn,pagopa_gateway::app=info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The PA listener's port, from the line that says the server listens (port 0 given).
+    let log = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut tx = Some(tx);
+        for line in std::io::BufReader::new(log).lines().map_while(Result::ok) {
+            let addr = line
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("pa_soap="))
+                .and_then(|a| a.parse::<SocketAddr>().ok());
+            // Read to the end all the same: a full pipe would stall the server's logging.
+            if let Some(a) = addr
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(a);
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("serve did not say where it listens within 30 s");
+    // Idle: started, its background jobs through their first round.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (idle, _) = pa::memoria_mib(&child.id().to_string());
+    let tls = client_config(&dir.path().join("certs"));
+    at_rate(addr, tls.clone(), bodies.clone(), 1000, rate_secs).await;
+    let (_, at_1000) = pa::memoria_mib(&child.id().to_string());
+    saturate(addr, tls, bodies, conns, secs).await;
+    let (_, saturated) = pa::memoria_mib(&child.id().to_string());
+    let _ = child.kill();
+    let _ = child.wait();
+    (idle, at_1000, saturated)
+}
+
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
     let (secs, rate_secs) = if measuring { (4.0, 5) } else { (0.3, 1) };
@@ -195,6 +277,7 @@ fn main() {
         let g = gateway(dir.path(), format!("sqlite://{}", dir.path().join("bench.db").display()), |_| {}).await;
         let (sqlite_addr, bodies, stop_sqlite) = (g.soap, g.bodies, g.stop);
         let sqlite_store = g.state.store.clone();
+        let sqlite_state = g.state.clone();
         let notices = Arc::new(g.notices);
         let pki = dir.path().join("certs");
         let tls = client_config(&pki);
@@ -205,19 +288,48 @@ fn main() {
         let g = gateway(pg_dir.path(), pg_url, |_| {}).await;
         let (pg_addr, pg_bodies, stop_pg) = (g.soap, g.bodies, g.stop);
         let pg_store = g.state.store.clone();
+        let pg_state = g.state.clone();
         let pg_notices = Arc::new(g.notices);
         let pg_tls = client_config(&pg_dir.path().join("certs"));
         let pg_bodies = Arc::new(pg_bodies);
 
         let conns = 16;
-        // For a profiler: one phase alone, for 20 s (`PA_VERIFICA_SOLO=sqlite|notice|pg|ceiling`).
+        // For a profiler: one phase alone, for 20 s (`PA_VERIFICA_SOLO=sqlite|notice|pg|ceiling`), or
+        // activations then receipts at 200 req/s, 20 s each (`attiva`, `invia`; `_pg` for
+        // PostgreSQL)..
         if let Ok(solo) = std::env::var("PA_VERIFICA_SOLO") {
+            if let Some(fase) = solo.strip_suffix("_pg").or(Some(solo.as_str()))
+                && (fase == "attiva" || fase == "invia")
+            {
+                let pg = solo.ends_with("_pg");
+                let (state, addr, tls) = if pg {
+                    (&pg_state, pg_addr, pg_tls.clone())
+                } else {
+                    (&sqlite_state, sqlite_addr, tls.clone())
+                };
+                let db = if pg { "PostgreSQL" } else { "SQLite" };
+                let attivate = pa::attivazioni(state, 4000).await;
+                let attiva = Arc::new(attivate.iter().map(|a| a.2.clone()).collect::<Vec<_>>());
+                let a = at_rate(addr, tls.clone(), attiva, 200, 20).await;
+                println!("paaAttivaRPT at 200 req/s on {db}: p50 {:.2} ms p99 {:.2} ms", a.0, a.1);
+                if fase == "invia" {
+                    let invia = Arc::new(pa::ricevute(state, &attivate).await);
+                    let r = at_rate(addr, tls, invia, 200, 20).await;
+                    println!("paaInviaRT at 200 req/s on {db}: p50 {:.2} ms p99 {:.2} ms", r.0, r.1);
+                }
+                if pg {
+                    let _ = stop_pg.send(());
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    common::drop_schema(&schema).await;
+                }
+                return;
+            }
             let (addr, tls, b) = match solo.as_str() {
                 "ceiling" => (ceiling_addr, tls.clone(), bodies.clone()),
                 "notice" => (sqlite_addr, tls.clone(), notices.clone()),
                 "pg" => (pg_addr, pg_tls.clone(), pg_bodies.clone()),
                 "sqlite" => (sqlite_addr, tls.clone(), bodies.clone()),
-                other => panic!("PA_VERIFICA_SOLO={other}: sqlite, notice, pg or ceiling"),
+                other => panic!("PA_VERIFICA_SOLO={other}: sqlite, notice, pg, ceiling, attiva or invia"),
             };
             let rps = saturate(addr, tls, b, conns, 20.0).await;
             println!("{solo}: {rps:.0} req/s");
@@ -241,9 +353,23 @@ fn main() {
         let (ceiling_rps, sqlite_rps, pg_rps, sqlite_nm, pg_nm) =
             (median(c), median(s), median(p), median(sn), median(pn));
         let (s50, s99) = at_rate(sqlite_addr, tls.clone(), bodies.clone(), 1000, rate_secs).await;
-        let (p50, p99) = at_rate(pg_addr, pg_tls, pg_bodies, 1000, rate_secs).await;
+        let (p50, p99) = at_rate(pg_addr, pg_tls.clone(), pg_bodies, 1000, rate_secs).await;
         let sqlite_floor = floor(sqlite_store.clone(), iuvs(&sqlite_store).await, conns, secs).await;
         let pg_floor = floor(pg_store.clone(), iuvs(&pg_store).await, conns, secs).await;
+        // paaAttivaRPT then paaInviaRT at 200 req/s, each for its own new payment: an
+        // activation writes the RPT, the dovuto's state and the outbox job; a receipt is
+        // stored raw, then applied to its RPT and dovuto.
+        let n = (200 * rate_secs) as usize;
+        let mut writes = Vec::new();
+        for (state, addr, tls) in [(&sqlite_state, sqlite_addr, &tls), (&pg_state, pg_addr, &pg_tls)] {
+            let attivate = pa::attivazioni(state, n).await;
+            let attiva = Arc::new(attivate.iter().map(|a| a.2.clone()).collect::<Vec<_>>());
+            let a = at_rate(addr, tls.clone(), attiva, 200, rate_secs).await;
+            let invia = Arc::new(pa::ricevute(state, &attivate).await);
+            let r = at_rate(addr, tls.clone(), invia, 200, rate_secs).await;
+            writes.push((a, r));
+        }
+        let (idle, at_1000, saturated) = serve_memory(rate_secs, conns, secs).await;
         if !measuring {
             println!("(smoke run under cargo test: debug build, numbers not meaningful; measure with cargo bench)");
         }
@@ -257,6 +383,10 @@ fn main() {
         println!("  paVerifyPaymentNotice (new model) on SQLite:     {sqlite_nm:>8.0}/s = {:.2} of the ceiling (goal >= 0.33)", sqlite_nm / ceiling_rps);
         println!("  paVerifyPaymentNotice (new model) on PostgreSQL: {pg_nm:>8.0}/s = {:.2} of the ceiling", pg_nm / ceiling_rps);
         println!("  at 1000 req/s: SQLite p50 {s50:.2} ms p99 {s99:.2} ms; PostgreSQL p50 {p50:.2} ms p99 {p99:.2} ms (goal p99 <= 2 ms SQLite, <= 4 ms PostgreSQL)");
+        for (db, ((a50, a99), (r50, r99)), goal) in [("SQLite", writes[0], 2), ("PostgreSQL", writes[1], 4)] {
+            println!("  at 200 req/s on {db}: paaAttivaRPT p50 {a50:.2} ms p99 {a99:.2} ms; paaInviaRT p50 {r50:.2} ms p99 {r99:.2} ms (goal p99 <= {goal} ms)");
+        }
+        println!("  memory of `serve` (its own process, SQLite): idle {idle:.1} MiB (goal <= 50); peak at 1000 req/s {at_1000:.1} MiB, peak saturated ({conns} connections) {saturated:.1} MiB (goal <= 200)");
         let _ = stop_sqlite.send(());
         let _ = stop_pg.send(());
         // The PostgreSQL gateway's pool lets go of its connections first.

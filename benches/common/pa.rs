@@ -9,7 +9,9 @@ use pagopa_gateway::app::Application;
 use pagopa_gateway::config::Config;
 use pagopa_gateway::registry::{EnteInput, NuovoDovuto, TipoDovutoInput};
 use pagopa_gateway::soap::new_model::{PaVerifyPaymentNoticeReq, QrCode};
-use pagopa_gateway::soap::sanp2::{IntestazionePPT, PaaVerificaRPT};
+use pagopa_gateway::soap::sanp2::{
+    Base64Doc, DatiPagamentoPSP, IntestazionePPT, PaaAttivaRPT, PaaInviaRT, PaaVerificaRPT,
+};
 use pagopa_gateway::soap::write_envelope;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -103,6 +105,84 @@ pub async fn seed(app: &Application) -> (Vec<Bytes>, Vec<Bytes>) {
     (bodies, notices)
 }
 
+/// `n` new dovuti of the seeded ente, each with the paaAttivaRPT envelope a PSP sends to
+/// collect it (its own CCP): the IUV, the CCP and the envelope.
+pub async fn attivazioni(
+    app_state: &pagopa_gateway::rest::AppState,
+    n: usize,
+) -> Vec<(String, String, Bytes)> {
+    let store = &app_state.store;
+    let ente = store.registro().get_ente(ENTE).await.unwrap();
+    let tipo = store
+        .registro()
+        .get_tipo_dovuto(ENTE, "TARI")
+        .await
+        .unwrap();
+    let i = &app_state.config.intermediario;
+    let mut out = Vec::with_capacity(n);
+    for k in 0..n {
+        let d: NuovoDovuto = serde_json::from_value(serde_json::json!({"iud": format!("ATT{k}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]), "tipo_dovuto": "TARI", "pagatore": {"tipo": "F", "codice_fiscale": "RSSMRA85T10A562S", "anagrafica": "Mario Rossi"}, "importo": "10.00", "causale": "TARI 2026"})).unwrap();
+        let d = store
+            .dovuti()
+            .insert(&ente, &d.resolve(&ente, &tipo).unwrap(), "bench")
+            .await
+            .unwrap();
+        let ccp = format!("att{k}");
+        let h = IntestazionePPT {
+            id_intermediario_pa: i.id_intermediario_pa.clone(),
+            id_stazione: i.id_stazione.clone(),
+            id_dominio: ENTE.into(),
+            iuv: d.iuv.to_string(),
+            ccp: ccp.clone(),
+        };
+        let attiva = PaaAttivaRPT {
+            id_psp: "ABCDITMM".into(),
+            dati_pagamento_psp: DatiPagamentoPSP::solo_importo(d.importo),
+            id_intermediario_psp: "97735020584".into(),
+            id_canale_psp: "97735020584_03".into(),
+        };
+        let body = Bytes::from(write_envelope(Some(&h.write()), &attiva.write()));
+        out.push((d.iuv.to_string(), ccp, body));
+    }
+    out
+}
+
+/// For each activated (IUV, CCP): the paaInviaRT envelope carrying the positive RT of the
+/// RPT the gateway stored, as the simulated PSP would issue it.
+pub async fn ricevute(
+    app_state: &pagopa_gateway::rest::AppState,
+    attivate: &[(String, String, Bytes)],
+) -> Vec<Bytes> {
+    let i = &app_state.config.intermediario;
+    let mut out = Vec::with_capacity(attivate.len());
+    for (k, (iuv, ccp, _)) in attivate.iter().enumerate() {
+        let (xml, _) = app_state
+            .store
+            .pagamenti()
+            .rpt_xml(ENTE, iuv)
+            .await
+            .unwrap();
+        let rpt = pagopa_gateway::model::rpt::Rpt::parse(&xml).unwrap();
+        let rt = pagopa_gateway::sim::rt::da_rpt(&rpt, true, "ABCDITMM", &format!("IUR{k}"));
+        let h = IntestazionePPT {
+            id_intermediario_pa: i.id_intermediario_pa.clone(),
+            id_stazione: i.id_stazione.clone(),
+            id_dominio: ENTE.into(),
+            iuv: iuv.clone(),
+            ccp: ccp.clone(),
+        };
+        let invia = PaaInviaRT {
+            tipo_firma: None,
+            rt: Base64Doc(rt.into_bytes()),
+        };
+        out.push(Bytes::from(write_envelope(
+            Some(&h.write()),
+            &invia.write(),
+        )));
+    }
+    out
+}
+
 /// A gateway on loopback (REST and mTLS PA listeners on port 0) with `DOVUTI` dovuti.
 pub struct Gateway {
     pub soap: SocketAddr,
@@ -140,4 +220,18 @@ pub async fn gateway(dir: &Path, url: String, tweak: impl FnOnce(&mut Config)) -
         state,
         stop,
     }
+}
+
+/// (resident, peak resident) memory of a process (`self` or a pid), in MiB.
+pub fn memoria_mib(processo: &str) -> (f64, f64) {
+    let s = std::fs::read_to_string(format!("/proc/{processo}/status")).unwrap_or_default();
+    let mib = |k: &str| {
+        s.lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+            / 1024.0
+    };
+    (mib("VmRSS:"), mib("VmHWM:"))
 }

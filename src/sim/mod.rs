@@ -23,7 +23,7 @@ mod flussi;
 pub mod mese;
 mod nodo;
 mod psp;
-mod rt;
+pub mod rt;
 pub mod tesoreria;
 
 use crate::config::Config;

@@ -142,15 +142,7 @@ impl Simulator {
         let importo = v.dati_pagamento_pa.ok_or("verifica senza dati")?.importo;
         let attiva = PaaAttivaRPT {
             id_psp: PSP[0].0.into(),
-            dati_pagamento_psp: DatiPagamentoPSP {
-                importo,
-                iban_appoggio: None,
-                bic_appoggio: None,
-                soggetto_versante: None,
-                iban_addebito: None,
-                bic_addebito: None,
-                soggetto_pagatore: None,
-            },
+            dati_pagamento_psp: DatiPagamentoPSP::solo_importo(importo),
             id_intermediario_psp: "97735020584".into(),
             id_canale_psp: "97735020584_03".into(),
         };

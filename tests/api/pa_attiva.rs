@@ -32,15 +32,7 @@ fn header(app: &TestApp, iuv: &str) -> String {
 pub(crate) async fn attiva(app: &TestApp, iuv: &str, importo: &str) -> EsitoPaa {
     let body = PaaAttivaRPT {
         id_psp: "ABCDITMM".into(),
-        dati_pagamento_psp: DatiPagamentoPSP {
-            importo: Importo::parse(importo).unwrap(),
-            iban_appoggio: None,
-            bic_appoggio: None,
-            soggetto_versante: None,
-            iban_addebito: None,
-            bic_addebito: None,
-            soggetto_pagatore: None,
-        },
+        dati_pagamento_psp: DatiPagamentoPSP::solo_importo(Importo::parse(importo).unwrap()),
         id_intermediario_psp: "97735020584".into(),
         id_canale_psp: "97735020584_03".into(),
     }

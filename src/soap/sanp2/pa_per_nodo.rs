@@ -189,6 +189,21 @@ pub struct DatiPagamentoPSP {
     pub soggetto_pagatore: Option<Soggetto>,
 }
 
+impl DatiPagamentoPSP {
+    /// The amount alone, as a PSP that names no accounts or subjects sends it.
+    pub fn solo_importo(importo: Importo) -> Self {
+        DatiPagamentoPSP {
+            importo,
+            iban_appoggio: None,
+            bic_appoggio: None,
+            soggetto_versante: None,
+            iban_addebito: None,
+            bic_addebito: None,
+            soggetto_pagatore: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PaaAttivaRPT {
     #[serde(rename = "identificativoPSP")]
