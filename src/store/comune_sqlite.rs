@@ -71,9 +71,9 @@ pub fn push_in<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, colonna: &str, keys: &
 async fn turno_di_scrittura(
     p: &DbPool,
 ) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, sqlx::Error> {
-    use std::sync::{Arc, Mutex, OnceLock, Weak};
+    use std::sync::{Arc, Mutex, OnceLock};
     use tokio::sync::Semaphore;
-    type Turni = Mutex<std::collections::HashMap<std::path::PathBuf, Weak<Semaphore>>>;
+    type Turni = Mutex<std::collections::HashMap<std::path::PathBuf, Arc<Semaphore>>>;
     static TURNI: OnceLock<Turni> = OnceLock::new();
     let semaforo = {
         let mut turni = TURNI
@@ -82,13 +82,14 @@ async fn turno_di_scrittura(
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let opzioni = p.connect_options();
         let file = opzioni.get_filename();
-        match turni.get(file).and_then(Weak::upgrade) {
-            Some(s) => s,
+        match turni.get(file) {
+            Some(s) => s.clone(),
             None => {
-                // A semaphore nobody holds is as good as a new one: forget those.
-                turni.retain(|_, w| w.strong_count() > 0);
+                // A new file: forget those nobody is writing to (a test's, a closed
+                // pool's); a semaphore nobody holds is as good as a new one.
+                turni.retain(|_, s| Arc::strong_count(s) > 1);
                 let s = Arc::new(Semaphore::new(1));
-                turni.insert(file.to_owned(), Arc::downgrade(&s));
+                turni.insert(file.to_owned(), s.clone());
                 s
             }
         }
