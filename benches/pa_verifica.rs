@@ -200,6 +200,26 @@ async fn ceiling(pki: &Path) -> SocketAddr {
     addr
 }
 
+/// paaAttivaRPT then (with `ricevute`) paaInviaRT at 200 req/s for `secs` each, every call
+/// for its own new payment: an activation writes the RPT, the dovuto's state and the outbox
+/// job; a receipt is stored raw, then applied to its RPT and dovuto. (p50, p99) of each.
+async fn scritture(
+    state: &pagopa_gateway::rest::AppState,
+    addr: SocketAddr,
+    tls: &Arc<rustls::ClientConfig>,
+    secs: u32,
+    ricevute: bool,
+) -> ((f64, f64), Option<(f64, f64)>) {
+    let attivate = pa::attivazioni(state, (200 * secs) as usize).await;
+    let attiva = Arc::new(attivate.iter().map(|a| a.envelope.clone()).collect());
+    let a = at_rate(addr, tls.clone(), attiva, 200, secs).await;
+    if !ricevute {
+        return (a, None);
+    }
+    let invia = Arc::new(pa::ricevute(state, &attivate).await);
+    (a, Some(at_rate(addr, tls.clone(), invia, 200, secs).await))
+}
+
 /// The memory of `serve` as an operator runs it (the release binary, its own process, on a
 /// SQLite file this bench seeded): idle, then its peak over 1,000 verifications/s and over
 /// `conns` connections sending back to back. (idle, peak at rate, peak saturated) in MiB.
@@ -296,25 +316,19 @@ fn main() {
         let conns = 16;
         // For a profiler: one phase alone, for 20 s (`PA_VERIFICA_SOLO=sqlite|notice|pg|ceiling`), or
         // activations then receipts at 200 req/s, 20 s each (`attiva`, `invia`; `_pg` for
-        // PostgreSQL)..
+        // PostgreSQL).
         if let Ok(solo) = std::env::var("PA_VERIFICA_SOLO") {
-            if let Some(fase) = solo.strip_suffix("_pg").or(Some(solo.as_str()))
-                && (fase == "attiva" || fase == "invia")
-            {
+            let fase = solo.strip_suffix("_pg").unwrap_or(&solo);
+            if fase == "attiva" || fase == "invia" {
                 let pg = solo.ends_with("_pg");
-                let (state, addr, tls) = if pg {
-                    (&pg_state, pg_addr, pg_tls.clone())
+                let (state, addr, tls, db) = if pg {
+                    (&pg_state, pg_addr, &pg_tls, "PostgreSQL")
                 } else {
-                    (&sqlite_state, sqlite_addr, tls.clone())
+                    (&sqlite_state, sqlite_addr, &tls, "SQLite")
                 };
-                let db = if pg { "PostgreSQL" } else { "SQLite" };
-                let attivate = pa::attivazioni(state, 4000).await;
-                let attiva = Arc::new(attivate.iter().map(|a| a.2.clone()).collect::<Vec<_>>());
-                let a = at_rate(addr, tls.clone(), attiva, 200, 20).await;
+                let (a, r) = scritture(state, addr, tls, 20, fase == "invia").await;
                 println!("paaAttivaRPT at 200 req/s on {db}: p50 {:.2} ms p99 {:.2} ms", a.0, a.1);
-                if fase == "invia" {
-                    let invia = Arc::new(pa::ricevute(state, &attivate).await);
-                    let r = at_rate(addr, tls, invia, 200, 20).await;
+                if let Some(r) = r {
                     println!("paaInviaRT at 200 req/s on {db}: p50 {:.2} ms p99 {:.2} ms", r.0, r.1);
                 }
                 if pg {
@@ -356,18 +370,10 @@ fn main() {
         let (p50, p99) = at_rate(pg_addr, pg_tls.clone(), pg_bodies, 1000, rate_secs).await;
         let sqlite_floor = floor(sqlite_store.clone(), iuvs(&sqlite_store).await, conns, secs).await;
         let pg_floor = floor(pg_store.clone(), iuvs(&pg_store).await, conns, secs).await;
-        // paaAttivaRPT then paaInviaRT at 200 req/s, each for its own new payment: an
-        // activation writes the RPT, the dovuto's state and the outbox job; a receipt is
-        // stored raw, then applied to its RPT and dovuto.
-        let n = (200 * rate_secs) as usize;
         let mut writes = Vec::new();
         for (state, addr, tls) in [(&sqlite_state, sqlite_addr, &tls), (&pg_state, pg_addr, &pg_tls)] {
-            let attivate = pa::attivazioni(state, n).await;
-            let attiva = Arc::new(attivate.iter().map(|a| a.2.clone()).collect::<Vec<_>>());
-            let a = at_rate(addr, tls.clone(), attiva, 200, rate_secs).await;
-            let invia = Arc::new(pa::ricevute(state, &attivate).await);
-            let r = at_rate(addr, tls.clone(), invia, 200, rate_secs).await;
-            writes.push((a, r));
+            let (a, r) = scritture(state, addr, tls, rate_secs, true).await;
+            writes.push((a, r.expect("receipts were sent")));
         }
         let (idle, at_1000, saturated) = serve_memory(rate_secs, conns, secs).await;
         if !measuring {

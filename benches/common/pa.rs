@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use http_body_util::Full;
 use pagopa_gateway::app::Application;
-use pagopa_gateway::config::Config;
+use pagopa_gateway::config::{Config, IntermediarioConfig};
 use pagopa_gateway::registry::{EnteInput, NuovoDovuto, TipoDovutoInput};
 use pagopa_gateway::soap::new_model::{PaVerifyPaymentNoticeReq, QrCode};
 use pagopa_gateway::soap::sanp2::{
@@ -57,6 +57,17 @@ pub async fn connect(addr: SocketAddr, tls: Arc<rustls::ClientConfig>) -> Sender
     sender
 }
 
+/// The header the Nodo sends for a payment of the bench's ente.
+fn intestazione(i: &IntermediarioConfig, iuv: String, ccp: String) -> IntestazionePPT {
+    IntestazionePPT {
+        id_intermediario_pa: i.id_intermediario_pa.clone(),
+        id_stazione: i.id_stazione.clone(),
+        id_dominio: ENTE.into(),
+        iuv,
+        ccp,
+    }
+}
+
 /// The dovuti and, per dovuto, a paaVerificaRPT envelope and a paVerifyPaymentNotice one.
 pub async fn seed(app: &Application) -> (Vec<Bytes>, Vec<Bytes>) {
     let store = &app.state().store;
@@ -77,13 +88,7 @@ pub async fn seed(app: &Application) -> (Vec<Bytes>, Vec<Bytes>) {
             .insert(&ente, &d.resolve(&ente, &tipo).unwrap(), "bench")
             .await
             .unwrap();
-        let h = IntestazionePPT {
-            id_intermediario_pa: i.id_intermediario_pa.clone(),
-            id_stazione: i.id_stazione.clone(),
-            id_dominio: ENTE.into(),
-            iuv: d.iuv.to_string(),
-            ccp: format!("ccp{n}"),
-        };
+        let h = intestazione(i, d.iuv.to_string(), format!("ccp{n}"));
         bodies.push(Bytes::from(write_envelope(
             Some(&h.write()),
             &PaaVerificaRPT {
@@ -105,12 +110,16 @@ pub async fn seed(app: &Application) -> (Vec<Bytes>, Vec<Bytes>) {
     (bodies, notices)
 }
 
-/// `n` new dovuti of the seeded ente, each with the paaAttivaRPT envelope a PSP sends to
-/// collect it (its own CCP): the IUV, the CCP and the envelope.
-pub async fn attivazioni(
-    app_state: &pagopa_gateway::rest::AppState,
-    n: usize,
-) -> Vec<(String, String, Bytes)> {
+/// A new payment as a PSP activates it: its key and its paaAttivaRPT envelope.
+pub struct Attivazione {
+    pub iuv: String,
+    pub ccp: String,
+    pub envelope: Bytes,
+}
+
+/// `n` new dovuti of the seeded ente, each with the activation a PSP sends to collect it
+/// (its own CCP).
+pub async fn attivazioni(app_state: &pagopa_gateway::rest::AppState, n: usize) -> Vec<Attivazione> {
     let store = &app_state.store;
     let ente = store.registro().get_ente(ENTE).await.unwrap();
     let tipo = store
@@ -128,21 +137,18 @@ pub async fn attivazioni(
             .await
             .unwrap();
         let ccp = format!("att{k}");
-        let h = IntestazionePPT {
-            id_intermediario_pa: i.id_intermediario_pa.clone(),
-            id_stazione: i.id_stazione.clone(),
-            id_dominio: ENTE.into(),
-            iuv: d.iuv.to_string(),
-            ccp: ccp.clone(),
-        };
+        let h = intestazione(i, d.iuv.to_string(), ccp.clone());
         let attiva = PaaAttivaRPT {
             id_psp: "ABCDITMM".into(),
             dati_pagamento_psp: DatiPagamentoPSP::solo_importo(d.importo),
             id_intermediario_psp: "97735020584".into(),
             id_canale_psp: "97735020584_03".into(),
         };
-        let body = Bytes::from(write_envelope(Some(&h.write()), &attiva.write()));
-        out.push((d.iuv.to_string(), ccp, body));
+        out.push(Attivazione {
+            iuv: d.iuv.to_string(),
+            ccp,
+            envelope: Bytes::from(write_envelope(Some(&h.write()), &attiva.write())),
+        });
     }
     out
 }
@@ -151,11 +157,11 @@ pub async fn attivazioni(
 /// RPT the gateway stored, as the simulated PSP would issue it.
 pub async fn ricevute(
     app_state: &pagopa_gateway::rest::AppState,
-    attivate: &[(String, String, Bytes)],
+    attivate: &[Attivazione],
 ) -> Vec<Bytes> {
     let i = &app_state.config.intermediario;
     let mut out = Vec::with_capacity(attivate.len());
-    for (k, (iuv, ccp, _)) in attivate.iter().enumerate() {
+    for (k, Attivazione { iuv, ccp, .. }) in attivate.iter().enumerate() {
         let (xml, _) = app_state
             .store
             .pagamenti()
@@ -164,13 +170,7 @@ pub async fn ricevute(
             .unwrap();
         let rpt = pagopa_gateway::model::rpt::Rpt::parse(&xml).unwrap();
         let rt = pagopa_gateway::sim::rt::da_rpt(&rpt, true, "ABCDITMM", &format!("IUR{k}"));
-        let h = IntestazionePPT {
-            id_intermediario_pa: i.id_intermediario_pa.clone(),
-            id_stazione: i.id_stazione.clone(),
-            id_dominio: ENTE.into(),
-            iuv: iuv.clone(),
-            ccp: ccp.clone(),
-        };
+        let h = intestazione(i, iuv.clone(), ccp.clone());
         let invia = PaaInviaRT {
             tipo_firma: None,
             rt: Base64Doc(rt.into_bytes()),
