@@ -71,8 +71,7 @@ fn seed_sql(pg: bool, from: i64, to: i64, inizio: &str, giorni: i64) -> Vec<Stri
             "INSERT INTO statistica_sporca (id_dominio, giorno)
              SELECT DISTINCT id_dominio, data_esito FROM ricevuta WHERE id BETWEEN {from} AND {to}
              UNION SELECT id_dominio, data_regolamento FROM riconciliazione WHERE data_regolamento IS NOT NULL AND id BETWEEN {from} AND {to}
-             UNION SELECT id_dominio, data_valuta FROM riconciliazione WHERE data_valuta IS NOT NULL AND id BETWEEN {from} AND {to}
-             ON CONFLICT DO NOTHING"
+             UNION SELECT id_dominio, data_valuta FROM riconciliazione WHERE data_valuta IS NOT NULL AND id BETWEEN {from} AND {to}"
         ),
     ]
 }

@@ -492,3 +492,88 @@ both_backends!(a_stand_in_goes_with_the_flow_version_that_made_it, |app| {
     assert!(!r.to_string().contains(&iuv(2)), "{r}");
     assert!(r.to_string().contains(&iuv(1)), "{r}");
 });
+
+// Receipts of one day imported one by one while the statistics are refreshed over and
+// over: every receipt is counted in the end. A receipt marks its day with a mark of its
+// own; a refresh takes only the marks it sees, so one that ran between a receipt's mark
+// and its commit leaves that receipt's mark for the next refresh.
+both_backends!(receipts_imported_during_refreshes_are_all_counted, |app| {
+    ente_tesoreria(&app, A, "c_a").await;
+    let voci: Vec<Voce> = (0..48)
+        .map(|k| Voce {
+            iuv: iuv(5_000 + k),
+            iur: format!("IURC{k:07}"),
+            cents: 100 + k as i64,
+            esito: giorno(5),
+            caso: Caso::NonRiportato,
+        })
+        .collect();
+    let fatto = std::sync::atomic::AtomicBool::new(false);
+    let store = app.store();
+    let aggiorna = async {
+        let mut giri = 0;
+        while !fatto.load(std::sync::atomic::Ordering::Relaxed) {
+            store.contabilita().stat_refresh(A).await.unwrap();
+            giri += 1;
+        }
+        giri
+    };
+    let importa = async {
+        // One receipt per import, one import at a time: uploads are limited process-wide
+        // and the other tests of this binary import too.
+        for v in &voci {
+            carica_ricevute(&app, A, std::slice::from_ref(v)).await;
+        }
+        fatto.store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    let (giri, ()) = tokio::join!(aggiorna, importa);
+    assert!(giri > 1, "the refresh ran beside the imports");
+    let r = get_ok(
+        &app,
+        format!("/api/v1/enti/{A}/statistiche?anno=2026&mese=11"),
+    )
+    .await;
+    let somma: i64 = voci.iter().map(|v| v.cents).sum();
+    assert_eq!(
+        celle(&r),
+        BTreeMap::from([((giorno(5).to_string(), "pagati"), (somma, 48))]),
+        "{r}"
+    );
+
+    // On PostgreSQL a change and a refresh can overlap: a change in flight holds its mark
+    // uncommitted while the refresh deletes the committed marks of the same day. The
+    // refresh must not wait for it, and the in-flight mark must survive it.
+    if app.store().backend() == "postgres" {
+        use sqlx::Connection;
+        let url = app.config.database.url.clone().unwrap();
+        let segna = "INSERT INTO statistica_sporca (id_dominio, giorno) VALUES ($1, $2)";
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query(segna)
+            .bind(A)
+            .bind(giorno(5))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        let mut tx = c.begin().await.unwrap();
+        sqlx::query(segna)
+            .bind(A)
+            .bind(giorno(5))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let presi = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            app.store().contabilita().stat_refresh(A),
+        )
+        .await
+        .expect("the refresh does not wait for a change in flight")
+        .unwrap();
+        assert_eq!(presi, 1, "the committed mark's day is recomputed");
+        tx.commit().await.unwrap();
+        assert_eq!(
+            app.store().contabilita().stat_in_attesa().await.unwrap(),
+            vec![A.to_owned()],
+            "the in-flight mark is left for the next refresh"
+        );
+    }
+});

@@ -58,7 +58,9 @@ fn push_in_giorni(q: &mut sqlx::QueryBuilder<Db>, col: &str, giorni: &BTreeSet<D
     }
 }
 
-/// Marks days whose aggregates are stale, in the caller's transaction.
+/// Marks days whose aggregates are stale, in the caller's transaction. Marks are only
+/// added (migration 0019): a concurrent refresh never makes this wait, and never takes
+/// a mark of a change it could not see.
 pub async fn tx_sporca_giorni(
     c: &mut Conn,
     ente: &str,
@@ -76,7 +78,7 @@ pub async fn tx_sporca_giorni(
     } else {
         ") AS g"
     });
-    q.push(" WHERE g.value IS NOT NULL ON CONFLICT DO NOTHING");
+    q.push(" WHERE g.value IS NOT NULL");
     q.build().execute(&mut *c).await?;
     Ok(())
 }
@@ -110,15 +112,15 @@ async fn tx_sporca_ricevute(c: &mut Conn, ente: &str, ricevute: &[i64]) -> Store
         push_in(&mut q, "e.id", ricevute);
     }
     q.push(") x WHERE g IS NOT NULL AND id_dominio = ")
-        .push_bind(ente.to_owned())
-        .push(" ON CONFLICT DO NOTHING");
+        .push_bind(ente.to_owned());
     q.build().execute(&mut *c).await?;
     Ok(())
 }
 
 /// Recomputes the aggregates of the ente's stale days, in one transaction. Instances
-/// sharing the database take turns (advisory lock); a day marked again meanwhile stays
-/// marked for the next refresh.
+/// sharing the database take turns (advisory lock). The marks deleted are those the
+/// DELETE sees; the recomputation's later statements see at least what those marks
+/// stood for. A mark committed after the DELETE's snapshot stays for the next refresh.
 pub async fn stat_refresh(p: &DbPool, ente: &str) -> StoreResult<usize> {
     let mut tx = begin_write(p).await?;
     if IS_POSTGRES {
