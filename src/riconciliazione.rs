@@ -241,22 +241,30 @@ pub async fn esegui_export(
 /// (applied by the PA server, which does not wait for it) and crashed imports left queued,
 /// and finishes booked exports whose writer died with its instance.
 pub async fn lavoratore(store: Store) {
+    /// Rounds (3 s each) between background statistics refreshes.
+    const STAT_OGNI_GIRI: u64 = 20;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut giro: u64 = 0;
     loop {
         tick.tick().await;
+        giro += 1;
         match store.riconciliazione().in_attesa().await {
             Ok(enti) => {
                 for e in enti {
-                    if let Err(x) = store.riconciliazione().process(&e).await {
+                    if let Err(x) = store.riconciliazione().process_a_passate(&e).await {
                         tracing::warn!(error = %x, ente = %e, "reclassification postponed");
                     }
                 }
             }
             Err(x) => tracing::warn!(error = %x, "reconciliation queue unreadable"),
         }
-        // Statistics of the days reclassification or accertamenti touched.
-        if let Ok(enti) = store.contabilita().stat_in_attesa().await {
+        // Statistics of the days reclassification or accertamenti touched, once a minute:
+        // recomputing a day holds the write for a few milliseconds per thousand of its
+        // receipts, and every statistics answer refreshes first anyway.
+        if giro % STAT_OGNI_GIRI == 0
+            && let Ok(enti) = store.contabilita().stat_in_attesa().await
+        {
             for e in enti {
                 if let Err(x) = store.contabilita().stat_refresh(&e).await {
                     tracing::warn!(error = %x, ente = %e, "statistics refresh postponed");

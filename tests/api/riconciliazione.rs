@@ -10,6 +10,7 @@ use axum::http::{Method, StatusCode};
 use pagopa_gateway::model::{Importo, Iuv};
 use pagopa_gateway::sim::tesoreria::{Movimento, csv};
 use pagopa_gateway::store::NuovaRicevuta;
+use sqlx::Connection;
 use std::collections::{BTreeMap, BTreeSet};
 use time::{Date, Month};
 
@@ -381,6 +382,49 @@ async fn ids(app: &TestApp, ente: &str) -> Vec<i64> {
     assert!(!out.is_empty());
     out
 }
+
+// The background worker drains the queue in passes (a transaction each): a queue of many
+// passes leaves every line as one transaction over the whole queue would.
+both_backends!(
+    the_background_passes_drain_a_long_queue_and_change_no_line,
+    |app| {
+        ente_tesoreria(&app, A, "c_a").await;
+        let m = mese();
+        importa_mese(&app, &m).await;
+        let lines = tutte(&app, A, ADMIN).await;
+        // Every payment's IUV queued again, as if its receipt had arrived once more.
+        let chiavi: Vec<&String> = m.attesi.keys().collect();
+        let passata = pagopa_gateway::store::PASSATA_DI_FONDO as usize;
+        assert!(chiavi.len() > 3 * passata, "{} keys", chiavi.len());
+        let url = app.config.database.url.clone().unwrap();
+        if app.store().backend() == "postgres" {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            for k in &chiavi {
+                sqlx::query("INSERT INTO recon_coda (id_dominio, tipo, chiave, created_at) VALUES ($1, 'V', $2, now())")
+                    .bind(A).bind(k).execute(&mut c).await.unwrap();
+            }
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            for k in &chiavi {
+                sqlx::query("INSERT INTO recon_coda (id_dominio, tipo, chiave, created_at) VALUES ($1, 'V', $2, '2026-12-01T00:00:00Z')")
+                    .bind(A).bind(k).execute(&mut c).await.unwrap();
+            }
+        }
+        let store = app.store();
+        assert_eq!(store.riconciliazione().in_attesa().await.unwrap(), [A]);
+        let prese = store.riconciliazione().process_a_passate(A).await.unwrap();
+        assert_eq!(prese, chiavi.len());
+        assert!(
+            store
+                .riconciliazione()
+                .in_attesa()
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(tutte(&app, A, ADMIN).await, lines);
+    }
+);
 
 both_backends!(
     a_late_transfer_and_a_storno_reclassify_only_what_they_touch,

@@ -216,21 +216,27 @@ async fn lock_ente(c: &mut Conn, ente: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Drains the ente's queue of touched keys: recomputes exactly the owners they reach and
-/// replaces those whose content changed, in one transaction. Returns how many rows the
-/// recomputed owners have (changed or not).
-pub async fn recon_process(p: &DbPool, ente: &str, now: OffsetDateTime) -> StoreResult<usize> {
+/// Takes up to `limite` of the ente's queue of touched keys, oldest first: recomputes
+/// exactly the owners they reach and replaces those whose content changed, in one
+/// transaction.
+pub async fn recon_process(
+    p: &DbPool,
+    ente: &str,
+    now: OffsetDateTime,
+    limite: i64,
+) -> StoreResult<Passata> {
     let mut tx = begin_write(p).await?;
     lock_ente(&mut tx, ente).await?;
     let coda: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, tipo, chiave FROM recon_coda WHERE id_dominio = $1 ORDER BY id LIMIT 200000",
+        "SELECT id, tipo, chiave FROM recon_coda WHERE id_dominio = $1 ORDER BY id LIMIT $2",
     )
     .bind(ente)
+    .bind(limite)
     .fetch_all(&mut *tx)
     .await?;
     if coda.is_empty() {
         tx.rollback().await?;
-        return Ok(0);
+        return Ok(Passata { chiavi: 0, righe: 0 });
     }
     let (mut v, mut f, mut d, mut t) = (
         HashSet::new(),
@@ -294,7 +300,10 @@ pub async fn recon_process(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
         totale_ms = t0.elapsed().as_millis(),
         "riclassificazione"
     );
-    Ok(totale)
+    Ok(Passata {
+        chiavi: coda.len(),
+        righe: totale,
+    })
 }
 
 /// Matches the stored rows `presenti` (id, digest) to the computed `righe` by digest: a
