@@ -262,7 +262,7 @@ pub async fn lavoratore(store: Store) {
         // Statistics of the days reclassification or accertamenti touched, once a minute:
         // recomputing a day holds the write for a few milliseconds per thousand of its
         // receipts, and every statistics answer refreshes first anyway.
-        if giro % STAT_OGNI_GIRI == 0
+        if giro.is_multiple_of(STAT_OGNI_GIRI)
             && let Ok(enti) = store.contabilita().stat_in_attesa().await
         {
             for e in enti {
