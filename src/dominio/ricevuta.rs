@@ -85,7 +85,7 @@ pub fn verifica_chiave(rt: &Rt, dominio: &str, iuv: &str, ccp: &str) -> Result<(
 
 /// Decides what an RT does to the RPT of `importo_rpt`. An RT attests money collected, so
 /// amounts that do not add up are accepted and flagged (ANOMALA), never refused.
-pub fn valuta(rt: &Rt, importo_rpt: Importo, rt_id: i64) -> EsitoRt {
+pub fn valuta(rt: &Rt, importo_rpt: Importo) -> EsitoRt {
     let d = &rt.dati_pagamento;
     let esito = rt.esito();
     let mut anomalie = Vec::new();
@@ -112,7 +112,8 @@ pub fn valuta(rt: &Rt, importo_rpt: Importo, rt_id: i64) -> EsitoRt {
             StatoRt::Anomala
         },
         nota: (!anomalie.is_empty()).then(|| anomalie.join("; ")),
-        ricevute: NuovaRicevuta::da_rt(rt, Some(rt_id)),
+        // Linked to their RT row by the store, which applies them with it.
+        ricevute: NuovaRicevuta::da_rt(rt, None),
     }
 }
 

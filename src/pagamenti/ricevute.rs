@@ -76,12 +76,49 @@ pub async fn elabora(
         return Err(ErroreRt::RptSconosciuta);
     };
     let importo_rpt = Importo::from_cents(rpt.importo_cents).unwrap_or(Importo::ZERO);
-    let piano = ricevuta::valuta(&rt, importo_rpt, id);
+    let piano = ricevuta::valuta(&rt, importo_rpt);
     if store.pagamenti().apply_rt(id, &rpt, &piano).await? {
         Ok(())
     } else {
         // Applied meanwhile by a concurrent delivery: this one is the duplicate.
         Err(ErroreRt::Duplicata)
+    }
+}
+
+/// The common case of paaInviaRT in one commit: an RT never delivered before, readable,
+/// for the key it was delivered with and for a known RPT, is stored raw and applied in one
+/// transaction (on SQLite's single writer, one fsync instead of two). `false` when it is
+/// anything else, or the transaction failed: nothing was written, and the caller takes the
+/// two steps (the raw receipt committed first, then [`elabora`]), which keep the receipt
+/// and record why it was not applied.
+pub async fn registra_e_applica(
+    store: &Store,
+    dom: &str,
+    iuv: &str,
+    ccp: &str,
+    raw: &[u8],
+) -> bool {
+    let Ok((rt, Formato::Rt)) = ricevuta::leggi(raw) else {
+        return false;
+    };
+    if ricevuta::verifica_chiave(&rt, dom, iuv, ccp).is_err() {
+        return false;
+    }
+    let Ok(Some(rpt)) = store.pagamenti().get_rpt(dom, iuv, ccp).await else {
+        return false;
+    };
+    let importo_rpt = Importo::from_cents(rpt.importo_cents).unwrap_or(Importo::ZERO);
+    let piano = ricevuta::valuta(&rt, importo_rpt);
+    match store
+        .pagamenti()
+        .store_rt_applied(dom, iuv, ccp, raw, &rpt, &piano)
+        .await
+    {
+        Ok(stored) => stored.is_some(),
+        Err(e) => {
+            tracing::warn!(error = %e, iuv, ccp, "RT in one transaction failed: stored first, then applied");
+            false
+        }
     }
 }
 

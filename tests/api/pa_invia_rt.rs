@@ -435,6 +435,60 @@ both_backends!(
     }
 );
 
+// A new RT is stored raw and applied in one transaction; when that transaction fails, the
+// receipt is still committed raw before the answer, and nothing of its application stays.
+both_backends!(
+    an_rt_whose_application_fails_is_kept_raw_and_applied_on_redelivery,
+    |app| {
+        use sqlx::Connection;
+        let mut app = app;
+        let iuv = setup(&mut app).await;
+        let url = app.config.database.url.clone().unwrap();
+        let postgres = app.store().backend() == "postgres";
+        // Every update of an RPT fails, as a database fault would.
+        let (guasta, ripara) = if postgres {
+            (
+                "CREATE FUNCTION guasto() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'guasto di prova'; END $$;
+                 CREATE TRIGGER rpt_guasta BEFORE UPDATE ON rpt FOR EACH ROW EXECUTE FUNCTION guasto();",
+                "DROP TRIGGER rpt_guasta ON rpt",
+            )
+        } else {
+            (
+                "CREATE TRIGGER rpt_guasta BEFORE UPDATE ON rpt BEGIN SELECT RAISE(ABORT, 'guasto di prova'); END",
+                "DROP TRIGGER rpt_guasta",
+            )
+        };
+        let esegui = async |sql: &'static str| {
+            if postgres {
+                let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            } else {
+                let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+            }
+        };
+        esegui(guasta).await;
+        let rt = rt_xml(&iuv, CCP, 0, &[10_000]);
+        let env = envelope(&app, &iuv, CCP, rt.as_bytes());
+        assert_eq!(code(&invia(&app, &env).await), "PAA_SYSTEM_ERROR");
+        assert_eq!(received(&app, "RICEVUTA").await["total"], 1, "kept raw");
+        assert_eq!(received(&app, "ELABORATA").await["total"], 0);
+        let store = app.store();
+        assert_eq!(
+            store.dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
+            StatoDovuto::PagamentoIniziato
+        );
+        // The fault gone, the Nodo's re-delivery applies the receipt it holds.
+        esegui(ripara).await;
+        assert_eq!(code(&invia(&app, &env).await), "OK");
+        assert_eq!(received(&app, "ELABORATA").await["total"], 1);
+        assert_eq!(
+            store.dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
+            StatoDovuto::Pagato
+        );
+    }
+);
+
 both_backends!(
     retention_removes_old_raw_receipts_and_import_reports_in_batches_and_keeps_what_they_decided,
     |app| {

@@ -118,6 +118,30 @@ impl Pagamenti<'_> {
         dispatch!(self.0, |q, p| q::apply_rt(p, rt_id, rpt, esito, now())
             .await)
     }
+    /// A receipt never delivered before, stored raw and applied (as [`Self::apply_rt`]) in
+    /// one transaction: one commit instead of two on the Nodo's hottest write. `None`
+    /// (nothing written) when a receipt with its key is held already.
+    pub async fn store_rt_applied(
+        &self,
+        dominio: &str,
+        iuv: &str,
+        ccp: &str,
+        raw: &[u8],
+        rpt: &RptRow,
+        esito: &EsitoRt,
+    ) -> StoreResult<Option<i64>> {
+        dispatch!(self.0, |q, p| q::store_rt_applied(
+            p,
+            dominio,
+            iuv,
+            ccp,
+            raw,
+            rpt,
+            esito,
+            now()
+        )
+        .await)
+    }
     /// Enqueues a recovery check for RPTs sent before `before` and still without RT.
     pub async fn plan_recuperi(&self, before: OffsetDateTime, limit: i64) -> StoreResult<usize> {
         let before = ceil_secs(before);

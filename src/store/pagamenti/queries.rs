@@ -111,6 +111,62 @@ pub async fn apply_rt(
     now: OffsetDateTime,
 ) -> StoreResult<bool> {
     let mut tx = begin_write(p).await?;
+    if !tx_apply_rt(&mut tx, rt_id, rpt, e, now).await? {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// A receipt never delivered before, stored raw and applied in one transaction: one
+/// commit instead of two. `None` (nothing written) when a receipt with its key is held
+/// already.
+#[allow(clippy::too_many_arguments)]
+pub async fn store_rt_applied(
+    p: &DbPool,
+    dominio: &str,
+    iuv: &str,
+    ccp: &str,
+    raw: &[u8],
+    rpt: &RptRow,
+    e: &EsitoRt,
+    now: OffsetDateTime,
+) -> StoreResult<Option<i64>> {
+    let mut tx = begin_write(p).await?;
+    let inserted: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO rt_ricevuta (id_dominio, iuv, ccp, raw, stato, received_at, updated_at) VALUES ($1, $2, $3, $4, 'RICEVUTA', $5, $5)
+         ON CONFLICT (id_dominio, iuv, ccp) DO NOTHING RETURNING id",
+    )
+    .bind(dominio)
+    .bind(iuv)
+    .bind(ccp)
+    .bind(raw)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((id,)) = inserted else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    if !tx_apply_rt(&mut tx, id, rpt, e, now).await? {
+        return Err(StoreError::Corrupt(format!(
+            "RT {id} just stored is not RICEVUTA"
+        )));
+    }
+    tx.commit().await?;
+    Ok(Some(id))
+}
+
+/// [`apply_rt`] in the caller's transaction; `false` (nothing written) when the receipt
+/// is applied already.
+async fn tx_apply_rt(
+    tx: &mut Conn,
+    rt_id: i64,
+    rpt: &RptRow,
+    e: &EsitoRt,
+    now: OffsetDateTime,
+) -> StoreResult<bool> {
     // Compare-and-set: of two concurrent processings of one receipt (a re-delivery racing
     // the sweep, two instances) exactly one applies it.
     let moved = sqlx::query("UPDATE rt_ricevuta SET stato = $1, codice_esito = $2, importo_cents = $3, rpt_id = $4, nota = $5, updated_at = $6 WHERE id = $7 AND stato IN ('RICEVUTA', 'QUARANTENA')")
@@ -125,7 +181,6 @@ pub async fn apply_rt(
         .await?
         .rows_affected();
     if moved == 0 {
-        tx.rollback().await?;
         return Ok(false);
     }
     sqlx::query("UPDATE rpt SET stato = $1, updated_at = $2 WHERE id = $3")
@@ -148,11 +203,11 @@ pub async fn apply_rt(
                 rpt.iuv,
                 rpt.ccp
             );
-            dovuti_q::tx_change_stato(&mut tx, d.id, d.stato, to, &motivo, now).await?;
+            dovuti_q::tx_change_stato(tx, d.id, d.stato, to, &motivo, now).await?;
         }
     }
     if e.email() {
-        outbox_q::tx_enqueue(&mut tx, TipoJob::RtEmail, rt_id, now).await?;
+        outbox_q::tx_enqueue(tx, TipoJob::RtEmail, rt_id, now).await?;
     }
     if !e.ricevute.is_empty() {
         // Staged for reconciliation with the dovuto's IUD, tipo and budget split.
@@ -175,15 +230,16 @@ pub async fn apply_rt(
                     r.tipo_dovuto = Some(tipo.clone());
                     r.bilancio = (bilancio != "[]").then(|| bilancio.clone());
                 }
+                // The RT row this receipt comes from, known only here.
+                r.rt_id = Some(rt_id);
                 r
             })
             .collect();
         // The day's RTs share one automatic accertamento per tipo dovuto.
         let origine = format!("RT-{}", now.date());
-        recon_q::tx_insert_ricevute(&mut tx, &rpt.id_dominio, &ricevute, Some(&origine), now)
+        recon_q::tx_insert_ricevute(tx, &rpt.id_dominio, &ricevute, Some(&origine), now)
             .await?;
     }
-    tx.commit().await?;
     Ok(true)
 }
 
