@@ -237,8 +237,7 @@ async fn tx_apply_rt(
             .collect();
         // The day's RTs share one automatic accertamento per tipo dovuto.
         let origine = format!("RT-{}", now.date());
-        recon_q::tx_insert_ricevute(tx, &rpt.id_dominio, &ricevute, Some(&origine), now)
-            .await?;
+        recon_q::tx_insert_ricevute(tx, &rpt.id_dominio, &ricevute, Some(&origine), now).await?;
     }
     Ok(true)
 }

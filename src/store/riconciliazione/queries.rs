@@ -236,7 +236,10 @@ pub async fn recon_process(
     .await?;
     if coda.is_empty() {
         tx.rollback().await?;
-        return Ok(Passata { chiavi: 0, righe: 0 });
+        return Ok(Passata {
+            chiavi: 0,
+            righe: 0,
+        });
     }
     let (mut v, mut f, mut d, mut t) = (
         HashSet::new(),
