@@ -1,33 +1,30 @@
 // The journal's batch insert on PostgreSQL.
 
 pub async fn insert_journal(p: &DbPool, entries: &[JournalEntry]) -> StoreResult<()> {
-    // Multi-row INSERTs: one statement per chunk instead of one per entry (12 binds per row,
-    // well under PostgreSQL's parameter limit).
-    let mut tx = begin_write(p).await?;
-    for chunk in entries.chunks(64) {
-        let mut q = sqlx::QueryBuilder::new(
-            "INSERT INTO journal (at, direction, operation, id_dominio, iuv, ccp, id_psp, outcome, http_status, duration_us, request, response) ",
-        );
-        q.push_values(chunk, |mut b, e| {
-            b.push_bind(e.at)
-                .push_bind(e.direction)
-                .push_bind(&e.operation)
-                .push_bind(&e.id_dominio)
-                .push_bind(&e.iuv)
-                .push_bind(&e.ccp)
-                .push_bind(&e.id_psp)
-                .push_bind(&e.outcome)
-                .push_bind(e.http_status)
-                .push_bind(e.duration_us)
-                .push_bind(e.request.as_ref())
-                .push_bind(e.response.as_ref());
-        });
-        // Only the full-size statement is worth keeping prepared.
-        q.build()
-            .persistent(chunk.len() == 64)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
+    use sqlx::postgres::PgBindIterExt;
+    // One statement for the whole batch, each column bound as an array the server unnests.
+    // Its text never changes with the batch's size, so it is parsed and planned once per
+    // connection; multi-row VALUES was a new statement (up to 768 parameters) to parse and
+    // plan for every size but the full chunk. One statement is atomic on its own: no
+    // BEGIN/COMMIT round trips around it.
+    let col = |f: fn(&JournalEntry) -> Option<&str>| entries.iter().map(f).bind_iter();
+    sqlx::query(
+        "INSERT INTO journal (at, direction, operation, id_dominio, iuv, ccp, id_psp, outcome, http_status, duration_us, request, response)
+         SELECT * FROM UNNEST($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::bytea[], $12::bytea[])",
+    )
+    .bind(entries.iter().map(|e| e.at).bind_iter())
+    .bind(entries.iter().map(|e| e.direction).bind_iter())
+    .bind(entries.iter().map(|e| e.operation.as_str()).bind_iter())
+    .bind(col(|e| e.id_dominio.as_deref()))
+    .bind(col(|e| e.iuv.as_deref()))
+    .bind(col(|e| e.ccp.as_deref()))
+    .bind(col(|e| e.id_psp.as_deref()))
+    .bind(entries.iter().map(|e| e.outcome.as_str()).bind_iter())
+    .bind(entries.iter().map(|e| e.http_status).bind_iter())
+    .bind(entries.iter().map(|e| e.duration_us).bind_iter())
+    .bind(entries.iter().map(|e| e.request.as_ref()).bind_iter())
+    .bind(entries.iter().map(|e| e.response.as_ref()).bind_iter())
+    .execute(p)
+    .await?;
     Ok(())
 }
