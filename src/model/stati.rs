@@ -122,9 +122,9 @@ impl EsitoPagamento {
 }
 
 stato_testuale! {
-    /// A received RT (`rt_ricevuta.stato`). Its raw bytes are stored first (RICEVUTA), then
-    /// it is applied (ELABORATA, or ANOMALA when its amounts do not add up), held because
-    /// no RPT matches (QUARANTENA) or refused (INVALIDA).
+    /// A received RT (`rt_ricevuta.stato`). Stored raw (RICEVUTA) and applied (ELABORATA, or
+    /// ANOMALA when its amounts do not add up), in one transaction or two; held because no
+    /// RPT matches (QUARANTENA) or refused (INVALIDA).
     pub enum StatoRt as "StatoRt" {
         Ricevuta => "RICEVUTA",
         Elaborata => "ELABORATA",

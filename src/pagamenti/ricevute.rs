@@ -1,6 +1,7 @@
-//! Applying an RT whose raw bytes are already stored: read it, check it belongs where it
-//! was delivered, let the domain decide what it does (`dominio::ricevuta`), and have the
-//! store apply that in one transaction. Shared by paaInviaRT, the sweep that finishes
+//! Applying an RT: read it, check it belongs where it was delivered, let the domain decide
+//! what it does (`dominio::ricevuta`), and have the store apply that in one transaction:
+//! the one that stores its raw bytes when it is new and readable, else a second one after
+//! the raw bytes are committed. Shared by paaInviaRT, the sweep that finishes
 //! interrupted processings and the recovery that fetches copies from the Nodo, so a
 //! receipt means the same whichever way it came.
 

@@ -83,7 +83,8 @@ impl Pagamenti<'_> {
     ) -> StoreResult<Option<RptRow>> {
         dispatch!(self.0, |q, p| q::get_rpt(p, dominio, iuv, ccp).await)
     }
-    /// Commits the raw RT before anything else looks at it.
+    /// Commits the raw RT on its own, before anything else looks at it: the path of an RT
+    /// that cannot be applied in the same transaction (see [`Self::store_rt_applied`]).
     pub async fn store_rt_raw(
         &self,
         dominio: &str,

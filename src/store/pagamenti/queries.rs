@@ -149,16 +149,27 @@ pub async fn store_rt_applied(
         tx.rollback().await?;
         return Ok(None);
     };
-    if !tx_apply_rt(&mut tx, id, rpt, e, now).await? {
-        return Err(StoreError::Corrupt(format!(
-            "RT {id} just stored is not RICEVUTA"
-        )));
+    // Failures roll back explicitly: a dropped transaction releases SQLite's writer turn
+    // before its rollback has run, and the caller's fallback would then wait on the lock.
+    match tx_apply_rt(&mut tx, id, rpt, e, now).await {
+        Ok(true) => {
+            tx.commit().await?;
+            Ok(Some(id))
+        }
+        Ok(false) => {
+            tx.rollback().await?;
+            Err(StoreError::Corrupt(format!(
+                "RT {id} just stored is not RICEVUTA"
+            )))
+        }
+        Err(err) => {
+            let _ = tx.rollback().await;
+            Err(err)
+        }
     }
-    tx.commit().await?;
-    Ok(Some(id))
 }
 
-/// [`apply_rt`] in the caller's transaction; `false` (nothing written) when the receipt
+/// The application of an RT in the caller's transaction; `false` (nothing written) when the receipt
 /// is applied already.
 async fn tx_apply_rt(
     tx: &mut Conn,
