@@ -314,7 +314,8 @@ fn main() {
         let pg_bodies = Arc::new(pg_bodies);
 
         let conns = 16;
-        // For a profiler: one phase alone, for 20 s (`PA_VERIFICA_SOLO=sqlite|notice|pg|ceiling`), or
+        // For a profiler: one phase alone, for 20 s (`PA_VERIFICA_SOLO=sqlite|notice|pg|ceiling`),
+        // the PostgreSQL gateway beside its floor (`pg_floor`), or
         // activations then receipts at 200 req/s, 20 s each (`attiva`, `invia`; `_pg` for
         // PostgreSQL).
         if let Ok(solo) = std::env::var("PA_VERIFICA_SOLO") {
@@ -336,6 +337,21 @@ fn main() {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     common::drop_schema(&schema).await;
                 }
+                return;
+            }
+            if solo == "pg_floor" {
+                // The PostgreSQL goal alone: the gateway and its floor side by side, 3 rounds.
+                let (mut g, mut f) = (vec![], vec![]);
+                for _ in 0..3 {
+                    g.push(saturate(pg_addr, pg_tls.clone(), pg_bodies.clone(), conns, 5.0).await);
+                    f.push(floor(pg_store.clone(), iuvs(&pg_store).await, conns, 5.0).await);
+                }
+                for (gw, fl) in g.iter().zip(&f) {
+                    println!("pg {gw:.0} verifications/s, floor {fl:.0} reads/s: {:.2}", gw / fl);
+                }
+                let _ = stop_pg.send(());
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                common::drop_schema(&schema).await;
                 return;
             }
             let (addr, tls, b) = match solo.as_str() {
