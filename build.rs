@@ -11,6 +11,9 @@ fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let root = Path::new(&manifest).join("web/static");
     println!("cargo:rerun-if-changed=web/static");
+    // `sqlx::migrate!` embeds the migrations but cannot tell cargo about a new file on
+    // stable Rust: without this, an incremental build kept the old list of migrations.
+    println!("cargo:rerun-if-changed=migrations");
     let mut files = Vec::new();
     walk(&root, &root, &mut files);
     assert!(
