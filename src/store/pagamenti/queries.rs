@@ -134,37 +134,40 @@ pub async fn store_rt_applied(
     now: OffsetDateTime,
 ) -> StoreResult<Option<i64>> {
     let mut tx = begin_write(p).await?;
-    let inserted: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO rt_ricevuta (id_dominio, iuv, ccp, raw, stato, received_at, updated_at) VALUES ($1, $2, $3, $4, 'RICEVUTA', $5, $5)
-         ON CONFLICT (id_dominio, iuv, ccp) DO NOTHING RETURNING id",
-    )
-    .bind(dominio)
-    .bind(iuv)
-    .bind(ccp)
-    .bind(raw)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((id,)) = inserted else {
-        tx.rollback().await?;
-        return Ok(None);
-    };
     // Failures roll back explicitly: a dropped transaction releases SQLite's writer turn
     // before its rollback has run, and the caller's fallback would then wait on the lock.
-    match tx_apply_rt(&mut tx, id, rpt, e, now).await {
-        Ok(true) => {
-            tx.commit().await?;
+    let applied = async {
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO rt_ricevuta (id_dominio, iuv, ccp, raw, stato, received_at, updated_at) VALUES ($1, $2, $3, $4, 'RICEVUTA', $5, $5)
+             ON CONFLICT (id_dominio, iuv, ccp) DO NOTHING RETURNING id",
+        )
+        .bind(dominio)
+        .bind(iuv)
+        .bind(ccp)
+        .bind(raw)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id,)) = inserted else {
+            return Ok(None);
+        };
+        if tx_apply_rt(&mut tx, id, rpt, e, now).await? {
             Ok(Some(id))
-        }
-        Ok(false) => {
-            tx.rollback().await?;
+        } else {
             Err(StoreError::Corrupt(format!(
                 "RT {id} just stored is not RICEVUTA"
             )))
         }
-        Err(err) => {
+    }
+    .await;
+    match applied {
+        Ok(Some(id)) => {
+            tx.commit().await?;
+            Ok(Some(id))
+        }
+        other => {
             let _ = tx.rollback().await;
-            Err(err)
+            other
         }
     }
 }
