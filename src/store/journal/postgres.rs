@@ -1,12 +1,30 @@
 // The journal's batch insert on PostgreSQL.
 
+/// Bodies per statement: a batch's bodies are bounded only by the journal's queue, and
+/// PostgreSQL refuses a message over 1 GiB.
+const BYTES_PER_STATEMENT: usize = 64 << 20;
+
 pub async fn insert_journal(p: &DbPool, entries: &[JournalEntry]) -> StoreResult<()> {
+    // One statement per batch (or per 64 MiB of bodies), each column bound as an array the
+    // server unnests. Its text never changes with the batch's size, so it is parsed and
+    // planned once per connection; multi-row VALUES was a new statement (up to 768
+    // parameters) to parse and plan for every size but the full chunk.
+    let parts = super::parti(entries, BYTES_PER_STATEMENT);
+    if let [part] = parts[..] {
+        // One statement is atomic on its own: no BEGIN/COMMIT round trips around it.
+        return insert_part(&mut *p.acquire().await?, part).await;
+    }
+    // Several: all or none, as the writer retries the whole batch.
+    let mut tx = begin_write(p).await?;
+    for part in parts {
+        insert_part(&mut tx, part).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_part(c: &mut Conn, entries: &[JournalEntry]) -> StoreResult<()> {
     use sqlx::postgres::PgBindIterExt;
-    // One statement for the whole batch, each column bound as an array the server unnests.
-    // Its text never changes with the batch's size, so it is parsed and planned once per
-    // connection; multi-row VALUES was a new statement (up to 768 parameters) to parse and
-    // plan for every size but the full chunk. One statement is atomic on its own: no
-    // BEGIN/COMMIT round trips around it.
     let col = |f: fn(&JournalEntry) -> Option<&str>| entries.iter().map(f).bind_iter();
     sqlx::query(
         "INSERT INTO journal (at, direction, operation, id_dominio, iuv, ccp, id_psp, outcome, http_status, duration_us, request, response)
@@ -24,7 +42,7 @@ pub async fn insert_journal(p: &DbPool, entries: &[JournalEntry]) -> StoreResult
     .bind(entries.iter().map(|e| e.duration_us).bind_iter())
     .bind(entries.iter().map(|e| e.request.as_ref()).bind_iter())
     .bind(entries.iter().map(|e| e.response.as_ref()).bind_iter())
-    .execute(p)
+    .execute(&mut *c)
     .await?;
     Ok(())
 }

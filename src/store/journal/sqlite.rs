@@ -2,7 +2,7 @@
 // sqlite_bulk.rs): one prepared single-row INSERT run per entry, the bodies bound as
 // borrowed slices, instead of sqlx copying every body into an owned argument for the
 // connection's worker thread. (A few percent at the Nodo's rate: the rest of the journal's
-// cost is SQLite's own, its WAL frames, checkpoints and index pages.)
+// cost is SQLite's own, its WAL frames and checkpoints.)
 
 use crate::store::sqlite_bulk;
 
