@@ -298,6 +298,7 @@ fn main() {
         let (sqlite_addr, bodies, stop_sqlite) = (g.soap, g.bodies, g.stop);
         let sqlite_store = g.state.store.clone();
         let sqlite_state = g.state.clone();
+        let sqlite_journal = g.journal.clone();
         let notices = Arc::new(g.notices);
         let pki = dir.path().join("certs");
         let tls = client_config(&pki);
@@ -309,6 +310,7 @@ fn main() {
         let (pg_addr, pg_bodies, stop_pg) = (g.soap, g.bodies, g.stop);
         let pg_store = g.state.store.clone();
         let pg_state = g.state.clone();
+        let pg_journal = g.journal.clone();
         let pg_notices = Arc::new(g.notices);
         let pg_tls = client_config(&pg_dir.path().join("certs"));
         let pg_bodies = Arc::new(pg_bodies);
@@ -344,6 +346,7 @@ fn main() {
                 let (mut g, mut f) = (vec![], vec![]);
                 for _ in 0..3 {
                     g.push(saturate(pg_addr, pg_tls.clone(), pg_bodies.clone(), conns, 5.0).await);
+                    pa::journal_drained(&pg_journal).await;
                     f.push(floor(pg_store.clone(), iuvs(&pg_store).await, conns, 5.0).await);
                 }
                 for (gw, fl) in g.iter().zip(&f) {
@@ -359,7 +362,7 @@ fn main() {
                 "notice" => (sqlite_addr, tls.clone(), notices.clone()),
                 "pg" => (pg_addr, pg_tls.clone(), pg_bodies.clone()),
                 "sqlite" => (sqlite_addr, tls.clone(), bodies.clone()),
-                other => panic!("PA_VERIFICA_SOLO={other}: sqlite, notice, pg, ceiling, attiva or invia"),
+                other => panic!("PA_VERIFICA_SOLO={other}: sqlite, notice, pg, pg_floor, ceiling, attiva or invia"),
             };
             let rps = saturate(addr, tls, b, conns, 20.0).await;
             println!("{solo}: {rps:.0} req/s");
@@ -380,6 +383,8 @@ fn main() {
             sn.push(saturate(sqlite_addr, tls.clone(), notices.clone(), conns, secs).await);
             p.push(saturate(pg_addr, pg_tls.clone(), pg_bodies.clone(), conns, secs).await);
             pn.push(saturate(pg_addr, pg_tls.clone(), pg_notices.clone(), conns, secs).await);
+            pa::journal_drained(&sqlite_journal).await;
+            pa::journal_drained(&pg_journal).await;
             sf.push(floor(sqlite_store.clone(), sqlite_iuvs.clone(), conns, secs).await);
             pf.push(floor(pg_store.clone(), pg_iuvs.clone(), conns, secs).await);
         }

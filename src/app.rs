@@ -180,6 +180,10 @@ impl Application {
             .map(|l| l.local_addr().expect("bound listener"))
     }
 
+    /// The message journal, for a caller that waits for it to drain (the benches).
+    pub fn journal(&self) -> &crate::journal::Journal {
+        &self.journal
+    }
     pub fn state(&self) -> &AppState {
         &self.state
     }

@@ -192,6 +192,7 @@ pub struct Gateway {
     /// One paVerifyPaymentNotice envelope per dovuto.
     pub notices: Vec<Bytes>,
     pub state: pagopa_gateway::rest::AppState,
+    pub journal: pagopa_gateway::journal::Journal,
     pub stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -208,6 +209,7 @@ pub async fn gateway(dir: &Path, url: String, tweak: impl FnOnce(&mut Config)) -
     let app = Application::build(c).await.unwrap();
     let (bodies, notices) = seed(&app).await;
     let (soap, rest, state) = (app.soap_addr(), app.rest_addr(), app.state().clone());
+    let journal = app.journal().clone();
     let (stop, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(app.run_until(async move {
         let _ = rx.await;
@@ -218,7 +220,17 @@ pub async fn gateway(dir: &Path, url: String, tweak: impl FnOnce(&mut Config)) -
         bodies,
         notices,
         state,
+        journal,
         stop,
+    }
+}
+
+/// Waits (at most 30 s) until the journal has committed what it was given: a floor
+/// measured while it still writes would be lowered by it.
+pub async fn journal_drained(journal: &pagopa_gateway::journal::Journal) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while journal.queued_bytes() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
 
