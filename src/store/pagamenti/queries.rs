@@ -33,15 +33,16 @@ pub async fn get_rpt(
         .await?)
 }
 
-pub async fn store_rt_raw(
-    p: &DbPool,
+/// The raw RT as RICEVUTA, in the caller's transaction; `None` (nothing written) when a
+/// receipt with its key is held already.
+async fn insert_rt_raw(
+    tx: &mut Conn,
     dominio: &str,
     iuv: &str,
     ccp: &str,
     raw: &[u8],
     now: OffsetDateTime,
-) -> StoreResult<RtStored> {
-    let mut tx = begin_write(p).await?;
+) -> StoreResult<Option<i64>> {
     let inserted: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO rt_ricevuta (id_dominio, iuv, ccp, raw, stato, received_at, updated_at) VALUES ($1, $2, $3, $4, 'RICEVUTA', $5, $5)
          ON CONFLICT (id_dominio, iuv, ccp) DO NOTHING RETURNING id",
@@ -53,8 +54,20 @@ pub async fn store_rt_raw(
     .bind(now)
     .fetch_optional(&mut *tx)
     .await?;
-    let out = match inserted {
-        Some((id,)) => RtStored::Nuova(id),
+    Ok(inserted.map(|(id,)| id))
+}
+
+pub async fn store_rt_raw(
+    p: &DbPool,
+    dominio: &str,
+    iuv: &str,
+    ccp: &str,
+    raw: &[u8],
+    now: OffsetDateTime,
+) -> StoreResult<RtStored> {
+    let mut tx = begin_write(p).await?;
+    let out = match insert_rt_raw(&mut tx, dominio, iuv, ccp, raw, now).await? {
+        Some(id) => RtStored::Nuova(id),
         None => {
             let (id, stato): (i64, String) = sqlx::query_as(
                 "SELECT id, stato FROM rt_ricevuta WHERE id_dominio = $1 AND iuv = $2 AND ccp = $3",
@@ -137,18 +150,7 @@ pub async fn store_rt_applied(
     // Failures roll back explicitly: a dropped transaction releases SQLite's writer turn
     // before its rollback has run, and the caller's fallback would then wait on the lock.
     let applied = async {
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO rt_ricevuta (id_dominio, iuv, ccp, raw, stato, received_at, updated_at) VALUES ($1, $2, $3, $4, 'RICEVUTA', $5, $5)
-             ON CONFLICT (id_dominio, iuv, ccp) DO NOTHING RETURNING id",
-        )
-        .bind(dominio)
-        .bind(iuv)
-        .bind(ccp)
-        .bind(raw)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((id,)) = inserted else {
+        let Some(id) = insert_rt_raw(&mut tx, dominio, iuv, ccp, raw, now).await? else {
             return Ok(None);
         };
         if tx_apply_rt(&mut tx, id, rpt, e, now).await? {
