@@ -25,36 +25,63 @@ pub async fn begin_write(p: &DbPool) -> Result<Scrittura, sqlx::Error> {
             "BEGIN IMMEDIATE"
         })
         .await?;
-    Ok(Scrittura { tx, _turno: turno })
+    Ok(Scrittura {
+        tx: Some(tx),
+        turno,
+    })
 }
 
 /// A write transaction from [`begin_write`], used as the connection it runs on; it ends
 /// with `commit` or `rollback` (or, dropped, rolls back).
 pub struct Scrittura {
-    tx: sqlx::Transaction<'static, Db>,
+    /// Open until `commit` or `rollback` takes it.
+    tx: Option<sqlx::Transaction<'static, Db>>,
     /// SQLite: this process's turn at the database's single writer, until the end.
-    _turno: Option<tokio::sync::OwnedSemaphorePermit>,
+    turno: Option<tokio::sync::OwnedSemaphorePermit>,
 }
+
+const APERTA: &str = "a write transaction is open until commit or rollback consumes it";
 
 impl std::ops::Deref for Scrittura {
     type Target = Conn;
     fn deref(&self) -> &Conn {
-        &self.tx
+        self.tx.as_deref().expect(APERTA)
     }
 }
 
 impl std::ops::DerefMut for Scrittura {
     fn deref_mut(&mut self) -> &mut Conn {
-        &mut self.tx
+        self.tx.as_deref_mut().expect(APERTA)
     }
 }
 
 impl Scrittura {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        self.tx.take().expect(APERTA).commit().await
     }
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
+    pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        self.tx.take().expect(APERTA).rollback().await
+    }
+}
+
+impl Drop for Scrittura {
+    /// Dropped open (an error returned with `?`, a cancelled request): sqlx sends the
+    /// rollback to the connection without waiting for it, behind any statement still running
+    /// there (a cancelled request can leave one). The writer's turn passed on now would hand
+    /// the next writer a database still locked, to sit in SQLite's busy handler or fail. So
+    /// the rollback is awaited in a task, and the turn passes on after it.
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take()
+            && let Some(turno) = self.turno.take()
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            rt.spawn(async move {
+                if let Err(e) = tx.rollback().await {
+                    tracing::warn!(error = %e, "rollback of an abandoned write transaction failed");
+                }
+                drop(turno);
+            });
+        }
     }
 }
 

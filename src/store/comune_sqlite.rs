@@ -107,10 +107,15 @@ mod turno_tests {
     use std::time::{Duration, Instant};
 
     async fn pool(file: &std::path::Path, acquire_ms: u64) -> DbPool {
+        pool_con(file, acquire_ms, Duration::from_secs(5)).await
+    }
+
+    /// With `lock` as SQLite's busy timeout (zero: a locked database is refused at once).
+    async fn pool_con(file: &std::path::Path, acquire_ms: u64, lock: Duration) -> DbPool {
         let attese = crate::store::Attese {
             max_connections: 4,
             acquire: Duration::from_millis(acquire_ms),
-            lock: Duration::from_secs(5),
+            lock,
         };
         let url = format!("sqlite://{}", file.display());
         match crate::store::Store::connect_with(&url, attese)
@@ -172,5 +177,48 @@ mod turno_tests {
         assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
         tenuto.rollback().await.unwrap();
         begin_write(&breve).await.unwrap().commit().await.unwrap();
+    }
+
+    /// A write transaction dropped open, as a cancelled request drops it in the middle of a
+    /// statement, has rolled back by the time the next writer gets its turn: with no busy
+    /// timeout at all, the next writer finds the database free, and nothing of the dropped
+    /// one is kept. (Its rollback can only run once that statement ends.)
+    #[tokio::test]
+    async fn a_dropped_write_transaction_rolls_back_before_the_turn_passes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = pool_con(&dir.path().join("abbandono.db"), 10_000, Duration::ZERO).await;
+        sqlx::query("CREATE TABLE t (n INTEGER)")
+            .execute(&p)
+            .await
+            .unwrap();
+        for n in 1..=3i64 {
+            let mut abbandonata = begin_write(&p).await.unwrap();
+            sqlx::query("INSERT INTO t (n) VALUES ($1)")
+                .bind(-n)
+                .execute(&mut *abbandonata)
+                .await
+                .unwrap();
+            let lenta = sqlx::query_as::<_, (i64,)>(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c",
+            )
+            .fetch_one(&mut *abbandonata);
+            let cancellata = tokio::time::timeout(Duration::from_millis(10), lenta).await;
+            assert!(cancellata.is_err(), "the statement outlasts its caller");
+            drop(abbandonata);
+            let mut tx = begin_write(&p)
+                .await
+                .unwrap_or_else(|e| panic!("round {n}: the next writer met a lock: {e}"));
+            sqlx::query("INSERT INTO t (n) VALUES ($1)")
+                .bind(n)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let kept: Vec<(i64,)> = sqlx::query_as("SELECT n FROM t ORDER BY n")
+            .fetch_all(&p)
+            .await
+            .unwrap();
+        assert_eq!(kept, vec![(1,), (2,), (3,)]);
     }
 }

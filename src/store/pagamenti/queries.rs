@@ -147,31 +147,18 @@ pub async fn store_rt_applied(
     now: OffsetDateTime,
 ) -> StoreResult<Option<i64>> {
     let mut tx = begin_write(p).await?;
-    // Failures roll back explicitly: a dropped transaction releases SQLite's writer turn
-    // before its rollback has run, and the caller's fallback would then wait on the lock.
-    let applied = async {
-        let Some(id) = insert_rt_raw(&mut tx, dominio, iuv, ccp, raw, now).await? else {
-            return Ok(None);
-        };
-        if tx_apply_rt(&mut tx, id, rpt, e, now).await? {
-            Ok(Some(id))
-        } else {
-            Err(StoreError::Corrupt(format!(
-                "RT {id} just stored is not RICEVUTA"
-            )))
-        }
+    // Any early return drops `tx`: it rolls back before SQLite's writer turn passes on, so
+    // the caller's two-step fallback does not meet a locked database.
+    let Some(id) = insert_rt_raw(&mut tx, dominio, iuv, ccp, raw, now).await? else {
+        return Ok(None);
+    };
+    if !tx_apply_rt(&mut tx, id, rpt, e, now).await? {
+        return Err(StoreError::Corrupt(format!(
+            "RT {id} just stored is not RICEVUTA"
+        )));
     }
-    .await;
-    match applied {
-        Ok(Some(id)) => {
-            tx.commit().await?;
-            Ok(Some(id))
-        }
-        other => {
-            let _ = tx.rollback().await;
-            other
-        }
-    }
+    tx.commit().await?;
+    Ok(Some(id))
 }
 
 /// The application of an RT in the caller's transaction; `false` (nothing written) when the receipt
