@@ -62,6 +62,20 @@ fn push_vettore<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
     };
 }
 
+/// Pushes a row source `k` of the pairs, as columns `k.a` and `k.b`: two bound text
+/// arrays, unnested side by side.
+pub fn push_coppie(q: &mut sqlx::QueryBuilder<Db>, coppie: &[(&str, String)]) {
+    let (a, b): (Vec<String>, Vec<String>) = coppie
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.clone()))
+        .unzip();
+    q.push("UNNEST(")
+        .push_bind(a)
+        .push(", ")
+        .push_bind(b)
+        .push(") AS k (a, b)");
+}
+
 /// Pushes `<colonna> = ANY(<keys>)`: a key lookup the planner always takes through the
 /// column's index, whatever the table's statistics or dead rows (a queue table emptied and
 /// refilled by every import, with autovacuum behind, made `IN (SELECT unnest(…))` a scan).

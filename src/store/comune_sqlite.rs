@@ -53,6 +53,15 @@ pub fn push_chiavi<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, keys: &[K]) {
         .push(")");
 }
 
+/// Pushes a row source `k` of the pairs, as columns `k.a` and `k.b`: the whole set as one
+/// bound JSON array of pairs.
+pub fn push_coppie(q: &mut sqlx::QueryBuilder<Db>, coppie: &[(&str, String)]) {
+    let json = serde_json::to_string(coppie).expect("pairs serialize");
+    q.push("(SELECT value ->> 0 AS a, value ->> 1 AS b FROM json_each(")
+        .push_bind(json)
+        .push(")) AS k");
+}
+
 /// Pushes `<colonna> IN (<keys>)` (see the PostgreSQL twin).
 pub fn push_in<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, colonna: &str, keys: &[K]) {
     q.push(colonna).push(" IN (");

@@ -192,37 +192,36 @@ async fn tx_apply_rt(
         .bind(rpt.id)
         .execute(&mut *tx)
         .await?;
-    if let Some(dovuto_id) = rpt.dovuto_id {
-        let row = sqlx::query_as::<_, DovutoRow>("SELECT * FROM dovuto WHERE id = $1")
-            .bind(dovuto_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(d) = row.map(Dovuto::try_from).transpose()?
-            && let Some(to) = crate::dominio::ricevuta::stato_dovuto(e.esito, d.stato)
-        {
-            let motivo = format!(
-                "RT esito {} (IUV {}, CCP {})",
-                e.esito.codice(),
-                rpt.iuv,
-                rpt.ccp
-            );
-            dovuti_q::tx_change_stato(tx, d.id, d.stato, to, &motivo, now).await?;
+    // The dovuto is read once: its state follows the esito, and its IUD, tipo and budget
+    // split go with the staged receipts (the change of state leaves those as they are).
+    let row = match rpt.dovuto_id {
+        Some(dovuto_id) => {
+            sqlx::query_as::<_, DovutoRow>("SELECT * FROM dovuto WHERE id = $1")
+                .bind(dovuto_id)
+                .fetch_optional(&mut *tx)
+                .await?
         }
+        None => None,
+    };
+    let dovuto: Option<(String, String, String)> = row
+        .as_ref()
+        .map(|r| (r.iud.clone(), r.tipo_dovuto.clone(), r.bilancio.clone()));
+    if let Some(d) = row.map(Dovuto::try_from).transpose()?
+        && let Some(to) = crate::dominio::ricevuta::stato_dovuto(e.esito, d.stato)
+    {
+        let motivo = format!(
+            "RT esito {} (IUV {}, CCP {})",
+            e.esito.codice(),
+            rpt.iuv,
+            rpt.ccp
+        );
+        dovuti_q::tx_change_stato(tx, d.id, d.stato, to, &motivo, now).await?;
     }
     if e.email() {
         outbox_q::tx_enqueue(tx, TipoJob::RtEmail, rt_id, now).await?;
     }
     if !e.ricevute.is_empty() {
         // Staged for reconciliation with the dovuto's IUD, tipo and budget split.
-        let dovuto: Option<(String, String, String)> = match rpt.dovuto_id {
-            Some(id) => {
-                sqlx::query_as("SELECT iud, tipo_dovuto, bilancio FROM dovuto WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-            }
-            None => None,
-        };
         let ricevute: Vec<NuovaRicevuta> = e
             .ricevute
             .iter()

@@ -24,32 +24,20 @@ pub async fn tx_accoda(
     chiavi: &[(&str, String)],
     now: OffsetDateTime,
 ) -> StoreResult<()> {
-    for tipo in [coda::IUV, coda::IUF, coda::IUD, coda::TESORERIA] {
-        let keys: Vec<String> = chiavi
-            .iter()
-            .filter(|(t, _)| *t == tipo)
-            .map(|(_, k)| k.clone())
-            .collect();
-        if keys.is_empty() {
-            continue;
-        }
-        let mut q = sqlx::QueryBuilder::<Db>::new(
-            "INSERT INTO recon_coda (id_dominio, tipo, chiave, created_at) SELECT ",
-        );
-        q.push_bind(ente)
-            .push(", ")
-            .push_bind(tipo)
-            .push(", k.value, ")
-            .push_bind(now)
-            .push(" FROM (");
-        push_chiavi(&mut q, &keys);
-        q.push(if IS_POSTGRES {
-            ") AS k (value)"
-        } else {
-            ") AS k"
-        });
-        q.build().execute(&mut *c).await?;
+    if chiavi.is_empty() {
+        return Ok(());
     }
+    // Every kind of key in one statement: a receipt's transaction queues its IUV and its
+    // IUD in one round trip.
+    let mut q = sqlx::QueryBuilder::<Db>::new(
+        "INSERT INTO recon_coda (id_dominio, tipo, chiave, created_at) SELECT ",
+    );
+    q.push_bind(ente)
+        .push(", k.a, k.b, ")
+        .push_bind(now)
+        .push(" FROM ");
+    push_coppie(&mut q, chiavi);
+    q.build().execute(&mut *c).await?;
     Ok(())
 }
 
