@@ -31,6 +31,20 @@ pub async fn begin_write(p: &DbPool) -> Result<Scrittura, sqlx::Error> {
     })
 }
 
+/// This process's turn at SQLite's single writer (nothing on PostgreSQL), held by a single
+/// write statement run on the pool outside a transaction: `let _turno = turno(p).await?;`
+/// before it. Without it such a statement took the database's lock between two turns, and
+/// the next turn's `BEGIN IMMEDIATE` met it in SQLite's busy handler, which sleeps 1, 2,
+/// 5, 10… ms: that was most of paaInviaRT's p99 on SQLite (an e-mail job's completion, a
+/// lease renewal, each an autocommit write beside the receipts' transactions).
+pub async fn turno(p: &DbPool) -> Result<Turno, sqlx::Error> {
+    turno_di_scrittura(p).await.map(Turno)
+}
+
+/// See [`turno`]; the turn passes on when this is dropped.
+#[must_use = "the turn passes on when dropped"]
+pub struct Turno(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+
 /// A write transaction from [`begin_write`], used as the connection it runs on; it ends
 /// with `commit` or `rollback` (or, dropped, rolls back).
 pub struct Scrittura {
@@ -168,6 +182,7 @@ pub async fn svuota_raw(
     before: time::OffsetDateTime,
     batch: i64,
 ) -> StoreResult<u64> {
+    let _turno = turno(p).await?;
     Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE {table} SET raw = $1 WHERE id IN (SELECT id FROM {table} WHERE {filtro} AND length(raw) > 0 ORDER BY id LIMIT $3)"
     )))

@@ -75,8 +75,9 @@ pub fn push_in<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, colonna: &str, keys: &
 /// the median and 80 ms at p99 for half a millisecond of work each. In line for a semaphore
 /// (fair, first come first served) each is woken the moment the one before it commits.
 /// Shared by every pool of the process on the same file; waited for as long as a pool
-/// connection is (`database.acquire_timeout_ms`). Writers in other processes, and single
-/// statements outside a write transaction, still meet the busy handler.
+/// connection is (`database.acquire_timeout_ms`). Taken by `begin_write` and, through
+/// `turno`, by every single write statement run outside a transaction; writers in other
+/// processes still meet the busy handler.
 async fn turno_di_scrittura(
     p: &DbPool,
 ) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, sqlx::Error> {
@@ -229,5 +230,44 @@ mod turno_tests {
             .await
             .unwrap();
         assert_eq!(kept, vec![(1,), (2,), (3,)]);
+    }
+
+    /// A single write statement outside a transaction waits for its turn behind a writer
+    /// that holds the database, instead of meeting the lock (here with no busy timeout at
+    /// all, it would be refused at once), and runs when that writer commits.
+    #[tokio::test]
+    async fn a_single_write_statement_waits_for_its_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = pool_con(&dir.path().join("singola.db"), 10_000, Duration::ZERO).await;
+        sqlx::query("CREATE TABLE t (n INTEGER)")
+            .execute(&p)
+            .await
+            .unwrap();
+        let mut tenuta = begin_write(&p).await.unwrap();
+        sqlx::query("INSERT INTO t (n) VALUES (1)")
+            .execute(&mut *tenuta)
+            .await
+            .unwrap();
+        let in_fila = {
+            let p = p.clone();
+            tokio::spawn(async move {
+                let _turno = turno(&p).await.unwrap();
+                sqlx::query("INSERT INTO t (n) VALUES (2)")
+                    .execute(&p)
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!in_fila.is_finished(), "it waits while the turn is held");
+        tenuta.commit().await.unwrap();
+        in_fila
+            .await
+            .unwrap()
+            .expect("run in its turn, never refused");
+        let righe: Vec<(i64,)> = sqlx::query_as("SELECT n FROM t ORDER BY n")
+            .fetch_all(&p)
+            .await
+            .unwrap();
+        assert_eq!(righe, vec![(1,), (2,)]);
     }
 }

@@ -9,6 +9,7 @@ pub async fn create_export(
     filtri: &str,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
+    let _turno = turno(p).await?;
     sqlx::query("INSERT INTO recon_export (id, id_dominio, versione, filtri, stato, righe, created_at) VALUES ($1, $2, $3, $4, 'PRENOTATO', 0, $5)")
         .bind(id)
         .bind(ente)
@@ -77,6 +78,7 @@ pub async fn close_export(
     errore: Option<&str>,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
+    let _turno = turno(p).await?;
     sqlx::query("UPDATE recon_export SET stato = $1, righe = $2, errore = $3, finished_at = $4 WHERE id = $5")
         .bind(stato)
         .bind(righe)

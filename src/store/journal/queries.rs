@@ -52,6 +52,7 @@ pub async fn journal_after(p: &DbPool, after: i64, limit: i64) -> StoreResult<Ve
 }
 
 pub async fn prune_journal(p: &DbPool, before: OffsetDateTime, batch: i64) -> StoreResult<u64> {
+    let _turno = turno(p).await?;
     Ok(sqlx::query(
         "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE at < $1 ORDER BY id LIMIT $2)",
     )

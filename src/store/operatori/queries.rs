@@ -125,6 +125,7 @@ pub async fn list_operatori(p: &DbPool) -> StoreResult<Vec<Operatore>> {
 }
 
 pub async fn count_failure(p: &DbPool, username: &str) -> StoreResult<i64> {
+    let _turno = turno(p).await?;
     let r: Option<(i64,)> = sqlx::query_as(
         "UPDATE operatore SET tentativi_falliti = tentativi_falliti + 1 WHERE username = $1 RETURNING tentativi_falliti",
     )
@@ -170,6 +171,7 @@ pub async fn disable(p: &DbPool, username: &str, now: OffsetDateTime) -> StoreRe
 }
 
 pub async fn use_totp_step(p: &DbPool, username: &str, passo: i64) -> StoreResult<bool> {
+    let _turno = turno(p).await?;
     let r = sqlx::query(
         "UPDATE operatore SET totp_ultimo_passo = $2, tentativi_falliti = 0, bloccato_fino = NULL
          WHERE username = $1 AND totp_ultimo_passo < $2",
@@ -225,6 +227,7 @@ pub async fn get_session(
 }
 
 pub async fn end_session(p: &DbPool, token_hash: &str, now: OffsetDateTime) -> StoreResult<()> {
+    let _turno = turno(p).await?;
     sqlx::query("DELETE FROM sessione_console WHERE token_hash = $1 OR scade_il <= $2")
         .bind(token_hash)
         .bind(now)
@@ -241,6 +244,7 @@ pub async fn record_change(
     stato: i64,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
+    let _turno = turno(p).await?;
     sqlx::query(
         "INSERT INTO registro_modifiche (quando, chi, metodo, percorso, stato) VALUES ($1, $2, $3, $4, $5)",
     )

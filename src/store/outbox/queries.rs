@@ -87,6 +87,7 @@ pub async fn outbox_done(
     result: Option<&str>,
     now: OffsetDateTime,
 ) -> StoreResult<bool> {
+    let _turno = turno(p).await?;
     let n = sqlx::query("UPDATE outbox SET stato = 'DONE', result = $1, lease_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND stato = 'PENDING'")
         .bind(result)
         .bind(now)
@@ -110,6 +111,7 @@ pub async fn outbox_renew(
         return Ok(0);
     }
     // One statement for the batch (at most a claim's worth of ids).
+    let _turno = turno(p).await?;
     let mut q = sqlx::QueryBuilder::new("UPDATE outbox SET lease_until = ");
     q.push_bind(until)
         .push(", updated_at = ")
@@ -134,6 +136,7 @@ pub async fn outbox_failed(
     next: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> StoreResult<bool> {
+    let _turno = turno(p).await?;
     let n = sqlx::query("UPDATE outbox SET stato = $1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = NULL, last_error = $3, updated_at = $4 WHERE id = $5 AND lease_owner = $6 AND stato = 'PENDING'")
         .bind(if next.is_some() { "PENDING" } else { "DEAD" })
         .bind(next)
@@ -149,6 +152,7 @@ pub async fn outbox_failed(
 
 /// A dead letter back in the queue with a fresh attempt count.
 pub async fn outbox_retry(p: &DbPool, id: i64, now: OffsetDateTime) -> StoreResult<bool> {
+    let _turno = turno(p).await?;
     let n = sqlx::query("UPDATE outbox SET stato = 'PENDING', attempts = 0, next_attempt_at = $1, lease_until = NULL, updated_at = $1 WHERE id = $2 AND stato = 'DEAD'")
         .bind(now)
         .bind(id)
@@ -212,6 +216,7 @@ pub async fn outbox_enqueue(
     payload: &str,
     now: OffsetDateTime,
 ) -> StoreResult<i64> {
+    let _turno = turno(p).await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
          VALUES ($1, $2, $3, 'PENDING', 0, $4, $4, $4) RETURNING id",
@@ -232,6 +237,7 @@ pub async fn plan_per_ente(
     since: OffsetDateTime,
     now: OffsetDateTime,
 ) -> StoreResult<u64> {
+    let _turno = turno(p).await?;
     Ok(sqlx::query(
         "INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
          SELECT $3, NULL, e.id_dominio, 'PENDING', 0, $1, $1, $1 FROM ente e

@@ -2,6 +2,7 @@
 // Compiled once per backend (see the repository's mod.rs).
 
 pub async fn insert_rpt(p: &DbPool, r: &NuovaRpt, now: OffsetDateTime) -> StoreResult<i64> {
+    let _turno = turno(p).await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO rpt (id_dominio, iuv, ccp, dovuto_id, importo_cents, xml, stato, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'CREATA', $7, $7) RETURNING id",
@@ -104,6 +105,7 @@ pub async fn mark_rt(
     nota: Option<&str>,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
+    let _turno = turno(p).await?;
     sqlx::query("UPDATE rt_ricevuta SET stato = $1, codice_esito = $2, importo_cents = $3, nota = $4, updated_at = $5 WHERE id = $6")
         .bind(stato.as_str())
         .bind(esito.map(|(c, _)| i64::from(c)))
@@ -487,6 +489,7 @@ pub async fn rpt_stato(
     } else {
         "stato IN (SELECT value FROM json_each($4))"
     };
+    let _turno = turno(p).await?;
     let n = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE rpt SET stato = $1, updated_at = $2 WHERE id = $3 AND {in_list}"
     )))

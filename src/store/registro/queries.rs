@@ -8,6 +8,7 @@ pub async fn seed_intermediario(
     i: &Intermediario,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
+    let _turno = turno(p).await?;
     sqlx::query(
         "INSERT INTO intermediario (id, id_intermediario_pa, id_stazione, password, updated_at)
          VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
@@ -26,6 +27,7 @@ pub async fn put_intermediario(
     i: &Intermediario,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
+    let _turno = turno(p).await?;
     sqlx::query(
         "INSERT INTO intermediario (id, id_intermediario_pa, id_stazione, password, updated_at)
          VALUES (1, $1, $2, $3, $4)
@@ -51,6 +53,7 @@ pub async fn get_intermediario(p: &DbPool) -> StoreResult<Intermediario> {
 
 pub async fn insert_ente(p: &DbPool, e: &EnteInput, now: OffsetDateTime) -> StoreResult<()> {
     let ibans = serde_json::to_string(&e.ibans).expect("strings serialize");
+    let _turno = turno(p).await?;
     sqlx::query(
         "INSERT INTO ente (id_dominio, denominazione, codice_ipa, segregation_code, email, telefono, sito_web,
                            ibans, flg_pagati, flg_tesoreria, attivo, created_at, updated_at)
@@ -205,6 +208,7 @@ pub async fn upsert_tipo_dovuto(
                 interesse_annuo_bp = $11, attivo = $12, updated_at = $13
          WHERE id_dominio = $1 AND codice = $2"
     };
+    let _turno = turno(p).await?;
     let r = sqlx::query(sql)
         .bind(ente)
         .bind(&t.codice)
@@ -265,6 +269,7 @@ pub async fn insert_api_key(
     label: &str,
     now: OffsetDateTime,
 ) -> StoreResult<ApiKey> {
+    let _turno = turno(p).await?;
     Ok(sqlx::query_as::<_, ApiKey>(
         "INSERT INTO api_key (id_dominio, key_hash, label, created_at) VALUES ($1, $2, $3, $4)
          RETURNING id, id_dominio, label, created_at, revoked_at",
@@ -290,6 +295,7 @@ pub async fn revoke_api_key(
     id: i64,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
+    let _turno = turno(p).await?;
     let r = sqlx::query("UPDATE api_key SET revoked_at = $3 WHERE id_dominio = $1 AND id = $2 AND revoked_at IS NULL")
         .bind(ente)
         .bind(id)
