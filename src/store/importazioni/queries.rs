@@ -130,6 +130,7 @@ pub async fn prune_import_reports(
     before: OffsetDateTime,
     batch: i64,
 ) -> StoreResult<u64> {
+    // One turn for either statement: a second `turno` here would wait on this one.
     let _turno = turno(p).await?;
     let scarti = sqlx::query(
         "DELETE FROM import_scarto WHERE (job_id, n) IN (SELECT s.job_id, s.n FROM import_scarto s JOIN import_job j ON j.id = s.job_id WHERE j.created_at < $1 LIMIT $2)",
@@ -142,7 +143,6 @@ pub async fn prune_import_reports(
     if scarti > 0 {
         return Ok(scarti);
     }
-    let _turno = turno(p).await?;
     Ok(sqlx::query(
         "DELETE FROM import_job WHERE id IN (SELECT id FROM import_job j WHERE j.created_at < $1 AND NOT EXISTS (SELECT 1 FROM import_scarto s WHERE s.job_id = j.id) LIMIT $2)",
     )

@@ -25,6 +25,7 @@ pub async fn enqueue(
     ref_id: i64,
     now: OffsetDateTime,
 ) -> StoreResult<i64> {
+    let _turno = turno(p).await?;
     let mut c = p.acquire().await?;
     tx_enqueue(&mut c, kind, ref_id, now).await
 }
