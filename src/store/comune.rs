@@ -71,11 +71,32 @@ impl std::ops::DerefMut for Scrittura {
 
 impl Scrittura {
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        self.tx.take().expect(APERTA).commit().await
+        let tx = self.tx.take().expect(APERTA);
+        fino_in_fondo(tx.commit(), self.turno.take()).await
     }
     pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
-        self.tx.take().expect(APERTA).rollback().await
+        let tx = self.tx.take().expect(APERTA);
+        fino_in_fondo(tx.rollback(), self.turno.take()).await
     }
+}
+
+/// Ends a transaction holding SQLite's writer turn: in a task, so that a caller cancelled
+/// meanwhile (a request's deadline) cannot pass the turn on while the COMMIT or ROLLBACK
+/// it sent is still running on the connection. Without a turn (PostgreSQL) it runs here.
+async fn fino_in_fondo(
+    fine: impl std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'static,
+    turno: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> Result<(), sqlx::Error> {
+    let Some(turno) = turno else {
+        return fine.await;
+    };
+    tokio::spawn(async move {
+        let esito = fine.await;
+        drop(turno);
+        esito
+    })
+    .await
+    .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
 }
 
 impl Drop for Scrittura {

@@ -270,4 +270,46 @@ mod turno_tests {
             .unwrap();
         assert_eq!(righe, vec![(1,), (2,)]);
     }
+
+    /// A commit its caller stopped waiting for (a request's deadline) still ends before the
+    /// turn passes on: the next writer, with no busy timeout, finds the file free, and the
+    /// commit that was sent has taken effect.
+    #[tokio::test]
+    async fn a_cancelled_commit_ends_before_the_turn_passes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = pool_con(&dir.path().join("commit.db"), 10_000, Duration::ZERO).await;
+        sqlx::query("CREATE TABLE t (n INTEGER, b BLOB)")
+            .execute(&p)
+            .await
+            .unwrap();
+        for round in 1..=2i64 {
+            let mut grande = begin_write(&p).await.unwrap();
+            sqlx::query(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) INSERT INTO t SELECT $1, randomblob(1000) FROM c",
+            )
+            .bind(round)
+            .execute(&mut *grande)
+            .await
+            .unwrap();
+            let abbandonato = tokio::time::timeout(Duration::ZERO, grande.commit()).await;
+            assert!(
+                abbandonato.is_err(),
+                "the caller stops waiting for the commit"
+            );
+            let mut dopo = begin_write(&p)
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: the next writer met a lock: {e}"));
+            sqlx::query("INSERT INTO t (n) VALUES (0)")
+                .execute(&mut *dopo)
+                .await
+                .unwrap();
+            dopo.commit().await.unwrap();
+            let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM t WHERE n = $1")
+                .bind(round)
+                .fetch_one(&p)
+                .await
+                .unwrap();
+            assert_eq!(n, 20_000, "round {round}: the commit sent took effect");
+        }
+    }
 }
