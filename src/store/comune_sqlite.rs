@@ -312,4 +312,74 @@ mod turno_tests {
             assert_eq!(n, 20_000, "round {round}: the commit sent took effect");
         }
     }
+
+    /// Every write statement a repository runs straight on the pool takes the writer's turn
+    /// first (see `turno`): read off the repositories' sources, so a new one that forgets
+    /// it fails here rather than in a p99.
+    #[test]
+    fn every_write_on_the_pool_takes_the_turn() {
+        let radice = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+        let mut file = Vec::new();
+        let mut cartelle = vec![radice];
+        while let Some(d) = cartelle.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    cartelle.push(path);
+                } else if path.extension().is_some_and(|x| x == "rs")
+                    && !path
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with("comune")
+                {
+                    file.push(path);
+                }
+            }
+        }
+        let sul_pool = [
+            ".execute(p)",
+            ".fetch_one(p)",
+            ".fetch_optional(p)",
+            ".fetch_all(p)",
+        ];
+        let mut senza = Vec::new();
+        for f in &file {
+            let testo = std::fs::read_to_string(f).unwrap();
+            let righe: Vec<&str> = testo.lines().collect();
+            for (i, riga) in righe.iter().enumerate() {
+                if !sul_pool.iter().any(|s| riga.contains(s)) {
+                    continue;
+                }
+                // The statement's first line, and the function around it.
+                let Some(inizio) = (0..=i).rev().find(|&j| {
+                    righe[j].contains("sqlx::query") || righe[j].contains("QueryBuilder")
+                }) else {
+                    continue;
+                };
+                let istruzione = righe[inizio..=i].join(" ");
+                if !["INSERT", "UPDATE", "DELETE"]
+                    .iter()
+                    .any(|w| istruzione.contains(w))
+                {
+                    continue;
+                }
+                let funzione = (0..=inizio)
+                    .rev()
+                    .find(|&j| righe[j].contains("async fn "))
+                    .unwrap_or(0);
+                if !righe[funzione..inizio]
+                    .iter()
+                    .any(|r| r.contains("turno(p)"))
+                {
+                    senza.push(format!("{}:{}", f.display(), inizio + 1));
+                }
+            }
+        }
+        assert!(file.len() > 10, "the repositories' sources are read");
+        assert!(
+            senza.is_empty(),
+            "writes on the pool without the turn: {senza:?}"
+        );
+    }
 }
