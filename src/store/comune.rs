@@ -90,13 +90,21 @@ async fn fino_in_fondo(
     let Some(turno) = turno else {
         return fine.await;
     };
+    nel_turno(fine, turno)
+        .await
+        .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+}
+
+/// Runs `fine` in a task that passes the turn on only once `fine` is over.
+fn nel_turno(
+    fine: impl std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'static,
+    turno: tokio::sync::OwnedSemaphorePermit,
+) -> tokio::task::JoinHandle<Result<(), sqlx::Error>> {
     tokio::spawn(async move {
         let esito = fine.await;
         drop(turno);
         esito
     })
-    .await
-    .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
 }
 
 impl Drop for Scrittura {
@@ -108,14 +116,19 @@ impl Drop for Scrittura {
     fn drop(&mut self) {
         if let Some(tx) = self.tx.take()
             && let Some(turno) = self.turno.take()
-            && let Ok(rt) = tokio::runtime::Handle::try_current()
+            && tokio::runtime::Handle::try_current().is_ok()
         {
-            rt.spawn(async move {
-                if let Err(e) = tx.rollback().await {
-                    tracing::warn!(error = %e, "rollback of an abandoned write transaction failed");
-                }
-                drop(turno);
-            });
+            // Nobody awaits this one: its failure is logged here.
+            nel_turno(
+                async move {
+                    let esito = tx.rollback().await;
+                    if let Err(e) = &esito {
+                        tracing::warn!(error = %e, "rollback of an abandoned write transaction failed");
+                    }
+                    esito
+                },
+                turno,
+            );
         }
     }
 }
