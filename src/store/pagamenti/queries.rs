@@ -207,6 +207,7 @@ async fn tx_apply_rt(
     };
     let dovuto: Option<(String, String, String)> = row
         .as_ref()
+        .filter(|_| !e.ricevute.is_empty())
         .map(|r| (r.iud.clone(), r.tipo_dovuto.clone(), r.bilancio.clone()));
     if let Some(d) = row.map(Dovuto::try_from).transpose()?
         && let Some(to) = crate::dominio::ricevuta::stato_dovuto(e.esito, d.stato)
