@@ -267,16 +267,60 @@ fn missing(f: &str) -> DocError {
     DocError::Content(format!("elemento obbligatorio mancante: {f}"))
 }
 
+/// How much of the input the reader holds at once (see [`a_finestre`]).
+const FINESTRA: usize = 256 * 1024;
+
 /// Streams a flow from `input`, calling `on_pagamento` for each payment in document order,
 /// and returns the header with the actual count and sum. `max_bytes` bounds the input.
 pub fn parse_stream<R: BufRead>(
     input: R,
     max_bytes: u64,
+    on_pagamento: impl FnMut(PagamentoFlusso) -> Result<(), DocError>,
+) -> Result<(TestataFlusso, Conteggi), DocError> {
+    a_finestre(input, max_bytes, FINESTRA, on_pagamento)
+}
+
+/// Appends to `win` what `input` has ready, up to `voluto` bytes in all; 0 at its end.
+fn riempi(input: &mut impl BufRead, win: &mut Vec<u8>, voluto: usize) -> std::io::Result<usize> {
+    let pronto = loop {
+        match input.fill_buf() {
+            Ok(b) => break b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    let n = pronto.len().min(voluto.saturating_sub(win.len()));
+    win.extend_from_slice(&pronto[..n]);
+    input.consume(n);
+    Ok(n)
+}
+
+/// The reader proper; the window's size is a parameter so that tests can cut the input
+/// anywhere.
+///
+/// Events are read in place from a window of the input by quick-xml's borrowing reader (no
+/// copy of each event into a buffer, which the buffered reader makes: a fifth of its time).
+/// The window is cut before its last `<`: what precedes the cut is whole markup and text,
+/// since `<` cannot occur in a name, a text or a reference. It can inside a comment, a CDATA
+/// section, a processing instruction or a quoted attribute value: quick-xml then finds the
+/// construct unclosed, a syntax error it reports only at the end of its input, and the
+/// construct is read again from its start in a window with more input. Each window has a
+/// reader of its own, so end tags are matched against the open elements here.
+fn a_finestre<R: BufRead>(
+    mut input: R,
+    max_bytes: u64,
+    finestra: usize,
     mut on_pagamento: impl FnMut(PagamentoFlusso) -> Result<(), DocError>,
 ) -> Result<(TestataFlusso, Conteggi), DocError> {
-    let mut r = quick_xml::Reader::from_reader(input);
-    r.config_mut().check_end_names = true;
-    let mut buf = Vec::with_capacity(4096);
+    let troppo = || DocError::Xml(XmlError::TooLarge(max_bytes as usize));
+    let mut win: Vec<u8> = Vec::with_capacity(finestra);
+    // Where win[0] is in the input; how much the next window must hold; input exhausted.
+    let mut base = 0u64;
+    let mut voluto = finestra;
+    let mut finito = false;
+    // The open elements' qualified names, for the end tags' check.
+    let mut nomi: Vec<u8> = Vec::new();
+    let mut inizi = [0usize; MAX_DEPTH + 1];
     let mut text = String::new();
     // The open element at each depth (index = depth).
     let mut stack = [Tag::Other; MAX_DEPTH + 1];
@@ -291,207 +335,261 @@ pub fn parse_stream<R: BufRead>(
     let mut dev = Deviazioni::default();
     let mut seen_root = false;
     let malformed = |pos: u64, msg: String| DocError::Xml(crate::xml::malformed(pos, msg));
-    loop {
-        if r.buffer_position() > max_bytes {
-            return Err(DocError::Xml(XmlError::TooLarge(max_bytes as usize)));
+    let fine = 'finestre: loop {
+        while !finito && win.len() < voluto {
+            if win.len() as u64 > max_bytes {
+                return Err(troppo());
+            }
+            finito = riempi(&mut input, &mut win, voluto)
+                .map_err(|e| malformed(base + win.len() as u64, format!("I/O error: {e}")))?
+                == 0;
         }
-        let ev = r
-            .read_event_into(&mut buf)
-            .map_err(|e| malformed(r.error_position(), e.to_string()))?;
-        match ev {
-            Event::Start(e) => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(DocError::Xml(XmlError::TooDeep(MAX_DEPTH)));
-                }
-                let local = e.local_name();
-                let name = local.as_ref().as_bytes();
-                if depth == 1 {
-                    // The root must be pay_i:FlussoRiversamento, by namespace URI.
-                    let prefix = e.name().prefix().map(|p| p.as_ref().to_owned());
-                    let decl = match &prefix {
-                        Some(p) => format!("xmlns:{p}"),
-                        None => "xmlns".to_owned(),
-                    };
-                    let ns_ok = e
-                        .attributes()
-                        .flatten()
-                        .any(|a| a.key.as_ref() == decl.as_str() && a.value.as_ref() == NS_PAY_I);
-                    if name != b"FlussoRiversamento" || !ns_ok {
-                        return Err(DocError::Root {
-                            expected: "FlussoRiversamento",
-                            found: String::from_utf8_lossy(name).into_owned(),
+        // A byte order mark is not for quick-xml, whose positions would leave it out.
+        if base == 0 && win.starts_with("\u{feff}".as_bytes()) {
+            win.drain(..3);
+            base = 3;
+        }
+        let taglio = if finito {
+            win.len()
+        } else {
+            win.iter().rposition(|&b| b == b'<').unwrap_or(0)
+        };
+        let mut r = quick_xml::Reader::from_reader(&win[..taglio]);
+        let c = r.config_mut();
+        c.check_end_names = false;
+        c.allow_unmatched_ends = true;
+        // How far the window was read: to its cut, or to the start of a construct it cut.
+        let letto = loop {
+            let inizio = taglio - r.get_ref().len();
+            if base + inizio as u64 > max_bytes {
+                return Err(troppo());
+            }
+            let ev = match r.read_event() {
+                Ok(Event::Eof) => break taglio,
+                Ok(ev) => ev,
+                Err(quick_xml::Error::Syntax(_)) if !finito => break inizio,
+                Err(e) => return Err(malformed(base + r.error_position(), e.to_string())),
+            };
+            // Where the event ends in the input.
+            let dopo = base + (taglio - r.get_ref().len()) as u64;
+            match ev {
+                Event::Start(e) => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(DocError::Xml(XmlError::TooDeep(MAX_DEPTH)));
+                    }
+                    inizi[depth] = nomi.len();
+                    nomi.extend_from_slice(e.name().as_ref().as_bytes());
+                    let local = e.local_name();
+                    let name = local.as_ref().as_bytes();
+                    if depth == 1 {
+                        // The root must be pay_i:FlussoRiversamento, by namespace URI.
+                        let prefix = e.name().prefix().map(|p| p.as_ref().to_owned());
+                        let decl = match &prefix {
+                            Some(p) => format!("xmlns:{p}"),
+                            None => "xmlns".to_owned(),
+                        };
+                        let ns_ok = e.attributes().flatten().any(|a| {
+                            a.key.as_ref() == decl.as_str() && a.value.as_ref() == NS_PAY_I
                         });
-                    }
-                    seen_root = true;
-                } else {
-                    stack[depth] = tag(depth, stack[depth - 1], name);
-                }
-                text.clear();
-            }
-            Event::Text(x) => {
-                // Checked on the raw bytes: decoding adds no control character.
-                let raw = (*x).as_bytes();
-                if raw
-                    .iter()
-                    .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
-                {
-                    return Err(malformed(
-                        r.buffer_position(),
-                        "carattere di controllo non ammesso".into(),
-                    ));
-                }
-                // Only a leaf's text is ever read: the indentation between elements (a
-                // good part of a flow's bytes) is not decoded nor kept.
-                if depth > 1 && foglia(stack[depth]) {
-                    text.push_str(&x.xml10_content());
-                }
-            }
-            Event::CData(x) => text.push_str(&x.xml10_content()),
-            Event::GeneralRef(g) => match crate::xml::resolve_ref(&g) {
-                Some(c) => text.push(c),
-                None => {
-                    return Err(malformed(
-                        r.buffer_position(),
-                        format!("entità sconosciuta '&{};'", &*g),
-                    ));
-                }
-            },
-            Event::DocType(_) => return Err(DocError::Xml(XmlError::Dtd)),
-            Event::End(_) => {
-                let v = text.trim();
-                let n = conteggi.pagamenti + 1;
-                let bad = |what: &str, e: String| {
-                    DocError::Content(format!("datiSingoliPagamenti[{n}]/{what}: {e}"))
-                };
-                match (depth, stack[depth], stack[depth.saturating_sub(1)]) {
-                    (2, Tag::Versione, _) => t.versione = Some(v.to_owned()),
-                    (2, Tag::IdFlusso, _) => t.id_flusso = Some(v.to_owned()),
-                    (2, Tag::DataOraFlusso, _) => t.data_ora = Some(v.to_owned()),
-                    (2, Tag::IdRegolamento, _) => t.iur = Some(v.to_owned()),
-                    (2, Tag::DataRegolamento, _) => t.data_regolamento = Some(v.to_owned()),
-                    (2, Tag::Bic, _) => t.bic = Some(v.to_owned()),
-                    (2, Tag::Numero, _) => t.numero = Some(v.to_owned()),
-                    (2, Tag::Totale, _) => t.totale = Some(v.to_owned()),
-                    (2, Tag::Dati, _) => {
-                        let q = std::mem::take(&mut p);
-                        let field =
-                            |name: &str| missing(&format!("datiSingoliPagamenti[{n}]/{name}"));
-                        let pag = PagamentoFlusso {
-                            iuv: q
-                                .iuv
-                                .ok_or_else(|| field("identificativoUnivocoVersamento"))?,
-                            iur: q
-                                .iur
-                                .ok_or_else(|| field("identificativoUnivocoRiscossione"))?,
-                            indice: q.indice,
-                            importo: q.importo.ok_or_else(|| field("singoloImportoPagato"))?,
-                            codice_esito: q
-                                .esito
-                                .ok_or_else(|| field("codiceEsitoSingoloPagamento"))?,
-                            data_esito: q.data.ok_or_else(|| field("dataEsitoSingoloPagamento"))?,
-                        };
-                        conteggi.pagamenti = n;
-                        conteggi.somma =
-                            conteggi.somma.checked_add(pag.importo).ok_or_else(|| {
-                                DocError::Content("somma dei pagamenti fuori intervallo".into())
-                            })?;
-                        on_pagamento(pag)?;
-                    }
-                    (3, Tag::Iuv, _) => {
-                        p.iuv = Some(
-                            Iuv::parse(v)
-                                .map_err(|e| bad("identificativoUnivocoVersamento", e.0))?,
-                        )
-                    }
-                    (3, Tag::Iur, _) => {
-                        dev.testo(
-                            "datiSingoliPagamenti/identificativoUnivocoRiscossione",
-                            35,
-                            v,
-                        );
-                        p.iur = Some(v.to_owned())
-                    }
-                    (3, Tag::Indice, _) => {
-                        p.indice = Some(
-                            v.parse::<u8>()
-                                .ok()
-                                .filter(|i| (1..=5).contains(i))
-                                .ok_or_else(|| {
-                                    bad(
-                                        "indiceDatiSingoloPagamento",
-                                        format!("'{v}' fuori da 1..5"),
-                                    )
-                                })?,
-                        )
-                    }
-                    (3, Tag::Importo, _) => {
-                        let i = Importo::parse(v).map_err(|e| bad("singoloImportoPagato", e.0))?;
-                        const CAMPO: &str = "datiSingoliPagamenti/singoloImportoPagato";
-                        dev.importo(CAMPO, v);
-                        if i == Importo::ZERO {
-                            dev.nota(CAMPO, "zero (minInclusive 0.01)", v);
+                        if name != b"FlussoRiversamento" || !ns_ok {
+                            return Err(DocError::Root {
+                                expected: "FlussoRiversamento",
+                                found: String::from_utf8_lossy(name).into_owned(),
+                            });
                         }
-                        p.importo = Some(i)
+                        seen_root = true;
+                    } else {
+                        stack[depth] = tag(depth, stack[depth - 1], name);
                     }
-                    (3, Tag::Esito, _) => {
-                        p.esito = Some(
-                            v.parse::<u8>()
-                                .ok()
-                                .filter(|c| matches!(c, 0 | 3 | 4 | 8 | 9))
-                                .ok_or_else(|| {
-                                    bad(
-                                        "codiceEsitoSingoloPagamento",
-                                        format!("'{v}' non previsto"),
-                                    )
-                                })?,
-                        )
-                    }
-                    (3, Tag::DataEsito, _) => {
-                        p.data = Some(fast_date(v).ok_or_else(|| {
-                            bad(
-                                "dataEsitoSingoloPagamento",
-                                format!("data non valida '{v}'"),
-                            )
-                        })?)
-                    }
-                    (3, Tag::Denominazione, Tag::Mittente) => {
-                        dev.testo("istitutoMittente/denominazioneMittente", 70, v);
-                        t.mittente[2] = Some(v.to_owned())
-                    }
-                    (3, Tag::Denominazione, Tag::Ricevente) => {
-                        dev.testo("istitutoRicevente/denominazioneRicevente", 140, v);
-                        t.ricevente[2] = Some(v.to_owned())
-                    }
-                    (4, leaf @ (Tag::Tipo | Tag::Codice), Tag::IdUnivoco) => {
-                        let slot = if stack[2] == Tag::Mittente {
-                            &mut t.mittente
-                        } else {
-                            &mut t.ricevente
-                        };
-                        slot[usize::from(leaf == Tag::Codice)] = Some(v.to_owned());
-                    }
-                    _ => {}
+                    text.clear();
                 }
-                depth = depth.saturating_sub(1);
-                text.clear();
+                Event::Text(x) => {
+                    // Checked on the raw bytes: decoding adds no control character.
+                    let raw = (*x).as_bytes();
+                    if raw
+                        .iter()
+                        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+                    {
+                        return Err(malformed(dopo, "carattere di controllo non ammesso".into()));
+                    }
+                    // Only a leaf's text is ever read: the indentation between elements (a
+                    // good part of a flow's bytes) is not decoded nor kept.
+                    if depth > 1 && foglia(stack[depth]) {
+                        text.push_str(&x.xml10_content());
+                    }
+                }
+                Event::CData(x) => text.push_str(&x.xml10_content()),
+                Event::GeneralRef(g) => match crate::xml::resolve_ref(&g) {
+                    Some(c) => text.push(c),
+                    None => {
+                        return Err(malformed(dopo, format!("entità sconosciuta '&{};'", &*g)));
+                    }
+                },
+                Event::DocType(_) => return Err(DocError::Xml(XmlError::Dtd)),
+                Event::End(e) => {
+                    let nome = e.name();
+                    let nome = nome.as_ref().as_bytes();
+                    let atteso = (depth > 0).then(|| &nomi[inizi[depth]..]);
+                    if atteso != Some(nome) {
+                        use quick_xml::errors::IllFormedError as Ill;
+                        let found = String::from_utf8_lossy(nome).into_owned();
+                        let e = match atteso {
+                            Some(a) => Ill::MismatchedEndTag {
+                                expected: String::from_utf8_lossy(a).into_owned(),
+                                found,
+                            },
+                            None => Ill::UnmatchedEndTag(found),
+                        };
+                        return Err(malformed(
+                            base + inizio as u64,
+                            quick_xml::Error::IllFormed(e).to_string(),
+                        ));
+                    }
+                    nomi.truncate(inizi[depth]);
+                    let v = text.trim();
+                    let n = conteggi.pagamenti + 1;
+                    let bad = |what: &str, e: String| {
+                        DocError::Content(format!("datiSingoliPagamenti[{n}]/{what}: {e}"))
+                    };
+                    match (depth, stack[depth], stack[depth.saturating_sub(1)]) {
+                        (2, Tag::Versione, _) => t.versione = Some(v.to_owned()),
+                        (2, Tag::IdFlusso, _) => t.id_flusso = Some(v.to_owned()),
+                        (2, Tag::DataOraFlusso, _) => t.data_ora = Some(v.to_owned()),
+                        (2, Tag::IdRegolamento, _) => t.iur = Some(v.to_owned()),
+                        (2, Tag::DataRegolamento, _) => t.data_regolamento = Some(v.to_owned()),
+                        (2, Tag::Bic, _) => t.bic = Some(v.to_owned()),
+                        (2, Tag::Numero, _) => t.numero = Some(v.to_owned()),
+                        (2, Tag::Totale, _) => t.totale = Some(v.to_owned()),
+                        (2, Tag::Dati, _) => {
+                            let q = std::mem::take(&mut p);
+                            let field =
+                                |name: &str| missing(&format!("datiSingoliPagamenti[{n}]/{name}"));
+                            let pag = PagamentoFlusso {
+                                iuv: q
+                                    .iuv
+                                    .ok_or_else(|| field("identificativoUnivocoVersamento"))?,
+                                iur: q
+                                    .iur
+                                    .ok_or_else(|| field("identificativoUnivocoRiscossione"))?,
+                                indice: q.indice,
+                                importo: q.importo.ok_or_else(|| field("singoloImportoPagato"))?,
+                                codice_esito: q
+                                    .esito
+                                    .ok_or_else(|| field("codiceEsitoSingoloPagamento"))?,
+                                data_esito: q
+                                    .data
+                                    .ok_or_else(|| field("dataEsitoSingoloPagamento"))?,
+                            };
+                            conteggi.pagamenti = n;
+                            conteggi.somma =
+                                conteggi.somma.checked_add(pag.importo).ok_or_else(|| {
+                                    DocError::Content("somma dei pagamenti fuori intervallo".into())
+                                })?;
+                            on_pagamento(pag)?;
+                        }
+                        (3, Tag::Iuv, _) => {
+                            p.iuv = Some(
+                                Iuv::parse(v)
+                                    .map_err(|e| bad("identificativoUnivocoVersamento", e.0))?,
+                            )
+                        }
+                        (3, Tag::Iur, _) => {
+                            dev.testo(
+                                "datiSingoliPagamenti/identificativoUnivocoRiscossione",
+                                35,
+                                v,
+                            );
+                            p.iur = Some(v.to_owned())
+                        }
+                        (3, Tag::Indice, _) => {
+                            p.indice = Some(
+                                v.parse::<u8>()
+                                    .ok()
+                                    .filter(|i| (1..=5).contains(i))
+                                    .ok_or_else(|| {
+                                        bad(
+                                            "indiceDatiSingoloPagamento",
+                                            format!("'{v}' fuori da 1..5"),
+                                        )
+                                    })?,
+                            )
+                        }
+                        (3, Tag::Importo, _) => {
+                            let i =
+                                Importo::parse(v).map_err(|e| bad("singoloImportoPagato", e.0))?;
+                            const CAMPO: &str = "datiSingoliPagamenti/singoloImportoPagato";
+                            dev.importo(CAMPO, v);
+                            if i == Importo::ZERO {
+                                dev.nota(CAMPO, "zero (minInclusive 0.01)", v);
+                            }
+                            p.importo = Some(i)
+                        }
+                        (3, Tag::Esito, _) => {
+                            p.esito = Some(
+                                v.parse::<u8>()
+                                    .ok()
+                                    .filter(|c| matches!(c, 0 | 3 | 4 | 8 | 9))
+                                    .ok_or_else(|| {
+                                        bad(
+                                            "codiceEsitoSingoloPagamento",
+                                            format!("'{v}' non previsto"),
+                                        )
+                                    })?,
+                            )
+                        }
+                        (3, Tag::DataEsito, _) => {
+                            p.data = Some(fast_date(v).ok_or_else(|| {
+                                bad(
+                                    "dataEsitoSingoloPagamento",
+                                    format!("data non valida '{v}'"),
+                                )
+                            })?)
+                        }
+                        (3, Tag::Denominazione, Tag::Mittente) => {
+                            dev.testo("istitutoMittente/denominazioneMittente", 70, v);
+                            t.mittente[2] = Some(v.to_owned())
+                        }
+                        (3, Tag::Denominazione, Tag::Ricevente) => {
+                            dev.testo("istitutoRicevente/denominazioneRicevente", 140, v);
+                            t.ricevente[2] = Some(v.to_owned())
+                        }
+                        (4, leaf @ (Tag::Tipo | Tag::Codice), Tag::IdUnivoco) => {
+                            let slot = if stack[2] == Tag::Mittente {
+                                &mut t.mittente
+                            } else {
+                                &mut t.ricevente
+                            };
+                            slot[usize::from(leaf == Tag::Codice)] = Some(v.to_owned());
+                        }
+                        _ => {}
+                    }
+                    depth = depth.saturating_sub(1);
+                    text.clear();
+                }
+                Event::Empty(_) if depth == 0 => {
+                    return Err(DocError::Root {
+                        expected: "FlussoRiversamento",
+                        found: "elemento vuoto".into(),
+                    });
+                }
+                _ => {}
             }
-            Event::Empty(_) if depth == 0 => {
-                return Err(DocError::Root {
-                    expected: "FlussoRiversamento",
-                    found: "elemento vuoto".into(),
-                });
-            }
-            Event::Eof => break,
-            _ => {}
+        };
+        if finito && letto == taglio {
+            break 'finestre base + letto as u64;
         }
-        buf.clear();
-    }
+        win.drain(..letto);
+        base += letto as u64;
+        // Nothing whole in the window: a construct longer than it, read with more at once.
+        voluto = if letto == 0 {
+            win.len().saturating_mul(2).max(finestra)
+        } else {
+            finestra
+        };
+    };
     if !seen_root || depth != 0 {
-        return Err(malformed(
-            r.buffer_position(),
-            "documento incompleto".into(),
-        ));
+        return Err(malformed(fine, "documento incompleto".into()));
     }
     let istituto = |s: [Option<String>; 3], name: &str| -> Result<Istituto, DocError> {
         let [tipo, codice, denominazione] = s;
@@ -763,6 +861,100 @@ mod tests {
                 "importoTotalePagamenti: non nel formato \\d+\\.\\d{2} ('10')".to_owned(),
             ]
         );
+    }
+
+    /// Reads `xml` in windows of every size from 1 to 64 bytes, so that a cut falls
+    /// everywhere (in comments, CDATA and quoted values holding `<`), and checks that each
+    /// reading gives what one whole window gives: the same flow, or the same fault at the
+    /// same position. Returns that outcome.
+    fn uguale_a_ogni_taglio(xml: &[u8]) -> String {
+        let leggi = |finestra| {
+            let mut pagamenti = Vec::new();
+            let r = a_finestre(xml, u64::MAX, finestra, |p| {
+                pagamenti.push(p);
+                Ok(())
+            });
+            format!("{r:?} {pagamenti:?}")
+        };
+        let intero = leggi(xml.len() + 1);
+        for finestra in 1..=64 {
+            assert_eq!(leggi(finestra), intero, "window of {finestra} bytes");
+        }
+        intero
+    }
+
+    #[test]
+    fn windows_cut_anywhere_read_the_same_flow() {
+        let mut f = flusso();
+        let mut secondo = f.pagamenti[0].clone();
+        secondo.iur = "IUR2".into();
+        f.pagamenti.push(secondo);
+        let xml = f.to_xml();
+        let xml = format!("\u{feff}{xml}")
+            .replacen(
+                "<pay_i:istitutoMittente>",
+                "<!-- a <b> c --><?pi x<y?><pay_i:istitutoMittente>",
+                1,
+            )
+            .replacen(
+                "<pay_i:datiSingoliPagamenti>",
+                "<pay_i:datiSingoliPagamenti nota=\"a<b>c\">",
+                1,
+            )
+            .replacen(">IUR2<", "><![CDATA[IUR<2>]]> &amp; &#x3C;3<", 1);
+        let out = uguale_a_ogni_taglio(xml.as_bytes());
+        assert!(out.starts_with("Ok("), "{out}");
+        assert!(out.contains("iur: \"IUR<2> & <3\""), "{out}");
+        assert!(out.contains("iur: \"IUR1\""), "{out}");
+    }
+
+    #[test]
+    fn windows_cut_anywhere_report_the_same_faults() {
+        let xml = flusso().to_xml();
+        let faults = [
+            (
+                xml.replacen("</pay_i:dataRegolamento>", "</pay_i:dataRegolament>", 1),
+                "expected `</pay_i:dataRegolamento>`, but `</pay_i:dataRegolament>` was found",
+            ),
+            (format!("</x>{xml}"), "`</x>`"),
+            (
+                xml.replacen("</pay_i:FlussoRiversamento>", "<!-- < ", 1),
+                "comment not closed",
+            ),
+            (
+                xml.replacen("</pay_i:FlussoRiversamento>", "", 1),
+                "documento incompleto",
+            ),
+            (
+                xml.replacen(">IUR1<", ">IUR\u{1}<", 1),
+                "carattere di controllo",
+            ),
+            (xml.replacen(">IUR1<", ">&nope;<", 1), "entità sconosciuta"),
+            (
+                xml.replacen("<pay_i:Flusso", "<!DOCTYPE x><pay_i:Flusso", 1),
+                "Dtd",
+            ),
+        ];
+        for (bad, fault) in faults {
+            let out = uguale_a_ogni_taglio(bad.as_bytes());
+            assert!(
+                out.starts_with("Err(") && out.contains(fault),
+                "{fault}: {out}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_construct_past_the_byte_bound_is_refused_before_it_is_read_whole() {
+        use std::io::Read;
+        const FIUME: u64 = 50_000_000;
+        let inizio = format!("<pay_i:FlussoRiversamento xmlns:pay_i=\"{NS_PAY_I}\"><!-- ");
+        let mut input =
+            std::io::BufReader::new(inizio.as_bytes().chain(std::io::repeat(b'x').take(FIUME)));
+        let err = a_finestre(&mut input, 1_000_000, FINESTRA, |_| Ok(())).unwrap_err();
+        assert!(matches!(err, DocError::Xml(XmlError::TooLarge(_))), "{err}");
+        let resto = input.get_ref().get_ref().1.limit();
+        assert!(FIUME - resto < 3_000_000, "read {} bytes", FIUME - resto);
     }
 
     #[test]
