@@ -280,6 +280,8 @@ pub fn parse_stream<R: BufRead>(
     a_finestre(input, max_bytes, FINESTRA, on_pagamento)
 }
 
+const BOM_UTF8: &[u8] = b"\xEF\xBB\xBF";
+
 /// Appends to `win` what `input` has ready, up to `voluto` bytes in all; 0 at its end.
 fn riempi(input: &mut impl BufRead, win: &mut Vec<u8>, voluto: usize) -> std::io::Result<usize> {
     let pronto = loop {
@@ -290,6 +292,8 @@ fn riempi(input: &mut impl BufRead, win: &mut Vec<u8>, voluto: usize) -> std::io
         }
     };
     let n = pronto.len().min(voluto.saturating_sub(win.len()));
+    // Exactly what the window may hold: the bound on memory is the window's, not twice it.
+    win.reserve_exact(voluto.saturating_sub(win.len()));
     win.extend_from_slice(&pronto[..n]);
     input.consume(n);
     Ok(n)
@@ -303,9 +307,9 @@ fn riempi(input: &mut impl BufRead, win: &mut Vec<u8>, voluto: usize) -> std::io
 /// The window is cut before its last `<`: what precedes the cut is whole markup and text,
 /// since `<` cannot occur in a name, a text or a reference. It can inside a comment, a CDATA
 /// section, a processing instruction or a quoted attribute value: quick-xml then finds the
-/// construct unclosed, a syntax error it reports only at the end of its input, and the
-/// construct is read again from its start in a window with more input. Each window has a
-/// reader of its own, so end tags are matched against the open elements here.
+/// construct unclosed, a syntax error at the end of its input, and the construct is read
+/// again from its start in a window with more input (at most up to the byte bound). Each
+/// window has a reader of its own, so end tags are matched against the open elements here.
 fn a_finestre<R: BufRead>(
     mut input: R,
     max_bytes: u64,
@@ -316,8 +320,10 @@ fn a_finestre<R: BufRead>(
     let mut win: Vec<u8> = Vec::with_capacity(finestra);
     // Where win[0] is in the input; how much the next window must hold; input exhausted.
     let mut base = 0u64;
-    let mut voluto = finestra;
+    // The first window holds at least what the check of the input's start reads.
+    let mut voluto = finestra.max(2 * BOM_UTF8.len());
     let mut finito = false;
+    let mut inizio_visto = false;
     // The open elements' qualified names, for the end tags' check.
     let mut nomi: Vec<u8> = Vec::new();
     let mut inizi = [0usize; MAX_DEPTH + 1];
@@ -337,22 +343,38 @@ fn a_finestre<R: BufRead>(
     let malformed = |pos: u64, msg: String| DocError::Xml(crate::xml::malformed(pos, msg));
     let fine = 'finestre: loop {
         while !finito && win.len() < voluto {
-            if win.len() as u64 > max_bytes {
-                return Err(troppo());
-            }
             finito = riempi(&mut input, &mut win, voluto)
                 .map_err(|e| malformed(base + win.len() as u64, format!("I/O error: {e}")))?
                 == 0;
         }
-        // A byte order mark is not for quick-xml, whose positions would leave it out.
-        if base == 0 && win.starts_with("\u{feff}".as_bytes()) {
-            win.drain(..3);
-            base = 3;
+        // The input's start, once: one UTF-8 byte order mark is dropped here, and quick-xml
+        // must find none left (it would drop another one or a UTF-16 mark in every window
+        // that starts the input, uncounted in its positions).
+        if !inizio_visto && (win.len() >= 2 * BOM_UTF8.len() || finito) {
+            inizio_visto = true;
+            if win.starts_with(BOM_UTF8) {
+                win.drain(..BOM_UTF8.len());
+                base = BOM_UTF8.len() as u64;
+            }
+            if [BOM_UTF8, b"\xFF\xFE", b"\xFE\xFF"]
+                .iter()
+                .any(|m| win.starts_with(m))
+            {
+                return Err(malformed(
+                    base,
+                    "codifica non ammessa: un flusso è in UTF-8, con al più un BOM".into(),
+                ));
+            }
         }
-        let taglio = if finito {
-            win.len()
+        let (taglio, uno_solo) = if finito {
+            (win.len(), false)
         } else {
-            win.iter().rposition(|&b| b == b'<').unwrap_or(0)
+            match win.iter().rposition(|&b| b == b'<') {
+                Some(0) => (win.len(), true),
+                Some(i) => (i, false),
+                // Text alone: it is read whole, as quick-xml's buffered reader did.
+                None => (0, false),
+            }
         };
         let mut r = quick_xml::Reader::from_reader(&win[..taglio]);
         let c = r.config_mut();
@@ -367,11 +389,25 @@ fn a_finestre<R: BufRead>(
             let ev = match r.read_event() {
                 Ok(Event::Eof) => break taglio,
                 Ok(ev) => ev,
-                Err(quick_xml::Error::Syntax(_)) if !finito => break inizio,
-                Err(e) => return Err(malformed(base + r.error_position(), e.to_string())),
+                // Cut by the window: the construct ran to the end of the slice, or the slice
+                // ends in its `<` or `<!` (quick-xml also reports syntax errors of whole
+                // constructs in the middle of its input; those are faults).
+                Err(quick_xml::Error::Syntax(_))
+                    if !finito
+                        && (r.buffer_position() == taglio as u64 || taglio - inizio <= 2) =>
+                {
+                    break inizio;
+                }
+                // quick-xml leaves the position of an encoding error where it was: the
+                // event's start is the one position every window agrees on.
+                Err(e) => {
+                    let pos = r.error_position().max(inizio as u64);
+                    return Err(malformed(base + pos, e.to_string()));
+                }
             };
-            // Where the event ends in the input.
-            let dopo = base + (taglio - r.get_ref().len()) as u64;
+            // Where the event ends in the window and in the input.
+            let fine_evento = taglio - r.get_ref().len();
+            let dopo = base + fine_evento as u64;
             match ev {
                 Event::Start(e) => {
                     depth += 1;
@@ -575,15 +611,25 @@ fn a_finestre<R: BufRead>(
                 }
                 _ => {}
             }
+            // The window's only `<` opens it: the whole window is read, for its first
+            // construct alone (what follows may be text the window cuts).
+            if uno_solo {
+                break fine_evento;
+            }
         };
         if finito && letto == taglio {
             break 'finestre base + letto as u64;
         }
         win.drain(..letto);
         base += letto as u64;
-        // Nothing whole in the window: a construct longer than it, read with more at once.
+        // Nothing whole in the window: a construct longer than it, read with more at once,
+        // up to one byte past the bound.
         voluto = if letto == 0 {
-            win.len().saturating_mul(2).max(finestra)
+            if base + win.len() as u64 > max_bytes {
+                return Err(troppo());
+            }
+            let limite = usize::try_from(max_bytes.saturating_add(1) - base).unwrap_or(usize::MAX);
+            win.len().saturating_mul(2).max(finestra).min(limite)
         } else {
             finestra
         };
@@ -934,9 +980,48 @@ mod tests {
                 xml.replacen("<pay_i:Flusso", "<!DOCTYPE x><pay_i:Flusso", 1),
                 "Dtd",
             ),
+            // Syntax errors in the middle of the input, not cut by a window.
+            (
+                xml.replacen(
+                    "<pay_i:istitutoMittente>",
+                    "<!x><pay_i:istitutoMittente>",
+                    1,
+                ),
+                "syntax error",
+            ),
+            (
+                xml.replacen("<pay_i:istitutoMittente>", "<?><pay_i:istitutoMittente>", 1),
+                "syntax error",
+            ),
+            (
+                xml.replacen(
+                    "<pay_i:istitutoMittente>",
+                    "<!-x--><pay_i:istitutoMittente>",
+                    1,
+                ),
+                "syntax error",
+            ),
+            // Byte order marks: one UTF-8 mark is read, a second or a UTF-16 one refused.
+            (format!("\u{feff}\u{feff}{xml}"), "codifica non ammessa"),
         ];
+        let mut faults: Vec<(Vec<u8>, &str)> = faults
+            .into_iter()
+            .map(|(x, f)| (x.into_bytes(), f))
+            .collect();
+        let mut utf16 = b"\xFF\xFE".to_vec();
+        utf16.extend_from_slice(xml.as_bytes());
+        faults.push((utf16, "codifica non ammessa"));
+        // Not UTF-8 in a text: quick-xml leaves no position of its own for it.
+        faults.push((
+            xml.replacen(">IUR1<", ">IUR\u{1}<", 1)
+                .into_bytes()
+                .into_iter()
+                .map(|b| if b == 1 { 0xFF } else { b })
+                .collect(),
+            "utf-8",
+        ));
         for (bad, fault) in faults {
-            let out = uguale_a_ogni_taglio(bad.as_bytes());
+            let out = uguale_a_ogni_taglio(&bad);
             assert!(
                 out.starts_with("Err(") && out.contains(fault),
                 "{fault}: {out}"
@@ -953,6 +1038,14 @@ mod tests {
             std::io::BufReader::new(inizio.as_bytes().chain(std::io::repeat(b'x').take(FIUME)));
         let err = a_finestre(&mut input, 1_000_000, FINESTRA, |_| Ok(())).unwrap_err();
         assert!(matches!(err, DocError::Xml(XmlError::TooLarge(_))), "{err}");
+        let resto = input.get_ref().get_ref().1.limit();
+        assert!(FIUME - resto < 3_000_000, "read {} bytes", FIUME - resto);
+        // A syntax error in the middle is refused where it is, with no bound to reach.
+        let inizio = format!("<pay_i:FlussoRiversamento xmlns:pay_i=\"{NS_PAY_I}\"><!x>");
+        let mut input =
+            std::io::BufReader::new(inizio.as_bytes().chain(std::io::repeat(b'x').take(FIUME)));
+        let err = a_finestre(&mut input, u64::MAX, FINESTRA, |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("syntax error"), "{err}");
         let resto = input.get_ref().get_ref().1.limit();
         assert!(FIUME - resto < 3_000_000, "read {} bytes", FIUME - resto);
     }
