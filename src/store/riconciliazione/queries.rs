@@ -268,7 +268,7 @@ pub async fn recon_process(
     q.push(")");
     let presenti: Vec<(i64, Option<i64>)> = q.build_query_as().fetch_all(&mut *tx).await?;
     let totale = righe.len();
-    let nuove = allinea(&mut tx, ente, presenti, righe).await?;
+    let (nuove, _) = allinea(&mut tx, ente, presenti, righe).await?;
     let t_cancella = t0.elapsed();
     scrivi(&mut tx, ente, &nuove, now).await?;
     let t_scrivi = t0.elapsed();
@@ -300,14 +300,15 @@ pub async fn recon_process(
 /// Matches the stored rows `presenti` (id, digest) to the computed `righe` by digest: a
 /// stored row equal to a computed one stays as it is, with its id (links and notes keep
 /// pointing at it); unmatched stored rows are deleted; the unmatched computed rows are
-/// returned, to be written. The statistics of the days rows leave and reach are marked
-/// stale. Shared by the incremental reclassification and the full rebuild.
+/// returned, to be written, with how many stored rows were deleted. The statistics of the
+/// days rows leave and reach are marked stale. Shared by the incremental reclassification
+/// and the full rebuild.
 async fn allinea<'a>(
     tx: &mut Conn,
     ente: &str,
     presenti: Vec<(i64, Option<i64>)>,
     righe: Vec<motore::Riga<'a>>,
-) -> StoreResult<Vec<motore::Riga<'a>>> {
+) -> StoreResult<(Vec<motore::Riga<'a>>, usize)> {
     let mut per_firma: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
     let mut via = Vec::new();
     for (id, firma) in presenti {
@@ -341,6 +342,7 @@ async fn allinea<'a>(
     }
     delta.retain(|_, n| *n != 0);
     tx_sposta_conteggi(tx, ente, &delta).await?;
+    let tolte_n = tolte.len();
     let mut giorni = contab_q::giorni_di(&nuove);
     giorni.extend(
         tolte
@@ -349,7 +351,7 @@ async fn allinea<'a>(
             .flatten(),
     );
     contab_q::tx_sporca_giorni(tx, ente, &giorni).await?;
-    Ok(nuove)
+    Ok((nuove, tolte_n))
 }
 
 /// Adds `delta` (lines per combination of codes) to the ente's maintained counts; a
@@ -388,6 +390,10 @@ pub async fn recon_in_attesa(p: &DbPool) -> StoreResult<Vec<String>> {
 }
 
 /// Rebuilds the whole reconciliation of an ente from its staged rows.
+/// Lines written and deleted by one rebuild past which the table is tidied at once
+/// ([`dopo_riscrittura_massiva`]) rather than left to the database's own schedule.
+const RISCRITTURA_MASSIVA: usize = 50_000;
+
 pub async fn recon_rebuild(p: &DbPool, ente: &str, now: OffsetDateTime) -> StoreResult<usize> {
     let mut tx = begin_write(p).await?;
     lock_ente(&mut tx, ente).await?;
@@ -414,7 +420,7 @@ pub async fn recon_rebuild(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
             .bind(ente)
             .fetch_all(&mut *tx)
             .await?;
-    let righe = allinea(&mut tx, ente, presenti, righe).await?;
+    let (righe, tolte) = allinea(&mut tx, ente, presenti, righe).await?;
     sqlx::query("DELETE FROM recon_coda WHERE id_dominio = $1")
         .bind(ente)
         .execute(&mut *tx)
@@ -436,14 +442,19 @@ pub async fn recon_rebuild(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     .await?;
     let t_scrivi = t0.elapsed();
     tx.commit().await?;
+    if righe.len() + tolte >= RISCRITTURA_MASSIVA {
+        dopo_riscrittura_massiva(p).await;
+    }
     tracing::debug!(
         ente,
         righe = totale,
         riscritte = righe.len(),
+        tolte,
         carica_ms = t_carica.as_millis(),
         calcola_ms = (t_calcola - t_carica).as_millis(),
         cancella_ms = (t_cancella - t_calcola).as_millis(),
         scrivi_ms = (t_scrivi - t_cancella).as_millis(),
+        dopo_ms = (t0.elapsed() - t_scrivi).as_millis(),
         totale_ms = t0.elapsed().as_millis(),
         "ricostruzione"
     );
