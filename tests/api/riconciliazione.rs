@@ -1204,3 +1204,76 @@ both_backends!(a_large_rebuild_returns_with_the_table_vacuumed, |app| {
         );
     }
 });
+
+// A receipt staged again (a file imported twice, an RT sent twice) queues nothing for
+// reclassification: it was queued in the transaction that first staged it, so a re-import
+// of an unchanged month costs reads, not a reclassification of every key it names.
+both_backends!(a_receipt_staged_again_queues_nothing, |app| {
+    ente_tesoreria(&app, A, "c_a").await;
+    let store = app.store();
+    let p = Pagamento {
+        iuv: iuv(1),
+        iur: "IUR1".into(),
+        cents: 500,
+        giorno: 3,
+    };
+    let importa = |n: u32| {
+        let store = store.clone();
+        let r = ricevuta(&p);
+        async move {
+            let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+            tx.send(pagopa_gateway::store::PezzoRicevute::Ricevute(vec![r]))
+                .await
+                .unwrap();
+            let job = pagopa_gateway::store::ImportJob {
+                id: format!("job-{n}"),
+                id_dominio: A.into(),
+                tipo: "RICEVUTE_PAGATI".into(),
+                file_name: None,
+                file_sha256: "0".repeat(64),
+                versione: None,
+                stato: "ESEGUITO".into(),
+                righe_lette: 1,
+                righe_importate: 0,
+                righe_invariate: 0,
+                righe_stornate: 0,
+                righe_scartate: 0,
+                scarti: Vec::new(),
+                created_at: time::OffsetDateTime::now_utc(),
+            };
+            tx.send(pagopa_gateway::store::PezzoRicevute::Fine(Box::new(job)))
+                .await
+                .unwrap();
+            store
+                .riconciliazione()
+                .import_ricevute_a_pezzi(A, &mut rx, "TEST")
+                .await
+                .unwrap()
+        }
+    };
+    let primo = importa(1).await;
+    assert_eq!(primo.righe_importate, 1);
+    assert_eq!(store.riconciliazione().in_attesa().await.unwrap(), [A]);
+    assert!(store.riconciliazione().process(A).await.unwrap() > 0);
+    assert!(
+        store
+            .riconciliazione()
+            .in_attesa()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let lines = tutte(&app, A, ADMIN).await;
+    let secondo = importa(2).await;
+    assert_eq!(secondo.righe_importate, 0);
+    assert!(
+        store
+            .riconciliazione()
+            .in_attesa()
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing queued by a receipt already staged"
+    );
+    assert_eq!(tutte(&app, A, ADMIN).await, lines);
+});

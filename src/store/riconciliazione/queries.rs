@@ -512,6 +512,8 @@ pub async fn tx_insert_ricevute(
             .collect();
         uniche.retain(|r| r.fonte != SURROGATO || !con_ricevuta.contains(r.iuv.as_str()));
     }
+    // (IUV, IUD) of what this batch changes: receipts inserted, stand-ins removed.
+    let mut toccati: Vec<(String, Option<String>)> = Vec::new();
     if !attestati.is_empty() {
         // The ente's stand-ins are few (esito 9 is rare) and read through a partial index.
         let surrogati: Vec<(i64, String, Date)> = sqlx::query_as("SELECT id, iuv, data_esito FROM ricevuta WHERE id_dominio = $1 AND fonte = 'SURROGATO'")
@@ -521,8 +523,9 @@ pub async fn tx_insert_ricevute(
         let via: Vec<i64> = surrogati
             .iter()
             .filter(|(_, iuv, _)| attestati.contains(iuv.as_str()))
-            .map(|(id, _, g)| {
+            .map(|(id, iuv, g)| {
                 giorni.insert(*g);
+                toccati.push((iuv.clone(), None));
                 *id
             })
             .collect();
@@ -564,26 +567,33 @@ pub async fn tx_insert_ricevute(
                 .push_bind(now);
         });
         // What is staged stays: a stand-in of the same key was removed above.
-        q.push(" ON CONFLICT (id_dominio, iuv, iur, indice) DO NOTHING RETURNING data_esito");
-        let nuove: Vec<(Date,)> = q
+        q.push(
+            " ON CONFLICT (id_dominio, iuv, iur, indice) DO NOTHING RETURNING data_esito, iuv, iud",
+        );
+        let nuove: Vec<(Date, String, Option<String>)> = q
             .build_query_as()
             .persistent(chunk.len() == 400)
             .fetch_all(&mut *c)
             .await?;
         n += nuove.len() as u64;
-        giorni.extend(nuove.into_iter().map(|g| g.0));
+        for (g, iuv, iud) in nuove {
+            giorni.insert(g);
+            toccati.push((iuv, iud));
+        }
     }
     contab_q::tx_sporca_giorni(c, ente, &giorni).await?;
+    // Only what changed is queued: a receipt already staged was queued, in the transaction
+    // that staged it, and its lines say so (a re-imported file reclassifies nothing).
     let mut chiavi: Vec<(&str, String)> = Vec::new();
     let mut queued = HashSet::new();
-    for r in &uniche {
-        if queued.insert((coda::IUV, r.iuv.as_str())) {
-            chiavi.push((coda::IUV, r.iuv.clone()));
+    for (iuv, iud) in toccati {
+        if queued.insert((coda::IUV, iuv.clone())) {
+            chiavi.push((coda::IUV, iuv));
         }
-        if let Some(d) = &r.iud
-            && queued.insert((coda::IUD, d.as_str()))
+        if let Some(d) = iud
+            && queued.insert((coda::IUD, d.clone()))
         {
-            chiavi.push((coda::IUD, d.clone()));
+            chiavi.push((coda::IUD, d));
         }
     }
     tx_accoda(c, ente, &chiavi, now).await?;
