@@ -282,6 +282,13 @@ pub fn parse_stream<R: BufRead>(
 
 const BOM_UTF8: &[u8] = b"\xEF\xBB\xBF";
 
+/// Starts with a byte order mark quick-xml would drop (UTF-8, or UTF-16 either way).
+fn con_marca(b: &[u8]) -> bool {
+    [BOM_UTF8, b"\xFF\xFE", b"\xFE\xFF"]
+        .iter()
+        .any(|m| b.starts_with(m))
+}
+
 /// Appends to `win` what `input` has ready, up to `voluto` bytes in all; 0 at its end.
 fn riempi(input: &mut impl BufRead, win: &mut Vec<u8>, voluto: usize) -> std::io::Result<usize> {
     let pronto = loop {
@@ -324,6 +331,8 @@ fn a_finestre<R: BufRead>(
     let mut voluto = finestra.max(2 * BOM_UTF8.len());
     let mut finito = false;
     let mut inizio_visto = false;
+    // The last window ended on a construct to read again alone (see below).
+    let mut da_solo = false;
     // The open elements' qualified names, for the end tags' check.
     let mut nomi: Vec<u8> = Vec::new();
     let mut inizi = [0usize; MAX_DEPTH + 1];
@@ -356,10 +365,7 @@ fn a_finestre<R: BufRead>(
                 win.drain(..BOM_UTF8.len());
                 base = BOM_UTF8.len() as u64;
             }
-            if [BOM_UTF8, b"\xFF\xFE", b"\xFE\xFF"]
-                .iter()
-                .any(|m| win.starts_with(m))
-            {
+            if con_marca(&win) {
                 return Err(malformed(
                     base,
                     "codifica non ammessa: un flusso è in UTF-8, con al più un BOM".into(),
@@ -370,8 +376,11 @@ fn a_finestre<R: BufRead>(
             (win.len(), false)
         } else {
             match win.iter().rposition(|&b| b == b'<') {
-                Some(0) => (win.len(), true),
-                Some(i) => (i, false),
+                Some(i) if i > 0 && !da_solo => (i, false),
+                // The window opens with a construct to read alone: its only `<`, or one a
+                // cut split (the whole window, so that the construct may end past its
+                // last `<`; a complete but faulty one, like `<?>`, is then refused).
+                Some(_) => (win.len(), true),
                 // Text alone: it is read whole, as quick-xml's buffered reader did.
                 None => (0, false),
             }
@@ -396,6 +405,7 @@ fn a_finestre<R: BufRead>(
                     if !finito
                         && (r.buffer_position() == taglio as u64 || taglio - inizio <= 2) =>
                 {
+                    da_solo = true;
                     break inizio;
                 }
                 // quick-xml leaves the position of an encoding error where it was: the
@@ -408,6 +418,16 @@ fn a_finestre<R: BufRead>(
             // Where the event ends in the window and in the input.
             let fine_evento = taglio - r.get_ref().len();
             let dopo = base + fine_evento as u64;
+            // What follows a construct read alone starts the next window: it must be a `<`,
+            // or text that quick-xml's start-of-input step leaves whole (no byte order
+            // mark, which it would drop uncounted); else the window grows first.
+            if uno_solo {
+                let resto = &win[fine_evento..];
+                if resto.first() != Some(&b'<') && (resto.len() < 3 || con_marca(resto)) {
+                    da_solo = true;
+                    break inizio;
+                }
+            }
             match ev {
                 Event::Start(e) => {
                     depth += 1;
@@ -614,6 +634,7 @@ fn a_finestre<R: BufRead>(
             // The window's only `<` opens it: the whole window is read, for its first
             // construct alone (what follows may be text the window cuts).
             if uno_solo {
+                da_solo = false;
                 break fine_evento;
             }
         };
@@ -952,6 +973,13 @@ mod tests {
         assert!(out.starts_with("Ok("), "{out}");
         assert!(out.contains("iur: \"IUR<2> & <3\""), "{out}");
         assert!(out.contains("iur: \"IUR1\""), "{out}");
+        // Text after a construct a small window reads alone: a leading U+FEFF is text,
+        // and a comment after it is cut and read again like any other.
+        let xml = flusso()
+            .to_xml()
+            .replacen(">IUR1<", ">\u{feff}IUR1<!-- a<b --><", 1);
+        let out = uguale_a_ogni_taglio(xml.as_bytes());
+        assert!(out.contains(r#"iur: "\u{feff}IUR1""#), "{out}");
     }
 
     #[test]
@@ -1011,6 +1039,19 @@ mod tests {
         let mut utf16 = b"\xFF\xFE".to_vec();
         utf16.extend_from_slice(xml.as_bytes());
         faults.push((utf16, "codifica non ammessa"));
+        // Not UTF-8 where a window may start, after a construct read alone.
+        faults.push((
+            xml.replacen(">IUR1<", ">\u{1}\u{2}IUR1<", 1)
+                .into_bytes()
+                .into_iter()
+                .map(|b| match b {
+                    1 => 0xFF,
+                    2 => 0xFE,
+                    b => b,
+                })
+                .collect(),
+            "utf-8",
+        ));
         // Not UTF-8 in a text: quick-xml leaves no position of its own for it.
         faults.push((
             xml.replacen(">IUR1<", ">IUR\u{1}<", 1)
@@ -1048,6 +1089,24 @@ mod tests {
         assert!(err.to_string().contains("syntax error"), "{err}");
         let resto = input.get_ref().get_ref().1.limit();
         assert!(FIUME - resto < 3_000_000, "read {} bytes", FIUME - resto);
+        // So is a whole but faulty construct the window's cut follows, in any window.
+        for guasto in ["<?><a>", "<!<", "<!-x--><a>"] {
+            for finestra in [16, FINESTRA] {
+                let inizio =
+                    format!("<pay_i:FlussoRiversamento xmlns:pay_i=\"{NS_PAY_I}\">{guasto}");
+                let mut input = std::io::BufReader::new(
+                    inizio.as_bytes().chain(std::io::repeat(b'x').take(FIUME)),
+                );
+                let err = a_finestre(&mut input, u64::MAX, finestra, |_| Ok(())).unwrap_err();
+                assert!(err.to_string().contains("syntax error"), "{guasto}: {err}");
+                let resto = input.get_ref().get_ref().1.limit();
+                assert!(
+                    FIUME - resto < 3_000_000,
+                    "{guasto}: read {} bytes",
+                    FIUME - resto
+                );
+            }
+        }
     }
 
     #[test]
