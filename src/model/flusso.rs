@@ -1109,6 +1109,53 @@ mod tests {
         }
     }
 
+    /// Pieces that make a window's cut matter: constructs holding `<` or `>`, faulty ones,
+    /// marks and bytes that are not UTF-8, references, stray markup.
+    const PEZZI: &[&[u8]] = &[
+        b"<!-- a<b -->",
+        b"<![CDATA[x<y]]>",
+        b"<?p a<b?>",
+        b"\xEF\xBB\xBF",
+        b"\xFF\xFE",
+        b"&amp;",
+        b"&",
+        b"<!x>",
+        b"<?>",
+        b"<!<",
+        b"<",
+        b">",
+        b"</x>",
+        b"<x a=\"<>\"/>",
+        b"\xFF",
+        b" \n\t",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(96))]
+        // Whatever is inserted wherever, every window size reads what one whole window
+        // reads: the same flow, or the same fault at the same position.
+        #[test]
+        fn any_insertion_reads_the_same_at_every_window_size(
+            inserti in proptest::collection::vec(
+                (proptest::bool::ANY, 0.0f64..1.0, 0..PEZZI.len()),
+                1..4,
+            )
+        ) {
+            let mut xml = flusso().to_xml().into_bytes();
+            for (dopo_tag, dove, pezzo) in inserti {
+                // Anywhere, or right after a tag (where a leaf's text or a window starts).
+                let posti: Vec<usize> = if dopo_tag {
+                    (1..=xml.len()).filter(|&i| xml[i - 1] == b'>').collect()
+                } else {
+                    (0..=xml.len()).collect()
+                };
+                let at = posti[((posti.len() as f64) * dove) as usize % posti.len()];
+                xml.splice(at..at, PEZZI[pezzo].iter().copied());
+            }
+            uguale_a_ogni_taglio(&xml);
+        }
+    }
+
     #[test]
     fn a_long_value_counts_characters_not_bytes() {
         let mut f = flusso();
