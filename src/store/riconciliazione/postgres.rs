@@ -153,11 +153,11 @@ async fn scrivi(
 /// After a rebuild that wrote or deleted a great many lines: `VACUUM (ANALYZE)` of the
 /// table. Freshly written rows have no hint bits and no all-visible mark, so the first
 /// view pages read after a million-line rebuild set them page by page, while autovacuum
-/// (which such a load sets off) reads the whole table at the same time: view pages took up
-/// to 200 ms then, 65 ms at p99 with the table vacuumed here (docs/riconciliazione.md §3.4). The rebuild is the
-/// operators' repair, rare and already seconds long; it returns with the table tidy and
-/// its statistics fresh. A failure (another instance vacuuming, the lock timeout) is
-/// logged: the rebuild itself is committed, and autovacuum will come.
+/// (which such a load sets off) reads the whole table at the same time: view pages took
+/// up to 200 ms then, 65 ms at p99 with the table vacuumed here (docs/riconciliazione.md
+/// §3.4). The rebuild is the operators' repair, rare and already seconds long; it returns
+/// with the table tidy and its statistics fresh. A failure (another instance vacuuming,
+/// the lock timeout) is logged: the rebuild itself is committed, and autovacuum will come.
 async fn dopo_riscrittura_massiva(p: &DbPool) {
     let t = std::time::Instant::now();
     match sqlx::raw_sql("VACUUM (ANALYZE) riconciliazione")

@@ -389,11 +389,11 @@ pub async fn recon_in_attesa(p: &DbPool) -> StoreResult<Vec<String>> {
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-/// Rebuilds the whole reconciliation of an ente from its staged rows.
 /// Lines written and deleted by one rebuild past which the table is tidied at once
 /// ([`dopo_riscrittura_massiva`]) rather than left to the database's own schedule.
 const RISCRITTURA_MASSIVA: usize = 50_000;
 
+/// Rebuilds the whole reconciliation of an ente from its staged rows.
 pub async fn recon_rebuild(p: &DbPool, ente: &str, now: OffsetDateTime) -> StoreResult<usize> {
     let mut tx = begin_write(p).await?;
     lock_ente(&mut tx, ente).await?;
