@@ -327,13 +327,7 @@ both_backends!(
         importa_mese(&app, &m).await;
         assert_eq!(tutte(&app, A, ADMIN).await, lines);
         let prima = ids(&app, A).await;
-        let (s, r) = app
-            .post(
-                &format!("/api/v1/enti/{A}/riconciliazione/ricalcola"),
-                ADMIN,
-                serde_json::json!({}),
-            )
-            .await;
+        let (s, r) = ricalcola(&app, A).await;
         assert_eq!(s, StatusCode::OK, "{r}");
         assert_eq!(tutte(&app, A, ADMIN).await, lines);
         conteggi_come_le_righe(&app, &lines).await;
@@ -506,12 +500,7 @@ both_backends!(
             "{r}"
         );
         let before = tutte(&app, A, ADMIN).await;
-        app.post(
-            &format!("/api/v1/enti/{A}/riconciliazione/ricalcola"),
-            ADMIN,
-            serde_json::json!({}),
-        )
-        .await;
+        ricalcola(&app, A).await;
         assert_eq!(tutte(&app, A, ADMIN).await, before, "incremental = rebuild");
     }
 );
@@ -1165,29 +1154,14 @@ both_backends!(a_large_rebuild_returns_with_the_table_vacuumed, |app| {
          SELECT '{A}', {iuv}, 'R' || n, 1, 'D' || n, 'TARI', 100, 100, 0, {day}, 'TEST', {ts}, {ts} FROM ({seq}) q"
     );
     if pg {
-        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-        sqlx::query("ALTER TABLE riconciliazione SET (autovacuum_enabled = false)")
-            .execute(&mut c)
-            .await
-            .unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(ricevute))
-            .execute(&mut c)
-            .await
-            .unwrap();
-    } else {
-        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(ricevute))
-            .execute(&mut c)
-            .await
-            .unwrap();
-    }
-    let (s, r) = app
-        .post(
-            &format!("/api/v1/enti/{A}/riconciliazione/ricalcola"),
-            ADMIN,
-            serde_json::json!({}),
+        esegui(
+            &app,
+            "ALTER TABLE riconciliazione SET (autovacuum_enabled = false)",
         )
         .await;
+    }
+    esegui(&app, &ricevute).await;
+    let (s, r) = ricalcola(&app, A).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["righe"], n, "{r}");
     if pg {
@@ -1277,3 +1251,31 @@ both_backends!(a_receipt_staged_again_queues_nothing, |app| {
     );
     assert_eq!(tutte(&app, A, ADMIN).await, lines);
 });
+
+/// The ente's full rebuild, as operators ask for it.
+async fn ricalcola(app: &TestApp, ente: &str) -> (StatusCode, serde_json::Value) {
+    app.post(
+        &format!("/api/v1/enti/{ente}/riconciliazione/ricalcola"),
+        ADMIN,
+        serde_json::json!({}),
+    )
+    .await
+}
+
+/// Runs one statement on the test's database, whichever backend it is.
+async fn esegui(app: &TestApp, sql: &str) {
+    let url = app.config.database.url.clone().unwrap();
+    if app.store().backend() == "postgres" {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+}

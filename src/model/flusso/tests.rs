@@ -217,39 +217,33 @@ fn windows_cut_anywhere_report_the_same_faults() {
     }
 }
 
-#[test]
-fn a_construct_past_the_byte_bound_is_refused_before_it_is_read_whole() {
+/// Reads `inizio` followed by 50 MB of `x` in windows of `finestra` bytes: the fault, and
+/// how many of the 50 MB were read before it.
+fn rifiuto_dopo(inizio: &str, max_bytes: u64, finestra: usize) -> (DocError, u64) {
     use std::io::Read;
     const FIUME: u64 = 50_000_000;
-    let inizio = format!("<pay_i:FlussoRiversamento xmlns:pay_i=\"{NS_PAY_I}\"><!-- ");
     let mut input =
         std::io::BufReader::new(inizio.as_bytes().chain(std::io::repeat(b'x').take(FIUME)));
-    let err = a_finestre(&mut input, 1_000_000, FINESTRA, |_| Ok(())).unwrap_err();
+    let err = a_finestre(&mut input, max_bytes, finestra, |_| Ok(())).unwrap_err();
+    (err, FIUME - input.get_ref().get_ref().1.limit())
+}
+
+#[test]
+fn a_construct_past_the_byte_bound_is_refused_before_it_is_read_whole() {
+    let radice = format!("<pay_i:FlussoRiversamento xmlns:pay_i=\"{NS_PAY_I}\">");
+    let (err, letti) = rifiuto_dopo(&format!("{radice}<!-- "), 1_000_000, FINESTRA);
     assert!(matches!(err, DocError::Xml(XmlError::TooLarge(_))), "{err}");
-    let resto = input.get_ref().get_ref().1.limit();
-    assert!(FIUME - resto < 3_000_000, "read {} bytes", FIUME - resto);
+    assert!(letti < 3_000_000, "read {letti} bytes");
     // A syntax error in the middle is refused where it is, with no bound to reach.
-    let inizio = format!("<pay_i:FlussoRiversamento xmlns:pay_i=\"{NS_PAY_I}\"><!x>");
-    let mut input =
-        std::io::BufReader::new(inizio.as_bytes().chain(std::io::repeat(b'x').take(FIUME)));
-    let err = a_finestre(&mut input, u64::MAX, FINESTRA, |_| Ok(())).unwrap_err();
+    let (err, letti) = rifiuto_dopo(&format!("{radice}<!x>"), u64::MAX, FINESTRA);
     assert!(err.to_string().contains("syntax error"), "{err}");
-    let resto = input.get_ref().get_ref().1.limit();
-    assert!(FIUME - resto < 3_000_000, "read {} bytes", FIUME - resto);
+    assert!(letti < 3_000_000, "read {letti} bytes");
     // So is a whole but faulty construct the window's cut follows, in any window.
     for guasto in ["<?><a>", "<!<", "<!-x--><a>"] {
         for finestra in [16, FINESTRA] {
-            let inizio = format!("<pay_i:FlussoRiversamento xmlns:pay_i=\"{NS_PAY_I}\">{guasto}");
-            let mut input =
-                std::io::BufReader::new(inizio.as_bytes().chain(std::io::repeat(b'x').take(FIUME)));
-            let err = a_finestre(&mut input, u64::MAX, finestra, |_| Ok(())).unwrap_err();
+            let (err, letti) = rifiuto_dopo(&format!("{radice}{guasto}"), u64::MAX, finestra);
             assert!(err.to_string().contains("syntax error"), "{guasto}: {err}");
-            let resto = input.get_ref().get_ref().1.limit();
-            assert!(
-                FIUME - resto < 3_000_000,
-                "{guasto}: read {} bytes",
-                FIUME - resto
-            );
+            assert!(letti < 3_000_000, "{guasto}: read {letti} bytes");
         }
     }
 }
