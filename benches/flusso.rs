@@ -75,8 +75,8 @@ fn ours(path: &Path, payments: usize) -> u64 {
     c.pagamenti
 }
 
-/// The floor of any reader built on quick-xml: its borrowing tokenizer alone over the
-/// whole file read into memory (the fastest way quick-xml reads), every event read and
+/// A reference point: quick-xml's borrowing tokenizer alone (what the reader was built on
+/// until it had its own) over the whole file read into memory (the fastest way quick-xml reads), every event read and
 /// dropped (no names matched, no text kept, nothing checked).
 fn tokenizer(path: &Path) -> u64 {
     let bytes = std::fs::read(path).unwrap();

@@ -173,14 +173,32 @@ pub fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
             .flatten()
             .filter(|&c| is_xml_char(c));
     }
-    match &**r {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        _ => None,
-    }
+    resolve_ref_name(r)
+}
+
+/// A reference by what stands between `&` and `;`: a predefined entity, or a character
+/// reference (`#65`, `#x41`) to a character XML allows.
+pub fn resolve_ref_name(name: &str) -> Option<char> {
+    let codice = match name.strip_prefix('#') {
+        Some(n) => match n.strip_prefix('x') {
+            Some(h) if !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                u32::from_str_radix(h, 16).ok()
+            }
+            None if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => n.parse().ok(),
+            _ => None,
+        },
+        None => {
+            return match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => None,
+            };
+        }
+    };
+    codice.and_then(char::from_u32).filter(|&c| is_xml_char(c))
 }
 
 pub fn escape_into(buf: &mut String, text: &str, attr: bool) {

@@ -1,12 +1,12 @@
-//! The FlussoRiversamento reader: a window of the input at a time, read in place by
-//! quick-xml's borrowing reader, with the hostile-input checks and the schema's facets
-//! (deviations) done as it goes.
+//! The FlussoRiversamento reader: a window of the input at a time, read in place by the
+//! flow's own tokenizer ([`scansione`]), with the hostile-input checks and the schema's
+//! facets (deviations) done as it goes.
 
+use super::scansione::{self, Arresto, Evento};
 use super::{Conteggi, Deviazione, Istituto, PagamentoFlusso, TestataFlusso};
 use crate::model::rpt::{DataOra, DocError, IdentificativoUnivoco};
 use crate::model::{Importo, Iuv};
 use crate::xml::{NS_PAY_I, XmlError};
-use quick_xml::events::Event;
 use std::io::BufRead;
 use time::Date;
 
@@ -190,7 +190,7 @@ pub fn parse_stream<R: BufRead>(
 
 const BOM_UTF8: &[u8] = b"\xEF\xBB\xBF";
 
-/// Starts with a byte order mark quick-xml would drop (UTF-8, or UTF-16 either way).
+/// Starts with a byte order mark (UTF-8, or UTF-16 either way).
 fn con_marca(b: &[u8]) -> bool {
     [BOM_UTF8, b"\xFF\xFE", b"\xFE\xFF"]
         .iter()
@@ -214,17 +214,104 @@ fn riempi(input: &mut impl BufRead, win: &mut Vec<u8>, voluto: usize) -> std::io
     Ok(n)
 }
 
+/// Bytes a text needs a second look at: control characters XML forbids, references, and
+/// carriage returns (a line end is read as `\n`).
+static SPECIALE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b != b'\t' as usize && b != b'\n' as usize;
+        b += 1;
+    }
+    t[b'&' as usize] = true;
+    t
+};
+
+fn non_utf8(pos: u64) -> DocError {
+    DocError::Xml(crate::xml::malformed(pos, "byte non valido in UTF-8"))
+}
+
+/// Checks a raw text (or, without `riferimenti`, a CDATA section's content) found at input
+/// position `at`, and appends it to `out` when given: references resolved, line ends read
+/// as `\n`, as XML 1.0 reads them.
+fn decodifica(
+    raw: &[u8],
+    at: u64,
+    riferimenti: bool,
+    out: Option<&mut String>,
+) -> Result<(), DocError> {
+    // The common case: a leaf's value, or the indentation between elements (a good part of
+    // a flow's bytes), which is checked but never decoded nor kept.
+    if !raw.iter().any(|&b| SPECIALE[usize::from(b)]) {
+        if let Some(out) = out {
+            out.push_str(std::str::from_utf8(raw).map_err(|_| non_utf8(at))?);
+        }
+        return Ok(());
+    }
+    let s = std::str::from_utf8(raw).map_err(|_| non_utf8(at))?;
+    let b = s.as_bytes();
+    let mut out = out;
+    let mut spingi = |x: &str| {
+        if let Some(o) = out.as_deref_mut() {
+            o.push_str(x);
+        }
+    };
+    let (mut i, mut tratto) = (0, 0);
+    while i < b.len() {
+        if !SPECIALE[usize::from(b[i])] {
+            i += 1;
+            continue;
+        }
+        // Every special byte is ASCII: the cuts fall between characters.
+        spingi(&s[tratto..i]);
+        match b[i] {
+            b'\r' => {
+                spingi("\n");
+                i += if b.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+            }
+            b'&' if riferimenti => {
+                let pos = at + i as u64;
+                let Some(n) = memchr::memchr(b';', &b[i + 1..]) else {
+                    return Err(DocError::Xml(crate::xml::malformed(
+                        pos,
+                        "errore di sintassi: riferimento senza ';'",
+                    )));
+                };
+                let nome = &s[i + 1..i + 1 + n];
+                let Some(c) = crate::xml::resolve_ref_name(nome) else {
+                    return Err(DocError::Xml(crate::xml::malformed(
+                        pos,
+                        format!("entità sconosciuta '&{nome};'"),
+                    )));
+                };
+                spingi(c.encode_utf8(&mut [0; 4]));
+                i += n + 2;
+            }
+            b'&' => {
+                spingi("&");
+                i += 1;
+            }
+            _ => {
+                return Err(DocError::Xml(crate::xml::malformed(
+                    at + i as u64,
+                    "carattere di controllo non ammesso",
+                )));
+            }
+        }
+        tratto = i;
+    }
+    spingi(&s[tratto..]);
+    Ok(())
+}
+
 /// The reader proper; the window's size is a parameter so that tests can cut the input
 /// anywhere.
 ///
-/// Events are read in place from a window of the input by quick-xml's borrowing reader (no
-/// copy of each event into a buffer, which the buffered reader makes: a fifth of its time).
-/// The window is cut before its last `<`: what precedes the cut is whole markup and text,
-/// since `<` cannot occur in a name, a text or a reference. It can inside a comment, a CDATA
-/// section, a processing instruction or a quoted attribute value: quick-xml then finds the
-/// construct unclosed, a syntax error at the end of its input, and the construct is read
-/// again from its start in a window with more input (at most up to the byte bound). Each
-/// window has a reader of its own, so end tags are matched against the open elements here.
+/// The input is read a window at a time. The window's new bytes are checked to be UTF-8 as
+/// they arrive, then its constructs are read in place by [`scansione::evento`] up to the
+/// first one the window cuts, which the next window starts with (a window that holds not
+/// even one grows, up to one byte past the bound). Whatever the cuts, the same constructs
+/// are read: a fault is found at the same position, after the same payments.
 pub(super) fn a_finestre<R: BufRead>(
     mut input: R,
     max_bytes: u64,
@@ -239,8 +326,8 @@ pub(super) fn a_finestre<R: BufRead>(
     let mut voluto = finestra.max(2 * BOM_UTF8.len());
     let mut finito = false;
     let mut inizio_visto = false;
-    // The last window ended on a construct to read again alone (see below).
-    let mut da_solo = false;
+    // How much of the window is known to be UTF-8.
+    let mut valido = 0usize;
     // The open elements' qualified names, for the end tags' check.
     let mut nomi: Vec<u8> = Vec::new();
     let mut inizi = [0usize; MAX_DEPTH + 1];
@@ -264,9 +351,8 @@ pub(super) fn a_finestre<R: BufRead>(
                 .map_err(|e| malformed(base + win.len() as u64, format!("I/O error: {e}")))?
                 == 0;
         }
-        // The input's start, once: one UTF-8 byte order mark is dropped here, and quick-xml
-        // must find none left (it would drop another one or a UTF-16 mark in every window
-        // that starts the input, uncounted in its positions).
+        // The input's start, once: one UTF-8 byte order mark is dropped; a second one, or
+        // a UTF-16 one, says the flow is not in UTF-8.
         if !inizio_visto && (win.len() >= 2 * BOM_UTF8.len() || finito) {
             inizio_visto = true;
             if win.starts_with(BOM_UTF8) {
@@ -280,82 +366,68 @@ pub(super) fn a_finestre<R: BufRead>(
                 ));
             }
         }
-        let (taglio, uno_solo) = if finito {
-            (win.len(), false)
-        } else {
-            match win.iter().rposition(|&b| b == b'<') {
-                Some(i) if i > 0 && !da_solo => (i, false),
-                // The window opens with a construct to read alone: its only `<`, or one a
-                // cut split (the whole window, so that the construct may end past its
-                // last `<`; a complete but faulty one, like `<?>`, is then refused).
-                Some(_) => (win.len(), true),
-                // Text alone: it is read whole, as quick-xml's buffered reader did.
-                None => (0, false),
-            }
+        // The constructs are read up to the first byte that is not UTF-8 (`guasto`), or up
+        // to a character the window cuts.
+        let (limite, guasto) = match std::str::from_utf8(&win[valido..]) {
+            Ok(_) => (win.len(), false),
+            Err(e) => (valido + e.valid_up_to(), e.error_len().is_some() || finito),
         };
-        let mut r = quick_xml::Reader::from_reader(&win[..taglio]);
-        let c = r.config_mut();
-        c.check_end_names = false;
-        c.allow_unmatched_ends = true;
-        // How far the window was read: to its cut, or to the start of a construct it cut.
+        valido = limite;
+        let in_fondo = finito && !guasto && limite == win.len();
+        let buf = &win[..limite];
+        let mut pos = 0usize;
+        // How far the window was read: to the start of the construct it cuts.
         let letto = loop {
-            let inizio = taglio - r.get_ref().len();
-            if base + inizio as u64 > max_bytes {
+            if pos == buf.len() {
+                if in_fondo {
+                    break 'finestre base + pos as u64;
+                }
+                if guasto {
+                    return Err(non_utf8(base + pos as u64));
+                }
+                break pos;
+            }
+            let at = base + pos as u64;
+            if at > max_bytes {
                 return Err(troppo());
             }
-            let ev = match r.read_event() {
-                Ok(Event::Eof) => break taglio,
-                Ok(ev) => ev,
-                // Cut by the window: the construct ran to the end of the slice, or the slice
-                // ends in its `<` or `<!` (quick-xml also reports syntax errors of whole
-                // constructs in the middle of its input; those are faults).
-                Err(quick_xml::Error::Syntax(_))
-                    if !finito
-                        && (r.buffer_position() == taglio as u64 || taglio - inizio <= 2) =>
-                {
-                    da_solo = true;
-                    break inizio;
-                }
-                // quick-xml leaves the position of an encoding error where it was: the
-                // event's start is the one position every window agrees on.
-                Err(e) => {
-                    let pos = r.error_position().max(inizio as u64);
-                    return Err(malformed(base + pos, e.to_string()));
-                }
+            let (ev, dopo) = match scansione::evento(buf, pos, in_fondo) {
+                Ok(x) => x,
+                Err(Arresto::Incompleto) if guasto => return Err(non_utf8(base + limite as u64)),
+                Err(Arresto::Incompleto) => break pos,
+                Err(Arresto::Errore(i, msg)) => return Err(malformed(base + i as u64, msg.into())),
             };
-            // Where the event ends in the window and in the input.
-            let fine_evento = taglio - r.get_ref().len();
-            let dopo = base + fine_evento as u64;
-            // What follows a construct read alone starts the next window: it must be a `<`,
-            // or text that quick-xml's start-of-input step leaves whole (no byte order
-            // mark, which it would drop uncounted); else the window grows first.
-            if uno_solo {
-                let resto = &win[fine_evento..];
-                if resto.first() != Some(&b'<') && (resto.len() < 3 || con_marca(resto)) {
-                    da_solo = true;
-                    break inizio;
-                }
-            }
+            pos = dopo;
             match ev {
-                Event::Start(e) => {
+                Evento::Apertura { vuoto: true, .. } if depth == 0 => {
+                    return Err(DocError::Root {
+                        expected: "FlussoRiversamento",
+                        found: "elemento vuoto".into(),
+                    });
+                }
+                // An empty element holds nothing the reader uses.
+                Evento::Apertura { vuoto: true, .. } | Evento::Altro => {}
+                Evento::Apertura {
+                    nome, attributi, ..
+                } => {
                     depth += 1;
                     if depth > MAX_DEPTH {
                         return Err(DocError::Xml(XmlError::TooDeep(MAX_DEPTH)));
                     }
                     inizi[depth] = nomi.len();
-                    nomi.extend_from_slice(e.name().as_ref().as_bytes());
-                    let local = e.local_name();
-                    let name = local.as_ref().as_bytes();
+                    nomi.extend_from_slice(nome);
+                    let (prefix, name) = match memchr::memchr(b':', nome) {
+                        Some(i) => (Some(&nome[..i]), &nome[i + 1..]),
+                        None => (None, nome),
+                    };
                     if depth == 1 {
                         // The root must be pay_i:FlussoRiversamento, by namespace URI.
-                        let prefix = e.name().prefix().map(|p| p.as_ref().to_owned());
-                        let decl = match &prefix {
-                            Some(p) => format!("xmlns:{p}"),
-                            None => "xmlns".to_owned(),
+                        let decl = match prefix {
+                            Some(p) => [b"xmlns:", p].concat(),
+                            None => b"xmlns".to_vec(),
                         };
-                        let ns_ok = e.attributes().flatten().any(|a| {
-                            a.key.as_ref() == decl.as_str() && a.value.as_ref() == NS_PAY_I
-                        });
+                        let ns_ok =
+                            scansione::attributo(attributi, &decl) == Some(NS_PAY_I.as_bytes());
                         if name != b"FlussoRiversamento" || !ns_ok {
                             return Err(DocError::Root {
                                 expected: "FlussoRiversamento",
@@ -368,47 +440,32 @@ pub(super) fn a_finestre<R: BufRead>(
                     }
                     text.clear();
                 }
-                Event::Text(x) => {
-                    // Checked on the raw bytes: decoding adds no control character.
-                    let raw = (*x).as_bytes();
-                    if raw
-                        .iter()
-                        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
-                    {
-                        return Err(malformed(dopo, "carattere di controllo non ammesso".into()));
-                    }
-                    // Only a leaf's text is ever read: the indentation between elements (a
-                    // good part of a flow's bytes) is not decoded nor kept.
-                    if depth > 1 && foglia(stack[depth]) {
-                        text.push_str(&x.xml10_content());
-                    }
-                }
-                Event::CData(x) => text.push_str(&x.xml10_content()),
-                Event::GeneralRef(g) => match crate::xml::resolve_ref(&g) {
-                    Some(c) => text.push(c),
-                    None => {
-                        return Err(malformed(dopo, format!("entità sconosciuta '&{};'", &*g)));
-                    }
-                },
-                Event::DocType(_) => return Err(DocError::Xml(XmlError::Dtd)),
-                Event::End(e) => {
-                    let nome = e.name();
-                    let nome = nome.as_ref().as_bytes();
+                // Only a leaf's text is kept.
+                Evento::Testo(raw) => decodifica(
+                    raw,
+                    at,
+                    true,
+                    (depth > 1 && foglia(stack[depth])).then_some(&mut text),
+                )?,
+                Evento::CData(raw) => decodifica(
+                    raw,
+                    at + b"<![CDATA[".len() as u64,
+                    false,
+                    (depth > 1 && foglia(stack[depth])).then_some(&mut text),
+                )?,
+                Evento::Dtd => return Err(DocError::Xml(XmlError::Dtd)),
+                Evento::Chiusura { nome } => {
                     let atteso = (depth > 0).then(|| &nomi[inizi[depth]..]);
                     if atteso != Some(nome) {
-                        use quick_xml::errors::IllFormedError as Ill;
-                        let found = String::from_utf8_lossy(nome).into_owned();
-                        let e = match atteso {
-                            Some(a) => Ill::MismatchedEndTag {
-                                expected: String::from_utf8_lossy(a).into_owned(),
-                                found,
-                            },
-                            None => Ill::UnmatchedEndTag(found),
+                        let trovato = String::from_utf8_lossy(nome);
+                        let msg = match atteso {
+                            Some(a) => format!(
+                                "atteso `</{}>`, trovato `</{trovato}>`",
+                                String::from_utf8_lossy(a)
+                            ),
+                            None => format!("`</{trovato}>` non chiude alcun elemento"),
                         };
-                        return Err(malformed(
-                            base + inizio as u64,
-                            quick_xml::Error::IllFormed(e).to_string(),
-                        ));
+                        return Err(malformed(at, msg));
                     }
                     nomi.truncate(inizi[depth]);
                     let v = text.trim();
@@ -531,26 +588,11 @@ pub(super) fn a_finestre<R: BufRead>(
                     depth = depth.saturating_sub(1);
                     text.clear();
                 }
-                Event::Empty(_) if depth == 0 => {
-                    return Err(DocError::Root {
-                        expected: "FlussoRiversamento",
-                        found: "elemento vuoto".into(),
-                    });
-                }
-                _ => {}
-            }
-            // The window's only `<` opens it: the whole window is read, for its first
-            // construct alone (what follows may be text the window cuts).
-            if uno_solo {
-                da_solo = false;
-                break fine_evento;
             }
         };
-        if finito && letto == taglio {
-            break 'finestre base + letto as u64;
-        }
         win.drain(..letto);
         base += letto as u64;
+        valido -= letto;
         // Nothing whole in the window: a construct longer than it, read with more at once,
         // up to one byte past the bound.
         voluto = if letto == 0 {

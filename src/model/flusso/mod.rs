@@ -9,6 +9,7 @@
 //! The reader is [`lettura`]; this module holds the types and writes the XML.
 
 mod lettura;
+mod scansione;
 #[cfg(test)]
 mod tests;
 

@@ -135,12 +135,12 @@ fn windows_cut_anywhere_report_the_same_faults() {
     let faults = [
         (
             xml.replacen("</pay_i:dataRegolamento>", "</pay_i:dataRegolament>", 1),
-            "expected `</pay_i:dataRegolamento>`, but `</pay_i:dataRegolament>` was found",
+            "atteso `</pay_i:dataRegolamento>`, trovato `</pay_i:dataRegolament>`",
         ),
         (format!("</x>{xml}"), "`</x>`"),
         (
             xml.replacen("</pay_i:FlussoRiversamento>", "<!-- < ", 1),
-            "comment not closed",
+            "commento non chiuso",
         ),
         (
             xml.replacen("</pay_i:FlussoRiversamento>", "", 1),
@@ -162,11 +162,11 @@ fn windows_cut_anywhere_report_the_same_faults() {
                 "<!x><pay_i:istitutoMittente>",
                 1,
             ),
-            "syntax error",
+            "errore di sintassi",
         ),
         (
             xml.replacen("<pay_i:istitutoMittente>", "<?><pay_i:istitutoMittente>", 1),
-            "syntax error",
+            "errore di sintassi",
         ),
         (
             xml.replacen(
@@ -174,7 +174,7 @@ fn windows_cut_anywhere_report_the_same_faults() {
                 "<!-x--><pay_i:istitutoMittente>",
                 1,
             ),
-            "syntax error",
+            "errore di sintassi",
         ),
         // Byte order marks: one UTF-8 mark is read, a second or a UTF-16 one refused.
         (format!("\u{feff}\u{feff}{xml}"), "codifica non ammessa"),
@@ -197,16 +197,16 @@ fn windows_cut_anywhere_report_the_same_faults() {
                 b => b,
             })
             .collect(),
-        "utf-8",
+        "UTF-8",
     ));
-    // Not UTF-8 in a text: quick-xml leaves no position of its own for it.
+    // Not UTF-8 in a text.
     faults.push((
         xml.replacen(">IUR1<", ">IUR\u{1}<", 1)
             .into_bytes()
             .into_iter()
             .map(|b| if b == 1 { 0xFF } else { b })
             .collect(),
-        "utf-8",
+        "UTF-8",
     ));
     for (bad, fault) in faults {
         let out = uguale_a_ogni_taglio(&bad);
@@ -236,13 +236,16 @@ fn a_construct_past_the_byte_bound_is_refused_before_it_is_read_whole() {
     assert!(letti < 3_000_000, "read {letti} bytes");
     // A syntax error in the middle is refused where it is, with no bound to reach.
     let (err, letti) = rifiuto_dopo(&format!("{radice}<!x>"), u64::MAX, FINESTRA);
-    assert!(err.to_string().contains("syntax error"), "{err}");
+    assert!(err.to_string().contains("errore di sintassi"), "{err}");
     assert!(letti < 3_000_000, "read {letti} bytes");
     // So is a whole but faulty construct the window's cut follows, in any window.
     for guasto in ["<?><a>", "<!<", "<!-x--><a>"] {
         for finestra in [16, FINESTRA] {
             let (err, letti) = rifiuto_dopo(&format!("{radice}{guasto}"), u64::MAX, finestra);
-            assert!(err.to_string().contains("syntax error"), "{guasto}: {err}");
+            assert!(
+                err.to_string().contains("errore di sintassi"),
+                "{guasto}: {err}"
+            );
             assert!(letti < 3_000_000, "{guasto}: read {letti} bytes");
         }
     }
