@@ -322,8 +322,13 @@ pub(super) fn a_finestre<R: BufRead>(
     let mut win: Vec<u8> = Vec::with_capacity(finestra);
     // Where win[0] is in the input; how much the next window must hold; input exhausted.
     let mut base = 0u64;
+    // No window holds a byte past one beyond the bound: whatever the window, an input over
+    // the bound is refused, and no sooner than where it passes it.
+    let al_limite = |base: u64| {
+        usize::try_from(max_bytes.saturating_add(1).saturating_sub(base)).unwrap_or(usize::MAX)
+    };
     // The first window holds at least what the check of the input's start reads.
-    let mut voluto = finestra.max(2 * BOM_UTF8.len());
+    let mut voluto = finestra.max(2 * BOM_UTF8.len()).min(al_limite(0));
     let mut finito = false;
     let mut inizio_visto = false;
     // How much of the window is known to be UTF-8.
@@ -388,9 +393,6 @@ pub(super) fn a_finestre<R: BufRead>(
                 break pos;
             }
             let at = base + pos as u64;
-            if at > max_bytes {
-                return Err(troppo());
-            }
             let (ev, dopo) = match scansione::evento(buf, pos, in_fondo) {
                 Ok(x) => x,
                 Err(Arresto::Incompleto) if guasto => return Err(non_utf8(base + limite as u64)),
@@ -421,6 +423,9 @@ pub(super) fn a_finestre<R: BufRead>(
                         None => (None, nome),
                     };
                     if depth == 1 {
+                        if seen_root {
+                            return Err(malformed(at, "un secondo elemento radice".into()));
+                        }
                         // The root must be pay_i:FlussoRiversamento, by namespace URI.
                         let decl = match prefix {
                             Some(p) => [b"xmlns:", p].concat(),
@@ -439,6 +444,9 @@ pub(super) fn a_finestre<R: BufRead>(
                         stack[depth] = tag(depth, stack[depth - 1], name);
                     }
                     text.clear();
+                }
+                Evento::Testo(raw) if depth == 0 && raw.iter().any(|&b| !scansione::spazio(b)) => {
+                    return Err(malformed(at, "testo fuori dall'elemento radice".into()));
                 }
                 // Only a leaf's text is kept.
                 Evento::Testo(raw) => decodifica(
@@ -599,11 +607,11 @@ pub(super) fn a_finestre<R: BufRead>(
             if base + win.len() as u64 > max_bytes {
                 return Err(troppo());
             }
-            let limite = usize::try_from(max_bytes.saturating_add(1) - base).unwrap_or(usize::MAX);
-            win.len().saturating_mul(2).max(finestra).min(limite)
+            win.len().saturating_mul(2).max(finestra)
         } else {
             finestra
-        };
+        }
+        .min(al_limite(base));
     };
     if !seen_root || depth != 0 {
         return Err(malformed(fine, "documento incompleto".into()));

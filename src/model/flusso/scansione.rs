@@ -8,7 +8,7 @@
 //! so the caller can read it again with more input: no cut of the input changes what is read.
 //! Text stays raw here (references and line ends are the reader's, for the leaves it keeps).
 
-use memchr::{memchr, memchr3, memmem};
+use memchr::{memchr, memchr2, memmem};
 
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Evento<'a> {
@@ -39,14 +39,15 @@ pub(super) enum Arresto {
     Errore(usize, &'static str),
 }
 
-/// What may follow `<` in a name's place: a start tag's name starts with anything else.
-fn fine_nome(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>')
+/// XML's whitespace (not `trim_ascii`'s, which also takes a form feed).
+pub(super) fn spazio(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-/// A byte a name cannot hold that betrays markup run together (`<a<b>`, `<a"b>`).
+/// A byte a name cannot hold: markup run together (`<a<b>`, `<a"b>`), or a control
+/// character.
 fn vietato_nel_nome(b: u8) -> bool {
-    matches!(b, b'<' | b'"' | b'\'' | b'=')
+    b < 0x20 || matches!(b, b'<' | b'>' | b'"' | b'\'' | b'=' | b'/' | b'&')
 }
 
 /// Reads the construct at `pos` (`pos < buf.len()`); `fine` says that `buf` ends where the
@@ -73,22 +74,25 @@ pub(super) fn evento(buf: &[u8], pos: usize, fine: bool) -> Result<(Evento<'_>, 
     };
     match dopo {
         b'/' => {
+            // `</name S?>`, refused at the first byte that cannot be there.
+            let malformato = Arresto::Errore(pos, "errore di sintassi: tag di chiusura malformato");
             let inizio = pos + 2;
-            let Some(i) = memchr(b'>', &buf[inizio..]) else {
-                return Err(corto("errore di sintassi: tag di chiusura non chiuso"));
-            };
-            let nome = buf[inizio..inizio + i].trim_ascii_end();
-            if nome.is_empty()
-                || nome
-                    .iter()
-                    .any(|&b| vietato_nel_nome(b) || b.is_ascii_whitespace())
-            {
-                return Err(Arresto::Errore(
-                    pos,
-                    "errore di sintassi: tag di chiusura malformato",
-                ));
+            let mut i = inizio;
+            while i < buf.len() && !spazio(buf[i]) && buf[i] != b'>' {
+                if vietato_nel_nome(buf[i]) {
+                    return Err(malformato);
+                }
+                i += 1;
             }
-            Ok((Evento::Chiusura { nome }, inizio + i + 1))
+            let nome = &buf[inizio..i];
+            while i < buf.len() && spazio(buf[i]) {
+                i += 1;
+            }
+            match buf.get(i) {
+                None => Err(corto("errore di sintassi: tag di chiusura non chiuso")),
+                Some(b'>') if !nome.is_empty() => Ok((Evento::Chiusura { nome }, i + 1)),
+                Some(_) => Err(malformato),
+            }
         }
         b'!' => markup(buf, pos, fine),
         b'?' => {
@@ -159,67 +163,90 @@ fn markup(buf: &[u8], pos: usize, fine: bool) -> Result<(Evento<'_>, usize), Arr
     ))
 }
 
-/// A start tag: its name, then attributes whose quoted values may hold `>` or `<`.
+/// A start tag: its name, then `S name S? = S? "value"` pairs (a value may hold `>`, not
+/// `<`), refused at the first byte that cannot be there.
 fn apertura(buf: &[u8], pos: usize, fine: bool) -> Result<(Evento<'_>, usize), Arresto> {
-    let corto = |msg| {
+    let corto = || {
         if fine {
-            Arresto::Errore(pos, msg)
+            Arresto::Errore(pos, "errore di sintassi: tag di apertura non chiuso")
         } else {
             Arresto::Incompleto
         }
     };
-    let malformato = Arresto::Errore(pos, "errore di sintassi: tag di apertura malformato");
+    let malformato = || Arresto::Errore(pos, "errore di sintassi: tag di apertura malformato");
+    let salta_spazi = |mut i: usize| {
+        while i < buf.len() && spazio(buf[i]) {
+            i += 1;
+        }
+        i
+    };
     let inizio = pos + 1;
     let mut i = inizio;
-    while i < buf.len() && !fine_nome(buf[i]) {
+    while i < buf.len() && !spazio(buf[i]) && buf[i] != b'/' && buf[i] != b'>' {
         if vietato_nel_nome(buf[i]) {
-            return Err(malformato);
+            return Err(malformato());
         }
         i += 1;
     }
-    let Some(&b) = buf.get(i) else {
-        return Err(corto("errore di sintassi: tag di apertura non chiuso"));
-    };
     let nome = &buf[inizio..i];
-    if nome.is_empty() {
-        return Err(malformato);
+    if i < buf.len() && nome.is_empty() {
+        return Err(malformato());
     }
-    if b == b'>' {
+    let attr = i;
+    loop {
+        let dopo_valore = i;
+        i = salta_spazi(i);
+        let Some(&b) = buf.get(i) else {
+            return Err(corto());
+        };
+        let vuoto = match b {
+            b'>' => false,
+            b'/' => match buf.get(i + 1) {
+                None => return Err(corto()),
+                Some(b'>') => true,
+                Some(_) => return Err(malformato()),
+            },
+            // An attribute, after whitespace.
+            _ if i == dopo_valore => return Err(malformato()),
+            _ => {
+                let inizio_nome = i;
+                while i < buf.len() && !spazio(buf[i]) && buf[i] != b'=' {
+                    if vietato_nel_nome(buf[i]) {
+                        return Err(malformato());
+                    }
+                    i += 1;
+                }
+                if i == inizio_nome {
+                    return Err(malformato());
+                }
+                i = salta_spazi(i);
+                match buf.get(i) {
+                    None => return Err(corto()),
+                    Some(b'=') => i = salta_spazi(i + 1),
+                    Some(_) => return Err(malformato()),
+                }
+                let q = match buf.get(i) {
+                    None => return Err(corto()),
+                    Some(&q @ (b'"' | b'\'')) => q,
+                    Some(_) => return Err(malformato()),
+                };
+                match memchr2(q, b'<', &buf[i + 1..]) {
+                    None => return Err(corto()),
+                    Some(j) if buf[i + 1 + j] == b'<' => return Err(malformato()),
+                    Some(j) => i += 1 + j + 1,
+                }
+                continue;
+            }
+        };
+        let attributi = &buf[attr..i];
         return Ok((
             Evento::Apertura {
                 nome,
-                attributi: &[],
-                vuoto: false,
+                attributi,
+                vuoto,
             },
-            i + 1,
+            i + if vuoto { 2 } else { 1 },
         ));
-    }
-    // The attributes, to the first `>` outside quotes.
-    let attr = i;
-    loop {
-        let Some(j) = memchr3(b'>', b'"', b'\'', &buf[i..]) else {
-            return Err(corto("errore di sintassi: tag di apertura non chiuso"));
-        };
-        let k = i + j;
-        if buf[i..k].contains(&b'<') {
-            return Err(malformato);
-        }
-        if buf[k] == b'>' {
-            let vuoto = buf[k - 1] == b'/';
-            let attributi = &buf[attr..if vuoto { k - 1 } else { k }];
-            return Ok((
-                Evento::Apertura {
-                    nome,
-                    attributi,
-                    vuoto,
-                },
-                k + 1,
-            ));
-        }
-        let Some(q) = memchr(buf[k], &buf[k + 1..]) else {
-            return Err(corto("errore di sintassi: valore di attributo non chiuso"));
-        };
-        i = k + 1 + q + 1;
     }
 }
 
@@ -329,6 +356,16 @@ mod tests {
             (b"</>", 0),
             (b"</a b>", 0),
             (b"<a x='1' <b>", 0),
+            (b"<x '><y>'/>", 0),
+            (b"<a x='<'>", 0),
+            (b"<a/x>", 0),
+            (b"<a x=/>", 0),
+            (b"<a x='1'y='2'>", 0),
+            (b"<a =''>", 0),
+            (b"</a b", 0),
+            (b"<a x <", 0),
+            (b"</a\x0C>", 0),
+            (b"<a\x01>", 0),
         ] {
             let at = xml.iter().position(|&b| b == b'<').unwrap();
             match evento(xml, at, false) {
@@ -347,6 +384,10 @@ mod tests {
             b"<?p",
             b"<![CDATA[x",
             b"<a x='",
+            b"</a ",
+            b"<a x",
+            b"<a x =",
+            b"<a/",
             b"<",
         ] {
             assert!(matches!(evento(xml, 0, true), Err(Arresto::Errore(0, _))));

@@ -78,13 +78,18 @@ fn header_facets_are_read_leniently_and_each_recorded_once() {
 }
 
 /// Reads `xml` in windows of every size from 1 to 64 bytes, so that a cut falls
-/// everywhere (in comments, CDATA and quoted values holding `<`), and checks that each
+/// everywhere (in comments, CDATA and quoted values holding `>`), and checks that each
 /// reading gives what one whole window gives: the same flow, or the same fault at the
 /// same position. Returns that outcome.
 fn uguale_a_ogni_taglio(xml: &[u8]) -> String {
+    uguale_a_ogni_taglio_entro(xml, u64::MAX)
+}
+
+/// [`uguale_a_ogni_taglio`] with a bound on the input's bytes.
+fn uguale_a_ogni_taglio_entro(xml: &[u8], max_bytes: u64) -> String {
     let leggi = |finestra| {
         let mut pagamenti = Vec::new();
-        let r = a_finestre(xml, u64::MAX, finestra, |p| {
+        let r = a_finestre(xml, max_bytes, finestra, |p| {
             pagamenti.push(p);
             Ok(())
         });
@@ -112,7 +117,7 @@ fn windows_cut_anywhere_read_the_same_flow() {
         )
         .replacen(
             "<pay_i:datiSingoliPagamenti>",
-            "<pay_i:datiSingoliPagamenti nota=\"a<b>c\">",
+            "<pay_i:datiSingoliPagamenti nota=\"a>b\" altra = 'c\"d'>",
             1,
         )
         .replacen(">IUR2<", "><![CDATA[IUR<2>]]> &amp; &#x3C;3<", 1);
@@ -175,6 +180,23 @@ fn windows_cut_anywhere_report_the_same_faults() {
                 1,
             ),
             "errore di sintassi",
+        ),
+        // One root, and nothing but whitespace, comments and instructions around it.
+        (format!("{xml}{xml}"), "un secondo elemento radice"),
+        (format!("x{xml}"), "testo fuori dall'elemento radice"),
+        // A quote where an attribute's name goes cannot hide a payment in a tag.
+        (
+            xml.replacen(
+                "<pay_i:datiSingoliPagamenti>",
+                "<pay_i:x '><pay_i:datiSingoliPagamenti>",
+                1,
+            )
+            .replacen(
+                "</pay_i:datiSingoliPagamenti>",
+                "</pay_i:datiSingoliPagamenti>'/>",
+                1,
+            ),
+            "tag di apertura malformato",
         ),
         // Byte order marks: one UTF-8 mark is read, a second or a UTF-16 one refused.
         (format!("\u{feff}\u{feff}{xml}"), "codifica non ammessa"),
@@ -239,7 +261,7 @@ fn a_construct_past_the_byte_bound_is_refused_before_it_is_read_whole() {
     assert!(err.to_string().contains("errore di sintassi"), "{err}");
     assert!(letti < 3_000_000, "read {letti} bytes");
     // So is a whole but faulty construct the window's cut follows, in any window.
-    for guasto in ["<?><a>", "<!<", "<!-x--><a>"] {
+    for guasto in ["<?><a>", "<!<", "<!-x--><a>", "</a b", "<a x <"] {
         for finestra in [16, FINESTRA] {
             let (err, letti) = rifiuto_dopo(&format!("{radice}{guasto}"), u64::MAX, finestra);
             assert!(
@@ -268,6 +290,7 @@ const PEZZI: &[&[u8]] = &[
     b">",
     b"</x>",
     b"<x a=\"<>\"/>",
+    b"<x a=\">\" b = '\"' />",
     b"\xFF",
     b" \n\t",
 ];
@@ -306,4 +329,15 @@ fn a_long_value_counts_characters_not_bytes() {
     assert!(deviazioni(&f.to_xml()).is_empty());
     f.testata.identificativo_univoco_regolamento = "è".repeat(36);
     assert_eq!(deviazioni(&f.to_xml()).len(), 1);
+}
+
+#[test]
+fn the_byte_bound_is_the_same_at_every_window_size() {
+    let xml = flusso().to_xml();
+    let n = xml.len() as u64;
+    assert!(uguale_a_ogni_taglio_entro(xml.as_bytes(), n).starts_with("Ok("));
+    for (input, max) in [(xml.clone(), n - 1), (format!("{xml}\n"), n), (xml, 100)] {
+        let out = uguale_a_ogni_taglio_entro(input.as_bytes(), max);
+        assert!(out.starts_with("Err(Xml(TooLarge"), "{max}: {out}");
+    }
 }
