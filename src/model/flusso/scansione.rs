@@ -44,10 +44,31 @@ pub(super) fn spazio(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-/// A byte a name cannot hold: markup run together (`<a<b>`, `<a"b>`), or a control
-/// character.
-fn vietato_nel_nome(b: u8) -> bool {
-    b < 0x20 || matches!(b, b'<' | b'>' | b'"' | b'\'' | b'=' | b'/' | b'&')
+/// The bytes a name may hold: not whitespace, a control character, nor markup run together
+/// (`<a<b>`, `<a"b>`, `<a/b>`).
+static NEL_NOME: [bool; 256] = {
+    let mut t = [true; 256];
+    let mut b = 0;
+    while b <= 0x20 {
+        t[b] = false;
+        b += 1;
+    }
+    let vietati = b"<>\"'=/&";
+    let mut i = 0;
+    while i < vietati.len() {
+        t[vietati[i] as usize] = false;
+        i += 1;
+    }
+    t
+};
+
+/// Where the name at `i` ends: at the first byte a name cannot hold, or at the slice's end.
+#[inline]
+fn fine_nome(buf: &[u8], i: usize) -> usize {
+    buf[i..]
+        .iter()
+        .position(|&b| !NEL_NOME[usize::from(b)])
+        .map_or(buf.len(), |n| i + n)
 }
 
 /// Reads the construct at `pos` (`pos < buf.len()`); `fine` says that `buf` ends where the
@@ -77,13 +98,7 @@ pub(super) fn evento(buf: &[u8], pos: usize, fine: bool) -> Result<(Evento<'_>, 
             // `</name S?>`, refused at the first byte that cannot be there.
             let malformato = Arresto::Errore(pos, "errore di sintassi: tag di chiusura malformato");
             let inizio = pos + 2;
-            let mut i = inizio;
-            while i < buf.len() && !spazio(buf[i]) && buf[i] != b'>' {
-                if vietato_nel_nome(buf[i]) {
-                    return Err(malformato);
-                }
-                i += 1;
-            }
+            let mut i = fine_nome(buf, inizio);
             let nome = &buf[inizio..i];
             while i < buf.len() && spazio(buf[i]) {
                 i += 1;
@@ -181,12 +196,12 @@ fn apertura(buf: &[u8], pos: usize, fine: bool) -> Result<(Evento<'_>, usize), A
         i
     };
     let inizio = pos + 1;
-    let mut i = inizio;
-    while i < buf.len() && !spazio(buf[i]) && buf[i] != b'/' && buf[i] != b'>' {
-        if vietato_nel_nome(buf[i]) {
-            return Err(malformato());
-        }
-        i += 1;
+    let mut i = fine_nome(buf, inizio);
+    if buf
+        .get(i)
+        .is_some_and(|&b| !spazio(b) && b != b'/' && b != b'>')
+    {
+        return Err(malformato());
     }
     let nome = &buf[inizio..i];
     if i < buf.len() && nome.is_empty() {
@@ -210,12 +225,7 @@ fn apertura(buf: &[u8], pos: usize, fine: bool) -> Result<(Evento<'_>, usize), A
             _ if i == dopo_valore => return Err(malformato()),
             _ => {
                 let inizio_nome = i;
-                while i < buf.len() && !spazio(buf[i]) && buf[i] != b'=' {
-                    if vietato_nel_nome(buf[i]) {
-                        return Err(malformato());
-                    }
-                    i += 1;
-                }
+                i = fine_nome(buf, i);
                 if i == inizio_nome {
                     return Err(malformato());
                 }
