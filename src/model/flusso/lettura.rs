@@ -227,8 +227,13 @@ static SPECIALE: [bool; 256] = {
     t
 };
 
+/// Not XML at input position `pos`.
+fn malformato(pos: u64, msg: impl Into<String>) -> DocError {
+    DocError::Xml(crate::xml::malformed(pos, msg))
+}
+
 fn non_utf8(pos: u64) -> DocError {
-    DocError::Xml(crate::xml::malformed(pos, "byte non valido in UTF-8"))
+    malformato(pos, "byte non valido in UTF-8")
 }
 
 /// Checks a raw text (or, without `riferimenti`, a CDATA section's content) found at input
@@ -272,17 +277,11 @@ fn decodifica(
             b'&' if riferimenti => {
                 let pos = at + i as u64;
                 let Some(n) = memchr::memchr(b';', &b[i + 1..]) else {
-                    return Err(DocError::Xml(crate::xml::malformed(
-                        pos,
-                        "errore di sintassi: riferimento senza ';'",
-                    )));
+                    return Err(malformato(pos, "errore di sintassi: riferimento senza ';'"));
                 };
                 let nome = &s[i + 1..i + 1 + n];
                 let Some(c) = crate::xml::resolve_ref_name(nome) else {
-                    return Err(DocError::Xml(crate::xml::malformed(
-                        pos,
-                        format!("entità sconosciuta '&{nome};'"),
-                    )));
+                    return Err(malformato(pos, format!("entità sconosciuta '&{nome};'")));
                 };
                 spingi(c.encode_utf8(&mut [0; 4]));
                 i += n + 2;
@@ -292,10 +291,10 @@ fn decodifica(
                 i += 1;
             }
             _ => {
-                return Err(DocError::Xml(crate::xml::malformed(
+                return Err(malformato(
                     at + i as u64,
                     "carattere di controllo non ammesso",
-                )));
+                ));
             }
         }
         tratto = i;
@@ -349,11 +348,10 @@ pub(super) fn a_finestre<R: BufRead>(
     };
     let mut dev = Deviazioni::default();
     let mut seen_root = false;
-    let malformed = |pos: u64, msg: String| DocError::Xml(crate::xml::malformed(pos, msg));
     let fine = 'finestre: loop {
         while !finito && win.len() < voluto {
             finito = riempi(&mut input, &mut win, voluto)
-                .map_err(|e| malformed(base + win.len() as u64, format!("I/O error: {e}")))?
+                .map_err(|e| malformato(base + win.len() as u64, format!("I/O error: {e}")))?
                 == 0;
         }
         // The input's start, once: one UTF-8 byte order mark is dropped; a second one, or
@@ -365,9 +363,9 @@ pub(super) fn a_finestre<R: BufRead>(
                 base = BOM_UTF8.len() as u64;
             }
             if con_marca(&win) {
-                return Err(malformed(
+                return Err(malformato(
                     base,
-                    "codifica non ammessa: un flusso è in UTF-8, con al più un BOM".into(),
+                    "codifica non ammessa: un flusso è in UTF-8, con al più un BOM",
                 ));
             }
         }
@@ -397,7 +395,7 @@ pub(super) fn a_finestre<R: BufRead>(
                 Ok(x) => x,
                 Err(Arresto::Incompleto) if guasto => return Err(non_utf8(base + limite as u64)),
                 Err(Arresto::Incompleto) => break pos,
-                Err(Arresto::Errore(i, msg)) => return Err(malformed(base + i as u64, msg.into())),
+                Err(Arresto::Errore(i, msg)) => return Err(malformato(base + i as u64, msg)),
             };
             pos = dopo;
             match ev {
@@ -424,7 +422,7 @@ pub(super) fn a_finestre<R: BufRead>(
                     };
                     if depth == 1 {
                         if seen_root {
-                            return Err(malformed(at, "un secondo elemento radice".into()));
+                            return Err(malformato(at, "un secondo elemento radice"));
                         }
                         // The root must be pay_i:FlussoRiversamento, by namespace URI.
                         let decl = match prefix {
@@ -446,7 +444,7 @@ pub(super) fn a_finestre<R: BufRead>(
                     text.clear();
                 }
                 Evento::Testo(raw) if depth == 0 && raw.iter().any(|&b| !scansione::spazio(b)) => {
-                    return Err(malformed(at, "testo fuori dall'elemento radice".into()));
+                    return Err(malformato(at, "testo fuori dall'elemento radice"));
                 }
                 // Only a leaf's text is kept.
                 Evento::Testo(raw) => decodifica(
@@ -473,7 +471,7 @@ pub(super) fn a_finestre<R: BufRead>(
                             ),
                             None => format!("`</{trovato}>` non chiude alcun elemento"),
                         };
-                        return Err(malformed(at, msg));
+                        return Err(malformato(at, msg));
                     }
                     nomi.truncate(inizi[depth]);
                     let v = text.trim();
@@ -614,7 +612,7 @@ pub(super) fn a_finestre<R: BufRead>(
         .min(al_limite(base));
     };
     if !seen_root || depth != 0 {
-        return Err(malformed(fine, "documento incompleto".into()));
+        return Err(malformato(fine, "documento incompleto"));
     }
     let istituto = |s: [Option<String>; 3], name: &str| -> Result<Istituto, DocError> {
         let [tipo, codice, denominazione] = s;

@@ -71,18 +71,22 @@ fn fine_nome(buf: &[u8], i: usize) -> usize {
         .map_or(buf.len(), |n| i + n)
 }
 
+/// A construct at `pos` that runs past the slice: a fault if the input ends there (`fine`),
+/// else more input is wanted.
+fn corto(pos: usize, fine: bool, msg: &'static str) -> Arresto {
+    if fine {
+        Arresto::Errore(pos, msg)
+    } else {
+        Arresto::Incompleto
+    }
+}
+
 /// Reads the construct at `pos` (`pos < buf.len()`); `fine` says that `buf` ends where the
 /// input does. Returns the event and the position after it.
 #[inline]
 pub(super) fn evento(buf: &[u8], pos: usize, fine: bool) -> Result<(Evento<'_>, usize), Arresto> {
     // Past the slice: more input, or a fault at the input's end.
-    let corto = |msg| {
-        if fine {
-            Arresto::Errore(pos, msg)
-        } else {
-            Arresto::Incompleto
-        }
-    };
+    let corto = |msg| corto(pos, fine, msg);
     if buf[pos] != b'<' {
         return match memchr(b'<', &buf[pos..]) {
             Some(i) => Ok((Evento::Testo(&buf[pos..pos + i]), pos + i)),
@@ -144,13 +148,7 @@ fn markup(buf: &[u8], pos: usize, fine: bool) -> Result<(Evento<'_>, usize), Arr
             None
         }
     };
-    let corto = |msg| {
-        if fine {
-            Arresto::Errore(pos, msg)
-        } else {
-            Arresto::Incompleto
-        }
-    };
+    let corto = |msg| corto(pos, fine, msg);
     let commento = inizia(b"<!--");
     let cdata = inizia(b"<![CDATA[");
     let dtd = inizia(b"<!DOCTYPE");
@@ -181,13 +179,7 @@ fn markup(buf: &[u8], pos: usize, fine: bool) -> Result<(Evento<'_>, usize), Arr
 /// A start tag: its name, then `S name S? = S? "value"` pairs (a value may hold `>`, not
 /// `<`), refused at the first byte that cannot be there.
 fn apertura(buf: &[u8], pos: usize, fine: bool) -> Result<(Evento<'_>, usize), Arresto> {
-    let corto = || {
-        if fine {
-            Arresto::Errore(pos, "errore di sintassi: tag di apertura non chiuso")
-        } else {
-            Arresto::Incompleto
-        }
-    };
+    let corto = || corto(pos, fine, "errore di sintassi: tag di apertura non chiuso");
     let malformato = || Arresto::Errore(pos, "errore di sintassi: tag di apertura malformato");
     let salta_spazi = |mut i: usize| {
         while i < buf.len() && spazio(buf[i]) {
