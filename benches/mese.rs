@@ -8,8 +8,8 @@
 //! - a re-import of every unchanged file, with stale planner statistics (autovacuum off,
 //!   nothing analysed) and after `ANALYZE`, against the first import (goal ≤ 0.2).
 //!
-//! - the memory a 150 MiB receipts export costs while it is imported (peak RSS over the
-//!   resident size before it, on SQLite; goal < 200 MB).
+//! - the memory a 150 MiB receipts export, then a 150 MiB dovuti CSV, cost while they are
+//!   imported (peak RSS over the resident size before each, on SQLite; goal < 200 MB).
 //!
 //! `cargo bench --bench mese` (20,000 payments; `MESE_BENCH_N` to change). Without
 //! `--bench` (as `cargo test` runs it) it only checks that it works, on a small month.
@@ -279,28 +279,10 @@ fn rss_kb() -> (u64, u64) {
     (get("VmRSS:"), get("VmHWM:"))
 }
 
-/// Imports a receipts export of about `mib` MiB into a fresh SQLite gateway: (lines, MB the
-/// import added to the peak resident size).
-async fn memoria(dir: &std::path::Path, mib: usize) -> (usize, f64) {
+/// Imports a receipts export (or with `dovuti` a dovuti CSV, tracciato 1.3) of about `mib`
+/// MiB into a fresh SQLite gateway: (lines, MB the import added to the peak resident size).
+async fn memoria(dir: &std::path::Path, mib: usize, dovuti: bool) -> (usize, f64) {
     let (id, ipa, seg, _) = ENTI[0];
-    let mut csv = String::from("intestazione\n");
-    let mut n = 0u64;
-    while csv.len() < mib << 20 {
-        n += 1;
-        let iuv = pagopa_gateway::model::Iuv::aux3(
-            pagopa_gateway::model::SegregationCode::new(seg).unwrap(),
-            n,
-        )
-        .unwrap();
-        let r = pagopa_gateway::sim::mese::ricevuta(
-            iuv.as_str(),
-            &format!("IUR{n:012}"),
-            1_000 + (n % 5_000) as i64,
-            time::macros::date!(2026 - 11 - 02),
-            Some(format!("IUD{n:012}")),
-        );
-        csv.push_str(&pagopa_gateway::recon::pagati::riga_csv(id, &r, None));
-    }
     let url = format!("sqlite://{}", dir.join("memoria.db").display());
     let g = pa::gateway(dir, url, |c| c.rest.upload_limit_bytes = 512 * 1024 * 1024).await;
     let c = Client { addr: g.rest };
@@ -316,11 +298,55 @@ async fn memoria(dir: &std::path::Path, mib: usize) -> (usize, f64) {
         e.to_string().into_bytes(),
     )
     .await;
+    let tipo = serde_json::json!({"codice": "TARI", "descrizione": "Tassa rifiuti",
+        "iban": "IT60X0542811101000000123456", "dati_specifici_riscossione": "9/0101105IM/",
+        "politica_scadenza": "RIFIUTA"});
+    c.send(
+        "POST",
+        &format!("/api/v1/enti/{id}/tipi-dovuto"),
+        "application/json",
+        tipo.to_string().into_bytes(),
+    )
+    .await;
+    let mut csv = String::new();
+    let mut n = 0u64;
+    let path = if dovuti {
+        csv.push_str("IUD;codIuv;tipoIdentificativoUnivoco;codiceIdentificativoUnivoco;anagraficaPagatore;indirizzoPagatore;civicoPagatore;capPagatore;localitaPagatore;provinciaPagatore;nazionePagatore;mailPagatore;dataScadenzaPagamento;importoDovuto;commissioneCaricoPa;tipoDovuto;tipoVersamento;causaleVersamento;datiSpecificiRiscossione;bilancio;flagGeneraIuv;azione\n");
+        while csv.len() < mib << 20 {
+            n += 1;
+            csv.push_str(&format!(
+                "IUD-D{n:010};;F;RSSMRA85T10A562S;Mario Rossi;Via Roma;{};30100;Venezia;VE;IT;mario.rossi@example.org;2026-12-31;{}.{:02};;TARI;;\"TARI 2026; rata {n}\";9/0101105IM/;;true;I\n",
+                n % 200,
+                10 + n % 500,
+                n % 100
+            ));
+        }
+        format!("/api/v1/enti/{id}/dovuti/import")
+    } else {
+        csv.push_str("intestazione\n");
+        while csv.len() < mib << 20 {
+            n += 1;
+            let iuv = pagopa_gateway::model::Iuv::aux3(
+                pagopa_gateway::model::SegregationCode::new(seg).unwrap(),
+                n,
+            )
+            .unwrap();
+            let r = pagopa_gateway::sim::mese::ricevuta(
+                iuv.as_str(),
+                &format!("IUR{n:012}"),
+                1_000 + (n % 5_000) as i64,
+                time::macros::date!(2026 - 11 - 02),
+                Some(format!("IUD{n:012}")),
+            );
+            csv.push_str(&pagopa_gateway::recon::pagati::riga_csv(id, &r, None));
+        }
+        format!("/api/v1/enti/{id}/ricevute")
+    };
     let body = csv.into_bytes();
     let (prima, _) = rss_kb();
     // Resets the peak to the current size (Linux: "5" to clear_refs).
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let j = c.post(&format!("/api/v1/enti/{id}/ricevute"), body).await;
+    let j = c.post(&path, body).await;
     let (_, picco) = rss_kb();
     assert_eq!(j["righe_importate"].as_u64(), Some(n), "{j}");
     let _ = g.stop.send(());
@@ -341,12 +367,14 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    if std::env::var_os("MESE_BENCH_MEMORIA").is_some() {
+    if let Ok(file) = std::env::var("MESE_BENCH_MEMORIA") {
         rt.block_on(async move {
             let dir = tempfile::tempdir().unwrap();
             let mib = if measuring { 150 } else { 2 };
-            let (righe, mb) = memoria(dir.path(), mib).await;
-            println!("a {mib} MiB receipts export ({righe} lines) imported on SQLite: peak resident size +{mb:.0} MB (goal < 200 MB)");
+            let dovuti = file == "dovuti";
+            let (righe, mb) = memoria(dir.path(), mib, dovuti).await;
+            let what = if dovuti { "dovuti CSV" } else { "receipts export" };
+            println!("a {mib} MiB {what} ({righe} lines) imported on SQLite: peak resident size +{mb:.0} MB (goal < 200 MB)");
         });
         return;
     }
@@ -422,17 +450,20 @@ fn main() {
             "first import PostgreSQL / SQLite: {:.2} (goal <= 1.5)",
             pg.import.as_secs_f64() / sqlite.import.as_secs_f64()
         );
-        // In a process of its own: freed memory this one keeps would hide the import's.
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(std::env::args().skip(1))
-            .env("MESE_BENCH_MEMORIA", "1")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        print!("{}", String::from_utf8_lossy(&out.stdout));
+        // Each in a process of its own: freed memory a process keeps would hide the
+        // import's.
+        for file in ["ricevute", "dovuti"] {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(std::env::args().skip(1))
+                .env("MESE_BENCH_MEMORIA", file)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            print!("{}", String::from_utf8_lossy(&out.stdout));
+        }
     });
 }

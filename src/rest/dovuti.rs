@@ -7,9 +7,9 @@ use super::{ApiError, AppState, Problem};
 use crate::model::StatoDovuto;
 use crate::registry::import_csv::{self, Versione};
 use crate::registry::{Dovuto, Ente, NuovoDovuto, Page, Paging, Rifiuto};
-use crate::store::{DovutiFilter, StoreError};
+use crate::store::{self, DovutiFilter, StoreError};
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -295,7 +295,8 @@ pub struct ImportQuery {
 
 /// Imports a MyPay dovuti CSV (tracciato 1.0-1.3). Every valid line is applied in one
 /// transaction; the others are listed with line number, code and reason. Idempotent on the
-/// IUD: importing the same file again changes nothing.
+/// IUD: importing the same file again changes nothing. The file is spooled to disk as it
+/// arrives (up to `rest.upload_limit_bytes`) and read from there in parts.
 #[utoipa::path(post, path = "/api/v1/enti/{id_dominio}/dovuti/import", tag = "dovuti", params(("id_dominio" = String, Path), ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportJob), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
@@ -304,7 +305,7 @@ async fn import_dovuti(
     caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<ImportQuery>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<ImportJob>, ApiError> {
     caller.scope(&id)?;
     let ente = s.store.registro().get_ente(&id).await?;
@@ -316,22 +317,44 @@ async fn import_dovuti(
             ))
         })?),
     };
-    if body.is_empty() {
+    let _slot = super::upload::slot()?;
+    let file = super::upload::Upload::receive(body, s.config.rest.upload_limit_bytes).await?;
+    if file.len == 0 {
         return Err(ApiError::Validation("file vuoto".into()));
     }
-    let sha = crate::digest::sha256_hex(&body);
-    let text = import_csv::decode(&body);
-    // Parsing a large file is CPU work: keep it off the async workers.
-    let file = tokio::task::spawn_blocking(move || import_csv::parse(&text, versione))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(ApiError::Validation)?;
+    let sha = file.sha256_hex();
+    tracing::info!(ente = %id, bytes = file.len, "dovuti file spooled");
     let tipi = s.store.registro().list_tipi_dovuto(&id).await?;
-    let job = s
+    // Parsing is CPU work, off the async workers: the parser fills the next part while the
+    // last one is applied, so a file of any size costs two parts of memory.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let lettore = tokio::task::spawn_blocking(move || {
+        let letto = import_csv::leggi_a_pezzi(
+            || file.reader(),
+            versione,
+            import_csv::PEZZO,
+            |p| tx.blocking_send(store::PezzoDovuti::Righe(p)).is_ok(),
+        )?;
+        // Without a tracciato the sender is dropped without its end: nothing is applied.
+        if let Ok(v) = letto {
+            let _ = tx.blocking_send(store::PezzoDovuti::Fine(v));
+        }
+        Ok::<_, std::io::Error>(letto)
+    });
+    let applicato = s
         .store
         .dovuti()
-        .apply_import(&ente, &tipi, &file, q.file_name.as_deref(), &sha)
-        .await?;
+        .apply_import(&ente, &tipi, &mut rx, q.file_name.as_deref(), &sha)
+        .await;
+    drop(rx);
+    lettore
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| {
+            ApiError::Internal(anyhow::Error::new(e).context("reading the spooled upload"))
+        })?
+        .map_err(ApiError::Validation)?;
+    let job = applicato?;
     for (outcome, n) in [
         ("imported", job.righe_importate),
         ("unchanged", job.righe_invariate),

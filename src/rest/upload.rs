@@ -5,7 +5,6 @@
 use super::ApiError;
 use axum::body::Body;
 use futures_util::StreamExt;
-use std::io::{Seek, SeekFrom};
 
 /// A received upload: its bytes on disk, their length and SHA-256.
 pub struct Upload {
@@ -77,9 +76,29 @@ impl Upload {
     }
 
     /// A buffered reader from the first byte (blocking: use it off the async workers).
-    pub fn reader(&self) -> std::io::Result<std::io::BufReader<std::fs::File>> {
-        let mut f = self.file.try_clone()?;
-        f.seek(SeekFrom::Start(0))?;
-        Ok(std::io::BufReader::with_capacity(1 << 16, f))
+    /// Readers are independent: each keeps its own position.
+    pub fn reader(&self) -> std::io::Result<std::io::BufReader<Lettore>> {
+        Ok(std::io::BufReader::with_capacity(
+            1 << 16,
+            Lettore {
+                file: self.file.try_clone()?,
+                pos: 0,
+            },
+        ))
+    }
+}
+
+/// Reads the spooled file at its own position: the handles of one file share the
+/// operating system's offset, so each reader reads by position instead.
+pub struct Lettore {
+    file: std::fs::File,
+    pos: u64,
+}
+
+impl std::io::Read for Lettore {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = std::os::unix::fs::FileExt::read_at(&self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
     }
 }

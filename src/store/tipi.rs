@@ -608,3 +608,11 @@ pub enum PezzoRicevute {
     Ricevute(Vec<crate::dominio::ricevuta::NuovaRicevuta>),
     Fine(Box<ImportJob>),
 }
+
+/// A dovuti CSV arriving in parts (bounded memory): parts of lines, then the file's
+/// tracciato. A channel closed before [`PezzoDovuti::Fine`] applies nothing.
+#[derive(Debug)]
+pub enum PezzoDovuti {
+    Righe(Vec<crate::registry::import_csv::LineaCsv>),
+    Fine(crate::registry::import_csv::Versione),
+}

@@ -405,3 +405,125 @@ both_backends!(
         assert_eq!(page["total"], 1, "refused files change nothing");
     }
 );
+
+/// A dovuti file larger than the request body limit imports (spooled to disk and read in
+/// parts), in Latin-1 as older back offices write it; a rejected line is reported with its
+/// number after a quoted field spanning lines, cut at 2 KiB; past the upload limit, 413.
+async fn large_dovuti_files_are_spooled_and_read_in_parts(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.rest.body_limit_bytes = 64 << 10;
+        c.rest.upload_limit_bytes = 2 << 20;
+    })
+    .await;
+    let a = cf11("8000758027");
+    app.seed_ente(&a, "c_l736", 1).await;
+    let mut text = format!("{HEADER_1_3}\r\n");
+    for i in 0..3_000 {
+        let l = good(i).replace("Mario Rossi", "Nicolò Rossi");
+        text.push_str(&l);
+        text.push_str("\r\n");
+        if i == 10 {
+            // A causale in quotes over three lines: one record, three physical lines.
+            text.push_str(
+                &l.replace("\"TARI 2026; rata IUD-0010\"", "\"TARI\r\n2026\r\nrata\"")
+                    .replace("IUD-0010", "IUD-ML"),
+            );
+            text.push_str("\r\n");
+        }
+    }
+    // Line 3,005 (after the header, 3,000 lines and a record over three): a wrong tax code
+    // and a 5,000-byte address.
+    let long = line(
+        "IUD-LONG",
+        "RSSMRA85T10A562T",
+        "1.00",
+        "TARI",
+        "2026-12-31",
+        "",
+        "",
+        "I",
+    )
+    .replace("Via Roma", &"V".repeat(5_000));
+    text.push_str(&long);
+    text.push_str("\r\n");
+    // Latin-1, one byte per character.
+    let latin1: Vec<u8> = text
+        .chars()
+        .map(|c| u8::try_from(c as u32).unwrap())
+        .collect();
+    assert!(latin1.len() > 64 << 10 && latin1.len() < 2 << 20);
+    let post = |body: Vec<u8>| {
+        let app = &app;
+        let a = &a;
+        async move {
+            let (s, _, r) = app
+                .raw(
+                    Method::POST,
+                    &format!("/api/v1/enti/{a}/dovuti/import"),
+                    Some(ADMIN),
+                    "text/csv",
+                    body,
+                )
+                .await;
+            (s, serde_json::from_slice::<Value>(&r).unwrap())
+        }
+    };
+    let (s, job) = post(latin1.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{job}");
+    assert_eq!(
+        (
+            job["righe_lette"].as_i64(),
+            job["righe_importate"].as_i64(),
+            job["righe_scartate"].as_i64()
+        ),
+        (Some(3_002), Some(3_001), Some(1)),
+        "{job}"
+    );
+    let scarto = &job["scarti"][0];
+    assert_eq!(scarto["riga"], 3_005, "{scarto}");
+    assert_eq!(scarto["codice"], "PAA_IMPORT_SINTASSI_CSV_COD_FISC");
+    let originale = scarto["riga_originale"].as_str().unwrap();
+    assert!(originale.starts_with("IUD-LONG;") && originale.ends_with('…'));
+    assert_eq!(originale.chars().count(), 2_049);
+    let (_, d) = app
+        .get(&format!("/api/v1/enti/{a}/dovuti/IUD-2999"), ADMIN)
+        .await;
+    assert_eq!(d["pagatore"]["anagrafica"], "Nicolò Rossi", "{d}");
+    let (_, d) = app
+        .get(&format!("/api/v1/enti/{a}/dovuti/IUD-ML"), ADMIN)
+        .await;
+    assert_eq!(d["causale"], "TARI\r\n2026\r\nrata", "{d}");
+    // The same bytes as UTF-8 with a byte order mark: the same dovuti, nothing changes.
+    let mut utf8 = b"\xEF\xBB\xBF".to_vec();
+    utf8.extend_from_slice(text.as_bytes());
+    let (s, again) = post(utf8).await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(
+        (
+            again["righe_invariate"].as_i64(),
+            again["righe_scartate"].as_i64()
+        ),
+        (Some(3_001), Some(1)),
+        "{again}"
+    );
+    // Past the upload limit: 413 as a problem, nothing imported.
+    let mut big = latin1.clone();
+    while big.len() <= 2 << 20 {
+        big.extend_from_slice(&latin1);
+    }
+    let (s, p) = post(big).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{p}");
+    let (_, page) = app
+        .get(&format!("/api/v1/enti/{a}/dovuti?per_page=1"), ADMIN)
+        .await;
+    assert_eq!(page["total"], 3_001);
+}
+
+#[tokio::test]
+async fn large_dovuti_files_are_spooled_and_read_in_parts_sqlite() {
+    large_dovuti_files_are_spooled_and_read_in_parts(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn large_dovuti_files_are_spooled_and_read_in_parts_postgres() {
+    large_dovuti_files_are_spooled_and_read_in_parts(Backend::Postgres).await
+}

@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::registry::DovutoValido;
-use crate::registry::import_csv::FileCsv;
 
 pub(super) mod sqlite_read;
 
@@ -73,11 +72,12 @@ impl Dovuti<'_> {
     ) -> StoreResult<(Vec<Dovuto>, i64)> {
         dispatch!(self.0, |q, p| q::search_dovuti(p, f, limit, offset).await)
     }
+    /// Applies a dovuti CSV read in parts (see [`PezzoDovuti`]) in one transaction.
     pub async fn apply_import(
         &self,
         ente: &Ente,
         tipi: &[TipoDovuto],
-        file: &FileCsv,
+        pezzi: &mut tokio::sync::mpsc::Receiver<PezzoDovuti>,
         file_name: Option<&str>,
         sha256: &str,
     ) -> StoreResult<ImportJob> {
@@ -86,7 +86,7 @@ impl Dovuti<'_> {
             p,
             ente,
             tipi,
-            file,
+            pezzi,
             (&id, file_name, sha256),
             now()
         )

@@ -2,7 +2,7 @@
 // Compiled once per backend (see the repository's mod.rs).
 
 use crate::model::{Iuv, NumeroAvviso};
-use crate::registry::import_csv::{Azione, FileCsv};
+use crate::registry::import_csv::{self, Effetto, Riga};
 use crate::registry::{DovutoValido, Rifiuto};
 use crate::store::righe::corrupt;
 
@@ -362,13 +362,14 @@ pub async fn search_dovuti(
     ))
 }
 
-/// Applies every parsed line of a dovuti file in ONE transaction: a crash or a database
-/// error leaves nothing half-applied. Lines that break a rule are rejected one by one.
+/// Applies every parsed line of a dovuti file in ONE transaction, as its parts arrive: a
+/// crash, a database error or a reader that stops early leaves nothing half-applied. Lines
+/// that break a rule are rejected one by one.
 pub async fn apply_dovuti_import(
     p: &DbPool,
     ente: &Ente,
     tipi: &[TipoDovuto],
-    file: &FileCsv,
+    pezzi: &mut tokio::sync::mpsc::Receiver<PezzoDovuti>,
     meta: (&str, Option<&str>, &str),
     now: OffsetDateTime,
 ) -> StoreResult<ImportJob> {
@@ -376,101 +377,106 @@ pub async fn apply_dovuti_import(
     let mut tx = begin_write(p).await?;
     let c: &mut Conn = &mut tx;
     let dom = ente.id_dominio.as_str();
-    let (mut imported, mut unchanged) = (0i64, 0i64);
+    let (mut lette, mut imported, mut unchanged, mut scartate) = (0i64, 0i64, 0i64, 0i64);
     let mut scarti = Vec::new();
     let motivo = format!("import {job_id}");
-    for l in &file.lines {
-        // Outer error: the database failed (abort the whole file). Inner: the line is rejected.
-        let outcome: StoreResult<Result<bool, Rifiuto>> = async {
-            let riga = match &l.outcome {
-                Ok(r) => r.clone(),
-                Err(r) => return Ok(Err(r.clone())),
+    let versione = loop {
+        let righe = match pezzi.recv().await {
+            Some(PezzoDovuti::Righe(righe)) => righe,
+            Some(PezzoDovuti::Fine(v)) => break v,
+            // The reader stopped before the end: nothing of the file is applied.
+            None => {
+                return Err(StoreError::Corrupt(
+                    "lettura del file interrotta: nessun dovuto importato".into(),
+                ));
+            }
+        };
+        for l in righe {
+            lette += 1;
+            // Outer error: the database failed (abort the whole file). Inner: the line is
+            // rejected.
+            let esito = match l.outcome {
+                Ok(riga) => tx_import_line(c, ente, tipi, riga, &motivo, now).await?,
+                Err(r) => Err(r),
             };
-            let Some(tipo) = tipi.iter().find(|t| t.codice == riga.dovuto.tipo_dovuto) else {
-                return Ok(Err(Rifiuto::new(
-                    "PAA_IMPORT_SINTASSI_CSV_TIPO_DOVUTO_INESISTENTE",
-                    format!(
-                        "tipo dovuto '{}' inesistente per l'ente",
-                        riga.dovuto.tipo_dovuto
-                    ),
-                )));
-            };
-            let existing = tx_dovuto_by_iud(c, dom, &riga.dovuto.iud).await?;
-            let valid = match riga.dovuto.resolve(ente, tipo) {
-                Ok(v) => v,
-                Err(r) => return Ok(Err(r)),
-            };
-            let applied = match (riga.azione, existing) {
-                (Azione::Inserisci | Azione::Modifica, Some(old)) if valid.same_as(&old) => {
-                    return Ok(Ok(false));
+            match esito {
+                Ok(true) => imported += 1,
+                Ok(false) => unchanged += 1,
+                Err(r) => {
+                    scartate += 1;
+                    // Beyond, only counted: a file of nothing but bad lines would
+                    // otherwise be a report as large as the file.
+                    if scarti.len() < crate::recon::pagati::SCARTI_RIPORTATI {
+                        scarti.push(Scarto {
+                            riga: l.line,
+                            codice: r.code.to_owned(),
+                            motivo: r.reason,
+                            riga_originale: l.raw,
+                        });
+                    }
                 }
-                (Azione::Annulla, Some(old)) if old.stato == StatoDovuto::Annullato => {
-                    return Ok(Ok(false));
-                }
-                (Azione::Inserisci, Some(_)) => {
-                    return Ok(Err(Rifiuto::new(
-                        "PAA_IMPORT_IUD_DUPLICATO",
-                        "IUD già presente con dati diversi: usare l'azione M per modificarlo",
-                    )));
-                }
-                (Azione::Modifica | Azione::Annulla, None) => {
-                    return Ok(Err(Rifiuto::new(
-                        "PAA_IMPORT_IUD_INESISTENTE",
-                        "IUD non presente: impossibile modificare o annullare",
-                    )));
-                }
-                (Azione::Inserisci, None) => tx_insert_dovuto(c, ente, &valid, &motivo, now)
-                    .await
-                    .map(drop),
-                (Azione::Modifica, Some(old)) => {
-                    tx_update_dovuto(c, &old, &valid, &motivo, now).await
-                }
-                (Azione::Annulla, Some(old)) if !old.stato.is_modifiable() => {
-                    return Ok(Err(Rifiuto::new(
-                        "PAA_IMPORT_DOVUTO_NON_ANNULLABILE",
-                        format!("dovuto in stato {}: non annullabile", old.stato),
-                    )));
-                }
-                (Azione::Annulla, Some(old)) => {
-                    tx_change_stato(c, old.id, old.stato, StatoDovuto::Annullato, &motivo, now)
-                        .await
-                }
-            };
-            match applied {
-                Ok(()) => Ok(Ok(true)),
-                Err(StoreError::Conflict(m)) => Ok(Err(Rifiuto::new("PAA_IMPORT_CONFLITTO", m))),
-                Err(e) => Err(e),
             }
         }
-        .await;
-        match outcome? {
-            Ok(true) => imported += 1,
-            Ok(false) => unchanged += 1,
-            Err(r) => scarti.push(Scarto {
-                riga: l.line,
-                codice: r.code.to_owned(),
-                motivo: r.reason,
-                riga_originale: l.raw.clone(),
-            }),
-        }
-    }
+    };
     let job = ImportJob {
         id: job_id.to_owned(),
         id_dominio: dom.to_owned(),
         tipo: "DOVUTI_CSV".into(),
         file_name: file_name.map(str::to_owned),
         file_sha256: sha.to_owned(),
-        versione: Some(file.versione.as_str().to_owned()),
+        versione: Some(versione.as_str().to_owned()),
         stato: "ESEGUITO".into(),
-        righe_lette: file.lines.len() as i64,
+        righe_lette: lette,
         righe_importate: imported,
         righe_invariate: unchanged,
         righe_stornate: 0,
-        righe_scartate: scarti.len() as i64,
+        righe_scartate: scartate,
         scarti,
         created_at: now,
     };
     import_q::tx_insert_import_job(c, &job).await?;
     tx.commit().await?;
     Ok(job)
+}
+
+/// Applies one valid line as the domain decides ([`import_csv::effetto`]): true when it
+/// changed a dovuto, false when it found it as the line wants it.
+async fn tx_import_line(
+    c: &mut Conn,
+    ente: &Ente,
+    tipi: &[TipoDovuto],
+    riga: Riga,
+    motivo: &str,
+    now: OffsetDateTime,
+) -> StoreResult<Result<bool, Rifiuto>> {
+    let Some(tipo) = tipi.iter().find(|t| t.codice == riga.dovuto.tipo_dovuto) else {
+        return Ok(Err(Rifiuto::new(
+            "PAA_IMPORT_SINTASSI_CSV_TIPO_DOVUTO_INESISTENTE",
+            format!(
+                "tipo dovuto '{}' inesistente per l'ente",
+                riga.dovuto.tipo_dovuto
+            ),
+        )));
+    };
+    let valid = match riga.dovuto.resolve(ente, tipo) {
+        Ok(v) => v,
+        Err(r) => return Ok(Err(r)),
+    };
+    let existing = tx_dovuto_by_iud(c, ente.id_dominio.as_str(), &valid.iud).await?;
+    let applied = match import_csv::effetto(riga.azione, &valid, existing.as_ref()) {
+        Err(r) => return Ok(Err(r)),
+        Ok(Effetto::Invariato) => return Ok(Ok(false)),
+        Ok(Effetto::Inserisci) => tx_insert_dovuto(c, ente, &valid, motivo, now)
+            .await
+            .map(drop),
+        Ok(Effetto::Modifica(old)) => tx_update_dovuto(c, old, &valid, motivo, now).await,
+        Ok(Effetto::Annulla(old)) => {
+            tx_change_stato(c, old.id, old.stato, StatoDovuto::Annullato, motivo, now).await
+        }
+    };
+    match applied {
+        Ok(()) => Ok(Ok(true)),
+        Err(StoreError::Conflict(m)) => Ok(Err(Rifiuto::new("PAA_IMPORT_CONFLITTO", m))),
+        Err(e) => Err(e),
+    }
 }
