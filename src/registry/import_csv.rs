@@ -100,16 +100,24 @@ pub fn decode(bytes: &[u8]) -> String {
 /// Dovuti lines handed to the store per part: a few MB of parsed lines.
 pub const PEZZO: usize = 2_000;
 
+/// A part is handed over at this many bytes of records too, whatever its lines.
+const PEZZO_BYTE: usize = 8 << 20;
+
+/// The longest record read: a quote left open would otherwise make the rest of the file one
+/// record, held in memory.
+pub const RECORD_MAX: u64 = 1 << 20;
+
 /// The original line kept for the reject report is cut here: the line number finds the
 /// rest in the file.
 const RAW_MAX: usize = 2048;
 
-/// Reads a dovuti CSV a record at a time and hands its lines over in parts of `pezzo`, so a
-/// file of any size costs a part of memory. `apri` opens the file from its first byte: it is
-/// read three times at once (the encoding is told first, then the records and the original
-/// lines are read side by side). `consegna` returning false stops the reading (the receiver
-/// is gone). Outer error: the file could not be read; inner: the tracciato cannot be told,
-/// and nothing was handed over.
+/// Reads a dovuti CSV a record at a time and hands its lines over in parts of `pezzo` (or
+/// of [`PEZZO_BYTE`]), so a file of any size costs a part of memory. `apri` opens the file
+/// from its first byte: it is read three times at once (the encoding is told first, then
+/// the records and the original lines are read side by side). `consegna` returning false
+/// stops the reading (the receiver is gone). Outer error: the file could not be read;
+/// inner: the file is refused as a whole (the tracciato cannot be told, a record is over
+/// [`RECORD_MAX`]): the caller must not apply what was handed over.
 pub fn leggi_a_pezzi<R: std::io::Read>(
     apri: impl Fn() -> std::io::Result<R>,
     versione: Option<Versione>,
@@ -118,11 +126,17 @@ pub fn leggi_a_pezzi<R: std::io::Read>(
 ) -> std::io::Result<Result<Versione, String>> {
     let (bom, utf8) = codifica(apri()?)?;
     let salta = if bom { BOM.len() as u64 } else { 0 };
-    let mut sorgente = apri()?;
+    let inizio_record = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let mut sorgente = Limitato {
+        r: apri()?,
+        letti: 0,
+        inizio_record: inizio_record.clone(),
+    };
     std::io::copy(
         &mut std::io::Read::take(&mut sorgente, salta),
         &mut std::io::sink(),
     )?;
+    sorgente.letti = 0;
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(b';')
         .has_headers(false)
@@ -134,14 +148,34 @@ pub fn leggi_a_pezzi<R: std::io::Read>(
     let (mut letto, mut in_attesa) = (csv::ByteRecord::new(), csv::ByteRecord::new());
     let mut versione = versione;
     let (mut primo, mut attende) = (true, false);
-    let mut parte = Vec::new();
+    let (mut parte, mut byte_parte) = (Vec::new(), 0);
     loop {
-        let altro = rdr.read_byte_record(&mut letto).map_err(into_io)?;
+        let altro = match rdr.read_byte_record(&mut letto) {
+            Ok(altro) => altro,
+            Err(e) => match into_io(e) {
+                e if e.get_ref().is_some_and(|e| e.is::<TroppoLungo>()) => {
+                    // The record before the long one ends where the long one starts.
+                    let dopo = if attende {
+                        let (line, _, _) = seguace.record(Some(inizio_record.get()))?;
+                        format!("dopo la riga {line}")
+                    } else {
+                        "all'inizio del file".to_owned()
+                    };
+                    return Ok(Err(format!(
+                        "un record {dopo} supera {} MiB (virgolette non chiuse?): nessun dovuto importato",
+                        RECORD_MAX >> 20
+                    )));
+                }
+                e => return Err(e),
+            },
+        };
         let inizio = altro.then(|| letto.position().map_or(0, csv::Position::byte));
+        // The next record starts here: the source counts its length from here.
+        let fine_letto = rdr.position().byte();
         if attende {
             let (line, raw, tagliata) = seguace.record(inizio)?;
+            let raw = testo_originale(&raw, tagliata, utf8);
             let rec = stringhe(&in_attesa, utf8);
-            let blank = rec.len() == 1 && rec[0].trim().is_empty();
             let header = primo
                 && rec
                     .get(0)
@@ -161,14 +195,20 @@ pub fn leggi_a_pezzi<R: std::io::Read>(
                 }
             }
             let v = versione.expect("told from the first record");
+            // A line of blanks is skipped (as a text editor leaves them); `""` is not blank.
+            let blank = !tagliata && raw.trim().is_empty();
             if !blank && !header {
+                byte_parte += in_attesa.as_slice().len();
                 parte.push(LineaCsv {
                     line,
-                    raw: testo_originale(&raw, tagliata, utf8),
+                    raw,
                     outcome: parse_record(&rec, v),
                 });
-                if parte.len() >= pezzo && !consegna(std::mem::take(&mut parte)) {
-                    return Ok(Ok(v));
+                if parte.len() >= pezzo || byte_parte >= PEZZO_BYTE {
+                    byte_parte = 0;
+                    if !consegna(std::mem::take(&mut parte)) {
+                        return Ok(Ok(v));
+                    }
                 }
             }
         }
@@ -177,6 +217,7 @@ pub fn leggi_a_pezzi<R: std::io::Read>(
         }
         std::mem::swap(&mut letto, &mut in_attesa);
         attende = true;
+        inizio_record.set(fine_letto);
     }
     let Some(v) = versione else {
         return Ok(Err(
@@ -187,6 +228,39 @@ pub fn leggi_a_pezzi<R: std::io::Read>(
         consegna(parte);
     }
     Ok(Ok(v))
+}
+
+/// The csv reader's source: refuses to read more than [`RECORD_MAX`] past the start of
+/// the record being read (its buffer's worth allowed on top).
+struct Limitato<R> {
+    r: R,
+    letti: u64,
+    inizio_record: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+#[derive(Debug)]
+struct TroppoLungo;
+
+impl std::fmt::Display for TroppoLungo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "record oltre {RECORD_MAX} byte")
+    }
+}
+
+impl std::error::Error for TroppoLungo {}
+
+impl<R: std::io::Read> std::io::Read for Limitato<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.letti.saturating_sub(self.inizio_record.get()) > RECORD_MAX + (1 << 16) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                TroppoLungo,
+            ));
+        }
+        let n = self.r.read(buf)?;
+        self.letti += n as u64;
+        Ok(n)
+    }
 }
 
 /// Every line of a file in memory, for tests.
@@ -556,213 +630,4 @@ pub fn reject_lines<'a>(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    pub const HEADER_1_3: &str = "IUD;codIuv;tipoIdentificativoUnivoco;codiceIdentificativoUnivoco;anagraficaPagatore;indirizzoPagatore;civicoPagatore;capPagatore;localitaPagatore;provinciaPagatore;nazionePagatore;mailPagatore;dataScadenzaPagamento;importoDovuto;commissioneCaricoPa;tipoDovuto;tipoVersamento;causaleVersamento;datiSpecificiRiscossione;bilancio;flagGeneraIuv;azione";
-
-    fn line(iud: &str, importo: &str) -> String {
-        format!(
-            "{iud};;F;RSSMRA85T10A562S;Mario Rossi;Via Roma;1;30100;Venezia;ve;IT;mario@example.org;2026-12-31;{importo};;TARI;;\"Tassa; rifiuti\";9/0101105IM/;;true;I"
-        )
-    }
-
-    #[test]
-    fn parses_a_1_3_file_with_header_and_quoted_separator() {
-        let text = format!(
-            "{HEADER_1_3}\r\n{}\r\n\r\n{}\r\n",
-            line("IUD1", "10.50"),
-            line("IUD2", "abc")
-        );
-        let f = parse(&text, None).unwrap();
-        assert_eq!(f.versione, Versione::V1_3);
-        assert_eq!(f.lines.len(), 2);
-        let ok = f.lines[0].outcome.as_ref().unwrap();
-        assert_eq!(ok.azione, Azione::Inserisci);
-        assert_eq!(ok.dovuto.causale, "Tassa; rifiuti");
-        assert_eq!(ok.dovuto.importo.unwrap().cents(), 1050);
-        assert_eq!(ok.dovuto.pagatore.provincia.as_deref(), Some("VE"));
-        assert_eq!(f.lines[0].line, 2);
-        assert_eq!(
-            f.lines[1].line, 4,
-            "the blank line 3 is skipped but counted"
-        );
-        assert_eq!(f.lines[1].raw, line("IUD2", "abc"));
-        assert_eq!(
-            f.lines[1].outcome.as_ref().unwrap_err().code,
-            "PAA_IMPORT_SINTASSI_CSV_IMPORTO"
-        );
-    }
-
-    #[test]
-    fn unknown_column_count_is_refused_as_a_whole() {
-        assert!(parse("a;b;c\n", None).unwrap_err().contains("3 colonne"));
-        assert!(parse("", None).is_err());
-    }
-
-    #[test]
-    fn wrong_column_count_on_one_line_rejects_that_line_only() {
-        let text = format!("{HEADER_1_3}\n{}\nIUD3;x\n", line("IUD1", "1"));
-        let f = parse(&text, None).unwrap();
-        assert!(f.lines[0].outcome.is_ok());
-        assert_eq!(
-            f.lines[1].outcome.as_ref().unwrap_err().code,
-            "PAA_IMPORT_SINTASSI_CSV"
-        );
-    }
-
-    #[test]
-    fn version_1_0_requires_due_date_and_short_causale() {
-        let l = "IUD1;;F;RSSMRA85T10A562S;Mario;;;;;;;;;5.00;;TARI;;causale;9/0101105IM/;I";
-        let f = parse(l, Some(Versione::V1_0)).unwrap();
-        assert_eq!(
-            f.lines[0].outcome.as_ref().unwrap_err().code,
-            "PAA_IMPORT_SINTASSI_CSV_DATA_SCADENZA_PAGAMENTO"
-        );
-    }
-
-    #[test]
-    fn latin1_bytes_are_decoded() {
-        assert_eq!(decode(b"Citt\xe0"), "Città");
-        assert_eq!(decode("\u{feff}Città".as_bytes()), "Città");
-    }
-
-    /// Hands out at most one byte per read: every buffer boundary falls everywhere.
-    struct UnByte<'a>(&'a [u8]);
-    impl std::io::Read for UnByte<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let Some((&b, rest)) = self.0.split_first() else {
-                return Ok(0);
-            };
-            if buf.is_empty() {
-                return Ok(0);
-            }
-            buf[0] = b;
-            self.0 = rest;
-            Ok(1)
-        }
-    }
-
-    fn leggi_tutto(
-        bytes: &[u8],
-        pezzo: usize,
-        a_byte: bool,
-    ) -> Result<(Versione, Vec<LineaCsv>), String> {
-        let mut lines = Vec::new();
-        let mut parti = 0;
-        let consegna = |p: Vec<LineaCsv>| {
-            assert!(p.len() <= pezzo);
-            parti += 1;
-            lines.extend(p);
-            true
-        };
-        let v = if a_byte {
-            leggi_a_pezzi(|| Ok(UnByte(bytes)), None, pezzo, consegna)
-        } else {
-            leggi_a_pezzi(|| Ok(bytes), None, pezzo, consegna)
-        }
-        .unwrap()?;
-        assert!(parti >= lines.len().div_ceil(pezzo));
-        Ok((v, lines))
-    }
-
-    #[test]
-    fn every_part_size_and_every_read_size_give_the_same_lines() {
-        let text = format!(
-            "\u{feff}{HEADER_1_3}\r\n{}\r\n\r\n   \r\n{}\n{}\r\n{}",
-            line("IUD1", "10.50").replace("Mario", "Nicolò"),
-            line("IUD2", "1").replace("\"Tassa; rifiuti\"", "\"Tassa\r\n\nrifiuti\""),
-            line("IUD3", "abc"),
-            line("IUD4", "2"),
-        );
-        let whole = leggi_tutto(text.as_bytes(), usize::MAX, false).unwrap();
-        assert_eq!(whole.0, Versione::V1_3);
-        let lines: Vec<u64> = whole.1.iter().map(|l| l.line).collect();
-        assert_eq!(
-            lines,
-            [2, 5, 8, 9],
-            "blank lines and a field over three lines counted"
-        );
-        assert_eq!(
-            whole.1[0].raw,
-            line("IUD1", "10.50").replace("Mario", "Nicolò")
-        );
-        let ok = whole.1[1].outcome.as_ref().unwrap();
-        assert_eq!(ok.dovuto.causale, "Tassa\r\n\nrifiuti");
-        assert_eq!(
-            whole.1[3].raw,
-            line("IUD4", "2"),
-            "the last line needs no break"
-        );
-        for pezzo in [1, 2, 3, 1000] {
-            for a_byte in [false, true] {
-                assert_eq!(leggi_tutto(text.as_bytes(), pezzo, a_byte).unwrap(), whole);
-            }
-        }
-        // The same file in Latin-1: the same lines.
-        let latin1: Vec<u8> = text
-            .trim_start_matches('\u{feff}')
-            .chars()
-            .map(|c| u8::try_from(u32::from(c)).unwrap())
-            .collect();
-        assert_eq!(leggi_tutto(&latin1, 2, true).unwrap(), whole);
-    }
-
-    #[test]
-    fn a_long_original_line_is_cut_on_a_character() {
-        let long = line("IUD1", "x").replace("Via Roma", &"è".repeat(3_000));
-        let text = format!("{long}\n{}\n", line("IUD2", "1"));
-        let (_, lines) = leggi_tutto(text.as_bytes(), 10, false).unwrap();
-        assert!(lines[0].raw.ends_with("è…"), "{}", lines[0].raw);
-        assert!(lines[0].raw.len() <= RAW_MAX + '…'.len_utf8());
-        assert_eq!(lines[1].line, 2);
-        assert_eq!(lines[1].raw, line("IUD2", "1"), "not cut");
-    }
-
-    #[test]
-    fn a_stopped_receiver_stops_the_reading() {
-        let text: String = (0..10)
-            .map(|i| line(&format!("I{i}"), "1") + "\n")
-            .collect();
-        let mut parti = 0;
-        let v = leggi_a_pezzi(
-            || Ok(text.as_bytes()),
-            None,
-            2,
-            |_| {
-                parti += 1;
-                false
-            },
-        );
-        assert_eq!(v.unwrap(), Ok(Versione::V1_3));
-        assert_eq!(parti, 1);
-    }
-
-    #[test]
-    fn reject_report_quotes_fields() {
-        assert_eq!(
-            reject_report([(3, "X", "a \"b\"", "l;1")]),
-            "riga;cod_rifiuto;de_rifiuto;riga_originale\n3;X;\"a \"\"b\"\"\";\"l;1\"\n"
-        );
-    }
-
-    proptest! {
-        #[test]
-        fn parse_never_panics(s in "\\PC{0,300}") {
-            let _ = parse(&s, None);
-            let _ = parse(&s, Some(Versione::V1_2));
-        }
-
-        #[test]
-        fn reading_a_byte_at_a_time_changes_nothing(
-            bytes in proptest::collection::vec(prop_oneof![
-                Just(b';'), Just(b'"'), Just(b'\n'), Just(b'\r'), Just(0xE0u8), Just(0xC3), Just(0xA0), Just(b'I'),
-            ], 0..120)
-        ) {
-            let mut text = format!("{}\n", line("IUD0", "1")).into_bytes();
-            text.extend_from_slice(&bytes);
-            prop_assert_eq!(leggi_tutto(&text, 2, true), leggi_tutto(&text, usize::MAX, false));
-        }
-    }
-}
+pub(crate) mod tests;

@@ -513,6 +513,21 @@ async fn large_dovuti_files_are_spooled_and_read_in_parts(backend: Backend) {
     }
     let (s, p) = post(big).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{p}");
+    // A quote left open makes the rest of the file one record: past 1 MiB the file is
+    // refused, after more than a part of good lines was read and handed over.
+    let mut open = format!("{HEADER_1_3}\n");
+    for i in 0..2_500 {
+        open.push_str(&good(i).replace("IUD-", "APERTA-"));
+        open.push('\n');
+    }
+    open.push_str("APERTA-X;;F;\"");
+    open.push_str(&"x".repeat(1_200_000));
+    let (s, p) = post(open.into_bytes()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("dopo la riga 2501"),
+        "{p}"
+    );
     let (_, page) = app
         .get(&format!("/api/v1/enti/{a}/dovuti?per_page=1"), ADMIN)
         .await;

@@ -374,6 +374,11 @@ pub async fn apply_dovuti_import(
     now: OffsetDateTime,
 ) -> StoreResult<ImportJob> {
     let (job_id, file_name, sha) = meta;
+    // The write transaction waits for the first part: SQLite's one writer is not held
+    // while the file is read up to it (or refused before it).
+    let interrotta =
+        || StoreError::Corrupt("lettura del file interrotta: nessun dovuto importato".into());
+    let mut arrivato = Some(pezzi.recv().await.ok_or_else(interrotta)?);
     let mut tx = begin_write(p).await?;
     let c: &mut Conn = &mut tx;
     let dom = ente.id_dominio.as_str();
@@ -381,15 +386,15 @@ pub async fn apply_dovuti_import(
     let mut scarti = Vec::new();
     let motivo = format!("import {job_id}");
     let versione = loop {
-        let righe = match pezzi.recv().await {
+        let pezzo = match arrivato.take() {
+            Some(p) => Some(p),
+            None => pezzi.recv().await,
+        };
+        let righe = match pezzo {
             Some(PezzoDovuti::Righe(righe)) => righe,
             Some(PezzoDovuti::Fine(v)) => break v,
             // The reader stopped before the end: nothing of the file is applied.
-            None => {
-                return Err(StoreError::Corrupt(
-                    "lettura del file interrotta: nessun dovuto importato".into(),
-                ));
-            }
+            None => return Err(interrotta()),
         };
         for l in righe {
             lette += 1;
