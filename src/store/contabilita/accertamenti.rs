@@ -518,6 +518,15 @@ pub async fn change_stato_accertamento(
     Ok(())
 }
 
+/// A receipt a batch just inserted, as its INSERT returned it: what booking it needs.
+pub struct Nuova {
+    pub id: i64,
+    pub tipo_dovuto: String,
+    pub importo_cents: i64,
+    pub data_esito: Date,
+    pub bilancio: Option<String>,
+}
+
 /// docs/riconciliazione.md §7.4, for receipts just staged: those with a bilancio (or whose
 /// tipo dovuto and year have exactly one active chart line) are booked on an accertamento
 /// created CHIUSO, one per (origin, tipo dovuto), named `<origine>_<tipo>`; codes missing
@@ -528,6 +537,7 @@ pub async fn tx_accertamenti_automatici(
     ente: &str,
     origine: &str,
     righe: &[&NuovaRicevuta],
+    nuove: &HashMap<(String, String, i64), Nuova>,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
     let con_tipo: Vec<&&NuovaRicevuta> = righe
@@ -537,40 +547,56 @@ pub async fn tx_accertamenti_automatici(
     if con_tipo.is_empty() {
         return Ok(());
     }
-    let chiavi: HashSet<(&str, &str, i64)> = con_tipo
-        .iter()
-        .map(|r| (r.iuv.as_str(), r.iur.as_str(), r.indice))
-        .collect();
-    let iuvs: Vec<String> = chiavi
-        .iter()
-        .map(|k| k.0.to_owned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut q = sqlx::QueryBuilder::<Db>::new(
-        "SELECT e.id, e.iuv, e.iur, e.indice, e.tipo_dovuto, e.importo_cents, e.data_esito, e.bilancio FROM ricevuta e WHERE e.id_dominio = ",
-    );
-    q.push_bind(ente.to_owned())
-        .push(" AND e.tipo_dovuto IS NOT NULL AND ");
-    // Through the receipts' key index whatever the statistics say: planned as a join
-    // against the unnested keys, a stale count made it walk all of the ente's receipts
-    // for each RT (5–25 ms per paaInviaRT, growing with the table).
-    push_in(&mut q, "e.iuv", &iuvs);
-    q.push(" AND NOT EXISTS (SELECT 1 FROM accertamento_pagamento p JOIN accertamento x ON x.id = p.accertamento_id WHERE p.ricevuta_id = e.id AND x.stato <> 'ANNULLATO')");
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, String, String, i64, String, i64, Date, Option<String>)> =
-        q.build_query_as().fetch_all(&mut *c).await?;
-    let ricevute: Vec<acc::RicevutaDaAccertare> = rows
-        .into_iter()
-        .filter(|r| chiavi.contains(&(r.1.as_str(), r.2.as_str(), r.3)))
-        .map(|r| acc::RicevutaDaAccertare {
-            id: r.0,
-            tipo_dovuto: r.4,
-            importo_cents: r.5,
-            data_esito: r.6,
-            bilancio: r.7,
-        })
-        .collect();
+    // A receipt this batch inserted is in no accertamento yet; the others (held already)
+    // are read back, and booked unless a live accertamento has them.
+    let mut ricevute: Vec<acc::RicevutaDaAccertare> = Vec::new();
+    let mut chiavi: HashSet<(&str, &str, i64)> = HashSet::new();
+    for r in &con_tipo {
+        match nuove.get(&(r.iuv.clone(), r.iur.clone(), r.indice)) {
+            Some(n) => ricevute.push(acc::RicevutaDaAccertare {
+                id: n.id,
+                tipo_dovuto: n.tipo_dovuto.clone(),
+                importo_cents: n.importo_cents,
+                data_esito: n.data_esito,
+                bilancio: n.bilancio.clone(),
+            }),
+            None => {
+                chiavi.insert((r.iuv.as_str(), r.iur.as_str(), r.indice));
+            }
+        }
+    }
+    if !chiavi.is_empty() {
+        let iuvs: Vec<String> = chiavi
+            .iter()
+            .map(|k| k.0.to_owned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "SELECT e.id, e.iuv, e.iur, e.indice, e.tipo_dovuto, e.importo_cents, e.data_esito, e.bilancio FROM ricevuta e WHERE e.id_dominio = ",
+        );
+        q.push_bind(ente.to_owned())
+            .push(" AND e.tipo_dovuto IS NOT NULL AND ");
+        // Through the receipts' key index whatever the statistics say: planned as a join
+        // against the unnested keys, a stale count made it walk all of the ente's receipts
+        // for each RT (5–25 ms per paaInviaRT, growing with the table).
+        push_in(&mut q, "e.iuv", &iuvs);
+        q.push(" AND NOT EXISTS (SELECT 1 FROM accertamento_pagamento p JOIN accertamento x ON x.id = p.accertamento_id WHERE p.ricevuta_id = e.id AND x.stato <> 'ANNULLATO')");
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(i64, String, String, i64, String, i64, Date, Option<String>)> =
+            q.build_query_as().fetch_all(&mut *c).await?;
+        ricevute.extend(
+            rows.into_iter()
+                .filter(|r| chiavi.contains(&(r.1.as_str(), r.2.as_str(), r.3)))
+                .map(|r| acc::RicevutaDaAccertare {
+                    id: r.0,
+                    tipo_dovuto: r.4,
+                    importo_cents: r.5,
+                    data_esito: r.6,
+                    bilancio: r.7,
+                }),
+        );
+    }
     if ricevute.is_empty() {
         return Ok(());
     }

@@ -536,6 +536,8 @@ pub async fn tx_insert_ricevute(
         }
     }
     let mut n = 0;
+    // The receipts this batch inserted that an automatic accertamento may book.
+    let mut nuove = HashMap::new();
     for chunk in uniche.chunks(400) {
         let mut q = sqlx::QueryBuilder::<Db>::new(
             "INSERT INTO ricevuta (id_dominio, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, codice_esito, data_esito,
@@ -566,18 +568,44 @@ pub async fn tx_insert_ricevute(
                 .push_bind(now)
                 .push_bind(now);
         });
-        // What is staged stays: a stand-in of the same key was removed above.
+        // What is staged stays: a stand-in of the same key was removed above. The new rows
+        // come back with what booking them needs: no one reads them again for it.
         q.push(
-            " ON CONFLICT (id_dominio, iuv, iur, indice) DO NOTHING RETURNING data_esito, iuv, iud",
+            " ON CONFLICT (id_dominio, iuv, iur, indice) DO NOTHING RETURNING data_esito, iuv, iud, id, iur, indice, tipo_dovuto, importo_cents, bilancio, fonte",
         );
-        let nuove: Vec<(Date, String, Option<String>)> = q
+        #[allow(clippy::type_complexity)]
+        let righe: Vec<(
+            Date,
+            String,
+            Option<String>,
+            i64,
+            String,
+            i64,
+            Option<String>,
+            i64,
+            Option<String>,
+            String,
+        )> = q
             .build_query_as()
-            .persistent(chunk.len() == 400)
+            // Two shapes only: a full chunk, and one receipt (an RT's, on the hot path).
+            .persistent(chunk.len() == 400 || chunk.len() == 1)
             .fetch_all(&mut *c)
             .await?;
-        n += nuove.len() as u64;
-        for (g, iuv, iud) in nuove {
+        n += righe.len() as u64;
+        for (g, iuv, iud, id, iur, indice, tipo, importo_cents, bilancio, fonte) in righe {
             giorni.insert(g);
+            if let Some(tipo_dovuto) = tipo.filter(|_| fonte != SURROGATO) {
+                nuove.insert(
+                    (iuv.clone(), iur, indice),
+                    contab_q::Nuova {
+                        id,
+                        tipo_dovuto,
+                        importo_cents,
+                        data_esito: g,
+                        bilancio,
+                    },
+                );
+            }
             toccati.push((iuv, iud));
         }
     }
@@ -598,7 +626,7 @@ pub async fn tx_insert_ricevute(
     }
     tx_accoda(c, ente, &chiavi, now).await?;
     if let Some(o) = origine {
-        contab_q::tx_accertamenti_automatici(c, ente, o, &uniche, now).await?;
+        contab_q::tx_accertamenti_automatici(c, ente, o, &uniche, &nuove, now).await?;
     }
     Ok(n)
 }
