@@ -347,12 +347,8 @@ async fn import_dovuti(
         .apply_import(&ente, &tipi, &mut rx, q.file_name.as_deref(), &sha)
         .await;
     drop(rx);
-    lettore
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|e| {
-            ApiError::Internal(anyhow::Error::new(e).context("reading the spooled upload"))
-        })?
+    super::upload::letto(lettore)
+        .await?
         .map_err(ApiError::Validation)?;
     let job = applicato?;
     for (outcome, n) in [

@@ -492,12 +492,7 @@ async fn importa_ricevute(
         .import_ricevute_a_pezzi(&id, &mut rx, &origine)
         .await;
     drop(rx);
-    lettore
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|e| {
-            ApiError::Internal(anyhow::Error::new(e).context("reading the spooled upload"))
-        })?;
+    super::upload::letto(lettore).await?;
     let job = applicato?;
     s.store.riconciliazione().process(&id).await?;
     Ok(Json(job.into()))

@@ -88,6 +88,17 @@ impl Upload {
     }
 }
 
+/// The end of a task reading a spooled upload: what it read, or a 500 when the file could
+/// not be read back (or the task failed).
+pub async fn letto<T>(lettore: tokio::task::JoinHandle<std::io::Result<T>>) -> Result<T, ApiError> {
+    lettore
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| {
+            ApiError::Internal(anyhow::Error::new(e).context("reading the spooled upload"))
+        })
+}
+
 /// Reads the spooled file at its own position: the handles of one file share the
 /// operating system's offset, so each reader reads by position instead.
 pub struct Lettore {
