@@ -547,8 +547,9 @@ pub async fn tx_accertamenti_automatici(
     if con_tipo.is_empty() {
         return Ok(());
     }
-    // A receipt this batch inserted is in no accertamento yet; the others (held already)
-    // are read back, and booked unless a live accertamento has them.
+    // A receipt this batch inserted is in no accertamento yet (ids are never reused: a
+    // sequence on PostgreSQL, AUTOINCREMENT on SQLite); the others (held already) are read
+    // back, and booked unless a live accertamento has them.
     let mut ricevute: Vec<acc::RicevutaDaAccertare> = Vec::new();
     let mut chiavi: HashSet<(&str, &str, i64)> = HashSet::new();
     for r in &con_tipo {

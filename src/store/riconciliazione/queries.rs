@@ -587,8 +587,8 @@ pub async fn tx_insert_ricevute(
             String,
         )> = q
             .build_query_as()
-            // Two shapes only: a full chunk, and one receipt (an RT's, on the hot path).
-            .persistent(chunk.len() == 400 || chunk.len() == 1)
+            // Few shapes: a full chunk, and an RT's receipts (one per payment, at most five).
+            .persistent(chunk.len() == 400 || chunk.len() <= 5)
             .fetch_all(&mut *c)
             .await?;
         n += righe.len() as u64;
