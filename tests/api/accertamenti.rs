@@ -1196,3 +1196,62 @@ async fn large_receipts_exports_are_spooled_and_reports_paged_sqlite() {
 async fn large_receipts_exports_are_spooled_and_reports_paged_postgres() {
     large_receipts_exports_are_spooled_and_reports_paged(Backend::Postgres).await
 }
+
+both_backends!(
+    a_file_of_receipts_held_already_and_new_ones_books_both_once,
+    |app| {
+        ente_tesoreria(&app, A, "c_a").await;
+        tipo(&app, A, "TEFA").await;
+        // No chart line yet: the first two receipts are staged and booked on nothing.
+        let (s, j) = post_body(
+            &app,
+            &format!("/api/v1/enti/{A}/ricevute"),
+            ADMIN,
+            pagati(A, 100, 2, "TEFA", &[]),
+        )
+        .await;
+        assert_eq!(
+            (s, j["righe_importate"].as_i64()),
+            (StatusCode::OK, Some(2)),
+            "{j}"
+        );
+        let chiusi = || async {
+            let (_, l) = app
+                .get(
+                    &format!("/api/v1/enti/{A}/accertamenti?stato=CHIUSO&tipo_dovuto=TEFA"),
+                    ADMIN,
+                )
+                .await;
+            l
+        };
+        assert_eq!(chiusi().await["total"], 0);
+        let (s, r) = app
+            .post(&format!("/api/v1/enti/{A}/capitoli"), ADMIN, json!({"anno": 2026, "tipo_dovuto": "TEFA",
+                "cod_ufficio": "U7", "de_ufficio": "Ambiente", "cod_capitolo": "C7", "de_capitolo": "Tributo provinciale"}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        // The two held already (read back) and a new one (as its INSERT returned it), in
+        // one file: all three booked, each once, also when the file comes again.
+        let file = pagati(A, 100, 3, "TEFA", &[]);
+        for _ in 0..2 {
+            let (s, j) = post_body(
+                &app,
+                &format!("/api/v1/enti/{A}/ricevute"),
+                ADMIN,
+                file.clone(),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{j}");
+            let l = chiusi().await;
+            assert_eq!(l["total"], 1, "{l}");
+            assert_eq!(
+                (
+                    l["items"][0]["pagamenti"].as_i64(),
+                    l["items"][0]["totale_cents"].as_i64()
+                ),
+                (Some(3), Some(1_000 + 1_100 + 1_200)),
+                "{l}"
+            );
+        }
+    }
+);
