@@ -518,15 +518,6 @@ pub async fn change_stato_accertamento(
     Ok(())
 }
 
-/// A receipt a batch just inserted, as its INSERT returned it: what booking it needs.
-pub struct Nuova {
-    pub id: i64,
-    pub tipo_dovuto: String,
-    pub importo_cents: i64,
-    pub data_esito: Date,
-    pub bilancio: Option<String>,
-}
-
 /// docs/riconciliazione.md §7.4, for receipts just staged: those with a bilancio (or whose
 /// tipo dovuto and year have exactly one active chart line) are booked on an accertamento
 /// created CHIUSO, one per (origin, tipo dovuto), named `<origine>_<tipo>`; codes missing
@@ -537,7 +528,7 @@ pub async fn tx_accertamenti_automatici(
     ente: &str,
     origine: &str,
     righe: &[&NuovaRicevuta],
-    nuove: &HashMap<(String, String, i64), Nuova>,
+    nuove: HashMap<(String, String, i64), acc::RicevutaDaAccertare>,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
     let con_tipo: Vec<&&NuovaRicevuta> = righe
@@ -550,22 +541,17 @@ pub async fn tx_accertamenti_automatici(
     // A receipt this batch inserted is in no accertamento yet (ids are never reused: a
     // sequence on PostgreSQL, AUTOINCREMENT on SQLite); the others (held already) are read
     // back, and booked unless a live accertamento has them.
-    let mut ricevute: Vec<acc::RicevutaDaAccertare> = Vec::new();
-    let mut chiavi: HashSet<(&str, &str, i64)> = HashSet::new();
-    for r in &con_tipo {
-        match nuove.get(&(r.iuv.clone(), r.iur.clone(), r.indice)) {
-            Some(n) => ricevute.push(acc::RicevutaDaAccertare {
-                id: n.id,
-                tipo_dovuto: n.tipo_dovuto.clone(),
-                importo_cents: n.importo_cents,
-                data_esito: n.data_esito,
-                bilancio: n.bilancio.clone(),
-            }),
-            None => {
-                chiavi.insert((r.iuv.as_str(), r.iur.as_str(), r.indice));
-            }
-        }
-    }
+    // `nuove` holds exactly the receipts of `con_tipo` the batch inserted.
+    let inserite: HashSet<(&str, &str, i64)> = nuove
+        .keys()
+        .map(|(iuv, iur, indice)| (iuv.as_str(), iur.as_str(), *indice))
+        .collect();
+    let chiavi: HashSet<(&str, &str, i64)> = con_tipo
+        .iter()
+        .map(|r| (r.iuv.as_str(), r.iur.as_str(), r.indice))
+        .filter(|k| !inserite.contains(k))
+        .collect();
+    let mut ricevute: Vec<acc::RicevutaDaAccertare> = nuove.into_values().collect();
     if !chiavi.is_empty() {
         let iuvs: Vec<String> = chiavi
             .iter()

@@ -597,7 +597,7 @@ pub async fn tx_insert_ricevute(
             if let Some(tipo_dovuto) = tipo.filter(|_| fonte != SURROGATO) {
                 nuove.insert(
                     (iuv.clone(), iur, indice),
-                    contab_q::Nuova {
+                    crate::recon::accertamenti::RicevutaDaAccertare {
                         id,
                         tipo_dovuto,
                         importo_cents,
@@ -626,7 +626,7 @@ pub async fn tx_insert_ricevute(
     }
     tx_accoda(c, ente, &chiavi, now).await?;
     if let Some(o) = origine {
-        contab_q::tx_accertamenti_automatici(c, ente, o, &uniche, &nuove, now).await?;
+        contab_q::tx_accertamenti_automatici(c, ente, o, &uniche, nuove, now).await?;
     }
     Ok(n)
 }
