@@ -7,7 +7,7 @@ use crate::model::Importo;
 use crate::node_client::{Chiave, NodoError};
 use crate::soap::new_model::{
     Outcome, PaGetPaymentReq, PaGetPaymentRes, PaSendRTReq, PaSendRTRes, PaVerifyPaymentNoticeReq,
-    PaVerifyPaymentNoticeRes, QrCode, Receipt,
+    PaVerifyPaymentNoticeRes, QrCode,
 };
 use crate::soap::sanp2::{
     Base64Doc, DatiPagamentoPSP, EsitoPaa, IntestazionePPT, PaaAttivaRPT, PaaInviaRT,
@@ -238,38 +238,7 @@ impl Simulator {
             (_, _) => return Err(ko(g.fault)),
         };
         let receipt_id = uuid::Uuid::new_v4().simple().to_string();
-        let now = time::OffsetDateTime::now_utc();
-        let oggi = crate::model::scadenza::data_italiana(now);
-        let receipt = Receipt {
-            receipt_id: receipt_id.clone(),
-            notice_number: avviso.into(),
-            fiscal_code: dom.into(),
-            outcome: Outcome::OK,
-            creditor_reference_id: data.creditor_reference_id.clone(),
-            payment_amount: data.payment_amount,
-            description: data.description.clone(),
-            company_name: data.company_name.clone().unwrap_or_else(|| dom.into()),
-            office_name: None,
-            debtor: data.debtor.clone(),
-            transfer_list: data.transfer_list.clone(),
-            id_psp: psp.0.into(),
-            psp_fiscal_code: None,
-            psp_partita_iva: None,
-            psp_company_name: psp.1.into(),
-            id_channel: format!("{}_01", psp.0),
-            channel_description: "app".into(),
-            payer: None,
-            payment_method: Some("creditCard".into()),
-            payment_note: None,
-            fee: Importo::from_cents(psp.2).ok(),
-            primary_ci_incurred_fee: None,
-            id_bundle: None,
-            id_ci_bundle: None,
-            payment_date_time: Some(crate::model::rpt::DataOra::from_offset(now).to_string()),
-            application_date: Some(oggi.to_string()),
-            transfer_date: Some((oggi + time::Duration::days(1)).to_string()),
-            stand_in: Some(false),
-        };
+        let receipt = rt::da_pagamento(&data, avviso, dom, &receipt_id, psp);
         // The Nodo sends the receipt to each ente the payment credits.
         let mut enti: Vec<String> = data
             .transfer_list

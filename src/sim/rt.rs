@@ -3,6 +3,7 @@
 
 use crate::model::Importo;
 use crate::model::rpt::{DataOra, DatiPagamento, DatiSingoloPagamento, Ente, Rpt, Rt};
+use crate::soap::new_model::{Outcome, PaymentPA, Receipt};
 
 pub fn da_rpt(rpt: &Rpt, pagato: bool, id_psp: &str, iur: &str) -> String {
     let now = time::OffsetDateTime::now_utc();
@@ -70,4 +71,47 @@ pub fn da_rpt(rpt: &Rpt, pagato: bool, id_psp: &str, iur: &str) -> String {
         },
     }
     .to_xml()
+}
+
+/// The receipt the Nodo issues, now, for notice `avviso` of `dom` paid in full at PSP
+/// `psp` (id, name, fee in cents), from the position paGetPayment answered (`data`).
+pub fn da_pagamento(
+    data: &PaymentPA,
+    avviso: &str,
+    dom: &str,
+    receipt_id: &str,
+    psp: (&str, &str, i64),
+) -> Receipt {
+    let now = time::OffsetDateTime::now_utc();
+    let oggi = crate::model::scadenza::data_italiana(now);
+    Receipt {
+        receipt_id: receipt_id.to_owned(),
+        notice_number: avviso.into(),
+        fiscal_code: dom.into(),
+        outcome: Outcome::OK,
+        creditor_reference_id: data.creditor_reference_id.clone(),
+        payment_amount: data.payment_amount,
+        description: data.description.clone(),
+        company_name: data.company_name.clone().unwrap_or_else(|| dom.into()),
+        office_name: None,
+        debtor: data.debtor.clone(),
+        transfer_list: data.transfer_list.clone(),
+        id_psp: psp.0.into(),
+        psp_fiscal_code: None,
+        psp_partita_iva: None,
+        psp_company_name: psp.1.into(),
+        id_channel: format!("{}_01", psp.0),
+        channel_description: "app".into(),
+        payer: None,
+        payment_method: Some("creditCard".into()),
+        payment_note: None,
+        fee: Importo::from_cents(psp.2).ok(),
+        primary_ci_incurred_fee: None,
+        id_bundle: None,
+        id_ci_bundle: None,
+        payment_date_time: Some(DataOra::from_offset(now).to_string()),
+        application_date: Some(oggi.to_string()),
+        transfer_date: Some((oggi + time::Duration::days(1)).to_string()),
+        stand_in: Some(false),
+    }
 }
