@@ -9,10 +9,12 @@
 //! answers the same position again without a second attempt. The request's `amount` is
 //! informative: the ente's current amount is authoritative (SANP 3).
 //!
-//! paSendRT stores the whole SOAP request byte for byte before anything else, keyed by
-//! (idPA, creditorReferenceId, receiptId), then applies it exactly as an RT
-//! (`pagamenti::ricevute`): the dovuto paid, the receipt e-mailed, its transfers staged for
-//! reconciliation. A receipt already applied answers PAA_RECEIPT_DUPLICATA; one for a
+//! paSendRT stores the whole SOAP request byte for byte, keyed by (idPA,
+//! creditorReferenceId, receiptId), and applies it exactly as an RT (`pagamenti::ricevute`):
+//! the dovuto paid, the receipt e-mailed, its transfers staged for reconciliation. A new
+//! receipt for a known paGetPayment attempt is stored and applied in one transaction (one
+//! commit), as paaInviaRT does; anything else, or a failure of it, takes two, the raw
+//! request committed first. A receipt already applied answers PAA_RECEIPT_DUPLICATA; one for a
 //! position the ente does not have is kept in quarantine and acknowledged (the money was
 //! collected; a retry would not make the position appear).
 
@@ -21,7 +23,7 @@ use super::verifica::quota;
 use crate::dominio::nuovo_modello::{self as nm, debitore, testo, trasferimenti};
 use crate::model::scadenza::data_italiana;
 use crate::model::{Importo, NumeroAvviso, StatoRpt};
-use crate::pagamenti::ricevute::{ErroreRt, elabora};
+use crate::pagamenti::ricevute::{ErroreRt, elabora, registra_e_applica};
 use crate::pagamenti::{NonQuotabile, Quota};
 use crate::soap::new_model::{
     DatiServizio, Outcome, PaDemandPaymentNoticeReq, PaDemandPaymentNoticeRes, PaGetPaymentReq,
@@ -144,6 +146,14 @@ pub(super) async fn send_rt(
         return Err(semantica("receiptId vuoto o oltre 35 caratteri".into()));
     }
     let store = &s.store;
+    let res = PaSendRTRes {
+        outcome: Outcome::OK,
+        fault: None,
+    };
+    let ok = || if v2 { res.write_v2() } else { res.write() };
+    if registra_e_applica(store, dom, iuv, receipt_id, req.raw).await {
+        return Ok(ok());
+    }
     let id = match store
         .pagamenti()
         .store_rt_raw(dom, iuv, receipt_id, req.raw)
@@ -167,11 +177,7 @@ pub(super) async fn send_rt(
         }
         Err(e) => return Err(fault(dom, iuv, receipt_id, e)),
     }
-    let res = PaSendRTRes {
-        outcome: Outcome::OK,
-        fault: None,
-    };
-    Ok(if v2 { res.write_v2() } else { res.write() })
+    Ok(ok())
 }
 
 /// An ente's part of the position, for the transferList.

@@ -86,9 +86,9 @@ pub async fn elabora(
     }
 }
 
-/// The common case of paaInviaRT in one commit: an RT never delivered before, readable,
-/// for the key it was delivered with and for a known RPT, is stored raw and applied in one
-/// transaction (on SQLite's single writer, one fsync instead of two). `false` when it is
+/// The common case of paaInviaRT and paSendRT in one commit: a receipt never delivered
+/// before, readable, for the key it was delivered with and for a known RPT (or, for
+/// paSendRT, a known paGetPayment attempt), is stored raw and applied in one transaction (on SQLite's single writer, one fsync instead of two). `false` when it is
 /// anything else, or the transaction failed: nothing was written, and the caller takes the
 /// two steps (the raw receipt committed first, then [`elabora`]), which keep the receipt
 /// and record why it was not applied.
@@ -99,13 +99,20 @@ pub async fn registra_e_applica(
     ccp: &str,
     raw: &[u8],
 ) -> bool {
-    let Ok((rt, Formato::Rt)) = ricevuta::leggi(raw) else {
+    let Ok((rt, formato)) = ricevuta::leggi(raw) else {
         return false;
     };
     if ricevuta::verifica_chiave(&rt, dom, iuv, ccp).is_err() {
         return false;
     }
-    let Ok(Some(rpt)) = store.pagamenti().get_rpt(dom, iuv, ccp).await else {
+    let rpt = match formato {
+        Formato::Rt => store.pagamenti().get_rpt(dom, iuv, ccp).await,
+        // The attempt paGetPayment made. A receipt without one (collected in stand-in)
+        // takes the two steps, which make it.
+        Formato::PaSendRt => store.pagamenti().attivazione_nuovo_modello(dom, iuv).await,
+        Formato::BizEvents => return false,
+    };
+    let Ok(Some(rpt)) = rpt else {
         return false;
     };
     let importo_rpt = Importo::from_cents(rpt.importo_cents).unwrap_or(Importo::ZERO);
