@@ -3,7 +3,8 @@
 //! answering a fixed SOAP response through the same accept loop (the transport ceiling).
 //! Prints verifications/s, the ratio to the ceiling, and p50/p99 at a fixed 1,000 req/s;
 //! p50/p99 of paaAttivaRPT and paaInviaRT at 200 req/s, each for its own new payment (the
-//! RT issued for the RPT the activation stored); and the memory of the `serve` binary in
+//! RT issued for the RPT the activation stored), and the same for the new model's
+//! paGetPaymentV2 and paSendRTV2; and the memory of the `serve` binary in
 //! its own process, idle, at 1,000 verifications/s and saturated.
 //!
 //! `cargo bench --bench pa_verifica` (PostgreSQL from PAGOPA_TEST_PG_URL, default local).
@@ -26,7 +27,12 @@ type Kind = (&'static str, &'static [u8]);
 /// The kind of `body`, found once per phase (not per call: the client shares the cores).
 fn kind(body: &Bytes) -> Kind {
     let has = |s: &[u8]| body.windows(s.len()).any(|w| w == s);
-    if has(b"qrCode><f") {
+    // paGetPayment carries a qrCode too: told apart first.
+    if has(b"paGetPaymentV2Request>") {
+        ("paGetPaymentV2", b"<outcome>OK<")
+    } else if has(b"paSendRTV2Request>") {
+        ("paSendRTV2", b"<outcome>OK<")
+    } else if has(b"qrCode><f") {
         ("paVerifyPaymentNotice", b"<outcome>OK<")
     } else if has(b"paaAttivaRPT>") {
         ("paaAttivaRPT", b"<esito>OK</es")
@@ -220,6 +226,72 @@ async fn scritture(
     (a, Some(at_rate(addr, tls.clone(), invia, 200, secs).await))
 }
 
+/// The same for the new model: paGetPaymentV2 then paSendRTV2 at 200 req/s for `secs`
+/// each, every call for its own new payment (the receipt of the position the activation
+/// answered). (p50, p99) of each.
+async fn scritture_nm(
+    state: &pagopa_gateway::rest::AppState,
+    addr: SocketAddr,
+    tls: &Arc<rustls::ClientConfig>,
+    secs: u32,
+) -> ((f64, f64), (f64, f64)) {
+    let pagamenti = pa::pagamenti_nm(state, (200 * secs) as usize).await;
+    let get = Arc::new(pagamenti.iter().map(|p| p.envelope.clone()).collect());
+    let g = at_rate(addr, tls.clone(), get, 200, secs).await;
+    let send = Arc::new(pa::ricevute_nm(state, &pagamenti).await);
+    (g, at_rate(addr, tls.clone(), send, 200, secs).await)
+}
+
+/// The database's own floor for a write at 200/s: one connection to the gateway's own
+/// database, with the store's durability settings (SQLite: WAL, `synchronous = FULL`),
+/// committing one row of a receipt's size (4 KiB) per tick in a table of its own, with
+/// nothing else around it. (p50, p99) in ms of the INSERT and its COMMIT.
+async fn commit_floor(url: &str, secs: u32) -> (f64, f64) {
+    use sqlx::{ConnectOptions, Connection};
+    const CREATE: &str =
+        "CREATE TABLE IF NOT EXISTS bench_commit_floor (id BIGINT PRIMARY KEY, raw BYTEA NOT NULL)";
+    const INSERT: &str = "INSERT INTO bench_commit_floor (id, raw) VALUES ($1, $2)";
+    let raw = vec![b'x'; 4096];
+    let mut tick = tokio::time::interval(Duration::from_millis(5));
+    let mut lat = Vec::new();
+    macro_rules! run {
+        ($c:expr) => {{
+            let mut c = $c;
+            sqlx::query(CREATE).execute(&mut c).await.unwrap();
+            for i in 0..i64::from(200 * secs) {
+                tick.tick().await;
+                let t = Instant::now();
+                let mut tx = c.begin().await.unwrap();
+                sqlx::query(INSERT)
+                    .bind(i)
+                    .bind(&raw)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                lat.push(t.elapsed());
+            }
+        }};
+    }
+    if url.starts_with("sqlite:") {
+        let o: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+        run!(
+            o.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(5))
+                .connect()
+                .await
+                .unwrap()
+        );
+    } else {
+        run!(sqlx::PgConnection::connect(url).await.unwrap());
+    }
+    lat.sort();
+    let pct =
+        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    (pct(0.50), pct(0.99))
+}
+
 /// The memory of `serve` as an operator runs it (the release binary, its own process, on a
 /// SQLite file this bench seeded): idle, then its peak over 1,000 verifications/s and over
 /// `conns` connections sending back to back. (idle, peak at rate, peak saturated) in MiB.
@@ -294,7 +366,8 @@ fn main() {
         .unwrap();
     rt.block_on(async move {
         let dir = tempfile::tempdir().unwrap();
-        let g = gateway(dir.path(), format!("sqlite://{}", dir.path().join("bench.db").display()), |_| {}).await;
+        let sqlite_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let g = gateway(dir.path(), sqlite_url.clone(), |_| {}).await;
         let (sqlite_addr, bodies, stop_sqlite) = (g.soap, g.bodies, g.stop);
         let sqlite_store = g.state.store.clone();
         let sqlite_state = g.state.clone();
@@ -306,7 +379,7 @@ fn main() {
         let ceiling_addr = ceiling(&pki).await;
         let pg_dir = tempfile::tempdir().unwrap();
         let (pg_url, schema) = common::pg_schema().await;
-        let g = gateway(pg_dir.path(), pg_url, |_| {}).await;
+        let g = gateway(pg_dir.path(), pg_url.clone(), |_| {}).await;
         let (pg_addr, pg_bodies, stop_pg) = (g.soap, g.bodies, g.stop);
         let pg_store = g.state.store.clone();
         let pg_state = g.state.clone();
@@ -318,54 +391,60 @@ fn main() {
         let conns = 16;
         // For a profiler: one phase alone, for 20 s (`PA_VERIFICA_SOLO=sqlite|notice|pg|ceiling`),
         // the PostgreSQL gateway beside its floor (`pg_floor`), or
-        // activations then receipts at 200 req/s, 20 s each (`attiva`, `invia`; `_pg` for
-        // PostgreSQL).
+        // activations then receipts at 200 req/s, 20 s each (`attiva`, `invia`; `nuovo` for
+        // paGetPaymentV2 then paSendRTV2; `_pg` for PostgreSQL).
         if let Ok(solo) = std::env::var("PA_VERIFICA_SOLO") {
             let fase = solo.strip_suffix("_pg").unwrap_or(&solo);
-            if fase == "attiva" || fase == "invia" {
-                let pg = solo.ends_with("_pg");
-                let (state, addr, tls, db) = if pg {
-                    (&pg_state, pg_addr, &pg_tls, "PostgreSQL")
-                } else {
-                    (&sqlite_state, sqlite_addr, &tls, "SQLite")
-                };
-                let (a, r) = scritture(state, addr, tls, 20, fase == "invia").await;
-                println!("paaAttivaRPT at 200 req/s on {db}: p50 {:.2} ms p99 {:.2} ms", a.0, a.1);
-                if let Some(r) = r {
-                    println!("paaInviaRT at 200 req/s on {db}: p50 {:.2} ms p99 {:.2} ms", r.0, r.1);
-                }
-                if pg {
-                    let _ = stop_pg.send(());
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    common::drop_schema(&schema).await;
-                }
-                return;
-            }
-            if solo == "pg_floor" {
-                // The PostgreSQL goal alone: the gateway and its floor side by side, 3 rounds.
-                let (mut g, mut f) = (vec![], vec![]);
-                for _ in 0..3 {
-                    g.push(saturate(pg_addr, pg_tls.clone(), pg_bodies.clone(), conns, 5.0).await);
-                    pa::journal_drained(&pg_journal).await;
-                    f.push(floor(pg_store.clone(), iuvs(&pg_store).await, conns, 5.0).await);
-                }
-                for (gw, fl) in g.iter().zip(&f) {
-                    println!("pg {gw:.0} verifications/s, floor {fl:.0} reads/s: {:.2}", gw / fl);
-                }
-                let _ = stop_pg.send(());
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                common::drop_schema(&schema).await;
-                return;
-            }
-            let (addr, tls, b) = match solo.as_str() {
-                "ceiling" => (ceiling_addr, tls.clone(), bodies.clone()),
-                "notice" => (sqlite_addr, tls.clone(), notices.clone()),
-                "pg" => (pg_addr, pg_tls.clone(), pg_bodies.clone()),
-                "sqlite" => (sqlite_addr, tls.clone(), bodies.clone()),
-                other => panic!("PA_VERIFICA_SOLO={other}: sqlite, notice, pg, pg_floor, ceiling, attiva or invia"),
+            let pg = solo.ends_with("_pg");
+            let (state, addr, tls_w, db, url) = if pg {
+                (&pg_state, pg_addr, &pg_tls, "PostgreSQL", &pg_url)
+            } else {
+                (&sqlite_state, sqlite_addr, &tls, "SQLite", &sqlite_url)
             };
-            let rps = saturate(addr, tls, b, conns, 20.0).await;
-            println!("{solo}: {rps:.0} req/s");
+            match fase {
+                "nuovo" | "attiva" | "invia" => {
+                    if fase == "nuovo" {
+                        let (g, r) = scritture_nm(state, addr, tls_w, 20).await;
+                        println!("paGetPaymentV2 at 200 req/s on {db}: p50 {:.2} ms p99 {:.2} ms", g.0, g.1);
+                        println!("paSendRTV2 at 200 req/s on {db}: p50 {:.2} ms p99 {:.2} ms", r.0, r.1);
+                    } else {
+                        let (a, r) = scritture(state, addr, tls_w, 20, fase == "invia").await;
+                        println!("paaAttivaRPT at 200 req/s on {db}: p50 {:.2} ms p99 {:.2} ms", a.0, a.1);
+                        if let Some(r) = r {
+                            println!("paaInviaRT at 200 req/s on {db}: p50 {:.2} ms p99 {:.2} ms", r.0, r.1);
+                        }
+                    }
+                    let f = commit_floor(url, 20).await;
+                    println!("floor: one 4 KiB row committed at 200/s on {db}: p50 {:.2} ms p99 {:.2} ms", f.0, f.1);
+                }
+                "pg_floor" => {
+                    // The PostgreSQL goal alone: the gateway and its floor side by side, 3 rounds.
+                    let (mut g, mut f) = (vec![], vec![]);
+                    for _ in 0..3 {
+                        g.push(saturate(pg_addr, pg_tls.clone(), pg_bodies.clone(), conns, 5.0).await);
+                        pa::journal_drained(&pg_journal).await;
+                        f.push(floor(pg_store.clone(), iuvs(&pg_store).await, conns, 5.0).await);
+                    }
+                    for (gw, fl) in g.iter().zip(&f) {
+                        println!("pg {gw:.0} verifications/s, floor {fl:.0} reads/s: {:.2}", gw / fl);
+                    }
+                }
+                _ => {
+                    let (addr, tls, b) = match solo.as_str() {
+                        "ceiling" => (ceiling_addr, tls.clone(), bodies.clone()),
+                        "notice" => (sqlite_addr, tls.clone(), notices.clone()),
+                        "pg" => (pg_addr, pg_tls.clone(), pg_bodies.clone()),
+                        "sqlite" => (sqlite_addr, tls.clone(), bodies.clone()),
+                        other => panic!("PA_VERIFICA_SOLO={other}: sqlite, notice, pg, pg_floor, ceiling, attiva, invia or nuovo"),
+                    };
+                    let rps = saturate(addr, tls, b, conns, 20.0).await;
+                    println!("{solo}: {rps:.0} req/s");
+                }
+            }
+            // Whichever phase ran, the PostgreSQL gateway was seeded: its schema goes.
+            let _ = stop_pg.send(());
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            common::drop_schema(&schema).await;
             return;
         }
         // The ceiling swings by a quarter between runs on a shared 2-core machine: three
@@ -397,10 +476,12 @@ fn main() {
         let (sqlite_floor, pg_floor) = (median(sf), median(pf));
         let (s50, s99) = at_rate(sqlite_addr, tls.clone(), bodies.clone(), 1000, rate_secs).await;
         let (p50, p99) = at_rate(pg_addr, pg_tls.clone(), pg_bodies, 1000, rate_secs).await;
-        let mut writes = Vec::new();
-        for (state, addr, tls) in [(&sqlite_state, sqlite_addr, &tls), (&pg_state, pg_addr, &pg_tls)] {
+        let (mut writes, mut writes_nm, mut commits) = (Vec::new(), Vec::new(), Vec::new());
+        for (state, addr, tls, url) in [(&sqlite_state, sqlite_addr, &tls, &sqlite_url), (&pg_state, pg_addr, &pg_tls, &pg_url)] {
             let (a, r) = scritture(state, addr, tls, rate_secs, true).await;
             writes.push((a, r.expect("receipts were sent")));
+            writes_nm.push(scritture_nm(state, addr, tls, rate_secs).await);
+            commits.push(commit_floor(url, rate_secs).await);
         }
         let (idle, at_1000, saturated) = serve_memory(rate_secs, conns, secs).await;
         if !measuring {
@@ -418,6 +499,10 @@ fn main() {
         println!("  at 1000 req/s: SQLite p50 {s50:.2} ms p99 {s99:.2} ms; PostgreSQL p50 {p50:.2} ms p99 {p99:.2} ms (goal p99 <= 2 ms SQLite, <= 4 ms PostgreSQL)");
         for (db, ((a50, a99), (r50, r99)), goal) in [("SQLite", writes[0], 2), ("PostgreSQL", writes[1], 4)] {
             println!("  at 200 req/s on {db}: paaAttivaRPT p50 {a50:.2} ms p99 {a99:.2} ms; paaInviaRT p50 {r50:.2} ms p99 {r99:.2} ms (goal p99 <= {goal} ms)");
+        }
+        for (db, ((g50, g99), (r50, r99)), (f50, f99)) in [("SQLite", writes_nm[0], commits[0]), ("PostgreSQL", writes_nm[1], commits[1])] {
+            println!("  at 200 req/s on {db}, new model: paGetPaymentV2 p50 {g50:.2} ms p99 {g99:.2} ms; paSendRTV2 p50 {r50:.2} ms p99 {r99:.2} ms");
+            println!("    floor: one 4 KiB row committed at 200/s on {db}, nothing else: p50 {f50:.2} ms p99 {f99:.2} ms (the disk's and the database's own)");
         }
         println!("  memory of `serve` (its own process, SQLite): idle {idle:.1} MiB (goal <= 50); peak at 1000 req/s {at_1000:.1} MiB, peak saturated ({conns} connections) {saturated:.1} MiB (goal <= 200)");
         let _ = stop_sqlite.send(());

@@ -8,7 +8,9 @@ use http_body_util::Full;
 use pagopa_gateway::app::Application;
 use pagopa_gateway::config::{Config, IntermediarioConfig};
 use pagopa_gateway::registry::{EnteInput, NuovoDovuto, TipoDovutoInput};
-use pagopa_gateway::soap::new_model::{PaVerifyPaymentNoticeReq, QrCode};
+use pagopa_gateway::soap::new_model::{
+    PaGetPaymentReq, PaGetPaymentRes, PaSendRTReq, PaVerifyPaymentNoticeReq, QrCode,
+};
 use pagopa_gateway::soap::sanp2::{
     Base64Doc, DatiPagamentoPSP, IntestazionePPT, PaaAttivaRPT, PaaInviaRT, PaaVerificaRPT,
 };
@@ -117,9 +119,12 @@ pub struct Attivazione {
     pub envelope: Bytes,
 }
 
-/// `n` new dovuti of the seeded ente, each with the activation a PSP sends to collect it
-/// (its own CCP).
-pub async fn attivazioni(app_state: &pagopa_gateway::rest::AppState, n: usize) -> Vec<Attivazione> {
+/// `n` new dovuti of the seeded ente, each for its own payment.
+async fn nuovi_dovuti(
+    app_state: &pagopa_gateway::rest::AppState,
+    n: usize,
+    prefisso: &str,
+) -> Vec<pagopa_gateway::registry::Dovuto> {
     let store = &app_state.store;
     let ente = store.registro().get_ente(ENTE).await.unwrap();
     let tipo = store
@@ -127,15 +132,30 @@ pub async fn attivazioni(app_state: &pagopa_gateway::rest::AppState, n: usize) -
         .get_tipo_dovuto(ENTE, "TARI")
         .await
         .unwrap();
-    let i = &app_state.config.intermediario;
     let mut out = Vec::with_capacity(n);
     for k in 0..n {
-        let d: NuovoDovuto = serde_json::from_value(serde_json::json!({"iud": format!("ATT{k}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]), "tipo_dovuto": "TARI", "pagatore": {"tipo": "F", "codice_fiscale": "RSSMRA85T10A562S", "anagrafica": "Mario Rossi"}, "importo": "10.00", "causale": "TARI 2026"})).unwrap();
-        let d = store
-            .dovuti()
-            .insert(&ente, &d.resolve(&ente, &tipo).unwrap(), "bench")
-            .await
-            .unwrap();
+        let d: NuovoDovuto = serde_json::from_value(serde_json::json!({"iud": format!("{prefisso}{k}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]), "tipo_dovuto": "TARI", "pagatore": {"tipo": "F", "codice_fiscale": "RSSMRA85T10A562S", "anagrafica": "Mario Rossi"}, "importo": "10.00", "causale": "TARI 2026"})).unwrap();
+        out.push(
+            store
+                .dovuti()
+                .insert(&ente, &d.resolve(&ente, &tipo).unwrap(), "bench")
+                .await
+                .unwrap(),
+        );
+    }
+    out
+}
+
+/// `n` new dovuti of the seeded ente, each with the activation a PSP sends to collect it
+/// (its own CCP).
+pub async fn attivazioni(app_state: &pagopa_gateway::rest::AppState, n: usize) -> Vec<Attivazione> {
+    let i = &app_state.config.intermediario;
+    let mut out = Vec::with_capacity(n);
+    for (k, d) in nuovi_dovuti(app_state, n, "ATT")
+        .await
+        .into_iter()
+        .enumerate()
+    {
         let ccp = format!("att{k}");
         let h = intestazione(i, d.iuv.to_string(), ccp.clone());
         let attiva = PaaAttivaRPT {
@@ -149,6 +169,80 @@ pub async fn attivazioni(app_state: &pagopa_gateway::rest::AppState, n: usize) -
             ccp,
             envelope: Bytes::from(write_envelope(Some(&h.write()), &attiva.write())),
         });
+    }
+    out
+}
+
+/// A new-model payment of the bench's ente: its notice and the paGetPaymentV2 envelope
+/// the Nodo sends to activate it.
+pub struct PagamentoNm {
+    pub iuv: String,
+    pub avviso: String,
+    pub envelope: Bytes,
+}
+
+/// `n` new dovuti of the seeded ente, each with its paGetPaymentV2.
+pub async fn pagamenti_nm(
+    app_state: &pagopa_gateway::rest::AppState,
+    n: usize,
+) -> Vec<PagamentoNm> {
+    let i = &app_state.config.intermediario;
+    let mut out = Vec::with_capacity(n);
+    for d in nuovi_dovuti(app_state, n, "NM").await {
+        let avviso = d.numero_avviso.expect("aux-3 notice").to_string();
+        let get = PaGetPaymentReq {
+            id_pa: ENTE.into(),
+            id_broker_pa: i.id_intermediario_pa.clone(),
+            id_station: i.id_stazione.clone(),
+            qr_code: QrCode {
+                fiscal_code: ENTE.into(),
+                notice_number: avviso.clone(),
+            },
+            amount: Some(d.importo),
+            payment_note: None,
+            transfer_type: None,
+            due_date: None,
+        };
+        out.push(PagamentoNm {
+            iuv: d.iuv.to_string(),
+            avviso,
+            envelope: Bytes::from(write_envelope(None, &get.write_v2())),
+        });
+    }
+    out
+}
+
+/// For each payment paGetPaymentV2 activated: the paSendRTV2 envelope carrying its receipt,
+/// built from the position the gateway answered with (as it stored it).
+pub async fn ricevute_nm(
+    app_state: &pagopa_gateway::rest::AppState,
+    pagamenti: &[PagamentoNm],
+) -> Vec<Bytes> {
+    let i = &app_state.config.intermediario;
+    let mut out = Vec::with_capacity(pagamenti.len());
+    for (k, p) in pagamenti.iter().enumerate() {
+        let (xml, _) = app_state
+            .store
+            .pagamenti()
+            .rpt_xml(ENTE, &p.iuv)
+            .await
+            .unwrap();
+        let res = PaGetPaymentRes::parse(std::str::from_utf8(&xml).unwrap()).unwrap();
+        let data = res.data.expect("the position paGetPaymentV2 answered");
+        let receipt = pagopa_gateway::sim::rt::da_pagamento(
+            &data,
+            &p.avviso,
+            ENTE,
+            &format!("RCPT{k}"),
+            pagopa_gateway::sim::PSP[0],
+        );
+        let send = PaSendRTReq {
+            id_pa: ENTE.into(),
+            id_broker_pa: i.id_intermediario_pa.clone(),
+            id_station: i.id_stazione.clone(),
+            receipt,
+        };
+        out.push(Bytes::from(write_envelope(None, &send.write_v2())));
     }
     out
 }
