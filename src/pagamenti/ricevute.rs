@@ -1,9 +1,9 @@
 //! Applying an RT: read it, check it belongs where it was delivered, let the domain decide
 //! what it does (`dominio::ricevuta`), and have the store apply that in one transaction:
 //! the one that stores its raw bytes when it is new and readable, else a second one after
-//! the raw bytes are committed. Shared by paaInviaRT, the sweep that finishes
-//! interrupted processings and the recovery that fetches copies from the Nodo, so a
-//! receipt means the same whichever way it came.
+//! the raw bytes are committed. Shared by paaInviaRT, paSendRT, the sweep that finishes
+//! interrupted processings and the recoveries that fetch copies (from the Nodo, from Biz
+//! Events), so a receipt means the same whichever way it came.
 
 use crate::dominio::ricevuta::{self, Formato};
 use crate::model::rpt::DocError;
@@ -87,11 +87,12 @@ pub async fn elabora(
 }
 
 /// The common case of paaInviaRT and paSendRT in one commit: a receipt never delivered
-/// before, readable, for the key it was delivered with and for a known RPT (or, for
-/// paSendRT, a known paGetPayment attempt), is stored raw and applied in one transaction (on SQLite's single writer, one fsync instead of two). `false` when it is
-/// anything else, or the transaction failed: nothing was written, and the caller takes the
-/// two steps (the raw receipt committed first, then [`elabora`]), which keep the receipt
-/// and record why it was not applied.
+/// before, readable, for the key it was delivered with and for a known RPT (for paSendRT,
+/// the position's newest attempt, as [`elabora`] finds it) is stored raw and applied in
+/// one transaction (on SQLite's single writer, one fsync instead of two). `false` when it
+/// is anything else, or the transaction failed: nothing was written, and the caller takes
+/// the two steps (the raw receipt committed first, then [`elabora`]), which keep the
+/// receipt and record why it was not applied.
 pub async fn registra_e_applica(
     store: &Store,
     dom: &str,
