@@ -14,9 +14,9 @@
 //! the dovuto paid, the receipt e-mailed, its transfers staged for reconciliation. A new
 //! receipt for a known paGetPayment attempt is stored and applied in one transaction (one
 //! commit), as paaInviaRT does; anything else, or a failure of it, takes two, the raw
-//! request committed first. A receipt already applied answers PAA_RECEIPT_DUPLICATA; one for a
-//! position the ente does not have is kept in quarantine and acknowledged (the money was
-//! collected; a retry would not make the position appear).
+//! request committed first. A receipt already applied answers PAA_RECEIPT_DUPLICATA; one
+//! for a position the ente does not have is kept in quarantine and acknowledged (the money
+//! was collected; a retry would not make the position appear).
 
 use super::Richiesta;
 use super::verifica::quota;
