@@ -171,9 +171,14 @@ async fn at_rate(
     for t in tasks {
         all.extend(t.await.unwrap());
     }
-    all.sort();
+    p50_p99(all)
+}
+
+/// (p50, p99) of `lat`, in milliseconds.
+fn p50_p99(mut lat: Vec<Duration>) -> (f64, f64) {
+    lat.sort();
     let pct =
-        |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)].as_secs_f64() * 1000.0;
+        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
     (pct(0.50), pct(0.99))
 }
 
@@ -286,10 +291,7 @@ async fn commit_floor(url: &str, secs: u32) -> (f64, f64) {
     } else {
         run!(sqlx::PgConnection::connect(url).await.unwrap());
     }
-    lat.sort();
-    let pct =
-        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
-    (pct(0.50), pct(0.99))
+    p50_p99(lat)
 }
 
 /// The memory of `serve` as an operator runs it (the release binary, its own process, on a
