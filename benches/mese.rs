@@ -359,6 +359,7 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
+    common::log_se_chiesto();
     let n: usize = std::env::var("MESE_BENCH_N")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -277,6 +277,7 @@ async fn journal_capacity(g: &Gateway, n: usize) -> f64 {
 
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
+    common::log_se_chiesto();
     // The smoke run under `cargo test` (debug build) only proves the scenarios run.
     let (secs, storm, flood, journal_n) = if measuring {
         (5.0, 600, 1_100, 50_000)

@@ -362,6 +362,7 @@ fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
     let (secs, rate_secs) = if measuring { (4.0, 5) } else { (0.3, 1) };
     pagopa_gateway::tls::install_crypto_provider();
+    common::log_se_chiesto();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

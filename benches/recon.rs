@@ -452,11 +452,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(if measuring { 1_000_000 } else { 5_000 });
     let (size, runs) = if measuring { (30_000, 12) } else { (2_000, 2) };
-    if std::env::var_os("RUST_LOG").is_some() {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .init();
-    }
+    common::log_se_chiesto();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

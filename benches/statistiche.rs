@@ -279,6 +279,7 @@ async fn backend(name: &str, store: &Store, url: &str, pg: bool, n: i64, runs: u
 
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
+    common::log_se_chiesto();
     let n: i64 = std::env::var("STAT_BENCH_N")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -39,3 +39,13 @@ pub async fn drop_schema(schema: &str) {
         eprintln!("schema {schema} left behind: {e}");
     }
 }
+
+/// With `RUST_LOG` set, the gateway's own logs on stderr (where a phase spends its time,
+/// what a write waited for).
+pub fn log_se_chiesto() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
+}

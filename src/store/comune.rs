@@ -15,20 +15,27 @@ pub const SEL_RICEVUTA: &str = "SELECT id, iuv, iur, indice, iud, tipo_dovuto, i
 /// Starts a write transaction. On SQLite it takes the write lock at once (IMMEDIATE): a
 /// deferred transaction that reads first and writes later can fail with SQLITE_BUSY on the
 /// lock upgrade, which the busy timeout does not cover.
-pub async fn begin_write(p: &DbPool) -> Result<Scrittura, sqlx::Error> {
-    // The turn before the connection: a writer waiting in line holds no connection.
-    let turno = turno_di_scrittura(p).await?;
-    let tx = p
-        .begin_with(if IS_POSTGRES {
-            "BEGIN"
-        } else {
-            "BEGIN IMMEDIATE"
+#[track_caller]
+pub fn begin_write(
+    p: &DbPool,
+) -> impl std::future::Future<Output = Result<Scrittura, sqlx::Error>> + Send + '_ {
+    // The caller's line names the turn (see `store::turno`).
+    let sito = std::panic::Location::caller();
+    async move {
+        // The turn before the connection: a writer waiting in line holds no connection.
+        let turno = turno_di_scrittura(p, sito).await?;
+        let tx = p
+            .begin_with(if IS_POSTGRES {
+                "BEGIN"
+            } else {
+                "BEGIN IMMEDIATE"
+            })
+            .await?;
+        Ok(Scrittura {
+            tx: Some(tx),
+            turno,
         })
-        .await?;
-    Ok(Scrittura {
-        tx: Some(tx),
-        turno,
-    })
+    }
 }
 
 /// This process's turn at SQLite's single writer (nothing on PostgreSQL), held by a single
@@ -37,13 +44,17 @@ pub async fn begin_write(p: &DbPool) -> Result<Scrittura, sqlx::Error> {
 /// the next turn's `BEGIN IMMEDIATE` met it in SQLite's busy handler, which sleeps 1, 2,
 /// 5, 10… ms: that was most of paaInviaRT's p99 on SQLite (an e-mail job's completion, a
 /// lease renewal, each an autocommit write beside the receipts' transactions).
-pub async fn turno(p: &DbPool) -> Result<Turno, sqlx::Error> {
-    turno_di_scrittura(p).await.map(Turno)
+#[track_caller]
+pub fn turno(
+    p: &DbPool,
+) -> impl std::future::Future<Output = Result<Turno, sqlx::Error>> + Send + '_ {
+    let sito = std::panic::Location::caller();
+    async move { turno_di_scrittura(p, sito).await.map(Turno) }
 }
 
 /// See [`turno`]; the turn passes on when this is dropped.
 #[must_use = "the turn passes on when dropped"]
-pub struct Turno(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+pub struct Turno(#[allow(dead_code)] Option<crate::store::turno::Permesso>);
 
 /// A write transaction from [`begin_write`], used as the connection it runs on; it ends
 /// with `commit` or `rollback` (or, dropped, rolls back).
@@ -51,7 +62,7 @@ pub struct Scrittura {
     /// Open until `commit` or `rollback` takes it.
     tx: Option<sqlx::Transaction<'static, Db>>,
     /// SQLite: this process's turn at the database's single writer, until the end.
-    turno: Option<tokio::sync::OwnedSemaphorePermit>,
+    turno: Option<crate::store::turno::Permesso>,
 }
 
 const APERTA: &str = "a write transaction is open until commit or rollback consumes it";
@@ -85,7 +96,7 @@ impl Scrittura {
 /// it sent is still running on the connection. Without a turn (PostgreSQL) it runs here.
 async fn fino_in_fondo(
     fine: impl std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'static,
-    turno: Option<tokio::sync::OwnedSemaphorePermit>,
+    turno: Option<crate::store::turno::Permesso>,
 ) -> Result<(), sqlx::Error> {
     let Some(turno) = turno else {
         return fine.await;
@@ -98,7 +109,7 @@ async fn fino_in_fondo(
 /// Runs `fine` in a task that passes the turn on only once `fine` is over.
 fn nel_turno(
     fine: impl std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'static,
-    turno: tokio::sync::OwnedSemaphorePermit,
+    turno: crate::store::turno::Permesso,
 ) -> tokio::task::JoinHandle<Result<(), sqlx::Error>> {
     tokio::spawn(async move {
         let esito = fine.await;

@@ -88,6 +88,7 @@ pub fn push_in<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, colonna: &str, keys: &
 /// PostgreSQL takes many writers at once: no turn to wait for.
 async fn turno_di_scrittura(
     _p: &DbPool,
-) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, sqlx::Error> {
+    _sito: crate::store::turno::Sito,
+) -> Result<Option<crate::store::turno::Permesso>, sqlx::Error> {
     Ok(None)
 }

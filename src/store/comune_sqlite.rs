@@ -80,34 +80,20 @@ pub fn push_in<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, colonna: &str, keys: &
 /// processes still meet the busy handler.
 async fn turno_di_scrittura(
     p: &DbPool,
-) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, sqlx::Error> {
-    use std::sync::{Arc, Mutex, OnceLock};
-    use tokio::sync::Semaphore;
-    type Turni = Mutex<std::collections::HashMap<std::path::PathBuf, Arc<Semaphore>>>;
-    static TURNI: OnceLock<Turni> = OnceLock::new();
-    let semaforo = {
-        let mut turni = TURNI
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let opzioni = p.connect_options();
-        let file = opzioni.get_filename();
-        match turni.get(file) {
-            Some(s) => s.clone(),
-            None => {
-                // A new file: forget those nobody is writing to (a test's, a closed
-                // pool's); a semaphore nobody holds is as good as a new one.
-                turni.retain(|_, s| Arc::strong_count(s) > 1);
-                let s = Arc::new(Semaphore::new(1));
-                turni.insert(file.to_owned(), s.clone());
-                s
-            }
-        }
-    };
-    match tokio::time::timeout(p.options().get_acquire_timeout(), semaforo.acquire_owned()).await {
-        Ok(Ok(turno)) => Ok(Some(turno)),
-        Ok(Err(_closed)) => Err(sqlx::Error::PoolClosed),
-        Err(_elapsed) => Err(sqlx::Error::PoolTimedOut),
+    sito: crate::store::turno::Sito,
+) -> Result<Option<crate::store::turno::Permesso>, sqlx::Error> {
+    use crate::store::turno::{Esito, attendi};
+    let opzioni = p.connect_options();
+    match attendi(
+        opzioni.get_filename(),
+        sito,
+        p.options().get_acquire_timeout(),
+    )
+    .await
+    {
+        Ok(turno) => Ok(Some(turno)),
+        Err(Esito::Chiuso) => Err(sqlx::Error::PoolClosed),
+        Err(Esito::Scaduto) => Err(sqlx::Error::PoolTimedOut),
     }
 }
 

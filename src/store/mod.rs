@@ -52,6 +52,7 @@ mod riconciliazione;
 mod righe;
 mod sqlite_bulk;
 mod tipi;
+pub(crate) mod turno;
 
 pub use carrelli::Carrelli;
 pub use contabilita::*;
