@@ -75,6 +75,11 @@ pub fn backoff(slot: Duration, k: u32) -> Duration {
     slot.saturating_mul((1u32 << k.min(16)) - 1)
 }
 
+/// Jobs a worker claims at once.
+const BATCH: i64 = 8;
+/// How long a job done may wait to be marked so with the others of its batch.
+const SEGNA_ENTRO: Duration = Duration::from_millis(50);
+
 #[derive(Clone)]
 pub struct Outbox {
     store: Store,
@@ -124,9 +129,38 @@ impl Outbox {
         // taken by another worker and sent twice.
         let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
         let run = async {
+            // Jobs done are marked so together, one transaction for the batch (on SQLite
+            // one turn at the single writer instead of one per job: each turn is a commit a
+            // receipt from the Nodo may have to wait for), yet no later than SEGNA_ENTRO
+            // after the first of them, even while a slow job runs (its outcome is what an
+            // operator or a retried cart reads). A crash before the mark runs a job again,
+            // which its handler's protocol key makes harmless.
+            let mut fatti: Vec<(i64, Option<String>)> = Vec::new();
+            let mut entro = tokio::time::Instant::now();
             for job in &jobs {
-                self.run_job(job).await?;
+                let corsa = self.run_job(job);
+                tokio::pin!(corsa);
+                let esito = if fatti.is_empty() {
+                    corsa.await?
+                } else {
+                    tokio::select! {
+                        r = &mut corsa => r?,
+                        () = tokio::time::sleep_until(entro) => {
+                            let segnati = self.segna_fatti(std::mem::take(&mut fatti)).await;
+                            let r = corsa.await;
+                            segnati?;
+                            r?
+                        }
+                    }
+                };
+                if let Some(risultato) = esito {
+                    if fatti.is_empty() {
+                        entro = tokio::time::Instant::now() + SEGNA_ENTRO;
+                    }
+                    fatti.push((job.id, risultato));
+                }
             }
+            self.segna_fatti(fatti).await?;
             Ok(jobs.len())
         };
         tokio::pin!(run);
@@ -143,15 +177,38 @@ impl Outbox {
         }
     }
 
-    async fn run_job(&self, job: &OutboxJob) -> Result<(), crate::store::StoreError> {
+    /// Marks done, in one transaction, the jobs of `fatti` (id, result).
+    async fn segna_fatti(
+        &self,
+        fatti: Vec<(i64, Option<String>)>,
+    ) -> Result<(), crate::store::StoreError> {
+        if fatti.is_empty() {
+            return Ok(());
+        }
+        for id in self.store.outbox().done_many(&fatti, &self.owner).await? {
+            tracing::warn!(id, "job finished after its lease was taken over");
+        }
+        Ok(())
+    }
+
+    /// Runs one job; `Some(result)` when it is done and waits to be marked so (by the
+    /// caller, with the batch's others), `None` when its outcome is written already.
+    async fn run_job(
+        &self,
+        job: &OutboxJob,
+    ) -> Result<Option<Option<String>>, crate::store::StoreError> {
         use tracing::Instrument;
         // Every line the handler logs (a Nodo call, a flow stored, an e-mail) carries the
-        // job, so one payment is followed from its request to what was sent for it.
-        let span = tracing::info_span!("job", id = job.id, kind = %job.kind, ref_id = job.ref_id, attempt = job.attempts + 1);
+        // job, so one payment is followed from its request to what was sent for it. The
+        // claim counted this attempt already.
+        let span = tracing::info_span!("job", id = job.id, kind = %job.kind, ref_id = job.ref_id, attempt = job.attempts);
         self.run_job_in_span(job).instrument(span).await
     }
 
-    async fn run_job_in_span(&self, job: &OutboxJob) -> Result<(), crate::store::StoreError> {
+    async fn run_job_in_span(
+        &self,
+        job: &OutboxJob,
+    ) -> Result<Option<Option<String>>, crate::store::StoreError> {
         use futures_util::FutureExt;
         // A handler that panics fails this attempt (retried after the backoff, like any
         // transient failure) instead of killing the worker and leaving the job to its lease.
@@ -163,16 +220,10 @@ impl Outbox {
                 Err(JobError::Retry(crate::supervise::panic_message(p)))
             });
         let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
-        let label = match &outcome {
+        let mut fatto = None;
+        let label = match outcome {
             Ok(result) => {
-                if !self
-                    .store
-                    .outbox()
-                    .done(job.id, &self.owner, result.as_deref())
-                    .await?
-                {
-                    tracing::warn!(id = job.id, kind = %job.kind, "job finished after its lease was taken over");
-                }
+                fatto = Some(result);
                 "done"
             }
             Err(JobError::Retry(why)) if attempts < self.settings.max_attempts => {
@@ -180,24 +231,24 @@ impl Outbox {
                 tracing::info!(id = job.id, kind = %job.kind, attempts, ?wait, error = %why, "job will be retried");
                 self.store
                     .outbox()
-                    .failed(job.id, &self.owner, why, Some(wait))
+                    .failed(job.id, &self.owner, &why, Some(wait))
                     .await?;
                 "retry"
             }
             Err(JobError::Retry(why) | JobError::Permanent(why)) => {
-                if let Err(e) = self.handler.dead(job, why).await {
+                if let Err(e) = self.handler.dead(job, &why).await {
                     let wait = backoff(self.settings.slot, attempts);
                     tracing::warn!(id = job.id, kind = %job.kind, error = %e, "releasing a failed job's work failed: kept pending");
                     self.store
                         .outbox()
-                        .failed(job.id, &self.owner, why, Some(wait))
+                        .failed(job.id, &self.owner, &why, Some(wait))
                         .await?;
                     "retry"
                 } else {
                     tracing::error!(id = job.id, kind = %job.kind, attempts, error = %why, "job is a dead letter");
                     self.store
                         .outbox()
-                        .failed(job.id, &self.owner, why, None)
+                        .failed(job.id, &self.owner, &why, None)
                         .await?;
                     "dead"
                 }
@@ -205,7 +256,7 @@ impl Outbox {
         };
         metrics::counter!(JOBS, "kind" => job.kind.clone(), "outcome" => label).increment(1);
         tracing::info!(outcome = label, "job ran");
-        Ok(())
+        Ok(fatto)
     }
 
     /// Runs the workers until `shutdown` resolves; a job in hand is finished first.
@@ -219,9 +270,13 @@ impl Outbox {
                     if *rx.borrow() {
                         break;
                     }
-                    let idle = match me.run_once(8).await {
-                        Ok(0) => true,
-                        Ok(_) => false,
+                    // A batch less than full means the queue is drained: the worker
+                    // waits a poll before claiming again, so that under a steady trickle
+                    // (an e-mail per receipt) jobs are claimed and marked done several at
+                    // a time, not one commit each, while a backlog is worked through
+                    // without pause.
+                    let idle = match me.run_once(BATCH).await {
+                        Ok(n) => n < BATCH as usize,
                         Err(e) => {
                             tracing::warn!(error = %e, worker = n, "outbox claim failed");
                             true

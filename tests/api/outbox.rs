@@ -269,3 +269,125 @@ async fn a_panicking_handler_fails_one_attempt_not_the_worker_sqlite() {
 async fn a_panicking_handler_fails_one_attempt_not_the_worker_postgres() {
     a_panicking_handler_fails_one_attempt_not_the_worker(Backend::Postgres).await
 }
+
+/// A worker marks the jobs of its batch done together, yet a job done is marked within a
+/// fraction of a second even while the next one in its batch runs for seconds (a cart's
+/// redirect waits for that mark).
+async fn a_job_done_is_marked_while_a_slow_one_runs(backend: Backend) {
+    /// The job of ref 1 is quick, every other one takes 3 s.
+    struct UnoVeloce;
+    impl Handler for UnoVeloce {
+        fn handle<'a>(
+            &'a self,
+            job: &'a OutboxJob,
+        ) -> Pin<Box<dyn Future<Output = JobResult> + Send + 'a>> {
+            Box::pin(async move {
+                if job.ref_id != Some(1) {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                }
+                Ok(Some(format!("fatto {:?}", job.ref_id)))
+            })
+        }
+    }
+    let app = TestApp::spawn(backend).await;
+    let url = app.config.database.url.clone().unwrap();
+    enqueue_many(backend, &url, 2).await;
+    let store = app.store();
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(
+        Outbox::new(store.clone(), settings(1), Arc::new(UnoVeloce)).run(async move {
+            let _ = stop_rx.wait_for(|s| *s).await;
+        }),
+    );
+    let t = std::time::Instant::now();
+    let stato = |store: Store| async move {
+        let (jobs, _) = store
+            .outbox()
+            .list(None, Some("test"), 10, 0)
+            .await
+            .unwrap();
+        jobs.into_iter()
+            .map(|j| (j.ref_id, (j.stato, j.result)))
+            .collect::<HashMap<_, _>>()
+    };
+    loop {
+        let s = stato(store.clone()).await;
+        if s[&Some(1)].0 == "DONE" {
+            assert_eq!(s[&Some(1)].1.as_deref(), Some("fatto Some(1)"));
+            assert_eq!(s[&Some(2)].0, "PENDING", "the slow job still runs");
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_millis(1500),
+            "the quick job waited for the slow one to be marked done"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The slow one is marked when it ends.
+    loop {
+        if stato(store.clone()).await[&Some(2)].0 == "DONE" {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(20), "slow job never done");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop_tx.send(true).unwrap();
+    worker.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_job_done_is_marked_while_a_slow_one_runs_sqlite() {
+    a_job_done_is_marked_while_a_slow_one_runs(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn a_job_done_is_marked_while_a_slow_one_runs_postgres() {
+    a_job_done_is_marked_while_a_slow_one_runs(Backend::Postgres).await
+}
+
+/// Jobs marked done together: each with its result, in one call; one whose lease another
+/// instance holds is left to it and named.
+async fn jobs_are_marked_done_together_except_those_taken_over(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let url = app.config.database.url.clone().unwrap();
+    enqueue_many(backend, &url, 3).await;
+    let store = app.store();
+    let kinds = vec!["test".to_owned()];
+    let mine = store
+        .outbox()
+        .claim("a", Some(&kinds), Duration::from_secs(60), 2)
+        .await
+        .unwrap();
+    let theirs = store
+        .outbox()
+        .claim("b", Some(&kinds), Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!((mine.len(), theirs.len()), (2, 1));
+    let fatti = vec![
+        (mine[0].id, Some("uno".to_owned())),
+        (mine[1].id, None),
+        (theirs[0].id, Some("non mio".to_owned())),
+    ];
+    let persi = store.outbox().done_many(&fatti, "a").await.unwrap();
+    assert_eq!(persi, vec![theirs[0].id]);
+    let j0 = store.outbox().get(mine[0].id).await.unwrap();
+    assert_eq!(
+        (j0.stato.as_str(), j0.result.as_deref()),
+        ("DONE", Some("uno"))
+    );
+    assert_eq!(store.outbox().get(mine[1].id).await.unwrap().stato, "DONE");
+    let t = store.outbox().get(theirs[0].id).await.unwrap();
+    assert_eq!(
+        (t.stato.as_str(), t.lease_owner.as_deref(), t.result),
+        ("PENDING", Some("b"), None)
+    );
+}
+
+#[tokio::test]
+async fn jobs_are_marked_done_together_except_those_taken_over_sqlite() {
+    jobs_are_marked_done_together_except_those_taken_over(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn jobs_are_marked_done_together_except_those_taken_over_postgres() {
+    jobs_are_marked_done_together_except_those_taken_over(Backend::Postgres).await
+}

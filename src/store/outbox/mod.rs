@@ -43,6 +43,16 @@ impl Outbox<'_> {
         dispatch!(self.0, |q, p| q::outbox_done(p, id, owner, result, now())
             .await)
     }
+    /// Completes the jobs of `fatti` (id, result) in one transaction; the ids whose lease
+    /// was taken over meanwhile (not completed by this call).
+    pub async fn done_many(
+        &self,
+        fatti: &[(i64, Option<String>)],
+        owner: &str,
+    ) -> StoreResult<Vec<i64>> {
+        dispatch!(self.0, |q, p| q::outbox_done_many(p, fatti, owner, now())
+            .await)
+    }
     /// Extends the lease of the jobs among `ids` that `owner` still holds unfinished, so a
     /// slow Nodo cannot make another worker take a job in hand; how many were extended.
     pub async fn renew(

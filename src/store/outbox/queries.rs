@@ -89,12 +89,42 @@ pub async fn outbox_done(
     now: OffsetDateTime,
 ) -> StoreResult<bool> {
     let _turno = turno(p).await?;
+    let mut c = p.acquire().await?;
+    tx_done(&mut c, id, owner, result, now).await
+}
+
+/// Completes several jobs the caller still holds, in one transaction (one commit, on SQLite
+/// one turn at the writer, for a worker's batch); the ids whose lease was taken over.
+pub async fn outbox_done_many(
+    p: &DbPool,
+    fatti: &[(i64, Option<String>)],
+    owner: &str,
+    now: OffsetDateTime,
+) -> StoreResult<Vec<i64>> {
+    let mut tx = begin_write(p).await?;
+    let mut persi = Vec::new();
+    for (id, result) in fatti {
+        if !tx_done(&mut tx, *id, owner, result.as_deref(), now).await? {
+            persi.push(*id);
+        }
+    }
+    tx.commit().await?;
+    Ok(persi)
+}
+
+async fn tx_done(
+    c: &mut Conn,
+    id: i64,
+    owner: &str,
+    result: Option<&str>,
+    now: OffsetDateTime,
+) -> StoreResult<bool> {
     let n = sqlx::query("UPDATE outbox SET stato = 'DONE', result = $1, lease_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND stato = 'PENDING'")
         .bind(result)
         .bind(now)
         .bind(id)
         .bind(owner)
-        .execute(p)
+        .execute(&mut *c)
         .await?
         .rows_affected();
     Ok(n == 1)
