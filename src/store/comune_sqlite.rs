@@ -82,7 +82,7 @@ async fn turno_di_scrittura(
     p: &DbPool,
     sito: crate::store::turno::Sito,
 ) -> Result<Option<crate::store::turno::Permesso>, sqlx::Error> {
-    use crate::store::turno::{Esito, attendi};
+    use crate::store::turno::{SenzaTurno, attendi};
     let opzioni = p.connect_options();
     match attendi(
         opzioni.get_filename(),
@@ -92,8 +92,8 @@ async fn turno_di_scrittura(
     .await
     {
         Ok(turno) => Ok(Some(turno)),
-        Err(Esito::Chiuso) => Err(sqlx::Error::PoolClosed),
-        Err(Esito::Scaduto) => Err(sqlx::Error::PoolTimedOut),
+        Err(SenzaTurno::Chiuso) => Err(sqlx::Error::PoolClosed),
+        Err(SenzaTurno::Scaduto) => Err(sqlx::Error::PoolTimedOut),
     }
 }
 

@@ -59,7 +59,7 @@ impl Drop for Permesso {
 
 /// Waits, at most `limite`, for the turn at `file`'s writer, on behalf of `sito`. Turns are
 /// given first come, first served.
-pub async fn attendi(file: &Path, sito: Sito, limite: Duration) -> Result<Permesso, Esito> {
+pub async fn attendi(file: &Path, sito: Sito, limite: Duration) -> Result<Permesso, SenzaTurno> {
     type Linee = Mutex<std::collections::HashMap<PathBuf, Arc<Linea>>>;
     static LINEE: OnceLock<Linee> = OnceLock::new();
     let linea = {
@@ -83,12 +83,13 @@ pub async fn attendi(file: &Path, sito: Sito, limite: Duration) -> Result<Permes
         }
     };
     let t = Instant::now();
+    // Who held the turn as the wait began (none: it was passing to a writer not yet run).
     let davanti = linea.chi();
     let permesso = match tokio::time::timeout(limite, linea.semaforo.clone().acquire_owned()).await
     {
         Ok(Ok(p)) => p,
-        Ok(Err(_closed)) => return Err(Esito::Chiuso),
-        Err(_elapsed) => return Err(Esito::Scaduto),
+        Ok(Err(_closed)) => return Err(SenzaTurno::Chiuso),
+        Err(_elapsed) => return Err(SenzaTurno::Scaduto),
     };
     let atteso = t.elapsed();
     metrics::histogram!(crate::metrics::SQLITE_WRITE_WAIT).record(atteso.as_secs_f64());
@@ -111,7 +112,7 @@ pub async fn attendi(file: &Path, sito: Sito, limite: Duration) -> Result<Permes
 
 /// Why no turn was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Esito {
+pub enum SenzaTurno {
     /// The wait's limit passed.
     Scaduto,
     /// The line was closed (never, in practice: lines are never closed).
