@@ -146,7 +146,7 @@ impl Outbox {
                     tokio::select! {
                         r = &mut corsa => r?,
                         () = tokio::time::sleep_until(entro) => {
-                            let segnati = self.segna_fatti(std::mem::take(&mut fatti)).await;
+                            let segnati = self.segna_fatti(&jobs, std::mem::take(&mut fatti)).await;
                             let r = corsa.await;
                             segnati?;
                             r?
@@ -160,7 +160,7 @@ impl Outbox {
                     fatti.push((job.id, risultato));
                 }
             }
-            self.segna_fatti(fatti).await?;
+            self.segna_fatti(&jobs, fatti).await?;
             Ok(jobs.len())
         };
         tokio::pin!(run);
@@ -177,16 +177,18 @@ impl Outbox {
         }
     }
 
-    /// Marks done, in one transaction, the jobs of `fatti` (id, result).
+    /// Marks done, in one transaction, the jobs of `fatti` (id, result), of the batch `jobs`.
     async fn segna_fatti(
         &self,
+        jobs: &[OutboxJob],
         fatti: Vec<(i64, Option<String>)>,
     ) -> Result<(), crate::store::StoreError> {
         if fatti.is_empty() {
             return Ok(());
         }
         for id in self.store.outbox().done_many(&fatti, &self.owner).await? {
-            tracing::warn!(id, "job finished after its lease was taken over");
+            let kind = jobs.iter().find(|j| j.id == id).map(|j| j.kind.as_str());
+            tracing::warn!(id, kind, "job finished after its lease was taken over");
         }
         Ok(())
     }
