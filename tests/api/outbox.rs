@@ -271,8 +271,8 @@ async fn a_panicking_handler_fails_one_attempt_not_the_worker_postgres() {
 }
 
 /// A worker marks the jobs of its batch done together, yet a job done is marked within a
-/// fraction of a second even while the next one in its batch runs for seconds (a cart's
-/// redirect waits for that mark).
+/// fraction of a second even while the next one in its batch runs for seconds (its outcome
+/// is what an operator or a retried cart reads).
 async fn a_job_done_is_marked_while_a_slow_one_runs(backend: Backend) {
     /// The job of ref 1 is quick, every other one takes 3 s.
     struct UnoVeloce;
