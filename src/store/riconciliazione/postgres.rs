@@ -225,3 +225,71 @@ mod copia_tests {
         assert_eq!(c.0, "\ta\\tb\\\\c\\nd\\re\t\\N\t42\n\\N\t2026-11-02\n");
     }
 }
+
+#[cfg(test)]
+mod piani_tests {
+    use super::{lock_ente, per_chiavi};
+    use sqlx::{Connection, PgConnection};
+
+    /// Executions with a generic plan of the keyed read of table `chiavi_prova`, on this
+    /// connection, after `n` more of them.
+    async fn generici_dopo(c: &mut PgConnection, n: usize) -> i64 {
+        for _ in 0..n {
+            let righe: Vec<(String,)> = per_chiavi(
+                c,
+                "SELECT iuv FROM chiavi_prova",
+                "E1",
+                "iuv",
+                &["A".to_owned()],
+            )
+            .await
+            .unwrap();
+            assert_eq!(righe, vec![("A".to_owned(),)]);
+        }
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COALESCE(SUM(generic_plans), 0)::bigint FROM pg_prepared_statements \
+             WHERE statement LIKE 'SELECT iuv FROM chiavi_prova%'",
+        )
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        n
+    }
+
+    /// A prepared keyed read adopts a generic plan after a few executions, planned for the
+    /// table as it was then; inside a reclassification's transaction every execution is
+    /// planned for its own keys and the table as it is.
+    #[tokio::test]
+    async fn a_reclassification_plans_each_keyed_read_afresh() {
+        let url = std::env::var("PAGOPA_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let mut c = PgConnection::connect(&url)
+            .await
+            .expect("PostgreSQL reachable (is it running?)");
+        sqlx::query("CREATE TEMP TABLE chiavi_prova (id_dominio text, iuv text)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO chiavi_prova VALUES ('E1', 'A'), ('E1', 'B'), ('E2', 'A')")
+            .execute(&mut c)
+            .await
+            .unwrap();
+
+        let mut tx = c.begin().await.unwrap();
+        let fuori = generici_dopo(&mut tx, 10).await;
+        tx.commit().await.unwrap();
+        assert!(
+            fuori > 0,
+            "outside a reclassification PostgreSQL goes generic"
+        );
+
+        let mut tx = c.begin().await.unwrap();
+        lock_ente(&mut tx, "E1").await.unwrap();
+        assert_eq!(generici_dopo(&mut tx, 10).await, fuori);
+        tx.commit().await.unwrap();
+
+        // The setting ends with the transaction: the connection goes back to the pool as
+        // it came.
+        assert!(generici_dopo(&mut c, 1).await > fuori);
+    }
+}
