@@ -266,14 +266,16 @@ mod piani_tests {
         let mut c = PgConnection::connect(&url)
             .await
             .expect("PostgreSQL reachable (is it running?)");
-        sqlx::query("CREATE TEMP TABLE chiavi_prova (id_dominio text, iuv text)")
-            .execute(&mut c)
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO chiavi_prova VALUES ('E1', 'A'), ('E1', 'B'), ('E2', 'A')")
-            .execute(&mut c)
-            .await
-            .unwrap();
+        // Indexed, and large enough that the index beats a scan: the plans worth keeping.
+        sqlx::raw_sql(
+            "CREATE TEMP TABLE chiavi_prova (id_dominio text, iuv text);
+             CREATE INDEX ON chiavi_prova (id_dominio, iuv);
+             INSERT INTO chiavi_prova SELECT 'E1', chr(65 + n % 26) || n FROM generate_series(0, 999) n;
+             INSERT INTO chiavi_prova VALUES ('E1', 'A'), ('E2', 'A');",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
 
         let mut tx = c.begin().await.unwrap();
         let fuori = generici_dopo(&mut tx, 10).await;
