@@ -3,7 +3,7 @@
 //! server maps to done / retry / dead.
 
 use crate::mail::Mailer;
-use crate::model::{StatoRpt, TipoJob};
+use crate::model::{StatoFlusso, StatoRpt, TipoJob};
 use crate::node_client::ops::Psp;
 use crate::node_client::{NodoClient, NodoError};
 use crate::outbox::{Handler, JobError, JobResult};
@@ -319,7 +319,7 @@ impl Dispatcher {
                 }
                 Err(e) if e.retryable() => return Err(JobError::Retry(e.to_string())),
                 Err(e) => {
-                    row.stato = "ILLEGGIBILE";
+                    row.stato = StatoFlusso::Illeggibile;
                     row.nota = Some(e.to_string());
                 }
             }
@@ -376,7 +376,7 @@ impl Dispatcher {
                             row.raw = xml;
                         }
                         Err(why) => {
-                            row.stato = "ILLEGGIBILE";
+                            row.stato = StatoFlusso::Illeggibile;
                             row.nota = Some(why);
                         }
                     }
@@ -386,7 +386,7 @@ impl Dispatcher {
                 }
                 Err(e) if e.retryable() => return Err(JobError::Retry(e.to_string())),
                 Err(e) => {
-                    row.stato = "ILLEGGIBILE";
+                    row.stato = StatoFlusso::Illeggibile;
                     row.nota = Some(e.to_string());
                 }
             }
@@ -410,11 +410,11 @@ impl Dispatcher {
         dom: &str,
         row: &crate::store::NuovoFlusso,
     ) -> Result<bool, JobError> {
-        let ok = row.stato == "ACQUISITO";
+        let ok = row.stato == StatoFlusso::Acquisito;
         if !ok {
-            tracing::warn!(dom, id_flusso = %row.id_flusso, stato = row.stato, nota = ?row.nota, "reporting flow with a problem");
+            tracing::warn!(dom, id_flusso = %row.id_flusso, stato = %row.stato, nota = ?row.nota, "reporting flow with a problem");
         }
-        metrics::counter!(FLOWS, "stato" => row.stato).increment(1);
+        metrics::counter!(FLOWS, "stato" => row.stato.as_str()).increment(1);
         self.store
             .riconciliazione()
             .insert_flusso(row)
@@ -522,7 +522,7 @@ impl Dispatcher {
 pub fn leggi_flusso(dom: &str, raw: &[u8], row: &mut crate::store::NuovoFlusso) {
     match crate::model::flusso::FlussoRiversamento::leggi(raw) {
         Err(e) => {
-            row.stato = "ILLEGGIBILE";
+            row.stato = StatoFlusso::Illeggibile;
             row.nota = Some(e.to_string());
         }
         Ok((f, conteggi)) => {
@@ -551,23 +551,23 @@ pub fn leggi_flusso(dom: &str, raw: &[u8], row: &mut crate::store::NuovoFlusso) 
             let ricevente = &t.istituto_ricevente.identificativo.codice;
             let anomalie = t.anomalie(&conteggi);
             if ricevente != dom {
-                row.stato = "ENTE_NON_SERVITO";
+                row.stato = StatoFlusso::EnteNonServito;
                 row.nota = Some(format!(
                     "istitutoRicevente {ricevente}, richiesto per {dom}"
                 ));
             } else if t.identificativo_flusso != row.id_flusso {
-                row.stato = "ANOMALO";
+                row.stato = StatoFlusso::Anomalo;
                 row.nota = Some(format!(
                     "il documento è il flusso {}",
                     t.identificativo_flusso
                 ));
             } else if !anomalie.is_empty() {
-                row.stato = "ANOMALO";
+                row.stato = StatoFlusso::Anomalo;
                 row.nota = Some(anomalie.join("; "));
             } else {
-                row.stato = "ACQUISITO";
+                row.stato = StatoFlusso::Acquisito;
             }
-            if row.stato == "ENTE_NON_SERVITO" {
+            if row.stato == StatoFlusso::EnteNonServito {
                 row.data_regolamento = None;
             } else {
                 row.pagamenti = f.pagamenti;

@@ -22,7 +22,8 @@ pub use iban::Iban;
 pub use importo::Importo;
 pub use iuv::{Iuv, NumeroAvviso, RfReference, SegregationCode};
 pub use stati::{
-    EsitoCarrello, EsitoPagamento, OrigineRpt, StatoCarrello, StatoJob, StatoRpt, StatoRt, TipoJob,
+    EsitoCarrello, EsitoPagamento, OrigineRpt, StatoCarrello, StatoFlusso, StatoJob, StatoRpt,
+    StatoRt, TipoJob,
 };
 
 // `YYYY-MM-DD` for serde (`#[serde(with = "iso_date")]` and `iso_date::option`).

@@ -277,6 +277,22 @@ stato_testuale! {
     }
 }
 
+stato_testuale! {
+    /// What reading a reporting flow found (`flusso.stato`).
+    pub enum StatoFlusso as "StatoFlusso" {
+        /// Read, its totals consistent: its payments are reconciled.
+        Acquisito => "ACQUISITO",
+        /// Read, its totals do not add up: kept and said, its payments reconciled.
+        Anomalo => "ANOMALO",
+        /// Not a FlussoRiversamento this gateway can read: kept raw.
+        Illeggibile => "ILLEGGIBILE",
+        /// For another istitutoRicevente.
+        EnteNonServito => "ENTE_NON_SERVITO",
+        /// Listed by the Nodo, then unknown to it (PPT_ID_FLUSSO_SCONOSCIUTO): no bytes.
+        Sconosciuto => "SCONOSCIUTO",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +312,12 @@ mod tests {
                 serde_json::to_string(s).unwrap(),
                 format!("\"{}\"", s.as_str())
             );
+        }
+        for s in StatoJob::TUTTI {
+            assert_eq!(StatoJob::parse(s.as_str()), Ok(*s));
+        }
+        for s in StatoFlusso::TUTTI {
+            assert_eq!(StatoFlusso::parse(s.as_str()), Ok(*s));
         }
         assert!(StatoCarrello::parse("inviato").is_err());
         for c in 0..=4 {

@@ -58,7 +58,7 @@ async fn carica(
         t.data_ora_flusso.as_ref(),
     );
     crate::jobs::leggi_flusso(&id_dominio, &body, &mut row);
-    if row.stato == "ENTE_NON_SERVITO" {
+    if row.stato == crate::model::StatoFlusso::EnteNonServito {
         return Err(ApiError::Validation(row.nota.unwrap_or_default()));
     }
     row.raw = body.to_vec();
@@ -75,7 +75,7 @@ async fn carica(
     Ok(Json(FlussoCaricato {
         id_flusso: row.id_flusso,
         data_ora_flusso: row.data_ora_flusso,
-        stato: row.stato.into(),
+        stato: row.stato.to_string(),
         nota: row.nota,
         deviazioni: row.deviazioni,
         numero_pagamenti: row.numero_pagamenti,

@@ -38,7 +38,7 @@ async fn rielabora(
 ) -> Result<Json<RtRicevuta>, ApiError> {
     let (rt, raw) = s.store.pagamenti().get_rt(id).await?;
     caller.scope(&rt.id_dominio)?;
-    if rt.stato != crate::model::StatoRt::Quarantena.as_str() {
+    if rt.stato != crate::model::StatoRt::Quarantena {
         return Err(ApiError::Conflict(format!(
             "la ricevuta è {}: solo una ricevuta in quarantena si rielabora",
             rt.stato

@@ -5,7 +5,10 @@
 //! the [`Store`] (`store.dovuti().get(…)`); its SQL is written once and compiled once per
 //! backend, and a backend-specific path (bulk COPY, rusqlite) sits next to the generic one.
 
-use crate::model::{Importo, OrigineRpt, StatoCarrello, StatoDovuto, StatoRpt, StatoRt, TipoJob};
+use crate::model::{
+    Importo, OrigineRpt, StatoCarrello, StatoDovuto, StatoFlusso, StatoJob, StatoRpt, StatoRt,
+    TipoJob,
+};
 use crate::registry::{Dovuto, Ente, TipoDovuto};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -220,7 +220,7 @@ pub struct NuovoFlusso {
     pub id_flusso: String,
     pub data_ora_flusso: String,
     pub raw: Vec<u8>,
-    pub stato: &'static str,
+    pub stato: StatoFlusso,
     pub nota: Option<String>,
     pub numero_pagamenti: Option<i64>,
     pub importo_cents: Option<i64>,
@@ -242,7 +242,7 @@ impl NuovoFlusso {
             id_flusso: id_flusso.to_owned(),
             data_ora_flusso: data_ora_flusso.to_owned(),
             raw: Vec::new(),
-            stato: "SCONOSCIUTO",
+            stato: StatoFlusso::Sconosciuto,
             nota: None,
             numero_pagamenti: None,
             importo_cents: None,
@@ -448,7 +448,8 @@ pub struct FlussoScaricato {
     pub id_dominio: String,
     pub id_flusso: String,
     pub data_ora_flusso: String,
-    pub stato: String,
+    #[sqlx(try_from = "String")]
+    pub stato: StatoFlusso,
     pub nota: Option<String>,
     /// The sending PSP (istitutoMittente), once read.
     pub psp: Option<String>,
@@ -506,7 +507,8 @@ pub struct OutboxRow {
     pub id: i64,
     pub kind: String,
     pub ref_id: Option<i64>,
-    pub stato: String,
+    #[sqlx(try_from = "String")]
+    pub stato: StatoJob,
     pub attempts: i64,
 }
 
@@ -514,12 +516,15 @@ pub struct OutboxRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxJob {
     pub id: i64,
-    /// `nodoInviaRPT`, `rtEmail`, …
+    /// `nodoInviaRPT`, `rtEmail`, … Text, not [`crate::model::TipoJob`]: a kind this build
+    /// does not know (enqueued by a newer instance sharing the database) must reach the
+    /// dispatcher and become a dead letter, not fail the claim of the whole batch.
     pub kind: String,
     pub ref_id: Option<i64>,
     pub payload: String,
-    /// `PENDING`, `DONE` or `DEAD` (a dead letter: retry it over REST).
-    pub stato: String,
+    /// A dead letter (`DEAD`) is retried over REST.
+    #[sqlx(try_from = "String")]
+    pub stato: StatoJob,
     pub attempts: i64,
     pub next_attempt_at: OffsetDateTime,
     pub lease_owner: Option<String>,
@@ -590,8 +595,8 @@ pub struct RtRicevuta {
     pub id_dominio: String,
     pub iuv: String,
     pub ccp: String,
-    /// RICEVUTA, ELABORATA, ANOMALA, QUARANTENA or INVALIDA.
-    pub stato: String,
+    #[sqlx(try_from = "String")]
+    pub stato: StatoRt,
     pub codice_esito: Option<i64>,
     pub importo_cents: Option<i64>,
     pub rpt_id: Option<i64>,

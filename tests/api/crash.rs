@@ -222,7 +222,7 @@ async fn kill_during_burst(backend: Backend) {
             .iter()
             .find(|r| &r.iuv == iuv)
             .unwrap_or_else(|| panic!("acknowledged RT {iuv} lost"));
-        assert_eq!(r.stato, "ELABORATA", "{iuv}");
+        assert_eq!(r.stato.as_str(), "ELABORATA", "{iuv}");
         assert_eq!(
             store.pagamenti().get_rt(r.id).await.unwrap().1,
             rt(iuv),

@@ -2,6 +2,7 @@
 //! and a job whose holder died is taken over when its lease expires.
 
 use crate::helpers::*;
+use pagopa_gateway::model::StatoJob;
 use pagopa_gateway::outbox::{Handler, JobResult, Outbox, Settings};
 use pagopa_gateway::store::{OutboxJob, Store};
 use sqlx::Connection;
@@ -186,11 +187,14 @@ async fn expired_lease_is_taken_over_and_failures_end_as_dead_letters(backend: B
     );
     let j = store.outbox().get(id).await.unwrap();
     assert_eq!(
-        (j.stato.as_str(), j.last_error.as_deref()),
-        ("DEAD", Some("boom"))
+        (j.stato, j.last_error.as_deref()),
+        (StatoJob::Dead, Some("boom"))
     );
     assert!(store.outbox().retry(id).await.unwrap());
-    assert_eq!(store.outbox().get(id).await.unwrap().stato, "PENDING");
+    assert_eq!(
+        store.outbox().get(id).await.unwrap().stato,
+        StatoJob::Pending
+    );
 }
 
 #[tokio::test]
@@ -312,9 +316,9 @@ async fn a_job_done_is_marked_while_a_slow_one_runs(backend: Backend) {
     };
     loop {
         let s = stato(store.clone()).await;
-        if s[&Some(1)].0 == "DONE" {
+        if s[&Some(1)].0 == StatoJob::Done {
             assert_eq!(s[&Some(1)].1.as_deref(), Some("fatto Some(1)"));
-            assert_eq!(s[&Some(2)].0, "PENDING", "the slow job still runs");
+            assert_eq!(s[&Some(2)].0, StatoJob::Pending, "the slow job still runs");
             break;
         }
         assert!(
@@ -325,7 +329,7 @@ async fn a_job_done_is_marked_while_a_slow_one_runs(backend: Backend) {
     }
     // The slow one is marked when it ends.
     loop {
-        if stato(store.clone()).await[&Some(2)].0 == "DONE" {
+        if stato(store.clone()).await[&Some(2)].0 == StatoJob::Done {
             break;
         }
         assert!(t.elapsed() < Duration::from_secs(20), "slow job never done");
@@ -375,7 +379,10 @@ async fn jobs_are_marked_done_together_except_those_taken_over(backend: Backend)
         (j0.stato.as_str(), j0.result.as_deref()),
         ("DONE", Some("uno"))
     );
-    assert_eq!(store.outbox().get(mine[1].id).await.unwrap().stato, "DONE");
+    assert_eq!(
+        store.outbox().get(mine[1].id).await.unwrap().stato,
+        StatoJob::Done
+    );
     let t = store.outbox().get(theirs[0].id).await.unwrap();
     assert_eq!(
         (t.stato.as_str(), t.lease_owner.as_deref(), t.result),

@@ -35,7 +35,10 @@ pub(super) async fn riconciliazione(demo: &Demo, c: &mut Check, r: Ricevute) -> 
         .riconciliazione()
         .list_flussi(None, None, 100, 0)
         .await?;
-    let acquisiti = rows.iter().filter(|f| f.stato == "ACQUISITO").count();
+    let acquisiti = rows
+        .iter()
+        .filter(|f| f.stato == crate::model::StatoFlusso::Acquisito)
+        .count();
     c.record(
         "flussi di rendicontazione letti da FdR REST (elenco, flusso, pagamenti)",
         ok && acquisiti == flussi && flussi > 0,

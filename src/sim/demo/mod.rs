@@ -313,7 +313,10 @@ pub async fn run(base: Config) -> anyhow::Result<bool> {
         .riconciliazione()
         .list_flussi(None, None, 100, 0)
         .await?;
-    let anomalie = rows.iter().filter(|f| f.stato != "ACQUISITO").count();
+    let anomalie = rows
+        .iter()
+        .filter(|f| f.stato != crate::model::StatoFlusso::Acquisito)
+        .count();
     let mail_dir = data.join("mail");
     println!();
     println!("Summary");

@@ -30,7 +30,7 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
     .bind(&f.id_flusso)
     .bind(&f.data_ora_flusso)
     .bind(&f.raw)
-    .bind(f.stato)
+    .bind(f.stato.as_str())
     .bind(&f.nota)
     .bind(f.numero_pagamenti)
     .bind(f.importo_cents)
