@@ -141,16 +141,28 @@ impl Outbox {
                 let corsa = self.run_job(job);
                 tokio::pin!(corsa);
                 let esito = if fatti.is_empty() {
-                    corsa.await?
+                    corsa.await
                 } else {
                     tokio::select! {
-                        r = &mut corsa => r?,
+                        r = &mut corsa => r,
                         () = tokio::time::sleep_until(entro) => {
                             let segnati = self.segna_fatti(&jobs, std::mem::take(&mut fatti)).await;
                             let r = corsa.await;
                             segnati?;
-                            r?
+                            r
                         }
+                    }
+                };
+                let esito = match esito {
+                    Ok(esito) => esito,
+                    Err(e) => {
+                        // This job's outcome could not be written (the database went away
+                        // for a moment): the jobs done before it are still marked, if the
+                        // database lets us, rather than run again once their lease ends.
+                        if let Err(e) = self.segna_fatti(&jobs, fatti).await {
+                            tracing::warn!(error = %e, "jobs done but not marked: they run again after their lease");
+                        }
+                        return Err(e);
                     }
                 };
                 if let Some(risultato) = esito {

@@ -398,3 +398,84 @@ async fn jobs_are_marked_done_together_except_those_taken_over_sqlite() {
 async fn jobs_are_marked_done_together_except_those_taken_over_postgres() {
     jobs_are_marked_done_together_except_those_taken_over(Backend::Postgres).await
 }
+
+/// A job whose outcome cannot be written (the database refuses the write) ends the batch
+/// with the error, but the jobs done before it in the batch are still marked done: they are
+/// not run again when their lease ends. A trigger refuses exactly that one write.
+async fn jobs_done_before_a_failed_write_are_still_marked(backend: Backend) {
+    use pagopa_gateway::outbox::JobError;
+    /// Ref 1 succeeds; every other job fails with the error the trigger refuses to store.
+    struct SecondoRotto;
+    impl Handler for SecondoRotto {
+        fn handle<'a>(
+            &'a self,
+            job: &'a OutboxJob,
+        ) -> Pin<Box<dyn Future<Output = JobResult> + Send + 'a>> {
+            Box::pin(async move {
+                if job.ref_id == Some(1) {
+                    Ok(Some("fatto".to_owned()))
+                } else {
+                    Err(JobError::Retry("rompi".to_owned()))
+                }
+            })
+        }
+    }
+    let app = TestApp::spawn(backend).await;
+    let url = app.config.database.url.clone().unwrap();
+    enqueue_many(backend, &url, 2).await;
+    match backend {
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql(
+                "CREATE FUNCTION rifiuta() RETURNS trigger LANGUAGE plpgsql AS
+                   $$ BEGIN RAISE EXCEPTION 'scrittura rifiutata'; END $$;
+                 CREATE TRIGGER rompi BEFORE UPDATE ON outbox FOR EACH ROW
+                   WHEN (NEW.last_error = 'rompi') EXECUTE FUNCTION rifiuta();",
+            )
+            .execute(&mut c)
+            .await
+            .unwrap();
+        }
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query(
+                "CREATE TRIGGER rompi BEFORE UPDATE ON outbox WHEN NEW.last_error = 'rompi'
+                 BEGIN SELECT RAISE(ABORT, 'scrittura rifiutata'); END",
+            )
+            .execute(&mut c)
+            .await
+            .unwrap();
+        }
+    }
+    let store = app.store();
+    let outbox = Outbox::new(store.clone(), settings(1), Arc::new(SecondoRotto));
+    let e = outbox
+        .run_once(8)
+        .await
+        .expect_err("the refused write ends the batch");
+    assert!(e.to_string().contains("scrittura rifiutata"), "{e}");
+    let (jobs, _) = store
+        .outbox()
+        .list(None, Some("test"), 10, 0)
+        .await
+        .unwrap();
+    let per_ref: HashMap<_, _> = jobs
+        .into_iter()
+        .map(|j| (j.ref_id, (j.stato, j.result)))
+        .collect();
+    assert_eq!(
+        per_ref[&Some(1)],
+        (StatoJob::Done, Some("fatto".to_owned())),
+        "the job done before the failure is marked"
+    );
+    assert_eq!(per_ref[&Some(2)].0, StatoJob::Pending);
+}
+
+#[tokio::test]
+async fn jobs_done_before_a_failed_write_are_still_marked_sqlite() {
+    jobs_done_before_a_failed_write_are_still_marked(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn jobs_done_before_a_failed_write_are_still_marked_postgres() {
+    jobs_done_before_a_failed_write_are_still_marked(Backend::Postgres).await
+}
