@@ -226,7 +226,7 @@ fn flusso(k: i64, from: i64, size: i64) -> NuovoFlusso {
         id_flusso: format!("2026-11-02ABCDITMMXXX-INC{k}"),
         data_ora_flusso: "2026-11-02T07:00:00".into(),
         raw: Vec::new(),
-        stato: "ACQUISITO",
+        stato: pagopa_gateway::model::StatoFlusso::Acquisito,
         nota: None,
         numero_pagamenti: Some(size),
         importo_cents: Some(size * 100),
