@@ -155,14 +155,14 @@ impl Outbox {
                 };
                 let esito = match esito {
                     Ok(esito) => esito,
-                    Err(e) => {
+                    Err(scrittura) => {
                         // This job's outcome could not be written (the database went away
                         // for a moment): the jobs done before it are still marked, if the
                         // database lets us, rather than run again once their lease ends.
-                        if let Err(e) = self.segna_fatti(&jobs, fatti).await {
-                            tracing::warn!(error = %e, "jobs done but not marked: they run again after their lease");
+                        if let Err(segno) = self.segna_fatti(&jobs, fatti).await {
+                            tracing::warn!(error = %segno, "jobs done but not marked: they run again after their lease");
                         }
-                        return Err(e);
+                        return Err(scrittura);
                     }
                 };
                 if let Some(risultato) = esito {
