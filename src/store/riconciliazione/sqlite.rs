@@ -17,7 +17,7 @@ async fn insert_pagamenti_flusso(
     .await
 }
 
-/// Classified rows with one prepared statement, inside the caller's transaction.
+/// Classified lines, many to a statement, inside the caller's transaction.
 async fn scrivi(
     c: &mut Conn,
     ente: &str,
