@@ -268,20 +268,36 @@ pub(super) fn scrivi(
     now: OffsetDateTime,
 ) -> rusqlite::Result<()> {
     let now = testo_istante(now)?;
-    let mut pieno = db.prepare_cached(&insert_righe(RIGHE_PER_INSERT))?;
-    for blocco in righe.chunks(RIGHE_PER_INSERT) {
-        let mut resto;
-        let st = if blocco.len() == RIGHE_PER_INSERT {
-            &mut pieno
-        } else {
-            resto = db.prepare_cached(&insert_righe(blocco.len()))?;
-            &mut resto
-        };
-        for (k, r) in blocco.iter().enumerate() {
-            bind_riga(st, k * COLONNE, ente, r, &now)?;
+    // The full statements, then one for the rest (a pass of a few lines prepares only that).
+    let (piene, resto) = righe.split_at(righe.len() - righe.len() % RIGHE_PER_INSERT);
+    if !piene.is_empty() {
+        let mut st = db.prepare_cached(&insert_righe(RIGHE_PER_INSERT))?;
+        for blocco in piene.chunks(RIGHE_PER_INSERT) {
+            inserisci(&mut st, blocco, ente, &now)?;
         }
-        st.raw_execute()?;
     }
+    if !resto.is_empty() {
+        inserisci(
+            &mut db.prepare_cached(&insert_righe(resto.len()))?,
+            resto,
+            ente,
+            &now,
+        )?;
+    }
+    Ok(())
+}
+
+/// One statement of `insert_righe(blocco.len())`: binds the lines and runs it.
+fn inserisci(
+    st: &mut rusqlite::CachedStatement<'_>,
+    blocco: &[Riga<'_>],
+    ente: &str,
+    now: &str,
+) -> rusqlite::Result<()> {
+    for (k, r) in blocco.iter().enumerate() {
+        bind_riga(st, k * COLONNE, ente, r, now)?;
+    }
+    st.raw_execute()?;
     Ok(())
 }
 
@@ -398,9 +414,15 @@ mod tests {
     }
 
     /// Lines written many to a statement land all, in order, each in its own columns:
-    /// two full statements and a shorter one for the rest.
+    /// none, only a shorter statement, only full ones, and full ones and the rest.
     #[test]
     fn scrivi_a_blocchi() {
+        for n in [0, 6, RIGHE_PER_INSERT, 2 * RIGHE_PER_INSERT + 6] {
+            scrivi_e_rileggi(n);
+        }
+    }
+
+    fn scrivi_e_rileggi(n: usize) {
         let db = Connection::open_in_memory().unwrap();
         let testa = INSERT_RIGHE.trim_end().trim_end_matches("VALUES");
         let colonne = &testa[testa.find('(').unwrap() + 1..testa.rfind(')').unwrap()];
@@ -409,9 +431,7 @@ mod tests {
         ))
         .unwrap();
         let giorno = Date::from_calendar_date(2026, time::Month::November, 2).unwrap();
-        let iuv: Vec<String> = (0..2 * RIGHE_PER_INSERT + 6)
-            .map(|i| format!("{i:017}"))
-            .collect();
+        let iuv: Vec<String> = (0..n).map(|i| format!("{i:017}")).collect();
         let righe: Vec<Riga<'_>> = iuv
             .iter()
             .enumerate()
