@@ -12,7 +12,8 @@
 //! PAGOPA_TEST_PG_URL, default local). Without `--bench` (as `cargo test` runs it) it only
 //! checks that it works, on small numbers. `RECON_BENCH_SOLO=viste` runs only the view
 //! pages; `RECON_BENCH_SOLO=ricostruzione` only SQLite's rebuild against its floor, three
-//! times in turn, with the median.
+//! times in turn, with the median; `RECON_BENCH_SOLO=flusso` only SQLite's new flows
+//! (after an unmeasured rebuild) beside their floors.
 
 mod common;
 
@@ -447,6 +448,30 @@ async fn pagine(store: &Store, n: i64, runs: usize, verbose: bool) -> (Duration,
     )
 }
 
+/// A new flow's two floors, printed: its payments alone, and with their lines (p50 of
+/// five, rolled back).
+async fn floors_flusso(url: &str, pg: bool, n: i64, size: i64, runs: i64) -> (Duration, Duration) {
+    let name = if pg { "PostgreSQL" } else { "SQLite" };
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let (mut v, mut w) = (Vec::new(), Vec::new());
+    for k in 0..runs.min(5) {
+        let from = 10 * n + k * size;
+        v.push(timed_rollback(url, pg, &[floor_flow_sql(pg, from, size)]).await);
+        w.push(timed_rollback(url, pg, &floor_flow_righe_sql(pg, from, size)).await);
+    }
+    let (floor, righe) = (pct(&mut v, 0.5), pct(&mut w, 0.5));
+    println!(
+        "floor: the {size} payments of a flow alone INSERTed by the database, {name}: p50 {:.0} ms",
+        ms(floor)
+    );
+    println!(
+        "  and with their {size} reconciled lines INSERTed too (the table's indexes), {name}: p50 {:.0} ms = {:.2}x the floor",
+        ms(righe),
+        righe.as_secs_f64() / floor.as_secs_f64()
+    );
+    (floor, righe)
+}
+
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
     let n: i64 = std::env::var("RECON_BENCH_N")
@@ -492,6 +517,17 @@ fn main() {
             }
             ratios.sort_by(f64::total_cmp);
             println!("SQLite rebuild, median of 3: {:.2}x its floor (goal <= 2.5)", ratios[1]);
+            pg.close().await;
+            common::drop_schema(&schema).await;
+            return;
+        }
+        // RECON_BENCH_SOLO=flusso: SQLite's new flows only (after an unmeasured rebuild),
+        // beside their floors, for working on an incremental reclassification's writes.
+        if std::env::var("RECON_BENCH_SOLO").as_deref() == Ok("flusso") {
+            sqlite.riconciliazione().rebuild(ENTE).await.unwrap();
+            let (floor, righe) = floors_flusso(&sqlite_url, false, n, size, runs).await;
+            let (p50, p99) = incremental(&sqlite, &sqlite_url, false, n + 10, size, runs).await;
+            println!("new {size}-payment flow stored + reclassified, SQLite: p50 {:.0} ms, p99 {:.0} ms = {:.2}x its floor (goal <= 2), {:.2}x its writes alone; p50 {:.2}x its writes alone", ms(p50), ms(p99), p99.as_secs_f64() / floor.as_secs_f64(), p99.as_secs_f64() / righe.as_secs_f64(), p50.as_secs_f64() / righe.as_secs_f64());
             pg.close().await;
             common::drop_schema(&schema).await;
             return;
@@ -550,16 +586,8 @@ fn main() {
 
         let base = n + 10;
         let (mut floors, mut scritture) = (Vec::new(), Vec::new());
-        for (name, url, is_pg) in [("PostgreSQL", &pg_url, true), ("SQLite", &sqlite_url, false)] {
-            let (mut v, mut w) = (Vec::new(), Vec::new());
-            for k in 0..runs.min(5) {
-                let from = 10 * n + k * size;
-                v.push(timed_rollback(url, is_pg, &[floor_flow_sql(is_pg, from, size)]).await);
-                w.push(timed_rollback(url, is_pg, &floor_flow_righe_sql(is_pg, from, size)).await);
-            }
-            let (floor, righe) = (pct(&mut v, 0.5), pct(&mut w, 0.5));
-            println!("floor: the {size} payments of a flow alone INSERTed by the database, {name}: p50 {:.0} ms", ms(floor));
-            println!("  and with their {size} reconciled lines INSERTed too (the table's indexes), {name}: p50 {:.0} ms = {:.2}x the floor", ms(righe), righe.as_secs_f64() / floor.as_secs_f64());
+        for (url, is_pg) in [(&pg_url, true), (&sqlite_url, false)] {
+            let (floor, righe) = floors_flusso(url, is_pg, n, size, runs).await;
             floors.push(floor);
             scritture.push(righe);
         }
