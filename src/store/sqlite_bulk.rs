@@ -7,7 +7,7 @@
 //! caller's transaction, which then applies nothing.
 
 use crate::recon::motore::{Riga, RigaE, RigaI, RigaR, RigaT};
-use rusqlite::{Connection, Row, ToSql};
+use rusqlite::{CachedStatement, Connection, Row, ToSql};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 
@@ -210,7 +210,9 @@ pub(super) fn leggi<T: DaRiga>(
     rows.collect()
 }
 
-/// Inserts a flow's payments (esito 3 already left out) with one prepared statement.
+/// Inserts a flow's payments (esito 3 already left out), `RIGHE_PER_INSERT` to a statement
+/// (see `INSERT_RIGHE` for `OR FAIL`; the flow's foreign key still fails the statement, and
+/// with it the caller's transaction, as any error does).
 pub(super) fn insert_pagamenti_flusso(
     db: &Connection,
     f: &super::NuovoFlusso,
@@ -219,32 +221,31 @@ pub(super) fn insert_pagamenti_flusso(
     totale: i64,
     validi: &[&crate::model::flusso::PagamentoFlusso],
 ) -> rusqlite::Result<()> {
-    let mut st = db.prepare_cached(
-        "INSERT INTO rendicontazione (id_dominio, flusso_id, iuf, iuf_key, iuv, iur, indice, importo_cents, esito, data_esito,
+    const TESTA: &str = "INSERT OR FAIL INTO rendicontazione (id_dominio, flusso_id, iuf, iuf_key, iuv, iur, indice, importo_cents, esito, data_esito,
            data_regolamento, totale_flusso_cents, id_regolamento, data_ora_flusso)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?;
+         VALUES ";
     let iuf_key = f.id_flusso.to_uppercase();
     let regolamento = testo_data(Some(regolamento));
-    for p in validi {
-        st.execute(rusqlite::params![
-            f.id_dominio,
-            id,
-            f.id_flusso,
-            iuf_key,
-            p.iuv.as_str(),
-            p.iur,
-            p.indice.map(i64::from),
-            p.importo.cents(),
-            i64::from(p.codice_esito),
-            testo_data(Some(p.data_esito)),
-            regolamento,
-            totale,
-            f.id_regolamento,
-            f.data_ora_flusso,
-        ])?;
-    }
-    Ok(())
+    a_blocchi(db, TESTA, 14, validi.len(), |st, prima, i| {
+        let p = validi[i];
+        let values: [&dyn ToSql; 14] = [
+            &f.id_dominio,
+            &id,
+            &f.id_flusso,
+            &iuf_key,
+            &p.iuv.as_str(),
+            &p.iur,
+            &p.indice.map(i64::from),
+            &p.importo.cents(),
+            &i64::from(p.codice_esito),
+            &testo_data(Some(p.data_esito)),
+            &regolamento,
+            &totale,
+            &f.id_regolamento,
+            &f.data_ora_flusso,
+        ];
+        lega(st, prima, values)
+    })
 }
 
 /// Many lines to a statement (`RIGHE_PER_INSERT`), and `OR FAIL`: a statement of many
@@ -268,55 +269,70 @@ pub(super) fn scrivi(
     now: OffsetDateTime,
 ) -> rusqlite::Result<()> {
     let now = testo_istante(now)?;
-    // The full statements, then one for the rest (a pass of a few lines prepares only that).
-    let (piene, resto) = righe.split_at(righe.len() - righe.len() % RIGHE_PER_INSERT);
-    if !piene.is_empty() {
-        let mut st = db.prepare_cached(&insert_righe(RIGHE_PER_INSERT))?;
-        for blocco in piene.chunks(RIGHE_PER_INSERT) {
-            inserisci(&mut st, blocco, ente, &now)?;
+    a_blocchi(db, INSERT_RIGHE, COLONNE, righe.len(), |st, prima, i| {
+        bind_riga(st, prima, ente, &righe[i], &now)
+    })
+}
+
+/// Rows per INSERT: one statement's cursors (the table and each of its indexes) are opened
+/// and closed once for this many rows instead of once a row.
+const RIGHE_PER_INSERT: usize = 32;
+
+/// Writes `n` rows, `RIGHE_PER_INSERT` to a statement: `testa` is an INSERT up to its
+/// `VALUES`, of `colonne` columns, and `riga(st, prima, i)` binds row `i` to the
+/// placeholders after the `prima` first. The full statements, then one for the rest (a
+/// write of a few rows prepares only that).
+fn a_blocchi(
+    db: &Connection,
+    testa: &str,
+    colonne: usize,
+    n: usize,
+    mut riga: impl FnMut(&mut CachedStatement<'_>, usize, usize) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let piene = n - n % RIGHE_PER_INSERT;
+    let mut esegui = |st: &mut CachedStatement<'_>, da: usize, quante: usize| {
+        for k in 0..quante {
+            riga(st, k * colonne, da + k)?;
+        }
+        st.raw_execute().map(drop)
+    };
+    if piene > 0 {
+        let mut st = db.prepare_cached(&valori(testa, colonne, RIGHE_PER_INSERT))?;
+        for da in (0..piene).step_by(RIGHE_PER_INSERT) {
+            esegui(&mut st, da, RIGHE_PER_INSERT)?;
         }
     }
-    if !resto.is_empty() {
-        inserisci(
-            &mut db.prepare_cached(&insert_righe(resto.len()))?,
-            resto,
-            ente,
-            &now,
-        )?;
+    if n > piene {
+        let mut st = db.prepare_cached(&valori(testa, colonne, n - piene))?;
+        esegui(&mut st, piene, n - piene)?;
     }
     Ok(())
 }
-
-/// One statement of `insert_righe(blocco.len())`: binds the lines and runs it.
-fn inserisci(
-    st: &mut rusqlite::CachedStatement<'_>,
-    blocco: &[Riga<'_>],
-    ente: &str,
-    now: &str,
-) -> rusqlite::Result<()> {
-    for (k, r) in blocco.iter().enumerate() {
-        bind_riga(st, k * COLONNE, ente, r, now)?;
-    }
-    st.raw_execute()?;
-    Ok(())
-}
-
-/// Lines per INSERT: one statement's cursors (the table and its twenty indexes) are opened
-/// and closed once for this many lines instead of once a line.
-const RIGHE_PER_INSERT: usize = 32;
 
 /// The columns of a line in `INSERT_RIGHE`.
 const COLONNE: usize = 30;
 
-/// `INSERT_RIGHE` with `n` lines of placeholders.
-fn insert_righe(n: usize) -> String {
-    let riga = format!("({})", vec!["?"; COLONNE].join(","));
-    format!("{INSERT_RIGHE}{}", vec![riga; n].join(","))
+/// `testa` with `n` rows of `colonne` placeholders.
+fn valori(testa: &str, colonne: usize, n: usize) -> String {
+    let riga = format!("({})", vec!["?"; colonne].join(","));
+    format!("{testa}{}", vec![riga; n].join(","))
+}
+
+/// Binds `values` to the placeholders after the `prima` first.
+fn lega<const N: usize>(
+    st: &mut CachedStatement<'_>,
+    prima: usize,
+    values: [&dyn ToSql; N],
+) -> rusqlite::Result<()> {
+    for (c, v) in values.into_iter().enumerate() {
+        st.raw_bind_parameter(prima + c + 1, v)?;
+    }
+    Ok(())
 }
 
 /// Binds line `r` to the placeholders after the `prima` first.
 fn bind_riga(
-    st: &mut rusqlite::CachedStatement<'_>,
+    st: &mut CachedStatement<'_>,
     prima: usize,
     ente: &str,
     r: &Riga<'_>,
@@ -355,10 +371,7 @@ fn bind_riga(
         &now,
         &r.firma(),
     ];
-    for (c, v) in values.into_iter().enumerate() {
-        st.raw_bind_parameter(prima + c + 1, v)?;
-    }
-    Ok(())
+    lega(st, prima, values)
 }
 
 /// A batch of journal entries with one prepared statement.
