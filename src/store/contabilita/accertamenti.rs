@@ -653,8 +653,6 @@ pub async fn tx_accertamenti_automatici(
     for v in &piano {
         per_tipo.entry(v.tipo_dovuto.as_str()).or_default().push(v);
     }
-    let mut giorni = BTreeSet::new();
-    let date: HashMap<i64, Date> = ricevute.iter().map(|r| (r.id, r.data_esito)).collect();
     for (tipo, voci) in per_tipo {
         let chiave = format!("{ente}:{origine}_{tipo}");
         let nome = format!("{origine}_{tipo}");
@@ -706,19 +704,15 @@ pub async fn tx_accertamenti_automatici(
             now,
         )
         .await?;
-        giorni.extend(
-            voci.iter()
-                .filter_map(|v| date.get(&v.ricevuta_id).copied()),
-        );
     }
-    // The receipts' lines may already be reconciled: their dates too.
+    // The days of the booked receipts (their data esito, and their lines' dates: they may
+    // already be reconciled).
     let ids: Vec<i64> = piano
         .iter()
         .map(|v| v.ricevuta_id)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    tx_sporca_giorni(c, ente, &giorni).await?;
     tx_sporca_ricevute(c, ente, &ids).await?;
     Ok(())
 }
