@@ -202,6 +202,23 @@ pub async fn tx_change_stato(
             "transizione {from} → {to} non ammessa"
         )));
     }
+    let conflitto = || StoreError::Conflict(format!("il dovuto non è più in stato {from}"));
+    if IS_POSTGRES {
+        // The move and its history row in one round trip (a receipt's transaction is a
+        // dozen of them); the history sees the moved row only through RETURNING.
+        let r: Option<(i64,)> = sqlx::query_as(
+            "WITH u AS (UPDATE dovuto SET stato = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND stato = $4 RETURNING id)
+             INSERT INTO dovuto_storia (dovuto_id, stato_da, stato_a, motivo, at) SELECT id, $4, $1, $5, $2 FROM u RETURNING dovuto_id",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(id)
+        .bind(from.as_str())
+        .bind(motivo)
+        .fetch_optional(&mut *c)
+        .await?;
+        return r.map(drop).ok_or_else(conflitto);
+    }
     let r = sqlx::query("UPDATE dovuto SET stato = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND stato = $4")
         .bind(to.as_str())
         .bind(now)
@@ -210,9 +227,7 @@ pub async fn tx_change_stato(
         .execute(&mut *c)
         .await?;
     if r.rows_affected() == 0 {
-        return Err(StoreError::Conflict(format!(
-            "il dovuto non è più in stato {from}"
-        )));
+        return Err(conflitto());
     }
     add_storia(c, id, Some(from), to, motivo, now).await
 }
