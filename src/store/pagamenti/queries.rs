@@ -151,16 +151,71 @@ pub async fn store_rt_applied(
     let mut tx = begin_write(p).await?;
     // Any early return drops `tx`: it rolls back before SQLite's writer turn passes on, so
     // the caller's two-step fallback does not meet a locked database.
-    let Some(id) = insert_rt_raw(&mut tx, dominio, iuv, ccp, raw, now).await? else {
+    let Some(id) = insert_rt_applicata(&mut tx, dominio, iuv, ccp, raw, rpt, e, now).await? else {
         return Ok(None);
     };
-    if !tx_apply_rt(&mut tx, id, rpt, e, now).await? {
-        return Err(StoreError::Corrupt(format!(
-            "RT {id} just stored is not RICEVUTA"
-        )));
-    }
+    tx_dopo_rt(&mut tx, id, rpt, e, now).await?;
     tx.commit().await?;
     Ok(Some(id))
+}
+
+/// The raw RT stored already applied (its esito, its RPT) and its RPT moved, in the
+/// caller's transaction: what `tx_apply_rt`'s compare-and-set would write, which cannot
+/// fail on a row this transaction inserts. `None` (nothing written) when a receipt with
+/// its key is held already.
+#[allow(clippy::too_many_arguments)]
+async fn insert_rt_applicata(
+    tx: &mut Conn,
+    dominio: &str,
+    iuv: &str,
+    ccp: &str,
+    raw: &[u8],
+    rpt: &RptRow,
+    e: &EsitoRt,
+    now: OffsetDateTime,
+) -> StoreResult<Option<i64>> {
+    // On PostgreSQL the RPT moves in the same round trip, only if the receipt was inserted
+    // (the EXISTS reads the insert's RETURNING, so the insert runs first).
+    const PG: &str = "WITH rt AS (
+           INSERT INTO rt_ricevuta (id_dominio, iuv, ccp, raw, stato, codice_esito, importo_cents, rpt_id, nota, received_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (id_dominio, iuv, ccp) DO NOTHING RETURNING id),
+         mossa AS (UPDATE rpt SET stato = $11, updated_at = $10 WHERE id = $8 AND EXISTS (SELECT 1 FROM rt))
+         SELECT id FROM rt";
+    const SQLITE: &str = "INSERT INTO rt_ricevuta (id_dominio, iuv, ccp, raw, stato, codice_esito, importo_cents, rpt_id, nota, received_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (id_dominio, iuv, ccp) DO NOTHING RETURNING id";
+    let q = sqlx::query_as::<_, (i64,)>(if IS_POSTGRES { PG } else { SQLITE })
+        .bind(dominio)
+        .bind(iuv)
+        .bind(ccp)
+        .bind(raw)
+        .bind(e.stato.as_str())
+        .bind(i64::from(e.esito.codice()))
+        .bind(e.importo.cents())
+        .bind(rpt.id)
+        .bind(&e.nota)
+        .bind(now);
+    let q = if IS_POSTGRES {
+        q.bind(StatoRpt::RtRicevuta.as_str())
+    } else {
+        q
+    };
+    let Some((id,)) = q.fetch_optional(&mut *tx).await? else {
+        return Ok(None);
+    };
+    if !IS_POSTGRES {
+        sposta_rpt(tx, rpt, now).await?;
+    }
+    Ok(Some(id))
+}
+
+async fn sposta_rpt(tx: &mut Conn, rpt: &RptRow, now: OffsetDateTime) -> StoreResult<()> {
+    sqlx::query("UPDATE rpt SET stato = $1, updated_at = $2 WHERE id = $3")
+        .bind(StatoRpt::RtRicevuta.as_str())
+        .bind(now)
+        .bind(rpt.id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// The application of an RT in the caller's transaction; `false` (nothing written) when the receipt
@@ -188,12 +243,20 @@ async fn tx_apply_rt(
     if moved == 0 {
         return Ok(false);
     }
-    sqlx::query("UPDATE rpt SET stato = $1, updated_at = $2 WHERE id = $3")
-        .bind(StatoRpt::RtRicevuta.as_str())
-        .bind(now)
-        .bind(rpt.id)
-        .execute(&mut *tx)
-        .await?;
+    sposta_rpt(tx, rpt, now).await?;
+    tx_dopo_rt(tx, rt_id, rpt, e, now).await?;
+    Ok(true)
+}
+
+/// What an applied RT does past its own row and its RPT: the dovuto, the e-mail, the
+/// staged receipts.
+async fn tx_dopo_rt(
+    tx: &mut Conn,
+    rt_id: i64,
+    rpt: &RptRow,
+    e: &EsitoRt,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
     // The dovuto is read once: its state follows the esito, and its IUD, tipo and budget
     // split go with the staged receipts (the change of state leaves those as they are).
     let row = match rpt.dovuto_id {
@@ -244,7 +307,7 @@ async fn tx_apply_rt(
         let origine = format!("RT-{}", now.date());
         recon_q::tx_insert_ricevute(tx, &rpt.id_dominio, &ricevute, Some(&origine), now).await?;
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Receipts whose raw bytes were committed but whose processing did not finish (a
