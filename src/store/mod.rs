@@ -224,6 +224,12 @@ impl Store {
                 PgPoolOptions::new()
                     .max_connections(a.max_connections)
                     .acquire_timeout(a.acquire)
+                    // No ping before every checkout: a round trip more on every request
+                    // (two per receipt). sqlx pings a connection when it comes back and
+                    // closes it if broken; only one that broke while idle (the server
+                    // restarted) fails its next statement: that request gets the fault of
+                    // any database error (PAA_SYSTEM_ERROR, which the Nodo retries).
+                    .test_before_acquire(false)
                     .connect_with(opts)
                     .await?,
             )

@@ -174,3 +174,49 @@ async fn work_past_the_deadline_runs_to_its_end_sqlite() {
 async fn work_past_the_deadline_runs_to_its_end_postgres() {
     work_past_the_deadline_runs_to_its_end(Backend::Postgres).await
 }
+
+/// A PostgreSQL connection that dies while idle in the pool (the server restarted, an
+/// administrator terminated it) costs at most the next statement, not a broken pool: the
+/// pool does not ping before every checkout (a round trip on every request), so the next
+/// statement may fail, and the one after it runs on a new connection.
+#[tokio::test]
+async fn a_postgres_connection_killed_while_idle_costs_at_most_one_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let nome = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let url = format!(
+        "{}&application_name={nome}",
+        fresh_database(Backend::Postgres, dir.path()).await
+    );
+    let store = pagopa_gateway::store::Store::connect(&url, 1)
+        .await
+        .unwrap();
+    store.ping().await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&pg_base_url()).await.unwrap();
+    let (uccise,): (i64,) = sqlx::query_as(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(&nome)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(uccise, 1, "the pool's one connection");
+    // The server closes the connection asynchronously: wait until it is gone.
+    assert!(
+        eventually(5, async || {
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+                    .bind(&nome)
+                    .fetch_one(&mut admin)
+                    .await
+                    .unwrap();
+            n == 0
+        })
+        .await
+    );
+    let _ = store.ping().await;
+    store
+        .ping()
+        .await
+        .expect("the statement after a dead connection's runs on a new one");
+    store.close().await;
+}
