@@ -210,9 +210,9 @@ pub(super) fn leggi<T: DaRiga>(
     rows.collect()
 }
 
-/// Inserts a flow's payments (esito 3 already left out), `RIGHE_PER_INSERT` to a statement
-/// (see `INSERT_RIGHE` for `OR FAIL`; the flow's foreign key still fails the statement, and
-/// with it the caller's transaction, as any error does).
+/// Inserts a flow's payments (esito 3 already left out), `RIGHE_PER_INSERT` to a statement,
+/// `OR FAIL` as the lines are (`INSERT_RIGHE`). `OR FAIL` does not cover the foreign key to
+/// the flow: a violation fails the statement, and the caller's transaction, as any error.
 pub(super) fn insert_pagamenti_flusso(
     db: &Connection,
     f: &super::NuovoFlusso,
@@ -499,6 +499,80 @@ mod tests {
             assert_eq!(l.4, i as i64);
             assert_eq!(l.5, "2026-11-02");
             assert_eq!(l.6, r.firma());
+        }
+    }
+
+    /// A flow's payments written many to a statement land all, in order, in their columns.
+    #[test]
+    fn pagamenti_flusso_a_blocchi() {
+        use crate::model::flusso::PagamentoFlusso;
+        use crate::model::{Importo, Iuv};
+        let giorno = Date::from_calendar_date(2026, time::Month::November, 2).unwrap();
+        for n in [0, 6, RIGHE_PER_INSERT, 2 * RIGHE_PER_INSERT + 6] {
+            let db = Connection::open_in_memory().unwrap();
+            db.execute_batch(
+                "CREATE TABLE rendicontazione (id INTEGER PRIMARY KEY, id_dominio, flusso_id, iuf, iuf_key, iuv, iur, indice,
+                   importo_cents, esito, data_esito, data_regolamento, totale_flusso_cents, id_regolamento, data_ora_flusso)",
+            )
+            .unwrap();
+            let f = super::super::NuovoFlusso {
+                id_dominio: "E1".into(),
+                id_flusso: "2026-11-02abc-1".into(),
+                data_ora_flusso: "2026-11-02T07:00:00".into(),
+                raw: Vec::new(),
+                stato: crate::model::StatoFlusso::Acquisito,
+                nota: None,
+                numero_pagamenti: None,
+                importo_cents: None,
+                data_regolamento: Some(giorno),
+                id_regolamento: Some("TRN1".into()),
+                pagamenti: (0..n)
+                    .map(|i| PagamentoFlusso {
+                        iuv: Iuv::parse(&format!("{i:017}")).unwrap(),
+                        iur: format!("R{i}"),
+                        indice: Some(1),
+                        importo: Importo::from_cents(100 + i as i64).unwrap(),
+                        codice_esito: 0,
+                        data_esito: giorno,
+                    })
+                    .collect(),
+                psp: None,
+                deviazioni: None,
+            };
+            let validi: Vec<_> = f.pagamenti.iter().collect();
+            insert_pagamenti_flusso(&db, &f, 7, giorno, 1234, &validi).unwrap();
+            let mut st = db
+                .prepare("SELECT flusso_id, iuf_key, iuv, iur, importo_cents, data_esito, id_regolamento FROM rendicontazione ORDER BY id")
+                .unwrap();
+            #[allow(clippy::type_complexity)]
+            let letti: Vec<(i64, String, String, String, i64, String, String)> = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(letti.len(), n, "{n} payments");
+            for (i, l) in letti.iter().enumerate() {
+                let atteso = (
+                    7,
+                    "2026-11-02ABC-1".to_owned(),
+                    format!("{i:017}"),
+                    format!("R{i}"),
+                    100 + i as i64,
+                    "2026-11-02".to_owned(),
+                    "TRN1".to_owned(),
+                );
+                assert_eq!(*l, atteso);
+            }
         }
     }
 
