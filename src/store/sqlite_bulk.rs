@@ -472,24 +472,10 @@ mod tests {
             .collect();
         let now = OffsetDateTime::from_unix_timestamp(0).unwrap();
         scrivi(&db, "E1", &righe, now).unwrap();
-        let mut st = db
-            .prepare("SELECT id_dominio, chiave, iuv, iuf_key, importo_pagato_cents, data_esito, firma FROM riconciliazione ORDER BY id")
-            .unwrap();
-        let letti: Vec<(String, String, String, String, i64, String, i64)> = st
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let letti: Vec<(String, String, String, String, i64, String, i64)> = tutte(
+            &db,
+            "SELECT id_dominio, chiave, iuv, iuf_key, importo_pagato_cents, data_esito, firma FROM riconciliazione ORDER BY id",
+        );
         assert_eq!(letti.len(), righe.len());
         for (i, (l, r)) in letti.iter().zip(&righe).enumerate() {
             assert_eq!(l.0, "E1");
@@ -541,25 +527,10 @@ mod tests {
             };
             let validi: Vec<_> = f.pagamenti.iter().collect();
             insert_pagamenti_flusso(&db, &f, 7, giorno, 1234, &validi).unwrap();
-            let mut st = db
-                .prepare("SELECT flusso_id, iuf_key, iuv, iur, importo_cents, data_esito, id_regolamento FROM rendicontazione ORDER BY id")
-                .unwrap();
-            #[allow(clippy::type_complexity)]
-            let letti: Vec<(i64, String, String, String, i64, String, String)> = st
-                .query_map([], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                    ))
-                })
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
+            let letti: Vec<(i64, String, String, String, i64, String, String)> = tutte(
+                &db,
+                "SELECT flusso_id, iuf_key, iuv, iur, importo_cents, data_esito, id_regolamento FROM rendicontazione ORDER BY id",
+            );
             assert_eq!(letti.len(), n, "{n} payments");
             for (i, l) in letti.iter().enumerate() {
                 let atteso = (
@@ -574,6 +545,18 @@ mod tests {
                 assert_eq!(*l, atteso);
             }
         }
+    }
+
+    /// Every row of `select`, as a tuple.
+    fn tutte<T>(db: &Connection, select: &str) -> Vec<T>
+    where
+        T: for<'a> TryFrom<&'a Row<'a>, Error = rusqlite::Error>,
+    {
+        let mut st = db.prepare(select).unwrap();
+        st.query_map([], |r| T::try_from(r))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
     }
 
     #[test]
