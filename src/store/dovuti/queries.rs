@@ -202,14 +202,22 @@ pub async fn tx_change_stato(
             "transizione {from} → {to} non ammessa"
         )));
     }
+    // One text for both statements below (a macro: `concat!` takes only literals).
+    macro_rules! sposta {
+        () => {
+            "UPDATE dovuto SET stato = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND stato = $4"
+        };
+    }
     let conflitto = || StoreError::Conflict(format!("il dovuto non è più in stato {from}"));
     if IS_POSTGRES {
         // The move and its history row in one round trip (a receipt's transaction is a
         // dozen of them); the history sees the moved row only through RETURNING.
-        let r: Option<(i64,)> = sqlx::query_as(
-            "WITH u AS (UPDATE dovuto SET stato = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND stato = $4 RETURNING id)
-             INSERT INTO dovuto_storia (dovuto_id, stato_da, stato_a, motivo, at) SELECT id, $4, $1, $5, $2 FROM u RETURNING dovuto_id",
-        )
+        let r: Option<(i64,)> = sqlx::query_as(concat!(
+            "WITH u AS (",
+            sposta!(),
+            " RETURNING id)
+             INSERT INTO dovuto_storia (dovuto_id, stato_da, stato_a, motivo, at) SELECT id, $4, $1, $5, $2 FROM u RETURNING dovuto_id"
+        ))
         .bind(to.as_str())
         .bind(now)
         .bind(id)
@@ -219,7 +227,7 @@ pub async fn tx_change_stato(
         .await?;
         return r.map(drop).ok_or_else(conflitto);
     }
-    let r = sqlx::query("UPDATE dovuto SET stato = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND stato = $4")
+    let r = sqlx::query(sposta!())
         .bind(to.as_str())
         .bind(now)
         .bind(id)

@@ -174,15 +174,22 @@ async fn insert_rt_applicata(
     e: &EsitoRt,
     now: OffsetDateTime,
 ) -> StoreResult<Option<i64>> {
+    // One text for both backends (a macro: `concat!` takes only literals).
+    macro_rules! inserisci {
+        () => {
+            "INSERT INTO rt_ricevuta (id_dominio, iuv, ccp, raw, stato, codice_esito, importo_cents, rpt_id, nota, received_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (id_dominio, iuv, ccp) DO NOTHING RETURNING id"
+        };
+    }
     // On PostgreSQL the RPT moves in the same round trip, only if the receipt was inserted
     // (the EXISTS reads the insert's RETURNING, so the insert runs first).
-    const PG: &str = "WITH rt AS (
-           INSERT INTO rt_ricevuta (id_dominio, iuv, ccp, raw, stato, codice_esito, importo_cents, rpt_id, nota, received_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (id_dominio, iuv, ccp) DO NOTHING RETURNING id),
-         mossa AS (UPDATE rpt SET stato = $11, updated_at = $10 WHERE id = $8 AND EXISTS (SELECT 1 FROM rt))
-         SELECT id FROM rt";
-    const SQLITE: &str = "INSERT INTO rt_ricevuta (id_dominio, iuv, ccp, raw, stato, codice_esito, importo_cents, rpt_id, nota, received_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (id_dominio, iuv, ccp) DO NOTHING RETURNING id";
+    const PG: &str = concat!(
+        "WITH rt AS (",
+        inserisci!(),
+        "), mossa AS (UPDATE rpt SET stato = $11, updated_at = $10 WHERE id = $8 AND EXISTS (SELECT 1 FROM rt))
+         SELECT id FROM rt"
+    );
+    const SQLITE: &str = inserisci!();
     let q = sqlx::query_as::<_, (i64,)>(if IS_POSTGRES { PG } else { SQLITE })
         .bind(dominio)
         .bind(iuv)
