@@ -267,6 +267,56 @@ impl crate::model::rpt::DocError {
     }
 }
 
+/// The values of an element made of exactly the leaves `names`, in that order, each
+/// unprefixed, without attributes and holding plain text: the shape every Nodo sends for
+/// intestazionePPT and paaVerificaRPT. `None` for anything else (entities, CDATA,
+/// comments, whitespace around a value, an extra or missing leaf), which the caller then
+/// reads with [`de`]: for the shapes it accepts this gives what `de` gives, at a fraction
+/// of serde's cost on the hottest path (the profile put `de` at 6 % of a verification).
+pub(crate) fn foglie<'a, const N: usize>(xml: &'a str, names: [&str; N]) -> Option<[&'a str; N]> {
+    use quick_xml::events::Event;
+    let mut r = quick_xml::Reader::from_str(xml);
+    let mut pos = 0usize;
+    // The next event that is not whitespace between elements, with the text it spans.
+    let mut next = |r: &mut quick_xml::Reader<&'a [u8]>| loop {
+        let ev = r.read_event().ok()?;
+        let end = r.buffer_position() as usize;
+        let span = xml.get(pos..end)?;
+        pos = end;
+        match ev {
+            Event::Text(_) if span.bytes().all(|b| b.is_ascii_whitespace()) => {}
+            ev => return Some((ev, span)),
+        }
+    };
+    let Event::Start(root) = next(&mut r)?.0 else {
+        return None;
+    };
+    let mut values = [""; N];
+    for (name, value) in names.iter().zip(values.iter_mut()) {
+        match next(&mut r)?.0 {
+            Event::Start(e)
+                if e.name().as_ref() == *name && e.attributes_raw().trim().is_empty() => {}
+            _ => return None,
+        }
+        let (Event::Text(_), text) = next(&mut r)? else {
+            return None;
+        };
+        // Only what serde would hand over as it is: no trimming, no line-end or
+        // control-character rules to reproduce.
+        if text.bytes().any(|b| b < 0x20) || text.trim() != text {
+            return None;
+        }
+        match next(&mut r)?.0 {
+            Event::End(e) if e.name().as_ref() == *name => *value = text,
+            _ => return None,
+        }
+    }
+    match (next(&mut r)?.0, next(&mut r)?.0) {
+        (Event::End(e), Event::Eof) if e.name() == root.name() => Some(values),
+        _ => None,
+    }
+}
+
 /// Deserializes a payload element by local names; errors name the element.
 pub(crate) fn de<T: serde::de::DeserializeOwned>(element: &str, xml: &str) -> Result<T, SoapError> {
     quick_xml::de::from_str(xml).map_err(|e| SoapError::Payload {
@@ -399,5 +449,97 @@ mod tests {
                 .xml
                 .contains("<faultCode>PAA_SINTASSI_EXTRAXSD</faultCode>")
         );
+    }
+
+    /// The header every Nodo sends, and the same with the variations `foglie` leaves to
+    /// serde: the fast path must take the first (or it saves nothing) and agree with serde
+    /// on whatever it takes.
+    const HEADER: &str = "<ppthead:intestazionePPT xmlns:ppthead=\"http://ws.pagamenti.telematici.gov/ppthead\">\n  <identificativoIntermediarioPA>01234567890</identificativoIntermediarioPA>\n  <identificativoStazioneIntermediarioPA>01234567890_01</identificativoStazioneIntermediarioPA><identificativoDominio>80007580279</identificativoDominio><identificativoUnivocoVersamento>01000000000000144</identificativoUnivocoVersamento><codiceContestoPagamento>n/a</codiceContestoPagamento></ppthead:intestazionePPT>";
+
+    #[test]
+    fn the_usual_header_and_verification_take_the_fast_path() {
+        let h = sanp2::IntestazionePPT::parse(HEADER).unwrap();
+        assert_eq!(
+            h,
+            de::<sanp2::IntestazionePPT>("intestazionePPT", HEADER).unwrap()
+        );
+        assert_eq!(
+            foglie(
+                HEADER,
+                [
+                    "identificativoIntermediarioPA",
+                    "identificativoStazioneIntermediarioPA",
+                    "identificativoDominio",
+                    "identificativoUnivocoVersamento",
+                    "codiceContestoPagamento"
+                ]
+            ),
+            Some([
+                "01234567890",
+                "01234567890_01",
+                "80007580279",
+                "01000000000000144",
+                "n/a"
+            ])
+        );
+        assert_eq!(foglie(BODY, ["identificativoPSP"]), Some(["PSP"]));
+        // Anything else goes to serde, which still reads what it can.
+        for other in [
+            "<h><identificativoPSP>A&amp;B</identificativoPSP></h>",
+            "<h><identificativoPSP><![CDATA[AB]]></identificativoPSP></h>",
+            "<h><identificativoPSP> AB</identificativoPSP></h>",
+            "<h><identificativoPSP>AB</identificativoPSP><x>1</x></h>",
+            "<h><!-- c --><identificativoPSP>AB</identificativoPSP></h>",
+            "<h><p:identificativoPSP xmlns:p=\"u\">AB</p:identificativoPSP></h>",
+            "<h><identificativoPSP a=\"1\">AB</identificativoPSP></h>",
+            "<h><identificativoPSP/></h>",
+            "<h/>",
+        ] {
+            assert_eq!(foglie(other, ["identificativoPSP"]), None, "{other}");
+        }
+        assert_eq!(
+            sanp2::PaaVerificaRPT::parse("<h><identificativoPSP>A&amp;B</identificativoPSP></h>")
+                .unwrap()
+                .id_psp,
+            "A&B"
+        );
+        assert!(sanp2::PaaVerificaRPT::parse("<h><altro>A</altro></h>").is_err());
+    }
+
+    proptest::proptest! {
+        /// Whatever the fast path accepts, serde reads the same: headers stitched from
+        /// pieces that each either keep the usual shape or break it in one of the ways a
+        /// sender might.
+        #[test]
+        fn the_fast_path_agrees_with_serde(pieces in proptest::prop_oneof![4 => proptest::collection::vec(0usize..24, 5..=5), 1 => proptest::collection::vec(0usize..24, 0..9)], text in "[ A-Za-z0-9_/&;<>\\-]{0,6}") {
+            const NAMES: [&str; 5] = ["identificativoIntermediarioPA", "identificativoStazioneIntermediarioPA", "identificativoDominio", "identificativoUnivocoVersamento", "codiceContestoPagamento"];
+            let mut xml = String::from("<ppthead:intestazionePPT xmlns:ppthead=\"u\">");
+            for (i, p) in pieces.iter().enumerate() {
+                let name = NAMES[i % 5];
+                let mut t = String::new();
+                crate::xml::escape_into(&mut t, &text, false);
+                xml.push_str(&match p {
+                    0 => format!("<{name}>{t}</{name}>"),
+                    1 => format!("<{name}>X{t}Y</{name}>"),
+                    2 => format!(" <{name}>V{i}</{name}>\n"),
+                    3 => format!("<{name}>A&amp;{t}</{name}>"),
+                    4 => format!("<{name}><![CDATA[{text}]]></{name}>"),
+                    5 => format!("<{name}/>"),
+                    6 => format!("<{name} a=\"1\">V</{name}>"),
+                    7 => format!("<!-- {i} --><{name}>V</{name}>"),
+                    8 => format!("<p:{name} xmlns:p=\"u\">V</p:{name}>"),
+                    9 => format!("<altro>{t}</altro>"),
+                    10 => format!("<{name}>\r\nV</{name}>"),
+                    11 => format!("<{name}><b>V</b></{name}>"),
+                    12 => format!("<{name}>V&#65;</{name}>"),
+                    _ => format!("<{name}>V{i}</{name}>"),
+                });
+            }
+            xml.push_str("</ppthead:intestazionePPT>");
+            if let Some(v) = foglie(&xml, NAMES) {
+                let s: sanp2::IntestazionePPT = de("intestazionePPT", &xml).unwrap();
+                proptest::prop_assert_eq!(v, [s.id_intermediario_pa.as_str(), s.id_stazione.as_str(), s.id_dominio.as_str(), s.iuv.as_str(), s.ccp.as_str()]);
+            }
+        }
     }
 }

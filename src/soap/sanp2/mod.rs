@@ -90,7 +90,23 @@ pub struct IntestazionePPT {
 
 impl IntestazionePPT {
     pub fn parse(xml: &str) -> Result<Self, SoapError> {
-        de("intestazionePPT", xml)
+        const LEAVES: [&str; 5] = [
+            "identificativoIntermediarioPA",
+            "identificativoStazioneIntermediarioPA",
+            "identificativoDominio",
+            "identificativoUnivocoVersamento",
+            "codiceContestoPagamento",
+        ];
+        match crate::soap::foglie(xml, LEAVES) {
+            Some([i, s, d, v, c]) => Ok(IntestazionePPT {
+                id_intermediario_pa: i.to_owned(),
+                id_stazione: s.to_owned(),
+                id_dominio: d.to_owned(),
+                iuv: v.to_owned(),
+                ccp: c.to_owned(),
+            }),
+            None => de("intestazionePPT", xml),
+        }
     }
     pub fn write(&self) -> String {
         let mut w = Writer::new();

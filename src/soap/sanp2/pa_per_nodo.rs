@@ -18,7 +18,12 @@ pub struct PaaVerificaRPT {
 
 impl PaaVerificaRPT {
     pub fn parse(xml: &str) -> Result<Self, SoapError> {
-        de("paaVerificaRPT", xml)
+        match crate::soap::foglie(xml, ["identificativoPSP"]) {
+            Some([psp]) => Ok(PaaVerificaRPT {
+                id_psp: psp.to_owned(),
+            }),
+            None => de("paaVerificaRPT", xml),
+        }
     }
     pub fn write(&self) -> String {
         let (n, a) = ppt("paaVerificaRPT");
