@@ -95,11 +95,7 @@ pub async fn quota_secondaria(
     now: time::OffsetDateTime,
     ripresa: bool,
 ) -> Result<Option<Quota>, NonQuotabile> {
-    let f = crate::store::DovutiFilter {
-        iuv: Some(primaria.iuv.to_string()),
-        ..Default::default()
-    };
-    let (stessi, _) = store.dovuti().search(&f, 10, 0).await?;
+    let stessi = store.dovuti().con_iuv(primaria.iuv.as_str(), 10).await?;
     let Some(quota) = stessi.into_iter().find(|d| {
         d.id_dominio != primaria.id_dominio
             && d.numero_avviso.is_none()

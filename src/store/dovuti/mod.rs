@@ -52,6 +52,11 @@ impl Dovuti<'_> {
     pub async fn per_iud(&self, ente: &str, iuds: &[String]) -> StoreResult<Vec<Dovuto>> {
         dispatch!(self.0, |q, p| q::dovuti_per_iud(p, ente, iuds).await)
     }
+    /// The dovuti of every ente that carry `iuv` (a multi-beneficiary position's shares),
+    /// at most `limit`, newest first: one indexed read, for paGetPayment's hot path.
+    pub async fn con_iuv(&self, iuv: &str, limit: i64) -> StoreResult<Vec<Dovuto>> {
+        dispatch!(self.0, |q, p| q::dovuti_con_iuv(p, iuv, limit).await)
+    }
     pub async fn get_by_iuv(&self, ente: &str, iuv: &str) -> StoreResult<Option<Dovuto>> {
         if let Some(r) = &self.0.reader {
             match r.dovuto_by_iuv(ente, iuv) {

@@ -327,6 +327,17 @@ pub async fn get_dovuto_by_iuv(p: &DbPool, ente: &str, iuv: &str) -> StoreResult
         .transpose()
 }
 
+pub async fn dovuti_con_iuv(p: &DbPool, iuv: &str, limit: i64) -> StoreResult<Vec<Dovuto>> {
+    sqlx::query_as::<_, DovutoRow>("SELECT * FROM dovuto WHERE iuv = $1 ORDER BY id DESC LIMIT $2")
+        .bind(iuv)
+        .bind(limit)
+        .fetch_all(p)
+        .await?
+        .into_iter()
+        .map(Dovuto::try_from)
+        .collect()
+}
+
 pub async fn storia_dovuto(p: &DbPool, id: i64) -> StoreResult<Vec<StoricoStato>> {
     Ok(sqlx::query_as::<_, StoricoStato>(
         "SELECT stato_da, stato_a, motivo, at FROM dovuto_storia WHERE dovuto_id = $1 ORDER BY id",
