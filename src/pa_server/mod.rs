@@ -330,7 +330,31 @@ struct ChiaveRicevuta {
 // A fault is the answer itself, built once per failed request: no point boxing it.
 #[allow(clippy::result_large_err)]
 fn new_model_header(body: &str, element: &str) -> Result<IntestazionePPT, FaultBean> {
-    let r: Chiamante = crate::soap::de(element, body).map_err(|e| e.fault(true, ""))?;
+    // paVerifyPaymentNotice, the Nodo's most frequent call, is exactly these leaves.
+    const VERIFY: [&str; 5] = [
+        "idPA",
+        "idBrokerPA",
+        "idStation",
+        "qrCode/fiscalCode",
+        "qrCode/noticeNumber",
+    ];
+    let fast = element
+        .starts_with("paVerifyPaymentNotice")
+        .then(|| crate::soap::foglie(body, VERIFY))
+        .flatten();
+    let r: Chiamante = match fast {
+        Some([pa, broker, station, fiscal_code, notice_number]) => Chiamante {
+            id_pa: pa.to_owned(),
+            id_broker_pa: broker.to_owned(),
+            id_station: station.to_owned(),
+            qr_code: Some(QrCode {
+                fiscal_code: fiscal_code.to_owned(),
+                notice_number: notice_number.to_owned(),
+            }),
+            receipt: None,
+        },
+        None => crate::soap::de(element, body).map_err(|e| e.fault(true, ""))?,
+    };
     let (id_dominio, iuv, ccp) = match (r.qr_code, r.receipt) {
         (Some(qr), _) => {
             let avviso = NumeroAvviso::parse(&qr.notice_number).map_err(|e| {
