@@ -330,27 +330,16 @@ struct ChiaveRicevuta {
 // A fault is the answer itself, built once per failed request: no point boxing it.
 #[allow(clippy::result_large_err)]
 fn new_model_header(body: &str, element: &str) -> Result<IntestazionePPT, FaultBean> {
-    // paVerifyPaymentNotice, the Nodo's most frequent call, is exactly these leaves.
-    const VERIFY: [&str; 5] = [
-        "idPA",
-        "idBrokerPA",
-        "idStation",
-        "qrCode/fiscalCode",
-        "qrCode/noticeNumber",
-    ];
-    let fast = element
+    let usuale = element
         .starts_with("paVerifyPaymentNotice")
-        .then(|| crate::soap::foglie(body, VERIFY))
+        .then(|| crate::soap::new_model::PaVerifyPaymentNoticeReq::usuale(body))
         .flatten();
-    let r: Chiamante = match fast {
-        Some([pa, broker, station, fiscal_code, notice_number]) => Chiamante {
-            id_pa: pa.to_owned(),
-            id_broker_pa: broker.to_owned(),
-            id_station: station.to_owned(),
-            qr_code: Some(QrCode {
-                fiscal_code: fiscal_code.to_owned(),
-                notice_number: notice_number.to_owned(),
-            }),
+    let r: Chiamante = match usuale {
+        Some(v) => Chiamante {
+            id_pa: v.id_pa,
+            id_broker_pa: v.id_broker_pa,
+            id_station: v.id_station,
+            qr_code: Some(v.qr_code),
             receipt: None,
         },
         None => crate::soap::de(element, body).map_err(|e| e.fault(true, ""))?,

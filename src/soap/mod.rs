@@ -482,16 +482,7 @@ mod tests {
             de::<sanp2::IntestazionePPT>("intestazionePPT", HEADER).unwrap()
         );
         assert_eq!(
-            foglie(
-                HEADER,
-                [
-                    "identificativoIntermediarioPA",
-                    "identificativoStazioneIntermediarioPA",
-                    "identificativoDominio",
-                    "identificativoUnivocoVersamento",
-                    "codiceContestoPagamento"
-                ]
-            ),
+            foglie(HEADER, sanp2::IntestazionePPT::FOGLIE),
             Some([
                 "01234567890",
                 "01234567890_01",
@@ -530,7 +521,7 @@ mod tests {
         /// sender might.
         #[test]
         fn the_fast_path_agrees_with_serde(pieces in proptest::prop_oneof![4 => proptest::collection::vec(0usize..24, 5..=5), 1 => proptest::collection::vec(0usize..24, 0..9)], text in "[ A-Za-z0-9_/&;<>\\-]{0,6}") {
-            const NAMES: [&str; 5] = ["identificativoIntermediarioPA", "identificativoStazioneIntermediarioPA", "identificativoDominio", "identificativoUnivocoVersamento", "codiceContestoPagamento"];
+            const NAMES: [&str; 5] = sanp2::IntestazionePPT::FOGLIE;
             let mut xml = String::from("<ppthead:intestazionePPT xmlns:ppthead=\"u\">");
             for (i, p) in pieces.iter().enumerate() {
                 let name = NAMES[i % 5];
@@ -561,25 +552,7 @@ mod tests {
         }
     }
 
-    /// paVerifyPaymentNotice's caller and notice, as the gateway reads them.
-    #[derive(Debug, serde::Deserialize)]
-    struct Avviso {
-        #[serde(rename = "idPA")]
-        pa: String,
-        #[serde(rename = "idBrokerPA")]
-        broker: String,
-        #[serde(rename = "idStation")]
-        station: String,
-        #[serde(rename = "qrCode")]
-        qr: new_model::QrCode,
-    }
-    const AVVISO: [&str; 5] = [
-        "idPA",
-        "idBrokerPA",
-        "idStation",
-        "qrCode/fiscalCode",
-        "qrCode/noticeNumber",
-    ];
+    const AVVISO: [&str; 5] = new_model::PaVerifyPaymentNoticeReq::FOGLIE;
 
     #[test]
     fn a_leaf_inside_a_child_is_read_by_its_path() {
@@ -593,6 +566,10 @@ mod tests {
                 "80007580279",
                 "301000000000000144"
             ])
+        );
+        assert_eq!(
+            new_model::PaVerifyPaymentNoticeReq::usuale(usual),
+            Some(de("paVerifyPaymentNoticeReq", usual).unwrap())
         );
         for other in [
             // the notice outside its qrCode, an empty qrCode, the leaves swapped
@@ -634,8 +611,8 @@ mod tests {
                 piece(6, 6, "</qrCode>"),
             );
             if let Some(v) = foglie(&xml, AVVISO) {
-                let a: Avviso = de("paVerifyPaymentNoticeReq", &xml).unwrap();
-                proptest::prop_assert_eq!(v, [a.pa.as_str(), a.broker.as_str(), a.station.as_str(), a.qr.fiscal_code.as_str(), a.qr.notice_number.as_str()]);
+                let a: new_model::PaVerifyPaymentNoticeReq = de("paVerifyPaymentNoticeReq", &xml).unwrap();
+                proptest::prop_assert_eq!(v, [a.id_pa.as_str(), a.id_broker_pa.as_str(), a.id_station.as_str(), a.qr_code.fiscal_code.as_str(), a.qr_code.notice_number.as_str()]);
             }
         }
     }

@@ -198,8 +198,31 @@ pub struct PaVerifyPaymentNoticeReq {
 }
 
 impl PaVerifyPaymentNoticeReq {
+    /// Its leaves in order, as `soap::foglie` reads them.
+    pub(crate) const FOGLIE: [&str; 5] = [
+        "idPA",
+        "idBrokerPA",
+        "idStation",
+        "qrCode/fiscalCode",
+        "qrCode/noticeNumber",
+    ];
     pub fn parse(xml: &str) -> Result<Self, SoapError> {
-        de("paVerifyPaymentNoticeReq", xml)
+        Self::usuale(xml).map_or_else(|| de("paVerifyPaymentNoticeReq", xml), Ok)
+    }
+    /// The request in the shape every Nodo sends it (the Nodo's most frequent call), read
+    /// without serde; `None` for any other shape, which `parse` hands to serde.
+    pub(crate) fn usuale(xml: &str) -> Option<Self> {
+        let [pa, broker, station, fiscal_code, notice_number] =
+            crate::soap::foglie(xml, Self::FOGLIE)?;
+        Some(PaVerifyPaymentNoticeReq {
+            id_pa: pa.to_owned(),
+            id_broker_pa: broker.to_owned(),
+            id_station: station.to_owned(),
+            qr_code: QrCode {
+                fiscal_code: fiscal_code.to_owned(),
+                notice_number: notice_number.to_owned(),
+            },
+        })
     }
     pub fn write(&self) -> String {
         let mut w = Writer::new();

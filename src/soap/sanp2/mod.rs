@@ -89,15 +89,16 @@ pub struct IntestazionePPT {
 }
 
 impl IntestazionePPT {
+    /// Its leaves in order, as `soap::foglie` reads them.
+    pub(crate) const FOGLIE: [&str; 5] = [
+        "identificativoIntermediarioPA",
+        "identificativoStazioneIntermediarioPA",
+        "identificativoDominio",
+        "identificativoUnivocoVersamento",
+        "codiceContestoPagamento",
+    ];
     pub fn parse(xml: &str) -> Result<Self, SoapError> {
-        const LEAVES: [&str; 5] = [
-            "identificativoIntermediarioPA",
-            "identificativoStazioneIntermediarioPA",
-            "identificativoDominio",
-            "identificativoUnivocoVersamento",
-            "codiceContestoPagamento",
-        ];
-        match crate::soap::foglie(xml, LEAVES) {
+        match crate::soap::foglie(xml, Self::FOGLIE) {
             Some([i, s, d, v, c]) => Ok(IntestazionePPT {
                 id_intermediario_pa: i.to_owned(),
                 id_stazione: s.to_owned(),
