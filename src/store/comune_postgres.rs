@@ -1,13 +1,17 @@
 // Keyed bulk reads on PostgreSQL.
 
-/// A handful of keys goes as `<col> = ANY($2)`: the planner takes the column's index for it
-/// whatever its statistics (a plan estimated from a JSON array's guess of 100 rows once
-/// chose a sequential scan of the ente's million rows for the one IUF of a new flow). Many
-/// keys go as `IN (SELECT unnest($2))`, which the planner may join by hash. Either way the
-/// statement's text does not depend on how many keys there are, so it is prepared once per
-/// connection and each read is one round trip: a list of one parameter per key made a new
-/// statement per count, parsed and described in a round trip of its own before every
-/// execution (a flow's reclassification makes about fifteen such reads).
+/// Each key is looked up on its own, through the column's index: the keys are unnested and
+/// each joined LATERAL to `<select_from> WHERE id_dominio = $2 AND <col> = k.v OFFSET 0`,
+/// which the planner can only run as a nested loop of keyed index probes, whatever the
+/// table's statistics. `<col> = ANY($2)` and `IN (SELECT unnest($2))` both left that choice
+/// to the statistics: on a table bulk-loaded since its last `ANALYZE` (autovacuum off or
+/// behind) the planner believed the ente had a dozen rows, read every row of the ente
+/// through an index's `id_dominio` prefix and filtered or hashed them against the keys, so
+/// a month's import read the ente's whole reconciliation table once per flow (1.1–1.7 ms a
+/// read at 10,000 lines, growing with the table). The keys go sorted and unique (a key
+/// given twice would return its rows twice); a `SELECT DISTINCT` stays distinct across
+/// keys. The text does not depend on how many keys there are: prepared once per
+/// connection, each read is one round trip.
 pub async fn per_chiavi<T, K>(
     c: &mut Conn,
     select_from: &str,
@@ -19,15 +23,39 @@ where
     T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
     K: Chiave,
 {
-    if keys.is_empty() || keys.len() > 64 {
-        return per_chiavi_sqlx(c, select_from, ente, col, keys).await;
+    if keys.is_empty() {
+        return Ok(Vec::new());
     }
-    let mut q = sqlx::QueryBuilder::<Db>::new(select_from);
-    q.push(" WHERE id_dominio = ")
-        .push_bind(ente.to_owned())
-        .push(" AND ");
-    push_in(&mut q, col, keys);
-    Ok(q.build_query_as::<T>().fetch_all(&mut *c).await?)
+    let sql = testo_per_chiavi(select_from, col);
+    let q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+    let q = match K::vettore(keys) {
+        Vettore::Testi(mut v) => {
+            v.sort_unstable();
+            v.dedup();
+            q.bind(v)
+        }
+        Vettore::Numeri(mut v) => {
+            v.sort_unstable();
+            v.dedup();
+            q.bind(v)
+        }
+    };
+    Ok(q.bind(ente).fetch_all(&mut *c).await?)
+}
+
+/// The statement of [`per_chiavi`]: `$1` the keys, `$2` the ente. OFFSET 0 keeps the
+/// subquery a subquery: flattened, it is a plain join again, which the planner hashed
+/// against the ente's rows.
+pub(crate) fn testo_per_chiavi(select_from: &str, col: &str) -> String {
+    let distinct = if select_from.starts_with("SELECT DISTINCT ") {
+        " DISTINCT"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT{distinct} t.* FROM unnest($1) AS k (v) CROSS JOIN LATERAL \
+         ({select_from} WHERE id_dominio = $2 AND {col} = k.v OFFSET 0) AS t"
+    )
 }
 
 pub async fn tutte<T>(c: &mut Conn, select_from: &str, ente: &str) -> StoreResult<Vec<T>>
@@ -70,9 +98,11 @@ pub fn push_coppie(q: &mut sqlx::QueryBuilder<Db>, coppie: &[(&str, String)]) {
         .push(") AS k (a, b)");
 }
 
-/// Pushes `<colonna> = ANY(<keys>)`: a key lookup the planner always takes through the
-/// column's index, whatever the table's statistics or dead rows (a queue table emptied and
-/// refilled by every import, with autovacuum behind, made `IN (SELECT unnest(…))` a scan).
+/// Pushes `<colonna> = ANY(<keys>)`, for the writes and reads by primary key or inside a
+/// few rows (a queue table emptied and refilled by every import, with autovacuum behind,
+/// made `IN (SELECT unnest(…))` a scan). Where an index on the ente alone competes and the
+/// statistics are stale, the planner may read the ente's rows and filter them instead:
+/// keyed reads of an ente's rows go through [`per_chiavi`].
 pub fn push_in<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, colonna: &str, keys: &[K]) {
     q.push(colonna).push(" = ANY(");
     push_vettore(q, keys);

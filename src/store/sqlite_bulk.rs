@@ -146,6 +146,12 @@ impl DaRiga for (Option<String>,) {
     }
 }
 
+impl DaRiga for (i64, Option<i64>) {
+    fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok((r.get(0)?, r.get(1)?))
+    }
+}
+
 impl DaRiga for (i64, Option<String>, Date, i64) {
     fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok((r.get(0)?, r.get(1)?, data(r, 2)?, r.get(3)?))

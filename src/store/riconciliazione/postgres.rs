@@ -235,13 +235,14 @@ mod piani_tests {
     /// connection, after `n` more of them.
     async fn generici_dopo(c: &mut PgConnection, n: usize) -> i64 {
         for _ in 0..n {
-            let righe: Vec<(String,)> = per_chiavi(
-                c,
-                "SELECT iuv FROM chiavi_prova",
-                "E1",
-                "iuv",
-                &["A".to_owned()],
+            // A keyed read as the reclassification made them before `per_chiavi` joined
+            // LATERAL (whose generic plan PostgreSQL seldom adopts): one it does adopt.
+            let righe: Vec<(String,)> = sqlx::query_as(
+                "SELECT iuv FROM chiavi_prova WHERE id_dominio = $1 AND iuv = ANY($2)",
             )
+            .bind("E1")
+            .bind(["A".to_owned()])
+            .fetch_all(&mut *c)
             .await
             .unwrap();
             assert_eq!(righe, vec![("A".to_owned(),)]);
@@ -254,6 +255,56 @@ mod piani_tests {
         .await
         .unwrap();
         n
+    }
+
+    /// A keyed read probes the key column's index once per key, even on a table never
+    /// analysed where an index on the ente alone competes: the forms it replaced
+    /// (`= ANY`, `IN (SELECT unnest)`) read every row of the ente there (see
+    /// `per_chiavi`), and so would this one if its subquery were flattened.
+    #[tokio::test]
+    async fn a_keyed_read_probes_the_index_whatever_the_statistics() {
+        let url = std::env::var("PAGOPA_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let mut c = PgConnection::connect(&url)
+            .await
+            .expect("PostgreSQL reachable (is it running?)");
+        // Temporary tables are never analysed by autovacuum: stale statistics for sure.
+        sqlx::raw_sql(
+            "CREATE TEMP TABLE chiavi_stale (id_dominio text, iuv text, altro text);
+             CREATE INDEX ON chiavi_stale (id_dominio, altro);
+             CREATE INDEX ON chiavi_stale (id_dominio, iuv);
+             INSERT INTO chiavi_stale SELECT 'E1', 'V' || n, 'A' || n FROM generate_series(1, 10000) n;
+             SET plan_cache_mode = force_custom_plan;",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        let chiavi: Vec<String> = (1..=40).map(|n| format!("V{n}")).collect();
+        for select in [
+            "SELECT iuv FROM chiavi_stale",
+            "SELECT DISTINCT iuv FROM chiavi_stale",
+        ] {
+            let sql = crate::store::postgres::testo_per_chiavi(select, "iuv");
+            let piano: Vec<(String,)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+                    .bind(&chiavi)
+                    .bind("E1")
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap();
+            let piano: String = piano.into_iter().map(|r| r.0 + "\n").collect();
+            assert!(
+                piano.contains("Nested Loop")
+                    && piano.contains("Index Cond: ((id_dominio = 'E1'::text) AND (iuv = k.v))")
+                    && !piano.contains("Hash")
+                    && !piano.contains("Filter"),
+                "{select}: {piano}"
+            );
+            let righe: Vec<(String,)> = per_chiavi(&mut c, select, "E1", "iuv", &chiavi)
+                .await
+                .unwrap();
+            assert_eq!(righe.len(), 40, "{select}");
+        }
     }
 
     /// A prepared keyed read adopts a generic plan after a few executions, planned for the

@@ -271,12 +271,14 @@ pub async fn recon_process(
     // Only what changed is rewritten: the owners' stored rows are matched to the new ones by
     // digest; unmatched stored rows go, unmatched new rows come (a re-sent flow writes nothing).
     let chiavi: Vec<String> = owners.iter().map(Proprietario::chiave).collect();
-    let mut q =
-        sqlx::QueryBuilder::<Db>::new("SELECT id, firma FROM riconciliazione WHERE id_dominio = ");
-    q.push_bind(ente.to_owned()).push(" AND chiave IN (");
-    push_chiavi(&mut q, &chiavi);
-    q.push(")");
-    let presenti: Vec<(i64, Option<i64>)> = q.build_query_as().fetch_all(&mut *tx).await?;
+    let presenti: Vec<(i64, Option<i64>)> = per_chiavi(
+        &mut tx,
+        "SELECT id, firma FROM riconciliazione",
+        ente,
+        "chiave",
+        &chiavi,
+    )
+    .await?;
     let totale = righe.len();
     let (nuove, _) = allinea(&mut tx, ente, presenti, righe).await?;
     let t_cancella = t0.elapsed();
