@@ -257,17 +257,22 @@ mod piani_tests {
         n
     }
 
+    /// A connection of its own to the test database: the temporary tables stay with it.
+    async fn connessione() -> PgConnection {
+        let url = std::env::var("PAGOPA_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        PgConnection::connect(&url)
+            .await
+            .expect("PostgreSQL reachable (is it running?)")
+    }
+
     /// A keyed read probes the key column's index once per key, even on a table never
     /// analysed where an index on the ente alone competes: the forms it replaced
     /// (`= ANY`, `IN (SELECT unnest)`) read every row of the ente there (see
     /// `per_chiavi`), and so would this one if its subquery were flattened.
     #[tokio::test]
     async fn a_keyed_read_probes_the_index_whatever_the_statistics() {
-        let url = std::env::var("PAGOPA_TEST_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let mut c = PgConnection::connect(&url)
-            .await
-            .expect("PostgreSQL reachable (is it running?)");
+        let mut c = connessione().await;
         // Temporary tables are never analysed by autovacuum: stale statistics for sure.
         sqlx::raw_sql(
             "CREATE TEMP TABLE chiavi_stale (id_dominio text, iuv text, altro text);
@@ -312,11 +317,7 @@ mod piani_tests {
     /// planned for its own keys and the table as it is.
     #[tokio::test]
     async fn a_reclassification_plans_each_keyed_read_afresh() {
-        let url = std::env::var("PAGOPA_TEST_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let mut c = PgConnection::connect(&url)
-            .await
-            .expect("PostgreSQL reachable (is it running?)");
+        let mut c = connessione().await;
         // Indexed, and large enough that the index beats a scan: the plans worth keeping.
         sqlx::raw_sql(
             "CREATE TEMP TABLE chiavi_prova (id_dominio text, iuv text);
