@@ -29,18 +29,17 @@ where
     let sql = testo_per_chiavi(select_from, col);
     let q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
     let q = match K::vettore(keys) {
-        Vettore::Testi(mut v) => {
-            v.sort_unstable();
-            v.dedup();
-            q.bind(v)
-        }
-        Vettore::Numeri(mut v) => {
-            v.sort_unstable();
-            v.dedup();
-            q.bind(v)
-        }
+        Vettore::Testi(v) => q.bind(unici(v)),
+        Vettore::Numeri(v) => q.bind(unici(v)),
     };
     Ok(q.bind(ente).fetch_all(&mut *c).await?)
+}
+
+/// The keys sorted, each once.
+fn unici<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 /// The statement of [`per_chiavi`]: `$1` the keys, `$2` the ente. OFFSET 0 keeps the
