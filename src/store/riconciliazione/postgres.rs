@@ -266,49 +266,66 @@ mod piani_tests {
             .expect("PostgreSQL reachable (is it running?)")
     }
 
-    /// A keyed read probes the key column's index once per key, even on a table never
-    /// analysed where an index on the ente alone competes: the forms it replaced
-    /// (`= ANY`, `IN (SELECT unnest)`) read every row of the ente there (see
-    /// `per_chiavi`), and so would this one if its subquery were flattened.
+    /// A keyed read probes the key column's index once per key, whatever the statistics
+    /// say, where an index on the ente alone competes: on a table never analysed (the
+    /// forms it replaced, `= ANY` and `IN (SELECT unnest)`, read every row of the ente
+    /// there, and so would this one if its subquery were flattened), and on one analysed
+    /// before the ente's rows came (with the ente's value in the plan, "about one row"
+    /// made the two indexes tie and the ente's whole rows were filtered for each key).
     #[tokio::test]
     async fn a_keyed_read_probes_the_index_whatever_the_statistics() {
         let mut c = connessione().await;
-        // Temporary tables are never analysed by autovacuum: stale statistics for sure.
+        // Temporary tables are never analysed by autovacuum: the statistics are what the
+        // test makes them. The key index is created first: in a tie the later one won.
         sqlx::raw_sql(
-            "CREATE TEMP TABLE chiavi_stale (id_dominio text, iuv text, altro text);
-             CREATE INDEX ON chiavi_stale (id_dominio, altro);
+            "CREATE TEMP TABLE chiavi_stale (id_dominio text, iuv text, altro text, extra text);
              CREATE INDEX ON chiavi_stale (id_dominio, iuv);
-             INSERT INTO chiavi_stale SELECT 'E1', 'V' || n, 'A' || n FROM generate_series(1, 10000) n;
+             CREATE INDEX ON chiavi_stale (id_dominio, altro);
+             INSERT INTO chiavi_stale SELECT 'E1', 'V' || n, 'A' || n, 'x' FROM generate_series(1, 10000) n;
              SET plan_cache_mode = force_custom_plan;",
         )
         .execute(&mut c)
         .await
         .unwrap();
         let chiavi: Vec<String> = (1..=40).map(|n| format!("V{n}")).collect();
-        for select in [
-            "SELECT iuv FROM chiavi_stale",
-            "SELECT DISTINCT iuv FROM chiavi_stale",
+        // Never analysed, then analysed with E1 alone and E2's rows loaded after.
+        for (ente, prima) in [
+            ("E1", ""),
+            (
+                "E2",
+                "ANALYZE chiavi_stale;
+                 INSERT INTO chiavi_stale SELECT 'E2', 'V' || n, 'A' || n, 'x' FROM generate_series(1, 10000) n;",
+            ),
         ] {
-            let sql = crate::store::postgres::testo_per_chiavi(select, "iuv");
-            let piano: Vec<(String,)> =
-                sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
-                    .bind(&chiavi)
-                    .bind("E1")
-                    .fetch_all(&mut c)
-                    .await
-                    .unwrap();
-            let piano: String = piano.into_iter().map(|r| r.0 + "\n").collect();
-            assert!(
-                piano.contains("Nested Loop")
-                    && piano.contains("Index Cond: ((id_dominio = 'E1'::text) AND (iuv = k.v))")
-                    && !piano.contains("Hash")
-                    && !piano.contains("Filter"),
-                "{select}: {piano}"
-            );
-            let righe: Vec<(String,)> = per_chiavi(&mut c, select, "E1", "iuv", &chiavi)
-                .await
-                .unwrap();
-            assert_eq!(righe.len(), 40, "{select}");
+            sqlx::raw_sql(prima).execute(&mut c).await.unwrap();
+            for select in [
+                "SELECT iuv, extra FROM chiavi_stale",
+                "SELECT DISTINCT iuv, extra FROM chiavi_stale",
+            ] {
+                let sql = crate::store::postgres::testo_per_chiavi(select, "iuv");
+                let piano: Vec<(String,)> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+                        .bind(&chiavi)
+                        .bind(ente)
+                        .fetch_all(&mut c)
+                        .await
+                        .unwrap();
+                let piano: String = piano.into_iter().map(|r| r.0 + "\n").collect();
+                assert!(
+                    piano.contains("Nested Loop")
+                        && piano.contains("chiavi_stale_id_dominio_iuv_idx")
+                        && piano.contains("Index Cond: ((id_dominio = ")
+                        && piano.contains(" AND (iuv = k.v))")
+                        && !piano.contains("Hash")
+                        && !piano.contains("Filter"),
+                    "{ente}, {select}: {piano}"
+                );
+                let righe: Vec<(String, String)> =
+                    per_chiavi(&mut c, select, ente, "iuv", &chiavi)
+                        .await
+                        .unwrap();
+                assert_eq!(righe.len(), 40, "{ente}, {select}");
+            }
         }
     }
 
