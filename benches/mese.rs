@@ -11,6 +11,10 @@
 //! - the memory a 150 MiB receipts export, then a 150 MiB dovuti CSV, cost while they are
 //!   imported (peak RSS over the resident size before each, on SQLite; goal < 200 MB).
 //!
+//! The gateway's own `ANALYZE` of stale tables (`database.analyze_every_seconds`) is off, so
+//! that the statistics stay as stale as autovacuum off leaves them; `MESE_ANALYZE=<seconds>`
+//! turns it on, as a deployed gateway runs.
+//!
 //! `cargo bench --bench mese` (20,000 payments; `MESE_BENCH_N` to change). Without
 //! `--bench` (as `cargo test` runs it) it only checks that it works, on a small month.
 
@@ -186,7 +190,8 @@ async fn backend(
     files: &[(&'static str, String, Vec<u8>)],
 ) -> Esito {
     let g = pa::gateway(dir, url.clone(), |c| {
-        c.rest.upload_limit_bytes = 512 * 1024 * 1024
+        c.rest.upload_limit_bytes = 512 * 1024 * 1024;
+        c.database.analyze_every_seconds = analyze_every();
     })
     .await;
     let c = Client { addr: g.rest };
@@ -353,6 +358,14 @@ async fn memoria(dir: &std::path::Path, mib: usize, dovuti: bool) -> (usize, f64
     (n as usize, picco.saturating_sub(prima) as f64 / 1024.0)
 }
 
+/// `MESE_ANALYZE`: the gateway's own `ANALYZE` every so many seconds (default 0: off).
+fn analyze_every() -> u64 {
+    std::env::var("MESE_ANALYZE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -401,9 +414,13 @@ fn main() {
         let bytes: usize = files.iter().map(|f| f.2.len()).sum();
         let ricevute: usize = mesi.iter().map(|m| m.1.righe_ricevute).sum();
         println!(
-            "a month of {n} payments, {ricevute} receipts, two enti: {} files, {:.1} MiB",
+            "a month of {n} payments, {ricevute} receipts, two enti: {} files, {:.1} MiB; the gateway's own ANALYZE {}",
             files.len(),
-            bytes as f64 / 1048576.0
+            bytes as f64 / 1048576.0,
+            match analyze_every() {
+                0 => "off".to_owned(),
+                s => format!("every {s} s"),
+            }
         );
         let dir = tempfile::tempdir().unwrap();
         let (pg_url, schema) = common::pg_schema().await;

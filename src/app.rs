@@ -221,6 +221,15 @@ impl Application {
             let store = store.clone();
             move || crate::riconciliazione::lavoratore(store.clone())
         });
+        // SQLite keeps no statistics to go stale (`Store::analizza_tabelle`).
+        let analisi = match self.state.config.database.analyze_every_seconds {
+            0 => None,
+            _ if store.backend() == "sqlite" => None,
+            s => Some(tasks.spawn("analyze", {
+                let store = store.clone();
+                move || analizza_ogni(store.clone(), Duration::from_secs(s))
+            })),
+        };
         let retention = tasks.spawn("retention", {
             let store = store.clone();
             let politica = crate::retention::Politica::from_config(&self.state.config);
@@ -322,6 +331,9 @@ impl Application {
         retention.abort();
         sweeper.abort();
         recon.abort();
+        if let Some(a) = analisi {
+            a.abort();
+        }
         // Workers finish the job in hand; they hold journal handles too.
         if tokio::time::timeout(Duration::from_secs(60), outbox)
             .await
@@ -340,6 +352,20 @@ impl Application {
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN: Duration = Duration::from_secs(30);
+
+/// Planner statistics kept fresh (`Store::analizza_tabelle`, PostgreSQL): every
+/// `every`, the first one `every` after the start, since migrations and seeds are no load
+/// worth analysing at once. A failure is logged and the next round tries again.
+async fn analizza_ogni(store: Store, every: Duration) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.analizza_tabelle().await {
+            tracing::warn!(error = %e, "planner statistics not refreshed");
+        }
+    }
+}
 
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {

@@ -188,6 +188,10 @@ fn upload_limit_bytes() -> u64 {
     256 << 20
 }
 
+fn analyze_every_seconds() -> u64 {
+    10
+}
+
 fn journal_queue_mib() -> u32 {
     256
 }
@@ -204,6 +208,10 @@ pub struct DatabaseConfig {
     /// Longest wait for a lock (PostgreSQL `lock_timeout`, SQLite busy timeout); beyond it
     /// the statement fails and the request answers 503 / PAA_SYSTEM_ERROR.
     pub lock_timeout_ms: u64,
+    /// PostgreSQL: how often the gateway looks for tables whose planner statistics went
+    /// stale (autovacuum's rule, the server's settings) and analyses them; 0: never.
+    #[serde(default = "analyze_every_seconds")]
+    pub analyze_every_seconds: u64,
 }
 
 impl DatabaseConfig {
@@ -341,6 +349,7 @@ impl Default for Config {
                 max_connections: 16,
                 acquire_timeout_ms: 3_000,
                 lock_timeout_ms: 5_000,
+                analyze_every_seconds: analyze_every_seconds(),
             },
             rest: RestConfig {
                 listen: "127.0.0.1:8080".parse().expect("literal"),

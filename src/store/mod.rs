@@ -40,6 +40,7 @@ macro_rules! dispatch {
     };
 }
 
+mod analisi;
 pub mod cache;
 mod carrelli;
 mod contabilita;

@@ -1179,6 +1179,97 @@ both_backends!(a_large_rebuild_returns_with_the_table_vacuumed, |app| {
     }
 });
 
+// A bulk load is analysed by the gateway itself on PostgreSQL, with autovacuum off for the
+// table (so nothing else can have analysed it): 200 receipts written straight into a table
+// never analysed pass autovacuum's rule (50 + 10 % of 0 rows), and within a few rounds of
+// `database.analyze_every_seconds` the planner knows the table's size. SQLite keeps no
+// statistics to go stale, and the gateway never starts keeping them there.
+mod the_gateway_analyses_what_it_bulk_loads {
+    use super::*;
+
+    async fn run(backend: Backend) {
+        let mut app = TestApp::spawn_with(backend, |c| c.database.analyze_every_seconds = 1).await;
+        app.start();
+        ente_tesoreria(&app, A, "c_a").await;
+        let url = app.config.database.url.clone().unwrap();
+        let store = app.store();
+        if store.backend() == "sqlite" {
+            esegui(
+                &app,
+                &format!(
+                    "INSERT INTO ricevuta (id_dominio, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, codice_esito, data_esito, fonte, created_at, updated_at)
+                     SELECT '{A}', printf('%017d', n), 'R' || n, 1, 'D' || n, 'TARI', 100, 100, 0, '2026-11-02', 'TEST', '2026-11-03T10:00:00Z', '2026-11-03T10:00:00Z'
+                       FROM (WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 200) SELECT n FROM s)"
+                ),
+            )
+            .await;
+            assert_eq!(
+                store.analizza_tabelle().await.unwrap(),
+                Vec::<String>::new()
+            );
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            let (stat,): (i64,) =
+                sqlx::query_as("SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_stat%'")
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap();
+            assert_eq!(stat, 0, "no statistics kept on SQLite");
+            return;
+        }
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        let righe = || async {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            let (r,): (f32,) =
+                sqlx::query_as("SELECT reltuples FROM pg_class WHERE oid = 'ricevuta'::regclass")
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap();
+            r
+        };
+        sqlx::raw_sql("ALTER TABLE ricevuta SET (autovacuum_enabled = false)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(righe().await, -1.0, "never analysed yet");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO ricevuta (id_dominio, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, codice_esito, data_esito, fonte, created_at, updated_at)
+             SELECT '{A}', lpad(n::text, 17, '0'), 'R' || n, 1, 'D' || n, 'TARI', 100, 100, 0, DATE '2026-11-02', 'TEST', now(), now()
+               FROM generate_series(1, 200) n"
+        )))
+        .execute(&mut c)
+        .await
+        .unwrap();
+        // A session's counts reach the shared statistics when it ends (or idles a while).
+        c.close().await.unwrap();
+        let limite = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while righe().await != 200.0 {
+            assert!(
+                std::time::Instant::now() < limite,
+                "ricevuta not analysed within 30 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        // Analysed once: nothing more to do until it changes again.
+        assert!(
+            !store
+                .analizza_tabelle()
+                .await
+                .unwrap()
+                .contains(&"ricevuta".to_owned())
+        );
+    }
+
+    #[tokio::test]
+    async fn sqlite() {
+        run(Backend::Sqlite).await
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        run(Backend::Postgres).await
+    }
+}
+
 // A receipt staged again (a file imported twice, an RT sent twice) queues nothing for
 // reclassification: it was queued in the transaction that first staged it, so a re-import
 // of an unchanged month costs reads, not a reclassification of every key it names.
