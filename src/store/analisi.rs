@@ -19,14 +19,26 @@
 
 use super::{Pool, Store, StoreResult};
 
+/// The shortest time between two analyses of a table (autovacuum's default naptime): a
+/// small table that changes all the time (a queue, the outbox) passes the threshold in
+/// every round, and each `ANALYZE` makes every connection plan its statements on the table
+/// again. A table never analysed is due at once.
+const INTERVALLO_MINIMO_S: f64 = 60.0;
+
 /// A table of the schema, as the statistics see it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct Tabella {
     pub nome: String,
+    /// `schema.table`, quoted: what `ANALYZE` is given, whatever the `search_path`.
+    pub qualificato: String,
     /// Rows inserted, updated or deleted since the table was last analysed.
     pub modifiche: i64,
     /// The planner's row count, from the last `ANALYZE` or `VACUUM` (-1: never).
     pub righe_stimate: f32,
+    /// Analyses so far, by anyone (manual and autovacuum's).
+    pub analisi: i64,
+    /// Since the last one (none: never analysed).
+    pub secondi_da_ultima: Option<f64>,
     /// The server's `autovacuum_analyze_threshold` and `autovacuum_analyze_scale_factor`.
     pub soglia: f64,
     pub fattore: f64,
@@ -34,53 +46,90 @@ pub(crate) struct Tabella {
 
 impl Tabella {
     /// Autovacuum's rule: analyse when the modifications pass the threshold plus the scale
-    /// factor's share of the rows (a table never analysed counts as empty).
+    /// factor's share of the rows (a table never analysed counts as empty); and not again
+    /// within [`INTERVALLO_MINIMO_S`] of the last analysis.
     pub fn da_analizzare(&self) -> bool {
         let righe = f64::from(self.righe_stimate.max(0.0));
         self.modifiche as f64 > self.soglia + self.fattore * righe
+            && self
+                .secondi_da_ultima
+                .is_none_or(|s| s >= INTERVALLO_MINIMO_S)
     }
 }
+
+/// The tables of the store's schema that this role may analyse (owner, database owner,
+/// superuser: another's table would only draw a warning, and stay due, every round).
+const TABELLE: &str = "SELECT s.relname::text AS nome,
+        format('%I.%I', s.schemaname, s.relname) AS qualificato,
+        s.n_mod_since_analyze AS modifiche, c.reltuples AS righe_stimate,
+        s.analyze_count + s.autoanalyze_count AS analisi,
+        EXTRACT(EPOCH FROM now() - GREATEST(s.last_analyze, s.last_autoanalyze))::float8
+            AS secondi_da_ultima,
+        current_setting('autovacuum_analyze_threshold')::float8 AS soglia,
+        current_setting('autovacuum_analyze_scale_factor')::float8 AS fattore
+   FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+  WHERE s.schemaname = current_schema()
+    AND (pg_has_role(c.relowner, 'USAGE')
+         OR pg_has_role((SELECT datdba FROM pg_database
+                          WHERE datname = current_database()), 'USAGE'))
+  ORDER BY s.relname";
 
 impl Store {
     /// Analyses every table of the store's schema whose modifications since its last
     /// `ANALYZE` pass autovacuum's rule; returns the tables analysed. A table another
-    /// session is analysing or vacuuming is skipped (`SKIP_LOCKED`), not waited for: the
-    /// next round sees it analysed or still due. The counts come from the server's
-    /// cumulative statistics, which each session flushes within a second or so of going
-    /// idle, and which every instance on the database shares.
+    /// session is analysing or vacuuming is skipped (`SKIP_LOCKED`), not waited for, and is
+    /// not among those returned: the next round sees it analysed or still due. A table that
+    /// fails (dropped meanwhile, a lock timeout) is logged and the others go on. The counts
+    /// come from the server's cumulative statistics, which each session flushes within a
+    /// second or so of going idle, and which every instance on the database shares.
     pub async fn analizza_tabelle(&self) -> StoreResult<Vec<String>> {
         let Pool::Postgres(p) = &self.pool else {
             return Ok(Vec::new());
         };
-        let tabelle: Vec<Tabella> = sqlx::query_as(
-            "SELECT s.relname::text AS nome, s.n_mod_since_analyze AS modifiche,
-                    c.reltuples AS righe_stimate,
-                    current_setting('autovacuum_analyze_threshold')::float8 AS soglia,
-                    current_setting('autovacuum_analyze_scale_factor')::float8 AS fattore
-               FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-              WHERE s.schemaname = current_schema()
-                -- Those it may analyse (owner, database owner, superuser): another's would
-                -- only warn, and stay due, every round.
-                AND (pg_has_role(c.relowner, 'USAGE')
-                     OR pg_has_role((SELECT datdba FROM pg_database
-                                      WHERE datname = current_database()), 'USAGE'))
-              ORDER BY s.relname",
-        )
-        .fetch_all(p)
-        .await?;
-        let mut fatte = Vec::new();
-        for t in tabelle.into_iter().filter(Tabella::da_analizzare) {
+        let dovute: Vec<Tabella> = sqlx::query_as::<_, Tabella>(TABELLE)
+            .fetch_all(p)
+            .await?
+            .into_iter()
+            .filter(Tabella::da_analizzare)
+            .collect();
+        if dovute.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut durata = std::collections::HashMap::new();
+        for t in &dovute {
             let inizio = std::time::Instant::now();
-            let sql = format!("ANALYZE (SKIP_LOCKED) \"{}\"", t.nome.replace('"', "\"\""));
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(p).await?;
-            tracing::info!(
-                tabella = %t.nome,
-                modifiche = t.modifiche,
-                righe_stimate = t.righe_stimate,
-                ms = inizio.elapsed().as_millis(),
-                "table analysed: its statistics had gone stale"
-            );
-            fatte.push(t.nome);
+            let sql = format!("ANALYZE (SKIP_LOCKED) {}", t.qualificato);
+            match sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(p).await {
+                Ok(_) => {
+                    durata.insert(t.nome.clone(), inizio.elapsed());
+                }
+                Err(e) => tracing::warn!(tabella = %t.nome, error = %e, "table not analysed"),
+            }
+        }
+        // Skipped for a lock, ANALYZE only warns: the analyses counted tell.
+        let dopo: std::collections::HashMap<String, i64> = sqlx::query_as::<_, Tabella>(TABELLE)
+            .fetch_all(p)
+            .await?
+            .into_iter()
+            .map(|t| (t.nome, t.analisi))
+            .collect();
+        let mut fatte = Vec::new();
+        for t in dovute {
+            let Some(ms) = durata.get(&t.nome).map(|d| d.as_millis()) else {
+                continue;
+            };
+            if dopo.get(&t.nome).is_some_and(|n| *n > t.analisi) {
+                tracing::info!(
+                    tabella = %t.nome,
+                    modifiche = t.modifiche,
+                    righe_stimate = t.righe_stimate,
+                    ms,
+                    "table analysed: its statistics had gone stale"
+                );
+                fatte.push(t.nome);
+            } else {
+                tracing::debug!(tabella = %t.nome, "table not analysed: another session holds it");
+            }
         }
         Ok(fatte)
     }
@@ -93,8 +142,11 @@ mod tests {
     fn t(modifiche: i64, righe_stimate: f32) -> Tabella {
         Tabella {
             nome: "t".into(),
+            qualificato: "\"s\".\"t\"".into(),
             modifiche,
             righe_stimate,
+            analisi: 0,
+            secondi_da_ultima: None,
             soglia: 50.0,
             fattore: 0.1,
         }
@@ -113,6 +165,18 @@ mod tests {
         assert!(t(1_051, 10_000.0).da_analizzare());
         // Nothing changed: never due, however small the table.
         assert!(!t(0, 0.0).da_analizzare());
+    }
+
+    #[test]
+    fn a_table_analysed_a_moment_ago_waits_a_minute() {
+        let mut x = t(5_000, 100.0);
+        x.secondi_da_ultima = Some(59.0);
+        assert!(!x.da_analizzare());
+        x.secondi_da_ultima = Some(60.0);
+        assert!(x.da_analizzare());
+        // Due by time, not by changes: still not.
+        x.modifiche = 10;
+        assert!(!x.da_analizzare());
     }
 
     #[test]

@@ -1241,7 +1241,37 @@ mod the_gateway_analyses_what_it_bulk_loads {
         .unwrap();
         // A session's counts reach the shared statistics when it ends (or idles a while).
         c.close().await.unwrap();
+        let modifiche = || async {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relid = 'ricevuta'::regclass",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+            n
+        };
+        // Another session holding the table (as an ANALYZE or VACUUM of another instance
+        // would): skipped, neither waited for nor reported as analysed.
+        let mut tiene = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql("BEGIN; LOCK TABLE ricevuta IN SHARE UPDATE EXCLUSIVE MODE")
+            .execute(&mut tiene)
+            .await
+            .unwrap();
         let limite = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while modifiche().await < 200 {
+            assert!(std::time::Instant::now() < limite, "counts not flushed");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let t = std::time::Instant::now();
+        let fatte = store.analizza_tabelle().await.unwrap();
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "not waited for (the lock timeout is 5 s)"
+        );
+        assert!(!fatte.contains(&"ricevuta".to_owned()), "{fatte:?}");
+        assert_eq!(righe().await, -1.0, "skipped while held");
+        sqlx::raw_sql("COMMIT").execute(&mut tiene).await.unwrap();
         while righe().await != 200.0 {
             assert!(
                 std::time::Instant::now() < limite,
