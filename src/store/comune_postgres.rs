@@ -1,7 +1,7 @@
 // Keyed bulk reads on PostgreSQL.
 
 /// Each key is looked up on its own, through the column's index: the keys are unnested and
-/// each joined LATERAL to `<select_from> WHERE id_dominio = (SELECT $2) AND <col> = k.v OFFSET 0`,
+/// each joined LATERAL to `<select_from> WHERE id_dominio = (SELECT $2::text) AND <col> = k.v OFFSET 0`,
 /// which the planner can only run as a nested loop of keyed index probes, whatever the
 /// table's statistics. `<col> = ANY($2)` and `IN (SELECT unnest($2))` both left that choice
 /// to the statistics: on a table bulk-loaded since its last `ANALYZE` (autovacuum off or
