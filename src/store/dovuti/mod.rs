@@ -98,3 +98,68 @@ impl Dovuti<'_> {
         .await)
     }
 }
+
+#[cfg(test)]
+mod piani_tests {
+    use sqlx::{Connection, PgConnection};
+
+    /// The PA endpoint's read by IUV probes an index on the IUV for a new ente, one the
+    /// statistics do not know (analysed with twenty enti, then 5,000 dovuti of a new one):
+    /// with the ente's value in the plan it read them all through `(id_dominio, stato)`
+    /// and filtered them, per verification.
+    #[tokio::test]
+    async fn the_read_by_iuv_of_an_ente_the_statistics_do_not_know_probes_the_iuv() {
+        let url = std::env::var("PAGOPA_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let mut c = PgConnection::connect(&url)
+            .await
+            .expect("PostgreSQL reachable (is it running?)");
+        // A temporary table with the real one's indexes (migrations 0001 and 0021), in the
+        // order they are created there.
+        sqlx::raw_sql(
+            "CREATE TEMP TABLE dovuto (id bigserial PRIMARY KEY, id_dominio text, iud text, iuv text,
+                 numero_avviso text, stato text, codice_fiscale text, causale text,
+                 UNIQUE (id_dominio, iud), UNIQUE (id_dominio, iuv));
+             CREATE UNIQUE INDEX ON dovuto (id_dominio, numero_avviso);
+             CREATE INDEX ON dovuto (codice_fiscale);
+             CREATE INDEX ON dovuto (id_dominio, stato);
+             CREATE INDEX ON dovuto (iuv);
+             INSERT INTO dovuto (id_dominio, iud, iuv, numero_avviso, stato, codice_fiscale, causale)
+               SELECT 'E' || (n % 20), 'D' || n, 'V' || n, 'N' || n, 'ATTIVO', 'CF' || (n % 1000), 'x'
+                 FROM generate_series(1, 100000) n;
+             ANALYZE dovuto;
+             INSERT INTO dovuto (id_dominio, iud, iuv, numero_avviso, stato, codice_fiscale, causale)
+               SELECT 'NUOVO', 'D' || n, 'W' || n, 'N' || n, 'ATTIVO', 'CF' || (n % 1000), 'x'
+                 FROM generate_series(1, 5000) n;
+             SET plan_cache_mode = force_custom_plan;",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+        let sql = super::postgres::DOVUTO_PER_IUV;
+        let piano: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {sql}"
+        )))
+        .bind("NUOVO")
+        .bind("W77")
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        let piano: String = piano.into_iter().map(|r| r.0 + "\n").collect();
+        // Through the IUV's index or the key's (both read one row), never the ente's.
+        assert!(
+            piano.contains("Index Cond: ")
+                && piano.contains("iuv = ")
+                && !piano.contains("stato")
+                && !piano.contains("Rows Removed by Filter"),
+            "{piano}"
+        );
+        let (id,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql.replace('*', "id")))
+            .bind("NUOVO")
+            .bind("W77")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(id, 100_077);
+    }
+}
