@@ -124,3 +124,15 @@ async fn turno_di_scrittura(
 ) -> Result<Option<crate::store::turno::Permesso>, sqlx::Error> {
     Ok(None)
 }
+
+/// Tests: a connection of its own to the test database (`PAGOPA_TEST_PG_URL`), where the
+/// temporary tables of a plan test stay.
+#[cfg(test)]
+pub(crate) async fn connessione_di_prova() -> sqlx::PgConnection {
+    use sqlx::Connection;
+    let url = std::env::var("PAGOPA_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    sqlx::PgConnection::connect(&url)
+        .await
+        .expect("PostgreSQL reachable (is it running?)")
+}

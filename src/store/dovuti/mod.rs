@@ -101,19 +101,13 @@ impl Dovuti<'_> {
 
 #[cfg(test)]
 mod piani_tests {
-    use sqlx::{Connection, PgConnection};
-
     /// The PA endpoint's read by IUV probes an index on the IUV for a new ente, one the
     /// statistics do not know (analysed with twenty enti, then 5,000 dovuti of a new one):
     /// with the ente's value in the plan it read them all through `(id_dominio, stato)`
     /// and filtered them, per verification.
     #[tokio::test]
     async fn the_read_by_iuv_of_an_ente_the_statistics_do_not_know_probes_the_iuv() {
-        let url = std::env::var("PAGOPA_TEST_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let mut c = PgConnection::connect(&url)
-            .await
-            .expect("PostgreSQL reachable (is it running?)");
+        let mut c = crate::store::postgres::connessione_di_prova().await;
         // A temporary table with the real one's indexes (migrations 0001 and 0021), in the
         // order they are created there.
         sqlx::raw_sql(

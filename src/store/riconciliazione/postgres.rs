@@ -257,15 +257,6 @@ mod piani_tests {
         n
     }
 
-    /// A connection of its own to the test database: the temporary tables stay with it.
-    async fn connessione() -> PgConnection {
-        let url = std::env::var("PAGOPA_TEST_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        PgConnection::connect(&url)
-            .await
-            .expect("PostgreSQL reachable (is it running?)")
-    }
-
     /// A keyed read probes the key column's index once per key, whatever the statistics
     /// say, where an index on the ente alone competes: on a table never analysed (the
     /// forms it replaced, `= ANY` and `IN (SELECT unnest)`, read every row of the ente
@@ -274,7 +265,7 @@ mod piani_tests {
     /// made the two indexes tie and the ente's whole rows were filtered for each key).
     #[tokio::test]
     async fn a_keyed_read_probes_the_index_whatever_the_statistics() {
-        let mut c = connessione().await;
+        let mut c = crate::store::postgres::connessione_di_prova().await;
         // Temporary tables are never analysed by autovacuum: the statistics are what the
         // test makes them. The key index is created first: in a tie the later one won.
         sqlx::raw_sql(
@@ -334,7 +325,7 @@ mod piani_tests {
     /// planned for its own keys and the table as it is.
     #[tokio::test]
     async fn a_reclassification_plans_each_keyed_read_afresh() {
-        let mut c = connessione().await;
+        let mut c = crate::store::postgres::connessione_di_prova().await;
         // Indexed, and large enough that the index beats a scan: the plans worth keeping.
         sqlx::raw_sql(
             "CREATE TEMP TABLE chiavi_prova (id_dominio text, iuv text);
