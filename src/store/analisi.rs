@@ -95,16 +95,18 @@ impl Store {
         if dovute.is_empty() {
             return Ok(Vec::new());
         }
-        let mut durata = std::collections::HashMap::new();
-        for t in &dovute {
+        // Those the server ran, with their time in ms.
+        let mut eseguite = Vec::new();
+        for t in dovute {
             let inizio = std::time::Instant::now();
             let sql = format!("ANALYZE (SKIP_LOCKED) {}", t.qualificato);
             match sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(p).await {
-                Ok(_) => {
-                    durata.insert(t.nome.clone(), inizio.elapsed());
-                }
+                Ok(_) => eseguite.push((t, inizio.elapsed().as_millis())),
                 Err(e) => tracing::warn!(tabella = %t.nome, error = %e, "table not analysed"),
             }
+        }
+        if eseguite.is_empty() {
+            return Ok(Vec::new());
         }
         // Skipped for a lock, ANALYZE only warns: the analyses counted tell.
         let dopo: std::collections::HashMap<String, i64> = sqlx::query_as::<_, Tabella>(TABELLE)
@@ -114,10 +116,7 @@ impl Store {
             .map(|t| (t.nome, t.analisi))
             .collect();
         let mut fatte = Vec::new();
-        for t in dovute {
-            let Some(ms) = durata.get(&t.nome).map(|d| d.as_millis()) else {
-                continue;
-            };
+        for (t, ms) in eseguite {
             if dopo.get(&t.nome).is_some_and(|n| *n > t.analisi) {
                 tracing::info!(
                     tabella = %t.nome,
