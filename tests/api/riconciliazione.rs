@@ -1123,15 +1123,8 @@ both_backends!(
     }
 );
 
-// A rebuild that writes a great many lines returns with the table tidy on PostgreSQL
-// (vacuumed: its pages marked all-visible, its statistics fresh), so the first view pages
-// after it do not pay for setting that up line by line; SQLite has nothing to tidy.
-// Autovacuum is off for the table here, so only the rebuild can have vacuumed it.
-both_backends!(a_large_rebuild_returns_with_the_table_vacuumed, |app| {
-    ente_tesoreria(&app, A, "c_a").await;
-    let n = 60_000;
-    let url = app.config.database.url.clone().unwrap();
-    let pg = app.store().backend() == "postgres";
+/// `n` receipts of ente A (IUV 1..=n, 1.00 each) inserted by the database alone.
+fn ricevute_sql(pg: bool, n: u32) -> String {
     let (seq, iuv, day, ts) = if pg {
         (
             format!("SELECT g AS n FROM generate_series(1, {n}) g"),
@@ -1149,10 +1142,32 @@ both_backends!(a_large_rebuild_returns_with_the_table_vacuumed, |app| {
             "'2026-11-03T10:00:00Z'",
         )
     };
-    let ricevute = format!(
+    format!(
         "INSERT INTO ricevuta (id_dominio, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, codice_esito, data_esito, fonte, created_at, updated_at)
          SELECT '{A}', {iuv}, 'R' || n, 1, 'D' || n, 'TARI', 100, 100, 0, {day}, 'TEST', {ts}, {ts} FROM ({seq}) q"
-    );
+    )
+}
+
+/// One value read on a connection of its own (PostgreSQL).
+async fn valore_pg<T>(url: &str, sql: &'static str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+{
+    let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+    let (v,): (T,) = sqlx::query_as(sql).fetch_one(&mut c).await.unwrap();
+    v
+}
+
+// A rebuild that writes a great many lines returns with the table tidy on PostgreSQL
+// (vacuumed: its pages marked all-visible, its statistics fresh), so the first view pages
+// after it do not pay for setting that up line by line; SQLite has nothing to tidy.
+// Autovacuum is off for the table here, so only the rebuild can have vacuumed it.
+both_backends!(a_large_rebuild_returns_with_the_table_vacuumed, |app| {
+    ente_tesoreria(&app, A, "c_a").await;
+    let n = 60_000;
+    let url = app.config.database.url.clone().unwrap();
+    let pg = app.store().backend() == "postgres";
+    let ricevute = ricevute_sql(pg, n);
     if pg {
         esegui(
             &app,
@@ -1194,15 +1209,7 @@ mod the_gateway_analyses_what_it_bulk_loads {
         let url = app.config.database.url.clone().unwrap();
         let store = app.store();
         if store.backend() == "sqlite" {
-            esegui(
-                &app,
-                &format!(
-                    "INSERT INTO ricevuta (id_dominio, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, codice_esito, data_esito, fonte, created_at, updated_at)
-                     SELECT '{A}', printf('%017d', n), 'R' || n, 1, 'D' || n, 'TARI', 100, 100, 0, '2026-11-02', 'TEST', '2026-11-03T10:00:00Z', '2026-11-03T10:00:00Z'
-                       FROM (WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 200) SELECT n FROM s)"
-                ),
-            )
-            .await;
+            esegui(&app, &ricevute_sql(false, 200)).await;
             assert_eq!(
                 store.analizza_tabelle().await.unwrap(),
                 Vec::<String>::new()
@@ -1217,39 +1224,28 @@ mod the_gateway_analyses_what_it_bulk_loads {
             return;
         }
         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-        let righe = || async {
-            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-            let (r,): (f32,) =
-                sqlx::query_as("SELECT reltuples FROM pg_class WHERE oid = 'ricevuta'::regclass")
-                    .fetch_one(&mut c)
-                    .await
-                    .unwrap();
-            r
+        let righe = || {
+            valore_pg::<f32>(
+                &url,
+                "SELECT reltuples FROM pg_class WHERE oid = 'ricevuta'::regclass",
+            )
         };
         sqlx::raw_sql("ALTER TABLE ricevuta SET (autovacuum_enabled = false)")
             .execute(&mut c)
             .await
             .unwrap();
         assert_eq!(righe().await, -1.0, "never analysed yet");
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO ricevuta (id_dominio, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, codice_esito, data_esito, fonte, created_at, updated_at)
-             SELECT '{A}', lpad(n::text, 17, '0'), 'R' || n, 1, 'D' || n, 'TARI', 100, 100, 0, DATE '2026-11-02', 'TEST', now(), now()
-               FROM generate_series(1, 200) n"
-        )))
-        .execute(&mut c)
-        .await
-        .unwrap();
-        // A session's counts reach the shared statistics when it ends (or idles a while).
-        c.close().await.unwrap();
-        let modifiche = || async {
-            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-            let (n,): (i64,) = sqlx::query_as(
-                "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relid = 'ricevuta'::regclass",
-            )
-            .fetch_one(&mut c)
+        sqlx::query(sqlx::AssertSqlSafe(ricevute_sql(true, 200)))
+            .execute(&mut c)
             .await
             .unwrap();
-            n
+        // A session's counts reach the shared statistics when it ends (or idles a while).
+        c.close().await.unwrap();
+        let modifiche = || {
+            valore_pg::<i64>(
+                &url,
+                "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relid = 'ricevuta'::regclass",
+            )
         };
         // Another session holding the table (as an ANALYZE or VACUUM of another instance
         // would): skipped, neither waited for nor reported as analysed.
