@@ -178,31 +178,15 @@ impl Chiave for i64 {
     }
 }
 
-/// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, in one statement
-/// (through sqlx; each backend's `per_chiavi` may take a faster path).
-pub async fn per_chiavi_sqlx<T, K>(
-    c: &mut Conn,
-    select_from: &str,
-    ente: &str,
-    col: &str,
-    keys: &[K],
-) -> StoreResult<Vec<T>>
-where
-    T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
-    K: Chiave,
-{
-    if keys.is_empty() {
-        return Ok(Vec::new());
+/// Pushes the ente as a bound value, as [`ente!`] writes it.
+pub fn push_ente(q: &mut sqlx::QueryBuilder<Db>, ente: &str) {
+    if IS_POSTGRES {
+        q.push("(SELECT ")
+            .push_bind(ente.to_owned())
+            .push("::text)");
+    } else {
+        q.push_bind(ente.to_owned());
     }
-    let mut q = sqlx::QueryBuilder::<Db>::new(select_from);
-    q.push(" WHERE id_dominio = ")
-        .push_bind(ente.to_owned())
-        .push(" AND ")
-        .push(col)
-        .push(" IN (");
-    push_chiavi(&mut q, keys);
-    q.push(")");
-    Ok(q.build_query_as::<T>().fetch_all(&mut *c).await?)
 }
 
 /// `SELECT <select> FROM <from> WHERE id_dominio = ?` through sqlx.

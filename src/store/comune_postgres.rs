@@ -1,7 +1,24 @@
-// Keyed bulk reads on PostgreSQL.
+// Keyed bulk reads on PostgreSQL, and the ente as a value known only at run time.
+
+/// `ente!(n)`: the ente, bound as `$n`, as a value the planner learns only when the
+/// statement runs: `(SELECT $n::text)`, an `InitPlan` computed once per statement. Given
+/// the value, the planner estimates the ente's rows from the statistics, and an ente they do
+/// not know (its rows came after the last `ANALYZE`, or are under the tenth of a table that
+/// triggers one) is "about one row": then every index that starts with `id_dominio` costs
+/// what the key's does, and the planner may take one on the ente alone and filter all of
+/// the ente's rows for the key. Not knowing the value, it takes the ente to be one of the
+/// enti the statistics count (1/200 of the table without statistics), and the key's index
+/// wins. Written in every keyed read of a table with several indexes on `id_dominio`
+/// (ricevuta, rendicontazione, tesoreria, riconciliazione, dovuto); SQLite's twin is `$n`.
+macro_rules! ente {
+    ($n:literal) => {
+        concat!("(SELECT $", $n, "::text)")
+    };
+}
+pub(crate) use ente;
 
 /// Each key is looked up on its own, through the column's index: the keys are unnested and
-/// each joined LATERAL to `<select_from> WHERE id_dominio = (SELECT $2::text) AND <col> = k.v OFFSET 0`,
+/// each joined LATERAL to `<select_from> WHERE id_dominio = ente!(2) AND <col> = k.v OFFSET 0`,
 /// which the planner can only run as a nested loop of keyed index probes, whatever the
 /// table's statistics. `<col> = ANY($2)` and `IN (SELECT unnest($2))` both left that choice
 /// to the statistics: on a table bulk-loaded since its last `ANALYZE` (autovacuum off or
@@ -46,14 +63,9 @@ fn unici<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 /// subquery a subquery: flattened, it is a plain join again, which the planner hashed
 /// against the ente's rows.
 ///
-/// The ente goes in as `(SELECT $2::text)`, a value the planner learns only when the
-/// statement runs. Given the value, it estimates the ente's rows from the statistics, and
-/// an ente they do not know (analysed before its rows came, as autovacuum does in the middle
-/// of a load) is "about one row": then every index that starts with `id_dominio` costs the
-/// same as the key's, and the planner took one on the ente alone and filtered the ente's
-/// whole rows for each key (a month's import on PostgreSQL, analysed as it went: 73 ms for
-/// forty keys). Not knowing the value, it takes the ente to be one of the enti the
-/// statistics count (or 1/200 of the table without statistics), and the key's index wins.
+/// The ente goes in as [`ente!`]: with its value in the plan, an ente the statistics do not
+/// know made the planner filter the ente's whole rows for each key (a month's import on
+/// PostgreSQL, analysed as it went: 73 ms for forty keys).
 pub(crate) fn testo_per_chiavi(select_from: &str, col: &str) -> String {
     let distinct = if select_from.starts_with("SELECT DISTINCT ") {
         " DISTINCT"
@@ -62,7 +74,8 @@ pub(crate) fn testo_per_chiavi(select_from: &str, col: &str) -> String {
     };
     format!(
         "SELECT{distinct} t.* FROM unnest($1) AS k (v) CROSS JOIN LATERAL \
-         ({select_from} WHERE id_dominio = (SELECT $2::text) AND {col} = k.v OFFSET 0) AS t"
+         ({select_from} WHERE id_dominio = {ente} AND {col} = k.v OFFSET 0) AS t",
+        ente = ente!(2)
     )
 }
 
@@ -135,4 +148,20 @@ pub(crate) async fn connessione_di_prova() -> sqlx::PgConnection {
     sqlx::PgConnection::connect(&url)
         .await
         .expect("PostgreSQL reachable (is it running?)")
+}
+
+/// Tests: a connection to a schema of its own (`t_<uuid>`, which the test command drops
+/// on its next run) holding the real tables and indexes, by the migrations.
+#[cfg(test)]
+pub(crate) async fn schema_di_prova() -> (sqlx::PgConnection, String) {
+    let mut c = connessione_di_prova().await;
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE SCHEMA {schema}; SET search_path = {schema}"
+    )))
+    .execute(&mut c)
+    .await
+    .unwrap();
+    crate::store::POSTGRES_MIGRATIONS.run(&mut c).await.unwrap();
+    (c, schema)
 }

@@ -3,6 +3,14 @@
 
 use crate::store::sqlite_bulk::{self, DaRiga};
 
+/// `ente!(n)`: the ente bound as `$n` (the PostgreSQL twin makes it a run-time value).
+macro_rules! ente {
+    ($n:literal) => {
+        concat!("$", $n)
+    };
+}
+pub(crate) use ente;
+
 pub async fn per_chiavi<T, K>(
     c: &mut Conn,
     select_from: &str,
@@ -28,6 +36,30 @@ where
             per_chiavi_sqlx(c, select_from, ente, col, keys).await
         }
     }
+}
+
+/// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, in one statement
+/// through sqlx: the fallback of [`per_chiavi`].
+async fn per_chiavi_sqlx<T, K>(
+    c: &mut Conn,
+    select_from: &str,
+    ente: &str,
+    col: &str,
+    keys: &[K],
+) -> StoreResult<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+    K: Chiave,
+{
+    let mut q = sqlx::QueryBuilder::<Db>::new(select_from);
+    q.push(" WHERE id_dominio = ")
+        .push_bind(ente.to_owned())
+        .push(" AND ")
+        .push(col)
+        .push(" IN (");
+    push_chiavi(&mut q, keys);
+    q.push(")");
+    Ok(q.build_query_as::<T>().fetch_all(&mut *c).await?)
 }
 
 pub async fn tutte<T>(c: &mut Conn, select_from: &str, ente: &str) -> StoreResult<Vec<T>>

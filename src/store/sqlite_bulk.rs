@@ -140,6 +140,12 @@ impl DaRiga for (String,) {
     }
 }
 
+impl DaRiga for (String, String) {
+    fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok((r.get(0)?, r.get(1)?))
+    }
+}
+
 impl DaRiga for (Option<String>,) {
     fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok((r.get(0)?,))

@@ -20,26 +20,21 @@ async fn next_iuv_base(c: &mut Conn, ente: &str) -> StoreResult<u64> {
     u64::try_from(base).map_err(|e| corrupt("iuv_sequence", e))
 }
 
-/// The ente of a keyed read (`$1`). On PostgreSQL a value the planner learns only when the
-/// statement runs: given it, the planner estimates the ente's dovuti from the statistics,
-/// and an ente they do not know (a new ente's first load, under the tenth of the table that
-/// makes anyone analyse it) is "about one row", so `dovuto_stato (id_dominio, stato)` ties
-/// with the key's index and the read filters all of the ente's dovuti (5,000 rows per
-/// verification for a new ente of 5,000 in a table of 100,000). Not knowing it, the planner
-/// takes the ente as one of those the statistics count, and the key's index wins
-/// (docs/riconciliazione.md §3.4). SQLite plans by the indexes' shape alone.
+/// A keyed read of the ente's dovuti, the ente as [`ente!`]: with its value in the plan, a
+/// new ente's first load (under the tenth of the table that makes anyone analyse it) is
+/// "about one row", `dovuto_stato (id_dominio, stato)` ties with the key's index and the
+/// read filters all of the ente's dovuti (5,000 rows per verification for a new ente of
+/// 5,000 in a table of 100,000).
 macro_rules! per_ente_e {
     ($select:literal, $col:literal) => {
-        if IS_POSTGRES {
-            concat!(
-                $select,
-                " WHERE id_dominio = (SELECT $1::text) AND ",
-                $col,
-                " = $2"
-            )
-        } else {
-            concat!($select, " WHERE id_dominio = $1 AND ", $col, " = $2")
-        }
+        concat!(
+            $select,
+            " WHERE id_dominio = ",
+            ente!(1),
+            " AND ",
+            $col,
+            " = $2"
+        )
     };
 }
 
@@ -332,7 +327,8 @@ pub async fn get_dovuto(p: &DbPool, ente: &str, iud: &str) -> StoreResult<Dovuto
 
 pub async fn dovuti_per_iud(p: &DbPool, ente: &str, iuds: &[String]) -> StoreResult<Vec<Dovuto>> {
     let mut q = sqlx::QueryBuilder::<Db>::new("SELECT * FROM dovuto WHERE id_dominio = ");
-    q.push_bind(ente.to_owned()).push(" AND ");
+    push_ente(&mut q, ente);
+    q.push(" AND ");
     push_in(&mut q, "iud", iuds);
     q.build_query_as::<DovutoRow>()
         .fetch_all(p)

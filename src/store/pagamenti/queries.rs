@@ -702,22 +702,27 @@ pub async fn resend_rpt(p: &DbPool, rpt_id: i64, now: OffsetDateTime) -> StoreRe
     Ok(true)
 }
 
-/// The latest applied RT for (dominio, IUV), with its raw bytes.
+/// The statement of [`ricevuta_nota`] (`$1` ente, `$2` IUV, `$3` IUR or receiptId).
+pub(crate) const RICEVUTA_NOTA: &str = concat!(
+    "SELECT (SELECT COUNT(*) FROM rt_ricevuta WHERE id_dominio = $1 AND iuv = $2 AND ccp = $3)
+          + (SELECT COUNT(*) FROM ricevuta WHERE id_dominio = ",
+    ente!(1),
+    " AND iuv = $2 AND iur = $3 AND fonte <> 'SURROGATO')"
+);
+
 /// Whether the ente holds a receipt for (IUV, IUR): a stored new-model receipt keyed by its
 /// receiptId, or a staged receipt (an RT's, an imported one) that is not a flow's stand-in.
 pub async fn ricevuta_nota(p: &DbPool, dominio: &str, iuv: &str, iur: &str) -> StoreResult<bool> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM rt_ricevuta WHERE id_dominio = $1 AND iuv = $2 AND ccp = $3)
-              + (SELECT COUNT(*) FROM ricevuta WHERE id_dominio = $1 AND iuv = $2 AND iur = $3 AND fonte <> 'SURROGATO')",
-    )
-    .bind(dominio)
-    .bind(iuv)
-    .bind(iur)
-    .fetch_one(p)
-    .await?;
+    let (n,): (i64,) = sqlx::query_as(RICEVUTA_NOTA)
+        .bind(dominio)
+        .bind(iuv)
+        .bind(iur)
+        .fetch_one(p)
+        .await?;
     Ok(n > 0)
 }
 
+/// The latest applied RT for (dominio, IUV), with its raw bytes.
 pub async fn rt_per_iuv(
     p: &DbPool,
     dominio: &str,

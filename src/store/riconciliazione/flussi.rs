@@ -1,6 +1,39 @@
 // Reporting flows, the treasury journal and payment notifications.
 // Compiled once per backend (see the repository's mod.rs).
 
+// Keyed reads and deletes of tables with several indexes on `id_dominio`: the ente goes
+// in as `ente!` (see comune_postgres.rs), named so that the plan tests read them.
+
+/// A flow's payments with esito 9 (`$1` ente, `$2` IUF).
+pub(crate) const ESITO9_DEL_FLUSSO: &str = concat!(
+    "SELECT iuv, iur, indice FROM rendicontazione WHERE id_dominio = ",
+    ente!(1),
+    " AND iuf = $2 AND esito = 9"
+);
+/// Removes a flow's payments (`$1` ente, `$2` IUF).
+pub(crate) const VIA_PAGAMENTI_DEL_FLUSSO: &str = concat!(
+    "DELETE FROM rendicontazione WHERE id_dominio = ",
+    ente!(1),
+    " AND iuf = $2"
+);
+/// Removes a flow's stand-in receipt (`$1` ente, `$2` IUV, `$3` IUR, `$4` indice) unless
+/// another flow still reports it with esito 9.
+pub(crate) const VIA_SURROGATO: &str = concat!(
+    "DELETE FROM ricevuta WHERE id_dominio = ",
+    ente!(1),
+    " AND fonte = 'SURROGATO' AND iuv = $2 AND iur = $3 AND indice = $4
+     AND NOT EXISTS (SELECT 1 FROM rendicontazione r WHERE r.id_dominio = ",
+    ente!(1),
+    " AND r.iuv = $2 AND r.iur = $3 AND r.esito = 9)
+     RETURNING data_esito"
+);
+/// Removes a treasury line (`$1` ente, `$2` anno, `$3` codice of the bolletta).
+pub(crate) const VIA_TESORERIA: &str = concat!(
+    "DELETE FROM tesoreria WHERE id_dominio = ",
+    ente!(1),
+    " AND anno_bolletta = $2 AND codice_bolletta = $3 RETURNING id, iuf_key, iuv"
+);
+
 /// Whether this version (dataOraFlusso) of the flow is already stored.
 pub async fn flusso_presente(
     p: &DbPool,
@@ -48,12 +81,12 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
         .await?;
     if let (Some((id,)), Some(regolamento), None) = (id, f.data_regolamento, piu_recente) {
         // This version's payments replace an older version's (esito 3, revoked, excluded).
-        let esito9_prima: Vec<(String, String, Option<i64>)> = sqlx::query_as("SELECT iuv, iur, indice FROM rendicontazione WHERE id_dominio = $1 AND iuf = $2 AND esito = 9")
+        let esito9_prima: Vec<(String, String, Option<i64>)> = sqlx::query_as(ESITO9_DEL_FLUSSO)
             .bind(&f.id_dominio)
             .bind(&f.id_flusso)
             .fetch_all(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM rendicontazione WHERE id_dominio = $1 AND iuf = $2")
+        sqlx::query(VIA_PAGAMENTI_DEL_FLUSSO)
             .bind(&f.id_dominio)
             .bind(&f.id_flusso)
             .execute(&mut *tx)
@@ -103,17 +136,13 @@ pub async fn insert_flusso(p: &DbPool, f: &NuovoFlusso, now: OffsetDateTime) -> 
             {
                 continue;
             }
-            let via: Option<(Date,)> = sqlx::query_as(
-                "DELETE FROM ricevuta WHERE id_dominio = $1 AND fonte = 'SURROGATO' AND iuv = $2 AND iur = $3 AND indice = $4
-                 AND NOT EXISTS (SELECT 1 FROM rendicontazione r WHERE r.id_dominio = $1 AND r.iuv = $2 AND r.iur = $3 AND r.esito = 9)
-                 RETURNING data_esito",
-            )
-            .bind(&f.id_dominio)
-            .bind(&iuv)
-            .bind(&iur)
-            .bind(indice)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let via: Option<(Date,)> = sqlx::query_as(VIA_SURROGATO)
+                .bind(&f.id_dominio)
+                .bind(&iuv)
+                .bind(&iur)
+                .bind(indice)
+                .fetch_optional(&mut *tx)
+                .await?;
             if let Some((g,)) = via {
                 giorni.insert(g);
                 chiavi.push((coda::IUV, iuv));
@@ -191,8 +220,8 @@ pub async fn import_tesoreria(
             let mut q = sqlx::QueryBuilder::<Db>::new(
                 "SELECT anno_bolletta, codice_bolletta, iuf_key, iuv FROM tesoreria WHERE id_dominio = ",
             );
-            q.push_bind(ente)
-                .push(" AND anno_bolletta = ")
+            push_ente(&mut q, ente);
+            q.push(" AND anno_bolletta = ")
                 .push_bind(i64::from(anno))
                 .push(" AND ");
             push_in(&mut q, "codice_bolletta", &codici);
@@ -250,7 +279,7 @@ pub async fn import_tesoreria(
     }
     let mut removed = 0;
     for (anno, codice) in storni {
-        let gone: Option<(i64, Option<String>, Option<String>)> = sqlx::query_as("DELETE FROM tesoreria WHERE id_dominio = $1 AND anno_bolletta = $2 AND codice_bolletta = $3 RETURNING id, iuf_key, iuv")
+        let gone: Option<(i64, Option<String>, Option<String>)> = sqlx::query_as(VIA_TESORERIA)
             .bind(ente)
             .bind(i64::from(*anno))
             .bind(codice)
@@ -277,7 +306,11 @@ pub async fn list_tesoreria(
     limit: i64,
     offset: i64,
 ) -> StoreResult<(Vec<RigaTesoreria>, i64)> {
-    let filter = "id_dominio = $1 AND ($2 IS NULL OR iuf = $2) AND ($3 IS NULL OR iuv = $3)";
+    let filter = concat!(
+        "id_dominio = ",
+        ente!(1),
+        " AND ($2 IS NULL OR iuf = $2) AND ($3 IS NULL OR iuv = $3)"
+    );
     let rows = sqlx::query_as::<_, RigaTesoreria>(sqlx::AssertSqlSafe(format!("SELECT id, id_dominio, anno_bolletta, codice_bolletta, data_contabile, data_valuta, importo_cents, ordinante, causale, iuf, iuv, fonte FROM tesoreria WHERE {filter} ORDER BY data_contabile DESC, id DESC LIMIT $4 OFFSET $5")))
         .bind(ente)
         .bind(iuf)

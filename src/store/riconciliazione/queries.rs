@@ -508,7 +508,7 @@ pub async fn tx_insert_ricevute(
             .collect();
         iuv_surrogati.sort_unstable();
         iuv_surrogati.dedup();
-        let gia: Vec<(String, String)> = per_chiavi_sqlx(
+        let gia: Vec<(String, String)> = per_chiavi(
             c,
             "SELECT iuv, fonte FROM ricevuta",
             ente,

@@ -554,20 +554,25 @@ pub async fn search_flussi_rendicontati(
     Ok((rows, total))
 }
 
+/// The statement of [`pagamenti_flusso`] (`$1` ente, `$2` IUF).
+pub(crate) const PAGAMENTI_FLUSSO: &str = concat!(
+    "SELECT r.iuv, r.iur, r.indice, r.importo_cents, r.esito, r.data_esito, e.iud, e.importo_cents AS importo_ricevuta_cents,
+            e.data_esito AS data_esito_ricevuta, e.cf_pagatore, e.fonte AS fonte_ricevuta
+     FROM rendicontazione r LEFT JOIN ricevuta e ON e.id_dominio = r.id_dominio AND e.iuv = r.iuv AND e.iur = r.iur AND e.indice = COALESCE(r.indice, e.indice)
+     WHERE r.id_dominio = ",
+    ente!(1),
+    " AND r.iuf = $2 ORDER BY r.id"
+);
+
 /// A flow's reported payments, each with its receipt (E) when there is one.
 pub async fn pagamenti_flusso(
     p: &DbPool,
     ente: &str,
     iuf: &str,
 ) -> StoreResult<Vec<PagamentoRendicontato>> {
-    Ok(sqlx::query_as::<_, PagamentoRendicontato>(
-        "SELECT r.iuv, r.iur, r.indice, r.importo_cents, r.esito, r.data_esito, e.iud, e.importo_cents AS importo_ricevuta_cents,
-                e.data_esito AS data_esito_ricevuta, e.cf_pagatore, e.fonte AS fonte_ricevuta
-         FROM rendicontazione r LEFT JOIN ricevuta e ON e.id_dominio = r.id_dominio AND e.iuv = r.iuv AND e.iur = r.iur AND e.indice = COALESCE(r.indice, e.indice)
-         WHERE r.id_dominio = $1 AND r.iuf = $2 ORDER BY r.id",
-    )
-    .bind(ente)
-    .bind(iuf)
-    .fetch_all(p)
-    .await?)
+    Ok(sqlx::query_as::<_, PagamentoRendicontato>(PAGAMENTI_FLUSSO)
+        .bind(ente)
+        .bind(iuf)
+        .fetch_all(p)
+        .await?)
 }
