@@ -8,8 +8,9 @@
 /// what the key's does, and the planner may take one on the ente alone and filter all of
 /// the ente's rows for the key. Not knowing the value, it takes the ente to be one of the
 /// enti the statistics count (1/200 of the table without statistics), and the key's index
-/// wins. Written in every keyed read of a table with several indexes on `id_dominio`
-/// (ricevuta, rendicontazione, tesoreria, riconciliazione, dovuto); SQLite's twin is `$n`.
+/// wins. Written in the keyed statements of the imports and of the PA endpoints on tables
+/// with several indexes on `id_dominio` (docs/riconciliazione.md §3.4 lists them and what
+/// is left); SQLite's twin is `$n`.
 macro_rules! ente {
     ($n:literal) => {
         concat!("(SELECT $", $n, "::text)")

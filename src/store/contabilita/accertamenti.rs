@@ -567,7 +567,7 @@ pub async fn tx_accertamenti_automatici(
         // Through the receipts' key index whatever the statistics say: planned as a join
         // against the unnested keys, a stale count made it walk all of the ente's receipts
         // for each RT (5–25 ms per paaInviaRT, growing with the table); and with the ente's
-        // value in the plan, a new ente tied the key's index with `ricevuta_iud`.
+        // value in the plan, a new ente tied the key's index with another on the ente.
         push_in(&mut q, "e.iuv", &iuvs);
         q.push(" AND NOT EXISTS (SELECT 1 FROM accertamento_pagamento p JOIN accertamento x ON x.id = p.accertamento_id WHERE p.ricevuta_id = e.id AND x.stato <> 'ANNULLATO')");
         #[allow(clippy::type_complexity)]
