@@ -440,8 +440,17 @@ mod piani_tests {
         use Valore::{N, T};
         const CHIAVE_RICEVUTA: &str = "ricevuta_id_dominio_iuv_iur_indice_key";
         sqlx::raw_sql(REGIONE).execute(&mut c).await.unwrap();
+        // The receipts' view of the new ente searched by IUV (its first page).
+        let filtro = crate::store::FiltroRicevute {
+            iuv: Some("W8".into()),
+            ..Default::default()
+        };
+        let mut ricerca =
+            ric::filtro_ricevute(crate::store::postgres::SEL_RICEVUTA, "NUOVO", &filtro);
+        ric::pagina_ricevute(&mut ricerca, 20, 0);
+        let ricerca = ricerca.into_string();
         // The deletes last: they run (and the rows go).
-        let casi: [(&str, &str, Vec<Valore>, &[&str]); 6] = [
+        let casi: [(&str, &str, Vec<Valore>, &[&str]); 7] = [
             (
                 "pagamenti_flusso",
                 ric::PAGAMENTI_FLUSSO,
@@ -458,6 +467,12 @@ mod piani_tests {
                 "ricevuta_nota",
                 pag::RICEVUTA_NOTA,
                 vec![T("NUOVO"), T("W8"), T("S8")],
+                &[CHIAVE_RICEVUTA],
+            ),
+            (
+                "ricerca per IUV",
+                &ricerca,
+                vec![T("NUOVO"), T("W8"), N(20), N(0)],
                 &[CHIAVE_RICEVUTA],
             ),
             (
