@@ -33,33 +33,14 @@ where
         Ok(v) => Ok(v),
         Err(e) => {
             tracing::warn!(error = %e, "reconciliation read: fast path refused, reading through sqlx");
-            per_chiavi_sqlx(c, select_from, ente, col, keys).await
+            // The same statement, decoded by sqlx.
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(ente)
+                .bind(json)
+                .fetch_all(&mut *c)
+                .await?)
         }
     }
-}
-
-/// `SELECT <select> FROM <from> WHERE id_dominio = ? AND <col> IN (keys…)`, in one statement
-/// through sqlx: the fallback of [`per_chiavi`].
-async fn per_chiavi_sqlx<T, K>(
-    c: &mut Conn,
-    select_from: &str,
-    ente: &str,
-    col: &str,
-    keys: &[K],
-) -> StoreResult<Vec<T>>
-where
-    T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
-    K: Chiave,
-{
-    let mut q = sqlx::QueryBuilder::<Db>::new(select_from);
-    q.push(" WHERE id_dominio = ")
-        .push_bind(ente.to_owned())
-        .push(" AND ")
-        .push(col)
-        .push(" IN (");
-    push_chiavi(&mut q, keys);
-    q.push(")");
-    Ok(q.build_query_as::<T>().fetch_all(&mut *c).await?)
 }
 
 pub async fn tutte<T>(c: &mut Conn, select_from: &str, ente: &str) -> StoreResult<Vec<T>>
