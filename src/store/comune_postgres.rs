@@ -151,6 +151,34 @@ pub(crate) async fn connessione_di_prova() -> sqlx::PgConnection {
         .expect("PostgreSQL reachable (is it running?)")
 }
 
+/// Tests: a value bound to the statement of [`piano_di_prova`].
+#[cfg(test)]
+pub(crate) enum ValorePiano<'a> {
+    T(&'a str),
+    N(i64),
+    Testi(&'a [String]),
+}
+
+/// Tests: the executed plan of `sql` with `valori` bound, as text.
+#[cfg(test)]
+pub(crate) async fn piano_di_prova(
+    c: &mut sqlx::PgConnection,
+    sql: &str,
+    valori: &[ValorePiano<'_>],
+) -> String {
+    let testo = format!("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {sql}");
+    let mut q = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(testo));
+    for v in valori {
+        q = match v {
+            ValorePiano::T(t) => q.bind(*t),
+            ValorePiano::N(n) => q.bind(*n),
+            ValorePiano::Testi(v) => q.bind(*v),
+        };
+    }
+    let righe = q.fetch_all(&mut *c).await.unwrap();
+    righe.into_iter().map(|r| r.0 + "\n").collect()
+}
+
 /// Tests: a connection to a schema of its own (`t_<uuid>`, which the test command drops
 /// on its next run) holding the real tables and indexes, by the migrations.
 #[cfg(test)]

@@ -131,15 +131,9 @@ mod piani_tests {
         .await
         .unwrap();
         let sql = super::postgres::DOVUTO_PER_IUV;
-        let piano: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {sql}"
-        )))
-        .bind("NUOVO")
-        .bind("W77")
-        .fetch_all(&mut c)
-        .await
-        .unwrap();
-        let piano: String = piano.into_iter().map(|r| r.0 + "\n").collect();
+        use crate::store::postgres::ValorePiano::T;
+        let piano =
+            crate::store::postgres::piano_di_prova(&mut c, sql, &[T("NUOVO"), T("W77")]).await;
         // Through the IUV's index or the key's (both read one row), never the ente's.
         assert!(
             piano.contains("Index Cond: ")

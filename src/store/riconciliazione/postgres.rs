@@ -229,6 +229,8 @@ mod copia_tests {
 #[cfg(test)]
 mod piani_tests {
     use super::{lock_ente, per_chiavi};
+    use crate::store::postgres::ValorePiano::{self, T, Testi};
+    use crate::store::postgres::piano_di_prova;
     use sqlx::{Connection, PgConnection};
 
     /// Executions with a generic plan of the keyed read of table `chiavi_prova`, on this
@@ -294,14 +296,7 @@ mod piani_tests {
                 "SELECT DISTINCT iuv, extra FROM chiavi_stale",
             ] {
                 let sql = crate::store::postgres::testo_per_chiavi(select, "iuv");
-                let piano: Vec<(String,)> =
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
-                        .bind(&chiavi)
-                        .bind(ente)
-                        .fetch_all(&mut c)
-                        .await
-                        .unwrap();
-                let piano: String = piano.into_iter().map(|r| r.0 + "\n").collect();
+                let piano = piano_di_prova(&mut c, &sql, &[Testi(&chiavi), T(ente)]).await;
                 assert!(
                     piano.contains("Nested Loop")
                         && piano.contains("chiavi_stale_id_dominio_iuv_idx")
@@ -368,25 +363,6 @@ mod piani_tests {
             FROM generate_series(1, 2000) n;
         SET plan_cache_mode = force_custom_plan;";
 
-    enum Valore {
-        T(&'static str),
-        N(i64),
-    }
-
-    /// The executed plan of `sql` with `valori` bound.
-    async fn piano(c: &mut PgConnection, sql: &str, valori: &[Valore]) -> String {
-        let testo = format!("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {sql}");
-        let mut q = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(testo));
-        for v in valori {
-            q = match v {
-                Valore::T(t) => q.bind(*t),
-                Valore::N(n) => q.bind(*n),
-            };
-        }
-        let righe = q.fetch_all(&mut *c).await.unwrap();
-        righe.into_iter().map(|r| r.0 + "\n").collect()
-    }
-
     /// What is wrong with a plan of a keyed statement, if anything: a table read whole, an
     /// index probed on the ente alone, more rows read and thrown away than a key holds (a
     /// flow here holds 50 payments; the ente, 5,000), or an index it should probe missing.
@@ -436,8 +412,8 @@ mod piani_tests {
     }
 
     async fn sonda_le_chiavi(mut c: PgConnection) {
+        use crate::store::postgres::ValorePiano::N;
         use crate::store::{pagamenti::postgres as pag, riconciliazione::postgres as ric};
-        use Valore::{N, T};
         const CHIAVE_RICEVUTA: &str = "ricevuta_id_dominio_iuv_iur_indice_key";
         sqlx::raw_sql(REGIONE).execute(&mut c).await.unwrap();
         // The receipts' view of the new ente searched by IUV (its first page).
@@ -450,7 +426,7 @@ mod piani_tests {
         ric::pagina_ricevute(&mut ricerca, 20, 0);
         let ricerca = ricerca.into_string();
         // The deletes last: they run (and the rows go).
-        let casi: [(&str, &str, Vec<Valore>, &[&str]); 7] = [
+        let casi: [(&str, &str, Vec<ValorePiano>, &[&str]); 7] = [
             (
                 "pagamenti_flusso",
                 ric::PAGAMENTI_FLUSSO,
@@ -498,13 +474,14 @@ mod piani_tests {
             // First the text with the ente's value in the plan, in a transaction rolled
             // back: the scenario must be one that misleads the planner.
             let mut tx = c.begin().await.unwrap();
-            let prima = piano(&mut tx, &sql.replace("(SELECT $1::text)", "$1"), valori).await;
+            let prima =
+                piano_di_prova(&mut tx, &sql.replace("(SELECT $1::text)", "$1"), valori).await;
             tx.rollback().await.unwrap();
             assert!(
                 difetto(&prima, indici).is_some(),
                 "{nome}, the ente's value in the plan: {prima}"
             );
-            let p = piano(&mut c, sql, valori).await;
+            let p = piano_di_prova(&mut c, sql, valori).await;
             assert_eq!(difetto(&p, indici), None, "{nome}: {p}");
             assert!(p.contains("InitPlan"), "{nome}: {p}");
         }
