@@ -60,7 +60,7 @@ pub(crate) mod turno;
 
 pub use carrelli::Carrelli;
 pub use contabilita::*;
-pub use dovuti::Dovuti;
+pub use dovuti::{Dovuti, LettureAccorpate};
 pub use esportazioni::Esportazioni;
 pub use importazioni::{Importazioni, SCARTI_IN_VISTA};
 pub use journal::Journal;
@@ -102,6 +102,8 @@ pub struct Store {
     pool: Pool,
     /// SQLite only: the synchronous read path of the hottest query.
     reader: Option<std::sync::Arc<dovuti::sqlite_read::Reader>>,
+    /// PostgreSQL only: the same read, coalesced across concurrent requests.
+    accorpate: Option<std::sync::Arc<dovuti::postgres_read::Accorpatore>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -239,13 +241,23 @@ impl Store {
     }
 
     pub fn from_pool(pool: Pool) -> Store {
-        let reader = match &pool {
-            Pool::Sqlite(p) => {
-                dovuti::sqlite_read::Reader::new(&p.connect_options()).map(std::sync::Arc::new)
-            }
-            Pool::Postgres(_) => None,
+        let (reader, accorpate) = match &pool {
+            Pool::Sqlite(p) => (
+                dovuti::sqlite_read::Reader::new(&p.connect_options()).map(std::sync::Arc::new),
+                None,
+            ),
+            Pool::Postgres(p) => (
+                None,
+                Some(std::sync::Arc::new(
+                    dovuti::postgres_read::Accorpatore::new(p.clone()),
+                )),
+            ),
         };
-        Store { pool, reader }
+        Store {
+            pool,
+            reader,
+            accorpate,
+        }
     }
 
     /// (connections open, of which idle, the pool's limit): how close this instance is to

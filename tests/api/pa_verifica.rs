@@ -614,3 +614,96 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    /// Verifications that arrive together each get their own position: on PostgreSQL
+    /// their reads share statements (coalesced), keyed by ente and IUV, so two enti's
+    /// equal IUVs, an IUV asked three times at once and an unknown one must not get each
+    /// other's answers.
+    concurrent_verifications_each_get_their_own_position,
+    |app| {
+        let mut app = app;
+        let altro = cf11("0213456789");
+        app.seed_ente(ENTE, "c_l736", 1).await;
+        app.seed_ente(&altro, "c_h501", 1).await;
+        let mut attesi = Vec::new();
+        for (ente, n) in [(ENTE, 12), (altro.as_str(), 3)] {
+            for i in 1..=n {
+                let importo = format!("{}.{:02}", i, if ente == ENTE { 0 } else { 50 });
+                let (s, d) = app
+                    .post(
+                        &format!("/api/v1/enti/{ente}/dovuti"),
+                        ADMIN,
+                        dovuto_json(&format!("IUD-{i}"), &importo),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::CREATED, "{d}");
+                attesi.push((ente.to_owned(), d["iuv"].as_str().unwrap().to_owned(), importo));
+            }
+        }
+        // The second ente's IUVs are issued like the first's: the same strings, other positions.
+        assert!(attesi[12..].iter().any(|(_, v, _)| attesi[..12].iter().any(|(_, w, _)| v == w)));
+        app.start();
+        let mut chiamate = Vec::new();
+        for _ in 0..3 {
+            for (ente, iuv, importo) in &attesi {
+                chiamate.push((ente.clone(), iuv.clone(), Some(importo.clone())));
+            }
+            chiamate.push((ENTE.to_owned(), "01999999999999999".to_owned(), None));
+        }
+        // Eight at a time: each opens its own mTLS connection, and in a debug build on one
+        // thread dozens of handshakes together outlast the listener's handshake timeout.
+        let mut risposte = Vec::new();
+        for gruppo in chiamate.chunks(8) {
+            risposte.extend(
+                futures_util::future::join_all(gruppo.iter().map(|(ente, iuv, _)| async {
+                    verifica(&app, &envelope(&app, ente, iuv)).await
+                }))
+                .await,
+            );
+        }
+        for ((ente, iuv, importo), e) in chiamate.iter().zip(&risposte) {
+            match importo {
+                Some(importo) => {
+                    assert_eq!(e.esito, Esito::OK, "{ente}/{iuv}: {e:?}");
+                    let d = e.dati_pagamento_pa.as_ref().unwrap();
+                    assert_eq!(&d.importo.to_string(), importo, "{ente}/{iuv}");
+                    assert_eq!(d.ente_beneficiario.as_ref().unwrap().identificativo.codice, *ente);
+                }
+                None => assert_eq!(fault_of(e).0, "PAA_PAGAMENTO_SCONOSCIUTO", "{iuv}"),
+            }
+        }
+        // The store's read alone, from tasks spawned together: on PostgreSQL the reads queued
+        // behind the first statements go out together.
+        let store = app.store();
+        let prima = store.dovuti().letture_per_iuv();
+        let compiti: Vec<_> = chiamate
+            .iter()
+            .cloned()
+            .map(|(ente, iuv, importo)| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let d = store.dovuti().get_by_iuv(&ente, &iuv).await.unwrap();
+                    assert_eq!(
+                        d.map(|d| (d.id_dominio.to_string(), d.iuv.to_string(), d.importo.to_string())),
+                        importo.map(|i| (ente.clone(), iuv.clone(), i)),
+                    );
+                })
+            })
+            .collect();
+        for c in compiti {
+            c.await.unwrap();
+        }
+        let dopo = store.dovuti().letture_per_iuv();
+        match (prima, dopo) {
+            (Some(p), Some(d)) => {
+                // Every read answered by a shared statement, none sent back to read alone.
+                let (letture, istruzioni) = (d.letture - p.letture, d.istruzioni - p.istruzioni);
+                assert_eq!((letture, d.da_sole), (chiamate.len() as u64, p.da_sole));
+                assert!(istruzioni < letture / 4, "{istruzioni} statements for {letture} reads");
+            }
+            (None, None) => assert_eq!(app.store().backend(), "sqlite"),
+            other => panic!("{other:?}"),
+        }
+    }
+);

@@ -3,6 +3,7 @@
 use super::*;
 use crate::registry::DovutoValido;
 
+pub(super) mod postgres_read;
 pub(super) mod sqlite_read;
 
 pub(in crate::store) mod sqlite {
@@ -17,6 +18,17 @@ pub(in crate::store) mod postgres {
     use crate::store::importazioni::postgres as import_q;
     use crate::store::postgres::*;
     include!("queries.rs");
+}
+
+/// PostgreSQL's coalesced reads by IUV, counted since the store was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LettureAccorpate {
+    /// Reads a statement answered.
+    pub letture: u64,
+    /// Statements that answered them.
+    pub istruzioni: u64,
+    /// Reads a batch could not answer, each then sent alone.
+    pub da_sole: u64,
 }
 
 /// Dovuti repository: see the module.
@@ -57,7 +69,18 @@ impl Dovuti<'_> {
     pub async fn con_iuv(&self, iuv: &str, limit: i64) -> StoreResult<Vec<Dovuto>> {
         dispatch!(self.0, |q, p| q::dovuti_con_iuv(p, iuv, limit).await)
     }
+    /// The dovuto of `ente` with `iuv`, as the PA endpoint reads it: on PostgreSQL in a
+    /// statement shared with the reads that arrive meanwhile (`postgres_read`).
     pub async fn get_by_iuv(&self, ente: &str, iuv: &str) -> StoreResult<Option<Dovuto>> {
+        if let Some(a) = &self.0.accorpate
+            && let Some(r) = a.leggi(ente, iuv).await
+        {
+            return r;
+        }
+        self.get_by_iuv_alone(ente, iuv).await
+    }
+    /// The same read in a statement of its own, never coalesced (the benchmark's floor).
+    pub async fn get_by_iuv_alone(&self, ente: &str, iuv: &str) -> StoreResult<Option<Dovuto>> {
         if let Some(r) = &self.0.reader {
             match r.dovuto_by_iuv(ente, iuv) {
                 Ok(found) => return found,
@@ -65,6 +88,11 @@ impl Dovuti<'_> {
             }
         }
         dispatch!(self.0, |q, p| q::get_dovuto_by_iuv(p, ente, iuv).await)
+    }
+    /// PostgreSQL: how the reads by IUV were coalesced since the start; `None` on SQLite,
+    /// which reads each on the calling thread.
+    pub fn letture_per_iuv(&self) -> Option<LettureAccorpate> {
+        self.0.accorpate.as_ref().map(|a| a.conti())
     }
     pub async fn storia(&self, id: i64) -> StoreResult<Vec<StoricoStato>> {
         dispatch!(self.0, |q, p| q::storia_dovuto(p, id).await)
@@ -149,5 +177,58 @@ mod piani_tests {
             .await
             .unwrap();
         assert_eq!(id, 100_077);
+        // The coalesced read: one probe per (ente, IUV), for a known ente and the new one
+        // alike, in a custom plan and in the generic one a prepared statement settles on
+        // (EXPLAIN with bound values plans them in; EXECUTE of a PREPAREd statement under
+        // force_generic_plan does not).
+        let testi = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let (enti, iuvs) = (
+            testi(&["NUOVO", "NUOVO", "E3"]),
+            testi(&["W77", "W78", "V3"]),
+        );
+        let sql = super::postgres_read::PER_COPPIE;
+        use crate::store::postgres::ValorePiano::Testi;
+        let custom =
+            crate::store::postgres::piano_di_prova(&mut c, sql, &[Testi(&enti), Testi(&iuvs)])
+                .await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "PREPARE coppie (text[], text[]) AS {sql}; SET plan_cache_mode = force_generic_plan"
+        )))
+        .execute(&mut c)
+        .await
+        .unwrap();
+        let generic: Vec<(String,)> = sqlx::query_as(
+            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) \
+             EXECUTE coppie ('{NUOVO,NUOVO,E3}', '{W77,W78,V3}')",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        let generic: String = generic.into_iter().map(|r| r.0 + "\n").collect();
+        let (generici,): (i64,) = sqlx::query_as(
+            "SELECT generic_plans FROM pg_prepared_statements WHERE name = 'coppie'",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        assert_eq!(generici, 1, "{generic}");
+        for piano in [custom, generic] {
+            assert!(
+                piano.contains("Index Cond: ")
+                    && piano.contains("iuv = ")
+                    && !piano.contains("stato")
+                    && !piano.contains("Seq Scan on dovuto")
+                    && !piano.contains("Rows Removed by"),
+                "{piano}"
+            );
+        }
+        let mut ids: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql.replace("t.*", "t.id")))
+            .bind(&enti)
+            .bind(&iuvs)
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        ids.sort_unstable();
+        assert_eq!(ids, [(3,), (100_077,), (100_078,)]);
     }
 }
