@@ -220,3 +220,48 @@ async fn a_postgres_connection_killed_while_idle_costs_at_most_one_statement() {
         .expect("the statement after a dead connection's runs on a new one");
     store.close().await;
 }
+
+/// PostgreSQL coalesces the reads by IUV that arrive while one is out: behind a read
+/// stalled on a lock, the queued ones fail within the pool's acquire timeout, as reads
+/// finding no connection would, not after the stalled one and then their own.
+#[tokio::test]
+async fn reads_queued_behind_a_stalled_read_wait_no_longer_than_for_a_connection() {
+    let (app, iuv, lock) = stalled(Backend::Postgres, |c| {
+        c.database.lock_timeout_ms = 4_000;
+        c.database.acquire_timeout_ms = 500;
+    })
+    .await;
+    let store = app.store();
+    let t = Instant::now();
+    let letture: Vec<_> = (0..12)
+        .map(|_| {
+            let (store, iuv) = (store.clone(), iuv.clone());
+            tokio::spawn(async move {
+                let r = store.dovuti().get_by_iuv("80007580279", &iuv).await;
+                (r.map(|d| d.is_some()), t.elapsed())
+            })
+        })
+        .collect();
+    let mut presto = 0;
+    for l in letture {
+        let (r, took) = l.await.unwrap();
+        let e = r.expect_err("the table is locked");
+        assert!(e.is_unavailable(), "{e}");
+        if took < Duration::from_millis(1_500) {
+            presto += 1;
+        }
+    }
+    // The first read waits for the lock (4 s), and so may a few more that found it out
+    // over a millisecond (at most four go out); the ones queued behind them wait 0.5 s.
+    assert!(presto >= 8, "{presto} of 12 answered within 1.5 s");
+    lock.release().await;
+    assert_eq!(
+        store
+            .dovuti()
+            .get_by_iuv("80007580279", &iuv)
+            .await
+            .unwrap()
+            .map(|d| d.iuv.to_string()),
+        Some(iuv)
+    );
+}

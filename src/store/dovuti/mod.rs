@@ -69,8 +69,9 @@ impl Dovuti<'_> {
     pub async fn con_iuv(&self, iuv: &str, limit: i64) -> StoreResult<Vec<Dovuto>> {
         dispatch!(self.0, |q, p| q::dovuti_con_iuv(p, iuv, limit).await)
     }
-    /// The dovuto of `ente` with `iuv`, as the PA endpoint reads it: on PostgreSQL in a
-    /// statement shared with the reads that arrive meanwhile (`postgres_read`).
+    /// The dovuto of `ente` with `iuv` (the PA calls', the portal's and the console's
+    /// read): on PostgreSQL in a statement shared with the reads that arrive meanwhile
+    /// (`postgres_read`).
     pub async fn get_by_iuv(&self, ente: &str, iuv: &str) -> StoreResult<Option<Dovuto>> {
         if let Some(a) = &self.0.accorpate
             && let Some(r) = a.leggi(ente, iuv).await

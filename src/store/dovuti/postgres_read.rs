@@ -1,21 +1,22 @@
 //! Coalesced reads by IUV on PostgreSQL: the dovuto that every paaVerificaRPT,
-//! paVerifyPaymentNotice and activation reads. Each read alone is one round trip and one
+//! paVerifyPaymentNotice and activation reads (and the portal and the console). Each read alone is one round trip and one
 //! statement for a single row, and on a loaded instance the round trips, not the server's
 //! work, are most of a verification's cost: the backend, the pool and the request's task
 //! each wake up once per read. Reads that arrive while a statement is out wait for it to
 //! come back, and the next statement fetches all of them (up to [`PER_ISTRUZIONE`] keys)
 //! with one index probe per key. An idle instance sends each read at once, alone: nothing
-//! waits for a batch to fill. When the statement out is slow (past [`LENTO`]), the next
-//! read to arrive sends itself and the waiting ones in a statement of their own.
+//! waits for a batch to fill. When the statements out are slow (each past [`LENTO`]), a
+//! read arriving, or one waiting, sends the waiting ones in a statement of their own.
 //!
 //! The queue holds at most one read per request in hand, which the listeners bound
-//! (`pa_soap.max_in_flight`, `*.max_connections`); each statement waits at most what any other does (the pool's
-//! acquire timeout, the server's answer within the request's deadline).
+//! (`pa_soap.max_in_flight`, `*.max_connections`). A read waits in it no longer than the
+//! pool's acquire timeout (`database.acquire_timeout_ms`), then fails as a read that found
+//! no connection would; a statement out waits what any other does.
 //!
 //! Every read still starts after its request arrived, so it sees what a read of its own
-//! would. Anything the batch cannot answer for a key (a panic, an error that cannot be
-//! handed to every waiter) sends that caller to the single read, so answers never depend
-//! on this module.
+//! would. An error the same for every key (see [`copia`]) reaches every caller of the
+//! batch; anything else it cannot answer for a key (any other error, a panic) sends that
+//! caller to the single read, so answers never depend on this module.
 
 use super::{Dovuto, DovutoRow, StoreError, StoreResult};
 use futures_util::FutureExt;
@@ -32,9 +33,10 @@ use tokio::sync::oneshot;
 /// 7,400–9,000/s, four 1.9 and 6,600–7,400/s, eight 1.2 and 5,200–5,500/s: below the
 /// 6,400–8,400/s of one statement per read, the batching's own cost then showing.
 const IN_VOLO: usize = 1;
-/// ... unless the statement out is slow (its pages on disk, a server busy elsewhere): then
-/// a read arriving after this long sends the reads waiting with it in a statement of their
-/// own, up to [`IN_VOLO_LENTI`] at once, so that a slow read never holds every other.
+/// ... unless the statements out are slow (their pages on disk, a server busy elsewhere,
+/// a lock): once each has been out this long, a read arriving, or one that has waited
+/// this long, sends the waiting reads in a statement of their own, up to
+/// [`IN_VOLO_LENTI`] out at once, so that a slow read never holds every other.
 const LENTO: Duration = Duration::from_millis(1);
 const IN_VOLO_LENTI: usize = 4;
 /// Keys per statement: a batch stays one short round trip.
@@ -57,26 +59,34 @@ pub(in crate::store) struct Accorpatore {
 #[derive(Default)]
 struct Coda {
     attese: Vec<Attesa>,
-    in_volo: usize,
-    /// When the newest statement out left.
-    partito: Option<Instant>,
+    /// The slots out: each one's number and when its statement left.
+    fuori: Vec<(u64, Instant)>,
+    numeri: u64,
 }
 
 impl Coda {
-    /// Whether a read arriving now goes out at once (taking the ones waiting with it).
+    /// Whether a read may go out now (taking the ones waiting with it): no statement out,
+    /// or every one out for [`LENTO`] and fewer than [`IN_VOLO_LENTI`] of them.
     fn libera(&self) -> bool {
-        self.in_volo < IN_VOLO
-            || (self.in_volo < IN_VOLO_LENTI && self.partito.is_some_and(|t| t.elapsed() >= LENTO))
+        self.fuori.len() < IN_VOLO
+            || (self.fuori.len() < IN_VOLO_LENTI
+                && self.fuori.iter().all(|(_, t)| t.elapsed() >= LENTO))
     }
 
     /// Takes a statement's slot (the caller holds the queue's lock).
     fn decolla(&mut self, a: &Arc<Accorpatore>) -> Volo {
-        self.in_volo += 1;
-        self.partito = Some(Instant::now());
+        self.numeri += 1;
+        self.fuori.push((self.numeri, Instant::now()));
         Volo {
             accorpatore: a.clone(),
+            numero: self.numeri,
             atterrato: false,
         }
+    }
+
+    /// Gives a slot back.
+    fn atterra(&mut self, numero: u64) {
+        self.fuori.retain(|(n, _)| *n != numero);
     }
 
     /// The oldest waiting reads, up to a statement's worth.
@@ -107,9 +117,9 @@ impl Accorpatore {
         }
     }
 
-    /// The dovuto of `ente` with `iuv`: read at once by the caller when no statement is
-    /// out and none waits, else in the next statement out; `None` when the caller should
-    /// read it alone.
+    /// The dovuto of `ente` with `iuv`: read at once by the caller when a slot is free and
+    /// no read waits, else in the next statement out; `None` when the caller should read it
+    /// alone.
     pub(in crate::store) async fn leggi(
         self: &Arc<Self>,
         ente: &str,
@@ -140,8 +150,10 @@ impl Accorpatore {
             // (what an idle instance's latency is made of).
             Via::Subito(volo) => {
                 let r = super::postgres::get_dovuto_by_iuv(&self.pool, ente, iuv).await;
-                self.letture.fetch_add(1, Ordering::Relaxed);
-                self.istruzioni.fetch_add(1, Ordering::Relaxed);
+                if r.is_ok() {
+                    self.letture.fetch_add(1, Ordering::Relaxed);
+                    self.istruzioni.fetch_add(1, Ordering::Relaxed);
+                }
                 atterra(volo);
                 Some(r)
             }
@@ -150,8 +162,41 @@ impl Accorpatore {
                 if let Some((volo, parte)) = parte {
                     tokio::spawn(esegui(volo, parte));
                 }
-                // A panic in the batch dropped the sender: the caller reads alone.
-                rx.await.ok().flatten()
+                self.attendi(rx).await
+            }
+        }
+    }
+
+    /// A queued read's wait. Every [`LENTO`] without an answer it looks at the queue:
+    /// when the statements out are all slow, the reads still waiting go out in one of
+    /// their own, so a stalled statement holds back no read that arrived after it, even
+    /// with no other read arriving. Waiting for a statement is waiting for a connection:
+    /// no longer than the pool's acquire timeout, so a stall ahead (a lock) costs the reads
+    /// queued behind it what it would cost them alone.
+    async fn attendi(self: &Arc<Self>, mut rx: oneshot::Receiver<Esito>) -> Esito {
+        let scadenza = Instant::now() + self.pool.options().get_acquire_timeout();
+        loop {
+            let ora = Instant::now();
+            if ora >= scadenza {
+                return Some(Err(StoreError::Db(sqlx::Error::PoolTimedOut)));
+            }
+            match tokio::time::timeout(LENTO.min(scadenza - ora), &mut rx).await {
+                Ok(Ok(r)) => return r,
+                // The batch's task panicked or its slot was dropped: the caller reads
+                // alone.
+                Ok(Err(_)) => {
+                    self.da_sole.fetch_add(1, Ordering::Relaxed);
+                    return None;
+                }
+                Err(_) => {
+                    let parte = {
+                        let mut c = self.coda.lock().unwrap_or_else(PoisonError::into_inner);
+                        (!c.attese.is_empty() && c.libera()).then(|| (c.decolla(self), c.prendi()))
+                    };
+                    if let Some((volo, parte)) = parte {
+                        tokio::spawn(esegui(volo, parte));
+                    }
+                }
             }
         }
     }
@@ -239,11 +284,13 @@ fn prossima(mut volo: Volo) -> Option<(Volo, Vec<Attesa>)> {
     if c.attese.is_empty() {
         // Under the lock that saw the queue empty: a read queued after it finds a free
         // slot and sends itself.
-        c.in_volo -= 1;
+        c.atterra(volo.numero);
         volo.atterrato = true;
         return None;
     }
-    c.partito = Some(Instant::now());
+    // The same slot, a new statement: it is slow from now on, not from the last one.
+    c.atterra(volo.numero);
+    c.fuori.push((volo.numero, Instant::now()));
     Some((volo, c.prendi()))
 }
 
@@ -256,10 +303,12 @@ fn atterra(volo: Volo) {
 }
 
 /// A statement's slot, taken under the queue's lock and given back however its task ends.
-/// Dropped before landing (its runtime shut down before or during the read), it sends the
-/// queued callers to their own reads: none is left waiting for a task that will not come.
+/// Dropped before landing (the caller of an inline read cancelled, a runtime shut down
+/// before or during the read), it leaves the queue to the other slots out; with none, it
+/// sends the queued callers to their own reads: none waits for a task that will not come.
 struct Volo {
     accorpatore: Arc<Accorpatore>,
+    numero: u64,
     atterrato: bool,
 }
 
@@ -267,8 +316,10 @@ impl Drop for Volo {
     fn drop(&mut self) {
         if !self.atterrato {
             let mut c = (self.accorpatore.coda.lock()).unwrap_or_else(PoisonError::into_inner);
-            c.in_volo -= 1;
-            c.attese.clear();
+            c.atterra(self.numero);
+            if c.fuori.is_empty() {
+                c.attese.clear();
+            }
         }
     }
 }
