@@ -89,6 +89,13 @@ impl Coda {
         self.fuori.retain(|(n, _)| *n != numero);
     }
 
+    /// The same slot, a new statement: it is slow from now on, not from the last one.
+    fn riparti(&mut self, numero: u64) {
+        if let Some((_, partito)) = self.fuori.iter_mut().find(|(n, _)| *n == numero) {
+            *partito = Instant::now();
+        }
+    }
+
     /// The oldest waiting reads, up to a statement's worth.
     fn prendi(&mut self) -> Vec<Attesa> {
         let n = self.attese.len().min(PER_ISTRUZIONE);
@@ -262,18 +269,17 @@ impl Accorpatore {
 }
 
 /// Answers `parte`, then whatever queued meanwhile, until the queue is empty.
-async fn esegui(volo: Volo, mut parte: Vec<Attesa>) {
+async fn esegui(mut volo: Volo, mut parte: Vec<Attesa>) {
     let a = volo.accorpatore.clone();
-    let mut volo = Some(volo);
-    while let Some(v) = volo {
+    loop {
         // A panic fails this batch's callers over to their own reads, not the queue.
         let _ = std::panic::AssertUnwindSafe(a.rispondi(parte))
             .catch_unwind()
             .await;
-        (volo, parte) = match prossima(v) {
-            Some((v, p)) => (Some(v), p),
-            None => (None, Vec::new()),
-        };
+        match prossima(volo) {
+            Some(dopo) => (volo, parte) = dopo,
+            None => return,
+        }
     }
 }
 
@@ -288,9 +294,7 @@ fn prossima(mut volo: Volo) -> Option<(Volo, Vec<Attesa>)> {
         volo.atterrato = true;
         return None;
     }
-    // The same slot, a new statement: it is slow from now on, not from the last one.
-    c.atterra(volo.numero);
-    c.fuori.push((volo.numero, Instant::now()));
+    c.riparti(volo.numero);
     Some((volo, c.prendi()))
 }
 
