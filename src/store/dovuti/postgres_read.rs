@@ -96,6 +96,11 @@ impl Coda {
         }
     }
 
+    /// A statement for the waiting reads, if any wait and a slot may go out now.
+    fn parti(&mut self, a: &Arc<Accorpatore>) -> Option<(Volo, Vec<Attesa>)> {
+        (!self.attese.is_empty() && self.libera()).then(|| (self.decolla(a), self.prendi()))
+    }
+
     /// The oldest waiting reads, up to a statement's worth.
     fn prendi(&mut self) -> Vec<Attesa> {
         let n = self.attese.len().min(PER_ISTRUZIONE);
@@ -138,8 +143,7 @@ impl Accorpatore {
         }
         let via = {
             let mut c = self.coda.lock().unwrap_or_else(PoisonError::into_inner);
-            let libera = c.libera();
-            if libera && c.attese.is_empty() {
+            if c.attese.is_empty() && c.libera() {
                 Via::Subito(c.decolla(self))
             } else {
                 let (tx, rx) = oneshot::channel();
@@ -148,8 +152,7 @@ impl Accorpatore {
                     iuv: iuv.to_owned(),
                     tx,
                 });
-                let parte = libera.then(|| (c.decolla(self), c.prendi()));
-                Via::InCoda(rx, parte)
+                Via::InCoda(rx, c.parti(self))
             }
         };
         match via {
@@ -161,14 +164,11 @@ impl Accorpatore {
                     self.letture.fetch_add(1, Ordering::Relaxed);
                     self.istruzioni.fetch_add(1, Ordering::Relaxed);
                 }
-                atterra(volo);
+                lancia(prossima(volo));
                 Some(r)
             }
             Via::InCoda(rx, parte) => {
-                // A task of its own: a caller dropped mid-read would strand the others.
-                if let Some((volo, parte)) = parte {
-                    tokio::spawn(esegui(volo, parte));
-                }
+                lancia(parte);
                 self.attendi(rx).await
             }
         }
@@ -196,13 +196,12 @@ impl Accorpatore {
                     return None;
                 }
                 Err(_) => {
-                    let parte = {
-                        let mut c = self.coda.lock().unwrap_or_else(PoisonError::into_inner);
-                        (!c.attese.is_empty() && c.libera()).then(|| (c.decolla(self), c.prendi()))
-                    };
-                    if let Some((volo, parte)) = parte {
-                        tokio::spawn(esegui(volo, parte));
-                    }
+                    let parte = self
+                        .coda
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .parti(self);
+                    lancia(parte);
                 }
             }
         }
@@ -298,10 +297,10 @@ fn prossima(mut volo: Volo) -> Option<(Volo, Vec<Attesa>)> {
     Some((volo, c.prendi()))
 }
 
-/// The caller's own statement came back: the reads queued meanwhile go out on its slot,
-/// in a task, while the caller answers.
-fn atterra(volo: Volo) {
-    if let Some((volo, parte)) = prossima(volo) {
+/// Sends a statement, if there is one, in a task of its own: a caller dropped mid-read
+/// would otherwise strand the reads it carries.
+fn lancia(parte: Option<(Volo, Vec<Attesa>)>) {
+    if let Some((volo, parte)) = parte {
         tokio::spawn(esegui(volo, parte));
     }
 }
