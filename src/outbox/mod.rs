@@ -146,8 +146,13 @@ impl Outbox {
                     tokio::select! {
                         r = &mut corsa => r,
                         () = tokio::time::sleep_until(entro) => {
-                            let segnati = self.segna_fatti(&jobs, std::mem::take(&mut fatti)).await;
-                            let r = corsa.await;
+                            // Marked while the job goes on: the job may be waiting for
+                            // SQLite's writer itself, and a mark in line behind a job that
+                            // nobody polls would hold every writer until its deadline.
+                            let (segnati, r) = tokio::join!(
+                                self.segna_fatti(&jobs, std::mem::take(&mut fatti)),
+                                &mut corsa
+                            );
                             segnati?;
                             r
                         }
@@ -181,8 +186,20 @@ impl Outbox {
             tokio::select! {
                 r = &mut run => return r,
                 () = tokio::time::sleep(every) => {
-                    if let Err(e) = self.store.outbox().renew(&ids, &self.owner, self.settings.lease).await {
-                        tracing::warn!(error = %e, "outbox lease renewal failed");
+                    // Renewed while the batch goes on, for the same reason as the marks.
+                    let outbox = self.store.outbox();
+                    let rinnovo = outbox.renew(&ids, &self.owner, self.settings.lease);
+                    tokio::pin!(rinnovo);
+                    let finito = tokio::select! {
+                        r = &mut run => Some(r),
+                        e = &mut rinnovo => {
+                            rinnovo_fallito(e);
+                            None
+                        }
+                    };
+                    if let Some(r) = finito {
+                        rinnovo_fallito(rinnovo.await);
+                        return r;
                     }
                 }
             }
@@ -310,6 +327,12 @@ impl Outbox {
         for t in tasks {
             let _ = t.await;
         }
+    }
+}
+
+fn rinnovo_fallito<T>(e: Result<T, crate::store::StoreError>) {
+    if let Err(e) = e {
+        tracing::warn!(error = %e, "outbox lease renewal failed");
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use pagopa_gateway::model::StatoJob;
-use pagopa_gateway::outbox::{Handler, JobResult, Outbox, Settings};
+use pagopa_gateway::outbox::{Handler, JobError, JobResult, Outbox, Settings};
 use pagopa_gateway::store::{OutboxJob, Store};
 use sqlx::Connection;
 use std::collections::HashMap;
@@ -346,6 +346,107 @@ async fn a_job_done_is_marked_while_a_slow_one_runs_sqlite() {
 #[tokio::test]
 async fn a_job_done_is_marked_while_a_slow_one_runs_postgres() {
     a_job_done_is_marked_while_a_slow_one_runs(Backend::Postgres).await
+}
+
+/// A job done is marked while the next job of its batch waits for a write of its own. On
+/// SQLite the mark waits for the writer's turn that job takes: the mark and the job must go
+/// on together, or the job (holding the turn, never polled) held the mark, and every
+/// writer of the process, until the mark gave up after the acquire timeout.
+async fn a_job_done_is_marked_while_the_next_one_waits_to_write(backend: Backend) {
+    /// The batch's first job has the database held by another writer for 400 ms, well past
+    /// the 50 ms within which a job done is marked, and ends; the second writes (an empty
+    /// journal batch: one write transaction), so it waits for that writer.
+    struct SecondoScrive {
+        store: Store,
+        backend: Backend,
+        url: String,
+        n: std::sync::atomic::AtomicUsize,
+    }
+    impl Handler for SecondoScrive {
+        fn handle<'a>(
+            &'a self,
+            job: &'a OutboxJob,
+        ) -> Pin<Box<dyn Future<Output = JobResult> + Send + 'a>> {
+            Box::pin(async move {
+                if self.n.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                    let (presa, tenuta) = tokio::sync::oneshot::channel();
+                    tokio::spawn(tieni(self.backend, self.url.clone(), presa));
+                    tenuta.await.expect("the database held");
+                } else {
+                    self.store
+                        .journal()
+                        .insert(&[])
+                        .await
+                        .map_err(|e| JobError::Retry(e.to_string()))?;
+                }
+                Ok(Some(format!("fatto {:?}", job.ref_id)))
+            })
+        }
+    }
+    /// Holds the journal table (PostgreSQL) or the whole file (SQLite) for 400 ms, saying
+    /// so on `presa` once it does.
+    async fn tieni(backend: Backend, url: String, presa: tokio::sync::oneshot::Sender<()>) {
+        let pausa = Duration::from_millis(400);
+        match backend {
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                let mut tx = c.begin().await.unwrap();
+                sqlx::query("LOCK TABLE journal IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                let _ = presa.send(());
+                tokio::time::sleep(pausa).await;
+                tx.rollback().await.unwrap();
+            }
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::raw_sql("BEGIN IMMEDIATE")
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                let _ = presa.send(());
+                tokio::time::sleep(pausa).await;
+                sqlx::raw_sql("ROLLBACK").execute(&mut c).await.unwrap();
+            }
+        }
+    }
+    let app = TestApp::spawn(backend).await;
+    let url = app.config.database.url.clone().unwrap();
+    enqueue_many(backend, &url, 2).await;
+    let store = app.store();
+    let handler = SecondoScrive {
+        store: store.clone(),
+        backend,
+        url,
+        n: Default::default(),
+    };
+    let t = std::time::Instant::now();
+    let outbox = Outbox::new(store.clone(), settings(1), Arc::new(handler));
+    let fatti = tokio::time::timeout(Duration::from_secs(10), outbox.run_once(2))
+        .await
+        .expect("the batch ended");
+    assert_eq!(fatti.unwrap(), 2);
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "the batch took {:?}: the mark held by the job that waits to write",
+        t.elapsed()
+    );
+    let (done, _) = store
+        .outbox()
+        .list(Some("DONE"), Some("test"), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 2, "both jobs marked done");
+}
+
+#[tokio::test]
+async fn a_job_done_is_marked_while_the_next_one_waits_to_write_sqlite() {
+    a_job_done_is_marked_while_the_next_one_waits_to_write(Backend::Sqlite).await
+}
+#[tokio::test]
+async fn a_job_done_is_marked_while_the_next_one_waits_to_write_postgres() {
+    a_job_done_is_marked_while_the_next_one_waits_to_write(Backend::Postgres).await
 }
 
 /// Jobs marked done together: each with its result, in one call; one whose lease another
