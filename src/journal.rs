@@ -138,7 +138,12 @@ impl Journal {
                 }
                 // A fresh buffer only when a batch leaves (not on every turn of the loop).
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                writing.spawn(write_batch(store.clone(), full, in_queue.clone()));
+                // Background work: its batches yield to the writes a caller waits on.
+                writing.spawn(crate::store::turno::sullo_sfondo(write_batch(
+                    store.clone(),
+                    full,
+                    in_queue.clone(),
+                )));
             }
             while writing.join_next().await.is_some() {}
         });

@@ -67,7 +67,8 @@ impl Supervisor {
             loop {
                 me.update(name, |t| t.running = true);
                 let started = Instant::now();
-                let mut run = AbortOnDrop(tokio::spawn(make()));
+                // Background work: its writes yield to those a caller waits on.
+                let mut run = AbortOnDrop(tokio::spawn(crate::store::turno::sullo_sfondo(make())));
                 let why = match (&mut run.0).await {
                     Ok(()) => "ended".to_owned(),
                     Err(e) if e.is_panic() => panic_message(e.into_panic()),

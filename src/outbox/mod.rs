@@ -296,31 +296,35 @@ impl Outbox {
         let mut tasks = Vec::new();
         for n in 0..self.settings.workers {
             let (me, mut rx) = (self.clone(), rx.clone());
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    if *rx.borrow() {
-                        break;
-                    }
-                    // A batch less than full means the queue is drained: the worker
-                    // waits a poll before claiming again, so that under a steady trickle
-                    // (an e-mail per receipt) jobs are claimed and marked done several at
-                    // a time, not one commit each, while a backlog is worked through
-                    // without pause.
-                    let idle = match me.run_once(BATCH).await {
-                        Ok(n) => n < BATCH as usize,
-                        Err(e) => {
-                            tracing::warn!(error = %e, worker = n, "outbox claim failed");
-                            true
+            // Background work: its claims and marks yield to the writes a caller waits
+            // on (`store::turno`).
+            tasks.push(tokio::spawn(crate::store::turno::sullo_sfondo(
+                async move {
+                    loop {
+                        if *rx.borrow() {
+                            break;
                         }
-                    };
-                    if idle {
-                        tokio::select! {
-                            _ = tokio::time::sleep(me.settings.poll) => {}
-                            _ = rx.changed() => {}
+                        // A batch less than full means the queue is drained: the worker
+                        // waits a poll before claiming again, so that under a steady trickle
+                        // (an e-mail per receipt) jobs are claimed and marked done several at
+                        // a time, not one commit each, while a backlog is worked through
+                        // without pause.
+                        let idle = match me.run_once(BATCH).await {
+                            Ok(n) => n < BATCH as usize,
+                            Err(e) => {
+                                tracing::warn!(error = %e, worker = n, "outbox claim failed");
+                                true
+                            }
+                        };
+                        if idle {
+                            tokio::select! {
+                                _ = tokio::time::sleep(me.settings.poll) => {}
+                                _ = rx.changed() => {}
+                            }
                         }
                     }
-                }
-            }));
+                },
+            )));
         }
         shutdown.await;
         let _ = tx.send(true);

@@ -270,11 +270,12 @@ async fn prenota_export(
     let e = s.store.esportazioni().get(&id, &job).await?;
     let store = s.store.clone();
     let booked = e.clone();
-    tokio::spawn(async move {
+    // Nobody waits for it: background work at SQLite's writer (`store::turno`).
+    tokio::spawn(crate::store::turno::sullo_sfondo(async move {
         if let Err(x) = riconcilia::esegui_export(&store, &booked).await {
             tracing::warn!(error = %x, export = %booked.id, "export failed");
         }
-    });
+    }));
     Ok((StatusCode::ACCEPTED, Json(e.into())))
 }
 

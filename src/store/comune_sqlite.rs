@@ -85,8 +85,8 @@ pub fn push_in<K: Chiave>(q: &mut sqlx::QueryBuilder<Db>, colonna: &str, keys: &
 /// This process's turn at the single writer a SQLite database has. Without it, writers that
 /// meet at `BEGIN IMMEDIATE` are refused and poll the lock with SQLite's busy handler, which
 /// sleeps 1, 2, 5, 10… ms between tries: eight activations arriving together took 5 ms at
-/// the median and 80 ms at p99 for half a millisecond of work each. In line for a semaphore
-/// (fair, first come first served) each is woken the moment the one before it commits.
+/// the median and 80 ms at p99 for half a millisecond of work each. In line (callers first,
+/// then background work: `store::turno`) each is woken the moment the one before it commits.
 /// Shared by every pool of the process on the same file; waited for as long as a pool
 /// connection is (`database.acquire_timeout_ms`). Taken by `begin_write` and, through
 /// `turno`, by every single write statement run outside a transaction; writers in other
