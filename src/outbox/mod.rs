@@ -128,6 +128,10 @@ impl Outbox {
         // lease: a job waiting behind a slow one, or a call slower than the lease, is never
         // taken by another worker and sent twice.
         let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+        // The batch's own writes on its rows (marks, renewals) one at a time: they run
+        // beside the jobs, and two of them at once would lock the same rows in different
+        // orders (a deadlock on PostgreSQL).
+        let righe = tokio::sync::Mutex::new(());
         let run = async {
             // Jobs done are marked so together, one transaction for the batch (on SQLite
             // one turn at the single writer instead of one per job: each turn is a commit a
@@ -150,7 +154,7 @@ impl Outbox {
                             // SQLite's writer itself, and a mark in line behind a job that
                             // nobody polls would hold every writer until its deadline.
                             let (segnati, r) = tokio::join!(
-                                self.segna_fatti(&jobs, std::mem::take(&mut fatti)),
+                                self.segna_fatti(&righe, &jobs, std::mem::take(&mut fatti)),
                                 &mut corsa
                             );
                             segnati?;
@@ -164,7 +168,7 @@ impl Outbox {
                         // This job's outcome could not be written (the database went away
                         // for a moment): the jobs done before it are still marked, if the
                         // database lets us, rather than run again once their lease ends.
-                        if let Err(segno) = self.segna_fatti(&jobs, fatti).await {
+                        if let Err(segno) = self.segna_fatti(&righe, &jobs, fatti).await {
                             tracing::warn!(error = %segno, "jobs done but not marked: they run again after their lease");
                         }
                         return Err(scrittura);
@@ -177,7 +181,7 @@ impl Outbox {
                     fatti.push((job.id, risultato));
                 }
             }
-            self.segna_fatti(&jobs, fatti).await?;
+            self.segna_fatti(&righe, &jobs, fatti).await?;
             Ok(jobs.len())
         };
         tokio::pin!(run);
@@ -187,8 +191,13 @@ impl Outbox {
                 r = &mut run => return r,
                 () = tokio::time::sleep(every) => {
                     // Renewed while the batch goes on, for the same reason as the marks.
-                    let outbox = self.store.outbox();
-                    let rinnovo = outbox.renew(&ids, &self.owner, self.settings.lease);
+                    let rinnovo = async {
+                        let _righe = righe.lock().await;
+                        self.store
+                            .outbox()
+                            .renew(&ids, &self.owner, self.settings.lease)
+                            .await
+                    };
                     tokio::pin!(rinnovo);
                     let finito = tokio::select! {
                         r = &mut run => Some(r),
@@ -206,15 +215,18 @@ impl Outbox {
         }
     }
 
-    /// Marks done, in one transaction, the jobs of `fatti` (id, result), of the batch `jobs`.
+    /// Marks done, in one transaction, the jobs of `fatti` (id, result), of the batch `jobs`,
+    /// once no other write of the batch on its rows (`righe`) runs.
     async fn segna_fatti(
         &self,
+        righe: &tokio::sync::Mutex<()>,
         jobs: &[OutboxJob],
         fatti: Vec<(i64, Option<String>)>,
     ) -> Result<(), crate::store::StoreError> {
         if fatti.is_empty() {
             return Ok(());
         }
+        let _righe = righe.lock().await;
         for id in self.store.outbox().done_many(&fatti, &self.owner).await? {
             let kind = jobs.iter().find(|j| j.id == id).map(|j| j.kind.as_str());
             tracing::warn!(id, kind, "job finished after its lease was taken over");
