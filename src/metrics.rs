@@ -52,7 +52,7 @@ catalogo! {
     JOURNAL_DROPPED = "pagopa_gateway_journal_dropped_total", Counter, "Message journal entries dropped (queue full or write failed for good).";
     JOURNAL_QUEUED_BYTES = "pagopa_gateway_journal_queued_bytes", Gauge, "Memory held by journal entries waiting to be written.";
     DB_POOL_CONNECTIONS = "pagopa_gateway_db_pool_connections", Gauge, "Database pool connections of this instance, by state (in_use, idle).";
-    SQLITE_WRITE_WAIT = "pagopa_gateway_sqlite_write_wait_seconds", Histogram, "SQLite: time a write waited for this process's turn at the database's single writer.";
+    SQLITE_WRITE_WAIT = "pagopa_gateway_sqlite_write_wait_seconds", Histogram, "SQLite: time a write waited for this process's turn at the database's single writer, by classe: chiamante (a request waits for it) or sfondo (background work, which yields to callers).";
     DB_POOL_MAX = "pagopa_gateway_db_pool_max_connections", Gauge, "Database pool size limit of this instance (database.max_connections).";
     CERT_EXPIRY = "pagopa_gateway_certificate_expiry_timestamp_seconds", Gauge, "When a certificate stops being valid (Unix time), by certificate: server, client_ca, nodo_client.";
     RETENTION_DELETED = "pagopa_gateway_retention_deleted_total", Counter, "Rows or files removed by the retention, by kind.";

@@ -96,7 +96,6 @@ impl Linea {
                 && s.precedenza
                     .is_none_or(|t| ora.saturating_duration_since(t) >= PRECEDENZA);
             let prossimo = if avanti {
-                s.precedenza = Some(ora);
                 s.sfondo.pop_front()
             } else {
                 s.chiamanti.pop_front().or_else(|| s.sfondo.pop_front())
@@ -105,6 +104,10 @@ impl Linea {
                 // A waiter gone (timed out, cancelled) refuses it: try the next.
                 Some(w) => {
                     if w.passa.send(()).is_ok() {
+                        // Only a turn taken uses up the window.
+                        if avanti {
+                            s.precedenza = Some(ora);
+                        }
                         return;
                     }
                 }
@@ -227,13 +230,19 @@ pub async fn attendi(file: &Path, sito: Sito, limite: Duration) -> Result<Permes
         },
     };
     let atteso = t.elapsed();
-    metrics::histogram!(crate::metrics::SQLITE_WRITE_WAIT).record(atteso.as_secs_f64());
+    let classe = if sullo_sfondo_ora() {
+        "sfondo"
+    } else {
+        "chiamante"
+    };
+    metrics::histogram!(crate::metrics::SQLITE_WRITE_WAIT, "classe" => classe)
+        .record(atteso.as_secs_f64());
     if atteso >= ATTESA_DA_DIRE {
         tracing::debug!(
             sito = %sito,
             ms = atteso.as_secs_f64() * 1000.0,
             davanti = davanti.map(|s| s.to_string()).unwrap_or_default(),
-            sfondo = sullo_sfondo_ora(),
+            classe,
             "write waited for its turn at SQLite's writer"
         );
     }
@@ -326,6 +335,19 @@ mod tests {
         assert!(v2.try_recv().is_ok(), "a PRECEDENZA later, the next one");
         linea.passa_alle(ora + PRECEDENZA);
         assert!(c2.try_recv().is_ok());
+
+        // A waiter gone does not use up the window: the next aged one still goes first.
+        let dopo = ora + PRECEDENZA * 3;
+        drop(in_fila(&linea, dopo, true, vecchio));
+        let mut vivo = in_fila(&linea, dopo, true, vecchio);
+        let mut c = in_fila(&linea, dopo, false, Duration::ZERO);
+        linea.passa_alle(dopo);
+        assert!(
+            vivo.try_recv().is_ok(),
+            "the window is used by a turn taken"
+        );
+        linea.passa_alle(dopo);
+        assert!(c.try_recv().is_ok());
     }
 
     /// Waiters that give up, by their deadline or cancelled (even after the turn was handed
