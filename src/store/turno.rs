@@ -68,6 +68,17 @@ struct Stato {
     precedenza: Option<Instant>,
 }
 
+impl Stato {
+    /// The waiters of one class.
+    fn fila(&mut self, sfondo: bool) -> &mut VecDeque<InFila> {
+        if sfondo {
+            &mut self.sfondo
+        } else {
+            &mut self.chiamanti
+        }
+    }
+}
+
 /// The line of writers at one database file.
 #[derive(Default)]
 struct Linea {
@@ -185,6 +196,7 @@ pub async fn attendi(file: &Path, sito: Sito, limite: Duration) -> Result<Permes
         }
     };
     let t = Instant::now();
+    let sfondo = sullo_sfondo_ora();
     let permesso = |linea| Permesso {
         linea,
         sito,
@@ -194,19 +206,14 @@ pub async fn attendi(file: &Path, sito: Sito, limite: Duration) -> Result<Permes
         let mut s = linea.stato();
         if s.occupata {
             let (passa, arriva) = oneshot::channel();
-            let w = InFila { passa, dal: t };
-            if sullo_sfondo_ora() {
-                s.sfondo.push_back(w);
-            } else {
-                s.chiamanti.push_back(w);
-            }
-            // Who held the turn as the wait began (none: it was passing to a writer not
-            // yet run).
+            s.fila(sfondo).push_back(InFila { passa, dal: t });
             let attesa = Attesa {
                 arriva,
                 linea: linea.clone(),
                 presa: false,
             };
+            // Who held the turn as the wait began (none: it was passing to a writer not
+            // yet run).
             (s.chi, Err(attesa))
         } else {
             s.occupata = true;
@@ -230,11 +237,7 @@ pub async fn attendi(file: &Path, sito: Sito, limite: Duration) -> Result<Permes
         },
     };
     let atteso = t.elapsed();
-    let classe = if sullo_sfondo_ora() {
-        "sfondo"
-    } else {
-        "chiamante"
-    };
+    let classe = if sfondo { "sfondo" } else { "chiamante" };
     metrics::histogram!(crate::metrics::SQLITE_WRITE_WAIT, "classe" => classe)
         .record(atteso.as_secs_f64());
     if atteso >= ATTESA_DA_DIRE {
@@ -272,11 +275,7 @@ mod tests {
         };
         let mut s = linea.stato();
         s.occupata = true;
-        if sfondo {
-            s.sfondo.push_back(w);
-        } else {
-            s.chiamanti.push_back(w);
-        }
+        s.fila(sfondo).push_back(w);
         arriva
     }
 
