@@ -401,3 +401,47 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// Another session holding the database's writes until released (rolled back): on
+/// PostgreSQL `table` locked, on SQLite its one writer (readers go on in WAL; every write
+/// waits).
+pub enum Lock {
+    Pg(sqlx::PgConnection),
+    Sqlite(sqlx::SqliteConnection),
+}
+
+pub async fn lock_table(backend: Backend, url: &str, table: &str) -> Lock {
+    match backend {
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+            )))
+            .execute(&mut c)
+            .await
+            .unwrap();
+            Lock::Pg(c)
+        }
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::raw_sql("BEGIN IMMEDIATE")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            Lock::Sqlite(c)
+        }
+    }
+}
+
+impl Lock {
+    pub async fn release(self) {
+        match self {
+            Lock::Pg(mut c) => {
+                sqlx::raw_sql("ROLLBACK").execute(&mut c).await.unwrap();
+            }
+            Lock::Sqlite(mut c) => {
+                sqlx::raw_sql("ROLLBACK").execute(&mut c).await.unwrap();
+            }
+        }
+    }
+}

@@ -386,30 +386,10 @@ async fn a_job_done_is_marked_while_the_next_one_waits_to_write(backend: Backend
     /// Holds the journal table (PostgreSQL) or the whole file (SQLite) for 400 ms, saying
     /// so on `presa` once it does.
     async fn tieni(backend: Backend, url: String, presa: tokio::sync::oneshot::Sender<()>) {
-        let pausa = Duration::from_millis(400);
-        match backend {
-            Backend::Postgres => {
-                let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-                let mut tx = c.begin().await.unwrap();
-                sqlx::query("LOCK TABLE journal IN EXCLUSIVE MODE")
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-                let _ = presa.send(());
-                tokio::time::sleep(pausa).await;
-                tx.rollback().await.unwrap();
-            }
-            Backend::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-                sqlx::raw_sql("BEGIN IMMEDIATE")
-                    .execute(&mut c)
-                    .await
-                    .unwrap();
-                let _ = presa.send(());
-                tokio::time::sleep(pausa).await;
-                sqlx::raw_sql("ROLLBACK").execute(&mut c).await.unwrap();
-            }
-        }
+        let lock = lock_table(backend, &url, "journal").await;
+        let _ = presa.send(());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        lock.release().await;
     }
     let app = TestApp::spawn(backend).await;
     let url = app.config.database.url.clone().unwrap();

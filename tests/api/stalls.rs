@@ -10,47 +10,6 @@ use pagopa_gateway::soap::sanp2::Esito;
 use sqlx::Connection;
 use std::time::{Duration, Instant};
 
-/// Holds the write lock on `dovuto` until dropped (rolled back).
-enum Lock {
-    Pg(sqlx::PgConnection),
-    Sqlite(sqlx::SqliteConnection),
-}
-
-async fn lock_dovuti(backend: Backend, url: &str) -> Lock {
-    match backend {
-        Backend::Postgres => {
-            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::raw_sql("BEGIN; LOCK TABLE dovuto IN ACCESS EXCLUSIVE MODE")
-                .execute(&mut c)
-                .await
-                .unwrap();
-            Lock::Pg(c)
-        }
-        Backend::Sqlite => {
-            // SQLite's one writer: readers go on (WAL), every write waits.
-            let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
-            sqlx::raw_sql("BEGIN IMMEDIATE")
-                .execute(&mut c)
-                .await
-                .unwrap();
-            Lock::Sqlite(c)
-        }
-    }
-}
-
-impl Lock {
-    async fn release(self) {
-        match self {
-            Lock::Pg(mut c) => {
-                sqlx::raw_sql("ROLLBACK").execute(&mut c).await.unwrap();
-            }
-            Lock::Sqlite(mut c) => {
-                sqlx::raw_sql("ROLLBACK").execute(&mut c).await.unwrap();
-            }
-        }
-    }
-}
-
 /// A gateway with its waits set by `tweak`, a payable dovuto (its IUV), and the `dovuto`
 /// table locked by another session.
 async fn stalled(
@@ -60,7 +19,7 @@ async fn stalled(
     let mut app = TestApp::spawn_with(backend, tweak).await;
     let iuv = setup(&mut app).await;
     let url = app.config.database.url.clone().unwrap();
-    let lock = lock_dovuti(backend, &url).await;
+    let lock = lock_table(backend, &url, "dovuto").await;
     (app, iuv, lock)
 }
 
