@@ -7,6 +7,7 @@
 //! caller's transaction, which then applies nothing.
 
 use crate::recon::motore::{Riga, RigaE, RigaI, RigaR, RigaT};
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{CachedStatement, Connection, Row, ToSql};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
@@ -25,6 +26,13 @@ fn data(r: &Row<'_>, i: usize) -> rusqlite::Result<Date> {
     Date::parse(&s, FORMATO_DATA).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     })
+}
+
+fn data_opz(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<Date>> {
+    match r.get_ref(i)? {
+        ValueRef::Null => Ok(None),
+        _ => data(r, i).map(Some),
+    }
 }
 
 /// An instant as sqlx writes it to SQLite (RFC 3339 text, compared and read as such).
@@ -158,6 +166,12 @@ impl DaRiga for (i64, Option<i64>) {
     }
 }
 
+impl DaRiga for (i64, String, Option<String>, Option<i64>, Option<i64>) {
+    fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    }
+}
+
 impl DaRiga for (i64, Option<String>, Date, i64) {
     fn da_riga(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok((r.get(0)?, r.get(1)?, data(r, 2)?, r.get(3)?))
@@ -267,11 +281,41 @@ pub(super) fn insert_pagamenti_flusso(
 /// statement (22–26 s, `recon` bench). `FAIL` stops without undoing the statement's
 /// earlier lines, so SQLite keeps no such journal (12–14 s); the error still fails the
 /// caller's transaction, which then applies nothing.
-const INSERT_RIGHE: &str = "INSERT OR FAIL INTO riconciliazione (id_dominio, chiave, codici, iud, iuv, iur, indice, iuf, iuf_key, tipo_dovuto, cf_pagatore, attestante,
-   tesoreria_id, anno_bolletta, codice_bolletta, ordinante, conto, importo_notificato_cents, importo_pagato_cents, totale_pagato_cents,
-   importo_rendicontato_cents, totale_flusso_cents, importo_tesoreria_cents, data_esecuzione, data_esito, data_regolamento,
-   data_contabile, data_valuta, aggiornato_at, firma)
-   VALUES ";
+const INSERT_RIGHE: &str = "INSERT OR FAIL INTO riconciliazione (";
+
+/// The columns of a line, in the order [`con_valori`] gives their values.
+const NOMI: [&str; COLONNE] = [
+    "id_dominio",
+    "chiave",
+    "codici",
+    "iud",
+    "iuv",
+    "iur",
+    "indice",
+    "iuf",
+    "iuf_key",
+    "tipo_dovuto",
+    "cf_pagatore",
+    "attestante",
+    "tesoreria_id",
+    "anno_bolletta",
+    "codice_bolletta",
+    "ordinante",
+    "conto",
+    "importo_notificato_cents",
+    "importo_pagato_cents",
+    "totale_pagato_cents",
+    "importo_rendicontato_cents",
+    "totale_flusso_cents",
+    "importo_tesoreria_cents",
+    "data_esecuzione",
+    "data_esito",
+    "data_regolamento",
+    "data_contabile",
+    "data_valuta",
+    "aggiornato_at",
+    "firma",
+];
 
 /// Inserts classified lines, `RIGHE_PER_INSERT` to a statement.
 pub(super) fn scrivi(
@@ -281,9 +325,80 @@ pub(super) fn scrivi(
     now: OffsetDateTime,
 ) -> rusqlite::Result<()> {
     let now = testo_istante(now)?;
-    a_blocchi(db, INSERT_RIGHE, COLONNE, righe.len(), |st, prima, i| {
-        bind_riga(st, prima, ente, &righe[i], &now)
+    let testa = format!("{INSERT_RIGHE}{}) VALUES ", NOMI.join(", "));
+    a_blocchi(db, &testa, COLONNE, righe.len(), |st, prima, i| {
+        con_valori(ente, &righe[i], &now, |v| lega(st, prima, *v))
     })
+}
+
+/// (codes, data esito, data regolamento, data valuta) of a line before it was rewritten.
+pub(super) type Prima = (i64, Option<Date>, Option<Date>, Option<Date>);
+
+/// Rewrites line `ids[i]` as `righe[i]`, setting only the columns whose value differs from
+/// the stored one: an update maintains the indexes of the columns it sets, whether or not
+/// their value changed, and the table has one for every filter of the views. Returns what
+/// each line was.
+pub(super) fn riscrivi(
+    db: &Connection,
+    ente: &str,
+    ids: &[i64],
+    righe: &[Riga<'_>],
+    now: OffsetDateTime,
+) -> rusqlite::Result<Vec<Prima>> {
+    let now = testo_istante(now)?;
+    let mut leggi = db.prepare_cached(&format!(
+        "SELECT {} FROM riconciliazione WHERE id = ?1",
+        NOMI.join(", ")
+    ))?;
+    let mut prima = Vec::with_capacity(ids.len());
+    for (id, r) in ids.iter().zip(righe) {
+        con_valori(ente, r, &now, |v| {
+            let (cambiate, era) = leggi.query_row([id], |old| {
+                let mut cambiate = 0u32;
+                for (i, nuovo) in v.iter().enumerate() {
+                    let uguale = match nuovo.to_sql()? {
+                        ToSqlOutput::Borrowed(n) => old.get_ref(i)? == n,
+                        ToSqlOutput::Owned(n) => old.get_ref(i)? == ValueRef::from(&n),
+                        _ => false,
+                    };
+                    if !uguale {
+                        cambiate |= 1 << i;
+                    }
+                }
+                Ok((
+                    cambiate,
+                    (
+                        old.get(2)?,
+                        data_opz(old, 24)?,
+                        data_opz(old, 25)?,
+                        data_opz(old, 27)?,
+                    ),
+                ))
+            })?;
+            if cambiate != 0 {
+                let set: Vec<String> = (0..COLONNE)
+                    .filter(|i| cambiate & (1 << i) != 0)
+                    .map(|i| format!("{} = ?", NOMI[i]))
+                    .collect();
+                let mut st = db.prepare_cached(&format!(
+                    "UPDATE riconciliazione SET {} WHERE id = ?",
+                    set.join(", ")
+                ))?;
+                let mut k = 0;
+                for (i, valore) in v.iter().enumerate() {
+                    if cambiate & (1 << i) != 0 {
+                        k += 1;
+                        st.raw_bind_parameter(k, valore)?;
+                    }
+                }
+                st.raw_bind_parameter(k + 1, id)?;
+                st.raw_execute()?;
+            }
+            prima.push(era);
+            Ok(())
+        })?;
+    }
+    Ok(prima)
 }
 
 /// Rows per INSERT: one statement's cursors (the table and each of its indexes) are opened
@@ -321,7 +436,7 @@ fn a_blocchi(
     Ok(())
 }
 
-/// The columns of a line in `INSERT_RIGHE`.
+/// The columns of a line ([`NOMI`]).
 const COLONNE: usize = 30;
 
 /// `testa` with `n` rows of `colonne` placeholders.
@@ -342,14 +457,13 @@ fn lega<const N: usize>(
     Ok(())
 }
 
-/// Binds line `r` to the placeholders after the `prima` first.
-fn bind_riga(
-    st: &mut CachedStatement<'_>,
-    prima: usize,
+/// Line `r`'s values, in the order of [`NOMI`], given to `f`.
+fn con_valori<T>(
     ente: &str,
     r: &Riga<'_>,
     now: &str,
-) -> rusqlite::Result<()> {
+    f: impl FnOnce(&[&dyn ToSql; COLONNE]) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
     let t = r.tesoreria.as_ref();
     let values: [&dyn ToSql; COLONNE] = [
         &ente,
@@ -383,7 +497,7 @@ fn bind_riga(
         &now,
         &r.firma(),
     ];
-    lega(st, prima, values)
+    f(&values)
 }
 
 /// A batch of journal entries with one prepared statement.
@@ -449,12 +563,7 @@ mod tests {
 
     fn scrivi_e_rileggi(n: usize) {
         let db = Connection::open_in_memory().unwrap();
-        let testa = INSERT_RIGHE.trim_end().trim_end_matches("VALUES");
-        let colonne = &testa[testa.find('(').unwrap() + 1..testa.rfind(')').unwrap()];
-        db.execute_batch(&format!(
-            "CREATE TABLE riconciliazione (id INTEGER PRIMARY KEY, {colonne})"
-        ))
-        .unwrap();
+        tabella(&db);
         let giorno = Date::from_calendar_date(2026, time::Month::November, 2).unwrap();
         let iuv: Vec<String> = (0..n).map(|i| format!("{i:017}")).collect();
         let righe: Vec<Riga<'_>> = iuv
@@ -498,6 +607,92 @@ mod tests {
             assert_eq!(l.5, "2026-11-02");
             assert_eq!(l.6, r.firma());
         }
+    }
+
+    fn tabella(db: &Connection) {
+        db.execute_batch(&format!(
+            "CREATE TABLE riconciliazione (id INTEGER PRIMARY KEY, {})",
+            NOMI.join(", ")
+        ))
+        .unwrap();
+    }
+
+    /// A line rewritten in place gets the new row's values, keeps its id, says what it was,
+    /// and sets only the columns that changed: an `UPDATE OF` trigger fires when its column
+    /// is set, whatever the value, as an index on it is maintained.
+    #[test]
+    fn riscrivi_solo_le_colonne_cambiate() {
+        let db = Connection::open_in_memory().unwrap();
+        tabella(&db);
+        db.execute_batch(
+            "CREATE TABLE toccate (colonna TEXT);
+             CREATE TRIGGER t_iuv AFTER UPDATE OF iuv ON riconciliazione BEGIN INSERT INTO toccate VALUES ('iuv'); END;
+             CREATE TRIGGER t_esito AFTER UPDATE OF data_esito ON riconciliazione BEGIN INSERT INTO toccate VALUES ('data_esito'); END;
+             CREATE TRIGGER t_codici AFTER UPDATE OF codici ON riconciliazione BEGIN INSERT INTO toccate VALUES ('codici'); END;
+             CREATE TRIGGER t_iuf AFTER UPDATE OF iuf_key ON riconciliazione BEGIN INSERT INTO toccate VALUES ('iuf_key'); END;",
+        )
+        .unwrap();
+        let giorno = Date::from_calendar_date(2026, time::Month::November, 2).unwrap();
+        let riga = |codici: u64, iuf: Option<&'static str>, regolamento: Option<Date>| Riga {
+            proprietario: crate::recon::motore::Proprietario::Iuv("01".into()),
+            codici,
+            iud: None,
+            iuv: Some("01"),
+            iur: Some("R1"),
+            indice: Some(1),
+            iuf,
+            tipo_dovuto: Some("TARI"),
+            cf_pagatore: None,
+            attestante: None,
+            tesoreria: None,
+            importo_notificato_cents: None,
+            importo_pagato_cents: Some(100),
+            totale_pagato_cents: Some(100),
+            importo_rendicontato_cents: iuf.map(|_| 100),
+            totale_flusso_cents: None,
+            data_esecuzione: None,
+            data_esito: Some(giorno),
+            data_regolamento: regolamento,
+        };
+        let t0 = OffsetDateTime::from_unix_timestamp(0).unwrap();
+        scrivi(&db, "E1", &[riga(1, None, None)], t0).unwrap();
+        let id: i64 = db
+            .query_row("SELECT id FROM riconciliazione", [], |r| r.get(0))
+            .unwrap();
+        // The flow arrives: codes, the flow's columns and the settlement day change.
+        let nuova = riga(3, Some("iuf-1"), giorno.next_day());
+        let t1 = OffsetDateTime::from_unix_timestamp(60).unwrap();
+        let prima = riscrivi(&db, "E1", &[id], std::slice::from_ref(&nuova), t1).unwrap();
+        assert_eq!(prima, vec![(1, Some(giorno), None, None)]);
+        let toccate: Vec<(String,)> = tutte(&db, "SELECT colonna FROM toccate ORDER BY colonna");
+        assert_eq!(
+            toccate,
+            vec![("codici".to_owned(),), ("iuf_key".to_owned(),)]
+        );
+        let letta: (i64, i64, String, String, i64, String) = db
+            .query_row(
+                "SELECT id, codici, iuf_key, data_regolamento, firma, aggiornato_at FROM riconciliazione",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            letta,
+            (
+                id,
+                3,
+                "IUF-1".into(),
+                "2026-11-03".into(),
+                nuova.firma(),
+                testo_istante(t1).unwrap()
+            )
+        );
+        // Rewritten as it already is (same update time too): nothing is set.
+        db.execute_batch("DELETE FROM toccate").unwrap();
+        let prima = riscrivi(&db, "E1", &[id], std::slice::from_ref(&nuova), t1).unwrap();
+        assert_eq!(prima, vec![(3, Some(giorno), giorno.next_day(), None)]);
+        let toccate: Vec<(String,)> = tutte(&db, "SELECT colonna FROM toccate");
+        assert!(toccate.is_empty(), "{toccate:?}");
     }
 
     /// A flow's payments written many to a statement land all, in order, in their columns.

@@ -84,7 +84,9 @@ pub async fn tx_sporca_giorni(
 }
 
 /// The days new reconciled rows bring.
-pub fn giorni_di(righe: &[motore::Riga<'_>]) -> BTreeSet<Date> {
+pub fn giorni_di<'r, 'a: 'r>(
+    righe: impl IntoIterator<Item = &'r motore::Riga<'a>>,
+) -> BTreeSet<Date> {
     let mut out = BTreeSet::new();
     for r in righe {
         out.extend(r.data_esito);

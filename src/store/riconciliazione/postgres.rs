@@ -98,13 +98,76 @@ async fn scrivi(
     righe: &[motore::Riga<'_>],
     now: OffsetDateTime,
 ) -> StoreResult<()> {
+    copia(c, ente, None, righe, now).await
+}
+
+/// The ente's stored lines `ids`, by id.
+async fn libere(c: &mut Conn, ente: &str, ids: &[i64]) -> StoreResult<Vec<Libera>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT id, chiave, iur, indice, tesoreria_id FROM riconciliazione WHERE id = ANY($1) AND id_dominio = ",
+        ente!(2)
+    ))
+    .bind(ids)
+    .bind(ente)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Stored lines rewritten with the computed rows `righe`, line `ids[i]` as `righe[i]`, in
+/// the caller's transaction; returns what each line was. On PostgreSQL an update writes a
+/// new version of the row and, a code having changed, an entry in every index, as an
+/// insert does: the lines are deleted and written again with their ids, by the bulk paths.
+async fn riscrivi(
+    c: &mut Conn,
+    ente: &str,
+    ids: &[i64],
+    righe: &[motore::Riga<'_>],
+    now: OffsetDateTime,
+) -> StoreResult<Vec<Tolta>> {
+    let mut prima = Vec::with_capacity(ids.len());
+    for pezzo in ids.chunks(10_000) {
+        let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM riconciliazione WHERE ");
+        push_in(&mut q, "id", pezzo);
+        q.push(" RETURNING codici, data_esito, data_regolamento, data_valuta");
+        prima.extend(q.build_query_as::<Tolta>().fetch_all(&mut *c).await?);
+    }
+    if prima.len() != ids.len() {
+        return Err(StoreError::Corrupt(format!(
+            "reconciliation: {} of {} lines to rewrite found",
+            prima.len(),
+            ids.len()
+        )));
+    }
+    copia(c, ente, Some(ids), righe, now).await?;
+    Ok(prima)
+}
+
+/// `righe` through COPY, with the ids `ids` (one per row) or new ones.
+async fn copia(
+    c: &mut Conn,
+    ente: &str,
+    ids: Option<&[i64]>,
+    righe: &[motore::Riga<'_>],
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    const COLONNE: &str = "id_dominio, chiave, codici, iud, iuv, iur, indice, iuf, iuf_key, tipo_dovuto, cf_pagatore, attestante,
+       tesoreria_id, anno_bolletta, codice_bolletta, ordinante, conto, importo_notificato_cents, importo_pagato_cents, totale_pagato_cents,
+       importo_rendicontato_cents, totale_flusso_cents, importo_tesoreria_cents, data_esecuzione, data_esito, data_regolamento,
+       data_contabile, data_valuta, aggiornato_at, firma";
     let now = now
         .format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let copy = match ids {
+        Some(_) => format!("COPY riconciliazione (id, {COLONNE}) FROM STDIN"),
+        None => format!("COPY riconciliazione ({COLONNE}) FROM STDIN"),
+    };
     // Bounded batches: a rebuild of a million rows does not build one buffer of all of them.
-    for chunk in righe.chunks(20_000) {
+    for (k, chunk) in righe.chunks(20_000).enumerate() {
         let mut out = Copia::default();
-        for r in chunk {
+        for (i, r) in chunk.iter().enumerate() {
+            if let Some(ids) = ids {
+                out.valore(Some(ids[k * 20_000 + i]));
+            }
             let t = r.tesoreria.as_ref();
             out.testo(Some(ente))
                 .testo(Some(&r.proprietario.chiave()))
@@ -138,14 +201,7 @@ async fn scrivi(
                 .valore(Some(r.firma()))
                 .fine();
         }
-        out.invia(
-            c,
-            "COPY riconciliazione (id_dominio, chiave, codici, iud, iuv, iur, indice, iuf, iuf_key, tipo_dovuto, cf_pagatore, attestante,
-               tesoreria_id, anno_bolletta, codice_bolletta, ordinante, conto, importo_notificato_cents, importo_pagato_cents, totale_pagato_cents,
-               importo_rendicontato_cents, totale_flusso_cents, importo_tesoreria_cents, data_esecuzione, data_esito, data_regolamento,
-               data_contabile, data_valuta, aggiornato_at, firma) FROM STDIN",
-        )
-        .await?;
+        out.invia(c, &copy).await?;
     }
     Ok(())
 }

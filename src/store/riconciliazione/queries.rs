@@ -269,7 +269,8 @@ pub async fn recon_process(
     let righe = motore::calcola(&dati, &owners);
     let t_calcola = t0.elapsed();
     // Only what changed is rewritten: the owners' stored rows are matched to the new ones by
-    // digest; unmatched stored rows go, unmatched new rows come (a re-sent flow writes nothing).
+    // digest, a changed row rewrites one of its owner's that no longer matches, the rest
+    // go or come (a re-sent flow writes nothing).
     let chiavi: Vec<String> = owners.iter().map(Proprietario::chiave).collect();
     let presenti: Vec<(i64, Option<i64>)> = per_chiavi(
         &mut tx,
@@ -280,7 +281,9 @@ pub async fn recon_process(
     )
     .await?;
     let totale = righe.len();
-    let (nuove, _) = allinea(&mut tx, ente, presenti, righe).await?;
+    let Allineate {
+        nuove, riscritte, ..
+    } = allinea(&mut tx, ente, presenti, righe, now).await?;
     let t_cancella = t0.elapsed();
     scrivi(&mut tx, ente, &nuove, now).await?;
     let t_scrivi = t0.elapsed();
@@ -295,7 +298,8 @@ pub async fn recon_process(
         chiavi = coda.len(),
         proprietari = owners.len(),
         righe = totale,
-        riscritte = nuove.len(),
+        nuove = nuove.len(),
+        riscritte,
         carica_ms = t_carica.as_millis(),
         calcola_ms = (t_calcola - t_carica).as_millis(),
         cancella_ms = (t_cancella - t_calcola).as_millis(),
@@ -309,19 +313,38 @@ pub async fn recon_process(
     })
 }
 
-/// Matches the stored rows `presenti` (id, digest) to the computed `righe` by digest: a
-/// stored row equal to a computed one stays as it is, with its id (links and notes keep
-/// pointing at it); unmatched stored rows are deleted; the unmatched computed rows are
-/// returned, to be written, with how many stored rows were deleted. The statistics of the
-/// days rows leave and reach are marked stale. Shared by the incremental reclassification
-/// and the full rebuild.
+/// A stored line's (id, owner key, IUR, indice, treasury line id).
+type Libera = (i64, String, Option<String>, Option<i64>, Option<i64>);
+
+/// (codes, the three days whose statistics it counted in) of a line as it was stored,
+/// before it was deleted or rewritten.
+type Tolta = (i64, Option<Date>, Option<Date>, Option<Date>);
+
+/// What [`allinea`] left to write: the new lines, and how many stored lines it deleted and
+/// rewrote in place.
+struct Allineate<'a> {
+    nuove: Vec<motore::Riga<'a>>,
+    tolte: usize,
+    riscritte: usize,
+}
+
+/// Matches the stored rows `presenti` (id, digest) to the computed `righe`: a stored row
+/// equal to a computed one (same digest) stays as it is; a computed row that differs takes
+/// the place of a stored row of the same owner that no longer matches, rewritten with its
+/// id (the id the API showed stays valid, and on SQLite only the indexes of the columns
+/// that changed are touched: a flow reaching reconciled receipts changes their codes and
+/// flow columns, not the rest); the stored rows left over are deleted, and the computed
+/// rows left over are returned, to be written as new. The statistics of the days rows
+/// leave and reach are marked stale. Shared by the incremental reclassification and the
+/// full rebuild.
 async fn allinea<'a>(
     tx: &mut Conn,
     ente: &str,
     presenti: Vec<(i64, Option<i64>)>,
     righe: Vec<motore::Riga<'a>>,
-) -> StoreResult<(Vec<motore::Riga<'a>>, usize)> {
-    let mut per_firma: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    now: OffsetDateTime,
+) -> StoreResult<Allineate<'a>> {
+    let mut per_firma: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut via = Vec::new();
     for (id, firma) in presenti {
         match firma {
@@ -329,13 +352,14 @@ async fn allinea<'a>(
             None => via.push(id),
         }
     }
-    let nuove: Vec<motore::Riga<'a>> = righe
+    let diverse: Vec<motore::Riga<'a>> = righe
         .into_iter()
         .filter(|r| per_firma.get_mut(&r.firma()).and_then(Vec::pop).is_none())
         .collect();
     via.extend(per_firma.into_values().flatten());
-    // (codes, the three days whose statistics the line counted in) of each line deleted.
-    type Tolta = (i64, Option<Date>, Option<Date>, Option<Date>);
+    let t0 = std::time::Instant::now();
+    let (ids, riscritte, nuove, via) = accoppia(tx, ente, diverse, via).await?;
+    let t_accoppia = t0.elapsed();
     let mut tolte: Vec<Tolta> = Vec::new();
     // In chunks: a rebuild may delete a million rows.
     for pezzo in via.chunks(10_000) {
@@ -344,9 +368,13 @@ async fn allinea<'a>(
         q.push(" RETURNING codici, data_esito, data_regolamento, data_valuta");
         tolte.extend(q.build_query_as::<Tolta>().fetch_all(&mut *tx).await?);
     }
+    let tolte_n = tolte.len();
+    let t_cancella = t0.elapsed();
+    tolte.extend(riscrivi(tx, ente, &ids, &riscritte, now).await?);
+    let t_riscrivi = t0.elapsed();
     // The lines per combination of codes move by what leaves and what comes.
-    let mut delta: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
-    for r in &nuove {
+    let mut delta: BTreeMap<i64, i64> = BTreeMap::new();
+    for r in nuove.iter().chain(&riscritte) {
         *delta.entry(r.codici as i64).or_default() += 1;
     }
     for t in &tolte {
@@ -354,8 +382,7 @@ async fn allinea<'a>(
     }
     delta.retain(|_, n| *n != 0);
     tx_sposta_conteggi(tx, ente, &delta).await?;
-    let tolte_n = tolte.len();
-    let mut giorni = contab_q::giorni_di(&nuove);
+    let mut giorni = contab_q::giorni_di(nuove.iter().chain(&riscritte));
     giorni.extend(
         tolte
             .into_iter()
@@ -363,7 +390,97 @@ async fn allinea<'a>(
             .flatten(),
     );
     contab_q::tx_sporca_giorni(tx, ente, &giorni).await?;
-    Ok((nuove, tolte_n))
+    tracing::debug!(
+        ente,
+        accoppia_ms = t_accoppia.as_millis(),
+        cancella_ms = (t_cancella - t_accoppia).as_millis(),
+        riscrivi_ms = (t_riscrivi - t_cancella).as_millis(),
+        conteggi_ms = (t0.elapsed() - t_riscrivi).as_millis(),
+        "allineamento"
+    );
+    Ok(Allineate {
+        nuove,
+        tolte: tolte_n,
+        riscritte: ids.len(),
+    })
+}
+
+/// Pairs each computed row in `diverse` with a stored row of the same owner among those
+/// that no longer match (`via`): first the one of the same payment and treasury line (IUR,
+/// indice, treasury line id), so that a line keeps its id and only the columns that changed
+/// are rewritten; then, within the owner, the oldest one left. Returns the ids taken and
+/// the rows that will take them (in the same order), the computed rows left without one,
+/// and the stored rows left without one.
+#[allow(clippy::type_complexity)]
+async fn accoppia<'a>(
+    tx: &mut Conn,
+    ente: &str,
+    diverse: Vec<motore::Riga<'a>>,
+    via: Vec<i64>,
+) -> StoreResult<(
+    Vec<i64>,
+    Vec<motore::Riga<'a>>,
+    Vec<motore::Riga<'a>>,
+    Vec<i64>,
+)> {
+    if diverse.is_empty() || via.is_empty() {
+        return Ok((Vec::new(), Vec::new(), diverse, via));
+    }
+    // Where a line sits within its owner: (IUR, indice, treasury line id).
+    type Posto = (Option<String>, Option<i64>, Option<i64>);
+    let mut per_chiave: HashMap<String, Vec<(i64, Posto)>> = HashMap::new();
+    for pezzo in via.chunks(10_000) {
+        for (id, chiave, iur, indice, t) in libere(tx, ente, pezzo).await? {
+            per_chiave
+                .entry(chiave)
+                .or_default()
+                .push((id, (iur, indice, t)));
+        }
+    }
+    for v in per_chiave.values_mut() {
+        v.sort_unstable_by_key(|l| l.0);
+    }
+    let chiavi: Vec<String> = diverse.iter().map(|r| r.proprietario.chiave()).collect();
+    let mut presi: Vec<Option<i64>> = vec![None; diverse.len()];
+    // The same payment and treasury line first, then any line of the owner.
+    for stesso_posto in [true, false] {
+        for (i, r) in diverse.iter().enumerate() {
+            if presi[i].is_some() {
+                continue;
+            }
+            let Some(libere) = per_chiave.get_mut(&chiavi[i]) else {
+                continue;
+            };
+            let k = if stesso_posto {
+                let posto = (r.iur, r.indice, r.tesoreria.as_ref().map(|t| t.id));
+                libere
+                    .iter()
+                    .position(|(_, p)| (p.0.as_deref(), p.1, p.2) == posto)
+            } else {
+                (!libere.is_empty()).then_some(0)
+            };
+            if let Some(k) = k {
+                presi[i] = Some(libere.remove(k).0);
+            }
+        }
+    }
+    let (mut ids, mut riscritte, mut nuove) = (Vec::new(), Vec::new(), Vec::new());
+    for (r, preso) in diverse.into_iter().zip(presi) {
+        match preso {
+            Some(id) => {
+                ids.push(id);
+                riscritte.push(r);
+            }
+            None => nuove.push(r),
+        }
+    }
+    let mut via: Vec<i64> = per_chiave
+        .into_values()
+        .flatten()
+        .map(|(id, _)| id)
+        .collect();
+    via.sort_unstable();
+    Ok((ids, riscritte, nuove, via))
 }
 
 /// Adds `delta` (lines per combination of codes) to the ente's maintained counts; a
@@ -425,14 +542,18 @@ pub async fn recon_rebuild(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     let righe = motore::calcola_tutto(&dati);
     let totale = righe.len();
     let t_calcola = t0.elapsed();
-    // Rows the rebuild finds as they were keep their ids (links and notes survive it); only
-    // what differs is deleted and written.
+    // Rows the rebuild finds as they were keep their ids, and so do rows it changes (the ids
+    // the API shows stay valid); only what differs is rewritten.
     let presenti: Vec<(i64, Option<i64>)> =
         sqlx::query_as("SELECT id, firma FROM riconciliazione WHERE id_dominio = $1")
             .bind(ente)
             .fetch_all(&mut *tx)
             .await?;
-    let (righe, tolte) = allinea(&mut tx, ente, presenti, righe).await?;
+    let Allineate {
+        nuove: righe,
+        tolte,
+        riscritte,
+    } = allinea(&mut tx, ente, presenti, righe, now).await?;
     sqlx::query("DELETE FROM recon_coda WHERE id_dominio = $1")
         .bind(ente)
         .execute(&mut *tx)
@@ -454,13 +575,15 @@ pub async fn recon_rebuild(p: &DbPool, ente: &str, now: OffsetDateTime) -> Store
     .await?;
     let t_scrivi = t0.elapsed();
     tx.commit().await?;
-    if righe.len() + tolte >= RISCRITTURA_MASSIVA {
+    // A line rewritten counts as one deleted and one written: on PostgreSQL it is both.
+    if righe.len() + tolte + 2 * riscritte >= RISCRITTURA_MASSIVA {
         dopo_riscrittura_massiva(p).await;
     }
     tracing::debug!(
         ente,
         righe = totale,
-        riscritte = righe.len(),
+        nuove = righe.len(),
+        riscritte,
         tolte,
         carica_ms = t_carica.as_millis(),
         calcola_ms = (t_calcola - t_carica).as_millis(),

@@ -30,6 +30,38 @@ async fn scrivi(
     .await
 }
 
+/// The ente's stored lines `ids`, by id. The ente is only checked (`+` keeps SQLite's
+/// planner, which has no statistics, from walking an index of the ente's whole lines
+/// instead of probing each id).
+async fn libere(c: &mut Conn, ente: &str, ids: &[i64]) -> StoreResult<Vec<Libera>> {
+    const SQL: &str = "SELECT id, chiave, iur, indice, tesoreria_id FROM riconciliazione
+         WHERE id IN (SELECT value FROM json_each(?2)) AND +id_dominio = ?1";
+    let json = serde_json::to_string(ids).expect("ids serialize");
+    sqlite_bulk::scrivi_con(c, "reconciliation read", |db| {
+        sqlite_bulk::leggi(db, SQL, ente, Some(&json))
+    })
+    .await
+}
+
+/// Stored lines rewritten in place with the computed rows `righe`, line `ids[i]` as
+/// `righe[i]`, in the caller's transaction; returns what each line was. Each update sets
+/// only the columns whose value changed, so SQLite touches only the indexes on them.
+async fn riscrivi(
+    c: &mut Conn,
+    ente: &str,
+    ids: &[i64],
+    righe: &[motore::Riga<'_>],
+    now: OffsetDateTime,
+) -> StoreResult<Vec<Tolta>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlite_bulk::scrivi_con(c, "reconciliation rewrite", |db| {
+        sqlite_bulk::riscrivi(db, ente, ids, righe, now)
+    })
+    .await
+}
+
 /// Nothing to tidy after a large rebuild on SQLite: it keeps no per-row visibility marks,
 /// and the views' plans are pinned by `INDEXED BY`, not chosen from statistics.
 async fn dopo_riscrittura_massiva(_p: &DbPool) {}
