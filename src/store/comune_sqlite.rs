@@ -348,7 +348,9 @@ mod turno_tests {
                 }
                 // The statement's first line, and the function around it.
                 let Some(inizio) = (0..=i).rev().find(|&j| {
-                    righe[j].contains("sqlx::query") || righe[j].contains("QueryBuilder")
+                    ["sqlx::query", "sqlx::raw_sql", "QueryBuilder"]
+                        .iter()
+                        .any(|s| righe[j].contains(s))
                 }) else {
                     continue;
                 };
