@@ -205,8 +205,8 @@ async fn seed_sqlite(url: &str, n: i64) {
     }
 }
 
-async fn receipts(store_url: &str, pg: bool, from: i64, to: i64) {
-    let q = seed_sql(pg, from, to).remove(0);
+/// Runs one statement on a connection of its own.
+async fn esegui(store_url: &str, pg: bool, q: String) {
     if pg {
         let mut c = sqlx::PgConnection::connect(store_url).await.unwrap();
         sqlx::query(sqlx::AssertSqlSafe(q))
@@ -220,6 +220,10 @@ async fn receipts(store_url: &str, pg: bool, from: i64, to: i64) {
             .await
             .unwrap();
     }
+}
+
+async fn receipts(store_url: &str, pg: bool, from: i64, to: i64) {
+    esegui(store_url, pg, seed_sql(pg, from, to).remove(0)).await;
 }
 
 fn flusso(from: i64, size: i64) -> NuovoFlusso {
@@ -268,19 +272,7 @@ async fn accoda(store_url: &str, pg: bool, from: i64, to: i64) {
     let q = format!(
         "INSERT INTO recon_coda (id_dominio, tipo, chiave, created_at) SELECT '{ENTE}', 'V', {iuv}, {ts} FROM ({seq}) q"
     );
-    if pg {
-        let mut c = sqlx::PgConnection::connect(store_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(q))
-            .execute(&mut c)
-            .await
-            .unwrap();
-    } else {
-        let mut c = sqlx::SqliteConnection::connect(store_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(q))
-            .execute(&mut c)
-            .await
-            .unwrap();
-    }
+    esegui(store_url, pg, q).await;
 }
 
 /// New flows of `size` payments, `runs` of them, each stored and reclassified (timed): p50

@@ -351,6 +351,7 @@ pub(super) fn riscrivi(
         NOMI.join(", ")
     ))?;
     let mut prima = Vec::with_capacity(ids.len());
+    let mut testi: std::collections::HashMap<u32, String> = std::collections::HashMap::new();
     for (id, r) in ids.iter().zip(righe) {
         con_valori(ente, r, &now, |v| {
             let (cambiate, era) = leggi.query_row([id], |old| {
@@ -376,14 +377,15 @@ pub(super) fn riscrivi(
                 ))
             })?;
             if cambiate != 0 {
-                let set: Vec<String> = (0..COLONNE)
-                    .filter(|i| cambiate & (1 << i) != 0)
-                    .map(|i| format!("{} = ?", NOMI[i]))
-                    .collect();
-                let mut st = db.prepare_cached(&format!(
-                    "UPDATE riconciliazione SET {} WHERE id = ?",
-                    set.join(", ")
-                ))?;
+                // One text per set of changed columns, made once (a flow's lines share one).
+                let testo = testi.entry(cambiate).or_insert_with(|| {
+                    let set: Vec<String> = (0..COLONNE)
+                        .filter(|i| cambiate & (1 << i) != 0)
+                        .map(|i| format!("{} = ?", NOMI[i]))
+                        .collect();
+                    format!("UPDATE riconciliazione SET {} WHERE id = ?", set.join(", "))
+                });
+                let mut st = db.prepare_cached(testo)?;
                 let mut k = 0;
                 for (i, valore) in v.iter().enumerate() {
                     if cambiate & (1 << i) != 0 {
