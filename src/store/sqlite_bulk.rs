@@ -284,38 +284,33 @@ pub(super) fn insert_pagamenti_flusso(
 const INSERT_RIGHE: &str = "INSERT OR FAIL INTO riconciliazione (";
 
 /// The columns of a line, in the order [`con_valori`] gives their values.
-const NOMI: [&str; COLONNE] = [
-    "id_dominio",
-    "chiave",
-    "codici",
-    "iud",
-    "iuv",
-    "iur",
-    "indice",
-    "iuf",
-    "iuf_key",
-    "tipo_dovuto",
-    "cf_pagatore",
-    "attestante",
-    "tesoreria_id",
-    "anno_bolletta",
-    "codice_bolletta",
-    "ordinante",
-    "conto",
-    "importo_notificato_cents",
-    "importo_pagato_cents",
-    "totale_pagato_cents",
-    "importo_rendicontato_cents",
-    "totale_flusso_cents",
-    "importo_tesoreria_cents",
-    "data_esecuzione",
-    "data_esito",
-    "data_regolamento",
-    "data_contabile",
-    "data_valuta",
-    "aggiornato_at",
-    "firma",
-];
+use super::riconciliazione::COLONNE_SCRITTE as NOMI;
+
+/// Where [`NOMI`] has column `nome`, found at compile time.
+const fn posizione(nome: &str) -> usize {
+    let mut i = 0;
+    while i < COLONNE {
+        let (a, b) = (NOMI[i].as_bytes(), nome.as_bytes());
+        if a.len() == b.len() {
+            let mut k = 0;
+            while k < a.len() && a[k] == b[k] {
+                k += 1;
+            }
+            if k == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a column of a line")
+}
+
+// What a rewrite returns of the line it replaces, and the width of its mask of changed columns.
+const CODICI: usize = posizione("codici");
+const DATA_ESITO: usize = posizione("data_esito");
+const DATA_REGOLAMENTO: usize = posizione("data_regolamento");
+const DATA_VALUTA: usize = posizione("data_valuta");
+const _: () = assert!(COLONNE <= u32::BITS as usize);
 
 /// Inserts classified lines, `RIGHE_PER_INSERT` to a statement.
 pub(super) fn scrivi(
@@ -369,10 +364,10 @@ pub(super) fn riscrivi(
                 Ok((
                     cambiate,
                     (
-                        old.get(2)?,
-                        data_opz(old, 24)?,
-                        data_opz(old, 25)?,
-                        data_opz(old, 27)?,
+                        old.get(CODICI)?,
+                        data_opz(old, DATA_ESITO)?,
+                        data_opz(old, DATA_REGOLAMENTO)?,
+                        data_opz(old, DATA_VALUTA)?,
                     ),
                 ))
             })?;
@@ -439,7 +434,7 @@ fn a_blocchi(
 }
 
 /// The columns of a line ([`NOMI`]).
-const COLONNE: usize = 30;
+const COLONNE: usize = NOMI.len();
 
 /// `testa` with `n` rows of `colonne` placeholders.
 fn valori(testa: &str, colonne: usize, n: usize) -> String {

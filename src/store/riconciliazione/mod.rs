@@ -11,6 +11,41 @@ pub const PASSATA_DI_FONDO: i64 = 64;
 /// Passes per ente per round of the background worker.
 pub const PASSATE_PER_GIRO: usize = 1_000;
 
+/// The columns of a reconciled line as the bulk writers give them, in this order (SQLite's
+/// many-row INSERT and in-place rewrite, PostgreSQL's COPY).
+pub(in crate::store) const COLONNE_SCRITTE: [&str; 30] = [
+    "id_dominio",
+    "chiave",
+    "codici",
+    "iud",
+    "iuv",
+    "iur",
+    "indice",
+    "iuf",
+    "iuf_key",
+    "tipo_dovuto",
+    "cf_pagatore",
+    "attestante",
+    "tesoreria_id",
+    "anno_bolletta",
+    "codice_bolletta",
+    "ordinante",
+    "conto",
+    "importo_notificato_cents",
+    "importo_pagato_cents",
+    "totale_pagato_cents",
+    "importo_rendicontato_cents",
+    "totale_flusso_cents",
+    "importo_tesoreria_cents",
+    "data_esecuzione",
+    "data_esito",
+    "data_regolamento",
+    "data_contabile",
+    "data_valuta",
+    "aggiornato_at",
+    "firma",
+];
+
 /// What one pass over the queue did.
 pub struct Passata {
     /// Queue entries taken (fewer than the limit: the queue was empty after it).

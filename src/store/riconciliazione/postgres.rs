@@ -150,16 +150,13 @@ async fn copia(
     righe: &[motore::Riga<'_>],
     now: OffsetDateTime,
 ) -> StoreResult<()> {
-    const COLONNE: &str = "id_dominio, chiave, codici, iud, iuv, iur, indice, iuf, iuf_key, tipo_dovuto, cf_pagatore, attestante,
-       tesoreria_id, anno_bolletta, codice_bolletta, ordinante, conto, importo_notificato_cents, importo_pagato_cents, totale_pagato_cents,
-       importo_rendicontato_cents, totale_flusso_cents, importo_tesoreria_cents, data_esecuzione, data_esito, data_regolamento,
-       data_contabile, data_valuta, aggiornato_at, firma";
     let now = now
         .format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let colonne = super::COLONNE_SCRITTE.join(", ");
     let copy = match ids {
-        Some(_) => format!("COPY riconciliazione (id, {COLONNE}) FROM STDIN"),
-        None => format!("COPY riconciliazione ({COLONNE}) FROM STDIN"),
+        Some(_) => format!("COPY riconciliazione (id, {colonne}) FROM STDIN"),
+        None => format!("COPY riconciliazione ({colonne}) FROM STDIN"),
     };
     // Bounded batches: a rebuild of a million rows does not build one buffer of all of them.
     for (k, chunk) in righe.chunks(20_000).enumerate() {

@@ -358,7 +358,12 @@ async fn allinea<'a>(
         .collect();
     via.extend(per_firma.into_values().flatten());
     let t0 = std::time::Instant::now();
-    let (ids, riscritte, nuove, via) = accoppia(tx, ente, diverse, via).await?;
+    let Coppie {
+        ids,
+        riscritte,
+        nuove,
+        via,
+    } = accoppia(tx, ente, diverse, via).await?;
     let t_accoppia = t0.elapsed();
     let mut tolte: Vec<Tolta> = Vec::new();
     // In chunks: a rebuild may delete a million rows.
@@ -405,26 +410,32 @@ async fn allinea<'a>(
     })
 }
 
+/// What [`accoppia`] decided: stored line `ids[i]` is rewritten as `riscritte[i]`; `nuove`
+/// are written as new lines, `via` deleted.
+struct Coppie<'a> {
+    ids: Vec<i64>,
+    riscritte: Vec<motore::Riga<'a>>,
+    nuove: Vec<motore::Riga<'a>>,
+    via: Vec<i64>,
+}
+
 /// Pairs each computed row in `diverse` with a stored row of the same owner among those
 /// that no longer match (`via`): first the one of the same payment and treasury line (IUR,
 /// indice, treasury line id), so that a line keeps its id and only the columns that changed
-/// are rewritten; then, within the owner, the oldest one left. Returns the ids taken and
-/// the rows that will take them (in the same order), the computed rows left without one,
-/// and the stored rows left without one.
-#[allow(clippy::type_complexity)]
+/// are rewritten; then, within the owner, the oldest one left.
 async fn accoppia<'a>(
     tx: &mut Conn,
     ente: &str,
     diverse: Vec<motore::Riga<'a>>,
     via: Vec<i64>,
-) -> StoreResult<(
-    Vec<i64>,
-    Vec<motore::Riga<'a>>,
-    Vec<motore::Riga<'a>>,
-    Vec<i64>,
-)> {
+) -> StoreResult<Coppie<'a>> {
     if diverse.is_empty() || via.is_empty() {
-        return Ok((Vec::new(), Vec::new(), diverse, via));
+        return Ok(Coppie {
+            ids: Vec::new(),
+            riscritte: Vec::new(),
+            nuove: diverse,
+            via,
+        });
     }
     // Where a line sits within its owner: (IUR, indice, treasury line id).
     type Posto = (Option<String>, Option<i64>, Option<i64>);
@@ -480,7 +491,12 @@ async fn accoppia<'a>(
         .map(|(id, _)| id)
         .collect();
     via.sort_unstable();
-    Ok((ids, riscritte, nuove, via))
+    Ok(Coppie {
+        ids,
+        riscritte,
+        nuove,
+        via,
+    })
 }
 
 /// Adds `delta` (lines per combination of codes) to the ente's maintained counts; a
