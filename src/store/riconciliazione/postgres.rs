@@ -240,6 +240,9 @@ async fn leggi_con(
 /// off for the statement.
 const DA_ORDINE: &str = " FROM riconciliazione r";
 
+/// The lines' IUVs by IUD (the planner takes the IUD's index for a few keys).
+const IUV_PER_IUD: &str = "SELECT iuv FROM riconciliazione";
+
 async fn in_ordine(
     p: &DbPool,
     mut q: sqlx::QueryBuilder<Db>,

@@ -68,9 +68,11 @@ async fn carica(
     // Rows already reconciled through a touched IUF, IUD or treasury line: their IUVs are
     // recomputed even if the data that linked them is gone (a replaced flow, a storno).
     let t0v: Vec<i64> = t0.iter().copied().collect();
-    for (col, keys) in [("iuf_key", vec_of(&f)), ("iud", vec_of(&d))] {
-        let rows: Vec<(Option<String>,)> =
-            per_chiavi(c, "SELECT iuv FROM riconciliazione", ente, col, &keys).await?;
+    for (sel, col, keys) in [
+        ("SELECT iuv FROM riconciliazione", "iuf_key", vec_of(&f)),
+        (IUV_PER_IUD, "iud", vec_of(&d)),
+    ] {
+        let rows: Vec<(Option<String>,)> = per_chiavi(c, sel, ente, col, &keys).await?;
         v.extend(rows.into_iter().filter_map(|r| r.0));
     }
     let rows: Vec<(Option<String>,)> = per_chiavi(
