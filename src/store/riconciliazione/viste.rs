@@ -209,6 +209,8 @@ async fn simili(p: &DbPool, ente: &str, f: &FiltroRiconciliazione) -> StoreResul
 
 /// The values of `col` (indexed with the ente first) that contain `v`, walking the index
 /// from one distinct value to the next; `None` past [`VALORI_DISTINTI`] values.
+/// (`IS NOT NULL` on the first step: the index is partial, and SQLite takes it for the
+/// MIN only when the query says so.)
 async fn valori_simili(
     p: &DbPool,
     ente: &str,
@@ -219,7 +221,7 @@ async fn valori_simili(
     let (espr, modello) = contiene(col, "x", v);
     let sql = format!(
         "WITH RECURSIVE v(x, k) AS (
-           SELECT (SELECT MIN({col}) FROM riconciliazione WHERE id_dominio = $1), 1
+           SELECT (SELECT MIN({col}) FROM riconciliazione WHERE id_dominio = $1 AND {col} IS NOT NULL), 1
            UNION ALL
            SELECT (SELECT MIN({col}) FROM riconciliazione WHERE id_dominio = $1 AND {col} > v.x), k + 1
              FROM v WHERE v.x IS NOT NULL AND k <= $3
