@@ -123,6 +123,13 @@ async fn setup(app: &mut TestApp) -> String {
 }
 
 async fn setup_with(app: &mut TestApp, dovuto: serde_json::Value) -> String {
+    let iuv = prepara(app, dovuto).await;
+    app.start();
+    iuv
+}
+
+/// The ente, its dovuto in PAGAMENTO_INIZIATO and the RPT of `CCP`, nothing running.
+async fn prepara(app: &mut TestApp, dovuto: serde_json::Value) -> String {
     app.seed_ente(ENTE, "c_l736", 1).await;
     let (_, d) = app
         .post(&format!("/api/v1/enti/{ENTE}/dovuti"), ADMIN, dovuto)
@@ -147,7 +154,6 @@ async fn setup_with(app: &mut TestApp, dovuto: serde_json::Value) -> String {
         })
         .await
         .unwrap();
-    app.start();
     iuv
 }
 
@@ -200,6 +206,92 @@ both_backends!(
                 .version,
             d.version
         );
+    }
+);
+
+/// Rows of `sql` (every column cast to text by the query), read over a connection of
+/// the test's own.
+async fn righe(app: &TestApp, sql: &'static str) -> Vec<Vec<String>> {
+    use sqlx::{Connection, Row};
+    let url = app.config.database.url.clone().unwrap();
+    macro_rules! leggi {
+        ($c:ty) => {{
+            let mut c = <$c>::connect(&url).await.unwrap();
+            sqlx::query(sql)
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (0..r.len()).map(|i| r.get::<String, _>(i)).collect())
+                .collect()
+        }};
+    }
+    if app.store().backend() == "postgres" {
+        leggi!(sqlx::PgConnection)
+    } else {
+        leggi!(sqlx::SqliteConnection)
+    }
+}
+
+both_backends!(
+    an_rt_applied_in_one_transaction_queues_its_email_its_keys_and_its_day_once,
+    |app| {
+        // On PostgreSQL the receipt's statements queue these in fewer round trips (the
+        // e-mail with the RT's insert, the day and the keys with the staged receipt's): the
+        // same rows either way, and none again for a duplicate.
+        let mut app = app;
+        let iuv = prepara(&mut app, dovuto_json("IUD-1", "100.00")).await;
+        let store = app.store();
+        let rt = rt_xml(&iuv, CCP, 0, &[10_000]);
+        let applica = || {
+            pagopa_gateway::pagamenti::ricevute::registra_e_applica(
+                &store,
+                ENTE,
+                &iuv,
+                CCP,
+                rt.as_bytes(),
+            )
+        };
+        assert!(applica().await, "applied in one transaction");
+        let stato = || async {
+            (
+                righe(&app, "SELECT CAST(id AS TEXT), stato FROM rt_ricevuta").await,
+                righe(&app, "SELECT CAST(ref_id AS TEXT) FROM outbox WHERE kind = 'rtEmail'").await,
+                righe(&app, "SELECT tipo, chiave FROM recon_coda ORDER BY tipo, chiave").await,
+                righe(&app, "SELECT id_dominio, CAST(giorno AS TEXT) FROM statistica_sporca").await,
+                righe(&app, "SELECT iud, tipo_dovuto, CAST(rt_id AS TEXT), CAST(data_esito AS TEXT) FROM ricevuta").await,
+            )
+        };
+        let (rt_rows, email, coda, sporca, ricevute) = stato().await;
+        let [rt_row] = &rt_rows[..] else {
+            panic!("{rt_rows:?}")
+        };
+        assert_eq!(rt_row[1], "ELABORATA");
+        let rt_id = rt_row[0].clone();
+        assert_eq!(email, [[rt_id.clone()]]);
+        assert_eq!(
+            coda,
+            [
+                ["D".to_owned(), "IUD-1".to_owned()],
+                ["V".to_owned(), iuv.clone()]
+            ]
+        );
+        let [ricevuta] = &ricevute[..] else {
+            panic!("{ricevute:?}")
+        };
+        assert_eq!(
+            &ricevuta[..3],
+            ["IUD-1", "TARI", rt_id.as_str()],
+            "{ricevuta:?}"
+        );
+        assert_eq!(sporca, [[ENTE.to_owned(), ricevuta[3].clone()]]);
+        assert_eq!(
+            store.dovuti().get(ENTE, "IUD-1").await.unwrap().stato,
+            StatoDovuto::Pagato
+        );
+        // Delivered again: held already, nothing queued twice.
+        assert!(!applica().await);
+        assert_eq!(stato().await, (rt_rows, email, coda, sporca, ricevute));
     }
 );
 

@@ -151,12 +151,41 @@ pub async fn store_rt_applied(
     let mut tx = begin_write(p).await?;
     // Any early return drops `tx`: it rolls back before SQLite's writer turn passes on, so
     // the caller's two-step fallback does not meet a locked database.
-    let Some(id) = insert_rt_applicata(&mut tx, dominio, iuv, ccp, raw, rpt, e, now).await? else {
+    let Some(inserita) = insert_rt_applicata(&mut tx, dominio, iuv, ccp, raw, rpt, e, now).await?
+    else {
         return Ok(None);
     };
-    tx_dopo_rt(&mut tx, id, rpt, e, now).await?;
+    let id = inserita.id;
+    tx_dopo_rt(&mut tx, id, rpt, e, inserita.gia, now).await?;
     tx.commit().await?;
     Ok(Some(id))
+}
+
+/// What a receipt's application needs of its dovuto: the state its esito moves, and what
+/// its staged receipts carry (IUD, tipo, budget split).
+#[derive(sqlx::FromRow)]
+struct DovutoDellaRt {
+    id: i64,
+    stato: String,
+    iud: String,
+    tipo_dovuto: String,
+    bilancio: String,
+}
+
+/// What the statement storing a receipt did already of [`tx_dopo_rt`]'s work, on
+/// PostgreSQL (SQLite does none of it there).
+#[derive(Default)]
+struct GiaFatto {
+    /// Its dovuto, read (`None` inside: the RPT has none).
+    dovuto: Option<Option<DovutoDellaRt>>,
+    /// Its e-mail job settled: queued if the esito asks for one.
+    email: bool,
+}
+
+/// A receipt stored already applied, and what its statement did besides.
+struct Inserita {
+    id: i64,
+    gia: GiaFatto,
 }
 
 /// The raw RT stored already applied (its esito, its RPT) and its RPT moved, in the
@@ -173,7 +202,7 @@ async fn insert_rt_applicata(
     rpt: &RptRow,
     e: &EsitoRt,
     now: OffsetDateTime,
-) -> StoreResult<Option<i64>> {
+) -> StoreResult<Option<Inserita>> {
     // One text for both backends (a macro: `concat!` takes only literals).
     macro_rules! inserisci {
         () => {
@@ -181,38 +210,87 @@ async fn insert_rt_applicata(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (id_dominio, iuv, ccp) DO NOTHING RETURNING id"
         };
     }
-    // On PostgreSQL the RPT moves in the same round trip, only if the receipt was inserted
-    // (the EXISTS reads the insert's RETURNING, so the insert runs first).
+    // On PostgreSQL one round trip does more: the RPT moves, the e-mail job is queued (both
+    // only if the receipt was inserted: they read the insert's RETURNING, so it runs
+    // first), and the dovuto is read (the state change after it is a compare-and-set, as
+    // when it is read on its own).
     const PG: &str = concat!(
         "WITH rt AS (",
         inserisci!(),
-        "), mossa AS (UPDATE rpt SET stato = $11, updated_at = $10 WHERE id = $8 AND EXISTS (SELECT 1 FROM rt))
-         SELECT id FROM rt"
+        "), mossa AS (UPDATE rpt SET stato = $11, updated_at = $10 WHERE id = $8 AND EXISTS (SELECT 1 FROM rt)),
+         posta AS (INSERT INTO outbox (kind, ref_id, payload, stato, attempts, next_attempt_at, created_at, updated_at)
+                   SELECT $12, id, '{}', 'PENDING', 0, $10, $10, $10 FROM rt WHERE $13)
+         SELECT rt.id, d.id, d.stato, d.iud, d.tipo_dovuto, d.bilancio FROM rt LEFT JOIN dovuto d ON d.id = $14"
     );
     const SQLITE: &str = inserisci!();
-    let q = sqlx::query_as::<_, (i64,)>(if IS_POSTGRES { PG } else { SQLITE })
-        .bind(dominio)
-        .bind(iuv)
-        .bind(ccp)
-        .bind(raw)
-        .bind(e.stato.as_str())
-        .bind(i64::from(e.esito.codice()))
-        .bind(e.importo.cents())
-        .bind(rpt.id)
-        .bind(&e.nota)
-        .bind(now);
-    let q = if IS_POSTGRES {
-        q.bind(StatoRpt::RtRicevuta.as_str())
-    } else {
-        q
-    };
-    let Some((id,)) = q.fetch_optional(&mut *tx).await? else {
+    // The binds both texts share, $1 to $10.
+    macro_rules! comuni {
+        ($q:expr) => {
+            $q.bind(dominio)
+                .bind(iuv)
+                .bind(ccp)
+                .bind(raw)
+                .bind(e.stato.as_str())
+                .bind(i64::from(e.esito.codice()))
+                .bind(e.importo.cents())
+                .bind(rpt.id)
+                .bind(&e.nota)
+                .bind(now)
+        };
+    }
+    if IS_POSTGRES {
+        // The receipt's id, then its dovuto's id, stato, IUD, tipo and bilancio (NULL
+        // without one).
+        type Riga = (
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let Some((id, d_id, stato, iud, tipo_dovuto, bilancio)) =
+            comuni!(sqlx::query_as::<_, Riga>(PG))
+                .bind(StatoRpt::RtRicevuta.as_str())
+                .bind(TipoJob::RtEmail.as_str())
+                .bind(e.email())
+                .bind(rpt.dovuto_id)
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let dovuto = match (d_id, stato, iud, tipo_dovuto, bilancio) {
+            (Some(id), Some(stato), Some(iud), Some(tipo_dovuto), Some(bilancio)) => {
+                Some(DovutoDellaRt {
+                    id,
+                    stato,
+                    iud,
+                    tipo_dovuto,
+                    bilancio,
+                })
+            }
+            _ => None,
+        };
+        return Ok(Some(Inserita {
+            id,
+            gia: GiaFatto {
+                dovuto: Some(dovuto),
+                email: true,
+            },
+        }));
+    }
+    let Some((id,)) = comuni!(sqlx::query_as::<_, (i64,)>(SQLITE))
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
         return Ok(None);
     };
-    if !IS_POSTGRES {
-        sposta_rpt(tx, rpt, now).await?;
-    }
-    Ok(Some(id))
+    sposta_rpt(tx, rpt, now).await?;
+    Ok(Some(Inserita {
+        id,
+        gia: GiaFatto::default(),
+    }))
 }
 
 async fn sposta_rpt(tx: &mut Conn, rpt: &RptRow, now: OffsetDateTime) -> StoreResult<()> {
@@ -251,46 +329,48 @@ async fn tx_apply_rt(
         return Ok(false);
     }
     sposta_rpt(tx, rpt, now).await?;
-    tx_dopo_rt(tx, rt_id, rpt, e, now).await?;
+    tx_dopo_rt(tx, rt_id, rpt, e, GiaFatto::default(), now).await?;
     Ok(true)
 }
 
 /// What an applied RT does past its own row and its RPT: the dovuto, the e-mail, the
-/// staged receipts.
+/// staged receipts (less what `gia` says the receipt's own statement did).
 async fn tx_dopo_rt(
     tx: &mut Conn,
     rt_id: i64,
     rpt: &RptRow,
     e: &EsitoRt,
+    gia: GiaFatto,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
     // The dovuto is read once: its state follows the esito, and its IUD, tipo and budget
     // split go with the staged receipts (the change of state leaves those as they are).
-    let row = match rpt.dovuto_id {
-        Some(dovuto_id) => {
-            sqlx::query_as::<_, DovutoRow>("SELECT * FROM dovuto WHERE id = $1")
-                .bind(dovuto_id)
-                .fetch_optional(&mut *tx)
-                .await?
+    let row = match (gia.dovuto, rpt.dovuto_id) {
+        (Some(letto), _) => letto,
+        (None, Some(dovuto_id)) => {
+            sqlx::query_as::<_, DovutoDellaRt>(
+                "SELECT id, stato, iud, tipo_dovuto, bilancio FROM dovuto WHERE id = $1",
+            )
+            .bind(dovuto_id)
+            .fetch_optional(&mut *tx)
+            .await?
         }
-        None => None,
+        (None, None) => None,
     };
-    let dovuto: Option<(String, String, String)> = row
-        .as_ref()
-        .filter(|_| !e.ricevute.is_empty())
-        .map(|r| (r.iud.clone(), r.tipo_dovuto.clone(), r.bilancio.clone()));
-    if let Some(d) = row.map(Dovuto::try_from).transpose()?
-        && let Some(to) = crate::dominio::ricevuta::stato_dovuto(e.esito, d.stato)
-    {
-        let motivo = format!(
-            "RT esito {} (IUV {}, CCP {})",
-            e.esito.codice(),
-            rpt.iuv,
-            rpt.ccp
-        );
-        dovuti_q::tx_change_stato(tx, d.id, d.stato, to, &motivo, now).await?;
+    if let Some(d) = &row {
+        let da = StatoDovuto::parse(&d.stato)
+            .map_err(|err| crate::store::righe::corrupt("dovuto.stato", err))?;
+        if let Some(to) = crate::dominio::ricevuta::stato_dovuto(e.esito, da) {
+            let motivo = format!(
+                "RT esito {} (IUV {}, CCP {})",
+                e.esito.codice(),
+                rpt.iuv,
+                rpt.ccp
+            );
+            dovuti_q::tx_change_stato(tx, d.id, da, to, &motivo, now).await?;
+        }
     }
-    if e.email() {
+    if e.email() && !gia.email {
         outbox_q::tx_enqueue(tx, TipoJob::RtEmail, rt_id, now).await?;
     }
     if !e.ricevute.is_empty() {
@@ -300,10 +380,10 @@ async fn tx_dopo_rt(
             .iter()
             .cloned()
             .map(|mut r| {
-                if let Some((iud, tipo, bilancio)) = &dovuto {
-                    r.iud = Some(iud.clone());
-                    r.tipo_dovuto = Some(tipo.clone());
-                    r.bilancio = (bilancio != "[]").then(|| bilancio.clone());
+                if let Some(d) = &row {
+                    r.iud = Some(d.iud.clone());
+                    r.tipo_dovuto = Some(d.tipo_dovuto.clone());
+                    r.bilancio = (d.bilancio != "[]").then(|| d.bilancio.clone());
                 }
                 // The RT row this receipt comes from, known only here.
                 r.rt_id = Some(rt_id);

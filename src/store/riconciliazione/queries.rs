@@ -691,8 +691,14 @@ pub async fn tx_insert_ricevute(
     let mut n = 0;
     // The receipts this batch inserted that an automatic accertamento may book.
     let mut nuove = HashMap::new();
+    // On PostgreSQL a batch of one statement (an RT's receipts, a small file) that removed
+    // no stand-in also marks its days stale and queues its keys in that statement, from
+    // the insert's RETURNING (a data-modifying WITH): two round trips fewer in every RT's
+    // transaction.
+    let in_uno = IS_POSTGRES && toccati.is_empty() && (1..=400).contains(&uniche.len());
     for chunk in uniche.chunks(400) {
-        let mut q = sqlx::QueryBuilder::<Db>::new(
+        let mut q = sqlx::QueryBuilder::<Db>::new(if in_uno { "WITH e AS (" } else { "" });
+        q.push(
             "INSERT INTO ricevuta (id_dominio, iuv, iur, indice, iud, tipo_dovuto, importo_cents, totale_cents, codice_esito, data_esito,
                cf_pagatore, anagrafica_pagatore, cf_versante, anagrafica_versante, attestante, denominazione_attestante, causale, bilancio,
                fonte, rt_id, created_at, updated_at) ",
@@ -723,9 +729,23 @@ pub async fn tx_insert_ricevute(
         });
         // What is staged stays: a stand-in of the same key was removed above. The new rows
         // come back with what booking them needs: no one reads them again for it.
-        q.push(
-            " ON CONFLICT (id_dominio, iuv, iur, indice) DO NOTHING RETURNING data_esito, iuv, iud, id, iur, indice, tipo_dovuto, importo_cents, bilancio, fonte",
-        );
+        const RESTITUITE: &str =
+            "data_esito, iuv, iud, id, iur, indice, tipo_dovuto, importo_cents, bilancio, fonte";
+        q.push(" ON CONFLICT (id_dominio, iuv, iur, indice) DO NOTHING RETURNING ")
+            .push(RESTITUITE);
+        if in_uno {
+            q.push("), s AS (INSERT INTO statistica_sporca (id_dominio, giorno) SELECT DISTINCT ")
+                .push_bind(ente)
+                .push("::text, data_esito FROM e), c AS (INSERT INTO recon_coda (id_dominio, tipo, chiave, created_at) SELECT ")
+                .push_bind(ente)
+                .push("::text, k.t, k.c, ")
+                .push_bind(now)
+                .push(format!(
+                    " FROM (SELECT '{v}', iuv FROM e UNION SELECT '{d}', iud FROM e) AS k (t, c) WHERE k.c IS NOT NULL) SELECT {RESTITUITE} FROM e",
+                    v = coda::IUV,
+                    d = coda::IUD
+                ));
+        }
         #[allow(clippy::type_complexity)]
         let righe: Vec<(
             Date,
@@ -762,22 +782,25 @@ pub async fn tx_insert_ricevute(
             toccati.push((iuv, iud));
         }
     }
-    contab_q::tx_sporca_giorni(c, ente, &giorni).await?;
-    // Only what changed is queued: a receipt already staged was queued, in the transaction
-    // that staged it, and its lines say so (a re-imported file reclassifies nothing).
-    let mut chiavi: Vec<(&str, String)> = Vec::new();
-    let mut queued = HashSet::new();
-    for (iuv, iud) in toccati {
-        if queued.insert((coda::IUV, iuv.clone())) {
-            chiavi.push((coda::IUV, iuv));
+    if !in_uno {
+        contab_q::tx_sporca_giorni(c, ente, &giorni).await?;
+        // Only what changed is queued: a receipt already staged was queued, in the
+        // transaction that staged it, and its lines say so (a re-imported file reclassifies
+        // nothing).
+        let mut chiavi: Vec<(&str, String)> = Vec::new();
+        let mut queued = HashSet::new();
+        for (iuv, iud) in toccati {
+            if queued.insert((coda::IUV, iuv.clone())) {
+                chiavi.push((coda::IUV, iuv));
+            }
+            if let Some(d) = iud
+                && queued.insert((coda::IUD, d.clone()))
+            {
+                chiavi.push((coda::IUD, d));
+            }
         }
-        if let Some(d) = iud
-            && queued.insert((coda::IUD, d.clone()))
-        {
-            chiavi.push((coda::IUD, d));
-        }
+        tx_accoda(c, ente, &chiavi, now).await?;
     }
-    tx_accoda(c, ente, &chiavi, now).await?;
     if let Some(o) = origine {
         contab_q::tx_accertamenti_automatici(c, ente, o, &uniche, nuove, now).await?;
     }
