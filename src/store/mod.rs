@@ -68,7 +68,7 @@ pub use operatori::{Modifica, NuovoOperatore, Operatore, Operatori, Sessione};
 pub use outbox::Outbox;
 pub use pagamenti::Pagamenti;
 pub use registro::Registro;
-pub use riconciliazione::{PASSATA_DI_FONDO, Riconciliazione};
+pub use riconciliazione::Riconciliazione;
 pub(crate) use righe::{DovutoRow, EnteRow, TipoDovutoRow};
 pub use tipi::*;
 

@@ -388,7 +388,8 @@ both_backends!(
         let lines = tutte(&app, A, ADMIN).await;
         // Every payment's IUV queued again, as if its receipt had arrived once more.
         let chiavi: Vec<&String> = m.attesi.keys().collect();
-        let passata = pagopa_gateway::store::PASSATA_DI_FONDO as usize;
+        // SQLite's pass (PostgreSQL's is larger than this month's queue).
+        let passata = 64;
         assert!(chiavi.len() > 3 * passata, "{} keys", chiavi.len());
         let url = app.config.database.url.clone().unwrap();
         if app.store().backend() == "postgres" {
@@ -406,7 +407,11 @@ both_backends!(
         }
         let store = app.store();
         assert_eq!(store.riconciliazione().in_attesa().await.unwrap(), [A]);
-        let prese = store.riconciliazione().process_a_passate(A).await.unwrap();
+        let prese = store
+            .riconciliazione()
+            .process_a_passate_di(A, passata)
+            .await
+            .unwrap();
         assert_eq!(prese, chiavi.len());
         assert!(
             store

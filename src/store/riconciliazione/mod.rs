@@ -3,11 +3,6 @@
 
 use super::*;
 
-/// Queue keys per background pass. On the reference machine a pass of 64 receipts' keys
-/// holds the writer 3–5 ms (about 2 ms of it fixed cost per pass), where the 600 receipts
-/// of 3 s at 200 RT/s took 15–20 ms in one transaction, every receipt arriving meanwhile
-/// waiting for it.
-pub const PASSATA_DI_FONDO: i64 = 64;
 /// Passes per ente per round of the background worker.
 pub const PASSATE_PER_GIRO: usize = 1_000;
 
@@ -170,23 +165,33 @@ impl Riconciliazione<'_> {
             .await)?;
         Ok(passata.righe)
     }
-    /// Reclassifies the ente's queue in passes of [`PASSATA_DI_FONDO`] keys, each its own
-    /// transaction: the background worker's way, so that a receipt arriving meanwhile waits
-    /// (on SQLite, for the single writer) one pass, not the whole queue. At most
-    /// [`PASSATE_PER_GIRO`] passes, so that one busy ente cannot hold the worker; the next
-    /// round goes on. Returns the keys taken.
+    /// Queue keys per background pass on this backend (see `PASSATA_DI_FONDO` in each
+    /// backend's module).
+    pub fn passata_di_fondo(&self) -> usize {
+        dispatch!(self.0, |q, _p| q::PASSATA_DI_FONDO as usize)
+    }
+    /// Reclassifies the ente's queue in passes of [`Riconciliazione::passata_di_fondo`]
+    /// keys, each its own transaction: the background worker's way, so that a receipt
+    /// arriving meanwhile waits (on SQLite, for the single writer) one pass, not the whole
+    /// queue. At most [`PASSATE_PER_GIRO`] passes, so that one busy ente cannot hold the
+    /// worker; the next round goes on. Returns the keys taken.
     pub async fn process_a_passate(&self, ente: &str) -> StoreResult<usize> {
+        self.process_a_passate_di(ente, self.passata_di_fondo())
+            .await
+    }
+    /// [`Riconciliazione::process_a_passate`] in passes of `per_passata` keys.
+    pub async fn process_a_passate_di(&self, ente: &str, per_passata: usize) -> StoreResult<usize> {
         let mut chiavi = 0;
         for _ in 0..PASSATE_PER_GIRO {
             let passata = dispatch!(self.0, |q, p| q::recon_process(
                 p,
                 ente,
                 now(),
-                PASSATA_DI_FONDO
+                per_passata as i64
             )
             .await)?;
             chiavi += passata.chiavi;
-            if passata.chiavi < PASSATA_DI_FONDO as usize {
+            if passata.chiavi < per_passata {
                 break;
             }
         }
