@@ -179,8 +179,9 @@ impl Riconciliazione<'_> {
         self.process_a_passate_di(ente, self.passata_di_fondo())
             .await
     }
-    /// [`Riconciliazione::process_a_passate`] in passes of `per_passata` keys.
+    /// [`Riconciliazione::process_a_passate`] in passes of `per_passata` keys (at least one).
     pub async fn process_a_passate_di(&self, ente: &str, per_passata: usize) -> StoreResult<usize> {
+        let per_passata = per_passata.max(1);
         let mut chiavi = 0;
         for _ in 0..PASSATE_PER_GIRO {
             let passata = dispatch!(self.0, |q, p| q::recon_process(
