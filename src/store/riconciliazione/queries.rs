@@ -766,10 +766,15 @@ pub async fn tx_insert_ricevute(
             .await?;
         n += righe.len() as u64;
         for (g, iuv, iud, id, iur, indice, tipo, importo_cents, bilancio, fonte) in righe {
-            giorni.insert(g);
+            // Days and keys are gathered only for the statements below; the merged one
+            // wrote them already.
+            if !in_uno {
+                giorni.insert(g);
+                toccati.push((iuv.clone(), iud));
+            }
             if let Some(tipo_dovuto) = tipo.filter(|_| fonte != SURROGATO) {
                 nuove.insert(
-                    (iuv.clone(), iur, indice),
+                    (iuv, iur, indice),
                     crate::recon::accertamenti::RicevutaDaAccertare {
                         id,
                         tipo_dovuto,
@@ -779,7 +784,6 @@ pub async fn tx_insert_ricevute(
                     },
                 );
             }
-            toccati.push((iuv, iud));
         }
     }
     if !in_uno {
